@@ -1,0 +1,81 @@
+/* mcastproxy — one TCP connection of the proxy: non-blocking I/O on a
+ * GMainContext, framing detection, the mpx handshake, decoding of what the
+ * peer sends, and ordered output of control messages and data. */
+#ifndef __MCP_CONN_H__
+#define __MCP_CONN_H__
+
+#include <gio/gio.h>
+
+#include "mcp-wire.h"
+
+G_BEGIN_DECLS
+
+typedef struct _McpConn McpConn;
+
+typedef struct
+{
+  /* Handshake done (or not needed): the framing is known, data may flow. */
+  void (*ready) (McpConn * conn, gpointer user_data);
+  /* A DATA or CAPS message from the peer. */
+  void (*message) (McpConn * conn, McpDecodeResult kind,
+      const McpMessage * msg, gpointer user_data);
+  /* The socket took everything queued and can take more. */
+  void (*writable) (McpConn * conn, gpointer user_data);
+  /* The connection is gone; reason is one line for the log. Called once. */
+  void (*closed) (McpConn * conn, const gchar * reason, gpointer user_data);
+  /* Optional: the caps to announce in our HELLO (newly allocated or NULL). */
+  gchar *(*hello_caps) (McpConn * conn, gpointer user_data);
+} McpConnFuncs;
+
+typedef struct
+{
+  McpFraming framing;           /* AUTO: told from the peer's first bytes */
+  McpRole role;                 /* ours; the peer must have the other one */
+  gboolean initiator;           /* we connected, so we speak first */
+  guint64 peer_id;              /* ours, announced in HELLO */
+  const gchar *name;            /* ours, announced in HELLO; may be NULL */
+  guint64 detect_timeout;       /* AUTO acceptor: silence this long (ns)
+                                 * means a raw client; 0: wait for bytes */
+  guint64 handshake_timeout;    /* mpx: the HELLO must arrive within (ns);
+                                 * 0: no limit */
+  gboolean discard_input;       /* read and drop the peer's data */
+} McpConnConfig;
+
+/* Takes a reference on socket. Nothing happens until mcp_conn_start(). All
+ * other calls and every callback happen on the thread running ctx, except
+ * ref/unref and, once that thread has stopped, close. */
+McpConn *mcp_conn_new (GSocket * socket, GMainContext * ctx,
+    const McpConnConfig * cfg, const McpConnFuncs * funcs,
+    gpointer user_data);
+McpConn *mcp_conn_ref (McpConn * conn);
+void mcp_conn_unref (McpConn * conn);
+
+void mcp_conn_start (McpConn * conn);
+/* Closes the socket and calls closed (once). */
+void mcp_conn_close (McpConn * conn, const gchar * reason);
+
+/* Writes data after any queued control bytes. Returns the number of bytes
+ * of vectors written (possibly 0 or short: writable follows when there is
+ * room again), or -1 when the connection failed and was closed. */
+gssize mcp_conn_write (McpConn * conn, const GOutputVector * vectors,
+    guint n_vectors);
+/* Queues control bytes (a whole mpx message); only at a frame boundary. */
+void mcp_conn_send_control (McpConn * conn, GBytes * bytes);
+/* Stops or resumes delivery of messages (flow control towards the peer). */
+void mcp_conn_set_reading (McpConn * conn, gboolean reading);
+
+gboolean mcp_conn_is_ready (McpConn * conn);
+gboolean mcp_conn_is_closed (McpConn * conn);
+/* Waiting for room in the socket (writable will be called). */
+gboolean mcp_conn_is_write_blocked (McpConn * conn);
+McpFraming mcp_conn_get_framing (McpConn * conn);
+const gchar *mcp_conn_get_peer_address (McpConn * conn);
+guint64 mcp_conn_get_peer_id (McpConn * conn);
+const gchar *mcp_conn_get_peer_caps (McpConn * conn);
+guint64 mcp_conn_get_bytes_in (McpConn * conn);
+guint64 mcp_conn_get_bytes_out (McpConn * conn);
+gpointer mcp_conn_get_user_data (McpConn * conn);
+
+G_END_DECLS
+
+#endif /* __MCP_CONN_H__ */

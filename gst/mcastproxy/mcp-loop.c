@@ -1,0 +1,114 @@
+/* mcastproxy — a GMainContext running on a thread of its own. */
+#include "config.h"
+
+#include "mcp-loop.h"
+
+struct _McpLoop
+{
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+};
+
+typedef struct
+{
+  GSourceFunc func;
+  gpointer data;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} SyncCall;
+
+static gpointer
+loop_thread (gpointer data)
+{
+  McpLoop *self = data;
+
+  g_main_context_push_thread_default (self->context);
+  g_main_loop_run (self->loop);
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+McpLoop *
+mcp_loop_new (const gchar * thread_name)
+{
+  McpLoop *self = g_new0 (McpLoop, 1);
+
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+  self->thread = g_thread_new (thread_name, loop_thread, self);
+  return self;
+}
+
+GMainContext *
+mcp_loop_get_context (McpLoop * self)
+{
+  return self->context;
+}
+
+static gboolean
+run_sync_call (gpointer data)
+{
+  SyncCall *call = data;
+
+  call->func (call->data);
+  g_mutex_lock (&call->lock);
+  call->done = TRUE;
+  g_cond_signal (&call->cond);
+  g_mutex_unlock (&call->lock);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mcp_loop_invoke_sync (McpLoop * self, GSourceFunc func, gpointer data)
+{
+  SyncCall call = { func, data };
+  GSource *source;
+
+  if (g_main_context_is_owner (self->context)) {
+    func (data);
+    return;
+  }
+  g_mutex_init (&call.lock);
+  g_cond_init (&call.cond);
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, run_sync_call, &call, NULL);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+
+  g_mutex_lock (&call.lock);
+  while (!call.done)
+    g_cond_wait (&call.cond, &call.lock);
+  g_mutex_unlock (&call.lock);
+  g_mutex_clear (&call.lock);
+  g_cond_clear (&call.cond);
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mcp_loop_free (McpLoop * self)
+{
+  GSource *source;
+
+  if (!self)
+    return;
+  /* Quit from inside: a quit before the thread reached g_main_loop_run()
+   * would be forgotten. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, quit_loop, self->loop, NULL);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+  g_thread_join (self->thread);
+  g_main_loop_unref (self->loop);
+  g_main_context_unref (self->context);
+  g_free (self);
+}

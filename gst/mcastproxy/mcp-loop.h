@@ -1,0 +1,22 @@
+/* mcastproxy — a GMainContext running on a thread of its own. */
+#ifndef __MCP_LOOP_H__
+#define __MCP_LOOP_H__
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _McpLoop McpLoop;
+
+/* Starts the thread; the context is its thread-default context. */
+McpLoop *mcp_loop_new (const gchar * thread_name);
+GMainContext *mcp_loop_get_context (McpLoop * loop);
+/* Runs func (data) on the loop thread and waits for it to return. */
+void mcp_loop_invoke_sync (McpLoop * loop, GSourceFunc func, gpointer data);
+/* Quits the loop, joins the thread, then frees. Sources still attached stay
+ * attached to the context; their owners destroy them. */
+void mcp_loop_free (McpLoop * loop);
+
+G_END_DECLS
+
+#endif /* __MCP_LOOP_H__ */

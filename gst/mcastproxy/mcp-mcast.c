@@ -1,0 +1,310 @@
+/* mcastproxy — multicast socket set-up and batched datagram I/O (Linux). */
+#include "config.h"
+
+#include "mcp-mcast.h"
+#include "mcp-address.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#ifndef IP_MULTICAST_ALL
+#define IP_MULTICAST_ALL 49
+#endif
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29
+#endif
+
+static gchar *
+ifname (guint ifindex)
+{
+  gchar name[IF_NAMESIZE] = { 0 };
+
+  if (ifindex == 0)
+    return g_strdup ("the default interface");
+  if (!if_indextoname (ifindex, name))
+    return g_strdup_printf ("interface #%u", ifindex);
+  return g_strdup (name);
+}
+
+static gboolean
+set_int_opt (GSocket * socket, gint level, gint name, gint value,
+    const gchar * what, GError ** error)
+{
+  GError *err = NULL;
+
+  if (!g_socket_set_option (socket, level, name, value, &err)) {
+    g_set_error (error, G_IO_ERROR, err->code, "cannot set %s: %s", what,
+        err->message);
+    g_error_free (err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+fill_sockaddr (struct sockaddr_storage *ss, GInetAddress * addr)
+{
+  GSocketAddress *sa = g_inet_socket_address_new (addr, 0);
+
+  memset (ss, 0, sizeof (*ss));
+  g_socket_address_to_native (sa, ss, sizeof (*ss), NULL);
+  g_object_unref (sa);
+}
+
+static gboolean
+join (GSocket * socket, GInetAddress * group, guint ifindex,
+    GInetAddress * source, GError ** error)
+{
+  gint fd = g_socket_get_fd (socket);
+  gint level = g_inet_address_get_family (group) == G_SOCKET_FAMILY_IPV6 ?
+      IPPROTO_IPV6 : IPPROTO_IP;
+  gint r;
+
+  if (source) {
+    struct group_source_req req;
+
+    memset (&req, 0, sizeof (req));
+    req.gsr_interface = ifindex;
+    fill_sockaddr (&req.gsr_group, group);
+    fill_sockaddr (&req.gsr_source, source);
+    r = setsockopt (fd, level, MCAST_JOIN_SOURCE_GROUP, &req, sizeof (req));
+  } else {
+    struct group_req req;
+
+    memset (&req, 0, sizeof (req));
+    req.gr_interface = ifindex;
+    fill_sockaddr (&req.gr_group, group);
+    r = setsockopt (fd, level, MCAST_JOIN_GROUP, &req, sizeof (req));
+  }
+
+  if (r < 0) {
+    gint err = errno;
+    gchar *g = g_inet_address_to_string (group);
+    gchar *s = source ? g_inet_address_to_string (source) : NULL;
+    gchar *i = ifname (ifindex);
+
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+        "cannot join %s%s%s on %s: %s", g, s ? " from source " : "",
+        s ? s : "", i, g_strerror (err));
+    g_free (g);
+    g_free (s);
+    g_free (i);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gint
+mcp_socket_set_buffer_size (GSocket * socket, gboolean receive, gint size)
+{
+  gint opt = receive ? SO_RCVBUF : SO_SNDBUF;
+  gint force = receive ? SO_RCVBUFFORCE : SO_SNDBUFFORCE;
+  gint fd = g_socket_get_fd (socket);
+  gint got = 0;
+  socklen_t len = sizeof (got);
+
+  setsockopt (fd, SOL_SOCKET, opt, &size, sizeof (size));
+  if (getsockopt (fd, SOL_SOCKET, opt, &got, &len) < 0)
+    return -1;
+  /* Linux reports twice what was asked, for its bookkeeping. */
+  if (got / 2 < size) {
+    /* Allowed with CAP_NET_ADMIN; harmless to try otherwise. */
+    if (setsockopt (fd, SOL_SOCKET, force, &size, sizeof (size)) == 0) {
+      len = sizeof (got);
+      getsockopt (fd, SOL_SOCKET, opt, &got, &len);
+    }
+  }
+  return got / 2;
+}
+
+guint16
+mcp_socket_get_local_port (GSocket * socket)
+{
+  GSocketAddress *addr = g_socket_get_local_address (socket, NULL);
+  guint16 port = 0;
+
+  if (addr) {
+    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
+    g_object_unref (addr);
+  }
+  return port;
+}
+
+GSocket *
+mcp_mcast_open_receiver (const McpMcastReceiverConfig * cfg,
+    gint * buffer_size_out, GError ** error)
+{
+  GSocketFamily family = g_inet_address_get_family (cfg->group);
+  GSocket *socket;
+  GSocketAddress *bind_addr;
+  gboolean ok;
+  guint n_if = cfg->ifindexes ? cfg->ifindexes->len : 0;
+  guint n_src = cfg->sources ? cfg->sources->len : 0;
+  guint i, j;
+
+  socket = g_socket_new (family, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, error);
+  if (!socket)
+    return NULL;
+  g_socket_set_blocking (socket, FALSE);
+
+  /* Binding to the group address makes the kernel deliver only that group's
+   * datagrams, not everything arriving on the port. */
+  bind_addr = g_inet_socket_address_new (cfg->group, cfg->port);
+  ok = g_socket_bind (socket, bind_addr, TRUE, error);
+  g_object_unref (bind_addr);
+  if (!ok)
+    goto fail;
+
+  /* By default Linux also delivers groups that other sockets joined. */
+  if (family == G_SOCKET_FAMILY_IPV4) {
+    if (!set_int_opt (socket, IPPROTO_IP, IP_MULTICAST_ALL, 0,
+            "IP_MULTICAST_ALL", error))
+      goto fail;
+  } else {
+    /* Older kernels lack it; the bind above still filters. */
+    g_socket_set_option (socket, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, NULL);
+  }
+
+  for (i = 0; i < MAX (n_if, 1); i++) {
+    guint ifindex = n_if ? g_array_index (cfg->ifindexes, guint, i) : 0;
+
+    for (j = 0; j < MAX (n_src, 1); j++) {
+      GInetAddress *src = n_src ? g_ptr_array_index (cfg->sources, j) : NULL;
+
+      if (!join (socket, cfg->group, ifindex, src, error))
+        goto fail;
+    }
+  }
+
+  if (cfg->buffer_size > 0) {
+    gint got = mcp_socket_set_buffer_size (socket, TRUE, cfg->buffer_size);
+
+    if (buffer_size_out)
+      *buffer_size_out = got;
+  } else if (buffer_size_out) {
+    gint got = 0;
+
+    g_socket_get_option (socket, SOL_SOCKET, SO_RCVBUF, &got, NULL);
+    *buffer_size_out = got / 2;
+  }
+  return socket;
+
+fail:
+  g_object_unref (socket);
+  return NULL;
+}
+
+GSocket *
+mcp_mcast_open_sender (const McpMcastSenderConfig * cfg, GError ** error)
+{
+  GSocketFamily family = g_inet_address_get_family (cfg->group);
+  GSocket *socket;
+  GSocketAddress *bind_addr;
+  GInetAddress *any = NULL;
+  gboolean ok;
+
+  if (cfg->bind_address
+      && g_inet_address_get_family (cfg->bind_address) != family) {
+    g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_FAMILY,
+        "bind address and group are of different address families");
+    return NULL;
+  }
+
+  socket = g_socket_new (family, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, error);
+  if (!socket)
+    return NULL;
+  g_socket_set_blocking (socket, FALSE);
+
+  if (!cfg->bind_address)
+    any = g_inet_address_new_any (family);
+  bind_addr = g_inet_socket_address_new (cfg->bind_address ?
+      cfg->bind_address : any, cfg->bind_port);
+  ok = g_socket_bind (socket, bind_addr, TRUE, error);
+  g_object_unref (bind_addr);
+  g_clear_object (&any);
+  if (!ok)
+    goto fail;
+
+  if (family == G_SOCKET_FAMILY_IPV4) {
+    struct ip_mreqn mreq;
+
+    memset (&mreq, 0, sizeof (mreq));
+    mreq.imr_ifindex = cfg->ifindex;
+    if (setsockopt (g_socket_get_fd (socket), IPPROTO_IP, IP_MULTICAST_IF,
+            &mreq, sizeof (mreq)) < 0) {
+      gint err = errno;
+      gchar *i = ifname (cfg->ifindex);
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+          "cannot send multicast on %s: %s", i, g_strerror (err));
+      g_free (i);
+      goto fail;
+    }
+    if (!set_int_opt (socket, IPPROTO_IP, IP_MULTICAST_TTL, cfg->ttl,
+            "the multicast TTL", error)
+        || !set_int_opt (socket, IPPROTO_IP, IP_MULTICAST_LOOP, cfg->loop,
+            "multicast loopback", error))
+      goto fail;
+  } else {
+    if (!set_int_opt (socket, IPPROTO_IPV6, IPV6_MULTICAST_IF, cfg->ifindex,
+            "the multicast interface", error)
+        || !set_int_opt (socket, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, cfg->ttl,
+            "the multicast hop limit", error)
+        || !set_int_opt (socket, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, cfg->loop,
+            "multicast loopback", error))
+      goto fail;
+  }
+
+  if (cfg->buffer_size > 0)
+    mcp_socket_set_buffer_size (socket, FALSE, cfg->buffer_size);
+  return socket;
+
+fail:
+  g_object_unref (socket);
+  return NULL;
+}
+
+gint
+mcp_udp_receive_batch (GSocket * socket, McpDatagram * dgrams, guint n,
+    GError ** error)
+{
+  struct mmsghdr msgs[n];
+  struct iovec iov[n];
+  guint i;
+  gint r;
+
+  for (i = 0; i < n; i++) {
+    iov[i].iov_base = dgrams[i].data;
+    iov[i].iov_len = dgrams[i].capacity;
+    memset (&msgs[i], 0, sizeof (msgs[i]));
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &dgrams[i].from;
+    msgs[i].msg_hdr.msg_namelen = sizeof (dgrams[i].from);
+  }
+
+  do {
+    r = recvmmsg (g_socket_get_fd (socket), msgs, n, MSG_DONTWAIT, NULL);
+  } while (r < 0 && errno == EINTR);
+
+  if (r < 0) {
+    gint err = errno;
+
+    if (err == EAGAIN || err == EWOULDBLOCK)
+      return 0;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+        "receiving datagrams failed: %s", g_strerror (err));
+    return -1;
+  }
+
+  for (i = 0; i < (guint) r; i++) {
+    dgrams[i].len = MIN (msgs[i].msg_len, dgrams[i].capacity);
+    dgrams[i].truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+    dgrams[i].from_len = msgs[i].msg_hdr.msg_namelen;
+  }
+  return r;
+}

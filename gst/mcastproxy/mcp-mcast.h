@@ -1,0 +1,63 @@
+/* mcastproxy — multicast socket set-up and batched datagram I/O (Linux). */
+#ifndef __MCP_MCAST_H__
+#define __MCP_MCAST_H__
+
+#include <gio/gio.h>
+#include <sys/socket.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GInetAddress *group;
+  guint16 port;                 /* 0: an ephemeral port */
+  GArray *ifindexes;            /* guint; NULL or empty: the default interface */
+  GPtrArray *sources;           /* GInetAddress; NULL or empty: any source */
+  gint buffer_size;             /* SO_RCVBUF bytes; 0: the kernel default */
+} McpMcastReceiverConfig;
+
+typedef struct
+{
+  GInetAddress *group;          /* selects the address family */
+  guint ifindex;                /* 0: the default interface */
+  gint ttl;
+  gboolean loop;
+  GInetAddress *bind_address;   /* NULL: any */
+  guint16 bind_port;
+  gint buffer_size;             /* SO_SNDBUF bytes; 0: the kernel default */
+} McpMcastSenderConfig;
+
+/* Binds to the group (so other groups on the same port stay out), turns off
+ * delivery of groups joined by other sockets, and joins the group on every
+ * interface, source-specific when sources are given. *buffer_size_out gets
+ * the receive buffer the kernel granted. */
+GSocket *mcp_mcast_open_receiver (const McpMcastReceiverConfig * cfg,
+    gint * buffer_size_out, GError ** error);
+
+GSocket *mcp_mcast_open_sender (const McpMcastSenderConfig * cfg,
+    GError ** error);
+
+/* Sets SO_RCVBUF or SO_SNDBUF, using the privileged variant when the normal
+ * one is capped; returns what the kernel granted (bytes), or -1. */
+gint mcp_socket_set_buffer_size (GSocket * socket, gboolean receive, gint size);
+
+guint16 mcp_socket_get_local_port (GSocket * socket);
+
+typedef struct
+{
+  guint8 *data;
+  gsize capacity;
+  gsize len;                    /* bytes received */
+  gboolean truncated;           /* the datagram was larger than capacity */
+  struct sockaddr_storage from;
+  socklen_t from_len;
+} McpDatagram;
+
+/* Receives up to n datagrams without blocking (recvmmsg). Returns how many,
+ * 0 when none is waiting, -1 on error. */
+gint mcp_udp_receive_batch (GSocket * socket, McpDatagram * dgrams, guint n,
+    GError ** error);
+
+G_END_DECLS
+
+#endif /* __MCP_MCAST_H__ */

@@ -1,0 +1,620 @@
+/* mcastproxy — wire formats of the TCP leg (see docs/protocol.md). */
+#include "config.h"
+
+#include "mcp-wire.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (mcp-wire-error-quark, mcp_wire_error);
+
+typedef enum
+{
+  STATE_DETECT,                 /* AUTO: mpx or raw? */
+  STATE_PREAMBLE,               /* mpx: magic and version */
+  STATE_EXPECT_HELLO,           /* mpx: the first message must be HELLO */
+  STATE_MESSAGES,               /* mpx: anything but a second HELLO */
+  STATE_RFC4571,
+  STATE_RAW,
+  STATE_FAILED,
+} DecoderState;
+
+struct _McpDecoder
+{
+  DecoderState state;
+  guint8 *buf;
+  gsize cap;
+  gsize start;                  /* first byte not yet returned */
+  gsize end;                    /* one past the last byte received */
+  guint8 peer_minor;            /* from the peer's preamble */
+  gchar *str1;                  /* strings handed out with the last message */
+  gchar *str2;
+};
+
+#define INITIAL_CAPACITY (128 * 1024)
+
+const gchar *
+mcp_framing_to_string (McpFraming framing)
+{
+  switch (framing) {
+    case MCP_FRAMING_AUTO:
+      return "auto";
+    case MCP_FRAMING_MPX:
+      return "mpx";
+    case MCP_FRAMING_RFC4571:
+      return "rfc4571";
+    case MCP_FRAMING_RAW:
+      return "raw";
+  }
+  return "unknown";
+}
+
+const gchar *
+mcp_role_to_string (McpRole role)
+{
+  switch (role) {
+    case MCP_ROLE_SOURCE:
+      return "source";
+    case MCP_ROLE_RECEIVER:
+      return "receiver";
+  }
+  return "unknown";
+}
+
+/* ---- encoding ---------------------------------------------------------- */
+
+static inline void
+put_u16 (guint8 * p, guint16 v)
+{
+  p[0] = v >> 8;
+  p[1] = v;
+}
+
+static inline void
+put_u32 (guint8 * p, guint32 v)
+{
+  p[0] = v >> 24;
+  p[1] = v >> 16;
+  p[2] = v >> 8;
+  p[3] = v;
+}
+
+static inline void
+put_u64 (guint8 * p, guint64 v)
+{
+  put_u32 (p, v >> 32);
+  put_u32 (p + 4, v);
+}
+
+static inline guint16
+get_u16 (const guint8 * p)
+{
+  return (p[0] << 8) | p[1];
+}
+
+static inline guint32
+get_u32 (const guint8 * p)
+{
+  return ((guint32) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+
+static inline guint64
+get_u64 (const guint8 * p)
+{
+  return ((guint64) get_u32 (p) << 32) | get_u32 (p + 4);
+}
+
+static void
+append_msg_header (GByteArray * out, guint8 type, guint8 flags,
+    guint16 meta_len, guint32 payload_len)
+{
+  guint8 h[MCP_MPX_MSG_HEADER_LEN];
+
+  h[0] = type;
+  h[1] = flags;
+  put_u16 (h + 2, meta_len);
+  put_u32 (h + 4, payload_len);
+  g_byte_array_append (out, h, sizeof (h));
+}
+
+static void
+append_tlv (GByteArray * out, guint16 type, const gchar * value)
+{
+  guint8 h[4];
+  gsize len = strlen (value);
+
+  /* The whole HELLO payload is bounded; a longer value is not sent. */
+  if (len > 16384)
+    return;
+  put_u16 (h, type);
+  put_u16 (h + 2, len);
+  g_byte_array_append (out, h, sizeof (h));
+  g_byte_array_append (out, (const guint8 *) value, len);
+}
+
+GBytes *
+mcp_mpx_build_hello (McpRole role, guint64 peer_id, const gchar * caps,
+    const gchar * name)
+{
+  GByteArray *out = g_byte_array_sized_new (128);
+  GByteArray *tlv = g_byte_array_new ();
+  guint8 pre[MCP_MPX_PREAMBLE_LEN] = { 0 };
+  guint8 meta[MCP_MPX_HELLO_META_LEN] = { 0 };
+
+  memcpy (pre, MCP_MPX_MAGIC, MCP_MPX_MAGIC_LEN);
+  pre[4] = MCP_MPX_VERSION_MAJOR;
+  pre[5] = MCP_MPX_VERSION_MINOR;
+  g_byte_array_append (out, pre, sizeof (pre));
+
+  if (caps && *caps)
+    append_tlv (tlv, MCP_HELLO_TLV_CAPS, caps);
+  if (name && *name)
+    append_tlv (tlv, MCP_HELLO_TLV_NAME, name);
+
+  meta[0] = role;
+  put_u64 (meta + 4, peer_id);
+  append_msg_header (out, MCP_MSG_HELLO, 0, sizeof (meta), tlv->len);
+  g_byte_array_append (out, meta, sizeof (meta));
+  g_byte_array_append (out, tlv->data, tlv->len);
+  g_byte_array_unref (tlv);
+
+  return g_byte_array_free_to_bytes (out);
+}
+
+GBytes *
+mcp_mpx_build_caps (const gchar * caps)
+{
+  GByteArray *out = g_byte_array_new ();
+  gsize len = caps ? MIN (strlen (caps), MCP_MPX_MAX_CONTROL_LEN) : 0;
+
+  append_msg_header (out, MCP_MSG_CAPS, 0, 0, len);
+  if (len)
+    g_byte_array_append (out, (const guint8 *) caps, len);
+  return g_byte_array_free_to_bytes (out);
+}
+
+GBytes *
+mcp_mpx_build_keepalive (void)
+{
+  GByteArray *out = g_byte_array_new ();
+
+  append_msg_header (out, MCP_MSG_KEEPALIVE, MCP_MSG_FLAG_IGNORABLE, 0, 0);
+  return g_byte_array_free_to_bytes (out);
+}
+
+void
+mcp_mpx_write_data_header (guint8 * out, const McpFrameMeta * meta,
+    gsize payload_len)
+{
+  guint8 *m = out + MCP_MPX_MSG_HEADER_LEN;
+
+  g_assert (payload_len <= MCP_MAX_DATAGRAM);
+  out[0] = MCP_MSG_DATA;
+  out[1] = 0;
+  put_u16 (out + 2, MCP_MPX_DATA_META_LEN);
+  put_u32 (out + 4, payload_len);
+  put_u64 (m, meta->origin_id);
+  put_u64 (m + 8, meta->seq);
+  put_u64 (m + 16, meta->capture_time);
+  m[24] = meta->hops;
+  m[25] = meta->family;
+  put_u16 (m + 26, meta->port);
+  memcpy (m + 28, meta->group, 16);
+}
+
+void
+mcp_rfc4571_write_header (guint8 * out, gsize payload_len)
+{
+  g_assert (payload_len <= MCP_MAX_DATAGRAM);
+  put_u16 (out, payload_len);
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+McpDecoder *
+mcp_decoder_new (McpFraming framing)
+{
+  McpDecoder *dec = g_new0 (McpDecoder, 1);
+
+  dec->cap = INITIAL_CAPACITY;
+  dec->buf = g_malloc (dec->cap);
+  mcp_decoder_set_framing (dec, framing);
+  return dec;
+}
+
+void
+mcp_decoder_free (McpDecoder * dec)
+{
+  if (!dec)
+    return;
+  g_free (dec->str1);
+  g_free (dec->str2);
+  g_free (dec->buf);
+  g_free (dec);
+}
+
+McpFraming
+mcp_decoder_get_framing (McpDecoder * dec)
+{
+  switch (dec->state) {
+    case STATE_DETECT:
+      return MCP_FRAMING_AUTO;
+    case STATE_RFC4571:
+      return MCP_FRAMING_RFC4571;
+    case STATE_RAW:
+      return MCP_FRAMING_RAW;
+    default:
+      return MCP_FRAMING_MPX;
+  }
+}
+
+void
+mcp_decoder_set_framing (McpDecoder * dec, McpFraming framing)
+{
+  switch (framing) {
+    case MCP_FRAMING_AUTO:
+      dec->state = STATE_DETECT;
+      break;
+    case MCP_FRAMING_MPX:
+      dec->state = STATE_PREAMBLE;
+      break;
+    case MCP_FRAMING_RFC4571:
+      dec->state = STATE_RFC4571;
+      break;
+    case MCP_FRAMING_RAW:
+      dec->state = STATE_RAW;
+      break;
+  }
+}
+
+guint8 *
+mcp_decoder_reserve (McpDecoder * dec, gsize min_len, gsize * avail)
+{
+  if (dec->cap - dec->end < min_len) {
+    gsize used = dec->end - dec->start;
+
+    if (dec->start > 0) {
+      memmove (dec->buf, dec->buf + dec->start, used);
+      dec->start = 0;
+      dec->end = used;
+    }
+    if (dec->cap - dec->end < min_len) {
+      dec->cap = MAX (dec->cap * 2, dec->end + min_len);
+      dec->buf = g_realloc (dec->buf, dec->cap);
+    }
+  }
+  if (avail)
+    *avail = dec->cap - dec->end;
+  return dec->buf + dec->end;
+}
+
+void
+mcp_decoder_commit (McpDecoder * dec, gsize len)
+{
+  g_assert (dec->end + len <= dec->cap);
+  dec->end += len;
+}
+
+void
+mcp_decoder_push (McpDecoder * dec, const guint8 * data, gsize len)
+{
+  memcpy (mcp_decoder_reserve (dec, len, NULL), data, len);
+  mcp_decoder_commit (dec, len);
+}
+
+gsize
+mcp_decoder_pending (McpDecoder * dec)
+{
+  return dec->end - dec->start;
+}
+
+static McpDecodeResult
+fail (McpDecoder * dec, GError ** error, McpWireError code,
+    const gchar * format, ...) G_GNUC_PRINTF (4, 5);
+
+static McpDecodeResult
+fail (McpDecoder * dec, GError ** error, McpWireError code,
+    const gchar * format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  if (error)
+    *error = g_error_new_valist (MCP_WIRE_ERROR, code, format, args);
+  va_end (args);
+  dec->state = STATE_FAILED;
+  return MCP_DECODE_ERROR;
+}
+
+static gchar *
+hex_dump (const guint8 * p, gsize len)
+{
+  GString *s = g_string_new (NULL);
+  gsize i;
+
+  for (i = 0; i < len; i++)
+    g_string_append_printf (s, "%s%02x", i ? " " : "", p[i]);
+  return g_string_free (s, FALSE);
+}
+
+/* Copies a wire string into a NUL-terminated one owned by the decoder. */
+static const gchar *
+keep_string (gchar ** slot, const guint8 * p, gsize len)
+{
+  g_free (*slot);
+  *slot = g_strndup ((const gchar *) p, len);
+  if (strlen (*slot) != len || !g_utf8_validate (*slot, -1, NULL)) {
+    g_clear_pointer (slot, g_free);
+    return NULL;
+  }
+  return *slot;
+}
+
+static McpDecodeResult
+parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
+    guint32 payload_len, McpMessage * msg, GError ** error)
+{
+  guint32 off = 0;
+
+  msg->hello.version_major = MCP_MPX_VERSION_MAJOR;
+  msg->hello.version_minor = dec->peer_minor;
+  msg->hello.role = meta[0];
+  msg->hello.flags = meta[1];
+  msg->hello.peer_id = get_u64 (meta + 4);
+  msg->hello.caps = NULL;
+  msg->hello.name = NULL;
+  if (msg->hello.role != MCP_ROLE_SOURCE && msg->hello.role != MCP_ROLE_RECEIVER)
+    return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
+        "HELLO names unknown role %u", meta[0]);
+
+  while (off < payload_len) {
+    guint16 type, len;
+
+    if (payload_len - off < 4)
+      return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
+          "HELLO field header truncated at byte %u of %u", off, payload_len);
+    type = get_u16 (payload + off);
+    len = get_u16 (payload + off + 2);
+    off += 4;
+    if (len > payload_len - off)
+      return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
+          "HELLO field %u claims %u bytes, only %u left", type, len,
+          payload_len - off);
+    if (type == MCP_HELLO_TLV_CAPS) {
+      msg->hello.caps = keep_string (&dec->str1, payload + off, len);
+      if (!msg->hello.caps)
+        return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
+            "HELLO caps are not a UTF-8 string");
+    } else if (type == MCP_HELLO_TLV_NAME) {
+      msg->hello.name = keep_string (&dec->str2, payload + off, len);
+      if (!msg->hello.name)
+        return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
+            "HELLO name is not a UTF-8 string");
+    }
+    off += len;
+  }
+  return MCP_DECODE_HELLO;
+}
+
+static McpDecodeResult
+next_mpx_message (McpDecoder * dec, McpMessage * msg, GError ** error)
+{
+  const guint8 *h = dec->buf + dec->start;
+  gsize avail = dec->end - dec->start;
+  guint8 type, flags;
+  guint16 meta_len;
+  guint32 payload_len;
+  gsize total;
+  const guint8 *meta, *payload;
+
+  if (avail < MCP_MPX_MSG_HEADER_LEN)
+    return MCP_DECODE_NEED_MORE;
+
+  type = h[0];
+  flags = h[1];
+  meta_len = get_u16 (h + 2);
+  payload_len = get_u32 (h + 4);
+
+  if (meta_len > MCP_MPX_MAX_META_LEN)
+    return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
+        "message type 0x%02x has a %u-byte metadata block (at most %u)",
+        type, meta_len, MCP_MPX_MAX_META_LEN);
+  if (payload_len > MCP_MAX_DATAGRAM)
+    return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
+        "message type 0x%02x claims a %u-byte payload (at most %u)",
+        type, payload_len, MCP_MAX_DATAGRAM);
+
+  switch (type) {
+    case MCP_MSG_HELLO:
+      if (meta_len < MCP_MPX_HELLO_META_LEN)
+        return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
+            "HELLO metadata is %u bytes, needs %u", meta_len,
+            MCP_MPX_HELLO_META_LEN);
+      if (dec->state != STATE_EXPECT_HELLO)
+        return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
+            "second HELLO on one connection");
+      break;
+    case MCP_MSG_DATA:
+      if (meta_len < MCP_MPX_DATA_META_LEN)
+        return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
+            "DATA metadata is %u bytes, needs %u", meta_len,
+            MCP_MPX_DATA_META_LEN);
+      break;
+    case MCP_MSG_CAPS:
+    case MCP_MSG_KEEPALIVE:
+      break;
+    default:
+      if (!(flags & MCP_MSG_FLAG_IGNORABLE))
+        return fail (dec, error, MCP_WIRE_ERROR_UNKNOWN_TYPE,
+            "unknown message type 0x%02x", type);
+      break;
+  }
+  if (dec->state == STATE_EXPECT_HELLO && type != MCP_MSG_HELLO)
+    return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
+        "first message is type 0x%02x, not HELLO", type);
+
+  total = MCP_MPX_MSG_HEADER_LEN + (gsize) meta_len + payload_len;
+  if (avail < total)
+    return MCP_DECODE_NEED_MORE;
+
+  meta = h + MCP_MPX_MSG_HEADER_LEN;
+  payload = meta + meta_len;
+  dec->start += total;
+
+  switch (type) {
+    case MCP_MSG_HELLO:
+      dec->state = STATE_MESSAGES;
+      return parse_hello (dec, meta, payload, payload_len, msg, error);
+    case MCP_MSG_DATA:
+      msg->meta.origin_id = get_u64 (meta);
+      msg->meta.seq = get_u64 (meta + 8);
+      msg->meta.capture_time = get_u64 (meta + 16);
+      msg->meta.hops = meta[24];
+      msg->meta.family = meta[25];
+      msg->meta.port = get_u16 (meta + 26);
+      memcpy (msg->meta.group, meta + 28, 16);
+      if (msg->meta.family != 0 && msg->meta.family != 4
+          && msg->meta.family != 6)
+        return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
+            "DATA names unknown address family %u", msg->meta.family);
+      msg->payload = payload;
+      msg->payload_len = payload_len;
+      return MCP_DECODE_DATA;
+    case MCP_MSG_CAPS:
+      msg->caps = keep_string (&dec->str1, payload, payload_len);
+      if (!msg->caps)
+        return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
+            "CAPS is not a UTF-8 string");
+      return MCP_DECODE_CAPS;
+    case MCP_MSG_KEEPALIVE:
+      return MCP_DECODE_KEEPALIVE;
+    default:
+      /* ignorable and unknown: skip it and look at the next one */
+      return next_mpx_message (dec, msg, error);
+  }
+}
+
+McpDecodeResult
+mcp_decoder_next (McpDecoder * dec, McpMessage * msg, GError ** error)
+{
+  gsize avail = dec->end - dec->start;
+  const guint8 *p = dec->buf + dec->start;
+
+  memset (msg, 0, sizeof (*msg));
+
+  switch (dec->state) {
+    case STATE_DETECT:
+      if (avail == 0)
+        return MCP_DECODE_NEED_MORE;
+      if (memcmp (p, MCP_MPX_MAGIC, MIN (avail, MCP_MPX_MAGIC_LEN)) != 0) {
+        dec->state = STATE_RAW;
+        return mcp_decoder_next (dec, msg, error);
+      }
+      if (avail < MCP_MPX_MAGIC_LEN)
+        return MCP_DECODE_NEED_MORE;
+      dec->state = STATE_PREAMBLE;
+      return mcp_decoder_next (dec, msg, error);
+
+    case STATE_PREAMBLE:
+      /* Fail on a wrong magic as soon as it shows. */
+      if (memcmp (p, MCP_MPX_MAGIC, MIN (avail, MCP_MPX_MAGIC_LEN)) != 0) {
+        gchar *dump = hex_dump (p, MIN (avail, 8));
+        McpDecodeResult r = fail (dec, error, MCP_WIRE_ERROR_BAD_MAGIC,
+            "not an mpx peer: stream starts with %s", dump);
+        g_free (dump);
+        return r;
+      }
+      if (avail < MCP_MPX_PREAMBLE_LEN)
+        return MCP_DECODE_NEED_MORE;
+      if (p[4] != MCP_MPX_VERSION_MAJOR)
+        return fail (dec, error, MCP_WIRE_ERROR_BAD_VERSION,
+            "peer speaks mpx version %u.%u, this end speaks %u.x",
+            p[4], p[5], MCP_MPX_VERSION_MAJOR);
+      dec->peer_minor = p[5];
+      dec->start += MCP_MPX_PREAMBLE_LEN;
+      dec->state = STATE_EXPECT_HELLO;
+      return next_mpx_message (dec, msg, error);
+
+    case STATE_EXPECT_HELLO:
+    case STATE_MESSAGES:
+      return next_mpx_message (dec, msg, error);
+
+    case STATE_RFC4571:{
+      guint16 len;
+
+      if (avail < MCP_RFC4571_HEADER_LEN)
+        return MCP_DECODE_NEED_MORE;
+      len = get_u16 (p);
+      if (avail < (gsize) MCP_RFC4571_HEADER_LEN + len)
+        return MCP_DECODE_NEED_MORE;
+      msg->payload = p + MCP_RFC4571_HEADER_LEN;
+      msg->payload_len = len;
+      dec->start += MCP_RFC4571_HEADER_LEN + len;
+      return MCP_DECODE_DATA;
+    }
+
+    case STATE_RAW:
+      if (avail == 0)
+        return MCP_DECODE_NEED_MORE;
+      msg->payload = p;
+      msg->payload_len = avail;
+      dec->start = dec->end;
+      return MCP_DECODE_DATA;
+
+    case STATE_FAILED:
+      return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
+          "decoder used after an error");
+  }
+  g_assert_not_reached ();
+  return MCP_DECODE_ERROR;
+}
+
+gboolean
+mcp_decoder_finish (McpDecoder * dec, GError ** error)
+{
+  gsize avail = dec->end - dec->start;
+  const guint8 *p = dec->buf + dec->start;
+
+  if (dec->state == STATE_FAILED)
+    return FALSE;
+  if (avail == 0) {
+    if (dec->state == STATE_PREAMBLE || dec->state == STATE_EXPECT_HELLO) {
+      fail (dec, error, MCP_WIRE_ERROR_TRUNCATED,
+          "connection closed before the mpx HELLO");
+      return FALSE;
+    }
+    return TRUE;
+  }
+
+  switch (dec->state) {
+    case STATE_RFC4571:
+      if (avail < MCP_RFC4571_HEADER_LEN)
+        fail (dec, error, MCP_WIRE_ERROR_TRUNCATED,
+            "connection closed inside a length prefix (%" G_GSIZE_FORMAT
+            " of 2 bytes)", avail);
+      else
+        fail (dec, error, MCP_WIRE_ERROR_TRUNCATED,
+            "connection closed inside a datagram (%" G_GSIZE_FORMAT
+            " of %u bytes)", avail - MCP_RFC4571_HEADER_LEN, get_u16 (p));
+      return FALSE;
+    case STATE_MESSAGES:
+    case STATE_EXPECT_HELLO:
+      if (avail < MCP_MPX_MSG_HEADER_LEN)
+        fail (dec, error, MCP_WIRE_ERROR_TRUNCATED,
+            "connection closed inside a message header (%" G_GSIZE_FORMAT
+            " of %u bytes)", avail, MCP_MPX_MSG_HEADER_LEN);
+      else
+        fail (dec, error, MCP_WIRE_ERROR_TRUNCATED,
+            "connection closed inside a message (%" G_GSIZE_FORMAT
+            " of %" G_GSIZE_FORMAT " bytes)", avail,
+            (gsize) MCP_MPX_MSG_HEADER_LEN + get_u16 (p + 2) + get_u32 (p + 4));
+      return FALSE;
+    case STATE_PREAMBLE:
+    case STATE_DETECT:
+      fail (dec, error, MCP_WIRE_ERROR_TRUNCATED,
+          "connection closed inside the mpx preamble (%" G_GSIZE_FORMAT
+          " of %u bytes)", avail, MCP_MPX_PREAMBLE_LEN);
+      return FALSE;
+    default:
+      return TRUE;
+  }
+}

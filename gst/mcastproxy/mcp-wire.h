@@ -1,0 +1,155 @@
+/* mcastproxy — wire formats of the TCP leg: mpx, rfc4571 and raw.
+ *
+ * The authoritative description is docs/protocol.md; this header mirrors it.
+ * Pure code: no sockets, no GStreamer.
+ */
+#ifndef __MCP_WIRE_H__
+#define __MCP_WIRE_H__
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  MCP_FRAMING_AUTO = 0,
+  MCP_FRAMING_MPX = 1,
+  MCP_FRAMING_RFC4571 = 2,
+  MCP_FRAMING_RAW = 3,
+} McpFraming;
+
+typedef enum
+{
+  MCP_ROLE_SOURCE = 1,          /* sends datagrams on this connection */
+  MCP_ROLE_RECEIVER = 2,        /* receives datagrams on this connection */
+} McpRole;
+
+/* Message types of mpx version 1. */
+typedef enum
+{
+  MCP_MSG_HELLO = 'H',
+  MCP_MSG_DATA = 'D',
+  MCP_MSG_CAPS = 'C',
+  MCP_MSG_KEEPALIVE = 'K',
+} McpMsgType;
+
+/* A receiver that does not know a message type skips it when this flag is
+ * set, and closes the connection otherwise. */
+#define MCP_MSG_FLAG_IGNORABLE 0x01
+
+#define MCP_MPX_MAGIC "\x89MPX"
+#define MCP_MPX_MAGIC_LEN 4
+#define MCP_MPX_VERSION_MAJOR 1
+#define MCP_MPX_VERSION_MINOR 0
+#define MCP_MPX_PREAMBLE_LEN 8
+#define MCP_MPX_MSG_HEADER_LEN 8
+#define MCP_MPX_HELLO_META_LEN 12
+#define MCP_MPX_DATA_META_LEN 44
+#define MCP_MPX_DATA_HEADER_LEN (MCP_MPX_MSG_HEADER_LEN + MCP_MPX_DATA_META_LEN)
+#define MCP_MPX_MAX_META_LEN 1024
+#define MCP_MPX_MAX_CONTROL_LEN 65535
+#define MCP_RFC4571_HEADER_LEN 2
+
+/* Largest datagram any framing carries: the IP length field is 16 bits. */
+#define MCP_MAX_DATAGRAM 65535
+
+/* HELLO payload TLV types; unknown types are skipped. */
+#define MCP_HELLO_TLV_CAPS 1
+#define MCP_HELLO_TLV_NAME 2
+
+/* Per-datagram metadata carried by mpx DATA messages. */
+typedef struct
+{
+  guint64 origin_id;            /* peer id of the point where it entered */
+  guint64 seq;                  /* per-origin sequence number */
+  guint64 capture_time;         /* ns since the Unix epoch, 0 = unknown */
+  guint8 hops;                  /* mpx links crossed before this one */
+  guint8 family;                /* 0 = no group, 4 = IPv4, 6 = IPv6 */
+  guint16 port;                 /* destination port of the original datagram */
+  guint8 group[16];             /* destination group; IPv4 in the first 4 bytes */
+} McpFrameMeta;
+
+typedef struct
+{
+  guint8 version_major;
+  guint8 version_minor;
+  McpRole role;
+  guint8 flags;
+  guint64 peer_id;
+  const gchar *caps;            /* NULL when not sent */
+  const gchar *name;            /* NULL when not sent */
+} McpHello;
+
+typedef enum
+{
+  MCP_DECODE_NEED_MORE = 0,
+  MCP_DECODE_HELLO,
+  MCP_DECODE_DATA,
+  MCP_DECODE_CAPS,
+  MCP_DECODE_KEEPALIVE,
+  MCP_DECODE_ERROR,
+} McpDecodeResult;
+
+/* One decoded message. Pointers are into the decoder and stay valid until
+ * the next call to mcp_decoder_reserve(), mcp_decoder_push(),
+ * mcp_decoder_set_framing() or mcp_decoder_free(). */
+typedef struct
+{
+  McpFrameMeta meta;            /* DATA (zeroed for rfc4571 and raw) */
+  const guint8 *payload;        /* DATA: the datagram bytes */
+  gsize payload_len;
+  McpHello hello;               /* HELLO */
+  const gchar *caps;            /* CAPS */
+} McpMessage;
+
+#define MCP_WIRE_ERROR (mcp_wire_error_quark ())
+GQuark mcp_wire_error_quark (void);
+
+typedef enum
+{
+  MCP_WIRE_ERROR_BAD_MAGIC,
+  MCP_WIRE_ERROR_BAD_VERSION,
+  MCP_WIRE_ERROR_BAD_LENGTH,
+  MCP_WIRE_ERROR_TRUNCATED,
+  MCP_WIRE_ERROR_UNKNOWN_TYPE,
+  MCP_WIRE_ERROR_PROTOCOL,
+} McpWireError;
+
+const gchar *mcp_framing_to_string (McpFraming framing);
+const gchar *mcp_role_to_string (McpRole role);
+
+/* Encoding. */
+GBytes *mcp_mpx_build_hello (McpRole role, guint64 peer_id, const gchar * caps,
+    const gchar * name);
+GBytes *mcp_mpx_build_caps (const gchar * caps);
+GBytes *mcp_mpx_build_keepalive (void);
+/* Writes the DATA header (MCP_MPX_DATA_HEADER_LEN bytes) for a payload of
+ * payload_len bytes, which must not exceed MCP_MAX_DATAGRAM. */
+void mcp_mpx_write_data_header (guint8 * out, const McpFrameMeta * meta,
+    gsize payload_len);
+void mcp_rfc4571_write_header (guint8 * out, gsize payload_len);
+
+/* Incremental decoding. */
+typedef struct _McpDecoder McpDecoder;
+
+McpDecoder *mcp_decoder_new (McpFraming framing);
+void mcp_decoder_free (McpDecoder * dec);
+/* AUTO until the first bytes told mpx from raw. */
+McpFraming mcp_decoder_get_framing (McpDecoder * dec);
+/* Settles an undecided AUTO decoder (e.g. the peer stayed silent). */
+void mcp_decoder_set_framing (McpDecoder * dec, McpFraming framing);
+/* Space for at least min_len more bytes; fill it, then commit what was
+ * written. Lets a socket read straight into the decoder. */
+guint8 *mcp_decoder_reserve (McpDecoder * dec, gsize min_len, gsize * avail);
+void mcp_decoder_commit (McpDecoder * dec, gsize len);
+void mcp_decoder_push (McpDecoder * dec, const guint8 * data, gsize len);
+/* Bytes received but not yet returned as a message. */
+gsize mcp_decoder_pending (McpDecoder * dec);
+McpDecodeResult mcp_decoder_next (McpDecoder * dec, McpMessage * msg,
+    GError ** error);
+/* The peer closed the stream: an error when it stopped inside a message. */
+gboolean mcp_decoder_finish (McpDecoder * dec, GError ** error);
+
+G_END_DECLS
+
+#endif /* __MCP_WIRE_H__ */

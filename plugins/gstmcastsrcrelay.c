@@ -1,0 +1,654 @@
+/* mcastproxy — mcastsrc-relay
+ *
+ * This library is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU Library General Public License as published by
+ * the Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.
+ */
+
+/**
+ * SECTION:element-mcastsrc-relay
+ * @title: mcastsrc-relay
+ *
+ * Joins a multicast group and pushes one buffer per datagram, bytes
+ * untouched, with the sender's address in a #GstNetAddressMeta.
+ *
+ * The group may be IPv4 or IPv6, joined on one or more interfaces
+ * (`multicast-iface`, a comma-separated list) and, with `multicast-source`,
+ * source-specific (SSM). The socket is bound to the group itself, so other
+ * groups that arrive on the same port are never delivered.
+ *
+ * Each buffer also carries the proxy's per-datagram metadata (origin id,
+ * sequence number, capture time, group and port) that tcpsplitsink's mpx
+ * framing takes across the TCP leg.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 mcastsrc-relay address=239.1.1.1 port=5004 multicast-iface=eth0 ! tcpsplitsink port=5100
+ * ]| Serves a group to TCP clients.
+ */
+
+#include "config.h"
+
+#include "gstmcastsrcrelay.h"
+#include "gstmcpmeta.h"
+#include "gstmcpstats.h"
+
+#include <gst/net/gstnetaddressmeta.h>
+#include <string.h>
+
+#include "mcp-address.h"
+#include "mcp-mcast.h"
+
+GST_DEBUG_CATEGORY_STATIC (mcast_src_relay_debug);
+#define GST_CAT_DEFAULT mcast_src_relay_debug
+
+#define DEFAULT_ADDRESS "239.255.0.1"
+#define DEFAULT_PORT 5004
+#define DEFAULT_MULTICAST_IFACE NULL
+#define DEFAULT_MULTICAST_SOURCE NULL
+#define DEFAULT_BUFFER_SIZE (4 * 1024 * 1024)
+#define DEFAULT_CAPS NULL
+#define DEFAULT_PEER_ID 0
+#define DEFAULT_STATS_INTERVAL 0
+
+/* Datagrams taken from the socket in one call. */
+#define BATCH 32
+#define SLOT_SIZE 65536
+
+enum
+{
+  PROP_0,
+  PROP_ADDRESS,
+  PROP_PORT,
+  PROP_CURRENT_PORT,
+  PROP_MULTICAST_IFACE,
+  PROP_MULTICAST_SOURCE,
+  PROP_BUFFER_SIZE,
+  PROP_CAPS,
+  PROP_PEER_ID,
+  PROP_STATS_INTERVAL,
+};
+
+enum
+{
+  SIGNAL_GET_STATS,
+  LAST_SIGNAL,
+};
+
+static guint signals[LAST_SIGNAL];
+
+struct _GstMcastSrcRelay
+{
+  GstPushSrc parent;
+
+  /* properties, under the object lock */
+  gchar *address;
+  guint port;
+  guint current_port;
+  gchar *multicast_iface;
+  gchar *multicast_source;
+  gint buffer_size;
+  GstCaps *caps;
+  guint64 peer_id;
+  guint64 stats_interval;
+
+  GSocket *socket;              /* opened at NULL->READY */
+  GInetAddress *group;
+  GCancellable *cancellable;    /* under the object lock */
+  McpDatagram slots[BATCH];
+  guint8 *slot_memory;
+  GSocketAddress *last_sender;  /* reused while the sender stays the same */
+  struct sockaddr_storage last_sender_native;
+  socklen_t last_sender_len;
+  guint64 origin_id;
+  GstMcpStatsTimer stats_timer;
+
+  /* statistics, under the object lock */
+  guint64 datagrams;
+  guint64 bytes;
+  guint64 truncated;
+  gint buffer_size_granted;
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+#define gst_mcast_src_relay_parent_class parent_class
+G_DEFINE_TYPE (GstMcastSrcRelay, gst_mcast_src_relay, GST_TYPE_PUSH_SRC);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (mcastsrc_relay, "mcastsrc-relay",
+    GST_RANK_NONE, GST_TYPE_MCAST_SRC_RELAY,
+    GST_DEBUG_CATEGORY_INIT (mcast_src_relay_debug, "mcastsrc-relay", 0,
+        "mcastproxy multicast source"));
+
+static void gst_mcast_src_relay_finalize (GObject * object);
+static void gst_mcast_src_relay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_mcast_src_relay_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_mcast_src_relay_change_state (GstElement *
+    element, GstStateChange transition);
+static gboolean gst_mcast_src_relay_start (GstBaseSrc * bsrc);
+static gboolean gst_mcast_src_relay_stop (GstBaseSrc * bsrc);
+static gboolean gst_mcast_src_relay_unlock (GstBaseSrc * bsrc);
+static gboolean gst_mcast_src_relay_unlock_stop (GstBaseSrc * bsrc);
+static GstCaps *gst_mcast_src_relay_get_caps (GstBaseSrc * bsrc,
+    GstCaps * filter);
+static GstFlowReturn gst_mcast_src_relay_create (GstPushSrc * psrc,
+    GstBuffer ** buf);
+static GstStructure *gst_mcast_src_relay_get_stats (GstMcastSrcRelay * self);
+
+static void
+gst_mcast_src_relay_class_init (GstMcastSrcRelayClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+
+  gobject_class->set_property = gst_mcast_src_relay_set_property;
+  gobject_class->get_property = gst_mcast_src_relay_get_property;
+  gobject_class->finalize = gst_mcast_src_relay_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_ADDRESS,
+      g_param_spec_string ("address", "Address",
+          "Multicast group to join (numeric IPv4 or IPv6)", DEFAULT_ADDRESS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port",
+          "UDP port of the group (0: pick one, see current-port)", 0,
+          G_MAXUINT16, DEFAULT_PORT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_CURRENT_PORT,
+      g_param_spec_uint ("current-port", "Current port",
+          "The port bound (readable from READY)", 0, G_MAXUINT16, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_MULTICAST_IFACE,
+      g_param_spec_string ("multicast-iface", "Multicast interfaces",
+          "Comma-separated interfaces to join on (empty: the system's "
+          "choice)", DEFAULT_MULTICAST_IFACE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MULTICAST_SOURCE,
+      g_param_spec_string ("multicast-source", "Multicast sources",
+          "Comma-separated sources for a source-specific join (empty: any "
+          "source)", DEFAULT_MULTICAST_SOURCE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_BUFFER_SIZE,
+      g_param_spec_int ("buffer-size", "Buffer size",
+          "Socket receive buffer in bytes (0: the system default)", 0,
+          G_MAXINT, DEFAULT_BUFFER_SIZE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_CAPS,
+      g_param_spec_boxed ("caps", "Caps", "Caps of the datagrams",
+          GST_TYPE_CAPS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PEER_ID,
+      g_param_spec_uint64 ("peer-id", "Peer id",
+          "Origin id given to the datagrams captured here (0: random)", 0,
+          G_MAXUINT64, DEFAULT_PEER_ID,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint64 ("stats-interval", "Stats interval",
+          "Post the statistics as an element message this often (ns; 0: "
+          "never)", 0, G_MAXUINT64, DEFAULT_STATS_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstMcastSrcRelay::get-stats:
+   *
+   * Returns a "mcastsrc-relay-stats" structure.
+   */
+  signals[SIGNAL_GET_STATS] = g_signal_new_class_handler ("get-stats",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_mcast_src_relay_get_stats), NULL, NULL, NULL,
+      GST_TYPE_STRUCTURE, 0);
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Multicast relay source", "Source/Network",
+      "Joins a multicast group (ASM or SSM, IPv4 or IPv6) and pushes one "
+      "buffer per datagram", "mcastproxy developers");
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_mcast_src_relay_change_state);
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_mcast_src_relay_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_mcast_src_relay_stop);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_mcast_src_relay_unlock);
+  basesrc_class->unlock_stop =
+      GST_DEBUG_FUNCPTR (gst_mcast_src_relay_unlock_stop);
+  basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_mcast_src_relay_get_caps);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_mcast_src_relay_create);
+}
+
+static void
+gst_mcast_src_relay_init (GstMcastSrcRelay * self)
+{
+  self->address = g_strdup (DEFAULT_ADDRESS);
+  self->port = DEFAULT_PORT;
+  self->multicast_iface = g_strdup (DEFAULT_MULTICAST_IFACE);
+  self->multicast_source = g_strdup (DEFAULT_MULTICAST_SOURCE);
+  self->buffer_size = DEFAULT_BUFFER_SIZE;
+  self->caps = DEFAULT_CAPS;
+  self->peer_id = DEFAULT_PEER_ID;
+  self->stats_interval = DEFAULT_STATS_INTERVAL;
+  self->cancellable = g_cancellable_new ();
+
+  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+}
+
+static void
+gst_mcast_src_relay_finalize (GObject * object)
+{
+  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (object);
+
+  g_free (self->address);
+  g_free (self->multicast_iface);
+  g_free (self->multicast_source);
+  gst_clear_caps (&self->caps);
+  g_clear_object (&self->cancellable);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_mcast_src_relay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ADDRESS:
+      g_free (self->address);
+      self->address = g_value_dup_string (value);
+      break;
+    case PROP_PORT:
+      self->port = g_value_get_uint (value);
+      break;
+    case PROP_MULTICAST_IFACE:
+      g_free (self->multicast_iface);
+      self->multicast_iface = g_value_dup_string (value);
+      break;
+    case PROP_MULTICAST_SOURCE:
+      g_free (self->multicast_source);
+      self->multicast_source = g_value_dup_string (value);
+      break;
+    case PROP_BUFFER_SIZE:
+      self->buffer_size = g_value_get_int (value);
+      break;
+    case PROP_CAPS:
+      gst_caps_replace (&self->caps, (GstCaps *) gst_value_get_caps (value));
+      break;
+    case PROP_PEER_ID:
+      self->peer_id = g_value_get_uint64 (value);
+      break;
+    case PROP_STATS_INTERVAL:
+      self->stats_interval = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_mcast_src_relay_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ADDRESS:
+      g_value_set_string (value, self->address);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_CURRENT_PORT:
+      g_value_set_uint (value, self->current_port);
+      break;
+    case PROP_MULTICAST_IFACE:
+      g_value_set_string (value, self->multicast_iface);
+      break;
+    case PROP_MULTICAST_SOURCE:
+      g_value_set_string (value, self->multicast_source);
+      break;
+    case PROP_BUFFER_SIZE:
+      g_value_set_int (value, self->buffer_size);
+      break;
+    case PROP_CAPS:
+      gst_value_set_caps (value, self->caps);
+      break;
+    case PROP_PEER_ID:
+      g_value_set_uint64 (value, self->peer_id);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint64 (value, self->stats_interval);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static gboolean
+open_socket (GstMcastSrcRelay * self)
+{
+  McpMcastReceiverConfig cfg = { 0 };
+  GError *err = NULL;
+  gchar *address, *ifaces, *sources;
+  GSocket *socket = NULL;
+  gint granted = 0;
+
+  GST_OBJECT_LOCK (self);
+  address = g_strdup (self->address);
+  ifaces = g_strdup (self->multicast_iface);
+  sources = g_strdup (self->multicast_source);
+  cfg.port = self->port;
+  cfg.buffer_size = self->buffer_size;
+  GST_OBJECT_UNLOCK (self);
+
+  cfg.group = mcp_parse_group (address, &err);
+  if (!cfg.group) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid multicast address: %s", err->message), (NULL));
+    goto done;
+  }
+  cfg.ifindexes = mcp_parse_interfaces (ifaces, &err);
+  if (!cfg.ifindexes) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Invalid multicast-iface: %s", err->message), (NULL));
+    goto done;
+  }
+  cfg.sources = mcp_parse_sources (sources,
+      g_inet_address_get_family (cfg.group), &err);
+  if (!cfg.sources) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid multicast-source: %s", err->message), (NULL));
+    goto done;
+  }
+  socket = mcp_mcast_open_receiver (&cfg, &granted, &err);
+  if (!socket) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not receive multicast group %s port %u: %s", address,
+            cfg.port, err->message), (NULL));
+    goto done;
+  }
+  if (cfg.buffer_size > 0 && granted < cfg.buffer_size)
+    GST_WARNING_OBJECT (self, "asked for a %d-byte receive buffer, the "
+        "kernel granted %d (see net.core.rmem_max)", cfg.buffer_size, granted);
+
+  GST_OBJECT_LOCK (self);
+  self->socket = socket;
+  self->group = g_object_ref (cfg.group);
+  self->current_port = mcp_socket_get_local_port (socket);
+  self->buffer_size_granted = granted;
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "joined %s port %u", address, self->current_port);
+  g_object_notify (G_OBJECT (self), "current-port");
+
+done:
+  g_clear_error (&err);
+  g_clear_object (&cfg.group);
+  g_clear_pointer (&cfg.ifindexes, g_array_unref);
+  g_clear_pointer (&cfg.sources, g_ptr_array_unref);
+  g_free (address);
+  g_free (ifaces);
+  g_free (sources);
+  return socket != NULL;
+}
+
+static void
+close_socket (GstMcastSrcRelay * self)
+{
+  GST_OBJECT_LOCK (self);
+  if (self->socket) {
+    g_socket_close (self->socket, NULL);
+    g_clear_object (&self->socket);
+  }
+  g_clear_object (&self->group);
+  self->current_port = 0;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GstStateChangeReturn
+gst_mcast_src_relay_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY && !open_socket (self))
+    return GST_STATE_CHANGE_FAILURE;
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+      close_socket (self);
+    return ret;
+  }
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+    close_socket (self);
+  return ret;
+}
+
+static gboolean
+gst_mcast_src_relay_start (GstBaseSrc * bsrc)
+{
+  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (bsrc);
+  guint64 peer_id, interval;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  peer_id = self->peer_id;
+  interval = self->stats_interval;
+  self->datagrams = self->bytes = self->truncated = 0;
+  GST_OBJECT_UNLOCK (self);
+
+  self->origin_id = peer_id ? peer_id :
+      ((guint64) g_random_int () << 32 | g_random_int ());
+  self->slot_memory = g_malloc (BATCH * SLOT_SIZE);
+  for (i = 0; i < BATCH; i++) {
+    self->slots[i].data = self->slot_memory + i * SLOT_SIZE;
+    self->slots[i].capacity = SLOT_SIZE;
+  }
+  gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
+      (GstMcpStatsFunc) gst_mcast_src_relay_get_stats);
+  return TRUE;
+}
+
+static gboolean
+gst_mcast_src_relay_stop (GstBaseSrc * bsrc)
+{
+  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (bsrc);
+
+  gst_mcp_stats_timer_stop (&self->stats_timer);
+  g_clear_pointer (&self->slot_memory, g_free);
+  g_clear_object (&self->last_sender);
+  self->last_sender_len = 0;
+  return TRUE;
+}
+
+static gboolean
+gst_mcast_src_relay_unlock (GstBaseSrc * bsrc)
+{
+  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (bsrc);
+
+  GST_OBJECT_LOCK (self);
+  g_cancellable_cancel (self->cancellable);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_mcast_src_relay_unlock_stop (GstBaseSrc * bsrc)
+{
+  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (bsrc);
+
+  GST_OBJECT_LOCK (self);
+  g_object_unref (self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static GstCaps *
+gst_mcast_src_relay_get_caps (GstBaseSrc * bsrc, GstCaps * filter)
+{
+  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (bsrc);
+  GstCaps *caps;
+
+  GST_OBJECT_LOCK (self);
+  caps = self->caps ? gst_caps_ref (self->caps) : gst_caps_new_any ();
+  GST_OBJECT_UNLOCK (self);
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+        GST_CAPS_INTERSECT_FIRST);
+
+    gst_caps_unref (caps);
+    caps = tmp;
+  }
+  return caps;
+}
+
+/* ---- data -------------------------------------------------------------- */
+
+static GSocketAddress *
+sender_address (GstMcastSrcRelay * self, McpDatagram * d)
+{
+  if (self->last_sender && d->from_len == self->last_sender_len
+      && memcmp (&d->from, &self->last_sender_native, d->from_len) == 0)
+    return self->last_sender;
+  g_clear_object (&self->last_sender);
+  self->last_sender = g_socket_address_new_from_native (&d->from,
+      d->from_len);
+  memcpy (&self->last_sender_native, &d->from, d->from_len);
+  self->last_sender_len = d->from_len;
+  return self->last_sender;
+}
+
+static GstClockTime
+running_time_now (GstMcastSrcRelay * self)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClockTime now = GST_CLOCK_TIME_NONE, base;
+
+  if (clock) {
+    base = gst_element_get_base_time (GST_ELEMENT (self));
+    now = gst_clock_get_time (clock);
+    now = now > base ? now - base : 0;
+    gst_object_unref (clock);
+  }
+  return now;
+}
+
+static GstFlowReturn
+gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
+{
+  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (psrc);
+  GCancellable *cancellable;
+  GError *err = NULL;
+  GstBufferList *list = NULL;
+  GstClockTime pts;
+  McpFrameMeta info;
+  guint64 bytes = 0, truncated = 0;
+  gint n, i;
+
+  GST_OBJECT_LOCK (self);
+  cancellable = g_object_ref (self->cancellable);
+  GST_OBJECT_UNLOCK (self);
+
+  for (;;) {
+    n = mcp_udp_receive_batch (self->socket, self->slots, BATCH, &err);
+    if (n != 0)
+      break;
+    if (!g_socket_condition_wait (self->socket, G_IO_IN, cancellable, &err)) {
+      g_object_unref (cancellable);
+      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        g_error_free (err);
+        return GST_FLOW_FLUSHING;
+      }
+      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Waiting for datagrams "
+              "failed"), ("%s", err->message));
+      g_error_free (err);
+      return GST_FLOW_ERROR;
+    }
+  }
+  g_object_unref (cancellable);
+  if (n < 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Receiving datagrams failed"),
+        ("%s", err->message));
+    g_error_free (err);
+    return GST_FLOW_ERROR;
+  }
+
+  pts = running_time_now (self);
+  memset (&info, 0, sizeof (info));
+  info.origin_id = self->origin_id;
+  info.capture_time = g_get_real_time () * 1000;
+  gst_mcp_meta_set_group (&info, self->group, self->current_port);
+
+  if (n > 1)
+    list = gst_buffer_list_new_sized (n);
+  for (i = 0; i < n; i++) {
+    McpDatagram *d = &self->slots[i];
+    GstBuffer *b = d->len ? gst_buffer_new_memdup (d->data, d->len) :
+        gst_buffer_new ();
+
+    if (d->truncated)
+      truncated++;
+    GST_BUFFER_PTS (b) = pts;
+    gst_buffer_add_net_address_meta (b, sender_address (self, d));
+    GST_OBJECT_LOCK (self);
+    info.seq = self->datagrams++;
+    GST_OBJECT_UNLOCK (self);
+    gst_buffer_add_mcp_meta (b, &info);
+    bytes += d->len;
+    if (list) {
+      gst_buffer_list_add (list, b);
+    } else {
+      *buf = b;
+    }
+  }
+
+  GST_OBJECT_LOCK (self);
+  self->bytes += bytes;
+  self->truncated += truncated;
+  GST_OBJECT_UNLOCK (self);
+  if (truncated)
+    GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " datagrams were larger "
+        "than %u bytes and were cut", truncated, SLOT_SIZE);
+
+  if (list) {
+    gst_base_src_submit_buffer_list (GST_BASE_SRC (self), list);
+    *buf = NULL;
+  }
+  return GST_FLOW_OK;
+}
+
+static GstStructure *
+gst_mcast_src_relay_get_stats (GstMcastSrcRelay * self)
+{
+  GstStructure *s;
+
+  GST_OBJECT_LOCK (self);
+  s = gst_structure_new ("mcastsrc-relay-stats",
+      "datagrams", G_TYPE_UINT64, self->datagrams,
+      "bytes", G_TYPE_UINT64, self->bytes,
+      "truncated", G_TYPE_UINT64, self->truncated,
+      "buffer-size", G_TYPE_INT, self->buffer_size_granted, NULL);
+  GST_OBJECT_UNLOCK (self);
+  return s;
+}

@@ -1,0 +1,62 @@
+/* mcastproxy — enumerations shared by the elements. */
+#include "config.h"
+
+#include "gstmcpenums.h"
+
+GType
+gst_mcp_framing_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_MCP_FRAMING_AUTO,
+        "Listener: tell mpx from plain clients by their first bytes; "
+          "caller: offer mpx, fall back to raw", "auto"},
+    {GST_MCP_FRAMING_MPX, "mcastproxy framing with handshake and metadata",
+        "mpx"},
+    {GST_MCP_FRAMING_RFC4571, "2-byte length prefix per datagram (RFC 4571)",
+        "rfc4571"},
+    {GST_MCP_FRAMING_RAW, "Bytes only, no datagram boundaries", "raw"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstMcpFraming", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_mcp_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_MCP_MODE_LISTENER, "Accept connections on port", "listener"},
+    {GST_MCP_MODE_CALLER, "Connect to host:port, reconnecting", "caller"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstMcpMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_mcp_slow_client_policy_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_MCP_SLOW_CLIENT_DROP, "Disconnect the client", "drop"},
+    {GST_MCP_SLOW_CLIENT_RESYNC,
+        "Skip the client to the newest datagram", "resync"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstMcpSlowClientPolicy", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

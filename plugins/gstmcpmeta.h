@@ -1,0 +1,36 @@
+/* mcastproxy — per-datagram metadata travelling with buffers. */
+#ifndef __GST_MCP_META_H__
+#define __GST_MCP_META_H__
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+#include "mcp-wire.h"
+
+G_BEGIN_DECLS
+
+/* Origin, sequence, capture time, hops and original group of a datagram:
+ * set by mcastsrc-relay and tcpsplitsrc, carried by tcpsplitsink's mpx
+ * framing. */
+typedef struct
+{
+  GstMeta meta;
+  McpFrameMeta info;
+} GstMcpMeta;
+
+#define GST_MCP_META_API_TYPE (gst_mcp_meta_api_get_type ())
+GType gst_mcp_meta_api_get_type (void);
+const GstMetaInfo *gst_mcp_meta_get_info (void);
+
+GstMcpMeta *gst_buffer_add_mcp_meta (GstBuffer * buffer,
+    const McpFrameMeta * info);
+#define gst_buffer_get_mcp_meta(b) \
+  ((GstMcpMeta *) gst_buffer_get_meta ((b), GST_MCP_META_API_TYPE))
+
+/* Fills info's group and port from a GInetAddress and port. */
+void gst_mcp_meta_set_group (McpFrameMeta * info, GInetAddress * group,
+    guint16 port);
+
+G_END_DECLS
+
+#endif /* __GST_MCP_META_H__ */

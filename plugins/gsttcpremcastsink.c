@@ -1,0 +1,632 @@
+/* mcastproxy — tcpremcastsink
+ *
+ * This library is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU Library General Public License as published by
+ * the Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.
+ */
+
+/**
+ * SECTION:element-tcpremcastsink
+ * @title: tcpremcastsink
+ *
+ * Sends every buffer as exactly one multicast datagram to `address:port`,
+ * on each interface of `multicast-iface` (a comma-separated list; empty:
+ * the system's choice), with `ttl-mc` as TTL (hop limit for IPv6).
+ *
+ * `loop` is off by default so that a relay on the same host never hears its
+ * own re-multicast. `bind-address` picks the source address of the
+ * datagrams.
+ *
+ * A failing send (no route while a link is down, say) is counted and
+ * reported once as a warning; the stream goes on.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 tcpsplitsrc host=hub.example.net port=5201 ! tcpremcastsink address=239.1.1.1 port=5004 ttl-mc=4
+ * ]| Re-multicasts a stream received over TCP into the local island.
+ */
+
+#include "config.h"
+
+#include "gsttcpremcastsink.h"
+#include "gstmcpstats.h"
+
+#include <string.h>
+
+#include "mcp-address.h"
+#include "mcp-mcast.h"
+
+GST_DEBUG_CATEGORY_STATIC (tcp_remcast_sink_debug);
+#define GST_CAT_DEFAULT tcp_remcast_sink_debug
+
+#define DEFAULT_ADDRESS "239.255.0.1"
+#define DEFAULT_PORT 5004
+#define DEFAULT_MULTICAST_IFACE NULL
+#define DEFAULT_TTL_MC 1
+#define DEFAULT_LOOP FALSE
+#define DEFAULT_BIND_ADDRESS NULL
+#define DEFAULT_BIND_PORT 0
+#define DEFAULT_BUFFER_SIZE 0
+#define DEFAULT_STATS_INTERVAL 0
+
+/* Datagrams handed to the kernel in one call. */
+#define BATCH 64
+
+enum
+{
+  PROP_0,
+  PROP_ADDRESS,
+  PROP_PORT,
+  PROP_MULTICAST_IFACE,
+  PROP_TTL_MC,
+  PROP_LOOP,
+  PROP_BIND_ADDRESS,
+  PROP_BIND_PORT,
+  PROP_BUFFER_SIZE,
+  PROP_STATS_INTERVAL,
+};
+
+enum
+{
+  SIGNAL_GET_STATS,
+  LAST_SIGNAL,
+};
+
+static guint signals[LAST_SIGNAL];
+
+struct _GstTcpRemcastSink
+{
+  GstBaseSink parent;
+
+  /* properties, under the object lock */
+  gchar *address;
+  guint port;
+  gchar *multicast_iface;
+  gint ttl_mc;
+  gboolean loop;
+  gchar *bind_address;
+  guint bind_port;
+  gint buffer_size;
+  guint64 stats_interval;
+
+  GPtrArray *sockets;           /* one per interface, opened at NULL->READY */
+  GSocketAddress *destination;
+  GCancellable *cancellable;    /* under the object lock */
+  GstMcpStatsTimer stats_timer;
+
+  /* statistics, under the object lock */
+  guint64 datagrams;
+  guint64 bytes;
+  guint64 errors;
+  gboolean warned;
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+#define gst_tcp_remcast_sink_parent_class parent_class
+G_DEFINE_TYPE (GstTcpRemcastSink, gst_tcp_remcast_sink, GST_TYPE_BASE_SINK);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (tcpremcastsink, "tcpremcastsink",
+    GST_RANK_NONE, GST_TYPE_TCP_REMCAST_SINK,
+    GST_DEBUG_CATEGORY_INIT (tcp_remcast_sink_debug, "tcpremcastsink", 0,
+        "mcastproxy re-multicast sink"));
+
+static void gst_tcp_remcast_sink_finalize (GObject * object);
+static void gst_tcp_remcast_sink_set_property (GObject * object,
+    guint prop_id, const GValue * value, GParamSpec * pspec);
+static void gst_tcp_remcast_sink_get_property (GObject * object,
+    guint prop_id, GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_tcp_remcast_sink_change_state (GstElement *
+    element, GstStateChange transition);
+static gboolean gst_tcp_remcast_sink_start (GstBaseSink * bsink);
+static gboolean gst_tcp_remcast_sink_stop (GstBaseSink * bsink);
+static gboolean gst_tcp_remcast_sink_unlock (GstBaseSink * bsink);
+static gboolean gst_tcp_remcast_sink_unlock_stop (GstBaseSink * bsink);
+static GstFlowReturn gst_tcp_remcast_sink_render (GstBaseSink * bsink,
+    GstBuffer * buffer);
+static GstFlowReturn gst_tcp_remcast_sink_render_list (GstBaseSink * bsink,
+    GstBufferList * list);
+static GstStructure *gst_tcp_remcast_sink_get_stats (GstTcpRemcastSink *
+    self);
+
+static void
+gst_tcp_remcast_sink_class_init (GstTcpRemcastSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
+
+  gobject_class->set_property = gst_tcp_remcast_sink_set_property;
+  gobject_class->get_property = gst_tcp_remcast_sink_get_property;
+  gobject_class->finalize = gst_tcp_remcast_sink_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_ADDRESS,
+      g_param_spec_string ("address", "Address",
+          "Multicast group to send to (numeric IPv4 or IPv6)",
+          DEFAULT_ADDRESS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port", "UDP port to send to", 1,
+          G_MAXUINT16, DEFAULT_PORT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MULTICAST_IFACE,
+      g_param_spec_string ("multicast-iface", "Multicast interfaces",
+          "Comma-separated interfaces to send on, each gets every datagram "
+          "(empty: the system's choice)", DEFAULT_MULTICAST_IFACE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TTL_MC,
+      g_param_spec_int ("ttl-mc", "Multicast TTL",
+          "TTL (IPv4) or hop limit (IPv6) of the datagrams", 0, 255,
+          DEFAULT_TTL_MC, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_LOOP,
+      g_param_spec_boolean ("loop", "Loop",
+          "Deliver the datagrams to receivers on this host too",
+          DEFAULT_LOOP, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_BIND_ADDRESS,
+      g_param_spec_string ("bind-address", "Bind address",
+          "Local address to send from (empty: any)", DEFAULT_BIND_ADDRESS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_BIND_PORT,
+      g_param_spec_uint ("bind-port", "Bind port",
+          "Local port to send from (0: any)", 0, G_MAXUINT16,
+          DEFAULT_BIND_PORT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_BUFFER_SIZE,
+      g_param_spec_int ("buffer-size", "Buffer size",
+          "Socket send buffer in bytes (0: the system default)", 0,
+          G_MAXINT, DEFAULT_BUFFER_SIZE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint64 ("stats-interval", "Stats interval",
+          "Post the statistics as an element message this often (ns; 0: "
+          "never)", 0, G_MAXUINT64, DEFAULT_STATS_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstTcpRemcastSink::get-stats:
+   *
+   * Returns a "tcpremcastsink-stats" structure.
+   */
+  signals[SIGNAL_GET_STATS] = g_signal_new_class_handler ("get-stats",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_tcp_remcast_sink_get_stats), NULL, NULL, NULL,
+      GST_TYPE_STRUCTURE, 0);
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Re-multicast sink", "Sink/Network",
+      "Sends every buffer as one multicast datagram into the local network",
+      "mcastproxy developers");
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_tcp_remcast_sink_change_state);
+  basesink_class->start = GST_DEBUG_FUNCPTR (gst_tcp_remcast_sink_start);
+  basesink_class->stop = GST_DEBUG_FUNCPTR (gst_tcp_remcast_sink_stop);
+  basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_tcp_remcast_sink_unlock);
+  basesink_class->unlock_stop =
+      GST_DEBUG_FUNCPTR (gst_tcp_remcast_sink_unlock_stop);
+  basesink_class->render = GST_DEBUG_FUNCPTR (gst_tcp_remcast_sink_render);
+  basesink_class->render_list =
+      GST_DEBUG_FUNCPTR (gst_tcp_remcast_sink_render_list);
+}
+
+static void
+gst_tcp_remcast_sink_init (GstTcpRemcastSink * self)
+{
+  self->address = g_strdup (DEFAULT_ADDRESS);
+  self->port = DEFAULT_PORT;
+  self->multicast_iface = g_strdup (DEFAULT_MULTICAST_IFACE);
+  self->ttl_mc = DEFAULT_TTL_MC;
+  self->loop = DEFAULT_LOOP;
+  self->bind_address = g_strdup (DEFAULT_BIND_ADDRESS);
+  self->bind_port = DEFAULT_BIND_PORT;
+  self->buffer_size = DEFAULT_BUFFER_SIZE;
+  self->stats_interval = DEFAULT_STATS_INTERVAL;
+  self->cancellable = g_cancellable_new ();
+
+  /* A relay forwards as things arrive; it does not pace by timestamps. */
+  gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+}
+
+static void
+gst_tcp_remcast_sink_finalize (GObject * object)
+{
+  GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (object);
+
+  g_free (self->address);
+  g_free (self->multicast_iface);
+  g_free (self->bind_address);
+  g_clear_object (&self->cancellable);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_tcp_remcast_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ADDRESS:
+      g_free (self->address);
+      self->address = g_value_dup_string (value);
+      break;
+    case PROP_PORT:
+      self->port = g_value_get_uint (value);
+      break;
+    case PROP_MULTICAST_IFACE:
+      g_free (self->multicast_iface);
+      self->multicast_iface = g_value_dup_string (value);
+      break;
+    case PROP_TTL_MC:
+      self->ttl_mc = g_value_get_int (value);
+      break;
+    case PROP_LOOP:
+      self->loop = g_value_get_boolean (value);
+      break;
+    case PROP_BIND_ADDRESS:
+      g_free (self->bind_address);
+      self->bind_address = g_value_dup_string (value);
+      break;
+    case PROP_BIND_PORT:
+      self->bind_port = g_value_get_uint (value);
+      break;
+    case PROP_BUFFER_SIZE:
+      self->buffer_size = g_value_get_int (value);
+      break;
+    case PROP_STATS_INTERVAL:
+      self->stats_interval = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_tcp_remcast_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ADDRESS:
+      g_value_set_string (value, self->address);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_MULTICAST_IFACE:
+      g_value_set_string (value, self->multicast_iface);
+      break;
+    case PROP_TTL_MC:
+      g_value_set_int (value, self->ttl_mc);
+      break;
+    case PROP_LOOP:
+      g_value_set_boolean (value, self->loop);
+      break;
+    case PROP_BIND_ADDRESS:
+      g_value_set_string (value, self->bind_address);
+      break;
+    case PROP_BIND_PORT:
+      g_value_set_uint (value, self->bind_port);
+      break;
+    case PROP_BUFFER_SIZE:
+      g_value_set_int (value, self->buffer_size);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint64 (value, self->stats_interval);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static gboolean
+open_sockets (GstTcpRemcastSink * self)
+{
+  McpMcastSenderConfig cfg = { 0 };
+  GError *err = NULL;
+  gchar *address, *ifaces, *bind;
+  GArray *ifindexes = NULL;
+  GPtrArray *sockets = NULL;
+  guint port, i;
+  gboolean ok = FALSE;
+
+  GST_OBJECT_LOCK (self);
+  address = g_strdup (self->address);
+  ifaces = g_strdup (self->multicast_iface);
+  bind = g_strdup (self->bind_address);
+  port = self->port;
+  cfg.ttl = self->ttl_mc;
+  cfg.loop = self->loop;
+  cfg.bind_port = self->bind_port;
+  cfg.buffer_size = self->buffer_size;
+  GST_OBJECT_UNLOCK (self);
+
+  cfg.group = mcp_parse_group (address, &err);
+  if (!cfg.group) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid multicast address: %s", err->message), (NULL));
+    goto done;
+  }
+  if (bind && *bind) {
+    cfg.bind_address = mcp_parse_inet_address (bind, &err);
+    if (!cfg.bind_address) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Invalid bind-address: %s", err->message), (NULL));
+      goto done;
+    }
+  }
+  ifindexes = mcp_parse_interfaces (ifaces, &err);
+  if (!ifindexes) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Invalid multicast-iface: %s", err->message), (NULL));
+    goto done;
+  }
+
+  sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  for (i = 0; i < MAX (ifindexes->len, 1); i++) {
+    GSocket *socket;
+
+    cfg.ifindex = ifindexes->len ? g_array_index (ifindexes, guint, i) : 0;
+    socket = mcp_mcast_open_sender (&cfg, &err);
+    if (!socket) {
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+          ("Could not send to multicast group %s port %u: %s", address, port,
+              err->message), (NULL));
+      goto done;
+    }
+    g_ptr_array_add (sockets, socket);
+  }
+
+  GST_OBJECT_LOCK (self);
+  self->sockets = g_steal_pointer (&sockets);
+  self->destination = g_inet_socket_address_new (cfg.group, port);
+  GST_OBJECT_UNLOCK (self);
+  ok = TRUE;
+
+done:
+  g_clear_error (&err);
+  g_clear_object (&cfg.group);
+  g_clear_object (&cfg.bind_address);
+  g_clear_pointer (&ifindexes, g_array_unref);
+  g_clear_pointer (&sockets, g_ptr_array_unref);
+  g_free (address);
+  g_free (ifaces);
+  g_free (bind);
+  return ok;
+}
+
+static void
+close_sockets (GstTcpRemcastSink * self)
+{
+  GST_OBJECT_LOCK (self);
+  g_clear_pointer (&self->sockets, g_ptr_array_unref);
+  g_clear_object (&self->destination);
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GstStateChangeReturn
+gst_tcp_remcast_sink_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY && !open_sockets (self))
+    return GST_STATE_CHANGE_FAILURE;
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+      close_sockets (self);
+    return ret;
+  }
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+    close_sockets (self);
+  return ret;
+}
+
+static gboolean
+gst_tcp_remcast_sink_start (GstBaseSink * bsink)
+{
+  GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (bsink);
+  guint64 interval;
+
+  GST_OBJECT_LOCK (self);
+  interval = self->stats_interval;
+  self->datagrams = self->bytes = self->errors = 0;
+  self->warned = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
+      (GstMcpStatsFunc) gst_tcp_remcast_sink_get_stats);
+  return TRUE;
+}
+
+static gboolean
+gst_tcp_remcast_sink_stop (GstBaseSink * bsink)
+{
+  GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (bsink);
+
+  gst_mcp_stats_timer_stop (&self->stats_timer);
+  return TRUE;
+}
+
+static gboolean
+gst_tcp_remcast_sink_unlock (GstBaseSink * bsink)
+{
+  GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (bsink);
+
+  GST_OBJECT_LOCK (self);
+  g_cancellable_cancel (self->cancellable);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_tcp_remcast_sink_unlock_stop (GstBaseSink * bsink)
+{
+  GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (bsink);
+
+  GST_OBJECT_LOCK (self);
+  g_object_unref (self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+/* ---- data -------------------------------------------------------------- */
+
+/* Sends n prepared datagrams on every socket, waiting while a socket's
+ * buffer is full. */
+static GstFlowReturn
+send_messages (GstTcpRemcastSink * self, GOutputMessage * msgs, guint n)
+{
+  GCancellable *cancellable;
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint64 sent = 0, bytes = 0, errors = 0;
+  gchar *first_error = NULL;
+  guint s, i;
+
+  GST_OBJECT_LOCK (self);
+  cancellable = g_object_ref (self->cancellable);
+  GST_OBJECT_UNLOCK (self);
+
+  for (s = 0; s < self->sockets->len && ret == GST_FLOW_OK; s++) {
+    GSocket *socket = g_ptr_array_index (self->sockets, s);
+    guint done = 0;
+
+    while (done < n) {
+      GError *err = NULL;
+      gint r = g_socket_send_messages (socket, msgs + done, n - done, 0,
+          NULL, &err);
+
+      if (r >= 0) {
+        for (i = done; i < done + (guint) r; i++)
+          bytes += msgs[i].bytes_sent;
+        sent += r;
+        done += r;
+        continue;
+      }
+      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_clear_error (&err);
+        if (g_socket_condition_wait (socket, G_IO_OUT, cancellable, &err))
+          continue;
+      }
+      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        ret = GST_FLOW_FLUSHING;
+        g_error_free (err);
+        break;
+      }
+      /* e.g. no route while a link is down: lose this one, go on */
+      errors++;
+      if (!first_error)
+        first_error = g_strdup (err->message);
+      g_error_free (err);
+      done++;
+    }
+  }
+  g_object_unref (cancellable);
+
+  GST_OBJECT_LOCK (self);
+  self->datagrams += sent;
+  self->bytes += bytes;
+  self->errors += errors;
+  if (first_error && !self->warned) {
+    self->warned = TRUE;
+    GST_OBJECT_UNLOCK (self);
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("Could not send a multicast datagram"), ("%s (further failures are "
+            "counted in the statistics)", first_error));
+  } else {
+    if (!first_error && sent)
+      self->warned = FALSE;
+    GST_OBJECT_UNLOCK (self);
+  }
+  g_free (first_error);
+  return ret;
+}
+
+static GstFlowReturn
+render_buffers (GstTcpRemcastSink * self, GstBuffer ** buffers, guint n)
+{
+  GOutputMessage msgs[BATCH];
+  GOutputVector vecs[BATCH];
+  GstMapInfo maps[BATCH];
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint i, m;
+
+  for (i = 0; i < n && ret == GST_FLOW_OK; i += m) {
+    guint j;
+
+    m = MIN (n - i, BATCH);
+    for (j = 0; j < m; j++) {
+      if (!gst_buffer_map (buffers[i + j], &maps[j], GST_MAP_READ)) {
+        GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not read a buffer"),
+            (NULL));
+        while (j-- > 0)
+          gst_buffer_unmap (buffers[i + j], &maps[j]);
+        return GST_FLOW_ERROR;
+      }
+      vecs[j].buffer = maps[j].data;
+      vecs[j].size = maps[j].size;
+      memset (&msgs[j], 0, sizeof (msgs[j]));
+      msgs[j].address = self->destination;
+      msgs[j].vectors = &vecs[j];
+      msgs[j].num_vectors = 1;
+    }
+    ret = send_messages (self, msgs, m);
+    for (j = 0; j < m; j++)
+      gst_buffer_unmap (buffers[i + j], &maps[j]);
+  }
+  return ret;
+}
+
+static GstFlowReturn
+gst_tcp_remcast_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
+{
+  return render_buffers (GST_TCP_REMCAST_SINK (bsink), &buffer, 1);
+}
+
+static GstFlowReturn
+gst_tcp_remcast_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
+{
+  guint n = gst_buffer_list_length (list), i;
+  GstBuffer **buffers = g_newa (GstBuffer *, n);
+  GstFlowReturn ret;
+
+  for (i = 0; i < n; i++)
+    buffers[i] = gst_buffer_list_get (list, i);
+  ret = render_buffers (GST_TCP_REMCAST_SINK (bsink), buffers, n);
+  return ret;
+}
+
+static GstStructure *
+gst_tcp_remcast_sink_get_stats (GstTcpRemcastSink * self)
+{
+  GstStructure *s;
+
+  GST_OBJECT_LOCK (self);
+  s = gst_structure_new ("tcpremcastsink-stats",
+      "datagrams", G_TYPE_UINT64, self->datagrams,
+      "bytes", G_TYPE_UINT64, self->bytes,
+      "errors", G_TYPE_UINT64, self->errors, NULL);
+  GST_OBJECT_UNLOCK (self);
+  return s;
+}

@@ -1,0 +1,960 @@
+/* mcastproxy — tcpsplitsrc
+ *
+ * This library is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU Library General Public License as published by
+ * the Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.
+ */
+
+/**
+ * SECTION:element-tcpsplitsrc
+ * @title: tcpsplitsrc
+ *
+ * Receives datagrams carried over TCP and pushes one buffer per datagram.
+ *
+ * In `mode=caller` (the default) it connects to `host:port`, typically a
+ * tcpsplitsink listener, and reconnects with back-off whenever the
+ * connection fails or the far end restarts: the stream never ends because
+ * of the network.
+ *
+ * In `mode=listener` it accepts one inbound source at a time on `port` (the
+ * input of a splitting server). While a source is connected, further
+ * connections are refused; when it leaves, the element waits for the next
+ * one instead of ending the stream.
+ *
+ * With mpx framing the far end's caps and each datagram's metadata (origin,
+ * sequence number, capture time, hops, group and port) come along; with
+ * rfc4571 only the datagrams; with raw framing there are no boundaries and
+ * each read becomes a buffer. `framing=auto` offers mpx and falls back to
+ * raw when the far end answers with anything else.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 tcpsplitsrc host=hub.example.net port=5201 ! tcpremcastsink address=239.1.1.1 port=5004
+ * ]| Re-multicasts what a splitting server sends.
+ * |[
+ * gst-launch-1.0 tcpsplitsrc mode=listener port=5200 ! tcpsplitsink port=5201
+ * ]| A splitting server: one inbound source, fanned out to every client.
+ */
+
+#include "config.h"
+
+#include "gsttcpsplitsrc.h"
+#include "gstmcpenums.h"
+#include "gstmcpmeta.h"
+#include "gstmcpstats.h"
+
+#include "mcp-address.h"
+#include "mcp-conn.h"
+#include "mcp-loop.h"
+#include "mcp-mcast.h"
+#include "mcp-tcp.h"
+
+GST_DEBUG_CATEGORY_STATIC (tcp_split_src_debug);
+#define GST_CAT_DEFAULT tcp_split_src_debug
+
+#define DEFAULT_MODE GST_MCP_MODE_CALLER
+#define DEFAULT_HOST NULL
+#define DEFAULT_PORT 5100
+#define DEFAULT_FRAMING GST_MCP_FRAMING_AUTO
+#define DEFAULT_CAPS NULL
+#define DEFAULT_HANDSHAKE_TIMEOUT (5 * GST_SECOND)
+#define DEFAULT_RECONNECT_DELAY (100 * GST_MSECOND)
+#define DEFAULT_RECONNECT_MAX_DELAY (5 * GST_SECOND)
+#define DEFAULT_CONNECT_TIMEOUT (10 * GST_SECOND)
+#define DEFAULT_MAX_QUEUE_BYTES (4 * 1024 * 1024)
+#define DEFAULT_PEER_ID 0
+#define DEFAULT_STATS_INTERVAL 0
+
+enum
+{
+  PROP_0,
+  PROP_MODE,
+  PROP_HOST,
+  PROP_PORT,
+  PROP_CURRENT_PORT,
+  PROP_FRAMING,
+  PROP_CAPS,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_RECONNECT_DELAY,
+  PROP_RECONNECT_MAX_DELAY,
+  PROP_MAX_QUEUE_BYTES,
+  PROP_PEER_ID,
+  PROP_STATS_INTERVAL,
+};
+
+enum
+{
+  SIGNAL_GET_STATS,
+  SIGNAL_CONNECTED,
+  SIGNAL_DISCONNECTED,
+  LAST_SIGNAL,
+};
+
+static guint signals[LAST_SIGNAL];
+
+struct _GstTcpSplitSrc
+{
+  GstPushSrc parent;
+
+  /* properties, under the object lock */
+  GstMcpMode mode;
+  gchar *host;
+  guint port;
+  guint current_port;
+  GstMcpFraming framing;
+  GstCaps *caps;
+  guint64 handshake_timeout;
+  guint64 reconnect_delay;
+  guint64 reconnect_max_delay;
+  guint64 max_queue_bytes;
+  guint64 peer_id;
+  guint64 stats_interval;
+
+  GSocket *listen_socket;       /* opened at NULL->READY */
+  McpLoop *loop;                /* started at READY->PAUSED */
+  GSource *accept_source;
+  McpConnector *connector;
+  McpConn *conn;                /* the source we receive from (loop thread) */
+  gboolean conn_ready;
+  GstMcpStatsTimer stats_timer;
+  guint64 active_peer_id;
+
+  /* Hand-over from the loop thread to create(). */
+  GMutex lock;
+  GCond cond;
+  GQueue queue;                 /* GstBuffer or GstCaps, in arrival order */
+  guint64 queue_bytes;
+  gboolean flushing;
+  gboolean reading_paused;
+  GstCaps *current_caps;        /* last caps pushed out */
+
+  /* statistics, under lock */
+  guint64 datagrams;
+  guint64 bytes;
+  guint64 connects;
+  guint64 disconnects;
+  guint64 rejected;
+  guint64 connect_failures;
+  gchar *peer;
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+#define gst_tcp_split_src_parent_class parent_class
+G_DEFINE_TYPE (GstTcpSplitSrc, gst_tcp_split_src, GST_TYPE_PUSH_SRC);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (tcpsplitsrc, "tcpsplitsrc",
+    GST_RANK_NONE, GST_TYPE_TCP_SPLIT_SRC,
+    GST_DEBUG_CATEGORY_INIT (tcp_split_src_debug, "tcpsplitsrc", 0,
+        "mcastproxy TCP datagram source"));
+
+static void gst_tcp_split_src_finalize (GObject * object);
+static void gst_tcp_split_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_tcp_split_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_tcp_split_src_change_state (GstElement *
+    element, GstStateChange transition);
+static gboolean gst_tcp_split_src_start (GstBaseSrc * bsrc);
+static gboolean gst_tcp_split_src_stop (GstBaseSrc * bsrc);
+static gboolean gst_tcp_split_src_unlock (GstBaseSrc * bsrc);
+static gboolean gst_tcp_split_src_unlock_stop (GstBaseSrc * bsrc);
+static GstCaps *gst_tcp_split_src_get_caps (GstBaseSrc * bsrc,
+    GstCaps * filter);
+static GstFlowReturn gst_tcp_split_src_create (GstPushSrc * psrc,
+    GstBuffer ** buf);
+static GstStructure *gst_tcp_split_src_get_stats (GstTcpSplitSrc * self);
+
+/* ---- loop thread ------------------------------------------------------- */
+
+/* Under lock. */
+static void
+queue_item (GstTcpSplitSrc * self, gpointer item, gsize size)
+{
+  g_queue_push_tail (&self->queue, item);
+  self->queue_bytes += size;
+  g_cond_signal (&self->cond);
+}
+
+static void
+queue_caps_string (GstTcpSplitSrc * self, const gchar * str)
+{
+  GstCaps *caps;
+
+  if (!str || !*str)
+    return;
+  caps = gst_caps_from_string (str);
+  if (!caps) {
+    GST_WARNING_OBJECT (self, "ignoring unparsable caps from peer: %s", str);
+    return;
+  }
+  g_mutex_lock (&self->lock);
+  queue_item (self, caps, 0);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+conn_ready (McpConn * conn, gpointer user_data)
+{
+  GstTcpSplitSrc *self = user_data;
+  const gchar *address = mcp_conn_get_peer_address (conn);
+  McpFraming framing = mcp_conn_get_framing (conn);
+
+  if (self->connector)
+    mcp_connector_reset_backoff (self->connector);
+  self->conn_ready = TRUE;
+  g_mutex_lock (&self->lock);
+  self->connects++;
+  g_free (self->peer);
+  self->peer = g_strdup (address);
+  g_mutex_unlock (&self->lock);
+
+  GST_INFO_OBJECT (self, "receiving from %s, framing %s", address,
+      mcp_framing_to_string (framing));
+  queue_caps_string (self, mcp_conn_get_peer_caps (conn));
+  g_signal_emit (self, signals[SIGNAL_CONNECTED], 0, address,
+      mcp_framing_to_string (framing));
+}
+
+static void
+conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
+    gpointer user_data)
+{
+  GstTcpSplitSrc *self = user_data;
+  GstBuffer *buf;
+  guint64 max_bytes;
+
+  if (kind == MCP_DECODE_CAPS) {
+    queue_caps_string (self, msg->caps);
+    return;
+  }
+
+  buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
+      msg->payload_len) : gst_buffer_new ();
+  if (mcp_conn_get_framing (conn) == MCP_FRAMING_MPX) {
+    McpFrameMeta info = msg->meta;
+
+    /* one more link crossed */
+    if (info.hops < G_MAXUINT8)
+      info.hops++;
+    gst_buffer_add_mcp_meta (buf, &info);
+  }
+
+  GST_OBJECT_LOCK (self);
+  max_bytes = self->max_queue_bytes;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->lock);
+  queue_item (self, buf, msg->payload_len);
+  self->datagrams++;
+  self->bytes += msg->payload_len;
+  if (max_bytes && self->queue_bytes >= max_bytes && !self->reading_paused) {
+    /* Downstream is slow: let TCP push back on the sender. */
+    self->reading_paused = TRUE;
+    mcp_conn_set_reading (conn, FALSE);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+conn_writable (McpConn * conn, gpointer user_data)
+{
+}
+
+static void
+conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
+{
+  GstTcpSplitSrc *self = user_data;
+  gchar *address = g_strdup (mcp_conn_get_peer_address (conn));
+  gboolean was_ready = self->conn_ready;
+
+  self->conn_ready = FALSE;
+  g_mutex_lock (&self->lock);
+  if (was_ready)
+    self->disconnects++;
+  self->reading_paused = FALSE;
+  g_clear_pointer (&self->peer, g_free);
+  g_mutex_unlock (&self->lock);
+
+  if (self->conn == conn)
+    self->conn = NULL;
+  if (self->connector) {
+    GST_WARNING_OBJECT (self, "connection to %s lost (%s), reconnecting",
+        address, reason);
+    mcp_connector_reconnect (self->connector);
+  } else {
+    GST_INFO_OBJECT (self, "source %s left (%s); waiting for the next one",
+        address, reason);
+  }
+  if (was_ready)
+    g_signal_emit (self, signals[SIGNAL_DISCONNECTED], 0, address, reason);
+  mcp_conn_unref (conn);
+  g_free (address);
+}
+
+static const McpConnFuncs conn_funcs = {
+  conn_ready,
+  conn_message,
+  conn_writable,
+  conn_closed,
+  NULL,
+};
+
+/* Takes ownership of socket. */
+static void
+use_connection (GstTcpSplitSrc * self, GSocket * socket, gboolean initiator)
+{
+  McpConnConfig cfg = { 0 };
+
+  GST_OBJECT_LOCK (self);
+  cfg.framing = (McpFraming) self->framing;
+  cfg.handshake_timeout = self->handshake_timeout;
+  GST_OBJECT_UNLOCK (self);
+  cfg.role = MCP_ROLE_RECEIVER;
+  cfg.initiator = initiator;
+  cfg.peer_id = self->active_peer_id;
+  cfg.name = "tcpsplitsrc";
+  /* A listener waits for the source's first bytes however long it takes. */
+  cfg.detect_timeout = 0;
+
+  self->conn = mcp_conn_new (socket, mcp_loop_get_context (self->loop), &cfg,
+      &conn_funcs, self);
+  g_object_unref (socket);
+  mcp_conn_start (self->conn);
+}
+
+static gboolean
+accept_cb (GSocket * listen_socket, GIOCondition cond, gpointer data)
+{
+  GstTcpSplitSrc *self = data;
+
+  for (;;) {
+    GError *err = NULL;
+    GSocket *socket = g_socket_accept (listen_socket, NULL, &err);
+
+    if (!socket) {
+      if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        GST_WARNING_OBJECT (self, "accept failed: %s", err->message);
+      g_error_free (err);
+      break;
+    }
+    mcp_tcp_tune (socket);
+    if (self->conn) {
+      GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
+      gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
+
+      GST_WARNING_OBJECT (self, "refused source %s: already receiving from "
+          "%s", who, mcp_conn_get_peer_address (self->conn));
+      g_mutex_lock (&self->lock);
+      self->rejected++;
+      g_mutex_unlock (&self->lock);
+      g_free (who);
+      g_clear_object (&sa);
+      g_socket_close (socket, NULL);
+      g_object_unref (socket);
+      continue;
+    }
+    use_connection (self, socket, FALSE);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+connector_connected (McpConnector * connector, GSocket * socket,
+    gpointer user_data)
+{
+  GstTcpSplitSrc *self = user_data;
+
+  GST_DEBUG_OBJECT (self, "connected to %s:%u", self->host, self->port);
+  use_connection (self, socket, TRUE);
+}
+
+static void
+connector_failed (McpConnector * connector, const gchar * reason,
+    guint64 retry_in, gpointer user_data)
+{
+  GstTcpSplitSrc *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  self->connect_failures++;
+  g_mutex_unlock (&self->lock);
+  GST_WARNING_OBJECT (self, "%s; retrying in %" G_GUINT64_FORMAT " ms",
+      reason, retry_in / 1000000);
+}
+
+static gboolean
+start_connector (gpointer data)
+{
+  GstTcpSplitSrc *self = data;
+
+  mcp_connector_connect (self->connector);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+resume_reading (gpointer data)
+{
+  GstTcpSplitSrc *self = data;
+
+  if (self->conn)
+    mcp_conn_set_reading (self->conn, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- GObject ----------------------------------------------------------- */
+
+static void
+gst_tcp_split_src_class_init (GstTcpSplitSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+
+  gobject_class->set_property = gst_tcp_split_src_set_property;
+  gobject_class->get_property = gst_tcp_split_src_get_property;
+  gobject_class->finalize = gst_tcp_split_src_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "caller: connect to host:port; listener: accept one source at a "
+          "time on port", GST_TYPE_MCP_MODE, DEFAULT_MODE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_HOST,
+      g_param_spec_string ("host", "Host",
+          "caller: host to connect to (empty: localhost); listener: address "
+          "to listen on (empty: all)", DEFAULT_HOST,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port",
+          "caller: port to connect to; listener: port to listen on (0: pick "
+          "one, see current-port)", 0, G_MAXUINT16, DEFAULT_PORT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_CURRENT_PORT,
+      g_param_spec_uint ("current-port", "Current port",
+          "The port listened on (readable from READY)", 0, G_MAXUINT16, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_FRAMING,
+      g_param_spec_enum ("framing", "Framing",
+          "How datagrams are framed on TCP (auto: mpx, or raw if the far end "
+          "speaks something else)", GST_TYPE_MCP_FRAMING, DEFAULT_FRAMING,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_CAPS,
+      g_param_spec_boxed ("caps", "Caps",
+          "Caps of the stream when the far end does not announce any",
+          GST_TYPE_CAPS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_HANDSHAKE_TIMEOUT,
+      g_param_spec_uint64 ("handshake-timeout", "Handshake timeout",
+          "An mpx peer must complete its HELLO within this time (ns; 0: no "
+          "limit)", 0, G_MAXUINT64, DEFAULT_HANDSHAKE_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_RECONNECT_DELAY,
+      g_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
+          "caller: first wait (ns) before reconnecting; doubles per failure",
+          1000000, G_MAXUINT64, DEFAULT_RECONNECT_DELAY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_RECONNECT_MAX_DELAY,
+      g_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
+          "caller: longest wait (ns) between connection attempts",
+          1000000, G_MAXUINT64, DEFAULT_RECONNECT_MAX_DELAY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
+      g_param_spec_uint64 ("max-queue-bytes", "Max queue bytes",
+          "Received datagrams waiting for downstream; beyond this the "
+          "element stops reading and TCP slows the sender (0: no limit)",
+          0, G_MAXUINT64, DEFAULT_MAX_QUEUE_BYTES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_PEER_ID,
+      g_param_spec_uint64 ("peer-id", "Peer id",
+          "Our id in the mpx handshake (0: random)", 0, G_MAXUINT64,
+          DEFAULT_PEER_ID, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint64 ("stats-interval", "Stats interval",
+          "Post the statistics as an element message this often (ns; 0: "
+          "never)", 0, G_MAXUINT64, DEFAULT_STATS_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstTcpSplitSrc::get-stats:
+   *
+   * Returns a "tcpsplitsrc-stats" structure.
+   */
+  signals[SIGNAL_GET_STATS] = g_signal_new_class_handler ("get-stats",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_tcp_split_src_get_stats), NULL, NULL, NULL,
+      GST_TYPE_STRUCTURE, 0);
+  /**
+   * GstTcpSplitSrc::connected:
+   * @address: the far end's "ip:port"
+   * @framing: the framing in use
+   *
+   * A source is connected and its handshake done. Emitted on the element's
+   * network thread.
+   */
+  signals[SIGNAL_CONNECTED] = g_signal_new ("connected",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GstTcpSplitSrc::disconnected:
+   * @address: the far end's "ip:port"
+   * @reason: why the connection ended
+   *
+   * Emitted on the element's network thread.
+   */
+  signals[SIGNAL_DISCONNECTED] = g_signal_new ("disconnected",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "TCP split source", "Source/Network",
+      "Receives datagrams carried over TCP, one buffer per datagram, "
+      "reconnecting or waiting for the next source", "mcastproxy developers");
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_tcp_split_src_change_state);
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_tcp_split_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_tcp_split_src_stop);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_tcp_split_src_unlock);
+  basesrc_class->unlock_stop =
+      GST_DEBUG_FUNCPTR (gst_tcp_split_src_unlock_stop);
+  basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_tcp_split_src_get_caps);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_tcp_split_src_create);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_MCP_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_MCP_FRAMING, 0);
+}
+
+static void
+gst_tcp_split_src_init (GstTcpSplitSrc * self)
+{
+  self->mode = DEFAULT_MODE;
+  self->host = g_strdup (DEFAULT_HOST);
+  self->port = DEFAULT_PORT;
+  self->framing = DEFAULT_FRAMING;
+  self->caps = DEFAULT_CAPS;
+  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
+  self->reconnect_delay = DEFAULT_RECONNECT_DELAY;
+  self->reconnect_max_delay = DEFAULT_RECONNECT_MAX_DELAY;
+  self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
+  self->peer_id = DEFAULT_PEER_ID;
+  self->stats_interval = DEFAULT_STATS_INTERVAL;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->queue);
+
+  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+  gst_base_src_set_do_timestamp (GST_BASE_SRC (self), TRUE);
+}
+
+static void
+clear_queue (GstTcpSplitSrc * self)
+{
+  gpointer item;
+
+  while ((item = g_queue_pop_head (&self->queue)))
+    gst_mini_object_unref (item);
+  self->queue_bytes = 0;
+}
+
+static void
+gst_tcp_split_src_finalize (GObject * object)
+{
+  GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (object);
+
+  clear_queue (self);
+  gst_clear_caps (&self->caps);
+  gst_clear_caps (&self->current_caps);
+  g_free (self->host);
+  g_free (self->peer);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_tcp_split_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODE:
+      self->mode = g_value_get_enum (value);
+      break;
+    case PROP_HOST:
+      g_free (self->host);
+      self->host = g_value_dup_string (value);
+      break;
+    case PROP_PORT:
+      self->port = g_value_get_uint (value);
+      break;
+    case PROP_FRAMING:
+      self->framing = g_value_get_enum (value);
+      break;
+    case PROP_CAPS:
+      gst_caps_replace (&self->caps, (GstCaps *) gst_value_get_caps (value));
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      self->handshake_timeout = g_value_get_uint64 (value);
+      break;
+    case PROP_RECONNECT_DELAY:
+      self->reconnect_delay = g_value_get_uint64 (value);
+      break;
+    case PROP_RECONNECT_MAX_DELAY:
+      self->reconnect_max_delay = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_QUEUE_BYTES:
+      self->max_queue_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_PEER_ID:
+      self->peer_id = g_value_get_uint64 (value);
+      break;
+    case PROP_STATS_INTERVAL:
+      self->stats_interval = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_tcp_split_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_HOST:
+      g_value_set_string (value, self->host);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_CURRENT_PORT:
+      g_value_set_uint (value, self->current_port);
+      break;
+    case PROP_FRAMING:
+      g_value_set_enum (value, self->framing);
+      break;
+    case PROP_CAPS:
+      gst_value_set_caps (value, self->caps);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint64 (value, self->handshake_timeout);
+      break;
+    case PROP_RECONNECT_DELAY:
+      g_value_set_uint64 (value, self->reconnect_delay);
+      break;
+    case PROP_RECONNECT_MAX_DELAY:
+      g_value_set_uint64 (value, self->reconnect_max_delay);
+      break;
+    case PROP_MAX_QUEUE_BYTES:
+      g_value_set_uint64 (value, self->max_queue_bytes);
+      break;
+    case PROP_PEER_ID:
+      g_value_set_uint64 (value, self->peer_id);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint64 (value, self->stats_interval);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static gboolean
+open_listener (GstTcpSplitSrc * self)
+{
+  GError *err = NULL;
+  gchar *host;
+  guint port;
+  GSocket *socket;
+
+  GST_OBJECT_LOCK (self);
+  host = g_strdup (self->host);
+  port = self->port;
+  GST_OBJECT_UNLOCK (self);
+
+  socket = mcp_tcp_listen (host, port, &err);
+  g_free (host);
+  if (!socket) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not listen for a TCP source"), ("%s", err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  self->listen_socket = socket;
+  self->current_port = mcp_socket_get_local_port (socket);
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "listening on port %u", self->current_port);
+  g_object_notify (G_OBJECT (self), "current-port");
+  return TRUE;
+}
+
+static void
+close_listener (GstTcpSplitSrc * self)
+{
+  GST_OBJECT_LOCK (self);
+  if (self->listen_socket) {
+    g_socket_close (self->listen_socket, NULL);
+    g_clear_object (&self->listen_socket);
+  }
+  self->current_port = 0;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GstStateChangeReturn
+gst_tcp_split_src_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (element);
+  GstStateChangeReturn ret;
+  GstMcpMode mode;
+
+  GST_OBJECT_LOCK (self);
+  mode = self->mode;
+  GST_OBJECT_UNLOCK (self);
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      && mode == GST_MCP_MODE_LISTENER && !open_listener (self))
+    return GST_STATE_CHANGE_FAILURE;
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+      close_listener (self);
+    return ret;
+  }
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+    close_listener (self);
+  return ret;
+}
+
+static gboolean
+gst_tcp_split_src_start (GstBaseSrc * bsrc)
+{
+  GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (bsrc);
+  GMainContext *ctx;
+  GstMcpMode mode;
+  gchar *host;
+  guint port;
+  guint64 min_delay, max_delay, peer_id, interval;
+  GstCaps *caps;
+
+  GST_OBJECT_LOCK (self);
+  mode = self->mode;
+  host = g_strdup (self->host && *self->host ? self->host : "localhost");
+  port = self->port;
+  min_delay = self->reconnect_delay;
+  max_delay = self->reconnect_max_delay;
+  peer_id = self->peer_id;
+  interval = self->stats_interval;
+  caps = self->caps ? gst_caps_ref (self->caps) : NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  if (mode == GST_MCP_MODE_LISTENER && !self->listen_socket
+      && !open_listener (self))
+    goto fail;
+  if (mode == GST_MCP_MODE_CALLER && port == 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("No port to connect to"), ("mode=caller needs port > 0"));
+    goto fail;
+  }
+
+  self->active_peer_id = peer_id ? peer_id :
+      ((guint64) g_random_int () << 32 | g_random_int ());
+  g_mutex_lock (&self->lock);
+  self->datagrams = self->bytes = 0;
+  self->connects = self->disconnects = self->rejected = 0;
+  self->connect_failures = 0;
+  self->reading_paused = FALSE;
+  if (caps)
+    queue_item (self, caps, 0);
+  g_mutex_unlock (&self->lock);
+
+  self->loop = mcp_loop_new ("tcpsplitsrc");
+  ctx = mcp_loop_get_context (self->loop);
+  if (mode == GST_MCP_MODE_LISTENER) {
+    self->accept_source = g_socket_create_source (self->listen_socket,
+        G_IO_IN, NULL);
+    g_source_set_callback (self->accept_source, (GSourceFunc) accept_cb,
+        self, NULL);
+    g_source_attach (self->accept_source, ctx);
+  } else {
+    self->connector = mcp_connector_new (ctx, host, port, min_delay,
+        max_delay, DEFAULT_CONNECT_TIMEOUT, connector_connected,
+        connector_failed, self);
+    mcp_loop_invoke_sync (self->loop, start_connector, self);
+  }
+  g_free (host);
+  gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
+      (GstMcpStatsFunc) gst_tcp_split_src_get_stats);
+  return TRUE;
+
+fail:
+  g_free (host);
+  gst_clear_caps (&caps);
+  return FALSE;
+}
+
+static gboolean
+gst_tcp_split_src_stop (GstBaseSrc * bsrc)
+{
+  GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (bsrc);
+
+  gst_mcp_stats_timer_stop (&self->stats_timer);
+  mcp_loop_free (self->loop);
+  self->loop = NULL;
+
+  if (self->accept_source) {
+    g_source_destroy (self->accept_source);
+    g_clear_pointer (&self->accept_source, g_source_unref);
+  }
+  g_clear_pointer (&self->connector, mcp_connector_free);
+  if (self->conn)
+    mcp_conn_close (self->conn, "element stopped");
+
+  g_mutex_lock (&self->lock);
+  clear_queue (self);
+  gst_clear_caps (&self->current_caps);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+gst_tcp_split_src_unlock (GstBaseSrc * bsrc)
+{
+  GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (bsrc);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+gst_tcp_split_src_unlock_stop (GstBaseSrc * bsrc)
+{
+  GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (bsrc);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static GstCaps *
+gst_tcp_split_src_get_caps (GstBaseSrc * bsrc, GstCaps * filter)
+{
+  GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (bsrc);
+  GstCaps *caps = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->current_caps)
+    caps = gst_caps_ref (self->current_caps);
+  g_mutex_unlock (&self->lock);
+  if (!caps) {
+    GST_OBJECT_LOCK (self);
+    caps = self->caps ? gst_caps_ref (self->caps) : gst_caps_new_any ();
+    GST_OBJECT_UNLOCK (self);
+  }
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+        GST_CAPS_INTERSECT_FIRST);
+
+    gst_caps_unref (caps);
+    caps = tmp;
+  }
+  return caps;
+}
+
+static GstFlowReturn
+gst_tcp_split_src_create (GstPushSrc * psrc, GstBuffer ** buf)
+{
+  GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (psrc);
+  gpointer item;
+  guint64 max_bytes;
+
+  GST_OBJECT_LOCK (self);
+  max_bytes = self->max_queue_bytes;
+  GST_OBJECT_UNLOCK (self);
+
+  for (;;) {
+    g_mutex_lock (&self->lock);
+    while (g_queue_is_empty (&self->queue) && !self->flushing)
+      g_cond_wait (&self->cond, &self->lock);
+    if (self->flushing) {
+      g_mutex_unlock (&self->lock);
+      return GST_FLOW_FLUSHING;
+    }
+    item = g_queue_pop_head (&self->queue);
+    if (GST_IS_CAPS (item)) {
+      gst_caps_replace (&self->current_caps, item);
+      g_mutex_unlock (&self->lock);
+      GST_INFO_OBJECT (self, "caps %" GST_PTR_FORMAT, item);
+      if (!gst_base_src_set_caps (GST_BASE_SRC (self), item))
+        GST_WARNING_OBJECT (self, "downstream refused caps %" GST_PTR_FORMAT,
+            item);
+      gst_caps_unref (item);
+      continue;
+    }
+    self->queue_bytes -= gst_buffer_get_size (item);
+    if (self->reading_paused && self->queue_bytes <= max_bytes / 2) {
+      self->reading_paused = FALSE;
+      g_main_context_invoke (mcp_loop_get_context (self->loop),
+          resume_reading, self);
+    }
+    g_mutex_unlock (&self->lock);
+    *buf = item;
+    return GST_FLOW_OK;
+  }
+}
+
+/* ---- statistics -------------------------------------------------------- */
+
+static GstStructure *
+gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
+{
+  GstStructure *s;
+
+  g_mutex_lock (&self->lock);
+  s = gst_structure_new ("tcpsplitsrc-stats",
+      "datagrams", G_TYPE_UINT64, self->datagrams,
+      "bytes", G_TYPE_UINT64, self->bytes,
+      "connected", G_TYPE_BOOLEAN, self->peer != NULL,
+      "peer", G_TYPE_STRING, self->peer ? self->peer : "",
+      "connects", G_TYPE_UINT64, self->connects,
+      "disconnects", G_TYPE_UINT64, self->disconnects,
+      "connect-failures", G_TYPE_UINT64, self->connect_failures,
+      "rejected", G_TYPE_UINT64, self->rejected,
+      "queue-datagrams", G_TYPE_UINT, g_queue_get_length (&self->queue),
+      "queue-bytes", G_TYPE_UINT64, self->queue_bytes, NULL);
+  g_mutex_unlock (&self->lock);
+  return s;
+}

@@ -1,0 +1,25 @@
+/* mcastproxy — the GStreamer plugin. */
+#include "config.h"
+
+#include <gst/gst.h>
+
+#include "gstmcastsrcrelay.h"
+#include "gsttcpremcastsink.h"
+#include "gsttcpsplitsink.h"
+#include "gsttcpsplitsrc.h"
+
+static gboolean
+plugin_init (GstPlugin * plugin)
+{
+  gboolean ret = FALSE;
+
+  ret |= GST_ELEMENT_REGISTER (mcastsrc_relay, plugin);
+  ret |= GST_ELEMENT_REGISTER (tcpsplitsink, plugin);
+  ret |= GST_ELEMENT_REGISTER (tcpsplitsrc, plugin);
+  ret |= GST_ELEMENT_REGISTER (tcpremcastsink, plugin);
+  return ret;
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, mcastproxy,
+    "Carries IP multicast across networks that do not route it",
+    plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
