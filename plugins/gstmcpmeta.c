@@ -13,7 +13,12 @@ gst_mcp_meta_api_get_type (void)
   static const gchar *tags[] = { NULL };
 
   if (g_once_init_enter (&type)) {
-    GType t = gst_meta_api_type_register ("GstMcpMetaAPI", tags);
+    /* Another copy of this code in the process (a test program linking it
+     * next to the loaded plugin) may have registered it already. */
+    GType t = g_type_from_name ("GstMcpMetaAPI");
+
+    if (!t)
+      t = gst_meta_api_type_register ("GstMcpMetaAPI", tags);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -41,9 +46,11 @@ gst_mcp_meta_get_info (void)
   static const GstMetaInfo *info = NULL;
 
   if (g_once_init_enter (&info)) {
-    const GstMetaInfo *i = gst_meta_register (GST_MCP_META_API_TYPE,
-        "GstMcpMeta", sizeof (GstMcpMeta), mcp_meta_init, NULL,
-        mcp_meta_transform);
+    const GstMetaInfo *i = gst_meta_get_info ("GstMcpMeta");
+
+    if (!i)
+      i = gst_meta_register (GST_MCP_META_API_TYPE, "GstMcpMeta",
+          sizeof (GstMcpMeta), mcp_meta_init, NULL, mcp_meta_transform);
     g_once_init_leave (&info, i);
   }
   return info;

@@ -287,8 +287,7 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
     GST_INFO_OBJECT (self, "source %s left (%s); waiting for the next one",
         address, reason);
   }
-  if (was_ready)
-    g_signal_emit (self, signals[SIGNAL_DISCONNECTED], 0, address, reason);
+  g_signal_emit (self, signals[SIGNAL_DISCONNECTED], 0, address, reason);
   mcp_conn_unref (conn);
   g_free (address);
 }
@@ -511,7 +510,8 @@ gst_tcp_split_src_class_init (GstTcpSplitSrcClass * klass)
    * @address: the far end's "ip:port"
    * @reason: why the connection ended
    *
-   * Emitted on the element's network thread.
+   * Any connection that was taken ended, also one that failed its
+   * handshake. Emitted on the element's network thread.
    */
   signals[SIGNAL_DISCONNECTED] = g_signal_new ("disconnected",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,

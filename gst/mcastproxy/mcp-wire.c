@@ -26,8 +26,7 @@ struct _McpDecoder
   gsize start;                  /* first byte not yet returned */
   gsize end;                    /* one past the last byte received */
   guint8 peer_minor;            /* from the peer's preamble */
-  gchar *str1;                  /* strings handed out with the last message */
-  gchar *str2;
+  GPtrArray *strings;           /* handed out since the last reserve */
 };
 
 #define INITIAL_CAPACITY (128 * 1024)
@@ -217,6 +216,7 @@ mcp_decoder_new (McpFraming framing)
 
   dec->cap = INITIAL_CAPACITY;
   dec->buf = g_malloc (dec->cap);
+  dec->strings = g_ptr_array_new_with_free_func (g_free);
   mcp_decoder_set_framing (dec, framing);
   return dec;
 }
@@ -226,8 +226,7 @@ mcp_decoder_free (McpDecoder * dec)
 {
   if (!dec)
     return;
-  g_free (dec->str1);
-  g_free (dec->str2);
+  g_ptr_array_unref (dec->strings);
   g_free (dec->buf);
   g_free (dec);
 }
@@ -250,6 +249,7 @@ mcp_decoder_get_framing (McpDecoder * dec)
 void
 mcp_decoder_set_framing (McpDecoder * dec, McpFraming framing)
 {
+  g_ptr_array_set_size (dec->strings, 0);
   switch (framing) {
     case MCP_FRAMING_AUTO:
       dec->state = STATE_DETECT;
@@ -269,6 +269,7 @@ mcp_decoder_set_framing (McpDecoder * dec, McpFraming framing)
 guint8 *
 mcp_decoder_reserve (McpDecoder * dec, gsize min_len, gsize * avail)
 {
+  g_ptr_array_set_size (dec->strings, 0);
   if (dec->cap - dec->end < min_len) {
     gsize used = dec->end - dec->start;
 
@@ -336,17 +337,19 @@ hex_dump (const guint8 * p, gsize len)
   return g_string_free (s, FALSE);
 }
 
-/* Copies a wire string into a NUL-terminated one owned by the decoder. */
+/* Copies a wire string into a NUL-terminated one owned by the decoder,
+ * valid as long as the message's other pointers (see mcp-wire.h). */
 static const gchar *
-keep_string (gchar ** slot, const guint8 * p, gsize len)
+keep_string (McpDecoder * dec, const guint8 * p, gsize len)
 {
-  g_free (*slot);
-  *slot = g_strndup ((const gchar *) p, len);
-  if (strlen (*slot) != len || !g_utf8_validate (*slot, -1, NULL)) {
-    g_clear_pointer (slot, g_free);
+  gchar *s = g_strndup ((const gchar *) p, len);
+
+  if (strlen (s) != len || !g_utf8_validate (s, -1, NULL)) {
+    g_free (s);
     return NULL;
   }
-  return *slot;
+  g_ptr_array_add (dec->strings, s);
+  return s;
 }
 
 static McpDecodeResult
@@ -380,12 +383,12 @@ parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
           "HELLO field %u claims %u bytes, only %u left", type, len,
           payload_len - off);
     if (type == MCP_HELLO_TLV_CAPS) {
-      msg->hello.caps = keep_string (&dec->str1, payload + off, len);
+      msg->hello.caps = keep_string (dec, payload + off, len);
       if (!msg->hello.caps)
         return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
             "HELLO caps are not a UTF-8 string");
     } else if (type == MCP_HELLO_TLV_NAME) {
-      msg->hello.name = keep_string (&dec->str2, payload + off, len);
+      msg->hello.name = keep_string (dec, payload + off, len);
       if (!msg->hello.name)
         return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
             "HELLO name is not a UTF-8 string");
@@ -398,14 +401,19 @@ parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
 static McpDecodeResult
 next_mpx_message (McpDecoder * dec, McpMessage * msg, GError ** error)
 {
-  const guint8 *h = dec->buf + dec->start;
-  gsize avail = dec->end - dec->start;
+  const guint8 *h;
+  gsize avail;
   guint8 type, flags;
   guint16 meta_len;
   guint32 payload_len;
   gsize total;
   const guint8 *meta, *payload;
 
+  /* A loop, not recursion: a peer may send any number of skippable
+   * messages in a row. */
+again:
+  h = dec->buf + dec->start;
+  avail = dec->end - dec->start;
   if (avail < MCP_MPX_MSG_HEADER_LEN)
     return MCP_DECODE_NEED_MORE;
 
@@ -480,7 +488,7 @@ next_mpx_message (McpDecoder * dec, McpMessage * msg, GError ** error)
       msg->payload_len = payload_len;
       return MCP_DECODE_DATA;
     case MCP_MSG_CAPS:
-      msg->caps = keep_string (&dec->str1, payload, payload_len);
+      msg->caps = keep_string (dec, payload, payload_len);
       if (!msg->caps)
         return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
             "CAPS is not a UTF-8 string");
@@ -489,7 +497,7 @@ next_mpx_message (McpDecoder * dec, McpMessage * msg, GError ** error)
       return MCP_DECODE_KEEPALIVE;
     default:
       /* ignorable and unknown: skip it and look at the next one */
-      return next_mpx_message (dec, msg, error);
+      goto again;
   }
 }
 
@@ -574,8 +582,10 @@ mcp_decoder_finish (McpDecoder * dec, GError ** error)
   gsize avail = dec->end - dec->start;
   const guint8 *p = dec->buf + dec->start;
 
-  if (dec->state == STATE_FAILED)
+  if (dec->state == STATE_FAILED) {
+    fail (dec, error, MCP_WIRE_ERROR_PROTOCOL, "decoder used after an error");
     return FALSE;
+  }
   if (avail == 0) {
     if (dec->state == STATE_PREAMBLE || dec->state == STATE_EXPECT_HELLO) {
       fail (dec, error, MCP_WIRE_ERROR_TRUNCATED,

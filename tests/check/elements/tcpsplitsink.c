@@ -1,0 +1,852 @@
+/* mcastproxy — tcpsplitsink element tests: real TCP clients on loopback. */
+#include "config.h"
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+
+#include "gstmcpmeta.h"
+#include "mcp-check-util.h"
+#include "mcp-wire.h"
+
+typedef struct
+{
+  GstHarness *h;
+  McpTestEvents added;
+  McpTestEvents removed;
+  guint port;
+} SinkFixture;
+
+/* A playing tcpsplitsink with the given properties (gst-launch syntax). */
+static void
+sink_setup (SinkFixture * f, const gchar * props)
+{
+  GstElement *sink = gst_element_factory_make ("tcpsplitsink", NULL);
+
+  /* configured before the harness starts it */
+  g_object_set (sink, "port", 0, NULL);
+  mcp_test_set_props (sink, props);
+  f->h = gst_harness_new_with_element (sink, "sink", NULL);
+  gst_object_unref (sink);
+  mcp_test_events_init (&f->added);
+  mcp_test_events_init (&f->removed);
+  g_signal_connect (f->h->element, "client-added",
+      G_CALLBACK (mcp_test_events_cb), &f->added);
+  g_signal_connect (f->h->element, "client-removed",
+      G_CALLBACK (mcp_test_events_cb), &f->removed);
+  gst_harness_set_src_caps_str (f->h, "application/x-test, n=(int)1");
+  gst_harness_play (f->h);
+  g_object_get (f->h->element, "current-port", &f->port, NULL);
+  fail_unless (f->port > 0 || strstr (props, "mode=caller"));
+}
+
+static void
+sink_teardown (SinkFixture * f)
+{
+  gst_harness_teardown (f->h);
+  mcp_test_events_clear (&f->added);
+  mcp_test_events_clear (&f->removed);
+}
+
+static GstStructure *
+sink_stats (SinkFixture * f)
+{
+  GstStructure *s = NULL;
+
+  g_signal_emit_by_name (f->h->element, "get-stats", &s);
+  fail_unless (s != NULL);
+  return s;
+}
+
+static guint64
+stat_u64 (const GstStructure * s, const gchar * field)
+{
+  guint64 v = 0;
+
+  fail_unless (gst_structure_get_uint64 (s, field, &v), "no field %s", field);
+  return v;
+}
+
+static void
+push_sizes (SinkFixture * f, guint base)
+{
+  guint i;
+
+  for (i = 0; i < MCP_N_TEST_SIZES; i++)
+    fail_unless_equals_int (gst_harness_push (f->h,
+            mcp_test_buffer (base + i, mcp_test_sizes[i])), GST_FLOW_OK);
+}
+
+/* An mpx receiver: sends its HELLO, returns a decoder holding the sink's
+ * HELLO already checked. */
+static McpDecoder *
+mpx_client_handshake (GSocket * s, const gchar * expect_caps)
+{
+  McpDecoder *dec = mcp_decoder_new (MCP_FRAMING_MPX);
+  GBytes *hello = mcp_mpx_build_hello (MCP_ROLE_RECEIVER, 77, NULL, "test");
+  McpMessage msg;
+  GError *err = NULL;
+  McpDecodeResult r;
+
+  mcp_test_send_bytes (s, hello);
+  g_bytes_unref (hello);
+  while ((r = mcp_decoder_next (dec, &msg, &err)) == MCP_DECODE_NEED_MORE) {
+    guint8 b;
+
+    mcp_test_recv_exact (s, &b, 1);
+    mcp_decoder_push (dec, &b, 1);
+  }
+  fail_unless_equals_int (r, MCP_DECODE_HELLO);
+  fail_unless_equals_int (msg.hello.role, MCP_ROLE_SOURCE);
+  fail_unless_equals_int (msg.hello.version_major, 1);
+  if (expect_caps)
+    fail_unless_equals_string (msg.hello.caps, expect_caps);
+  return dec;
+}
+
+/* Reads the next mpx message of the given kind. */
+static void
+mpx_client_next (GSocket * s, McpDecoder * dec, McpDecodeResult want,
+    McpMessage * msg)
+{
+  GError *err = NULL;
+  McpDecodeResult r;
+
+  while ((r = mcp_decoder_next (dec, msg, &err)) == MCP_DECODE_NEED_MORE) {
+    guint8 buf[4096];
+    gssize n = g_socket_receive (s, (gchar *) buf, sizeof (buf), NULL, &err);
+
+    fail_unless (n > 0, "mpx client read failed");
+    mcp_decoder_push (dec, buf, n);
+  }
+  fail_unless_equals_int (r, want);
+}
+
+/* ---- properties and states -------------------------------------------- */
+
+GST_START_TEST (test_defaults_and_properties)
+{
+  GstElement *sink = gst_check_setup_element ("tcpsplitsink");
+  gchar *host;
+  guint port, max_clients;
+  gint mode, framing, policy;
+  guint64 max_bytes, max_time, detect, peer_id;
+  gboolean sync;
+
+  g_object_get (sink, "mode", &mode, "host", &host, "port", &port,
+      "framing", &framing, "max-clients", &max_clients, "slow-client-policy",
+      &policy, "max-queue-bytes", &max_bytes, "max-queue-time", &max_time,
+      "detect-timeout", &detect, "peer-id", &peer_id, "sync", &sync, NULL);
+  fail_unless_equals_int (mode, 0);     /* listener */
+  fail_unless (host == NULL);
+  fail_unless_equals_int (port, 5100);
+  fail_unless_equals_int (framing, 0);  /* auto */
+  fail_unless_equals_int (max_clients, 0);
+  fail_unless_equals_int (policy, 1);   /* resync */
+  fail_unless_equals_uint64 (max_bytes, 4 * 1024 * 1024);
+  fail_unless_equals_uint64 (max_time, 3 * GST_SECOND);
+  fail_unless_equals_uint64 (detect, 300 * GST_MSECOND);
+  fail_unless_equals_uint64 (peer_id, 0);
+  fail_unless (!sync);
+
+  gst_util_set_object_arg (G_OBJECT (sink), "mode", "caller");
+  gst_util_set_object_arg (G_OBJECT (sink), "framing", "rfc4571");
+  gst_util_set_object_arg (G_OBJECT (sink), "slow-client-policy", "drop");
+  g_object_set (sink, "host", "192.0.2.7", "port", 4242, "max-clients", 9,
+      "max-queue-bytes", (guint64) 1234, "max-queue-time", (guint64) 5678,
+      "detect-timeout", (guint64) 11, "handshake-timeout", (guint64) 22,
+      "reconnect-delay", (guint64) 3000000, "reconnect-max-delay",
+      (guint64) 4000000, "peer-id", (guint64) 99, "stats-interval",
+      (guint64) 44, NULL);
+  g_free (host);
+  g_object_get (sink, "mode", &mode, "host", &host, "port", &port,
+      "framing", &framing, "max-clients", &max_clients, "slow-client-policy",
+      &policy, "max-queue-bytes", &max_bytes, "max-queue-time", &max_time,
+      "detect-timeout", &detect, "peer-id", &peer_id, NULL);
+  fail_unless_equals_int (mode, 1);
+  fail_unless_equals_string (host, "192.0.2.7");
+  fail_unless_equals_int (port, 4242);
+  fail_unless_equals_int (framing, 2);
+  fail_unless_equals_int (max_clients, 9);
+  fail_unless_equals_int (policy, 0);
+  fail_unless_equals_uint64 (max_bytes, 1234);
+  fail_unless_equals_uint64 (max_time, 5678);
+  fail_unless_equals_uint64 (detect, 11);
+  fail_unless_equals_uint64 (peer_id, 99);
+  g_free (host);
+  gst_check_teardown_element (sink);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_state_cycles_and_current_port)
+{
+  GstElement *sink = gst_check_setup_element ("tcpsplitsink");
+  guint port, i;
+
+  g_object_set (sink, "port", 0, NULL);
+  for (i = 0; i < 3; i++) {
+    fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_READY),
+        GST_STATE_CHANGE_SUCCESS);
+    g_object_get (sink, "current-port", &port, NULL);
+    fail_unless (port > 0);
+    /* the port takes connections from READY on */
+    g_object_unref (mcp_test_tcp_connect (port));
+    fail_unless (gst_element_set_state (sink, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    g_object_get (sink, "current-port", &port, NULL);
+    fail_unless_equals_int (port, 0);
+  }
+  gst_check_teardown_element (sink);
+}
+
+GST_END_TEST;
+
+/* A listener whose port is taken fails at NULL->READY with an error. */
+GST_START_TEST (test_port_in_use_is_an_error)
+{
+  GSocket *blocker = mcp_test_tcp_listen (0);
+  GstElement *sink = gst_check_setup_element ("tcpsplitsink");
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+
+  gst_element_set_bus (sink, bus);
+  g_object_set (sink, "host", "127.0.0.1", "port",
+      mcp_test_local_port (blocker), NULL);
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "listen") != NULL, "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_bus (sink, NULL);
+  gst_object_unref (bus);
+  gst_check_teardown_element (sink);
+  g_object_unref (blocker);
+}
+
+GST_END_TEST;
+
+/* ---- framings ---------------------------------------------------------- */
+
+GST_START_TEST (test_raw_clients_get_every_byte)
+{
+  SinkFixture f;
+  GSocket *c[2];
+  gsize total = 0, i, off;
+  guint8 *buf;
+  guint k;
+
+  sink_setup (&f, "framing=raw");
+  for (k = 0; k < 2; k++)
+    c[k] = mcp_test_tcp_connect (f.port);
+  mcp_test_events_wait (&f.added, 2);
+  push_sizes (&f, 0);
+  for (i = 0; i < MCP_N_TEST_SIZES; i++)
+    total += mcp_test_sizes[i];
+  buf = g_malloc (total);
+  for (k = 0; k < 2; k++) {
+    mcp_test_recv_exact (c[k], buf, total);
+    for (i = 0, off = 0; i < MCP_N_TEST_SIZES; off += mcp_test_sizes[i], i++)
+      fail_unless (mcp_test_check_bytes (i, buf + off, mcp_test_sizes[i]));
+    g_object_unref (c[k]);
+  }
+  g_free (buf);
+  mcp_test_events_wait (&f.removed, 2);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_rfc4571_keeps_boundaries)
+{
+  SinkFixture f;
+  GSocket *c;
+  guint8 *buf = g_malloc (65536);
+  guint8 hdr[2];
+  guint i;
+  gchar *ev;
+
+  sink_setup (&f, "framing=rfc4571");
+  c = mcp_test_tcp_connect (f.port);
+  mcp_test_events_wait (&f.added, 1);
+  ev = mcp_test_events_get (&f.added, 0);
+  fail_unless (g_str_has_suffix (ev, "|rfc4571"), "%s", ev);
+  g_free (ev);
+  push_sizes (&f, 10);
+  for (i = 0; i < MCP_N_TEST_SIZES; i++) {
+    guint len;
+
+    mcp_test_recv_exact (c, hdr, 2);
+    len = (hdr[0] << 8) | hdr[1];
+    fail_unless_equals_int (len, mcp_test_sizes[i]);
+    mcp_test_recv_exact (c, buf, len);
+    fail_unless (mcp_test_check_bytes (10 + i, buf, len));
+  }
+  g_object_unref (c);
+  g_free (buf);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_mpx_carries_metadata_and_caps)
+{
+  SinkFixture f;
+  GSocket *c;
+  McpDecoder *dec;
+  McpMessage msg;
+  McpFrameMeta in = { 0 };
+  GstBuffer *buf;
+  guint i;
+
+  sink_setup (&f, "framing=mpx peer-id=4660");
+  c = mcp_test_tcp_connect (f.port);
+  dec = mpx_client_handshake (c, "application/x-test, n=(int)1");
+  mcp_test_events_wait (&f.added, 1);
+
+  /* without metadata: origin is the sink, sequence counts from 0 */
+  push_sizes (&f, 0);
+  for (i = 0; i < MCP_N_TEST_SIZES; i++) {
+    mpx_client_next (c, dec, MCP_DECODE_DATA, &msg);
+    fail_unless_equals_uint64 (msg.payload_len, mcp_test_sizes[i]);
+    fail_unless (mcp_test_check_bytes (i, msg.payload, msg.payload_len));
+    fail_unless_equals_uint64 (msg.meta.origin_id, 4660);
+    fail_unless_equals_uint64 (msg.meta.seq, i);
+    fail_unless_equals_int (msg.meta.hops, 0);
+    fail_unless_equals_int (msg.meta.family, 0);
+    fail_unless (msg.meta.capture_time > 0);
+  }
+
+  /* with metadata: passed on as it is */
+  in.origin_id = G_GUINT64_CONSTANT (0x0102030405060708);
+  in.seq = 123456789;
+  in.capture_time = 42;
+  in.hops = 3;
+  in.family = 4;
+  in.port = 5004;
+  in.group[0] = 239;
+  in.group[3] = 7;
+  buf = mcp_test_buffer (99, 1316);
+  gst_buffer_add_mcp_meta (buf, &in);
+  fail_unless_equals_int (gst_harness_push (f.h, buf), GST_FLOW_OK);
+  mpx_client_next (c, dec, MCP_DECODE_DATA, &msg);
+  fail_unless (memcmp (&msg.meta, &in, sizeof (in)) == 0);
+  fail_unless (mcp_test_check_bytes (99, msg.payload, 1316));
+
+  /* a caps change travels in-band, before the next datagram */
+  gst_harness_set_src_caps_str (f.h, "application/x-test, n=(int)2");
+  fail_unless_equals_int (gst_harness_push (f.h, mcp_test_buffer (5, 10)),
+      GST_FLOW_OK);
+  mpx_client_next (c, dec, MCP_DECODE_CAPS, &msg);
+  fail_unless_equals_string (msg.caps, "application/x-test, n=(int)2");
+  mpx_client_next (c, dec, MCP_DECODE_DATA, &msg);
+  fail_unless (mcp_test_check_bytes (5, msg.payload, 10));
+
+  mcp_decoder_free (dec);
+  g_object_unref (c);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* framing=auto: one port serves a silent player, a talking player and an
+ * mpx peer, each in its own framing. */
+GST_START_TEST (test_auto_detects_each_client)
+{
+  SinkFixture f;
+  GSocket *silent, *talker, *mpx;
+  McpDecoder *dec;
+  McpMessage msg;
+  const gchar get[] = "GET / HTTP/1.0\r\n\r\n";
+  guint8 buf[1316];
+  guint i, raw = 0, mpxn = 0;
+
+  sink_setup (&f, "detect-timeout=50000000");
+  silent = mcp_test_tcp_connect (f.port);
+  talker = mcp_test_tcp_connect (f.port);
+  mcp_test_send_all (talker, get, strlen (get));
+  mpx = mcp_test_tcp_connect (f.port);
+  dec = mpx_client_handshake (mpx, NULL);
+  mcp_test_events_wait (&f.added, 3);
+  for (i = 0; i < 3; i++) {
+    gchar *ev = mcp_test_events_get (&f.added, i);
+
+    if (g_str_has_suffix (ev, "|raw"))
+      raw++;
+    else if (g_str_has_suffix (ev, "|mpx"))
+      mpxn++;
+    g_free (ev);
+  }
+  fail_unless_equals_int (raw, 2);
+  fail_unless_equals_int (mpxn, 1);
+
+  fail_unless_equals_int (gst_harness_push (f.h, mcp_test_buffer (1, 1316)),
+      GST_FLOW_OK);
+  mcp_test_recv_exact (silent, buf, 1316);
+  fail_unless (mcp_test_check_bytes (1, buf, 1316));
+  mcp_test_recv_exact (talker, buf, 1316);
+  fail_unless (mcp_test_check_bytes (1, buf, 1316));
+  mpx_client_next (mpx, dec, MCP_DECODE_DATA, &msg);
+  fail_unless (mcp_test_check_bytes (1, msg.payload, 1316));
+
+  mcp_decoder_free (dec);
+  g_object_unref (silent);
+  g_object_unref (talker);
+  g_object_unref (mpx);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* ---- bad peers --------------------------------------------------------- */
+
+typedef struct
+{
+  const gchar *name;
+  const guint8 *bytes;
+  gsize len;
+  gboolean close_after;         /* hang up after sending */
+  const gchar *reason;          /* expected in client-removed */
+} BadInput;
+
+GST_START_TEST (test_malformed_input_closes_only_that_client)
+{
+  static const guint8 bad_magic[] = "\x89MPY\x01\x00\x00\x00";
+  static const guint8 bad_version[] = "\x89MPX\x02\x00\x00\x00";
+  /* valid preamble, then a HELLO claiming a 4 GiB payload */
+  static const guint8 huge[] = "\x89MPX\x01\x00\x00\x00" "H\x00\x00\x0c"
+      "\xff\xff\xff\xff";
+  /* valid preamble, then half a message header and a hang-up */
+  static const guint8 truncated[] = "\x89MPX\x01\x00\x00\x00" "H\x00";
+  static const guint8 garbage[] = "\x89MPX\x01\x00\x00\x00" "Z\x00\x00\x00"
+      "\x00\x00\x00\x00";
+  const BadInput cases[] = {
+    {"bad magic", bad_magic, 8, FALSE, "not an mpx peer"},
+    {"wrong version", bad_version, 8, FALSE, "version 2.0"},
+    {"impossible length", huge, 16, FALSE, "4294967295-byte payload"},
+    {"truncated", truncated, 10, TRUE, "closed inside a message header"},
+    {"garbage", garbage, 16, FALSE, "unknown message type 0x5a"},
+  };
+  SinkFixture f;
+  GSocket *good;
+  McpDecoder *dec;
+  McpMessage msg;
+  guint i, n;
+
+  sink_setup (&f, "framing=mpx");
+  good = mcp_test_tcp_connect (f.port);
+  dec = mpx_client_handshake (good, NULL);
+  mcp_test_events_wait (&f.added, 1);
+
+  for (i = 0, n = 0; i < G_N_ELEMENTS (cases); i++) {
+    GSocket *bad = mcp_test_tcp_connect (f.port);
+    gchar *ev;
+
+    mcp_test_send_all (bad, cases[i].bytes, cases[i].len);
+    if (cases[i].close_after)
+      g_socket_shutdown (bad, FALSE, TRUE, NULL);
+    fail_unless (mcp_test_wait_closed (bad), "%s: not closed",
+        cases[i].name);
+    mcp_test_events_wait (&f.removed, i + 1);
+    ev = mcp_test_events_get (&f.removed, i);
+    fail_unless (strstr (ev, cases[i].reason) != NULL, "%s: reason '%s'",
+        cases[i].name, ev);
+    g_free (ev);
+    g_object_unref (bad);
+
+    /* the good client goes on without losing a datagram */
+    fail_unless_equals_int (gst_harness_push (f.h, mcp_test_buffer (i,
+                100 + i)), GST_FLOW_OK);
+    mpx_client_next (good, dec, MCP_DECODE_DATA, &msg);
+    fail_unless_equals_uint64 (msg.meta.seq, n++);
+    fail_unless (mcp_test_check_bytes (i, msg.payload, 100 + i));
+  }
+  mcp_decoder_free (dec);
+  g_object_unref (good);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* A source connecting to a port that serves receivers is told off. */
+GST_START_TEST (test_wrong_role_is_refused)
+{
+  SinkFixture f;
+  GSocket *c;
+  GBytes *hello = mcp_mpx_build_hello (MCP_ROLE_SOURCE, 1, NULL, NULL);
+  gchar *ev;
+
+  sink_setup (&f, "framing=auto");
+  c = mcp_test_tcp_connect (f.port);
+  mcp_test_send_bytes (c, hello);
+  fail_unless (mcp_test_wait_closed (c));
+  mcp_test_events_wait (&f.removed, 1);
+  ev = mcp_test_events_get (&f.removed, 0);
+  fail_unless (strstr (ev, "peer announced itself as a source") != NULL,
+      "%s", ev);
+  g_free (ev);
+  g_bytes_unref (hello);
+  g_object_unref (c);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* An mpx peer that never finishes its HELLO loses its slot. */
+GST_START_TEST (test_handshake_timeout)
+{
+  SinkFixture f;
+  GSocket *c;
+  gchar *ev;
+
+  sink_setup (&f, "framing=mpx handshake-timeout=100000000");
+  c = mcp_test_tcp_connect (f.port);
+  mcp_test_send_all (c, "\x89MPX", 4);
+  fail_unless (mcp_test_wait_closed (c));
+  mcp_test_events_wait (&f.removed, 1);
+  ev = mcp_test_events_get (&f.removed, 0);
+  fail_unless (strstr (ev, "no mpx HELLO within 100 ms") != NULL, "%s", ev);
+  g_free (ev);
+  g_object_unref (c);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* ---- many clients ------------------------------------------------------ */
+
+GST_START_TEST (test_client_leaves_others_continue)
+{
+  SinkFixture f;
+  GSocket *c[3];
+  guint8 buf[200];
+  guint i, k;
+  GstStructure *s;
+
+  sink_setup (&f, "framing=rfc4571");
+  for (k = 0; k < 3; k++)
+    c[k] = mcp_test_tcp_connect (f.port);
+  mcp_test_events_wait (&f.added, 3);
+
+  for (i = 0; i < 20; i++) {
+    fail_unless_equals_int (gst_harness_push (f.h, mcp_test_buffer (i, 198)),
+        GST_FLOW_OK);
+    for (k = 0; k < 3; k++) {
+      if (!c[k])
+        continue;
+      mcp_test_recv_exact (c[k], buf, 200);
+      fail_unless_equals_int (buf[1], 198);
+      fail_unless (mcp_test_check_bytes (i, buf + 2, 198));
+    }
+    if (i == 9) {
+      /* client 1 leaves in the middle */
+      g_object_unref (c[1]);
+      c[1] = NULL;
+      mcp_test_events_wait (&f.removed, 1);
+    }
+  }
+  s = sink_stats (&f);
+  fail_unless_equals_uint64 (stat_u64 (s, "datagrams-in"), 20);
+  fail_unless_equals_uint64 (stat_u64 (s, "clients-total"), 3);
+  fail_unless_equals_uint64 (stat_u64 (s, "datagrams-sent"), 20 * 2 + 10);
+  gst_structure_free (s);
+  g_object_unref (c[0]);
+  g_object_unref (c[2]);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_max_clients)
+{
+  SinkFixture f;
+  GSocket *c[3];
+  GstStructure *s;
+  guint8 b;
+
+  sink_setup (&f, "framing=raw max-clients=2");
+  c[0] = mcp_test_tcp_connect (f.port);
+  c[1] = mcp_test_tcp_connect (f.port);
+  mcp_test_events_wait (&f.added, 2);
+  c[2] = mcp_test_tcp_connect (f.port);
+  fail_unless (mcp_test_wait_closed (c[2]));
+  s = sink_stats (&f);
+  fail_unless_equals_uint64 (stat_u64 (s, "clients-rejected"), 1);
+  gst_structure_free (s);
+  fail_unless_equals_int (gst_harness_push (f.h, mcp_test_buffer (0, 1)),
+      GST_FLOW_OK);
+  mcp_test_recv_exact (c[0], &b, 1);
+  mcp_test_recv_exact (c[1], &b, 1);
+  g_object_unref (c[0]);
+  g_object_unref (c[1]);
+  g_object_unref (c[2]);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* A reader thread for the fast client: counts datagrams as they arrive. */
+typedef struct
+{
+  GSocket *socket;
+  GMutex lock;
+  GCond cond;
+  guint received;
+  gboolean ok;
+} FastReader;
+
+static gpointer
+fast_reader (gpointer data)
+{
+  FastReader *r = data;
+  guint8 buf[1400];
+
+  for (;;) {
+    guint8 hdr[2];
+    guint len;
+    GError *err = NULL;
+    gssize n = g_socket_receive (r->socket, (gchar *) hdr, 2, NULL, &err);
+
+    if (n <= 0) {
+      g_clear_error (&err);
+      break;
+    }
+    if (n == 1)
+      mcp_test_recv_exact (r->socket, hdr + 1, 1);
+    len = (hdr[0] << 8) | hdr[1];
+    mcp_test_recv_exact (r->socket, buf, len);
+    g_mutex_lock (&r->lock);
+    if (len != 1316 || !mcp_test_check_bytes (r->received, buf, len))
+      r->ok = FALSE;
+    r->received++;
+    g_cond_broadcast (&r->cond);
+    g_mutex_unlock (&r->lock);
+  }
+  return NULL;
+}
+
+static void
+fast_reader_wait (FastReader * r, guint n)
+{
+  gint64 end = g_get_monotonic_time () + MCP_TEST_TIMEOUT_US;
+
+  g_mutex_lock (&r->lock);
+  while (r->received < n)
+    fail_unless (g_cond_wait_until (&r->cond, &r->lock, end),
+        "fast client stalled at %u of %u", r->received, n);
+  g_mutex_unlock (&r->lock);
+}
+
+/* A client that stops reading falls behind and gets the policy; the fast
+ * client receives every datagram all the same. */
+static void
+run_slow_client (const gchar * policy)
+{
+  SinkFixture f;
+  FastReader r = { 0 };
+  GSocket *slow;
+  GThread *thread;
+  GstStructure *s;
+  guint i, total = 20000;
+  gchar *props = g_strdup_printf ("framing=rfc4571 max-queue-bytes=262144 "
+      "slow-client-policy=%s", policy);
+
+  sink_setup (&f, props);
+  g_free (props);
+  slow = mcp_test_tcp_connect (f.port);
+  r.socket = mcp_test_tcp_connect (f.port);
+  r.ok = TRUE;
+  g_mutex_init (&r.lock);
+  g_cond_init (&r.cond);
+  mcp_test_events_wait (&f.added, 2);
+  thread = g_thread_new ("fast-reader", fast_reader, &r);
+
+  /* 20000 x 1316 bytes (26 MB): far more than the slow client's socket
+   * buffers (at most ~10 MB on loopback) and the 256 KiB queue limit can
+   * hold. Paced by the fast client, so that only the slow one can fall
+   * behind. */
+  for (i = 0; i < total; i++) {
+    fail_unless_equals_int (gst_harness_push (f.h, mcp_test_buffer (i,
+                1316)), GST_FLOW_OK);
+    if (i % 50 == 49)
+      fast_reader_wait (&r, i + 1);
+  }
+  fast_reader_wait (&r, total);
+  fail_unless (r.ok, "fast client got a wrong datagram");
+
+  s = sink_stats (&f);
+  if (g_str_equal (policy, "drop")) {
+    gchar *ev;
+
+    mcp_test_events_wait (&f.removed, 1);
+    ev = mcp_test_events_get (&f.removed, 0);
+    fail_unless (strstr (ev, "too slow") != NULL, "%s", ev);
+    g_free (ev);
+    fail_unless_equals_uint64 (stat_u64 (s, "clients-dropped"), 1);
+    fail_unless (mcp_test_wait_closed (slow));
+  } else {
+    guint8 hdr[2], buf[1316];
+    guint got = 0;
+
+    fail_unless (stat_u64 (s, "datagrams-skipped") > 0);
+    fail_unless_equals_uint64 (stat_u64 (s, "clients-dropped"), 0);
+    /* what the slow client does get is whole datagrams */
+    for (got = 0; got < 200; got++) {
+      mcp_test_recv_exact (slow, hdr, 2);
+      fail_unless_equals_int ((hdr[0] << 8) | hdr[1], 1316);
+      mcp_test_recv_exact (slow, buf, 1316);
+    }
+  }
+  /* memory stayed bounded: the queue never holds more than its limit */
+  fail_unless (stat_u64 (s, "queue-bytes") <= 262144);
+  gst_structure_free (s);
+
+  g_object_unref (slow);
+  g_socket_shutdown (r.socket, TRUE, TRUE, NULL);
+  g_thread_join (thread);
+  g_object_unref (r.socket);
+  g_mutex_clear (&r.lock);
+  g_cond_clear (&r.cond);
+  sink_teardown (&f);
+}
+
+GST_START_TEST (test_slow_client_dropped)
+{
+  run_slow_client ("drop");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_slow_client_resynced)
+{
+  run_slow_client ("resync");
+}
+
+GST_END_TEST;
+
+/* ---- caller ------------------------------------------------------------ */
+
+static void
+run_caller_reconnect (const gchar * framing)
+{
+  SinkFixture f;
+  GSocket *listener, *peer;
+  GstStructure *s;
+  guint port, round, i;
+  gboolean mpx = g_str_equal (framing, "mpx");
+  gchar *props;
+
+  listener = mcp_test_tcp_listen (0);
+  port = mcp_test_local_port (listener);
+  props = g_strdup_printf ("mode=caller host=127.0.0.1 port=%u framing=%s "
+      "reconnect-delay=10000000", port, framing);
+  sink_setup (&f, props);
+  g_free (props);
+
+  for (round = 0; round < 2; round++) {
+    McpDecoder *dec = NULL;
+    McpMessage msg;
+
+    peer = mcp_test_tcp_accept (listener);
+    if (mpx) {
+      GBytes *hello = mcp_mpx_build_hello (MCP_ROLE_RECEIVER, 5, NULL, NULL);
+      GError *err = NULL;
+
+      mcp_test_send_bytes (peer, hello);
+      g_bytes_unref (hello);
+      dec = mcp_decoder_new (MCP_FRAMING_MPX);
+      mpx_client_next (peer, dec, MCP_DECODE_HELLO, &msg);
+      fail_unless_equals_int (msg.hello.role, MCP_ROLE_SOURCE);
+      (void) err;
+    }
+    mcp_test_events_wait (&f.added, round + 1);
+    for (i = 0; i < MCP_N_TEST_SIZES; i++) {
+      gsize size = mcp_test_sizes[i];
+
+      fail_unless_equals_int (gst_harness_push (f.h,
+              mcp_test_buffer (i, size)), GST_FLOW_OK);
+      if (mpx) {
+        mpx_client_next (peer, dec, MCP_DECODE_DATA, &msg);
+        fail_unless_equals_uint64 (msg.payload_len, size);
+        fail_unless (mcp_test_check_bytes (i, msg.payload, size));
+      } else {
+        guint8 *buf = g_malloc (size + 1);
+
+        mcp_test_recv_exact (peer, buf, size);
+        fail_unless (mcp_test_check_bytes (i, buf, size));
+        g_free (buf);
+      }
+    }
+    mcp_decoder_free (dec);
+
+    /* the far end goes away: listener first, so that no reconnect can
+     * land before the new one is up */
+    if (round == 0)
+      g_clear_object (&listener);
+    g_object_unref (peer);
+    mcp_test_events_wait (&f.removed, round + 1);
+    if (round == 0) {
+      /* nobody there: what arrives now is dropped and counted */
+      for (i = 0; i < 7; i++)
+        fail_unless_equals_int (gst_harness_push (f.h,
+                mcp_test_buffer (i, 100)), GST_FLOW_OK);
+      listener = mcp_test_tcp_listen (port);
+    }
+  }
+  s = sink_stats (&f);
+  fail_unless_equals_uint64 (stat_u64 (s, "connects"), 2);
+  fail_unless_equals_uint64 (stat_u64 (s, "datagrams-dropped"), 7);
+  fail_unless_equals_uint64 (stat_u64 (s, "datagrams-sent"),
+      2 * MCP_N_TEST_SIZES);
+  gst_structure_free (s);
+  g_object_unref (listener);
+  sink_teardown (&f);
+}
+
+GST_START_TEST (test_caller_reconnects_raw)
+{
+  run_caller_reconnect ("raw");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_caller_reconnects_mpx)
+{
+  run_caller_reconnect ("mpx");
+}
+
+GST_END_TEST;
+
+static Suite *
+tcpsplitsink_suite (void)
+{
+  Suite *s = suite_create ("tcpsplitsink");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_defaults_and_properties);
+  tcase_add_test (tc, test_state_cycles_and_current_port);
+  tcase_add_test (tc, test_port_in_use_is_an_error);
+  tcase_add_test (tc, test_raw_clients_get_every_byte);
+  tcase_add_test (tc, test_rfc4571_keeps_boundaries);
+  tcase_add_test (tc, test_mpx_carries_metadata_and_caps);
+  tcase_add_test (tc, test_auto_detects_each_client);
+  tcase_add_test (tc, test_malformed_input_closes_only_that_client);
+  tcase_add_test (tc, test_wrong_role_is_refused);
+  tcase_add_test (tc, test_handshake_timeout);
+  tcase_add_test (tc, test_client_leaves_others_continue);
+  tcase_add_test (tc, test_max_clients);
+  tcase_add_test (tc, test_slow_client_dropped);
+  tcase_add_test (tc, test_slow_client_resynced);
+  tcase_add_test (tc, test_caller_reconnects_raw);
+  tcase_add_test (tc, test_caller_reconnects_mpx);
+  return s;
+}
+
+GST_CHECK_MAIN (tcpsplitsink);

@@ -1,0 +1,714 @@
+/* mcastproxy — tcpsplitsrc element tests: real TCP peers on loopback. */
+#include "config.h"
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/base/gstbasesrc.h>
+
+#include "gstmcpmeta.h"
+#include "mcp-check-util.h"
+#include "mcp-wire.h"
+
+typedef struct
+{
+  GstHarness *h;
+  McpTestEvents connected;
+  McpTestEvents disconnected;
+  guint port;                   /* listener: current-port */
+} SrcFixture;
+
+static void
+src_setup (SrcFixture * f, const gchar * props)
+{
+  GstElement *src = gst_element_factory_make ("tcpsplitsrc", NULL);
+
+  /* configured before the harness starts it */
+  mcp_test_set_props (src, props);
+  f->h = gst_harness_new_with_element (src, NULL, "src");
+  gst_object_unref (src);
+  mcp_test_events_init (&f->connected);
+  mcp_test_events_init (&f->disconnected);
+  g_signal_connect (f->h->element, "connected",
+      G_CALLBACK (mcp_test_events_cb), &f->connected);
+  g_signal_connect (f->h->element, "disconnected",
+      G_CALLBACK (mcp_test_events_cb), &f->disconnected);
+  gst_harness_play (f->h);
+  g_object_get (f->h->element, "current-port", &f->port, NULL);
+}
+
+static void
+src_teardown (SrcFixture * f)
+{
+  gst_harness_teardown (f->h);
+  mcp_test_events_clear (&f->connected);
+  mcp_test_events_clear (&f->disconnected);
+}
+
+static guint64
+src_stat (SrcFixture * f, const gchar * field)
+{
+  GstStructure *s = NULL;
+  guint64 v = 0;
+
+  g_signal_emit_by_name (f->h->element, "get-stats", &s);
+  fail_unless (s != NULL);
+  fail_unless (gst_structure_get_uint64 (s, field, &v), "no field %s", field);
+  gst_structure_free (s);
+  return v;
+}
+
+/* Pulls the next buffer and checks it is datagram n of size bytes. */
+static GstBuffer *
+pull_datagram (SrcFixture * f, guint n, gsize size)
+{
+  GstBuffer *buf = gst_harness_pull (f->h);
+
+  fail_unless (buf != NULL, "no buffer");
+  mcp_test_assert_buffer (buf, n, size);
+  return buf;
+}
+
+static void
+send_mpx_data (GSocket * s, const McpFrameMeta * meta, guint n, gsize size)
+{
+  guint8 hdr[MCP_MPX_DATA_HEADER_LEN];
+  GstBuffer *buf = mcp_test_buffer (n, size);
+  GstMapInfo map;
+
+  mcp_mpx_write_data_header (hdr, meta, size);
+  mcp_test_send_all (s, hdr, sizeof (hdr));
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  mcp_test_send_all (s, map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+}
+
+static void
+send_rfc4571_data (GSocket * s, guint n, gsize size)
+{
+  guint8 hdr[2];
+  GstBuffer *buf = mcp_test_buffer (n, size);
+  GstMapInfo map;
+
+  mcp_rfc4571_write_header (hdr, size);
+  mcp_test_send_all (s, hdr, 2);
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  mcp_test_send_all (s, map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+}
+
+/* The far end of a caller: accepts, reads the receiver's HELLO and answers
+ * as a source announcing caps. */
+static GSocket *
+accept_mpx_receiver (GSocket * listener, const gchar * caps)
+{
+  GSocket *peer = mcp_test_tcp_accept (listener);
+  McpDecoder *dec = mcp_decoder_new (MCP_FRAMING_MPX);
+  GBytes *hello = mcp_mpx_build_hello (MCP_ROLE_SOURCE, 9, caps, "test");
+  McpMessage msg;
+  GError *err = NULL;
+  McpDecodeResult r;
+
+  while ((r = mcp_decoder_next (dec, &msg, &err)) == MCP_DECODE_NEED_MORE) {
+    guint8 b;
+
+    mcp_test_recv_exact (peer, &b, 1);
+    mcp_decoder_push (dec, &b, 1);
+  }
+  fail_unless_equals_int (r, MCP_DECODE_HELLO);
+  fail_unless_equals_int (msg.hello.role, MCP_ROLE_RECEIVER);
+  mcp_decoder_free (dec);
+  mcp_test_send_bytes (peer, hello);
+  g_bytes_unref (hello);
+  return peer;
+}
+
+static void
+assert_caps (SrcFixture * f, const gchar * expected)
+{
+  GstCaps *caps = gst_pad_get_current_caps (f->h->sinkpad);
+  GstCaps *want = gst_caps_from_string (expected);
+
+  fail_unless (caps != NULL, "no caps");
+  fail_unless (gst_caps_is_equal (caps, want), "caps %" GST_PTR_FORMAT,
+      caps);
+  gst_caps_unref (caps);
+  gst_caps_unref (want);
+}
+
+static void
+assert_no_eos (SrcFixture * f)
+{
+  GstEvent *ev;
+
+  while ((ev = gst_harness_try_pull_event (f->h))) {
+    fail_if (GST_EVENT_TYPE (ev) == GST_EVENT_EOS, "the stream ended");
+    gst_event_unref (ev);
+  }
+}
+
+/* ---- properties and states -------------------------------------------- */
+
+GST_START_TEST (test_defaults_and_properties)
+{
+  GstElement *src = gst_check_setup_element ("tcpsplitsrc");
+  gchar *host;
+  guint port;
+  gint mode, framing;
+  guint64 delay, max_delay, queue, peer_id;
+  GstCaps *caps;
+  gboolean live;
+
+  g_object_get (src, "mode", &mode, "host", &host, "port", &port,
+      "framing", &framing, "reconnect-delay", &delay, "reconnect-max-delay",
+      &max_delay, "max-queue-bytes", &queue, "peer-id", &peer_id, "caps",
+      &caps, NULL);
+  live = gst_base_src_is_live (GST_BASE_SRC (src));
+  fail_unless_equals_int (mode, 1);     /* caller */
+  fail_unless (host == NULL);
+  fail_unless_equals_int (port, 5100);
+  fail_unless_equals_int (framing, 0);  /* auto */
+  fail_unless_equals_uint64 (delay, 100 * GST_MSECOND);
+  fail_unless_equals_uint64 (max_delay, 5 * GST_SECOND);
+  fail_unless_equals_uint64 (queue, 4 * 1024 * 1024);
+  fail_unless_equals_uint64 (peer_id, 0);
+  fail_unless (caps == NULL);
+  fail_unless (live);
+
+  caps = gst_caps_from_string ("video/mpegts");
+  gst_util_set_object_arg (G_OBJECT (src), "mode", "listener");
+  gst_util_set_object_arg (G_OBJECT (src), "framing", "mpx");
+  g_object_set (src, "host", "::1", "port", 7, "reconnect-delay",
+      (guint64) 2000000, "reconnect-max-delay", (guint64) 3000000,
+      "max-queue-bytes", (guint64) 1000, "peer-id", (guint64) 5, "caps", caps,
+      NULL);
+  gst_caps_unref (caps);
+  g_free (host);
+  g_object_get (src, "mode", &mode, "host", &host, "port", &port,
+      "framing", &framing, "reconnect-delay", &delay, "reconnect-max-delay",
+      &max_delay, "max-queue-bytes", &queue, "peer-id", &peer_id, "caps",
+      &caps, NULL);
+  fail_unless_equals_int (mode, 0);
+  fail_unless_equals_string (host, "::1");
+  fail_unless_equals_int (port, 7);
+  fail_unless_equals_int (framing, 1);
+  fail_unless_equals_uint64 (delay, 2000000);
+  fail_unless_equals_uint64 (max_delay, 3000000);
+  fail_unless_equals_uint64 (queue, 1000);
+  fail_unless_equals_uint64 (peer_id, 5);
+  {
+    GstCaps *want = gst_caps_from_string ("video/mpegts");
+
+    fail_unless (gst_caps_is_equal_fixed (caps, want));
+    gst_caps_unref (want);
+  }
+  gst_caps_unref (caps);
+  g_free (host);
+  gst_check_teardown_element (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_listener_state_cycles_and_current_port)
+{
+  GstElement *src = gst_check_setup_element ("tcpsplitsrc");
+  guint port, i;
+
+  gst_util_set_object_arg (G_OBJECT (src), "mode", "listener");
+  g_object_set (src, "port", 0, NULL);
+  for (i = 0; i < 3; i++) {
+    fail_unless_equals_int (gst_element_set_state (src, GST_STATE_READY),
+        GST_STATE_CHANGE_SUCCESS);
+    g_object_get (src, "current-port", &port, NULL);
+    fail_unless (port > 0);
+    fail_unless (gst_element_set_state (src, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    fail_unless_equals_int (gst_element_set_state (src, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  gst_check_teardown_element (src);
+}
+
+GST_END_TEST;
+
+/* A caller with no one to call keeps trying and never errors out. */
+GST_START_TEST (test_caller_state_cycles_without_server)
+{
+  GSocket *l = mcp_test_tcp_listen (0);
+  guint port = mcp_test_local_port (l);
+  GstElement *src = gst_check_setup_element ("tcpsplitsrc");
+  guint i;
+
+  g_object_unref (l);           /* nobody listens there now */
+  g_object_set (src, "host", "127.0.0.1", "port", port, NULL);
+  for (i = 0; i < 3; i++) {
+    fail_unless (gst_element_set_state (src, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    fail_unless_equals_int (gst_element_set_state (src, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  gst_check_teardown_element (src);
+}
+
+GST_END_TEST;
+
+/* ---- caller: framings -------------------------------------------------- */
+
+GST_START_TEST (test_caller_mpx_datagrams_caps_and_metadata)
+{
+  GSocket *listener = mcp_test_tcp_listen (0), *peer;
+  SrcFixture f;
+  McpFrameMeta meta = { 0 };
+  gchar *props = g_strdup_printf ("host=127.0.0.1 port=%u",
+      mcp_test_local_port (listener));
+  guint i;
+
+  src_setup (&f, props);
+  g_free (props);
+  peer = accept_mpx_receiver (listener, "video/mpegts, systemstream=true");
+  mcp_test_events_wait (&f.connected, 1);
+
+  meta.origin_id = 0xabcdef;
+  meta.capture_time = 1000;
+  meta.hops = 1;
+  meta.family = 6;
+  meta.port = 1234;
+  meta.group[0] = 0xff;
+  for (i = 0; i < MCP_N_TEST_SIZES; i++) {
+    GstBuffer *buf;
+    GstMcpMeta *m;
+
+    meta.seq = 500 + i;
+    send_mpx_data (peer, &meta, i, mcp_test_sizes[i]);
+    buf = pull_datagram (&f, i, mcp_test_sizes[i]);
+    m = gst_buffer_get_mcp_meta (buf);
+    fail_unless (m != NULL);
+    fail_unless_equals_uint64 (m->info.origin_id, 0xabcdef);
+    fail_unless_equals_uint64 (m->info.seq, 500 + i);
+    fail_unless_equals_uint64 (m->info.capture_time, 1000);
+    fail_unless_equals_int (m->info.hops, 2);   /* one more link */
+    fail_unless_equals_int (m->info.family, 6);
+    fail_unless_equals_int (m->info.port, 1234);
+    fail_unless_equals_int (m->info.group[0], 0xff);
+    fail_unless (GST_BUFFER_PTS_IS_VALID (buf));
+    gst_buffer_unref (buf);
+  }
+  assert_caps (&f, "video/mpegts, systemstream=true");
+
+  /* new caps in-band */
+  {
+    GBytes *caps = mcp_mpx_build_caps ("audio/x-raw, rate=(int)48000");
+    GstBuffer *buf;
+
+    mcp_test_send_bytes (peer, caps);
+    g_bytes_unref (caps);
+    send_mpx_data (peer, &meta, 77, 4);
+    buf = pull_datagram (&f, 77, 4);
+    gst_buffer_unref (buf);
+    assert_caps (&f, "audio/x-raw, rate=(int)48000");
+  }
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams"),
+      MCP_N_TEST_SIZES + 1);
+  g_object_unref (peer);
+  g_object_unref (listener);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_caller_rfc4571)
+{
+  GSocket *listener = mcp_test_tcp_listen (0), *peer;
+  SrcFixture f;
+  gchar *props = g_strdup_printf ("host=127.0.0.1 port=%u framing=rfc4571 "
+      "caps=application/x-rtp", mcp_test_local_port (listener));
+  guint i;
+
+  src_setup (&f, props);
+  g_free (props);
+  peer = mcp_test_tcp_accept (listener);
+  for (i = 0; i < MCP_N_TEST_SIZES; i++) {
+    send_rfc4571_data (peer, i, mcp_test_sizes[i]);
+    gst_buffer_unref (pull_datagram (&f, i, mcp_test_sizes[i]));
+  }
+  /* the caps property stands in for caps the framing cannot carry */
+  assert_caps (&f, "application/x-rtp");
+  g_object_unref (peer);
+  g_object_unref (listener);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* framing=auto against a plain server (tcpserversink, say): it ignores our
+ * HELLO and sends bytes; they come out as they are. */
+GST_START_TEST (test_caller_auto_falls_back_to_raw)
+{
+  GSocket *listener = mcp_test_tcp_listen (0), *peer;
+  SrcFixture f;
+  gchar *props = g_strdup_printf ("host=127.0.0.1 port=%u",
+      mcp_test_local_port (listener));
+  GstBuffer *sent = mcp_test_buffer (3, 5000);
+  GstMapInfo map;
+  gsize got = 0;
+  guint8 *all = g_malloc (5000);
+  gchar *ev;
+
+  src_setup (&f, props);
+  g_free (props);
+  peer = mcp_test_tcp_accept (listener);
+  gst_buffer_map (sent, &map, GST_MAP_READ);
+  mcp_test_send_all (peer, map.data, map.size);
+  gst_buffer_unmap (sent, &map);
+  while (got < 5000) {
+    GstBuffer *buf = gst_harness_pull (f.h);
+    gsize n = gst_buffer_get_size (buf);
+
+    fail_unless (got + n <= 5000);
+    gst_buffer_extract (buf, 0, all + got, n);
+    got += n;
+    fail_if (gst_buffer_get_mcp_meta (buf) != NULL);
+    gst_buffer_unref (buf);
+  }
+  fail_unless (mcp_test_check_bytes (3, all, 5000));
+  mcp_test_events_wait (&f.connected, 1);
+  ev = mcp_test_events_get (&f.connected, 0);
+  fail_unless (g_str_has_suffix (ev, "|raw"), "%s", ev);
+  g_free (ev);
+  g_free (all);
+  gst_buffer_unref (sent);
+  g_object_unref (peer);
+  g_object_unref (listener);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* The far end restarts: the element reconnects and the stream goes on,
+ * never ending. */
+GST_START_TEST (test_caller_reconnects_after_server_restart)
+{
+  GSocket *listener = mcp_test_tcp_listen (0), *peer;
+  guint port = mcp_test_local_port (listener);
+  SrcFixture f;
+  McpFrameMeta meta = { 0 };
+  gchar *props = g_strdup_printf ("host=127.0.0.1 port=%u "
+      "reconnect-delay=10000000", port);
+  guint round, i, n = 0;
+
+  src_setup (&f, props);
+  g_free (props);
+  for (round = 0; round < 3; round++) {
+    peer = accept_mpx_receiver (listener, NULL);
+    mcp_test_events_wait (&f.connected, round + 1);
+    for (i = 0; i < 10; i++, n++) {
+      meta.seq = n;
+      send_mpx_data (peer, &meta, n, 100);
+      gst_buffer_unref (pull_datagram (&f, n, 100));
+    }
+    /* server restart: everything goes away, then comes back */
+    g_clear_object (&listener);
+    g_object_unref (peer);
+    mcp_test_events_wait (&f.disconnected, round + 1);
+    listener = mcp_test_tcp_listen (port);
+  }
+  assert_no_eos (&f);
+  fail_unless_equals_uint64 (src_stat (&f, "connects"), 3);
+  fail_unless_equals_uint64 (src_stat (&f, "disconnects"), 3);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 30);
+  g_object_unref (listener);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* ---- listener ---------------------------------------------------------- */
+
+static GSocket *
+connect_mpx_source (guint port, const gchar * caps)
+{
+  GSocket *s = mcp_test_tcp_connect (port);
+  GBytes *hello = mcp_mpx_build_hello (MCP_ROLE_SOURCE, 1, caps, NULL);
+
+  mcp_test_send_bytes (s, hello);
+  g_bytes_unref (hello);
+  return s;
+}
+
+GST_START_TEST (test_listener_one_source_at_a_time)
+{
+  SrcFixture f;
+  GSocket *src_a, *src_b, *src_c;
+  McpFrameMeta meta = { 0 };
+  guint i;
+
+  src_setup (&f, "mode=listener port=0");
+  fail_unless (f.port > 0);
+  src_a = connect_mpx_source (f.port, "video/mpegts");
+  mcp_test_events_wait (&f.connected, 1);
+  for (i = 0; i < MCP_N_TEST_SIZES; i++) {
+    send_mpx_data (src_a, &meta, i, mcp_test_sizes[i]);
+    gst_buffer_unref (pull_datagram (&f, i, mcp_test_sizes[i]));
+  }
+  assert_caps (&f, "video/mpegts");
+
+  /* a second source while the first is on: refused */
+  src_b = connect_mpx_source (f.port, NULL);
+  fail_unless (mcp_test_wait_closed (src_b));
+  fail_unless_equals_uint64 (src_stat (&f, "rejected"), 1);
+  send_mpx_data (src_a, &meta, 50, 10);
+  gst_buffer_unref (pull_datagram (&f, 50, 10));
+
+  /* the first leaves; the next one is taken and the stream goes on */
+  g_object_unref (src_a);
+  mcp_test_events_wait (&f.disconnected, 1);
+  src_c = connect_mpx_source (f.port, "video/x-h264");
+  mcp_test_events_wait (&f.connected, 2);
+  for (i = 0; i < 5; i++) {
+    send_mpx_data (src_c, &meta, 60 + i, 1316);
+    gst_buffer_unref (pull_datagram (&f, 60 + i, 1316));
+  }
+  assert_caps (&f, "video/x-h264");
+  assert_no_eos (&f);
+  g_object_unref (src_b);
+  g_object_unref (src_c);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_listener_auto_takes_raw_and_rfc4571_sources)
+{
+  SrcFixture f;
+  GSocket *s;
+  guint8 *all = g_malloc (3000);
+  gsize got = 0;
+  GstBuffer *sent = mcp_test_buffer (8, 3000);
+  GstMapInfo map;
+
+  /* a raw source (socat, nc) on an auto listener */
+  src_setup (&f, "mode=listener port=0");
+  s = mcp_test_tcp_connect (f.port);
+  gst_buffer_map (sent, &map, GST_MAP_READ);
+  mcp_test_send_all (s, map.data, map.size);
+  gst_buffer_unmap (sent, &map);
+  while (got < 3000) {
+    GstBuffer *buf = gst_harness_pull (f.h);
+    gsize n = gst_buffer_get_size (buf);
+
+    fail_unless (got + n <= 3000);
+    gst_buffer_extract (buf, 0, all + got, n);
+    got += n;
+    gst_buffer_unref (buf);
+  }
+  fail_unless (mcp_test_check_bytes (8, all, 3000));
+  g_object_unref (s);
+  src_teardown (&f);
+
+  /* an rfc4571 listener */
+  src_setup (&f, "mode=listener port=0 framing=rfc4571");
+  s = mcp_test_tcp_connect (f.port);
+  send_rfc4571_data (s, 1, 1316);
+  send_rfc4571_data (s, 2, 0);
+  send_rfc4571_data (s, 3, 65507);
+  gst_buffer_unref (pull_datagram (&f, 1, 1316));
+  gst_buffer_unref (pull_datagram (&f, 2, 0));
+  gst_buffer_unref (pull_datagram (&f, 3, 65507));
+  g_object_unref (s);
+  src_teardown (&f);
+  gst_buffer_unref (sent);
+  g_free (all);
+}
+
+GST_END_TEST;
+
+/* Bad input closes that connection with a reason; the next source is
+ * served as if nothing happened. */
+GST_START_TEST (test_listener_malformed_input)
+{
+  static const struct
+  {
+    const gchar *name;
+    const gchar *bytes;
+    gsize len;
+    gboolean hello_first;
+    const gchar *reason;
+  } cases[] = {
+    {"bad magic", "\x89MPQ\x01\x00\x00\x00", 8, FALSE, "not an mpx peer"},
+    {"wrong version", "\x89MPX\x09\x01\x00\x00", 8, FALSE, "version 9.1"},
+    {"impossible length", "D\x00\x00\x2c\x00\x10\x00\x00", 8, TRUE,
+        "1048576-byte payload"},
+    {"truncated frame", "D\x00\x00\x2c\x00\x00\x00\x10" "abc", 11, TRUE,
+        "closed inside a message"},
+    {"garbage", "\x07\x00\x00\x00\x00\x00\x00\x00", 8, TRUE,
+        "unknown message type 0x07"},
+    {"receiver on a source port", NULL, 0, FALSE, "needs a source"},
+  };
+  SrcFixture f;
+  McpFrameMeta meta = { 0 };
+  guint i;
+
+  src_setup (&f, "mode=listener port=0 framing=mpx");
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GSocket *bad, *good;
+    gchar *ev;
+
+    if (cases[i].hello_first) {
+      bad = connect_mpx_source (f.port, NULL);
+    } else if (cases[i].bytes) {
+      bad = mcp_test_tcp_connect (f.port);
+    } else {
+      GBytes *hello = mcp_mpx_build_hello (MCP_ROLE_RECEIVER, 3, NULL, NULL);
+
+      bad = mcp_test_tcp_connect (f.port);
+      mcp_test_send_bytes (bad, hello);
+      g_bytes_unref (hello);
+    }
+    if (cases[i].bytes)
+      mcp_test_send_all (bad, cases[i].bytes, cases[i].len);
+    if (g_str_equal (cases[i].name, "truncated frame"))
+      g_socket_shutdown (bad, FALSE, TRUE, NULL);
+    fail_unless (mcp_test_wait_closed (bad), "%s: not closed",
+        cases[i].name);
+    mcp_test_events_wait (&f.disconnected, 2 * i + 1);
+    ev = mcp_test_events_get (&f.disconnected, 2 * i);
+    fail_unless (strstr (ev, cases[i].reason) != NULL, "%s: reason '%s'",
+        cases[i].name, ev);
+    g_free (ev);
+    g_object_unref (bad);
+
+    good = connect_mpx_source (f.port, NULL);
+    send_mpx_data (good, &meta, i, 1316);
+    gst_buffer_unref (pull_datagram (&f, i, 1316));
+    g_object_unref (good);
+    mcp_test_events_wait (&f.disconnected, 2 * i + 2);
+  }
+  assert_no_eos (&f);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GSocket *socket;
+  guint total;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} Sender;
+
+static gpointer
+sender_thread (gpointer data)
+{
+  Sender *snd = data;
+  McpFrameMeta meta = { 0 };
+  guint i;
+
+  for (i = 0; i < snd->total; i++) {
+    meta.seq = i;
+    send_mpx_data (snd->socket, &meta, i, 9000);
+  }
+  g_mutex_lock (&snd->lock);
+  snd->done = TRUE;
+  g_cond_signal (&snd->cond);
+  g_mutex_unlock (&snd->lock);
+  return NULL;
+}
+
+/* With downstream stalled, the element stops reading at max-queue-bytes
+ * instead of growing; TCP pushes back on the sender; nothing is lost. */
+GST_START_TEST (test_bounded_queue_pushes_back)
+{
+  GstElement *pipeline, *src, *sink;
+  McpTestEvents connected;
+  Sender snd = { 0 };
+  GThread *thread;
+  GstStructure *st = NULL;
+  guint64 queued = 0;
+  guint port, i;
+  gboolean finished_early;
+
+  pipeline = gst_parse_launch ("tcpsplitsrc name=src mode=listener port=0 "
+      "framing=mpx max-queue-bytes=65536 ! appsink name=out max-buffers=1 "
+      "sync=false", NULL);
+  fail_unless (pipeline != NULL);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
+  mcp_test_events_init (&connected);
+  g_signal_connect (src, "connected", G_CALLBACK (mcp_test_events_cb),
+      &connected);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  g_object_get (src, "current-port", &port, NULL);
+
+  /* 1500 x 9000 bytes = 13.5 MB: more than loopback TCP can buffer */
+  snd.socket = connect_mpx_source (port, NULL);
+  snd.total = 1500;
+  g_mutex_init (&snd.lock);
+  g_cond_init (&snd.cond);
+  mcp_test_events_wait (&connected, 1);
+  thread = g_thread_new ("sender", sender_thread, &snd);
+
+  /* Nobody pulls: the sender must get stuck rather than the element take
+   * it all in. (Waiting for something not to happen needs a bound.) */
+  g_mutex_lock (&snd.lock);
+  g_cond_wait_until (&snd.cond, &snd.lock,
+      g_get_monotonic_time () + 3 * G_USEC_PER_SEC);
+  finished_early = snd.done;
+  g_mutex_unlock (&snd.lock);
+  fail_if (finished_early, "13.5 MB went in with nobody consuming");
+  g_signal_emit_by_name (src, "get-stats", &st);
+  fail_unless (gst_structure_get_uint64 (st, "queue-bytes", &queued));
+  gst_structure_free (st);
+  fail_unless (queued > 0 && queued < 65536 + 9000,
+      "queue holds %" G_GUINT64_FORMAT " bytes", queued);
+
+  /* drain: every datagram arrives, in order */
+  for (i = 0; i < snd.total; i++) {
+    GstSample *sample = NULL;
+
+    g_signal_emit_by_name (sink, "pull-sample", &sample);
+    fail_unless (sample != NULL);
+    mcp_test_assert_buffer (gst_sample_get_buffer (sample), i, 9000);
+    gst_sample_unref (sample);
+  }
+  g_thread_join (thread);
+  fail_unless (snd.done);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_object_unref (snd.socket);
+  g_mutex_clear (&snd.lock);
+  g_cond_clear (&snd.cond);
+  mcp_test_events_clear (&connected);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static Suite *
+tcpsplitsrc_suite (void)
+{
+  Suite *s = suite_create ("tcpsplitsrc");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_defaults_and_properties);
+  tcase_add_test (tc, test_listener_state_cycles_and_current_port);
+  tcase_add_test (tc, test_caller_state_cycles_without_server);
+  tcase_add_test (tc, test_caller_mpx_datagrams_caps_and_metadata);
+  tcase_add_test (tc, test_caller_rfc4571);
+  tcase_add_test (tc, test_caller_auto_falls_back_to_raw);
+  tcase_add_test (tc, test_caller_reconnects_after_server_restart);
+  tcase_add_test (tc, test_listener_one_source_at_a_time);
+  tcase_add_test (tc, test_listener_auto_takes_raw_and_rfc4571_sources);
+  tcase_add_test (tc, test_listener_malformed_input);
+  tcase_add_test (tc, test_bounded_queue_pushes_back);
+  return s;
+}
+
+GST_CHECK_MAIN (tcpsplitsrc);

@@ -1,0 +1,338 @@
+/* mcastproxy — helpers shared by the element tests: real sockets on
+ * loopback, waiting on signals, reading exact byte counts. */
+#ifndef __MCP_CHECK_UTIL_H__
+#define __MCP_CHECK_UTIL_H__
+
+#include <gio/gio.h>
+#include <gst/check/gstcheck.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#define MCP_TEST_TIMEOUT_US (20 * G_USEC_PER_SEC)
+
+/* The datagram sizes every element must carry untouched. */
+static const gsize mcp_test_sizes[] = { 0, 1, 1316, 9000, 65507 };
+
+#define MCP_N_TEST_SIZES G_N_ELEMENTS (mcp_test_sizes)
+
+/* Deterministic content: byte i of datagram n. */
+static inline guint8
+mcp_test_byte (guint n, gsize i)
+{
+  return (guint8) (n * 37 + i * 11 + (i >> 8));
+}
+
+static inline GstBuffer *
+mcp_test_buffer (guint n, gsize size)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, size, NULL);
+  GstMapInfo map;
+  gsize i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < size; i++)
+    map.data[i] = mcp_test_byte (n, i);
+  gst_buffer_unmap (buf, &map);
+  return buf;
+}
+
+static inline gboolean
+mcp_test_check_bytes (guint n, const guint8 * data, gsize size)
+{
+  gsize i;
+
+  for (i = 0; i < size; i++)
+    if (data[i] != mcp_test_byte (n, i))
+      return FALSE;
+  return TRUE;
+}
+
+static inline void
+mcp_test_assert_buffer (GstBuffer * buf, guint n, gsize size)
+{
+  GstMapInfo map;
+
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  fail_unless_equals_uint64 (map.size, size);
+  fail_unless (mcp_test_check_bytes (n, map.data, map.size),
+      "content of datagram %u differs", n);
+  gst_buffer_unmap (buf, &map);
+}
+
+/* Sets "name=value name=value" properties, as gst-launch would. */
+static inline void
+mcp_test_set_props (gpointer obj, const gchar * props)
+{
+  gchar **kv = g_strsplit (props, " ", -1);
+  guint i;
+
+  for (i = 0; kv[i]; i++) {
+    gchar *eq = strchr (kv[i], '=');
+
+    if (!eq)
+      continue;
+    *eq = '\0';
+    gst_util_set_object_arg (G_OBJECT (obj), kv[i], eq + 1);
+  }
+  g_strfreev (kv);
+}
+
+/* ---- waiting for things that happen on other threads ------------------ */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  guint count;
+  GPtrArray *args;              /* strings given with the events */
+} McpTestEvents;
+
+static inline void
+mcp_test_events_init (McpTestEvents * ev)
+{
+  g_mutex_init (&ev->lock);
+  g_cond_init (&ev->cond);
+  ev->count = 0;
+  ev->args = g_ptr_array_new_with_free_func (g_free);
+}
+
+static inline void
+mcp_test_events_clear (McpTestEvents * ev)
+{
+  g_ptr_array_unref (ev->args);
+  g_mutex_clear (&ev->lock);
+  g_cond_clear (&ev->cond);
+}
+
+static inline void
+mcp_test_events_add (McpTestEvents * ev, const gchar * a, const gchar * b)
+{
+  g_mutex_lock (&ev->lock);
+  ev->count++;
+  g_ptr_array_add (ev->args, g_strdup_printf ("%s|%s", a, b));
+  g_cond_broadcast (&ev->cond);
+  g_mutex_unlock (&ev->lock);
+}
+
+/* For two-string signals: (instance, a, b, events). */
+static inline void
+mcp_test_events_cb (GObject * obj, const gchar * a, const gchar * b,
+    gpointer data)
+{
+  mcp_test_events_add (data, a, b);
+}
+
+/* Waits until count reaches n; fails the test on timeout. */
+static inline void
+mcp_test_events_wait (McpTestEvents * ev, guint n)
+{
+  gint64 end = g_get_monotonic_time () + MCP_TEST_TIMEOUT_US;
+
+  g_mutex_lock (&ev->lock);
+  while (ev->count < n) {
+    if (!g_cond_wait_until (&ev->cond, &ev->lock, end)) {
+      g_mutex_unlock (&ev->lock);
+      fail ("timed out waiting for event %u (have %u)", n, ev->count);
+      return;
+    }
+  }
+  g_mutex_unlock (&ev->lock);
+}
+
+/* The "a|b" string of event i. */
+static inline gchar *
+mcp_test_events_get (McpTestEvents * ev, guint i)
+{
+  gchar *s;
+
+  g_mutex_lock (&ev->lock);
+  fail_unless (i < ev->args->len);
+  s = g_strdup (g_ptr_array_index (ev->args, i));
+  g_mutex_unlock (&ev->lock);
+  return s;
+}
+
+/* ---- TCP --------------------------------------------------------------- */
+
+static inline GSocket *
+mcp_test_tcp_connect (guint port)
+{
+  GError *err = NULL;
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &err);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *sa = g_inet_socket_address_new (lo, port);
+
+  fail_unless (s != NULL);
+  fail_unless (g_socket_connect (s, sa, NULL, &err), "connect: %s",
+      err ? err->message : "?");
+  g_socket_set_timeout (s, MCP_TEST_TIMEOUT_US / G_USEC_PER_SEC);
+  g_object_unref (sa);
+  g_object_unref (lo);
+  return s;
+}
+
+/* A listening socket on 127.0.0.1; port 0 picks one (read it back with
+ * mcp_test_local_port). */
+static inline GSocket *
+mcp_test_tcp_listen (guint port)
+{
+  GError *err = NULL;
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &err);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *sa = g_inet_socket_address_new (lo, port);
+
+  fail_unless (s != NULL);
+  fail_unless (g_socket_bind (s, sa, TRUE, &err), "bind: %s",
+      err ? err->message : "?");
+  fail_unless (g_socket_listen (s, &err));
+  g_socket_set_timeout (s, MCP_TEST_TIMEOUT_US / G_USEC_PER_SEC);
+  g_object_unref (sa);
+  g_object_unref (lo);
+  return s;
+}
+
+static inline GSocket *
+mcp_test_tcp_accept (GSocket * listener)
+{
+  GError *err = NULL;
+  GSocket *s = g_socket_accept (listener, NULL, &err);
+
+  fail_unless (s != NULL, "accept: %s", err ? err->message : "?");
+  g_socket_set_timeout (s, MCP_TEST_TIMEOUT_US / G_USEC_PER_SEC);
+  return s;
+}
+
+static inline guint
+mcp_test_local_port (GSocket * s)
+{
+  GSocketAddress *sa = g_socket_get_local_address (s, NULL);
+  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (sa));
+
+  g_object_unref (sa);
+  return port;
+}
+
+static inline void
+mcp_test_send_all (GSocket * s, const void *data, gsize len)
+{
+  const guint8 *p = data;
+
+  while (len > 0) {
+    GError *err = NULL;
+    gssize n = g_socket_send (s, (const gchar *) p, len, NULL, &err);
+
+    fail_unless (n > 0, "send: %s", err ? err->message : "?");
+    p += n;
+    len -= n;
+  }
+}
+
+static inline void
+mcp_test_send_bytes (GSocket * s, GBytes * bytes)
+{
+  gsize len;
+  gconstpointer data = g_bytes_get_data (bytes, &len);
+
+  mcp_test_send_all (s, data, len);
+}
+
+/* Reads exactly len bytes (fails the test on EOF, error or timeout). */
+static inline void
+mcp_test_recv_exact (GSocket * s, guint8 * out, gsize len)
+{
+  while (len > 0) {
+    GError *err = NULL;
+    gssize n = g_socket_receive (s, (gchar *) out, len, NULL, &err);
+
+    fail_unless (n > 0, "receive: %s", n == 0 ? "end of stream" :
+        err ? err->message : "?");
+    out += n;
+    len -= n;
+  }
+}
+
+/* TRUE when the peer closed (reads and drops anything before the end). */
+static inline gboolean
+mcp_test_wait_closed (GSocket * s)
+{
+  guint8 buf[4096];
+
+  for (;;) {
+    GError *err = NULL;
+    gssize n = g_socket_receive (s, (gchar *) buf, sizeof (buf), NULL, &err);
+
+    if (n == 0)
+      return TRUE;
+    if (n < 0) {
+      gboolean reset = g_error_matches (err, G_IO_ERROR,
+          G_IO_ERROR_CONNECTION_CLOSED)
+          || g_error_matches (err, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+      g_error_free (err);
+      return reset;
+    }
+  }
+}
+
+/* ---- UDP multicast ----------------------------------------------------- */
+
+/* A sender on loopback (multicast loop on), optionally bound to a source. */
+static inline GSocket *
+mcp_test_udp_sender (GSocketFamily family, const gchar * bind_ip)
+{
+  GError *err = NULL;
+  GSocket *s = g_socket_new (family, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, &err);
+
+  fail_unless (s != NULL);
+  if (bind_ip) {
+    GInetAddress *a = g_inet_address_new_from_string (bind_ip);
+    GSocketAddress *sa = g_inet_socket_address_new (a, 0);
+
+    fail_unless (g_socket_bind (s, sa, FALSE, &err), "bind: %s",
+        err ? err->message : "?");
+    g_object_unref (sa);
+    g_object_unref (a);
+  }
+  g_socket_set_multicast_loopback (s, TRUE);
+  g_socket_set_multicast_ttl (s, 1);
+  return s;
+}
+
+static inline void
+mcp_test_udp_send (GSocket * s, const gchar * group, guint port,
+    const guint8 * data, gsize len)
+{
+  GError *err = NULL;
+  GInetAddress *a = g_inet_address_new_from_string (group);
+  GSocketAddress *sa = g_inet_socket_address_new (a, port);
+  gssize n = g_socket_send_to (s, sa, (const gchar *) data, len, NULL, &err);
+
+  fail_unless (n == (gssize) len, "send_to: %s", err ? err->message : "?");
+  g_object_unref (sa);
+  g_object_unref (a);
+}
+
+/* A receiver joined to group (bound to group:port, port 0 picks one). */
+static inline GSocket *
+mcp_test_udp_receiver (const gchar * group, guint port)
+{
+  GError *err = NULL;
+  GInetAddress *a = g_inet_address_new_from_string (group);
+  GSocketAddress *sa = g_inet_socket_address_new (a, port);
+  GSocket *s = g_socket_new (g_inet_address_get_family (a),
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err);
+
+  fail_unless (s != NULL);
+  fail_unless (g_socket_bind (s, sa, TRUE, &err), "bind: %s",
+      err ? err->message : "?");
+  fail_unless (g_socket_join_multicast_group (s, a, FALSE, NULL, &err),
+      "join: %s", err ? err->message : "?");
+  g_socket_set_timeout (s, MCP_TEST_TIMEOUT_US / G_USEC_PER_SEC);
+  g_object_unref (sa);
+  g_object_unref (a);
+  return s;
+}
+
+#endif /* __MCP_CHECK_UTIL_H__ */

@@ -1,0 +1,354 @@
+/* mcastproxy — unit tests of address, interface and list parsing
+ * (mcp-address). */
+#include "config.h"
+
+#include "mcp-address.h"
+
+#include <gio/gunixsocketaddress.h>
+
+#include <net/if.h>
+#include <string.h>
+
+static void
+check_group_ok (const gchar * text, GSocketFamily family, const gchar * canon)
+{
+  GError *err = NULL;
+  GInetAddress *addr = mcp_parse_group (text, &err);
+  gchar *s;
+
+  g_assert_no_error (err);
+  g_assert_nonnull (addr);
+  g_assert_true (g_inet_address_get_is_multicast (addr));
+  g_assert_cmpint (g_inet_address_get_family (addr), ==, family);
+  s = g_inet_address_to_string (addr);
+  g_assert_cmpstr (s, ==, canon);
+  g_free (s);
+  g_object_unref (addr);
+}
+
+static void
+check_group_error (const gchar * text, gint code)
+{
+  GError *err = NULL;
+  GInetAddress *addr = mcp_parse_group (text, &err);
+
+  g_assert_null (addr);
+  g_assert_error (err, MCP_ADDRESS_ERROR, code);
+  g_assert_cmpuint (strlen (err->message), >, 0);
+  g_clear_error (&err);
+
+  /* a NULL GError is fine too */
+  g_assert_null (mcp_parse_group (text, NULL));
+}
+
+static void
+test_group_ipv4 (void)
+{
+  check_group_ok ("239.1.2.3", G_SOCKET_FAMILY_IPV4, "239.1.2.3");
+  check_group_ok ("224.0.0.1", G_SOCKET_FAMILY_IPV4, "224.0.0.1");
+  check_group_ok ("239.255.255.255", G_SOCKET_FAMILY_IPV4,
+      "239.255.255.255");
+  /* surrounding blanks are forgiven */
+  check_group_ok ("  239.1.2.3 ", G_SOCKET_FAMILY_IPV4, "239.1.2.3");
+}
+
+static void
+test_group_ipv6 (void)
+{
+  check_group_ok ("ff3e::1234", G_SOCKET_FAMILY_IPV6, "ff3e::1234");
+  check_group_ok ("ff02::1", G_SOCKET_FAMILY_IPV6, "ff02::1");
+  check_group_ok ("FF05:0:0:0:0:0:0:2", G_SOCKET_FAMILY_IPV6, "ff05::2");
+}
+
+static void
+test_group_not_multicast (void)
+{
+  GError *err = NULL;
+  GInetAddress *addr;
+
+  check_group_error ("10.0.0.1", MCP_ADDRESS_ERROR_NOT_MULTICAST);
+  check_group_error ("::1", MCP_ADDRESS_ERROR_NOT_MULTICAST);
+  check_group_error ("223.255.255.255", MCP_ADDRESS_ERROR_NOT_MULTICAST);
+  check_group_error ("240.0.0.1", MCP_ADDRESS_ERROR_NOT_MULTICAST);
+  check_group_error ("0.0.0.0", MCP_ADDRESS_ERROR_NOT_MULTICAST);
+  check_group_error ("fe80::1", MCP_ADDRESS_ERROR_NOT_MULTICAST);
+
+  /* the reason names the address */
+  addr = mcp_parse_group ("10.0.0.1", &err);
+  g_assert_null (addr);
+  g_assert_nonnull (strstr (err->message, "10.0.0.1"));
+  g_clear_error (&err);
+}
+
+static void
+test_group_invalid (void)
+{
+  GError *err = NULL;
+
+  check_group_error (NULL, MCP_ADDRESS_ERROR_INVALID);
+  check_group_error ("", MCP_ADDRESS_ERROR_INVALID);
+  check_group_error ("   ", MCP_ADDRESS_ERROR_INVALID);
+  check_group_error ("garbage", MCP_ADDRESS_ERROR_INVALID);
+  check_group_error ("239.1.2", MCP_ADDRESS_ERROR_INVALID);
+  check_group_error ("239.1.2.256", MCP_ADDRESS_ERROR_INVALID);
+  check_group_error ("239.1.2.3:5000", MCP_ADDRESS_ERROR_INVALID);
+  check_group_error ("ff3e::1::2", MCP_ADDRESS_ERROR_INVALID);
+  check_group_error ("[ff3e::1]", MCP_ADDRESS_ERROR_INVALID);
+  /* numeric only: no name resolution */
+  check_group_error ("localhost", MCP_ADDRESS_ERROR_INVALID);
+
+  g_assert_null (mcp_parse_group ("garbage", &err));
+  g_assert_nonnull (strstr (err->message, "garbage"));
+  g_clear_error (&err);
+}
+
+static void
+test_inet_address (void)
+{
+  GError *err = NULL;
+  GInetAddress *addr;
+
+  /* any kind of address, not only groups */
+  addr = mcp_parse_inet_address ("10.0.0.1", &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (addr);
+  g_assert_cmpint (g_inet_address_get_family (addr), ==,
+      G_SOCKET_FAMILY_IPV4);
+  g_object_unref (addr);
+  addr = mcp_parse_inet_address ("::1", &err);
+  g_assert_no_error (err);
+  g_assert_true (g_inet_address_get_is_loopback (addr));
+  g_object_unref (addr);
+
+  g_assert_null (mcp_parse_inet_address ("nope", &err));
+  g_assert_error (err, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID);
+  g_clear_error (&err);
+  g_assert_null (mcp_parse_inet_address (NULL, &err));
+  g_assert_error (err, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID);
+  g_clear_error (&err);
+}
+
+/* ---- interfaces -------------------------------------------------------- */
+
+static void
+check_interfaces (const gchar * list, const guint * want, guint n_want)
+{
+  GError *err = NULL;
+  GArray *got = mcp_parse_interfaces (list, &err);
+
+  g_assert_no_error (err);
+  g_assert_nonnull (got);
+  g_assert_cmpuint (g_array_get_element_size (got), ==, sizeof (guint));
+  g_assert_cmpmem (got->data, got->len * sizeof (guint), want,
+      n_want * sizeof (guint));
+  g_array_unref (got);
+}
+
+static void
+check_interfaces_error (const gchar * list, const gchar * name)
+{
+  GError *err = NULL;
+  GArray *got = mcp_parse_interfaces (list, &err);
+
+  g_assert_null (got);
+  g_assert_error (err, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_NO_INTERFACE);
+  g_assert_nonnull (strstr (err->message, name));
+  g_clear_error (&err);
+  g_assert_null (mcp_parse_interfaces (list, NULL));
+}
+
+static void
+test_interfaces_empty (void)
+{
+  check_interfaces (NULL, NULL, 0);
+  check_interfaces ("", NULL, 0);
+  check_interfaces (" ", NULL, 0);
+  check_interfaces (",", NULL, 0);
+  check_interfaces (" , ,", NULL, 0);
+}
+
+static void
+test_interfaces_lo (void)
+{
+  guint lo = if_nametoindex ("lo");
+  guint two[2];
+
+  if (lo == 0) {
+    g_test_skip ("no loopback interface named lo");
+    return;
+  }
+  two[0] = two[1] = lo;
+  check_interfaces ("lo", &lo, 1);
+  check_interfaces (" lo , lo ", two, 2);
+  check_interfaces ("lo,", &lo, 1);
+  check_interfaces (",lo", &lo, 1);
+}
+
+static void
+test_interfaces_unknown (void)
+{
+  gchar *long_name = g_strnfill (IF_NAMESIZE, 'x');
+  gchar *longer_name = g_strnfill (IF_NAMESIZE + 10, 'y');
+
+  check_interfaces_error ("nosuchif0", "'nosuchif0'");
+  if (if_nametoindex ("lo") != 0)
+    check_interfaces_error ("lo,nosuchif0", "'nosuchif0'");
+  check_interfaces_error ("nosuchif0,lo", "'nosuchif0'");
+  check_interfaces_error (" nosuchif0 ", "'nosuchif0'");
+  /* names that cannot fit a kernel interface name */
+  check_interfaces_error (long_name, long_name);
+  check_interfaces_error (longer_name, longer_name);
+  /* an index is not a name */
+  check_interfaces_error ("1", "'1'");
+  g_free (long_name);
+  g_free (longer_name);
+}
+
+/* ---- sources ----------------------------------------------------------- */
+
+static void
+check_sources (const gchar * list, GSocketFamily family,
+    const gchar * const *want)
+{
+  GError *err = NULL;
+  GPtrArray *got = mcp_parse_sources (list, family, &err);
+  guint i;
+
+  g_assert_no_error (err);
+  g_assert_nonnull (got);
+  g_assert_cmpuint (got->len, ==, want ? g_strv_length ((gchar **) want) : 0);
+  for (i = 0; i < got->len; i++) {
+    GInetAddress *addr = g_ptr_array_index (got, i);
+    gchar *s = g_inet_address_to_string (addr);
+
+    g_assert_true (G_IS_INET_ADDRESS (addr));
+    g_assert_cmpint (g_inet_address_get_family (addr), ==, family);
+    g_assert_cmpstr (s, ==, want[i]);
+    g_free (s);
+  }
+  g_ptr_array_unref (got);
+}
+
+static void
+check_sources_error (const gchar * list, GSocketFamily family, gint code,
+    const gchar * mention)
+{
+  GError *err = NULL;
+  GPtrArray *got = mcp_parse_sources (list, family, &err);
+
+  g_assert_null (got);
+  g_assert_error (err, MCP_ADDRESS_ERROR, code);
+  g_assert_nonnull (strstr (err->message, mention));
+  g_clear_error (&err);
+  g_assert_null (mcp_parse_sources (list, family, NULL));
+}
+
+static void
+test_sources_ok (void)
+{
+  const gchar *v4[] = { "192.0.2.1", "198.51.100.7", "10.0.0.1", NULL };
+  const gchar *v6[] = { "2001:db8::1", "fe80::2", NULL };
+  const gchar *one[] = { "192.0.2.9", NULL };
+
+  check_sources (NULL, G_SOCKET_FAMILY_IPV4, NULL);
+  check_sources ("", G_SOCKET_FAMILY_IPV6, NULL);
+  check_sources (" , ", G_SOCKET_FAMILY_IPV4, NULL);
+  check_sources ("192.0.2.9", G_SOCKET_FAMILY_IPV4, one);
+  check_sources ("192.0.2.1,198.51.100.7,10.0.0.1", G_SOCKET_FAMILY_IPV4, v4);
+  check_sources (" 192.0.2.1 ,  198.51.100.7,10.0.0.1 , ",
+      G_SOCKET_FAMILY_IPV4, v4);
+  check_sources ("2001:db8::1, fe80::2", G_SOCKET_FAMILY_IPV6, v6);
+  check_sources ("2001:0db8:0:0:0:0:0:1 ,FE80::2", G_SOCKET_FAMILY_IPV6, v6);
+}
+
+static void
+test_sources_family (void)
+{
+  check_sources_error ("2001:db8::1", G_SOCKET_FAMILY_IPV4,
+      MCP_ADDRESS_ERROR_FAMILY, "2001:db8::1");
+  check_sources_error ("192.0.2.1", G_SOCKET_FAMILY_IPV6,
+      MCP_ADDRESS_ERROR_FAMILY, "192.0.2.1");
+  /* one wrong item spoils the list */
+  check_sources_error ("192.0.2.1, 2001:db8::1, 192.0.2.2",
+      G_SOCKET_FAMILY_IPV4, MCP_ADDRESS_ERROR_FAMILY, "2001:db8::1");
+  check_sources_error ("2001:db8::1,192.0.2.1", G_SOCKET_FAMILY_IPV6,
+      MCP_ADDRESS_ERROR_FAMILY, "IPv6");
+}
+
+static void
+test_sources_invalid (void)
+{
+  check_sources_error ("garbage", G_SOCKET_FAMILY_IPV4,
+      MCP_ADDRESS_ERROR_INVALID, "garbage");
+  check_sources_error ("192.0.2.1, bogus", G_SOCKET_FAMILY_IPV4,
+      MCP_ADDRESS_ERROR_INVALID, "bogus");
+  check_sources_error ("192.0.2.1 192.0.2.2", G_SOCKET_FAMILY_IPV4,
+      MCP_ADDRESS_ERROR_INVALID, "192.0.2.1 192.0.2.2");
+  check_sources_error ("192.0.2.1;192.0.2.2", G_SOCKET_FAMILY_IPV4,
+      MCP_ADDRESS_ERROR_INVALID, "192.0.2.1;192.0.2.2");
+  check_sources_error ("2001:db8::1, ::g", G_SOCKET_FAMILY_IPV6,
+      MCP_ADDRESS_ERROR_INVALID, "::g");
+}
+
+/* ---- socket addresses -------------------------------------------------- */
+
+static void
+check_socket_address (const gchar * ip, guint16 port, const gchar * want)
+{
+  GInetAddress *addr = g_inet_address_new_from_string (ip);
+  GSocketAddress *sa;
+  gchar *s;
+
+  g_assert_nonnull (addr);
+  sa = g_inet_socket_address_new (addr, port);
+  s = mcp_socket_address_to_string (sa);
+  g_assert_cmpstr (s, ==, want);
+  g_free (s);
+  g_object_unref (sa);
+  g_object_unref (addr);
+}
+
+static void
+test_socket_address_to_string (void)
+{
+  check_socket_address ("192.0.2.1", 5000, "192.0.2.1:5000");
+  check_socket_address ("2001:db8::1", 5000, "[2001:db8::1]:5000");
+  check_socket_address ("0.0.0.0", 0, "0.0.0.0:0");
+  check_socket_address ("::", 65535, "[::]:65535");
+  check_socket_address ("::ffff:192.0.2.1", 80, "[::ffff:192.0.2.1]:80");
+}
+
+static void
+test_socket_address_not_inet (void)
+{
+  GSocketAddress *sa = g_unix_socket_address_new ("/tmp/x");
+  gchar *s = mcp_socket_address_to_string (sa);
+
+  g_assert_cmpstr (s, ==, "(unknown)");
+  g_free (s);
+  g_object_unref (sa);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/address/group/ipv4", test_group_ipv4);
+  g_test_add_func ("/address/group/ipv6", test_group_ipv6);
+  g_test_add_func ("/address/group/not-multicast", test_group_not_multicast);
+  g_test_add_func ("/address/group/invalid", test_group_invalid);
+  g_test_add_func ("/address/inet-address", test_inet_address);
+  g_test_add_func ("/address/interfaces/empty", test_interfaces_empty);
+  g_test_add_func ("/address/interfaces/lo", test_interfaces_lo);
+  g_test_add_func ("/address/interfaces/unknown", test_interfaces_unknown);
+  g_test_add_func ("/address/sources/ok", test_sources_ok);
+  g_test_add_func ("/address/sources/family", test_sources_family);
+  g_test_add_func ("/address/sources/invalid", test_sources_invalid);
+  g_test_add_func ("/address/socket-address-to-string",
+      test_socket_address_to_string);
+  g_test_add_func ("/address/socket-address-not-inet",
+      test_socket_address_not_inet);
+
+  return g_test_run ();
+}

@@ -1,0 +1,772 @@
+/* mcp-recv — receives and checks the numbered test stream of mcp-send
+ * (see mcp-testpattern.h for the datagram format), from a multicast group
+ * or from a TCP connection carrying the datagrams.
+ *
+ *   mcp-recv --group 239.1.2.3 --port 5004 [--iface NAME] [--expect-ttl N]
+ *   mcp-recv --tcp HOST:PORT [--framing raw|rfc4571]
+ *   common:  [--count 1000] [--sizes 1316] [--stream-id 1] [--timeout 10]
+ *            [--ready-file FILE] [--quiet]
+ *
+ * Prints one line to stdout at the end:
+ *   mcp-recv: received=N lost=L duplicates=D reordered=R corrupt=C bad_ttl=T
+ *             warmup=W first_seq=F last_seq=X p50_us=A p99_us=B max_us=M
+ * Exit status: 0 all --count datagrams arrived, intact, once and in order
+ * (and with the expected TTL); 1 otherwise; 2 usage or socket set-up error.
+ */
+#include <glib.h>
+#include <gio/gio.h>
+
+#include <errno.h>
+#include <math.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mcp-testpattern.h"
+
+#ifndef IP_MULTICAST_ALL
+#define IP_MULTICAST_ALL 49
+#endif
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29
+#endif
+
+#define EXIT_OK 0
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+#define MAX_REASONS 5
+#define TCP_BUF_SIZE (256 * 1024)
+#define CONNECT_RETRY_NS (100 * G_GUINT64_CONSTANT (1000000))
+
+static gchar *opt_group = NULL;
+static gint opt_port = -1;
+static gchar *opt_iface = NULL;
+static gchar *opt_tcp = NULL;
+static gchar *opt_framing = NULL;
+static gint64 opt_count = 1000;
+static gchar *opt_sizes = NULL;
+static gint64 opt_stream_id = 1;
+static gdouble opt_timeout = 10.0;
+static gchar *opt_ready_file = NULL;
+static gint opt_expect_ttl = -1;
+static gboolean opt_quiet = FALSE;
+
+static GOptionEntry entries[] = {
+  {"group", 'g', 0, G_OPTION_ARG_STRING, &opt_group,
+      "Multicast group to join, IPv4 or IPv6 (multicast mode)", "ADDR"},
+  {"port", 'p', 0, G_OPTION_ARG_INT, &opt_port,
+      "UDP port (multicast mode)", "N"},
+  {"iface", 'i', 0, G_OPTION_ARG_STRING, &opt_iface,
+      "Join on this interface (default: by route)", "NAME"},
+  {"tcp", 'T', 0, G_OPTION_ARG_STRING, &opt_tcp,
+      "Connect to HOST:PORT ([V6ADDR]:PORT) and read the stream from TCP",
+      "HOST:PORT"},
+  {"framing", 'f', 0, G_OPTION_ARG_STRING, &opt_framing,
+      "TCP framing: rfc4571 (2-byte length + datagram, the default) or raw "
+        "(datagrams back to back, cut apart by --sizes)", "raw|rfc4571"},
+  {"count", 'c', 0, G_OPTION_ARG_INT64, &opt_count,
+      "Number of stream datagrams expected (default 1000)", "N"},
+  {"sizes", 's', 0, G_OPTION_ARG_STRING, &opt_sizes,
+      "Comma-separated datagram sizes the sender used (default 1316)",
+      "LIST"},
+  {"stream-id", 'I', 0, G_OPTION_ARG_INT64, &opt_stream_id,
+      "Stream id expected (default 1)", "N"},
+  {"timeout", 't', 0, G_OPTION_ARG_DOUBLE, &opt_timeout,
+      "Give up SEC after the last datagram (or the start) (default 10)",
+      "SEC"},
+  {"ready-file", 'r', 0, G_OPTION_ARG_FILENAME, &opt_ready_file,
+      "Create FILE when the first datagram (of any kind) arrives", "FILE"},
+  {"expect-ttl", 'e', 0, G_OPTION_ARG_INT, &opt_expect_ttl,
+      "Count stream datagrams whose TTL / hop limit is not N "
+        "(multicast mode)", "N"},
+  {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
+      "No progress messages on stderr", NULL},
+  {NULL}
+};
+
+typedef struct
+{
+  guint64 count;
+  guint32 stream_id;
+  McptSizes sizes;
+
+  /* counters of the summary line */
+  guint64 received;
+  guint64 lost;
+  guint64 duplicates;
+  guint64 reordered;
+  guint64 corrupt;
+  guint64 bad_ttl;
+  guint64 warmup;
+  gint64 first_seq;
+  gint64 last_seq;
+
+  guint64 expected;             /* next sequence number expected */
+  guint8 *seen;                 /* bitmap of sequence numbers received */
+  GArray *latencies;            /* gint64 ns, per datagram counted */
+  guint reasons_printed;
+  guint ttl_reasons_printed;
+  gboolean ready_written;
+  gboolean done;
+  guint64 last_activity;        /* CLOCK_MONOTONIC ns */
+} Receiver;
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void
+on_signal (int sig)
+{
+  stop_requested = 1;
+}
+
+static guint64
+mono_ns (void)
+{
+  return mcpt_now_ns (CLOCK_MONOTONIC);
+}
+
+/* Milliseconds until the inactivity timeout, 0 once it has passed. */
+static gint
+remaining_ms (Receiver * r)
+{
+  guint64 limit = r->last_activity + (guint64) (opt_timeout * 1e9);
+  guint64 now = mono_ns ();
+
+  if (now >= limit)
+    return 0;
+  return (gint) MIN ((limit - now + 999999) / 1000000, (guint64) G_MAXINT);
+}
+
+static void
+report_corrupt (Receiver * r, const gchar * reason)
+{
+  r->corrupt++;
+  if (r->reasons_printed < MAX_REASONS) {
+    g_printerr ("mcp-recv: corrupt datagram: %s\n", reason);
+    r->reasons_printed++;
+  }
+}
+
+static void
+write_ready_file (Receiver * r)
+{
+  GError *err = NULL;
+
+  r->ready_written = TRUE;
+  if (!opt_ready_file)
+    return;
+  if (!g_file_set_contents (opt_ready_file, "ready\n", -1, &err)) {
+    g_printerr ("mcp-recv: cannot write the ready file: %s\n", err->message);
+    g_error_free (err);
+  }
+}
+
+/* One datagram of @len bytes; @ttl is -1 when unknown. */
+static void
+handle_datagram (Receiver * r, const guint8 * buf, gsize len, gint ttl)
+{
+  guint64 now_rt = mcpt_now_ns (CLOCK_REALTIME);
+  gchar reason[160];
+  guint64 seq;
+
+  r->last_activity = mono_ns ();
+  if (!r->ready_written)
+    write_ready_file (r);
+
+  if (len >= MCPT_HEADER_SIZE && mcpt_kind (buf, len) == MCPT_KIND_WARMUP) {
+    r->warmup++;
+    return;
+  }
+  if (mcpt_verify (buf, len, r->stream_id, &r->sizes, reason,
+          sizeof (reason))) {
+    report_corrupt (r, reason);
+    return;
+  }
+  seq = mcpt_header_seq (buf);
+  if (seq >= r->count) {
+    g_snprintf (reason, sizeof (reason), "seq %" G_GUINT64_FORMAT
+        " is beyond the %" G_GUINT64_FORMAT " datagrams expected", seq,
+        r->count);
+    report_corrupt (r, reason);
+    return;
+  }
+
+  if (opt_expect_ttl >= 0 && ttl != opt_expect_ttl) {
+    r->bad_ttl++;
+    if (r->ttl_reasons_printed < MAX_REASONS) {
+      if (ttl < 0)
+        g_printerr ("mcp-recv: seq %" G_GUINT64_FORMAT " arrived without "
+            "a TTL, expected %d\n", seq, opt_expect_ttl);
+      else
+        g_printerr ("mcp-recv: seq %" G_GUINT64_FORMAT " arrived with TTL "
+            "%d, expected %d\n", seq, ttl, opt_expect_ttl);
+      r->ttl_reasons_printed++;
+    }
+  }
+
+  if (r->first_seq < 0)
+    r->first_seq = (gint64) seq;
+  if (seq >= r->expected) {
+    r->lost += seq - r->expected;
+    r->expected = seq + 1;
+    r->last_seq = (gint64) seq;
+  } else if (r->seen[seq / 8] & (1u << (seq % 8))) {
+    r->duplicates++;
+    return;
+  } else {
+    /* counted as lost when the gap opened */
+    r->reordered++;
+    r->lost--;
+  }
+  r->seen[seq / 8] |= (guint8) (1u << (seq % 8));
+  r->received++;
+  {
+    gint64 lat = (gint64) (now_rt - mcpt_header_send_ns (buf));
+
+    g_array_append_val (r->latencies, lat);
+  }
+  if (r->received == r->count || r->expected == r->count)
+    r->done = TRUE;
+}
+
+/* ---- multicast mode ---------------------------------------------------- */
+
+static gboolean
+set_opt (gint fd, gint level, gint name, const void *value, socklen_t len,
+    const gchar * what)
+{
+  if (setsockopt (fd, level, name, value, len) < 0) {
+    g_printerr ("mcp-recv: cannot set %s: %s\n", what, g_strerror (errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gint
+open_multicast (GInetAddress * group, guint ifindex)
+{
+  gboolean v6 = g_inet_address_get_family (group) == G_SOCKET_FAMILY_IPV6;
+  GSocketAddress *sa;
+  struct sockaddr_storage ss;
+  socklen_t ss_len;
+  gint one = 1, zero = 0;
+  gint rcvbuf = 4 * 1024 * 1024;
+  gint fd;
+
+  fd = socket (v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    g_printerr ("mcp-recv: cannot create a UDP socket: %s\n",
+        g_strerror (errno));
+    return -1;
+  }
+  /* Other receivers (and proxies) may listen on the same group and port. */
+  if (!set_opt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof (one),
+          "SO_REUSEADDR")
+      || !set_opt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof (one),
+          "SO_REUSEPORT"))
+    goto fail;
+  /* Room for bursts of large datagrams; limited by net.core.rmem_max. */
+  setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof (rcvbuf));
+
+  sa = g_inet_socket_address_new (group, (guint16) opt_port);
+  memset (&ss, 0, sizeof (ss));
+  g_socket_address_to_native (sa, &ss, sizeof (ss), NULL);
+  ss_len = (socklen_t) g_socket_address_get_native_size (sa);
+  g_object_unref (sa);
+
+  if (v6) {
+    struct ipv6_mreq mreq;
+
+    ((struct sockaddr_in6 *) &ss)->sin6_scope_id = ifindex;
+    if (bind (fd, (struct sockaddr *) &ss, ss_len) < 0) {
+      /* Link-scope groups cannot be bound without an interface. */
+      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+      if (errno != EINVAL || ifindex != 0)
+        goto bind_fail;
+      sin6->sin6_addr = in6addr_any;
+      if (bind (fd, (struct sockaddr *) &ss, ss_len) < 0)
+        goto bind_fail;
+    }
+    /* Not fatal: older kernels lack it, and the bind filters anyway. */
+    setsockopt (fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &zero, sizeof (zero));
+    memset (&mreq, 0, sizeof (mreq));
+    memcpy (&mreq.ipv6mr_multiaddr, g_inet_address_to_bytes (group), 16);
+    mreq.ipv6mr_interface = ifindex;
+    if (!set_opt (fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof (mreq),
+            "IPV6_JOIN_GROUP"))
+      goto fail;
+    if (opt_expect_ttl >= 0
+        && !set_opt (fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof (one),
+            "IPV6_RECVHOPLIMIT"))
+      goto fail;
+  } else {
+    struct ip_mreqn mreq;
+
+    if (bind (fd, (struct sockaddr *) &ss, ss_len) < 0)
+      goto bind_fail;
+    if (!set_opt (fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof (zero),
+            "IP_MULTICAST_ALL"))
+      goto fail;
+    memset (&mreq, 0, sizeof (mreq));
+    memcpy (&mreq.imr_multiaddr, g_inet_address_to_bytes (group), 4);
+    mreq.imr_ifindex = (gint) ifindex;
+    if (!set_opt (fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof (mreq),
+            "IP_ADD_MEMBERSHIP"))
+      goto fail;
+    if (opt_expect_ttl >= 0
+        && !set_opt (fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof (one),
+            "IP_RECVTTL"))
+      goto fail;
+  }
+  return fd;
+
+bind_fail:
+  g_printerr ("mcp-recv: cannot bind to %s port %d: %s\n", opt_group,
+      opt_port, g_strerror (errno));
+fail:
+  close (fd);
+  return -1;
+}
+
+static gint
+cmsg_ttl (struct msghdr *msg)
+{
+  struct cmsghdr *c;
+
+  for (c = CMSG_FIRSTHDR (msg); c; c = CMSG_NXTHDR (msg, c)) {
+    gint v;
+
+    if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL)
+        || (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
+      memcpy (&v, CMSG_DATA (c), sizeof (v));
+      return v;
+    }
+  }
+  return -1;
+}
+
+/* Reads every datagram waiting; FALSE on a socket error. */
+static gboolean
+drain_udp (Receiver * r, gint fd, guint8 * buf, gsize buf_size)
+{
+  while (!r->done) {
+    union
+    {
+      struct cmsghdr align;
+      guint8 space[CMSG_SPACE (sizeof (gint)) * 4];
+    } control;
+    struct iovec iov;
+    struct msghdr msg;
+    ssize_t n;
+
+    iov.iov_base = buf;
+    iov.iov_len = buf_size;
+    memset (&msg, 0, sizeof (msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = &control;
+    msg.msg_controllen = sizeof (control);
+    n = recvmsg (fd, &msg, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return TRUE;
+      g_printerr ("mcp-recv: recvmsg failed: %s\n", g_strerror (errno));
+      return FALSE;
+    }
+    if (msg.msg_flags & MSG_TRUNC) {
+      r->last_activity = mono_ns ();
+      report_corrupt (r, "datagram larger than 65536 bytes (truncated)");
+      continue;
+    }
+    handle_datagram (r, buf, (gsize) n, cmsg_ttl (&msg));
+  }
+  return TRUE;
+}
+
+static gint
+run_multicast (Receiver * r)
+{
+  GInetAddress *group = g_inet_address_new_from_string (opt_group);
+  guint ifindex = 0;
+  guint8 *buf;
+  gint fd;
+  gint status = EXIT_OK;
+
+  if (!group || !g_inet_address_get_is_multicast (group)) {
+    g_printerr ("mcp-recv: '%s' is not an IPv4 or IPv6 multicast group\n",
+        opt_group);
+    g_clear_object (&group);
+    return EXIT_USAGE;
+  }
+  if (opt_iface && (ifindex = if_nametoindex (opt_iface)) == 0) {
+    g_printerr ("mcp-recv: no network interface named '%s'\n", opt_iface);
+    g_object_unref (group);
+    return EXIT_USAGE;
+  }
+  fd = open_multicast (group, ifindex);
+  g_object_unref (group);
+  if (fd < 0)
+    return EXIT_USAGE;
+  if (!opt_quiet)
+    g_printerr ("mcp-recv: joined %s port %d on %s\n", opt_group, opt_port,
+        opt_iface ? opt_iface : "the default interface");
+
+  buf = g_malloc (65536);
+  while (!r->done && !stop_requested) {
+    struct pollfd pfd = { fd, POLLIN, 0 };
+    gint ms = remaining_ms (r);
+    gint n;
+
+    if (ms == 0)
+      break;
+    n = poll (&pfd, 1, ms);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      g_printerr ("mcp-recv: poll failed: %s\n", g_strerror (errno));
+      status = EXIT_USAGE;
+      break;
+    }
+    if (n > 0 && !drain_udp (r, fd, buf, 65536)) {
+      status = EXIT_USAGE;
+      break;
+    }
+  }
+  g_free (buf);
+  close (fd);
+  return status;
+}
+
+/* ---- TCP mode ---------------------------------------------------------- */
+
+/* Connects to opt_tcp, retrying refused connections until the timeout;
+ * the socket, or -1. */
+static gint
+connect_tcp (Receiver * r)
+{
+  GSocketConnectable *na;
+  GError *err = NULL;
+  struct addrinfo hints, *res = NULL, *ai;
+  gchar *host, port[8];
+  gint fd = -1, last_errno = 0, gai;
+
+  na = g_network_address_parse (opt_tcp, 0, &err);
+  if (!na) {
+    g_printerr ("mcp-recv: bad --tcp '%s': %s\n", opt_tcp, err->message);
+    g_error_free (err);
+    return -1;
+  }
+  if (g_network_address_get_port (G_NETWORK_ADDRESS (na)) == 0) {
+    g_printerr ("mcp-recv: --tcp '%s' needs a port: HOST:PORT\n", opt_tcp);
+    g_object_unref (na);
+    return -1;
+  }
+  host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (na)));
+  g_snprintf (port, sizeof (port), "%u",
+      (guint) g_network_address_get_port (G_NETWORK_ADDRESS (na)));
+  g_object_unref (na);
+
+  memset (&hints, 0, sizeof (hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  gai = getaddrinfo (host, port, &hints, &res);
+  if (gai != 0) {
+    g_printerr ("mcp-recv: cannot resolve '%s': %s\n", host,
+        gai_strerror (gai));
+    g_free (host);
+    return -1;
+  }
+
+  while (fd < 0 && !stop_requested) {
+    for (ai = res; ai; ai = ai->ai_next) {
+      fd = socket (ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+          ai->ai_protocol);
+      if (fd < 0) {
+        last_errno = errno;
+        continue;
+      }
+      if (connect (fd, ai->ai_addr, ai->ai_addrlen) == 0)
+        break;
+      last_errno = errno;
+      close (fd);
+      fd = -1;
+    }
+    if (fd >= 0 || remaining_ms (r) == 0)
+      break;
+    {
+      struct timespec ts = { 0, (long) CONNECT_RETRY_NS };
+
+      nanosleep (&ts, NULL);
+    }
+  }
+  freeaddrinfo (res);
+  if (fd < 0)
+    g_printerr ("mcp-recv: cannot connect to %s port %s: %s\n", host, port,
+        g_strerror (last_errno ? last_errno : EINTR));
+  else if (!opt_quiet)
+    g_printerr ("mcp-recv: connected to %s port %s\n", host, port);
+  g_free (host);
+  return fd;
+}
+
+/* Cuts datagrams out of buf[0..len-1]; returns how many bytes it used.
+ * @offset is the stream offset of buf[0], for messages. */
+static gsize
+parse_tcp (Receiver * r, const guint8 * buf, gsize len, gboolean raw,
+    guint64 offset, gboolean * in_sync)
+{
+  gsize pos = 0;
+
+  while (!r->done) {
+    const guint8 *p = buf + pos;
+    gsize avail = len - pos;
+    gsize size;
+
+    if (!raw) {
+      if (avail < 2)
+        break;
+      size = ((gsize) p[0] << 8) | p[1];
+      if (avail < 2 + size)
+        break;
+      handle_datagram (r, p + 2, size, -1);
+      pos += 2 + size;
+      continue;
+    }
+
+    if (avail < MCPT_HEADER_SIZE)
+      break;
+    if (mcpt_kind (p, avail) == MCPT_KIND_INVALID) {
+      /* Lost the datagram boundaries: look for the next magic. */
+      gsize i;
+
+      if (*in_sync) {
+        gchar reason[128];
+
+        g_snprintf (reason, sizeof (reason), "bad magic at stream offset %"
+            G_GUINT64_FORMAT "; resynchronising", offset + pos);
+        r->last_activity = mono_ns ();
+        report_corrupt (r, reason);
+        *in_sync = FALSE;
+      }
+      for (i = 1; i + 4 <= avail; i++)
+        if (mcpt_kind (p + i, 4) != MCPT_KIND_INVALID)
+          break;
+      pos += i;
+      if (i + 4 > avail)
+        break;
+      continue;
+    }
+    size = mcpt_size_for_seq (&r->sizes, mcpt_header_seq (p));
+    if (avail < size)
+      break;
+    *in_sync = TRUE;
+    handle_datagram (r, p, size, -1);
+    pos += size;
+  }
+  return pos;
+}
+
+static gint
+run_tcp (Receiver * r)
+{
+  gboolean raw;
+  gboolean in_sync = TRUE;
+  guint8 *buf;
+  gsize have = 0;
+  guint64 offset = 0;
+  gint fd;
+
+  if (!opt_framing || g_str_equal (opt_framing, "rfc4571"))
+    raw = FALSE;
+  else if (g_str_equal (opt_framing, "raw"))
+    raw = TRUE;
+  else {
+    g_printerr ("mcp-recv: --framing must be raw or rfc4571\n");
+    return EXIT_USAGE;
+  }
+  fd = connect_tcp (r);
+  if (fd < 0)
+    return EXIT_USAGE;
+
+  buf = g_malloc (TCP_BUF_SIZE);
+  while (!r->done && !stop_requested) {
+    struct pollfd pfd = { fd, POLLIN, 0 };
+    gint ms = remaining_ms (r);
+    gint n;
+    ssize_t got;
+    gsize used;
+
+    if (ms == 0)
+      break;
+    n = poll (&pfd, 1, ms);
+    if (n < 0 && errno != EINTR) {
+      g_printerr ("mcp-recv: poll failed: %s\n", g_strerror (errno));
+      break;
+    }
+    if (n <= 0)
+      continue;
+    got = recv (fd, buf + have, TCP_BUF_SIZE - have, MSG_DONTWAIT);
+    if (got < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        continue;
+      g_printerr ("mcp-recv: connection lost: %s\n", g_strerror (errno));
+      break;
+    }
+    if (got == 0) {
+      if (!opt_quiet)
+        g_printerr ("mcp-recv: connection closed by the peer\n");
+      break;
+    }
+    have += (gsize) got;
+    used = parse_tcp (r, buf, have, raw, offset, &in_sync);
+    offset += used;
+    have -= used;
+    memmove (buf, buf + used, have);
+  }
+  if (have > 0 && !r->done) {
+    gchar reason[128];
+
+    g_snprintf (reason, sizeof (reason), "%" G_GSIZE_FORMAT " bytes of an "
+        "incomplete datagram at the end of the stream", have);
+    report_corrupt (r, reason);
+  }
+  g_free (buf);
+  close (fd);
+  return EXIT_OK;
+}
+
+/* ---- summary ----------------------------------------------------------- */
+
+static gint
+cmp_i64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of the sorted latencies, in microseconds. */
+static gint64
+percentile_us (GArray * sorted, guint pct)
+{
+  guint64 rank;
+
+  if (sorted->len == 0)
+    return -1;
+  rank = ((guint64) sorted->len * pct + 99) / 100;
+  if (rank == 0)
+    rank = 1;
+  return g_array_index (sorted, gint64, rank - 1) / 1000;
+}
+
+static void
+print_summary (Receiver * r)
+{
+  g_array_sort (r->latencies, cmp_i64);
+  printf ("mcp-recv: received=%" G_GUINT64_FORMAT " lost=%" G_GUINT64_FORMAT
+      " duplicates=%" G_GUINT64_FORMAT " reordered=%" G_GUINT64_FORMAT
+      " corrupt=%" G_GUINT64_FORMAT " bad_ttl=%" G_GUINT64_FORMAT
+      " warmup=%" G_GUINT64_FORMAT " first_seq=%" G_GINT64_FORMAT
+      " last_seq=%" G_GINT64_FORMAT " p50_us=%" G_GINT64_FORMAT
+      " p99_us=%" G_GINT64_FORMAT " max_us=%" G_GINT64_FORMAT "\n",
+      r->received, r->lost, r->duplicates, r->reordered, r->corrupt,
+      r->bad_ttl, r->warmup, r->first_seq, r->last_seq,
+      percentile_us (r->latencies, 50), percentile_us (r->latencies, 99),
+      percentile_us (r->latencies, 100));
+  fflush (stdout);
+}
+
+int
+main (int argc, char **argv)
+{
+  GOptionContext *ctx;
+  GError *err = NULL;
+  struct sigaction sa;
+  Receiver r;
+  gint status;
+
+  ctx = g_option_context_new ("- receive and check the test stream of "
+      "mcp-send");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+      "Multicast mode: --group ADDR --port N; TCP mode: --tcp HOST:PORT.\n"
+      "Prints 'mcp-recv: received=N lost=L duplicates=D reordered=R "
+      "corrupt=C bad_ttl=T warmup=W first_seq=F last_seq=X p50_us=A "
+      "p99_us=B max_us=M' at the end.\n"
+      "Exit status: 0 all datagrams arrived intact, once, in order; "
+      "1 otherwise; 2 usage or socket error.\n");
+  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
+    g_printerr ("mcp-recv: %s\n", err->message);
+    return EXIT_USAGE;
+  }
+  g_option_context_free (ctx);
+  if (argc > 1) {
+    g_printerr ("mcp-recv: unexpected argument '%s'\n", argv[1]);
+    return EXIT_USAGE;
+  }
+  if ((opt_group != NULL) == (opt_tcp != NULL)) {
+    g_printerr ("mcp-recv: give either --group ADDR --port N or "
+        "--tcp HOST:PORT\n");
+    return EXIT_USAGE;
+  }
+  if (opt_group && (opt_port < 1 || opt_port > 65535)) {
+    g_printerr ("mcp-recv: --group needs --port N (1..65535)\n");
+    return EXIT_USAGE;
+  }
+  if (opt_tcp && opt_expect_ttl >= 0) {
+    g_printerr ("mcp-recv: --expect-ttl only works in multicast mode\n");
+    return EXIT_USAGE;
+  }
+  if (opt_count < 1 || opt_stream_id < 0 || opt_stream_id > G_MAXUINT32
+      || opt_timeout < 0 || !isfinite (opt_timeout) || opt_expect_ttl > 255) {
+    g_printerr ("mcp-recv: --count must be at least 1, --stream-id "
+        "0..4294967295, --timeout not negative, --expect-ttl 0..255\n");
+    return EXIT_USAGE;
+  }
+
+  memset (&r, 0, sizeof (r));
+  if (!mcpt_sizes_parse (opt_sizes, &r.sizes, &err)) {
+    g_printerr ("mcp-recv: %s\n", err->message);
+    return EXIT_USAGE;
+  }
+  r.count = (guint64) opt_count;
+  r.stream_id = (guint32) opt_stream_id;
+  r.first_seq = -1;
+  r.last_seq = -1;
+  r.seen = g_malloc0 ((gsize) (r.count + 7) / 8);
+  r.latencies = g_array_sized_new (FALSE, FALSE, sizeof (gint64),
+      (guint) MIN (r.count, 1 << 20));
+  r.last_activity = mono_ns ();
+
+  /* Interrupted, still report what arrived. */
+  memset (&sa, 0, sizeof (sa));
+  sa.sa_handler = on_signal;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+
+  status = opt_group ? run_multicast (&r) : run_tcp (&r);
+
+  if (status == EXIT_OK) {
+    /* whatever never came after the last one is lost too */
+    r.lost += r.count - r.expected;
+    print_summary (&r);
+    if (r.received != r.count || r.lost || r.duplicates || r.reordered
+        || r.corrupt || r.bad_ttl)
+      status = EXIT_FAILED;
+  }
+  g_free (r.seen);
+  g_array_unref (r.latencies);
+  mcpt_sizes_clear (&r.sizes);
+  return status;
+}

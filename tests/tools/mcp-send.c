@@ -1,0 +1,419 @@
+/* mcp-send — sends a numbered, verifiable test stream to an IP multicast
+ * group (see mcp-testpattern.h for the datagram format).
+ *
+ *   mcp-send --group 239.1.2.3 --port 5004 [--count 1000] [--rate 1000]
+ *            [--sizes 1316] [--stream-id 1] [--ttl 1] [--iface NAME]
+ *            [--bind ADDR] [--no-loop] [--warmup-until FILE]
+ *            [--warmup-timeout 30] [--quiet]
+ *
+ * Prints one line to stdout at the end:
+ *   mcp-send: sent=N bytes=B seconds=S.sss rate=R
+ * Exit status: 0 done, 1 socket error, 2 usage error, 3 the --warmup-until
+ * file did not appear in time.
+ */
+#include <glib.h>
+#include <gio/gio.h>
+
+#include <errno.h>
+#include <math.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mcp-testpattern.h"
+
+#define EXIT_SOCKET 1
+#define EXIT_USAGE 2
+#define EXIT_WARMUP_TIMEOUT 3
+
+/* Datagrams per sendmmsg() when behind schedule or unpaced. */
+#define BATCH_MAX 64
+#define WARMUP_INTERVAL_NS (50 * G_GUINT64_CONSTANT (1000000))
+#define NS_PER_S 1e9
+
+static gchar *opt_group = NULL;
+static gint opt_port = -1;
+static gchar *opt_iface = NULL;
+static gint opt_ttl = 1;
+static gboolean opt_loop = TRUE;
+static gchar *opt_bind = NULL;
+static gint64 opt_count = 1000;
+static gdouble opt_rate = 1000.0;
+static gchar *opt_sizes = NULL;
+static gint64 opt_stream_id = 1;
+static gchar *opt_warmup_until = NULL;
+static gdouble opt_warmup_timeout = 30.0;
+static gboolean opt_quiet = FALSE;
+
+static gboolean
+set_loop_cb (const gchar * name, const gchar * value, gpointer data,
+    GError ** error)
+{
+  opt_loop = g_str_equal (name, "--loop");
+  return TRUE;
+}
+
+static GOptionEntry entries[] = {
+  {"group", 'g', 0, G_OPTION_ARG_STRING, &opt_group,
+      "Multicast group to send to, IPv4 or IPv6 (required)", "ADDR"},
+  {"port", 'p', 0, G_OPTION_ARG_INT, &opt_port,
+      "UDP destination port (required)", "N"},
+  {"iface", 'i', 0, G_OPTION_ARG_STRING, &opt_iface,
+      "Send on this interface (default: by route)", "NAME"},
+  {"ttl", 't', 0, G_OPTION_ARG_INT, &opt_ttl,
+      "Multicast TTL / hop limit (default 1)", "N"},
+  {"loop", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, set_loop_cb,
+      "Loop datagrams back to this host (the default)", NULL},
+  {"no-loop", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, set_loop_cb,
+      "Do not loop datagrams back to this host", NULL},
+  {"bind", 'b', 0, G_OPTION_ARG_STRING, &opt_bind,
+      "Source address to bind to", "ADDR"},
+  {"count", 'c', 0, G_OPTION_ARG_INT64, &opt_count,
+      "Number of stream datagrams (default 1000)", "N"},
+  {"rate", 'r', 0, G_OPTION_ARG_DOUBLE, &opt_rate,
+      "Datagrams per second, 0 for as fast as possible (default 1000)",
+      "PPS"},
+  {"sizes", 's', 0, G_OPTION_ARG_STRING, &opt_sizes,
+      "Comma-separated datagram sizes, 24..65507, used in turn "
+        "(default 1316)", "LIST"},
+  {"stream-id", 'I', 0, G_OPTION_ARG_INT64, &opt_stream_id,
+      "Stream id, 0..4294967295 (default 1)", "N"},
+  {"warmup-until", 'w', 0, G_OPTION_ARG_FILENAME, &opt_warmup_until,
+      "Send a warm-up datagram every 50 ms until FILE exists", "FILE"},
+  {"warmup-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opt_warmup_timeout,
+      "Give up (exit 3) when FILE has not appeared after SEC (default 30)",
+      "SEC"},
+  {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
+      "No progress messages on stderr", NULL},
+  {NULL}
+};
+
+typedef struct
+{
+  gint fd;
+  struct sockaddr_storage dst;
+  socklen_t dst_len;
+  McptSizes sizes;
+  guint32 stream_id;
+  guint8 *bufs;                 /* BATCH_MAX buffers of sizes.max bytes */
+  struct mmsghdr msgs[BATCH_MAX];
+  struct iovec iovs[BATCH_MAX];
+  guint64 sent;
+  guint64 bytes;
+} Sender;
+
+static guint64
+mono_ns (void)
+{
+  return mcpt_now_ns (CLOCK_MONOTONIC);
+}
+
+static void
+sleep_until (guint64 deadline_ns)
+{
+  struct timespec ts;
+
+  ts.tv_sec = (time_t) (deadline_ns / G_GUINT64_CONSTANT (1000000000));
+  ts.tv_nsec = (long) (deadline_ns % G_GUINT64_CONSTANT (1000000000));
+  while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR);
+}
+
+static gboolean
+set_opt (gint fd, gint level, gint name, const void *value, socklen_t len,
+    const gchar * what)
+{
+  if (setsockopt (fd, level, name, value, len) < 0) {
+    g_printerr ("mcp-send: cannot set %s: %s\n", what, g_strerror (errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Opens the socket and fills in the destination; exit status on failure,
+ * 0 on success. */
+static gint
+open_socket (Sender * s, GInetAddress * group)
+{
+  gboolean v6 = g_inet_address_get_family (group) == G_SOCKET_FAMILY_IPV6;
+  GSocketAddress *sa;
+  guint ifindex = 0;
+  gint one = opt_loop ? 1 : 0;
+  gint ttl = opt_ttl;
+  gint sndbuf = 4 * 1024 * 1024;
+
+  if (opt_iface) {
+    ifindex = if_nametoindex (opt_iface);
+    if (ifindex == 0) {
+      g_printerr ("mcp-send: no network interface named '%s'\n", opt_iface);
+      return EXIT_USAGE;
+    }
+  }
+
+  sa = g_inet_socket_address_new (group, (guint16) opt_port);
+  memset (&s->dst, 0, sizeof (s->dst));
+  g_socket_address_to_native (sa, &s->dst, sizeof (s->dst), NULL);
+  s->dst_len = (socklen_t) g_socket_address_get_native_size (sa);
+  g_object_unref (sa);
+  if (v6 && ifindex)
+    ((struct sockaddr_in6 *) &s->dst)->sin6_scope_id = ifindex;
+
+  s->fd = socket (v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s->fd < 0) {
+    g_printerr ("mcp-send: cannot create a UDP socket: %s\n",
+        g_strerror (errno));
+    return EXIT_SOCKET;
+  }
+  /* Only a larger buffer for bursts; failure to grow it is harmless. */
+  setsockopt (s->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof (sndbuf));
+
+  if (v6) {
+    if (!set_opt (s->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl,
+            sizeof (ttl), "IPV6_MULTICAST_HOPS")
+        || !set_opt (s->fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &one,
+            sizeof (one), "IPV6_MULTICAST_LOOP"))
+      return EXIT_SOCKET;
+    if (ifindex) {
+      gint idx = (gint) ifindex;
+
+      if (!set_opt (s->fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx,
+              sizeof (idx), "IPV6_MULTICAST_IF"))
+        return EXIT_SOCKET;
+    }
+  } else {
+    if (!set_opt (s->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof (ttl),
+            "IP_MULTICAST_TTL")
+        || !set_opt (s->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &one,
+            sizeof (one), "IP_MULTICAST_LOOP"))
+      return EXIT_SOCKET;
+    if (ifindex) {
+      struct ip_mreqn mreq;
+
+      memset (&mreq, 0, sizeof (mreq));
+      mreq.imr_ifindex = (gint) ifindex;
+      if (!set_opt (s->fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq,
+              sizeof (mreq), "IP_MULTICAST_IF"))
+        return EXIT_SOCKET;
+    }
+  }
+
+  if (opt_bind) {
+    GInetAddress *src = g_inet_address_new_from_string (opt_bind);
+    struct sockaddr_storage ss;
+    socklen_t ss_len;
+
+    if (!src || g_inet_address_get_family (src) !=
+        g_inet_address_get_family (group)) {
+      g_printerr ("mcp-send: --bind '%s' is not an %s address\n", opt_bind,
+          v6 ? "IPv6" : "IPv4");
+      g_clear_object (&src);
+      return EXIT_USAGE;
+    }
+    sa = g_inet_socket_address_new (src, 0);
+    memset (&ss, 0, sizeof (ss));
+    g_socket_address_to_native (sa, &ss, sizeof (ss), NULL);
+    ss_len = (socklen_t) g_socket_address_get_native_size (sa);
+    g_object_unref (sa);
+    g_object_unref (src);
+    if (v6 && ifindex)
+      ((struct sockaddr_in6 *) &ss)->sin6_scope_id = ifindex;
+    if (bind (s->fd, (struct sockaddr *) &ss, ss_len) < 0) {
+      g_printerr ("mcp-send: cannot bind to %s: %s\n", opt_bind,
+          g_strerror (errno));
+      return EXIT_SOCKET;
+    }
+  }
+  return 0;
+}
+
+/* Sends msgs[0..n-1], all of them; FALSE (with a message) on error. */
+static gboolean
+send_all (Sender * s, guint n)
+{
+  guint done = 0;
+
+  while (done < n) {
+    gint r = sendmmsg (s->fd, s->msgs + done, n - done, 0);
+
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      g_printerr ("mcp-send: sendmmsg to %s port %d failed: %s\n",
+          opt_group, opt_port, g_strerror (errno));
+      return FALSE;
+    }
+    done += (guint) r;
+  }
+  return TRUE;
+}
+
+/* Builds and sends @n datagrams of @kind starting at @seq. */
+static gboolean
+send_batch (Sender * s, McptKind kind, guint64 seq, guint n)
+{
+  guint64 now = mcpt_now_ns (CLOCK_REALTIME);
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    guint8 *buf = s->bufs + (gsize) i * s->sizes.max;
+    guint len = mcpt_size_for_seq (&s->sizes, seq + i);
+
+    mcpt_fill (buf, len, kind, s->stream_id, seq + i, now);
+    s->iovs[i].iov_base = buf;
+    s->iovs[i].iov_len = len;
+    memset (&s->msgs[i], 0, sizeof (s->msgs[i]));
+    s->msgs[i].msg_hdr.msg_name = &s->dst;
+    s->msgs[i].msg_hdr.msg_namelen = s->dst_len;
+    s->msgs[i].msg_hdr.msg_iov = &s->iovs[i];
+    s->msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  if (!send_all (s, n))
+    return FALSE;
+  if (kind == MCPT_KIND_STREAM) {
+    s->sent += n;
+    for (i = 0; i < n; i++)
+      s->bytes += s->iovs[i].iov_len;
+  }
+  return TRUE;
+}
+
+/* Warm-up datagrams every 50 ms until @file exists; exit status or 0. */
+static gint
+warm_up (Sender * s, const gchar * file)
+{
+  guint64 start = mono_ns ();
+  guint64 limit = (guint64) (opt_warmup_timeout * NS_PER_S);
+  guint64 wseq = 0;
+
+  while (access (file, F_OK) != 0) {
+    if (mono_ns () - start >= limit) {
+      g_printerr ("mcp-send: %s did not appear within %.1f s (sent %"
+          G_GUINT64_FORMAT " warm-up datagrams)\n", file, opt_warmup_timeout,
+          wseq);
+      return EXIT_WARMUP_TIMEOUT;
+    }
+    if (!send_batch (s, MCPT_KIND_WARMUP, wseq, 1))
+      return EXIT_SOCKET;
+    wseq++;
+    sleep_until (start + wseq * WARMUP_INTERVAL_NS);
+  }
+  if (!opt_quiet)
+    g_printerr ("mcp-send: %s appeared after %" G_GUINT64_FORMAT
+        " warm-up datagrams\n", file, wseq);
+  return 0;
+}
+
+/* The real stream, paced by absolute deadlines; exit status or 0. */
+static gint
+send_stream (Sender * s, guint64 count, guint64 * elapsed_ns)
+{
+  guint64 start = mono_ns ();
+  guint64 next = 0;
+
+  while (next < count) {
+    guint64 due = count;
+    guint64 n;
+
+    if (opt_rate > 0) {
+      guint64 deadline = start + (guint64) (next * NS_PER_S / opt_rate);
+      guint64 now = mono_ns ();
+
+      if (now < deadline) {
+        sleep_until (deadline);
+        now = mono_ns ();
+      }
+      /* Every datagram whose deadline has passed goes out now. */
+      due = (guint64) floor ((gdouble) (now - start) * opt_rate / NS_PER_S)
+          + 1;
+      if (due <= next)
+        due = next + 1;
+    }
+    n = MIN (MIN (due, count) - next, BATCH_MAX);
+    if (!send_batch (s, MCPT_KIND_STREAM, next, (guint) n))
+      return EXIT_SOCKET;
+    next += n;
+  }
+  *elapsed_ns = mono_ns () - start;
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  GOptionContext *ctx;
+  GError *err = NULL;
+  GInetAddress *group;
+  Sender s;
+  guint64 elapsed = 0;
+  gdouble seconds;
+  gint status;
+
+  memset (&s, 0, sizeof (s));
+  s.fd = -1;
+
+  ctx = g_option_context_new ("- send a numbered test stream to a "
+      "multicast group");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+      "Prints 'mcp-send: sent=N bytes=B seconds=S.sss rate=R' at the end.\n"
+      "Exit status: 0 done, 1 socket error, 2 usage error, 3 warm-up "
+      "timeout.\n");
+  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
+    g_printerr ("mcp-send: %s\n", err->message);
+    return EXIT_USAGE;
+  }
+  g_option_context_free (ctx);
+  if (argc > 1) {
+    g_printerr ("mcp-send: unexpected argument '%s'\n", argv[1]);
+    return EXIT_USAGE;
+  }
+  if (!opt_group || opt_port < 1 || opt_port > 65535) {
+    g_printerr ("mcp-send: --group ADDR and --port N (1..65535) are "
+        "required\n");
+    return EXIT_USAGE;
+  }
+  group = g_inet_address_new_from_string (opt_group);
+  if (!group || !g_inet_address_get_is_multicast (group)) {
+    g_printerr ("mcp-send: '%s' is not an IPv4 or IPv6 multicast group\n",
+        opt_group);
+    return EXIT_USAGE;
+  }
+  if (opt_ttl < 0 || opt_ttl > 255 || opt_count < 0 || opt_rate < 0
+      || !isfinite (opt_rate) || opt_stream_id < 0
+      || opt_stream_id > G_MAXUINT32 || opt_warmup_timeout < 0) {
+    g_printerr ("mcp-send: --ttl must be 0..255, --count and --rate not "
+        "negative, --stream-id 0..4294967295\n");
+    return EXIT_USAGE;
+  }
+  if (!mcpt_sizes_parse (opt_sizes, &s.sizes, &err)) {
+    g_printerr ("mcp-send: %s\n", err->message);
+    return EXIT_USAGE;
+  }
+  s.stream_id = (guint32) opt_stream_id;
+  s.bufs = g_malloc ((gsize) BATCH_MAX * s.sizes.max);
+
+  status = open_socket (&s, group);
+  if (status == 0 && opt_warmup_until)
+    status = warm_up (&s, opt_warmup_until);
+  if (status == 0)
+    status = send_stream (&s, (guint64) opt_count, &elapsed);
+
+  if (status == 0) {
+    seconds = elapsed / NS_PER_S;
+    printf ("mcp-send: sent=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT
+        " seconds=%.3f rate=%.1f\n", s.sent, s.bytes, seconds,
+        seconds > 0 ? s.sent / seconds : 0.0);
+    fflush (stdout);
+  }
+
+  if (s.fd >= 0)
+    close (s.fd);
+  g_free (s.bufs);
+  mcpt_sizes_clear (&s.sizes);
+  g_object_unref (group);
+  return status;
+}

@@ -1,0 +1,242 @@
+#!/bin/sh
+# Self-test of the test tools mcp-send and mcp-recv.
+# Run inside a private network namespace:  netns-run selftest.sh MCP_SEND MCP_RECV
+#
+# Multicast cases send through lo (each with its own random port and the
+# warm-up handshake: the sender waits for the receiver's ready file); the TCP
+# cases check mcp-recv against a stream built independently by python3.
+
+if [ $# -ne 2 ]; then
+  echo "usage: $0 MCP_SEND MCP_RECV" >&2
+  exit 2
+fi
+SEND=$1
+RECV=$2
+T=30                            # per-process limit (seconds)
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/mcp-selftest.XXXXXX") || exit 2
+trap 'rm -rf "$dir"' EXIT
+trap 'exit 130' INT TERM
+
+pass=0
+fail=0
+
+# A random base port in 20000..59899; every multicast case adds its number.
+rnd=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+base=$((20000 + rnd % 39900))
+
+# A plain IPv6 route via lo is turned into a reject route by the kernel
+# (datagrams vanish, counted as Ip6OutNoRoutes); only a "local" route makes
+# IPv6 multicast on lo work.
+if ! ip -6 route show table local 2>/dev/null | grep -q '^local ff00::/8 dev lo'
+then
+  echo "selftest: note: no 'local ff00::/8 dev lo' route in this namespace;" \
+    "adding it (IPv6 multicast on lo needs it)" >&2
+  ip -6 route replace local ff00::/8 dev lo table local ||
+    echo "selftest: could not add the IPv6 multicast route" >&2
+fi
+
+# field FILE NAME: the value of NAME=... in the summary line of FILE.
+field () {
+  sed -n "s/^mcp-[a-z]*:.* $2=\(-\{0,1\}[0-9.]*\).*/\1/p" "$1" | head -n 1
+}
+
+# result NAME OK DETAIL...
+result () {
+  name=$1
+  ok=$2
+  shift 2
+  if [ "$ok" = yes ]; then
+    echo "PASS: $name"
+    pass=$((pass + 1))
+  else
+    echo "FAIL: $name: $*"
+    fail=$((fail + 1))
+    for f in "$dir/$tag".*; do
+      [ -f "$f" ] || continue
+      echo "  --- ${f##*/}"
+      sed 's/^/  | /' "$f"
+    done
+  fi
+}
+
+# run_mcast TAG GROUP PORT "SENDER ARGS" "RECEIVER ARGS"
+# Sets src / rrc (exit statuses) and leaves $dir/TAG.{send,recv}[.err].
+run_mcast () {
+  tag=$1
+  ready="$dir/$1.ready"
+  # shellcheck disable=SC2086  # the argument lists are meant to split
+  timeout $T "$RECV" --group "$2" --port "$3" --ready-file "$ready" $5 \
+    >"$dir/$tag.recv" 2>"$dir/$tag.recv.err" &
+  rpid=$!
+  # shellcheck disable=SC2086
+  timeout $T "$SEND" --group "$2" --port "$3" --warmup-until "$ready" \
+    --warmup-timeout 10 $4 >"$dir/$tag.send" 2>"$dir/$tag.send.err"
+  src=$?
+  wait $rpid
+  rrc=$?
+}
+
+# The independent stream builder / one-shot TCP server:
+#   tcpserve.py HOST FRAMING COUNT SIZES STREAM_ID WARMUPS MUTATION
+# prints the port it listens on, serves the stream to one client, exits.
+cat >"$dir/tcpserve.py" <<'EOF'
+import socket, struct, sys, time
+
+host, framing, count, sizes, sid, warmups, mutation = sys.argv[1:8]
+count, sid, warmups = int(count), int(sid), int(warmups)
+sizes = [int(x) for x in sizes.split(",")]
+
+
+def datagram(magic, seq):
+    n = sizes[seq % len(sizes)]
+    head = magic + struct.pack(">IQQ", sid, seq, time.time_ns())
+    # byte at offset o = (seq*131 + o*7 + stream_id) & 0xff; period 256
+    start = seq * 131 + sid
+    period = bytes((start + o * 7) & 0xFF for o in range(24, 24 + 256))
+    body = (period * (n // 256 + 1))[: n - 24]
+    return head + body
+
+
+frames = [datagram(b"MCPW", w) for w in range(warmups)]
+seqs = list(range(count))
+if mutation == "reorder-dup":     # 11 before 10, 20 twice
+    seqs[10], seqs[11] = seqs[11], seqs[10]
+    seqs.insert(21, 20)
+for seq in seqs:
+    d = bytearray(datagram(b"MCPT", seq))
+    if mutation == "flip" and seq == 10:
+        d[len(d) // 2] ^= 0x01
+    frames.append(bytes(d))
+
+if framing == "rfc4571":
+    data = b"".join(struct.pack(">H", len(f)) + f for f in frames)
+else:
+    data = b"".join(frames)
+
+family = socket.AF_INET6 if ":" in host else socket.AF_INET
+srv = socket.socket(family, socket.SOCK_STREAM)
+srv.bind((host, 0))
+srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+srv.settimeout(20)
+conn, _ = srv.accept()
+conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+# a header split over reads, then the rest
+for chunk in (data[:5], data[5:37], data[37:]):
+    conn.sendall(chunk)
+    time.sleep(0.05)
+conn.close()
+srv.close()
+EOF
+
+# run_tcp TAG HOST FRAMING COUNT SIZES WARMUPS MUTATION "RECEIVER ARGS"
+# Sets rrc and leaves $dir/TAG.recv[.err].
+run_tcp () {
+  tag=$1
+  : >"$dir/$tag.port"
+  timeout $T python3 "$dir/tcpserve.py" "$2" "$3" "$4" "$5" 1 "$6" "$7" \
+    >"$dir/$tag.port" 2>"$dir/$tag.server.err" &
+  spid=$!
+  port=
+  i=0
+  while [ $i -lt 100 ] && [ -z "$port" ]; do
+    port=$(head -n 1 "$dir/$tag.port")
+    [ -n "$port" ] || sleep 0.1
+    i=$((i + 1))
+  done
+  case $2 in
+    *:*) hostport="[$2]:$port" ;;
+    *) hostport="$2:$port" ;;
+  esac
+  # shellcheck disable=SC2086
+  timeout $T "$RECV" --tcp "$hostport" --framing "$3" --sizes "$5" \
+    --timeout 5 $8 >"$dir/$tag.recv" 2>"$dir/$tag.recv.err"
+  rrc=$?
+  kill "$spid" 2>/dev/null
+  wait "$spid" 2>/dev/null
+}
+
+# expect TAG NAME=VALUE...: "yes" if the summary line in TAG.recv has them all.
+expect () {
+  f="$dir/$1.recv"
+  shift
+  for kv in "$@"; do
+    [ "$(field "$f" "${kv%%=*}")" = "${kv#*=}" ] || { echo no; return; }
+  done
+  echo yes
+}
+
+sizes=24,100,1316,9000,65507
+
+# (1) IPv4, 500 datagrams of mixed sizes at 2000/s, warm-up handshake.
+run_mcast v4 239.255.42.1 $((base + 1)) \
+  "--count 500 --rate 2000 --sizes $sizes" \
+  "--count 500 --sizes $sizes --timeout 10"
+ok=$(expect v4 received=500 lost=0 duplicates=0 reordered=0 corrupt=0 \
+  first_seq=0 last_seq=499)
+[ "$(field "$dir/v4.send" sent)" = 500 ] || ok=no
+[ $src -eq 0 ] && [ $rrc -eq 0 ] || ok=no
+[ "$(field "$dir/v4.recv" warmup)" -ge 1 ] 2>/dev/null || ok=no
+result "ipv4 mixed sizes 500 at 2000/s" $ok "send rc=$src recv rc=$rrc"
+
+# (2a) TTL 3 expected and sent.
+run_mcast ttl3 239.255.42.2 $((base + 2)) \
+  "--count 500 --rate 2000 --ttl 3" "--count 500 --expect-ttl 3"
+ok=$(expect ttl3 received=500 lost=0 bad_ttl=0)
+[ $src -eq 0 ] && [ $rrc -eq 0 ] || ok=no
+result "ipv4 --expect-ttl 3, sender --ttl 3" $ok "send rc=$src recv rc=$rrc"
+
+# (2b) TTL 3 expected, 2 sent: every datagram has a bad TTL.
+run_mcast ttl2 239.255.42.2 $((base + 3)) \
+  "--count 500 --rate 2000 --ttl 2" "--count 500 --expect-ttl 3"
+ok=$(expect ttl2 received=500 lost=0 bad_ttl=500)
+[ $src -eq 0 ] && [ $rrc -eq 1 ] || ok=no
+result "ipv4 --expect-ttl 3, sender --ttl 2 (must fail)" $ok \
+  "send rc=$src recv rc=$rrc"
+
+# (3) IPv6 group on lo, with the hop limit checked too.
+run_mcast v6 ff3e::4242 $((base + 4)) \
+  "--count 500 --rate 2000 --sizes $sizes --ttl 4" \
+  "--count 500 --sizes $sizes --expect-ttl 4"
+ok=$(expect v6 received=500 lost=0 duplicates=0 reordered=0 corrupt=0 \
+  bad_ttl=0)
+[ $src -eq 0 ] && [ $rrc -eq 0 ] || ok=no
+result "ipv6 ff3e::4242 on lo" $ok "send rc=$src recv rc=$rrc"
+
+# (4) Receiver wants 600, sender sends 500: 100 lost at the end.
+run_mcast short 239.255.42.3 $((base + 5)) \
+  "--count 500 --rate 5000" "--count 600 --timeout 1"
+ok=$(expect short received=500 lost=100 last_seq=499)
+[ $src -eq 0 ] && [ $rrc -eq 1 ] || ok=no
+result "receiver expects 600 of 500 (must fail, lost=100)" $ok \
+  "send rc=$src recv rc=$rrc"
+
+# (5a) TCP, raw framing (with warm-ups in the stream), mixed sizes.
+run_tcp rawtcp 127.0.0.1 raw 50 $sizes 3 none "--count 50"
+ok=$(expect rawtcp received=50 lost=0 corrupt=0 warmup=3 last_seq=49)
+[ $rrc -eq 0 ] || ok=no
+result "tcp raw framing, 50 datagrams" $ok "recv rc=$rrc"
+
+# (5b) TCP, RFC 4571 framing, over IPv6.
+run_tcp rfctcp ::1 rfc4571 50 $sizes 2 none "--count 50"
+ok=$(expect rfctcp received=50 lost=0 corrupt=0 warmup=2 last_seq=49)
+[ $rrc -eq 0 ] || ok=no
+result "tcp rfc4571 framing over [::1], 50 datagrams" $ok "recv rc=$rrc"
+
+# (6) A flipped payload bit is caught (must fail: corrupt=1, that seq lost).
+run_tcp flip 127.0.0.1 rfc4571 50 1316,200 0 flip "--count 50"
+ok=$(expect flip received=49 lost=1 corrupt=1)
+[ $rrc -eq 1 ] || ok=no
+grep -q "pattern mismatch" "$dir/flip.recv.err" || ok=no
+result "corrupt datagram detected (must fail)" $ok "recv rc=$rrc"
+
+# (7) Reordering and duplicates are told apart (must fail).
+run_tcp reorder 127.0.0.1 raw 50 1316,200 0 reorder-dup "--count 50"
+ok=$(expect reorder received=50 lost=0 duplicates=1 reordered=1)
+[ $rrc -eq 1 ] || ok=no
+result "reordered and duplicate datagrams counted (must fail)" $ok \
+  "recv rc=$rrc"
+
+echo "selftest: $pass passed, $fail failed"
+[ $fail -eq 0 ]
