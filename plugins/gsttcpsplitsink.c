@@ -574,6 +574,11 @@ conn_ready (McpConn * conn, gpointer user_data)
   g_rec_mutex_unlock (&self->lock);
 
   GST_INFO_OBJECT (self, "client %s ready, framing %s", address, framing);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("mcastproxy-client-added", "address",
+              G_TYPE_STRING, address, "framing", G_TYPE_STRING, framing,
+              NULL)));
   g_signal_emit (self, signals[SIGNAL_CLIENT_ADDED], 0, address, framing);
   g_free (address);
 }
@@ -609,6 +614,11 @@ emit_removal (gpointer data)
 {
   Removal *r = data;
 
+  gst_element_post_message (GST_ELEMENT (r->sink),
+      gst_message_new_element (GST_OBJECT (r->sink),
+          gst_structure_new ("mcastproxy-client-removed", "address",
+              G_TYPE_STRING, r->address, "reason", G_TYPE_STRING, r->reason,
+              NULL)));
   g_signal_emit (r->sink, signals[SIGNAL_CLIENT_REMOVED], 0, r->address,
       r->reason);
   return G_SOURCE_REMOVE;
@@ -626,7 +636,7 @@ free_removal (gpointer data)
 }
 
 /* A client can close in the middle of a write with the lock held: the
- * signal then goes out from an idle callback, lock-free. */
+ * message and signal then go out from an idle callback, lock-free. */
 static void
 emit_client_removed (GstTcpSplitSink * self, const gchar * address,
     const gchar * reason)

@@ -213,6 +213,11 @@ conn_ready (McpConn * conn, gpointer user_data)
   GST_INFO_OBJECT (self, "receiving from %s, framing %s", address,
       mcp_framing_to_string (framing));
   queue_caps_string (self, mcp_conn_get_peer_caps (conn));
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("mcastproxy-connected", "address",
+              G_TYPE_STRING, address, "framing", G_TYPE_STRING,
+              mcp_framing_to_string (framing), NULL)));
   g_signal_emit (self, signals[SIGNAL_CONNECTED], 0, address,
       mcp_framing_to_string (framing));
 }
@@ -287,6 +292,11 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
     GST_INFO_OBJECT (self, "source %s left (%s); waiting for the next one",
         address, reason);
   }
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("mcastproxy-disconnected", "address",
+              G_TYPE_STRING, address, "reason", G_TYPE_STRING, reason,
+              NULL)));
   g_signal_emit (self, signals[SIGNAL_DISCONNECTED], 0, address, reason);
   mcp_conn_unref (conn);
   g_free (address);

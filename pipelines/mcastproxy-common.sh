@@ -1,0 +1,57 @@
+# mcastproxy — sourced by the tools in pipelines/: reads the configuration,
+# finds the plugin, prints and runs one gst-launch-1.0 line.
+
+MCASTPROXY_PIPELINES=$(cd "$(dirname "$0")" && pwd)
+MCASTPROXY_TOP=$(dirname "$MCASTPROXY_PIPELINES")
+
+: "${MCASTPROXY_CONF:=$MCASTPROXY_PIPELINES/mcastproxy.conf}"
+if [ ! -r "$MCASTPROXY_CONF" ]; then
+  echo "$(basename "$0"): cannot read configuration $MCASTPROXY_CONF" >&2
+  exit 2
+fi
+# shellcheck source=mcastproxy.conf
+. "$MCASTPROXY_CONF"
+
+# The plugin: MCASTPROXY_PLUGIN_DIR if given, else an installed one, else
+# the build tree (build/ at the top of the source tree, or MCASTPROXY_BUILD).
+mcastproxy_find_plugin () {
+  if [ -n "$MCASTPROXY_PLUGIN_DIR" ]; then
+    GST_PLUGIN_PATH="$MCASTPROXY_PLUGIN_DIR${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+    export GST_PLUGIN_PATH
+    return 0
+  fi
+  if gst-inspect-1.0 mcastproxy >/dev/null 2>&1; then
+    return 0
+  fi
+  dir="${MCASTPROXY_BUILD:-$MCASTPROXY_TOP/build}/plugins"
+  if [ -f "$dir/libgstmcastproxy.so" ]; then
+    GST_PLUGIN_PATH="$dir${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+    export GST_PLUGIN_PATH
+    return 0
+  fi
+  echo "$(basename "$0"): the mcastproxy plugin is neither installed nor" \
+    "built in $dir (build it: ./run build)" >&2
+  exit 2
+}
+
+# Optional properties: "name=value" when the value is not empty.
+opt () {
+  [ -n "$2" ] && printf ' %s=%s' "$1" "$2"
+}
+
+stats () {
+  [ "${MCASTPROXY_STATS_INTERVAL:-0}" != 0 ] &&
+    printf ' stats-interval=%s' "$MCASTPROXY_STATS_INTERVAL"
+}
+
+# Prints the pipeline, then replaces this shell with gst-launch-1.0 running
+# it. MCASTPROXY_DRY_RUN=1 only prints.
+run_pipeline () {
+  flags=""
+  [ "${MCASTPROXY_STATS_INTERVAL:-0}" != 0 ] && flags="-m"
+  echo "gst-launch-1.0 $flags $*" | tr -s ' '
+  [ "${MCASTPROXY_DRY_RUN:-0}" = 1 ] && exit 0
+  mcastproxy_find_plugin
+  # shellcheck disable=SC2086,SC2048
+  exec gst-launch-1.0 $flags $*
+}
