@@ -9,8 +9,13 @@ if [ ! -r "$MCASTPROXY_CONF" ]; then
   echo "$(basename "$0"): cannot read configuration $MCASTPROXY_CONF" >&2
   exit 2
 fi
+# The chosen file, then the shipped defaults for whatever it leaves out;
+# variables given in the environment win over both.
+mcastproxy_env=$(export -p)
 # shellcheck source=mcastproxy.conf
 . "$MCASTPROXY_CONF"
+. "$MCASTPROXY_PIPELINES/mcastproxy.conf"
+eval "$mcastproxy_env"
 
 # The plugin: MCASTPROXY_PLUGIN_DIR if given, else an installed one, else
 # the build tree (build/ at the top of the source tree, or MCASTPROXY_BUILD).
@@ -45,10 +50,11 @@ stats () {
 }
 
 # Prints the pipeline, then replaces this shell with gst-launch-1.0 running
-# it. MCASTPROXY_DRY_RUN=1 only prints.
+# it. MCASTPROXY_DRY_RUN=1 only prints; MCASTPROXY_LAUNCH_FLAGS adds
+# gst-launch-1.0 options (e.g. -v to see current-port of port=0 listeners).
 run_pipeline () {
-  flags=""
-  [ "${MCASTPROXY_STATS_INTERVAL:-0}" != 0 ] && flags="-m"
+  flags=${MCASTPROXY_LAUNCH_FLAGS:-}
+  [ "${MCASTPROXY_STATS_INTERVAL:-0}" != 0 ] && flags="$flags -m"
   echo "gst-launch-1.0 $flags $*" | tr -s ' '
   [ "${MCASTPROXY_DRY_RUN:-0}" = 1 ] && exit 0
   mcastproxy_find_plugin
