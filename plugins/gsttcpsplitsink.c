@@ -47,57 +47,35 @@
 #include "gstmcpenums.h"
 #include "gstmcpmeta.h"
 #include "gstmcpstats.h"
+#include "gstmcptcp.h"
 
 #include <gst/base/gstqueuearray.h>
 #include <string.h>
 
 #include "mcp-address.h"
 #include "mcp-conn.h"
-#include "mcp-loop.h"
-#include "mcp-mcast.h"
-#include "mcp-tcp.h"
 
 GST_DEBUG_CATEGORY_STATIC (tcp_split_sink_debug);
 #define GST_CAT_DEFAULT tcp_split_sink_debug
 
-#define DEFAULT_MODE GST_MCP_MODE_LISTENER
-#define DEFAULT_HOST NULL
-#define DEFAULT_PORT 5100
-#define DEFAULT_FRAMING GST_MCP_FRAMING_AUTO
 #define DEFAULT_MAX_CLIENTS 0
 #define DEFAULT_SLOW_CLIENT_POLICY GST_MCP_SLOW_CLIENT_RESYNC
 #define DEFAULT_MAX_QUEUE_BYTES (4 * 1024 * 1024)
 #define DEFAULT_MAX_QUEUE_TIME (3 * GST_SECOND)
 #define DEFAULT_DETECT_TIMEOUT (300 * GST_MSECOND)
-#define DEFAULT_HANDSHAKE_TIMEOUT (5 * GST_SECOND)
-#define DEFAULT_RECONNECT_DELAY (100 * GST_MSECOND)
-#define DEFAULT_RECONNECT_MAX_DELAY (5 * GST_SECOND)
-#define DEFAULT_CONNECT_TIMEOUT (10 * GST_SECOND)
-#define DEFAULT_PEER_ID 0
-#define DEFAULT_STATS_INTERVAL 0
 
 /* One write call carries at most this many datagrams or bytes. */
 #define WRITE_MAX_ENTRIES 128
 #define WRITE_MAX_BYTES (512 * 1024)
 
+/* After the properties shared with tcpsplitsrc (gstmcptcp.h). */
 enum
 {
-  PROP_0,
-  PROP_MODE,
-  PROP_HOST,
-  PROP_PORT,
-  PROP_CURRENT_PORT,
-  PROP_FRAMING,
-  PROP_MAX_CLIENTS,
+  PROP_MAX_CLIENTS = GST_MCP_TCP_PROP_LAST,
   PROP_SLOW_CLIENT_POLICY,
   PROP_MAX_QUEUE_BYTES,
   PROP_MAX_QUEUE_TIME,
   PROP_DETECT_TIMEOUT,
-  PROP_HANDSHAKE_TIMEOUT,
-  PROP_RECONNECT_DELAY,
-  PROP_RECONNECT_MAX_DELAY,
-  PROP_PEER_ID,
-  PROP_STATS_INTERVAL,
 };
 
 enum
@@ -153,27 +131,16 @@ struct _GstTcpSplitSink
   GstBaseSink parent;
 
   /* properties, under the object lock */
-  GstMcpMode mode;
-  gchar *host;
-  guint port;
-  guint current_port;
-  GstMcpFraming framing;
+  GstMcpTcpSettings tcp;
   guint max_clients;
   GstMcpSlowClientPolicy slow_client_policy;
   guint64 max_queue_bytes;
   guint64 max_queue_time;
   guint64 detect_timeout;
-  guint64 handshake_timeout;
-  guint64 reconnect_delay;
-  guint64 reconnect_max_delay;
-  guint64 peer_id;
-  guint64 stats_interval;
 
-  GSocket *listen_socket;       /* opened at NULL->READY */
-  McpLoop *loop;                /* started at READY->PAUSED */
-  GSource *accept_source;
+  McpEndpoint *endpoint;        /* a listener from NULL->READY on */
+  gboolean caller;              /* mode, fixed from start to stop */
   GSource *flush_source;
-  McpConnector *connector;
   GstMcpStatsTimer stats_timer;
 
   /* Everything below is shared by the streaming thread and the loop
@@ -569,9 +536,8 @@ conn_ready (McpConn * conn, gpointer user_data)
   g_rec_mutex_lock (&self->lock);
   client_activate (self, c);
   framing = mcp_framing_to_string (c->framing);
-  if (self->connector)
-    mcp_connector_reset_backoff (self->connector);
   g_rec_mutex_unlock (&self->lock);
+  mcp_endpoint_reset_backoff (self->endpoint);
 
   GST_INFO_OBJECT (self, "client %s ready, framing %s", address, framing);
   gst_element_post_message (GST_ELEMENT (self),
@@ -646,12 +612,11 @@ emit_client_removed (GstTcpSplitSink * self, const gchar * address,
   r->sink = gst_object_ref (self);
   r->address = g_strdup (address);
   r->reason = g_strdup (reason);
-  if (self->loop
-      && g_main_context_is_owner (mcp_loop_get_context (self->loop))) {
+  if (mcp_endpoint_is_current_thread (self->endpoint)) {
     GSource *idle = g_idle_source_new ();
 
     g_source_set_callback (idle, emit_removal, r, free_removal);
-    g_source_attach (idle, mcp_loop_get_context (self->loop));
+    g_source_attach (idle, mcp_endpoint_get_context (self->endpoint));
     g_source_unref (idle);
   } else {
     emit_removal (r);
@@ -672,10 +637,11 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   if (c->active)
     self->n_active--;
   self->datagrams_sent += c->datagrams;
-  caller = self->connector != NULL;
-  if (caller)
-    mcp_connector_reconnect (self->connector);
+  caller = self->caller;
   g_rec_mutex_unlock (&self->lock);
+  /* a no-op once the endpoint has stopped */
+  if (caller)
+    mcp_endpoint_reconnect (self->endpoint);
 
   GST_INFO_OBJECT (self, "client %s removed after %" G_GUINT64_FORMAT
       " datagrams: %s", address, c->datagrams, reason);
@@ -705,11 +671,11 @@ add_client (GstTcpSplitSink * self, GSocket * socket, gboolean initiator)
   Client *c = g_new0 (Client, 1);
 
   GST_OBJECT_LOCK (self);
-  cfg.framing = (McpFraming) self->framing;
+  cfg.framing = (McpFraming) self->tcp.framing;
   if (initiator && cfg.framing == MCP_FRAMING_AUTO)
     cfg.framing = MCP_FRAMING_MPX;
   cfg.detect_timeout = self->detect_timeout;
-  cfg.handshake_timeout = self->handshake_timeout;
+  cfg.handshake_timeout = self->tcp.handshake_timeout;
   GST_OBJECT_UNLOCK (self);
   cfg.role = MCP_ROLE_SOURCE;
   cfg.initiator = initiator;
@@ -720,8 +686,8 @@ add_client (GstTcpSplitSink * self, GSocket * socket, gboolean initiator)
   c->connected_at = g_get_monotonic_time ();
   g_rec_mutex_lock (&self->lock);
   cfg.peer_id = self->active_peer_id;
-  c->conn = mcp_conn_new (socket, mcp_loop_get_context (self->loop), &cfg,
-      &conn_funcs, c);
+  c->conn = mcp_conn_new (socket, mcp_endpoint_get_context (self->endpoint),
+      &cfg, &conn_funcs, c);
   c->address = g_strdup (mcp_conn_get_peer_address (c->conn));
   self->clients = g_list_prepend (self->clients, c);
   self->clients_total++;
@@ -732,67 +698,44 @@ add_client (GstTcpSplitSink * self, GSocket * socket, gboolean initiator)
   mcp_conn_start (c->conn);
 }
 
-/* ---- loop thread: accept, connect, flush ------------------------------- */
-
-static gboolean
-accept_cb (GSocket * listen_socket, GIOCondition cond, gpointer data)
-{
-  GstTcpSplitSink *self = data;
-
-  for (;;) {
-    GError *err = NULL;
-    GSocket *socket = g_socket_accept (listen_socket, NULL, &err);
-    guint max_clients, n;
-
-    if (!socket) {
-      if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        GST_WARNING_OBJECT (self, "accept failed: %s", err->message);
-      g_error_free (err);
-      break;
-    }
-    mcp_tcp_tune (socket);
-
-    GST_OBJECT_LOCK (self);
-    max_clients = self->max_clients;
-    GST_OBJECT_UNLOCK (self);
-    g_rec_mutex_lock (&self->lock);
-    n = g_list_length (self->clients);
-    if (max_clients && n >= max_clients)
-      self->clients_rejected++;
-    g_rec_mutex_unlock (&self->lock);
-
-    if (max_clients && n >= max_clients) {
-      GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
-      gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
-
-      GST_WARNING_OBJECT (self, "rejected client %s: max-clients (%u) "
-          "reached", who, max_clients);
-      g_free (who);
-      g_clear_object (&sa);
-      g_socket_close (socket, NULL);
-      g_object_unref (socket);
-      continue;
-    }
-    add_client (self, socket, FALSE);
-  }
-  return G_SOURCE_CONTINUE;
-}
+/* ---- loop thread: connections and flushing ----------------------------- */
 
 static void
-connector_connected (McpConnector * connector, GSocket * socket,
+endpoint_connection (McpEndpoint * ep, GSocket * socket, gboolean initiator,
     gpointer user_data)
 {
   GstTcpSplitSink *self = user_data;
+  guint max_clients, n;
+
+  GST_OBJECT_LOCK (self);
+  max_clients = self->max_clients;
+  GST_OBJECT_UNLOCK (self);
 
   g_rec_mutex_lock (&self->lock);
-  self->connects++;
+  n = g_list_length (self->clients);
+  if (initiator)
+    self->connects++;
+  else if (max_clients && n >= max_clients)
+    self->clients_rejected++;
   g_rec_mutex_unlock (&self->lock);
-  GST_INFO_OBJECT (self, "connected to %s:%u", self->host, self->port);
-  add_client (self, socket, TRUE);
+
+  if (!initiator && max_clients && n >= max_clients) {
+    GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
+    gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
+
+    GST_WARNING_OBJECT (self, "rejected client %s: max-clients (%u) "
+        "reached", who, max_clients);
+    g_free (who);
+    g_clear_object (&sa);
+    g_socket_close (socket, NULL);
+    g_object_unref (socket);
+    return;
+  }
+  add_client (self, socket, initiator);
 }
 
 static void
-connector_failed (McpConnector * connector, const gchar * reason,
+endpoint_connect_failed (McpEndpoint * ep, const gchar * reason,
     guint64 retry_in, gpointer user_data)
 {
   GstTcpSplitSink *self = user_data;
@@ -803,6 +746,11 @@ connector_failed (McpConnector * connector, const gchar * reason,
   GST_WARNING_OBJECT (self, "%s; retrying in %" G_GUINT64_FORMAT " ms",
       reason, retry_in / 1000000);
 }
+
+static const McpEndpointFuncs endpoint_funcs = {
+  endpoint_connection,
+  endpoint_connect_failed,
+};
 
 typedef struct
 {
@@ -841,15 +789,6 @@ static GSourceFuncs flush_source_funcs = {
   NULL, NULL, flush_dispatch, NULL,
 };
 
-static gboolean
-start_connector (gpointer data)
-{
-  GstTcpSplitSink *self = data;
-
-  mcp_connector_connect (self->connector);
-  return G_SOURCE_REMOVE;
-}
-
 /* ---- GObject ----------------------------------------------------------- */
 
 static void
@@ -863,34 +802,9 @@ gst_tcp_split_sink_class_init (GstTcpSplitSinkClass * klass)
   gobject_class->get_property = gst_tcp_split_sink_get_property;
   gobject_class->finalize = gst_tcp_split_sink_finalize;
 
-  g_object_class_install_property (gobject_class, PROP_MODE,
-      g_param_spec_enum ("mode", "Mode",
-          "listener: serve clients that connect to port; caller: push to "
-          "host:port", GST_TYPE_MCP_MODE, DEFAULT_MODE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_HOST,
-      g_param_spec_string ("host", "Host",
-          "listener: address to listen on (empty: all); caller: host to "
-          "connect to (empty: localhost)", DEFAULT_HOST,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_PORT,
-      g_param_spec_uint ("port", "Port",
-          "listener: TCP port to listen on (0: pick one, see current-port); "
-          "caller: port to connect to", 0, G_MAXUINT16, DEFAULT_PORT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_CURRENT_PORT,
-      g_param_spec_uint ("current-port", "Current port",
-          "The port listened on (readable from READY)", 0, G_MAXUINT16, 0,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  g_object_class_install_property (gobject_class, PROP_FRAMING,
-      g_param_spec_enum ("framing", "Framing",
-          "How datagrams are framed on TCP (auto: per client on listeners, "
-          "mpx on callers)", GST_TYPE_MCP_FRAMING, DEFAULT_FRAMING,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+  gst_mcp_tcp_install_properties (gobject_class, GST_MCP_MODE_LISTENER,
+      "How datagrams are framed on TCP (auto: per client on listeners, "
+      "mpx on callers)");
   g_object_class_install_property (gobject_class, PROP_MAX_CLIENTS,
       g_param_spec_uint ("max-clients", "Max clients",
           "Connections beyond this many are closed at once (0: no limit)",
@@ -921,37 +835,6 @@ gst_tcp_split_sink_class_init (GstTcpSplitSinkClass * klass)
           "raw bytes", 0, G_MAXUINT64, DEFAULT_DETECT_TIMEOUT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_HANDSHAKE_TIMEOUT,
-      g_param_spec_uint64 ("handshake-timeout", "Handshake timeout",
-          "An mpx peer must complete its HELLO within this time (ns; 0: no "
-          "limit)", 0, G_MAXUINT64, DEFAULT_HANDSHAKE_TIMEOUT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_RECONNECT_DELAY,
-      g_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
-          "caller: first wait (ns) before reconnecting; doubles per failure",
-          1000000, G_MAXUINT64, DEFAULT_RECONNECT_DELAY,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_RECONNECT_MAX_DELAY,
-      g_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
-          "caller: longest wait (ns) between connection attempts",
-          1000000, G_MAXUINT64, DEFAULT_RECONNECT_MAX_DELAY,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_PEER_ID,
-      g_param_spec_uint64 ("peer-id", "Peer id",
-          "Our id in the mpx handshake and the origin of datagrams without "
-          "metadata (0: random)", 0, G_MAXUINT64, DEFAULT_PEER_ID,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
-      g_param_spec_uint64 ("stats-interval", "Stats interval",
-          "Post the statistics as an element message this often (ns; 0: "
-          "never)", 0, G_MAXUINT64, DEFAULT_STATS_INTERVAL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
   /**
    * GstTcpSplitSink::get-stats:
    *
@@ -999,28 +882,18 @@ gst_tcp_split_sink_class_init (GstTcpSplitSinkClass * klass)
   basesink_class->render_list =
       GST_DEBUG_FUNCPTR (gst_tcp_split_sink_render_list);
 
-  gst_type_mark_as_plugin_api (GST_TYPE_MCP_MODE, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_MCP_FRAMING, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_MCP_SLOW_CLIENT_POLICY, 0);
 }
 
 static void
 gst_tcp_split_sink_init (GstTcpSplitSink * self)
 {
-  self->mode = DEFAULT_MODE;
-  self->host = g_strdup (DEFAULT_HOST);
-  self->port = DEFAULT_PORT;
-  self->framing = DEFAULT_FRAMING;
+  gst_mcp_tcp_settings_init (&self->tcp, GST_MCP_MODE_LISTENER);
   self->max_clients = DEFAULT_MAX_CLIENTS;
   self->slow_client_policy = DEFAULT_SLOW_CLIENT_POLICY;
   self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
   self->max_queue_time = DEFAULT_MAX_QUEUE_TIME;
   self->detect_timeout = DEFAULT_DETECT_TIMEOUT;
-  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
-  self->reconnect_delay = DEFAULT_RECONNECT_DELAY;
-  self->reconnect_max_delay = DEFAULT_RECONNECT_MAX_DELAY;
-  self->peer_id = DEFAULT_PEER_ID;
-  self->stats_interval = DEFAULT_STATS_INTERVAL;
   g_rec_mutex_init (&self->lock);
   self->queue = gst_queue_array_new (1024);
 
@@ -1035,7 +908,7 @@ gst_tcp_split_sink_finalize (GObject * object)
 
   queue_clear (self);
   gst_queue_array_free (self->queue);
-  g_free (self->host);
+  gst_mcp_tcp_settings_clear (&self->tcp);
   g_free (self->caps);
   g_rec_mutex_clear (&self->lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1048,20 +921,11 @@ gst_tcp_split_sink_set_property (GObject * object, guint prop_id,
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (object);
 
   GST_OBJECT_LOCK (self);
+  if (gst_mcp_tcp_settings_set (&self->tcp, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_MODE:
-      self->mode = g_value_get_enum (value);
-      break;
-    case PROP_HOST:
-      g_free (self->host);
-      self->host = g_value_dup_string (value);
-      break;
-    case PROP_PORT:
-      self->port = g_value_get_uint (value);
-      break;
-    case PROP_FRAMING:
-      self->framing = g_value_get_enum (value);
-      break;
     case PROP_MAX_CLIENTS:
       self->max_clients = g_value_get_uint (value);
       break;
@@ -1077,21 +941,6 @@ gst_tcp_split_sink_set_property (GObject * object, guint prop_id,
     case PROP_DETECT_TIMEOUT:
       self->detect_timeout = g_value_get_uint64 (value);
       break;
-    case PROP_HANDSHAKE_TIMEOUT:
-      self->handshake_timeout = g_value_get_uint64 (value);
-      break;
-    case PROP_RECONNECT_DELAY:
-      self->reconnect_delay = g_value_get_uint64 (value);
-      break;
-    case PROP_RECONNECT_MAX_DELAY:
-      self->reconnect_max_delay = g_value_get_uint64 (value);
-      break;
-    case PROP_PEER_ID:
-      self->peer_id = g_value_get_uint64 (value);
-      break;
-    case PROP_STATS_INTERVAL:
-      self->stats_interval = g_value_get_uint64 (value);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1106,22 +955,11 @@ gst_tcp_split_sink_get_property (GObject * object, guint prop_id,
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (object);
 
   GST_OBJECT_LOCK (self);
+  if (gst_mcp_tcp_settings_get (&self->tcp, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_MODE:
-      g_value_set_enum (value, self->mode);
-      break;
-    case PROP_HOST:
-      g_value_set_string (value, self->host);
-      break;
-    case PROP_PORT:
-      g_value_set_uint (value, self->port);
-      break;
-    case PROP_CURRENT_PORT:
-      g_value_set_uint (value, self->current_port);
-      break;
-    case PROP_FRAMING:
-      g_value_set_enum (value, self->framing);
-      break;
     case PROP_MAX_CLIENTS:
       g_value_set_uint (value, self->max_clients);
       break;
@@ -1137,21 +975,6 @@ gst_tcp_split_sink_get_property (GObject * object, guint prop_id,
     case PROP_DETECT_TIMEOUT:
       g_value_set_uint64 (value, self->detect_timeout);
       break;
-    case PROP_HANDSHAKE_TIMEOUT:
-      g_value_set_uint64 (value, self->handshake_timeout);
-      break;
-    case PROP_RECONNECT_DELAY:
-      g_value_set_uint64 (value, self->reconnect_delay);
-      break;
-    case PROP_RECONNECT_MAX_DELAY:
-      g_value_set_uint64 (value, self->reconnect_max_delay);
-      break;
-    case PROP_PEER_ID:
-      g_value_set_uint64 (value, self->peer_id);
-      break;
-    case PROP_STATS_INTERVAL:
-      g_value_set_uint64 (value, self->stats_interval);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1161,72 +984,27 @@ gst_tcp_split_sink_get_property (GObject * object, guint prop_id,
 
 /* ---- state ------------------------------------------------------------- */
 
-static gboolean
-open_listener (GstTcpSplitSink * self)
-{
-  GError *err = NULL;
-  gchar *host;
-  guint port;
-  GSocket *socket;
-
-  GST_OBJECT_LOCK (self);
-  host = g_strdup (self->host);
-  port = self->port;
-  GST_OBJECT_UNLOCK (self);
-
-  socket = mcp_tcp_listen (host, port, &err);
-  g_free (host);
-  if (!socket) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
-        ("Could not listen for TCP clients"), ("%s", err->message));
-    g_error_free (err);
-    return FALSE;
-  }
-  GST_OBJECT_LOCK (self);
-  self->listen_socket = socket;
-  self->current_port = mcp_socket_get_local_port (socket);
-  GST_OBJECT_UNLOCK (self);
-  GST_INFO_OBJECT (self, "listening on port %u", self->current_port);
-  g_object_notify (G_OBJECT (self), "current-port");
-  return TRUE;
-}
-
-static void
-close_listener (GstTcpSplitSink * self)
-{
-  GST_OBJECT_LOCK (self);
-  if (self->listen_socket) {
-    g_socket_close (self->listen_socket, NULL);
-    g_clear_object (&self->listen_socket);
-  }
-  self->current_port = 0;
-  GST_OBJECT_UNLOCK (self);
-}
-
 static GstStateChangeReturn
 gst_tcp_split_sink_change_state (GstElement * element,
     GstStateChange transition)
 {
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (element);
   GstStateChangeReturn ret;
-  GstMcpMode mode;
+  gboolean listener;
 
   GST_OBJECT_LOCK (self);
-  mode = self->mode;
+  listener = self->tcp.mode == GST_MCP_MODE_LISTENER;
   GST_OBJECT_UNLOCK (self);
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY
-      && mode == GST_MCP_MODE_LISTENER && !open_listener (self))
+  /* a listener binds now, so that current-port is known in READY */
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY && listener
+      && !gst_mcp_tcp_open (element, &self->tcp, &self->endpoint))
     return GST_STATE_CHANGE_FAILURE;
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE) {
-    if (transition == GST_STATE_CHANGE_NULL_TO_READY)
-      close_listener (self);
-    return ret;
-  }
-
-  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
-    close_listener (self);
+  if ((ret == GST_STATE_CHANGE_FAILURE
+          && transition == GST_STATE_CHANGE_NULL_TO_READY)
+      || transition == GST_STATE_CHANGE_READY_TO_NULL)
+    gst_mcp_tcp_close (element, &self->tcp, &self->endpoint);
   return ret;
 }
 
@@ -1234,68 +1012,34 @@ static gboolean
 gst_tcp_split_sink_start (GstBaseSink * bsink)
 {
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (bsink);
-  GMainContext *ctx;
-  gchar *host;
-  guint port;
-  GstMcpMode mode;
-  guint64 min_delay, max_delay, peer_id, interval;
+  guint64 peer_id, interval;
+
+  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint))
+    return FALSE;
 
   GST_OBJECT_LOCK (self);
-  mode = self->mode;
-  host = g_strdup (self->host && *self->host ? self->host : "localhost");
-  port = self->port;
-  min_delay = self->reconnect_delay;
-  max_delay = self->reconnect_max_delay;
-  peer_id = self->peer_id;
-  interval = self->stats_interval;
+  peer_id = self->tcp.peer_id;
+  interval = self->tcp.stats_interval;
   GST_OBJECT_UNLOCK (self);
 
-  /* mode may have changed in READY */
-  if (mode == GST_MCP_MODE_LISTENER && !self->listen_socket
-      && !open_listener (self)) {
-    g_free (host);
-    return FALSE;
-  }
-  if (mode == GST_MCP_MODE_CALLER && port == 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("No port to connect to"), ("mode=caller needs port > 0"));
-    g_free (host);
-    return FALSE;
-  }
-
   g_rec_mutex_lock (&self->lock);
-  self->active_peer_id = peer_id ? peer_id :
-      ((guint64) g_random_int () << 32 | g_random_int ());
+  self->caller = !mcp_endpoint_is_listener (self->endpoint);
+  self->active_peer_id = gst_mcp_tcp_pick_peer_id (peer_id);
   self->seq = 0;
   self->datagrams_in = self->bytes_in = 0;
   self->datagrams_sent = self->datagrams_skipped = 0;
   self->datagrams_dropped = self->oversize_dropped = 0;
   self->clients_total = self->clients_dropped = self->clients_rejected = 0;
   self->connects = self->connect_failures = 0;
-  g_rec_mutex_unlock (&self->lock);
-
-  self->loop = mcp_loop_new ("tcpsplitsink");
-  ctx = mcp_loop_get_context (self->loop);
-
   self->flush_source = g_source_new (&flush_source_funcs,
       sizeof (FlushSource));
   ((FlushSource *) self->flush_source)->sink = self;
   g_source_set_priority (self->flush_source, G_PRIORITY_HIGH);
-  g_source_attach (self->flush_source, ctx);
+  g_rec_mutex_unlock (&self->lock);
 
-  if (mode == GST_MCP_MODE_LISTENER) {
-    self->accept_source = g_socket_create_source (self->listen_socket,
-        G_IO_IN, NULL);
-    g_source_set_callback (self->accept_source, (GSourceFunc) accept_cb,
-        self, NULL);
-    g_source_attach (self->accept_source, ctx);
-  } else {
-    self->connector = mcp_connector_new (ctx, host, port, min_delay,
-        max_delay, DEFAULT_CONNECT_TIMEOUT, connector_connected,
-        connector_failed, self);
-    mcp_loop_invoke_sync (self->loop, start_connector, self);
-  }
-  g_free (host);
+  mcp_endpoint_start (self->endpoint, "tcpsplitsink", &endpoint_funcs, self);
+  g_source_attach (self->flush_source,
+      mcp_endpoint_get_context (self->endpoint));
 
   gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
       (GstMcpStatsFunc) gst_tcp_split_sink_get_stats);
@@ -1309,21 +1053,14 @@ gst_tcp_split_sink_stop (GstBaseSink * bsink)
   GList *clients, *l;
 
   gst_mcp_stats_timer_stop (&self->stats_timer);
-
-  /* After the join nothing runs on the loop thread any more. */
-  mcp_loop_free (self->loop);
-  self->loop = NULL;
+  /* joins the network thread: from here on this thread is alone */
+  mcp_endpoint_stop (self->endpoint);
 
   g_rec_mutex_lock (&self->lock);
-  if (self->accept_source) {
-    g_source_destroy (self->accept_source);
-    g_clear_pointer (&self->accept_source, g_source_unref);
-  }
   if (self->flush_source) {
     g_source_destroy (self->flush_source);
     g_clear_pointer (&self->flush_source, g_source_unref);
   }
-  g_clear_pointer (&self->connector, mcp_connector_free);
   clients = g_list_copy (self->clients);
   g_rec_mutex_unlock (&self->lock);
 
@@ -1394,7 +1131,7 @@ add_buffer (GstTcpSplitSink * self, GstBuffer * buffer, gint64 now)
   if (self->n_active == 0) {
     /* A caller with no connection loses the datagram; a listener without
      * clients simply has nobody to serve. */
-    if (self->connector)
+    if (self->caller)
       self->datagrams_dropped++;
     return;
   }

@@ -43,44 +43,22 @@
 #include "gstmcpenums.h"
 #include "gstmcpmeta.h"
 #include "gstmcpstats.h"
+#include "gstmcptcp.h"
 
 #include "mcp-address.h"
 #include "mcp-conn.h"
-#include "mcp-loop.h"
-#include "mcp-mcast.h"
-#include "mcp-tcp.h"
 
 GST_DEBUG_CATEGORY_STATIC (tcp_split_src_debug);
 #define GST_CAT_DEFAULT tcp_split_src_debug
 
-#define DEFAULT_MODE GST_MCP_MODE_CALLER
-#define DEFAULT_HOST NULL
-#define DEFAULT_PORT 5100
-#define DEFAULT_FRAMING GST_MCP_FRAMING_AUTO
 #define DEFAULT_CAPS NULL
-#define DEFAULT_HANDSHAKE_TIMEOUT (5 * GST_SECOND)
-#define DEFAULT_RECONNECT_DELAY (100 * GST_MSECOND)
-#define DEFAULT_RECONNECT_MAX_DELAY (5 * GST_SECOND)
-#define DEFAULT_CONNECT_TIMEOUT (10 * GST_SECOND)
 #define DEFAULT_MAX_QUEUE_BYTES (4 * 1024 * 1024)
-#define DEFAULT_PEER_ID 0
-#define DEFAULT_STATS_INTERVAL 0
 
+/* After the properties shared with tcpsplitsink (gstmcptcp.h). */
 enum
 {
-  PROP_0,
-  PROP_MODE,
-  PROP_HOST,
-  PROP_PORT,
-  PROP_CURRENT_PORT,
-  PROP_FRAMING,
-  PROP_CAPS,
-  PROP_HANDSHAKE_TIMEOUT,
-  PROP_RECONNECT_DELAY,
-  PROP_RECONNECT_MAX_DELAY,
+  PROP_CAPS = GST_MCP_TCP_PROP_LAST,
   PROP_MAX_QUEUE_BYTES,
-  PROP_PEER_ID,
-  PROP_STATS_INTERVAL,
 };
 
 enum
@@ -98,23 +76,11 @@ struct _GstTcpSplitSrc
   GstPushSrc parent;
 
   /* properties, under the object lock */
-  GstMcpMode mode;
-  gchar *host;
-  guint port;
-  guint current_port;
-  GstMcpFraming framing;
+  GstMcpTcpSettings tcp;
   GstCaps *caps;
-  guint64 handshake_timeout;
-  guint64 reconnect_delay;
-  guint64 reconnect_max_delay;
   guint64 max_queue_bytes;
-  guint64 peer_id;
-  guint64 stats_interval;
 
-  GSocket *listen_socket;       /* opened at NULL->READY */
-  McpLoop *loop;                /* started at READY->PAUSED */
-  GSource *accept_source;
-  McpConnector *connector;
+  McpEndpoint *endpoint;        /* a listener from NULL->READY on */
   McpConn *conn;                /* the source we receive from (loop thread) */
   gboolean conn_ready;
   GstMcpStatsTimer stats_timer;
@@ -201,8 +167,7 @@ conn_ready (McpConn * conn, gpointer user_data)
   const gchar *address = mcp_conn_get_peer_address (conn);
   McpFraming framing = mcp_conn_get_framing (conn);
 
-  if (self->connector)
-    mcp_connector_reset_backoff (self->connector);
+  mcp_endpoint_reset_backoff (self->endpoint);
   self->conn_ready = TRUE;
   g_mutex_lock (&self->lock);
   self->connects++;
@@ -284,10 +249,10 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
 
   if (self->conn == conn)
     self->conn = NULL;
-  if (self->connector) {
+  if (!mcp_endpoint_is_listener (self->endpoint)) {
     GST_WARNING_OBJECT (self, "connection to %s lost (%s), reconnecting",
         address, reason);
-    mcp_connector_reconnect (self->connector);
+    mcp_endpoint_reconnect (self->endpoint);
   } else {
     GST_INFO_OBJECT (self, "source %s left (%s); waiting for the next one",
         address, reason);
@@ -317,8 +282,8 @@ use_connection (GstTcpSplitSrc * self, GSocket * socket, gboolean initiator)
   McpConnConfig cfg = { 0 };
 
   GST_OBJECT_LOCK (self);
-  cfg.framing = (McpFraming) self->framing;
-  cfg.handshake_timeout = self->handshake_timeout;
+  cfg.framing = (McpFraming) self->tcp.framing;
+  cfg.handshake_timeout = self->tcp.handshake_timeout;
   GST_OBJECT_UNLOCK (self);
   cfg.role = MCP_ROLE_RECEIVER;
   cfg.initiator = initiator;
@@ -327,60 +292,38 @@ use_connection (GstTcpSplitSrc * self, GSocket * socket, gboolean initiator)
   /* A listener waits for the source's first bytes however long it takes. */
   cfg.detect_timeout = 0;
 
-  self->conn = mcp_conn_new (socket, mcp_loop_get_context (self->loop), &cfg,
-      &conn_funcs, self);
+  self->conn = mcp_conn_new (socket, mcp_endpoint_get_context (self->endpoint),
+      &cfg, &conn_funcs, self);
   g_object_unref (socket);
   mcp_conn_start (self->conn);
 }
 
-static gboolean
-accept_cb (GSocket * listen_socket, GIOCondition cond, gpointer data)
-{
-  GstTcpSplitSrc *self = data;
-
-  for (;;) {
-    GError *err = NULL;
-    GSocket *socket = g_socket_accept (listen_socket, NULL, &err);
-
-    if (!socket) {
-      if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        GST_WARNING_OBJECT (self, "accept failed: %s", err->message);
-      g_error_free (err);
-      break;
-    }
-    mcp_tcp_tune (socket);
-    if (self->conn) {
-      GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
-      gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
-
-      GST_WARNING_OBJECT (self, "refused source %s: already receiving from "
-          "%s", who, mcp_conn_get_peer_address (self->conn));
-      g_mutex_lock (&self->lock);
-      self->rejected++;
-      g_mutex_unlock (&self->lock);
-      g_free (who);
-      g_clear_object (&sa);
-      g_socket_close (socket, NULL);
-      g_object_unref (socket);
-      continue;
-    }
-    use_connection (self, socket, FALSE);
-  }
-  return G_SOURCE_CONTINUE;
-}
-
 static void
-connector_connected (McpConnector * connector, GSocket * socket,
+endpoint_connection (McpEndpoint * ep, GSocket * socket, gboolean initiator,
     gpointer user_data)
 {
   GstTcpSplitSrc *self = user_data;
 
-  GST_DEBUG_OBJECT (self, "connected to %s:%u", self->host, self->port);
-  use_connection (self, socket, TRUE);
+  if (self->conn) {
+    GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
+    gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
+
+    GST_WARNING_OBJECT (self, "refused source %s: already receiving from %s",
+        who, mcp_conn_get_peer_address (self->conn));
+    g_mutex_lock (&self->lock);
+    self->rejected++;
+    g_mutex_unlock (&self->lock);
+    g_free (who);
+    g_clear_object (&sa);
+    g_socket_close (socket, NULL);
+    g_object_unref (socket);
+    return;
+  }
+  use_connection (self, socket, initiator);
 }
 
 static void
-connector_failed (McpConnector * connector, const gchar * reason,
+endpoint_connect_failed (McpEndpoint * ep, const gchar * reason,
     guint64 retry_in, gpointer user_data)
 {
   GstTcpSplitSrc *self = user_data;
@@ -392,14 +335,10 @@ connector_failed (McpConnector * connector, const gchar * reason,
       reason, retry_in / 1000000);
 }
 
-static gboolean
-start_connector (gpointer data)
-{
-  GstTcpSplitSrc *self = data;
-
-  mcp_connector_connect (self->connector);
-  return G_SOURCE_REMOVE;
-}
+static const McpEndpointFuncs endpoint_funcs = {
+  endpoint_connection,
+  endpoint_connect_failed,
+};
 
 static gboolean
 resume_reading (gpointer data)
@@ -425,56 +364,13 @@ gst_tcp_split_src_class_init (GstTcpSplitSrcClass * klass)
   gobject_class->get_property = gst_tcp_split_src_get_property;
   gobject_class->finalize = gst_tcp_split_src_finalize;
 
-  g_object_class_install_property (gobject_class, PROP_MODE,
-      g_param_spec_enum ("mode", "Mode",
-          "caller: connect to host:port; listener: accept one source at a "
-          "time on port", GST_TYPE_MCP_MODE, DEFAULT_MODE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_HOST,
-      g_param_spec_string ("host", "Host",
-          "caller: host to connect to (empty: localhost); listener: address "
-          "to listen on (empty: all)", DEFAULT_HOST,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_PORT,
-      g_param_spec_uint ("port", "Port",
-          "caller: port to connect to; listener: port to listen on (0: pick "
-          "one, see current-port)", 0, G_MAXUINT16, DEFAULT_PORT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_CURRENT_PORT,
-      g_param_spec_uint ("current-port", "Current port",
-          "The port listened on (readable from READY)", 0, G_MAXUINT16, 0,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  g_object_class_install_property (gobject_class, PROP_FRAMING,
-      g_param_spec_enum ("framing", "Framing",
-          "How datagrams are framed on TCP (auto: mpx, or raw if the far end "
-          "speaks something else)", GST_TYPE_MCP_FRAMING, DEFAULT_FRAMING,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+  gst_mcp_tcp_install_properties (gobject_class, GST_MCP_MODE_CALLER,
+      "How datagrams are framed on TCP (auto: mpx, or raw if the far end "
+      "speaks something else)");
   g_object_class_install_property (gobject_class, PROP_CAPS,
       g_param_spec_boxed ("caps", "Caps",
           "Caps of the stream when the far end does not announce any",
           GST_TYPE_CAPS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_HANDSHAKE_TIMEOUT,
-      g_param_spec_uint64 ("handshake-timeout", "Handshake timeout",
-          "An mpx peer must complete its HELLO within this time (ns; 0: no "
-          "limit)", 0, G_MAXUINT64, DEFAULT_HANDSHAKE_TIMEOUT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_RECONNECT_DELAY,
-      g_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
-          "caller: first wait (ns) before reconnecting; doubles per failure",
-          1000000, G_MAXUINT64, DEFAULT_RECONNECT_DELAY,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_RECONNECT_MAX_DELAY,
-      g_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
-          "caller: longest wait (ns) between connection attempts",
-          1000000, G_MAXUINT64, DEFAULT_RECONNECT_MAX_DELAY,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
       g_param_spec_uint64 ("max-queue-bytes", "Max queue bytes",
@@ -483,18 +379,6 @@ gst_tcp_split_src_class_init (GstTcpSplitSrcClass * klass)
           0, G_MAXUINT64, DEFAULT_MAX_QUEUE_BYTES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_PEER_ID,
-      g_param_spec_uint64 ("peer-id", "Peer id",
-          "Our id in the mpx handshake (0: random)", 0, G_MAXUINT64,
-          DEFAULT_PEER_ID, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
-      g_param_spec_uint64 ("stats-interval", "Stats interval",
-          "Post the statistics as an element message this often (ns; 0: "
-          "never)", 0, G_MAXUINT64, DEFAULT_STATS_INTERVAL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
   /**
    * GstTcpSplitSrc::get-stats:
    *
@@ -542,25 +426,14 @@ gst_tcp_split_src_class_init (GstTcpSplitSrcClass * klass)
       GST_DEBUG_FUNCPTR (gst_tcp_split_src_unlock_stop);
   basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_tcp_split_src_get_caps);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_tcp_split_src_create);
-
-  gst_type_mark_as_plugin_api (GST_TYPE_MCP_MODE, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_MCP_FRAMING, 0);
 }
 
 static void
 gst_tcp_split_src_init (GstTcpSplitSrc * self)
 {
-  self->mode = DEFAULT_MODE;
-  self->host = g_strdup (DEFAULT_HOST);
-  self->port = DEFAULT_PORT;
-  self->framing = DEFAULT_FRAMING;
+  gst_mcp_tcp_settings_init (&self->tcp, GST_MCP_MODE_CALLER);
   self->caps = DEFAULT_CAPS;
-  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
-  self->reconnect_delay = DEFAULT_RECONNECT_DELAY;
-  self->reconnect_max_delay = DEFAULT_RECONNECT_MAX_DELAY;
   self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
-  self->peer_id = DEFAULT_PEER_ID;
-  self->stats_interval = DEFAULT_STATS_INTERVAL;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   g_queue_init (&self->queue);
@@ -588,7 +461,7 @@ gst_tcp_split_src_finalize (GObject * object)
   clear_queue (self);
   gst_clear_caps (&self->caps);
   gst_clear_caps (&self->current_caps);
-  g_free (self->host);
+  gst_mcp_tcp_settings_clear (&self->tcp);
   g_free (self->peer);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -602,40 +475,16 @@ gst_tcp_split_src_set_property (GObject * object, guint prop_id,
   GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (object);
 
   GST_OBJECT_LOCK (self);
+  if (gst_mcp_tcp_settings_set (&self->tcp, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_MODE:
-      self->mode = g_value_get_enum (value);
-      break;
-    case PROP_HOST:
-      g_free (self->host);
-      self->host = g_value_dup_string (value);
-      break;
-    case PROP_PORT:
-      self->port = g_value_get_uint (value);
-      break;
-    case PROP_FRAMING:
-      self->framing = g_value_get_enum (value);
-      break;
     case PROP_CAPS:
       gst_caps_replace (&self->caps, (GstCaps *) gst_value_get_caps (value));
       break;
-    case PROP_HANDSHAKE_TIMEOUT:
-      self->handshake_timeout = g_value_get_uint64 (value);
-      break;
-    case PROP_RECONNECT_DELAY:
-      self->reconnect_delay = g_value_get_uint64 (value);
-      break;
-    case PROP_RECONNECT_MAX_DELAY:
-      self->reconnect_max_delay = g_value_get_uint64 (value);
-      break;
     case PROP_MAX_QUEUE_BYTES:
       self->max_queue_bytes = g_value_get_uint64 (value);
-      break;
-    case PROP_PEER_ID:
-      self->peer_id = g_value_get_uint64 (value);
-      break;
-    case PROP_STATS_INTERVAL:
-      self->stats_interval = g_value_get_uint64 (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -651,42 +500,16 @@ gst_tcp_split_src_get_property (GObject * object, guint prop_id,
   GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (object);
 
   GST_OBJECT_LOCK (self);
+  if (gst_mcp_tcp_settings_get (&self->tcp, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_MODE:
-      g_value_set_enum (value, self->mode);
-      break;
-    case PROP_HOST:
-      g_value_set_string (value, self->host);
-      break;
-    case PROP_PORT:
-      g_value_set_uint (value, self->port);
-      break;
-    case PROP_CURRENT_PORT:
-      g_value_set_uint (value, self->current_port);
-      break;
-    case PROP_FRAMING:
-      g_value_set_enum (value, self->framing);
-      break;
     case PROP_CAPS:
       gst_value_set_caps (value, self->caps);
       break;
-    case PROP_HANDSHAKE_TIMEOUT:
-      g_value_set_uint64 (value, self->handshake_timeout);
-      break;
-    case PROP_RECONNECT_DELAY:
-      g_value_set_uint64 (value, self->reconnect_delay);
-      break;
-    case PROP_RECONNECT_MAX_DELAY:
-      g_value_set_uint64 (value, self->reconnect_max_delay);
-      break;
     case PROP_MAX_QUEUE_BYTES:
       g_value_set_uint64 (value, self->max_queue_bytes);
-      break;
-    case PROP_PEER_ID:
-      g_value_set_uint64 (value, self->peer_id);
-      break;
-    case PROP_STATS_INTERVAL:
-      g_value_set_uint64 (value, self->stats_interval);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -697,71 +520,27 @@ gst_tcp_split_src_get_property (GObject * object, guint prop_id,
 
 /* ---- state ------------------------------------------------------------- */
 
-static gboolean
-open_listener (GstTcpSplitSrc * self)
-{
-  GError *err = NULL;
-  gchar *host;
-  guint port;
-  GSocket *socket;
-
-  GST_OBJECT_LOCK (self);
-  host = g_strdup (self->host);
-  port = self->port;
-  GST_OBJECT_UNLOCK (self);
-
-  socket = mcp_tcp_listen (host, port, &err);
-  g_free (host);
-  if (!socket) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not listen for a TCP source"), ("%s", err->message));
-    g_error_free (err);
-    return FALSE;
-  }
-  GST_OBJECT_LOCK (self);
-  self->listen_socket = socket;
-  self->current_port = mcp_socket_get_local_port (socket);
-  GST_OBJECT_UNLOCK (self);
-  GST_INFO_OBJECT (self, "listening on port %u", self->current_port);
-  g_object_notify (G_OBJECT (self), "current-port");
-  return TRUE;
-}
-
-static void
-close_listener (GstTcpSplitSrc * self)
-{
-  GST_OBJECT_LOCK (self);
-  if (self->listen_socket) {
-    g_socket_close (self->listen_socket, NULL);
-    g_clear_object (&self->listen_socket);
-  }
-  self->current_port = 0;
-  GST_OBJECT_UNLOCK (self);
-}
-
 static GstStateChangeReturn
 gst_tcp_split_src_change_state (GstElement * element,
     GstStateChange transition)
 {
   GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (element);
   GstStateChangeReturn ret;
-  GstMcpMode mode;
+  gboolean listener;
 
   GST_OBJECT_LOCK (self);
-  mode = self->mode;
+  listener = self->tcp.mode == GST_MCP_MODE_LISTENER;
   GST_OBJECT_UNLOCK (self);
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY
-      && mode == GST_MCP_MODE_LISTENER && !open_listener (self))
+  /* a listener binds now, so that current-port is known in READY */
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY && listener
+      && !gst_mcp_tcp_open (element, &self->tcp, &self->endpoint))
     return GST_STATE_CHANGE_FAILURE;
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE) {
-    if (transition == GST_STATE_CHANGE_NULL_TO_READY)
-      close_listener (self);
-    return ret;
-  }
-  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
-    close_listener (self);
+  if ((ret == GST_STATE_CHANGE_FAILURE
+          && transition == GST_STATE_CHANGE_NULL_TO_READY)
+      || transition == GST_STATE_CHANGE_READY_TO_NULL)
+    gst_mcp_tcp_close (element, &self->tcp, &self->endpoint);
   return ret;
 }
 
@@ -769,35 +548,19 @@ static gboolean
 gst_tcp_split_src_start (GstBaseSrc * bsrc)
 {
   GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (bsrc);
-  GMainContext *ctx;
-  GstMcpMode mode;
-  gchar *host;
-  guint port;
-  guint64 min_delay, max_delay, peer_id, interval;
+  guint64 peer_id, interval;
   GstCaps *caps;
 
+  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint))
+    return FALSE;
+
   GST_OBJECT_LOCK (self);
-  mode = self->mode;
-  host = g_strdup (self->host && *self->host ? self->host : "localhost");
-  port = self->port;
-  min_delay = self->reconnect_delay;
-  max_delay = self->reconnect_max_delay;
-  peer_id = self->peer_id;
-  interval = self->stats_interval;
+  peer_id = self->tcp.peer_id;
+  interval = self->tcp.stats_interval;
   caps = self->caps ? gst_caps_ref (self->caps) : NULL;
   GST_OBJECT_UNLOCK (self);
 
-  if (mode == GST_MCP_MODE_LISTENER && !self->listen_socket
-      && !open_listener (self))
-    goto fail;
-  if (mode == GST_MCP_MODE_CALLER && port == 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("No port to connect to"), ("mode=caller needs port > 0"));
-    goto fail;
-  }
-
-  self->active_peer_id = peer_id ? peer_id :
-      ((guint64) g_random_int () << 32 | g_random_int ());
+  self->active_peer_id = gst_mcp_tcp_pick_peer_id (peer_id);
   g_mutex_lock (&self->lock);
   self->datagrams = self->bytes = 0;
   self->connects = self->disconnects = self->rejected = 0;
@@ -807,29 +570,10 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
     queue_item (self, caps, 0);
   g_mutex_unlock (&self->lock);
 
-  self->loop = mcp_loop_new ("tcpsplitsrc");
-  ctx = mcp_loop_get_context (self->loop);
-  if (mode == GST_MCP_MODE_LISTENER) {
-    self->accept_source = g_socket_create_source (self->listen_socket,
-        G_IO_IN, NULL);
-    g_source_set_callback (self->accept_source, (GSourceFunc) accept_cb,
-        self, NULL);
-    g_source_attach (self->accept_source, ctx);
-  } else {
-    self->connector = mcp_connector_new (ctx, host, port, min_delay,
-        max_delay, DEFAULT_CONNECT_TIMEOUT, connector_connected,
-        connector_failed, self);
-    mcp_loop_invoke_sync (self->loop, start_connector, self);
-  }
-  g_free (host);
+  mcp_endpoint_start (self->endpoint, "tcpsplitsrc", &endpoint_funcs, self);
   gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
       (GstMcpStatsFunc) gst_tcp_split_src_get_stats);
   return TRUE;
-
-fail:
-  g_free (host);
-  gst_clear_caps (&caps);
-  return FALSE;
 }
 
 static gboolean
@@ -838,14 +582,8 @@ gst_tcp_split_src_stop (GstBaseSrc * bsrc)
   GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (bsrc);
 
   gst_mcp_stats_timer_stop (&self->stats_timer);
-  mcp_loop_free (self->loop);
-  self->loop = NULL;
-
-  if (self->accept_source) {
-    g_source_destroy (self->accept_source);
-    g_clear_pointer (&self->accept_source, g_source_unref);
-  }
-  g_clear_pointer (&self->connector, mcp_connector_free);
+  /* joins the network thread: from here on this thread is alone */
+  mcp_endpoint_stop (self->endpoint);
   if (self->conn)
     mcp_conn_close (self->conn, "element stopped");
 
@@ -937,7 +675,7 @@ gst_tcp_split_src_create (GstPushSrc * psrc, GstBuffer ** buf)
     self->queue_bytes -= gst_buffer_get_size (item);
     if (self->reading_paused && self->queue_bytes <= max_bytes / 2) {
       self->reading_paused = FALSE;
-      g_main_context_invoke (mcp_loop_get_context (self->loop),
+      g_main_context_invoke (mcp_endpoint_get_context (self->endpoint),
           resume_reading, self);
     }
     g_mutex_unlock (&self->lock);

@@ -22,16 +22,16 @@ src_setup (SrcFixture * f, const gchar * props)
 {
   GstElement *src = gst_element_factory_make ("tcpsplitsrc", NULL);
 
-  /* configured before the harness starts it */
+  /* configured and watched before the harness starts it */
   mcp_test_set_props (src, props);
-  f->h = gst_harness_new_with_element (src, NULL, "src");
-  gst_object_unref (src);
   mcp_test_events_init (&f->connected);
   mcp_test_events_init (&f->disconnected);
-  g_signal_connect (f->h->element, "connected",
-      G_CALLBACK (mcp_test_events_cb), &f->connected);
-  g_signal_connect (f->h->element, "disconnected",
-      G_CALLBACK (mcp_test_events_cb), &f->disconnected);
+  g_signal_connect (src, "connected", G_CALLBACK (mcp_test_events_cb),
+      &f->connected);
+  g_signal_connect (src, "disconnected", G_CALLBACK (mcp_test_events_cb),
+      &f->disconnected);
+  f->h = gst_harness_new_with_element (src, NULL, "src");
+  gst_object_unref (src);
   gst_harness_play (f->h);
   g_object_get (f->h->element, "current-port", &f->port, NULL);
 }

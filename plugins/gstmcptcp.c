@@ -1,0 +1,249 @@
+/* mcastproxy — what the two TCP elements share (see gstmcptcp.h). */
+#include "config.h"
+
+#include "gstmcptcp.h"
+
+void
+gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
+    const gchar * framing_blurb)
+{
+  g_object_class_install_property (klass, GST_MCP_TCP_PROP_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "listener: accept connections on port; caller: connect to "
+          "host:port, reconnecting", GST_TYPE_MCP_MODE, default_mode,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, GST_MCP_TCP_PROP_HOST,
+      g_param_spec_string ("host", "Host",
+          "listener: address to listen on (empty: all); caller: host to "
+          "connect to (empty: localhost)", GST_MCP_TCP_DEFAULT_HOST,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, GST_MCP_TCP_PROP_PORT,
+      g_param_spec_uint ("port", "Port",
+          "listener: TCP port to listen on (0: pick one, see current-port); "
+          "caller: port to connect to", 0, G_MAXUINT16,
+          GST_MCP_TCP_DEFAULT_PORT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, GST_MCP_TCP_PROP_CURRENT_PORT,
+      g_param_spec_uint ("current-port", "Current port",
+          "The port listened on (readable from READY, notified)", 0,
+          G_MAXUINT16, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (klass, GST_MCP_TCP_PROP_FRAMING,
+      g_param_spec_enum ("framing", "Framing", framing_blurb,
+          GST_TYPE_MCP_FRAMING, GST_MCP_TCP_DEFAULT_FRAMING,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass,
+      GST_MCP_TCP_PROP_HANDSHAKE_TIMEOUT,
+      g_param_spec_uint64 ("handshake-timeout", "Handshake timeout",
+          "An mpx peer must complete its HELLO within this time (ns; 0: no "
+          "limit)", 0, G_MAXUINT64, GST_MCP_TCP_DEFAULT_HANDSHAKE_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, GST_MCP_TCP_PROP_RECONNECT_DELAY,
+      g_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
+          "caller: first wait (ns) before reconnecting; doubles per failure",
+          1000000, G_MAXUINT64, GST_MCP_TCP_DEFAULT_RECONNECT_DELAY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass,
+      GST_MCP_TCP_PROP_RECONNECT_MAX_DELAY,
+      g_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
+          "caller: longest wait (ns) between connection attempts",
+          1000000, G_MAXUINT64, GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, GST_MCP_TCP_PROP_PEER_ID,
+      g_param_spec_uint64 ("peer-id", "Peer id",
+          "Our id in the mpx handshake, and the origin of datagrams that "
+          "come without metadata (0: random)", 0, G_MAXUINT64,
+          GST_MCP_TCP_DEFAULT_PEER_ID,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, GST_MCP_TCP_PROP_STATS_INTERVAL,
+      g_param_spec_uint64 ("stats-interval", "Stats interval",
+          "Post the statistics as an element message this often (ns; 0: "
+          "never)", 0, G_MAXUINT64, GST_MCP_TCP_DEFAULT_STATS_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  gst_type_mark_as_plugin_api (GST_TYPE_MCP_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_MCP_FRAMING, 0);
+}
+
+void
+gst_mcp_tcp_settings_init (GstMcpTcpSettings * s, GstMcpMode mode)
+{
+  s->mode = mode;
+  s->host = g_strdup (GST_MCP_TCP_DEFAULT_HOST);
+  s->port = GST_MCP_TCP_DEFAULT_PORT;
+  s->current_port = 0;
+  s->framing = GST_MCP_TCP_DEFAULT_FRAMING;
+  s->handshake_timeout = GST_MCP_TCP_DEFAULT_HANDSHAKE_TIMEOUT;
+  s->reconnect_delay = GST_MCP_TCP_DEFAULT_RECONNECT_DELAY;
+  s->reconnect_max_delay = GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY;
+  s->peer_id = GST_MCP_TCP_DEFAULT_PEER_ID;
+  s->stats_interval = GST_MCP_TCP_DEFAULT_STATS_INTERVAL;
+}
+
+void
+gst_mcp_tcp_settings_clear (GstMcpTcpSettings * s)
+{
+  g_clear_pointer (&s->host, g_free);
+}
+
+gboolean
+gst_mcp_tcp_settings_set (GstMcpTcpSettings * s, guint prop_id,
+    const GValue * value)
+{
+  switch (prop_id) {
+    case GST_MCP_TCP_PROP_MODE:
+      s->mode = g_value_get_enum (value);
+      break;
+    case GST_MCP_TCP_PROP_HOST:
+      g_free (s->host);
+      s->host = g_value_dup_string (value);
+      break;
+    case GST_MCP_TCP_PROP_PORT:
+      s->port = g_value_get_uint (value);
+      break;
+    case GST_MCP_TCP_PROP_FRAMING:
+      s->framing = g_value_get_enum (value);
+      break;
+    case GST_MCP_TCP_PROP_HANDSHAKE_TIMEOUT:
+      s->handshake_timeout = g_value_get_uint64 (value);
+      break;
+    case GST_MCP_TCP_PROP_RECONNECT_DELAY:
+      s->reconnect_delay = g_value_get_uint64 (value);
+      break;
+    case GST_MCP_TCP_PROP_RECONNECT_MAX_DELAY:
+      s->reconnect_max_delay = g_value_get_uint64 (value);
+      break;
+    case GST_MCP_TCP_PROP_PEER_ID:
+      s->peer_id = g_value_get_uint64 (value);
+      break;
+    case GST_MCP_TCP_PROP_STATS_INTERVAL:
+      s->stats_interval = g_value_get_uint64 (value);
+      break;
+    default:
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+gst_mcp_tcp_settings_get (GstMcpTcpSettings * s, guint prop_id,
+    GValue * value)
+{
+  switch (prop_id) {
+    case GST_MCP_TCP_PROP_MODE:
+      g_value_set_enum (value, s->mode);
+      break;
+    case GST_MCP_TCP_PROP_HOST:
+      g_value_set_string (value, s->host);
+      break;
+    case GST_MCP_TCP_PROP_PORT:
+      g_value_set_uint (value, s->port);
+      break;
+    case GST_MCP_TCP_PROP_CURRENT_PORT:
+      g_value_set_uint (value, s->current_port);
+      break;
+    case GST_MCP_TCP_PROP_FRAMING:
+      g_value_set_enum (value, s->framing);
+      break;
+    case GST_MCP_TCP_PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint64 (value, s->handshake_timeout);
+      break;
+    case GST_MCP_TCP_PROP_RECONNECT_DELAY:
+      g_value_set_uint64 (value, s->reconnect_delay);
+      break;
+    case GST_MCP_TCP_PROP_RECONNECT_MAX_DELAY:
+      g_value_set_uint64 (value, s->reconnect_max_delay);
+      break;
+    case GST_MCP_TCP_PROP_PEER_ID:
+      g_value_set_uint64 (value, s->peer_id);
+      break;
+    case GST_MCP_TCP_PROP_STATS_INTERVAL:
+      g_value_set_uint64 (value, s->stats_interval);
+      break;
+    default:
+      return FALSE;
+  }
+  return TRUE;
+}
+
+void
+gst_mcp_tcp_close (GstElement * element, GstMcpTcpSettings * s,
+    McpEndpoint ** ep)
+{
+  g_clear_pointer (ep, mcp_endpoint_free);
+  GST_OBJECT_LOCK (element);
+  s->current_port = 0;
+  GST_OBJECT_UNLOCK (element);
+}
+
+gboolean
+gst_mcp_tcp_open (GstElement * element, GstMcpTcpSettings * s,
+    McpEndpoint ** ep)
+{
+  GError *err = NULL;
+  GstMcpMode mode;
+  gchar *host;
+  guint port;
+  guint64 delay, max_delay;
+
+  GST_OBJECT_LOCK (element);
+  mode = s->mode;
+  host = g_strdup (s->host);
+  port = s->port;
+  delay = s->reconnect_delay;
+  max_delay = s->reconnect_max_delay;
+  GST_OBJECT_UNLOCK (element);
+
+  /* mode may have changed in READY */
+  if (*ep && mcp_endpoint_is_listener (*ep) != (mode ==
+          GST_MCP_MODE_LISTENER))
+    gst_mcp_tcp_close (element, s, ep);
+  if (*ep) {
+    g_free (host);
+    return TRUE;
+  }
+
+  if (mode == GST_MCP_MODE_CALLER) {
+    if (port == 0) {
+      GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+          ("No port to connect to"), ("mode=caller needs port > 0"));
+      g_free (host);
+      return FALSE;
+    }
+    *ep = mcp_endpoint_new_caller (host, port, delay, max_delay,
+        GST_MCP_TCP_CONNECT_TIMEOUT);
+    g_free (host);
+    return TRUE;
+  }
+
+  *ep = mcp_endpoint_new_listener (host, port, &err);
+  g_free (host);
+  if (!*ep) {
+    GST_ELEMENT_ERROR (element, RESOURCE, OPEN_READ_WRITE,
+        ("Could not listen for TCP connections"), ("%s", err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (element);
+  s->current_port = mcp_endpoint_get_port (*ep);
+  GST_OBJECT_UNLOCK (element);
+  GST_INFO_OBJECT (element, "listening on port %u",
+      mcp_endpoint_get_port (*ep));
+  g_object_notify (G_OBJECT (element), "current-port");
+  return TRUE;
+}
+
+guint64
+gst_mcp_tcp_pick_peer_id (guint64 configured)
+{
+  return configured ? configured :
+      ((guint64) g_random_int () << 32 | g_random_int ());
+}

@@ -1,0 +1,79 @@
+/* mcastproxy — what the two TCP elements share: the listener/caller
+ * settings and their properties, and opening the endpoint. */
+#ifndef __GST_MCP_TCP_H__
+#define __GST_MCP_TCP_H__
+
+#include <gst/gst.h>
+
+#include "gstmcpenums.h"
+#include "mcp-endpoint.h"
+
+G_BEGIN_DECLS
+
+/* Property ids 1 .. GST_MCP_TCP_PROP_LAST - 1 are these; an element's own
+ * properties follow. */
+enum
+{
+  GST_MCP_TCP_PROP_MODE = 1,
+  GST_MCP_TCP_PROP_HOST,
+  GST_MCP_TCP_PROP_PORT,
+  GST_MCP_TCP_PROP_CURRENT_PORT,
+  GST_MCP_TCP_PROP_FRAMING,
+  GST_MCP_TCP_PROP_HANDSHAKE_TIMEOUT,
+  GST_MCP_TCP_PROP_RECONNECT_DELAY,
+  GST_MCP_TCP_PROP_RECONNECT_MAX_DELAY,
+  GST_MCP_TCP_PROP_PEER_ID,
+  GST_MCP_TCP_PROP_STATS_INTERVAL,
+  GST_MCP_TCP_PROP_LAST,
+};
+
+#define GST_MCP_TCP_DEFAULT_HOST NULL
+#define GST_MCP_TCP_DEFAULT_PORT 5100
+#define GST_MCP_TCP_DEFAULT_FRAMING GST_MCP_FRAMING_AUTO
+#define GST_MCP_TCP_DEFAULT_HANDSHAKE_TIMEOUT (5 * GST_SECOND)
+#define GST_MCP_TCP_DEFAULT_RECONNECT_DELAY (100 * GST_MSECOND)
+#define GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY (5 * GST_SECOND)
+#define GST_MCP_TCP_DEFAULT_PEER_ID 0
+#define GST_MCP_TCP_DEFAULT_STATS_INTERVAL 0
+#define GST_MCP_TCP_CONNECT_TIMEOUT (10 * GST_SECOND)
+
+/* Under the element's object lock. */
+typedef struct
+{
+  GstMcpMode mode;
+  gchar *host;
+  guint port;
+  guint current_port;
+  GstMcpFraming framing;
+  guint64 handshake_timeout;
+  guint64 reconnect_delay;
+  guint64 reconnect_max_delay;
+  guint64 peer_id;
+  guint64 stats_interval;
+} GstMcpTcpSettings;
+
+void gst_mcp_tcp_install_properties (GObjectClass * klass,
+    GstMcpMode default_mode, const gchar * framing_blurb);
+void gst_mcp_tcp_settings_init (GstMcpTcpSettings * s, GstMcpMode mode);
+void gst_mcp_tcp_settings_clear (GstMcpTcpSettings * s);
+/* FALSE when prop_id is not one of the shared ones. */
+gboolean gst_mcp_tcp_settings_set (GstMcpTcpSettings * s, guint prop_id,
+    const GValue * value);
+gboolean gst_mcp_tcp_settings_get (GstMcpTcpSettings * s, guint prop_id,
+    GValue * value);
+
+/* Makes *ep match the settings: a listener is bound at once (call it at
+ * NULL->READY so that current-port is readable in READY, which it
+ * notifies), a caller is prepared. Posts an element error and returns
+ * FALSE when it cannot. */
+gboolean gst_mcp_tcp_open (GstElement * element, GstMcpTcpSettings * s,
+    McpEndpoint ** ep);
+void gst_mcp_tcp_close (GstElement * element, GstMcpTcpSettings * s,
+    McpEndpoint ** ep);
+
+/* 0 in the settings means: pick one at random. */
+guint64 gst_mcp_tcp_pick_peer_id (guint64 configured);
+
+G_END_DECLS
+
+#endif /* __GST_MCP_TCP_H__ */
