@@ -8,6 +8,17 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #define MCP_TEST_TIMEOUT_US (20 * G_USEC_PER_SEC)
 
 /* The datagram sizes every element must carry untouched. */
@@ -333,6 +344,175 @@ mcp_test_udp_receiver (const gchar * group, guint port)
   g_object_unref (sa);
   g_object_unref (a);
   return s;
+}
+
+/* Like mcp_test_udp_receiver, but joined on the named interface (NULL: the
+ * system's choice). */
+static inline GSocket *
+mcp_test_udp_receiver_on (const gchar * group, guint port, const gchar * iface)
+{
+  GError *err = NULL;
+  GInetAddress *a = g_inet_address_new_from_string (group);
+  GSocketAddress *sa = g_inet_socket_address_new (a, port);
+  GSocket *s = g_socket_new (g_inet_address_get_family (a),
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err);
+
+  fail_unless (s != NULL);
+  fail_unless (g_socket_bind (s, sa, TRUE, &err), "bind: %s",
+      err ? err->message : "?");
+  fail_unless (g_socket_join_multicast_group (s, a, FALSE, iface, &err),
+      "join %s on %s: %s", group, iface ? iface : "(default)",
+      err ? err->message : "?");
+  g_socket_set_timeout (s, MCP_TEST_TIMEOUT_US / G_USEC_PER_SEC);
+  g_object_unref (sa);
+  g_object_unref (a);
+  return s;
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Changing element to state must fail, with exactly one ERROR message on
+ * the bus whose text contains text. Leaves element in NULL, without a bus. */
+static inline void
+mcp_test_assert_state_error (GstElement * element, GstState state,
+    const gchar * text)
+{
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dbg = NULL;
+
+  gst_element_set_bus (element, bus);
+  fail_unless_equals_int (gst_element_set_state (element, state),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no ERROR message on the bus (expected '%s')",
+      text);
+  gst_message_parse_error (msg, &err, &dbg);
+  fail_unless (strstr (err->message, text) != NULL,
+      "error message '%s' does not say '%s' (debug: %s)", err->message, text,
+      GST_STR_NULL (dbg));
+  g_error_free (err);
+  g_free (dbg);
+  gst_message_unref (msg);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "more than one ERROR message");
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_element_set_bus (element, NULL);
+  gst_object_unref (bus);
+}
+
+/* ---- the test's network namespace --------------------------------------
+ * Element tests run in a private namespace (tests/netns-run) where they may
+ * add addresses and interfaces. */
+
+/* Adds "ip/prefix" to the interface, usable at once (IFA_F_NODAD: an IPv6
+ * address is otherwise tentative until a kernel worker has run). */
+static inline void
+mcp_test_add_address (const gchar * iface, const gchar * cidr)
+{
+  struct
+  {
+    struct nlmsghdr nh;
+    struct ifaddrmsg ifa;
+    guint8 attrs[64];
+  } req;
+  struct
+  {
+    struct nlmsghdr nh;
+    struct nlmsgerr err;
+  } ack;
+  gchar **parts = g_strsplit (cidr, "/", 2);
+  GInetAddress *addr = g_inet_address_new_from_string (parts[0]);
+  gsize len, i;
+  struct sockaddr_nl kernel = { 0 };
+  gint fd;
+
+  fail_unless (addr != NULL && parts[1] != NULL, "bad address %s", cidr);
+  len = g_inet_address_get_native_size (addr);
+  memset (&req, 0, sizeof (req));
+  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifaddrmsg));
+  req.nh.nlmsg_type = RTM_NEWADDR;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+  req.ifa.ifa_family = len == 16 ? AF_INET6 : AF_INET;
+  req.ifa.ifa_prefixlen = atoi (parts[1]);
+  req.ifa.ifa_flags = IFA_F_NODAD;
+  req.ifa.ifa_index = if_nametoindex (iface);
+  fail_unless (req.ifa.ifa_index > 0, "no interface %s", iface);
+  /* the same address as IFA_LOCAL and IFA_ADDRESS */
+  for (i = 0; i < 2; i++) {
+    struct rtattr *rta = (struct rtattr *) ((guint8 *) & req +
+        NLMSG_ALIGN (req.nh.nlmsg_len));
+
+    rta->rta_type = i ? IFA_ADDRESS : IFA_LOCAL;
+    rta->rta_len = RTA_LENGTH (len);
+    memcpy (RTA_DATA (rta), g_inet_address_to_bytes (addr), len);
+    req.nh.nlmsg_len =
+        NLMSG_ALIGN (req.nh.nlmsg_len) + RTA_ALIGN (rta->rta_len);
+  }
+  fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  fail_unless (fd >= 0, "netlink: %s", g_strerror (errno));
+  kernel.nl_family = AF_NETLINK;
+  fail_unless (sendto (fd, &req, req.nh.nlmsg_len, 0,
+          (struct sockaddr *) &kernel, sizeof (kernel)) >= 0,
+      "netlink send: %s", g_strerror (errno));
+  fail_unless (recv (fd, &ack, sizeof (ack), 0) >= (gssize) sizeof (ack),
+      "netlink ack: %s", g_strerror (errno));
+  fail_unless (ack.nh.nlmsg_type == NLMSG_ERROR && ack.err.error == 0,
+      "adding %s to %s: %s", cidr, iface, g_strerror (-ack.err.error));
+  close (fd);
+  g_object_unref (addr);
+  g_strfreev (parts);
+}
+
+/* Sets the interface up (with multicast) or down. */
+static inline void
+mcp_test_link_set_up (const gchar * iface, gboolean up)
+{
+  struct ifreq ifr;
+  gint fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  fail_unless (fd >= 0);
+  memset (&ifr, 0, sizeof (ifr));
+  g_strlcpy (ifr.ifr_name, iface, IFNAMSIZ);
+  fail_unless (ioctl (fd, SIOCGIFFLAGS, &ifr) == 0, "%s: %s", iface,
+      g_strerror (errno));
+  if (up)
+    ifr.ifr_flags |= IFF_UP | IFF_MULTICAST;
+  else
+    ifr.ifr_flags &= ~IFF_UP;
+  fail_unless (ioctl (fd, SIOCSIFFLAGS, &ifr) == 0, "%s: %s", iface,
+      g_strerror (errno));
+  close (fd);
+}
+
+/* A tap interface, down, for as long as the returned fd is open: a
+ * multicast-capable interface that, unlike lo, does not bring back to this
+ * host what is sent on it (it goes to the fd, which nobody reads). Its IPv6
+ * link-local address is left out (no surprises from DAD): give it
+ * addresses with mcp_test_add_address. */
+static inline gint
+mcp_test_tap_new (const gchar * name)
+{
+  struct ifreq ifr;
+  gchar *sysctl = g_strdup_printf ("/proc/sys/net/ipv6/conf/%s/addr_gen_mode",
+      name);
+  gint fd = open ("/dev/net/tun", O_RDWR | O_CLOEXEC), s;
+
+  fail_unless (fd >= 0, "/dev/net/tun: %s", g_strerror (errno));
+  memset (&ifr, 0, sizeof (ifr));
+  g_strlcpy (ifr.ifr_name, name, IFNAMSIZ);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  fail_unless (ioctl (fd, TUNSETIFF, &ifr) == 0, "TUNSETIFF %s: %s", name,
+      g_strerror (errno));
+  /* 1: no automatic link-local address */
+  s = open (sysctl, O_WRONLY | O_CLOEXEC);
+  fail_unless (s >= 0 && write (s, "1", 1) == 1, "%s: %s", sysctl,
+      g_strerror (errno));
+  close (s);
+  g_free (sysctl);
+  return fd;
 }
 
 #endif /* __MCP_CHECK_UTIL_H__ */

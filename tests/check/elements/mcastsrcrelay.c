@@ -1,0 +1,683 @@
+/* mcastproxy — mcastsrc-relay element tests: real multicast on the loopback
+ * of the test's private network namespace. */
+#include "config.h"
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/base/gstbasesrc.h>
+#include <gst/net/gstnetaddressmeta.h>
+
+#include "gstmcpmeta.h"
+#include "mcp-check-util.h"
+
+typedef struct
+{
+  GstHarness *h;
+  guint port;                   /* current-port */
+  gint lists;                   /* buffer lists pushed by the element */
+} RelayFixture;
+
+static GstPadProbeReturn
+count_lists (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A relay with the given properties (gst-launch syntax), port=0, in READY:
+ * its socket is open and joined, nothing is read yet. */
+static void
+relay_setup_ready (RelayFixture * f, const gchar * props)
+{
+  GstElement *src = gst_element_factory_make ("mcastsrc-relay", NULL);
+  GstPad *pad;
+
+  fail_unless (src != NULL);
+  /* configured before the harness starts it */
+  g_object_set (src, "port", 0, NULL);
+  mcp_test_set_props (src, props);
+  f->h = gst_harness_new_with_element (src, NULL, "src");
+  gst_object_unref (src);
+  f->lists = 0;
+  pad = gst_element_get_static_pad (f->h->element, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER_LIST, count_lists,
+      &f->lists, NULL);
+  gst_object_unref (pad);
+  fail_unless_equals_int (gst_element_set_state (f->h->element,
+          GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  g_object_get (f->h->element, "current-port", &f->port, NULL);
+  fail_unless (f->port > 0);
+}
+
+static void
+relay_setup (RelayFixture * f, const gchar * props)
+{
+  relay_setup_ready (f, props);
+  gst_harness_play (f->h);
+}
+
+static void
+relay_teardown (RelayFixture * f)
+{
+  gst_harness_teardown (f->h);
+}
+
+static GstStructure *
+relay_stats (RelayFixture * f)
+{
+  GstStructure *s = NULL;
+
+  g_signal_emit_by_name (f->h->element, "get-stats", &s);
+  fail_unless (s != NULL);
+  fail_unless (gst_structure_has_name (s, "mcastsrc-relay-stats"));
+  return s;
+}
+
+static guint64
+relay_stat (RelayFixture * f, const gchar * field)
+{
+  GstStructure *s = relay_stats (f);
+  guint64 v = 0;
+
+  fail_unless (gst_structure_get_uint64 (s, field, &v), "no field %s", field);
+  gst_structure_free (s);
+  return v;
+}
+
+/* Sends deterministic datagram n of size bytes to group:port. */
+static void
+send_datagram (GSocket * s, const gchar * group, guint port, guint n,
+    gsize size)
+{
+  GstBuffer *buf = mcp_test_buffer (n, size);
+  GstMapInfo map;
+
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  mcp_test_udp_send (s, group, port, map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+}
+
+/* Pulls the next buffer and checks it is datagram n of size bytes. */
+static GstBuffer *
+pull_datagram (RelayFixture * f, guint n, gsize size)
+{
+  GstBuffer *buf = gst_harness_pull (f->h);
+
+  fail_unless (buf != NULL, "no buffer");
+  mcp_test_assert_buffer (buf, n, size);
+  return buf;
+}
+
+/* The buffer's GstNetAddressMeta is the local address of socket s. */
+static void
+assert_sender (GstBuffer * buf, GSocket * s)
+{
+  GstNetAddressMeta *nam = gst_buffer_get_net_address_meta (buf);
+  GSocketAddress *local = g_socket_get_local_address (s, NULL);
+  GInetSocketAddress *want = G_INET_SOCKET_ADDRESS (local), *got;
+  gchar *got_ip, *want_ip;
+
+  fail_unless (nam != NULL, "no GstNetAddressMeta");
+  fail_unless (G_IS_INET_SOCKET_ADDRESS (nam->addr));
+  got = G_INET_SOCKET_ADDRESS (nam->addr);
+  got_ip = g_inet_address_to_string (g_inet_socket_address_get_address (got));
+  want_ip = g_inet_address_to_string (g_inet_socket_address_get_address (want));
+  fail_unless_equals_string (got_ip, want_ip);
+  fail_unless_equals_int (g_inet_socket_address_get_port (got),
+      g_inet_socket_address_get_port (want));
+  g_free (got_ip);
+  g_free (want_ip);
+  g_object_unref (local);
+}
+
+/* The buffer's GstMcpMeta says group:port, sequence seq. */
+static GstMcpMeta *
+assert_mcp_meta (GstBuffer * buf, const gchar * group, guint port, guint64 seq)
+{
+  GstMcpMeta *m = gst_buffer_get_mcp_meta (buf);
+  GInetAddress *g = g_inet_address_new_from_string (group);
+  gsize len = g_inet_address_get_native_size (g);
+  guint64 now = (guint64) g_get_real_time () * 1000;
+
+  fail_unless (m != NULL, "no GstMcpMeta");
+  fail_unless_equals_int (m->info.family, len == 16 ? 6 : 4);
+  fail_unless (memcmp (m->info.group, g_inet_address_to_bytes (g), len) == 0,
+      "group bytes differ from %s", group);
+  fail_unless_equals_int (m->info.port, port);
+  fail_unless_equals_uint64 (m->info.seq, seq);
+  fail_unless_equals_int (m->info.hops, 0);
+  /* captured within the last minute, by the wall clock */
+  fail_unless (m->info.capture_time > 0);
+  fail_unless (m->info.capture_time <= now);
+  fail_unless (m->info.capture_time + 60 * GST_SECOND > now);
+  g_object_unref (g);
+  return m;
+}
+
+/* ---- properties and states -------------------------------------------- */
+
+GST_START_TEST (test_defaults_and_properties)
+{
+  GstElement *src = gst_check_setup_element ("mcastsrc-relay");
+  gchar *address, *iface, *source;
+  guint port, current_port;
+  gint buffer_size;
+  guint64 peer_id, interval;
+  GstCaps *caps, *want;
+
+  g_object_get (src, "address", &address, "port", &port, "current-port",
+      &current_port, "multicast-iface", &iface, "multicast-source", &source,
+      "buffer-size", &buffer_size, "caps", &caps, "peer-id", &peer_id,
+      "stats-interval", &interval, NULL);
+  fail_unless_equals_string (address, "239.255.0.1");
+  fail_unless_equals_int (port, 5004);
+  fail_unless_equals_int (current_port, 0);
+  fail_unless (iface == NULL);
+  fail_unless (source == NULL);
+  fail_unless_equals_int (buffer_size, 4194304);
+  fail_unless (caps == NULL);
+  fail_unless_equals_uint64 (peer_id, 0);
+  fail_unless_equals_uint64 (interval, 0);
+  fail_unless (gst_base_src_is_live (GST_BASE_SRC (src)));
+  g_free (address);
+
+  want = gst_caps_from_string ("application/x-rtp, media=(string)video");
+  g_object_set (src, "address", "ff3e::1234", "port", 6000,
+      "multicast-iface", "lo,eth7", "multicast-source", "::1,::2",
+      "buffer-size", 1000, "caps", want, "peer-id", G_GUINT64_CONSTANT
+      (0xfedcba9876543210), "stats-interval", (guint64) GST_SECOND, NULL);
+  g_object_get (src, "address", &address, "port", &port, "multicast-iface",
+      &iface, "multicast-source", &source, "buffer-size", &buffer_size,
+      "caps", &caps, "peer-id", &peer_id, "stats-interval", &interval, NULL);
+  fail_unless_equals_string (address, "ff3e::1234");
+  fail_unless_equals_int (port, 6000);
+  fail_unless_equals_string (iface, "lo,eth7");
+  fail_unless_equals_string (source, "::1,::2");
+  fail_unless_equals_int (buffer_size, 1000);
+  fail_unless (caps != NULL && gst_caps_is_equal (caps, want));
+  fail_unless_equals_uint64 (peer_id, G_GUINT64_CONSTANT (0xfedcba9876543210));
+  fail_unless_equals_uint64 (interval, GST_SECOND);
+  g_free (address);
+  g_free (iface);
+  g_free (source);
+  gst_caps_unref (caps);
+
+  /* and back to "unset" */
+  g_object_set (src, "multicast-iface", NULL, "multicast-source", NULL,
+      "caps", NULL, "buffer-size", 0, "port", 0, NULL);
+  g_object_get (src, "multicast-iface", &iface, "multicast-source", &source,
+      "caps", &caps, "buffer-size", &buffer_size, "port", &port, NULL);
+  fail_unless (iface == NULL);
+  fail_unless (source == NULL);
+  fail_unless (caps == NULL);
+  fail_unless_equals_int (buffer_size, 0);
+  fail_unless_equals_int (port, 0);
+  gst_caps_unref (want);
+  gst_check_teardown_element (src);
+}
+
+GST_END_TEST;
+
+/* Counts notifications of current-port that come with a port. */
+static void
+count_port_notify (GObject * obj, GParamSpec * pspec, gpointer data)
+{
+  guint port;
+
+  g_object_get (obj, "current-port", &port, NULL);
+  if (port > 0)
+    g_atomic_int_inc ((gint *) data);
+}
+
+GST_START_TEST (test_state_cycles_and_current_port)
+{
+  GstElement *src = gst_check_setup_element ("mcastsrc-relay");
+  gint notifies = 0;
+  guint port, i;
+
+  g_signal_connect (src, "notify::current-port",
+      G_CALLBACK (count_port_notify), &notifies);
+  g_object_set (src, "port", 0, NULL);
+  for (i = 0; i < 4; i++) {
+    fail_unless_equals_int (gst_element_set_state (src, GST_STATE_READY),
+        GST_STATE_CHANGE_SUCCESS);
+    g_object_get (src, "current-port", &port, NULL);
+    fail_unless (port > 0);
+    fail_unless_equals_int (g_atomic_int_get (&notifies), i + 1);
+    /* live: no preroll */
+    fail_unless_equals_int (gst_element_set_state (src, GST_STATE_PAUSED),
+        GST_STATE_CHANGE_NO_PREROLL);
+    fail_unless_equals_int (gst_element_set_state (src, GST_STATE_PLAYING),
+        GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int (gst_element_set_state (src, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    g_object_get (src, "current-port", &port, NULL);
+    fail_unless_equals_int (port, 0);
+  }
+  gst_check_teardown_element (src);
+}
+
+GST_END_TEST;
+
+/* ---- data -------------------------------------------------------------- */
+
+GST_START_TEST (test_exact_bytes_and_metadata)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  RelayFixture f;
+  GstCaps *caps, *want;
+  guint i;
+
+  relay_setup (&f, "address=239.255.0.1 peer-id=1234 "
+      "caps=application/x-test");
+  for (i = 0; i < MCP_N_TEST_SIZES; i++) {
+    GstBuffer *buf;
+    GstMcpMeta *m;
+
+    send_datagram (tx, "239.255.0.1", f.port, i, mcp_test_sizes[i]);
+    buf = pull_datagram (&f, i, mcp_test_sizes[i]);
+    assert_sender (buf, tx);
+    m = assert_mcp_meta (buf, "239.255.0.1", f.port, i);
+    fail_unless_equals_uint64 (m->info.origin_id, 1234);
+    fail_unless (GST_BUFFER_PTS_IS_VALID (buf));
+    gst_buffer_unref (buf);
+  }
+  /* exactly one buffer per datagram */
+  fail_unless_equals_int (gst_harness_buffers_in_queue (f.h), 0);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), MCP_N_TEST_SIZES);
+
+  caps = gst_pad_get_current_caps (f.h->sinkpad);
+  want = gst_caps_from_string ("application/x-test");
+  fail_unless (caps != NULL && gst_caps_is_equal (caps, want));
+  gst_caps_unref (caps);
+  gst_caps_unref (want);
+  relay_teardown (&f);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* peer-id=0: one random origin id for everything captured in a run. */
+GST_START_TEST (test_random_origin_id)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  RelayFixture f;
+  GstBuffer *a, *b;
+  guint64 id_a, id_b;
+
+  relay_setup (&f, "");
+  send_datagram (tx, "239.255.0.1", f.port, 1, 10);
+  send_datagram (tx, "239.255.0.1", f.port, 2, 20);
+  a = pull_datagram (&f, 1, 10);
+  b = pull_datagram (&f, 2, 20);
+  id_a = gst_buffer_get_mcp_meta (a)->info.origin_id;
+  id_b = gst_buffer_get_mcp_meta (b)->info.origin_id;
+  fail_unless (id_a != 0);
+  fail_unless_equals_uint64 (id_a, id_b);
+  fail_unless (GST_BUFFER_PTS (a) <= GST_BUFFER_PTS (b));
+  gst_buffer_unref (a);
+  gst_buffer_unref (b);
+  relay_teardown (&f);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* Datagrams queued in the socket before PLAYING come out in batches (buffer
+ * lists); a burst while PLAYING too. All of them, in order. Each phase fits
+ * into a default-sized socket buffer even if the relay read nothing. */
+#define BURST_QUEUED 200
+#define BURST_LIVE 300
+#define BURST_SIZE(i) (20 + (i) % 7)
+
+GST_START_TEST (test_burst_in_order)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  RelayFixture f;
+  guint64 bytes = 0;
+  guint i;
+
+  relay_setup_ready (&f, "address=239.255.0.2");
+  for (i = 0; i < BURST_QUEUED; i++)
+    send_datagram (tx, "239.255.0.2", f.port, i, BURST_SIZE (i));
+  gst_harness_play (f.h);
+  for (i = 0; i < BURST_QUEUED; i++) {
+    GstBuffer *buf = pull_datagram (&f, i, BURST_SIZE (i));
+
+    fail_unless_equals_uint64 (gst_buffer_get_mcp_meta (buf)->info.seq, i);
+    gst_buffer_unref (buf);
+  }
+  /* the first read took a whole batch at once */
+  fail_unless (g_atomic_int_get (&f.lists) > 0);
+
+  for (i = BURST_QUEUED; i < BURST_QUEUED + BURST_LIVE; i++)
+    send_datagram (tx, "239.255.0.2", f.port, i, BURST_SIZE (i));
+  for (i = BURST_QUEUED; i < BURST_QUEUED + BURST_LIVE; i++) {
+    GstBuffer *buf = pull_datagram (&f, i, BURST_SIZE (i));
+
+    fail_unless_equals_uint64 (gst_buffer_get_mcp_meta (buf)->info.seq, i);
+    gst_buffer_unref (buf);
+  }
+  for (i = 0; i < BURST_QUEUED + BURST_LIVE; i++)
+    bytes += BURST_SIZE (i);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"),
+      BURST_QUEUED + BURST_LIVE);
+  fail_unless_equals_uint64 (relay_stat (&f, "bytes"), bytes);
+  fail_unless_equals_uint64 (relay_stat (&f, "truncated"), 0);
+  relay_teardown (&f);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* Another group on the same port reaches this host (a plain socket joined
+ * it) but not the relay. The unwanted datagram is sent first: had it been
+ * delivered, it would come out before the marker. */
+GST_START_TEST (test_other_group_same_port_not_delivered)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  GSocket *other;
+  RelayFixture f;
+  GstBuffer *buf;
+  guint8 data[100];
+  gssize n;
+
+  relay_setup (&f, "address=239.255.1.1");
+  other = mcp_test_udp_receiver ("239.255.1.2", f.port);
+  send_datagram (tx, "239.255.1.2", f.port, 1, 100);
+  send_datagram (tx, "239.255.1.1", f.port, 2, 50);
+
+  /* the host took the other group's datagram... */
+  n = g_socket_receive (other, (gchar *) data, sizeof (data), NULL, NULL);
+  fail_unless_equals_int (n, 100);
+  fail_unless (mcp_test_check_bytes (1, data, 100));
+  /* ...the relay did not */
+  buf = pull_datagram (&f, 2, 50);
+  assert_mcp_meta (buf, "239.255.1.1", f.port, 0);
+  gst_buffer_unref (buf);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), 1);
+  fail_unless_equals_uint64 (relay_stat (&f, "bytes"), 50);
+  relay_teardown (&f);
+  g_object_unref (other);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* multicast-source: only the named source gets through, both when the
+ * host's only member is the relay (the kernel filters at the interface,
+ * IGMPv3/MLDv2 INCLUDE mode) and when an any-source member of the same
+ * group and port makes the host accept every source (then the relay's
+ * socket filter must do it). The unwanted datagram goes first each time. */
+static void
+run_source_specific (GSocketFamily family, const gchar * group,
+    const gchar * good_ip, const gchar * bad_ip)
+{
+  GSocket *bad = mcp_test_udp_sender (family, bad_ip);
+  GSocket *good = mcp_test_udp_sender (family, good_ip);
+  GSocket *witness;
+  RelayFixture f;
+  GstBuffer *buf;
+  guint8 data[100];
+  GSocketAddress *from = NULL;
+  gchar *props, *ip;
+  gssize n;
+
+  props = g_strdup_printf ("address=%s multicast-source=%s", group, good_ip);
+  relay_setup (&f, props);
+  g_free (props);
+  send_datagram (bad, group, f.port, 1, 100);
+  send_datagram (good, group, f.port, 2, 50);
+  buf = pull_datagram (&f, 2, 50);
+  assert_sender (buf, good);
+  gst_buffer_unref (buf);
+
+  witness = mcp_test_udp_receiver (group, f.port);
+  send_datagram (bad, group, f.port, 3, 100);
+  send_datagram (good, group, f.port, 4, 60);
+  /* the host took the unwanted source's datagram... */
+  n = g_socket_receive_from (witness, &from, (gchar *) data, sizeof (data),
+      NULL, NULL);
+  fail_unless_equals_int (n, 100);
+  fail_unless (mcp_test_check_bytes (3, data, 100));
+  ip = g_inet_address_to_string (g_inet_socket_address_get_address
+      (G_INET_SOCKET_ADDRESS (from)));
+  fail_unless_equals_string (ip, bad_ip);
+  g_free (ip);
+  g_object_unref (from);
+  /* ...the relay did not */
+  buf = pull_datagram (&f, 4, 60);
+  assert_sender (buf, good);
+  assert_mcp_meta (buf, group, f.port, 1);
+  gst_buffer_unref (buf);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), 2);
+  fail_unless_equals_uint64 (relay_stat (&f, "bytes"), 110);
+  relay_teardown (&f);
+  g_object_unref (witness);
+  g_object_unref (bad);
+  g_object_unref (good);
+}
+
+GST_START_TEST (test_source_specific_join)
+{
+  /* all of 127.0.0.0/8 is local on lo */
+  run_source_specific (G_SOCKET_FAMILY_IPV4, "232.1.2.3", "127.0.0.2",
+      "127.0.0.3");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_ipv6_source_specific_join)
+{
+  mcp_test_add_address ("lo", "2001:db8::2/128");
+  mcp_test_add_address ("lo", "2001:db8::3/128");
+  run_source_specific (G_SOCKET_FAMILY_IPV6, "ff3e::4321", "2001:db8::2",
+      "2001:db8::3");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_ipv6_exact_bytes)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV6, "::1");
+  RelayFixture f;
+  guint i;
+
+  relay_setup (&f, "address=ff3e::1234 multicast-iface=lo peer-id=6");
+  for (i = 0; i < MCP_N_TEST_SIZES; i++) {
+    GstBuffer *buf;
+    GstMcpMeta *m;
+
+    send_datagram (tx, "ff3e::1234", f.port, i, mcp_test_sizes[i]);
+    buf = pull_datagram (&f, i, mcp_test_sizes[i]);
+    assert_sender (buf, tx);
+    m = assert_mcp_meta (buf, "ff3e::1234", f.port, i);
+    fail_unless_equals_int (m->info.family, 6);
+    fail_unless_equals_uint64 (m->info.origin_id, 6);
+    gst_buffer_unref (buf);
+  }
+  fail_unless_equals_int (gst_harness_buffers_in_queue (f.h), 0);
+  relay_teardown (&f);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stats)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  GstElement *idle = gst_check_setup_element ("mcastsrc-relay");
+  GstStructure *s = NULL;
+  RelayFixture f;
+  guint64 v;
+  gint granted;
+  guint i;
+
+  /* not started: a structure all the same */
+  g_signal_emit_by_name (idle, "get-stats", &s);
+  fail_unless (s != NULL);
+  fail_unless (gst_structure_has_name (s, "mcastsrc-relay-stats"));
+  fail_unless (gst_structure_get_uint64 (s, "datagrams", &v));
+  fail_unless_equals_uint64 (v, 0);
+  gst_structure_free (s);
+  gst_check_teardown_element (idle);
+
+  relay_setup (&f, "buffer-size=100000");
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), 0);
+  fail_unless_equals_uint64 (relay_stat (&f, "bytes"), 0);
+  for (i = 0; i < MCP_N_TEST_SIZES; i++)
+    send_datagram (tx, "239.255.0.1", f.port, i, mcp_test_sizes[i]);
+  for (i = 0; i < MCP_N_TEST_SIZES; i++)
+    gst_buffer_unref (pull_datagram (&f, i, mcp_test_sizes[i]));
+  s = relay_stats (&f);
+  fail_unless (gst_structure_get_uint64 (s, "datagrams", &v));
+  fail_unless_equals_uint64 (v, MCP_N_TEST_SIZES);
+  fail_unless (gst_structure_get_uint64 (s, "bytes", &v));
+  fail_unless_equals_uint64 (v, 0 + 1 + 1316 + 9000 + 65507);
+  fail_unless (gst_structure_get_uint64 (s, "truncated", &v));
+  fail_unless_equals_uint64 (v, 0);
+  /* what the kernel granted: at least what was asked, under rmem_max */
+  fail_unless (gst_structure_get_int (s, "buffer-size", &granted));
+  fail_unless (granted >= 100000, "granted %d", granted);
+  gst_structure_free (s);
+  relay_teardown (&f);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* ---- errors ------------------------------------------------------------ */
+
+GST_START_TEST (test_bad_settings_are_errors)
+{
+  static const struct
+  {
+    const gchar *props;
+    const gchar *text;
+  } cases[] = {
+    {"address=10.0.0.1", "'10.0.0.1' is not a multicast group"},
+    {"address=2001:db8::1", "'2001:db8::1' is not a multicast group"},
+    {"address=garbage", "'garbage' is not a numeric IPv4 or IPv6 address"},
+    {"address=", "no address given"},
+    {"multicast-iface=nosuchif0", "no network interface named 'nosuchif0'"},
+    {"multicast-iface=lo,nosuchif0",
+        "no network interface named 'nosuchif0'"},
+    {"multicast-source=garbage",
+        "'garbage' is not a numeric IPv4 or IPv6 address"},
+    {"multicast-source=::1", "source '::1' is not of the group's address "
+          "family (IPv4)"},
+    {"address=ff3e::1 multicast-source=127.0.0.1", "source '127.0.0.1' is "
+          "not of the group's address family (IPv6)"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstElement *src = gst_check_setup_element ("mcastsrc-relay");
+    guint port;
+
+    GST_INFO ("case %s", cases[i].props);
+    g_object_set (src, "port", 0, NULL);
+    mcp_test_set_props (src, cases[i].props);
+    mcp_test_assert_state_error (src, GST_STATE_READY, cases[i].text);
+    g_object_get (src, "current-port", &port, NULL);
+    fail_unless_equals_int (port, 0);
+    gst_check_teardown_element (src);
+  }
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GstElement *element;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  GstStateChangeReturn ret;
+} Stopper;
+
+static gpointer
+stop_thread (gpointer data)
+{
+  Stopper *st = data;
+  GstStateChangeReturn ret = gst_element_set_state (st->element,
+      GST_STATE_NULL);
+
+  g_mutex_lock (&st->lock);
+  st->ret = ret;
+  st->done = TRUE;
+  g_cond_signal (&st->cond);
+  g_mutex_unlock (&st->lock);
+  return NULL;
+}
+
+/* A playing relay waiting for datagrams stops at once: the wait is
+ * cancellable. Without that, set_state would block for good; it runs on
+ * another thread so that this fails in seconds instead of hanging. */
+GST_START_TEST (test_unlock_stops_waiting)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  RelayFixture f;
+  guint i;
+
+  relay_setup (&f, "");
+  for (i = 0; i < 3; i++) {
+    Stopper st = { f.h->element };
+    GThread *thread;
+    gboolean done;
+
+    /* one datagram through: the streaming thread is running and goes
+     * straight back to waiting for the next */
+    send_datagram (tx, "239.255.0.1", f.port, i, 10);
+    gst_buffer_unref (pull_datagram (&f, i, 10));
+    g_mutex_init (&st.lock);
+    g_cond_init (&st.cond);
+    thread = g_thread_new ("stopper", stop_thread, &st);
+    g_mutex_lock (&st.lock);
+    g_cond_wait_until (&st.cond, &st.lock,
+        g_get_monotonic_time () + 5 * G_USEC_PER_SEC);
+    done = st.done;
+    g_mutex_unlock (&st.lock);
+    fail_unless (done, "set_state (NULL) is stuck: the wait for datagrams "
+        "was not cancelled");
+    g_thread_join (thread);
+    fail_unless_equals_int (st.ret, GST_STATE_CHANGE_SUCCESS);
+    g_mutex_clear (&st.lock);
+    g_cond_clear (&st.cond);
+
+    fail_unless_equals_int (gst_element_set_state (f.h->element,
+            GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+    g_object_get (f.h->element, "current-port", &f.port, NULL);
+    gst_harness_play (f.h);
+  }
+  relay_teardown (&f);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+static Suite *
+mcastsrcrelay_suite (void)
+{
+  Suite *s = suite_create ("mcastsrc-relay");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_defaults_and_properties);
+  tcase_add_test (tc, test_state_cycles_and_current_port);
+  tcase_add_test (tc, test_exact_bytes_and_metadata);
+  tcase_add_test (tc, test_random_origin_id);
+  tcase_add_test (tc, test_burst_in_order);
+  tcase_add_test (tc, test_other_group_same_port_not_delivered);
+  tcase_add_test (tc, test_source_specific_join);
+  tcase_add_test (tc, test_ipv6_exact_bytes);
+  tcase_add_test (tc, test_ipv6_source_specific_join);
+  tcase_add_test (tc, test_stats);
+  tcase_add_test (tc, test_bad_settings_are_errors);
+  tcase_add_test (tc, test_unlock_stops_waiting);
+  return s;
+}
+
+GST_CHECK_MAIN (mcastsrcrelay);
