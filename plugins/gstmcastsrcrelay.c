@@ -13,6 +13,10 @@
  * Joins a multicast group and pushes one buffer per datagram, bytes
  * untouched, with the sender's address in a #GstNetAddressMeta.
  *
+ * The socket is opened and the group joined at NULL->READY (so `port=0`
+ * gives a `current-port` in READY): the properties that shape it take
+ * effect when set in NULL.
+ *
  * The group may be IPv4 or IPv6, joined on one or more interfaces
  * (`multicast-iface`, a comma-separated list) and, with `multicast-source`,
  * source-specific (SSM). The socket is bound to the group itself, so other
@@ -153,14 +157,12 @@ gst_mcast_src_relay_class_init (GstMcastSrcRelayClass * klass)
   g_object_class_install_property (gobject_class, PROP_ADDRESS,
       g_param_spec_string ("address", "Address",
           "Multicast group to join (numeric IPv4 or IPv6)", DEFAULT_ADDRESS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_PORT,
       g_param_spec_uint ("port", "Port",
           "UDP port of the group (0: pick one, see current-port)", 0,
           G_MAXUINT16, DEFAULT_PORT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_CURRENT_PORT,
       g_param_spec_uint ("current-port", "Current port",
           "The port bound (readable from READY)", 0, G_MAXUINT16, 0,
@@ -169,20 +171,17 @@ gst_mcast_src_relay_class_init (GstMcastSrcRelayClass * klass)
       g_param_spec_string ("multicast-iface", "Multicast interfaces",
           "Comma-separated interfaces to join on (empty: the system's "
           "choice)", DEFAULT_MULTICAST_IFACE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_MULTICAST_SOURCE,
       g_param_spec_string ("multicast-source", "Multicast sources",
           "Comma-separated sources for a source-specific join (empty: any "
           "source)", DEFAULT_MULTICAST_SOURCE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_BUFFER_SIZE,
       g_param_spec_int ("buffer-size", "Buffer size",
           "Socket receive buffer in bytes (0: the system default)", 0,
           G_MAXINT, DEFAULT_BUFFER_SIZE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_CAPS,
       g_param_spec_boxed ("caps", "Caps", "Caps of the datagrams",
           GST_TYPE_CAPS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |

@@ -9,8 +9,8 @@ gst_mcp_framing_get_type (void)
   static GType type = 0;
   static const GEnumValue values[] = {
     {GST_MCP_FRAMING_AUTO,
-        "Listener: tell mpx from plain clients by their first bytes; "
-          "caller: offer mpx, fall back to raw", "auto"},
+        "Listeners tell mpx peers from plain ones by their first bytes; "
+          "callers speak mpx (tcpsplitsrc falls back to raw)", "auto"},
     {GST_MCP_FRAMING_MPX, "mcastproxy framing with handshake and metadata",
         "mpx"},
     {GST_MCP_FRAMING_RFC4571, "2-byte length prefix per datagram (RFC 4571)",

@@ -23,7 +23,10 @@ post_stats (GstClock * clock, GstClockTime time, GstClockID id, gpointer data)
 static void
 free_tick (gpointer data)
 {
-  g_free (data);
+  Tick *tick = data;
+
+  gst_object_unref (tick->element);
+  g_free (tick);
 }
 
 void
@@ -38,8 +41,8 @@ gst_mcp_stats_timer_start (GstMcpStatsTimer * timer, GstElement * element,
     return;
   clock = gst_system_clock_obtain ();
   tick = g_new0 (Tick, 1);
-  /* No reference: stop() runs before the element can be finalized. */
-  tick->element = element;
+  /* released with the clock id, after the last tick that may be running */
+  tick->element = gst_object_ref (element);
   tick->func = func;
   timer->id = gst_clock_new_periodic_id (clock,
       gst_clock_get_time (clock) + interval, interval);

@@ -5,27 +5,27 @@
 
 void
 gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
-    const gchar * framing_blurb)
+    GParamFlags start_flag, const gchar * framing_blurb,
+    const gchar * peer_id_blurb)
 {
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_MODE,
       g_param_spec_enum ("mode", "Mode",
           "listener: accept connections on port; caller: connect to "
           "host:port, reconnecting", GST_TYPE_MCP_MODE, default_mode,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          rw));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_HOST,
       g_param_spec_string ("host", "Host",
           "listener: address to listen on (empty: all); caller: host to "
           "connect to (empty: localhost)", GST_MCP_TCP_DEFAULT_HOST,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          rw));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_PORT,
       g_param_spec_uint ("port", "Port",
           "listener: TCP port to listen on (0: pick one, see current-port); "
           "caller: port to connect to", 0, G_MAXUINT16,
           GST_MCP_TCP_DEFAULT_PORT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          rw));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_CURRENT_PORT,
       g_param_spec_uint ("current-port", "Current port",
           "The port listened on (readable from READY, notified)", 0,
@@ -33,41 +33,32 @@ gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_FRAMING,
       g_param_spec_enum ("framing", "Framing", framing_blurb,
           GST_TYPE_MCP_FRAMING, GST_MCP_TCP_DEFAULT_FRAMING,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (klass,
       GST_MCP_TCP_PROP_HANDSHAKE_TIMEOUT,
       g_param_spec_uint64 ("handshake-timeout", "Handshake timeout",
           "An mpx peer must complete its HELLO within this time (ns; 0: no "
           "limit)", 0, G_MAXUINT64, GST_MCP_TCP_DEFAULT_HANDSHAKE_TIMEOUT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_RECONNECT_DELAY,
       g_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
           "caller: first wait (ns) before reconnecting; doubles per failure",
           1000000, G_MAXUINT64, GST_MCP_TCP_DEFAULT_RECONNECT_DELAY,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          rw | start_flag));
   g_object_class_install_property (klass,
       GST_MCP_TCP_PROP_RECONNECT_MAX_DELAY,
       g_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
           "caller: longest wait (ns) between connection attempts",
           1000000, G_MAXUINT64, GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          rw | start_flag));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_PEER_ID,
-      g_param_spec_uint64 ("peer-id", "Peer id",
-          "Our id in the mpx handshake, and the origin of datagrams that "
-          "come without metadata (0: random)", 0, G_MAXUINT64,
-          GST_MCP_TCP_DEFAULT_PEER_ID,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+      g_param_spec_uint64 ("peer-id", "Peer id", peer_id_blurb, 0,
+          G_MAXUINT64, GST_MCP_TCP_DEFAULT_PEER_ID, rw | start_flag));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_STATS_INTERVAL,
       g_param_spec_uint64 ("stats-interval", "Stats interval",
           "Post the statistics as an element message this often (ns; 0: "
           "never)", 0, G_MAXUINT64, GST_MCP_TCP_DEFAULT_STATS_INTERVAL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          rw | start_flag));
 
   gst_type_mark_as_plugin_api (GST_TYPE_MCP_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_MCP_FRAMING, 0);
@@ -202,10 +193,6 @@ gst_mcp_tcp_open (GstElement * element, GstMcpTcpSettings * s,
   max_delay = s->reconnect_max_delay;
   GST_OBJECT_UNLOCK (element);
 
-  /* mode may have changed in READY */
-  if (*ep && mcp_endpoint_is_listener (*ep) != (mode ==
-          GST_MCP_MODE_LISTENER))
-    gst_mcp_tcp_close (element, s, ep);
   if (*ep) {
     g_free (host);
     return TRUE;

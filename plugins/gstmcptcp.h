@@ -52,8 +52,13 @@ typedef struct
   guint64 stats_interval;
 } GstMcpTcpSettings;
 
+/* start_flag: when a setting read at start may change — the sink starts at
+ * NULL->READY (0: in NULL only), the source at READY->PAUSED
+ * (GST_PARAM_MUTABLE_READY). Settings read per new connection may change
+ * while PLAYING; those that shape the socket only in NULL. */
 void gst_mcp_tcp_install_properties (GObjectClass * klass,
-    GstMcpMode default_mode, const gchar * framing_blurb);
+    GstMcpMode default_mode, GParamFlags start_flag,
+    const gchar * framing_blurb, const gchar * peer_id_blurb);
 void gst_mcp_tcp_settings_init (GstMcpTcpSettings * s, GstMcpMode mode);
 void gst_mcp_tcp_settings_clear (GstMcpTcpSettings * s);
 /* FALSE when prop_id is not one of the shared ones. */
@@ -62,10 +67,10 @@ gboolean gst_mcp_tcp_settings_set (GstMcpTcpSettings * s, guint prop_id,
 gboolean gst_mcp_tcp_settings_get (GstMcpTcpSettings * s, guint prop_id,
     GValue * value);
 
-/* Makes *ep match the settings: a listener is bound at once (call it at
- * NULL->READY so that current-port is readable in READY, which it
- * notifies), a caller is prepared. Posts an element error and returns
- * FALSE when it cannot. */
+/* Creates *ep from the settings unless it exists: a listener is bound at
+ * once (call it at NULL->READY so that current-port is readable in READY,
+ * which it notifies), a caller is prepared. Posts an element error and
+ * returns FALSE when it cannot. */
 gboolean gst_mcp_tcp_open (GstElement * element, GstMcpTcpSettings * s,
     McpEndpoint ** ep);
 void gst_mcp_tcp_close (GstElement * element, GstMcpTcpSettings * s,

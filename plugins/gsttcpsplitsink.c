@@ -140,6 +140,9 @@ struct _GstTcpSplitSink
 
   McpEndpoint *endpoint;        /* a listener from NULL->READY on */
   gboolean caller;              /* mode, fixed from start to stop */
+  gboolean stopping;
+  GQueue removals;              /* Removal: client-removed not yet emitted */
+  gboolean removals_scheduled;
   GSource *flush_source;
   GstMcpStatsTimer stats_timer;
 
@@ -531,12 +534,18 @@ conn_ready (McpConn * conn, gpointer user_data)
   Client *c = user_data;
   GstTcpSplitSink *self = c->sink;
   gchar *address = g_strdup (c->address);
-  const gchar *framing;
+  const gchar *framing = mcp_framing_to_string (mcp_conn_get_framing (conn));
 
   g_rec_mutex_lock (&self->lock);
+  if (self->caller)
+    self->connects++;
   client_activate (self, c);
-  framing = mcp_framing_to_string (c->framing);
   g_rec_mutex_unlock (&self->lock);
+  /* a failed write in client_activate may have removed the client */
+  if (mcp_conn_is_closed (conn)) {
+    g_free (address);
+    return;
+  }
   mcp_endpoint_reset_backoff (self->endpoint);
 
   GST_INFO_OBJECT (self, "client %s ready, framing %s", address, framing);
@@ -570,57 +579,70 @@ conn_writable (McpConn * conn, gpointer user_data)
 
 typedef struct
 {
-  GstTcpSplitSink *sink;
   gchar *address;
   gchar *reason;
 } Removal;
 
-static gboolean
-emit_removal (gpointer data)
+/* Posts and emits the pending client removals, lock-free. */
+static void
+flush_removals (GstTcpSplitSink * self)
 {
-  Removal *r = data;
+  for (;;) {
+    Removal *r;
 
-  gst_element_post_message (GST_ELEMENT (r->sink),
-      gst_message_new_element (GST_OBJECT (r->sink),
-          gst_structure_new ("mcastproxy-client-removed", "address",
-              G_TYPE_STRING, r->address, "reason", G_TYPE_STRING, r->reason,
-              NULL)));
-  g_signal_emit (r->sink, signals[SIGNAL_CLIENT_REMOVED], 0, r->address,
-      r->reason);
+    g_rec_mutex_lock (&self->lock);
+    r = g_queue_pop_head (&self->removals);
+    if (!r)
+      self->removals_scheduled = FALSE;
+    g_rec_mutex_unlock (&self->lock);
+    if (!r)
+      break;
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("mcastproxy-client-removed", "address",
+                G_TYPE_STRING, r->address, "reason", G_TYPE_STRING,
+                r->reason, NULL)));
+    g_signal_emit (self, signals[SIGNAL_CLIENT_REMOVED], 0, r->address,
+        r->reason);
+    g_free (r->address);
+    g_free (r->reason);
+    g_free (r);
+  }
+}
+
+static gboolean
+flush_removals_idle (gpointer data)
+{
+  flush_removals (data);
   return G_SOURCE_REMOVE;
 }
 
-static void
-free_removal (gpointer data)
-{
-  Removal *r = data;
-
-  gst_object_unref (r->sink);
-  g_free (r->address);
-  g_free (r->reason);
-  g_free (r);
-}
-
-/* A client can close in the middle of a write with the lock held: the
- * message and signal then go out from an idle callback, lock-free. */
+/* A client can close in the middle of a write with the lock held: on the
+ * network thread the message and signal then go out from an idle callback;
+ * what is still pending at stop goes out from stop(). */
 static void
 emit_client_removed (GstTcpSplitSink * self, const gchar * address,
     const gchar * reason)
 {
   Removal *r = g_new0 (Removal, 1);
+  gboolean schedule;
 
-  r->sink = gst_object_ref (self);
   r->address = g_strdup (address);
   r->reason = g_strdup (reason);
-  if (mcp_endpoint_is_current_thread (self->endpoint)) {
+  g_rec_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->removals, r);
+  schedule = !self->removals_scheduled;
+  self->removals_scheduled = TRUE;
+  g_rec_mutex_unlock (&self->lock);
+
+  if (!mcp_endpoint_is_current_thread (self->endpoint)) {
+    flush_removals (self);
+  } else if (schedule) {
     GSource *idle = g_idle_source_new ();
 
-    g_source_set_callback (idle, emit_removal, r, free_removal);
+    g_source_set_callback (idle, flush_removals_idle, self, NULL);
     g_source_attach (idle, mcp_endpoint_get_context (self->endpoint));
     g_source_unref (idle);
-  } else {
-    emit_removal (r);
-    free_removal (r);
   }
 }
 
@@ -645,7 +667,7 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
 
   GST_INFO_OBJECT (self, "client %s removed after %" G_GUINT64_FORMAT
       " datagrams: %s", address, c->datagrams, reason);
-  if (caller)
+  if (caller && !self->stopping)
     GST_WARNING_OBJECT (self, "connection to %s lost (%s), reconnecting",
         address, reason);
   c->conn = NULL;
@@ -713,9 +735,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gboolean initiator,
 
   g_rec_mutex_lock (&self->lock);
   n = g_list_length (self->clients);
-  if (initiator)
-    self->connects++;
-  else if (max_clients && n >= max_clients)
+  if (!initiator && max_clients && n >= max_clients)
     self->clients_rejected++;
   g_rec_mutex_unlock (&self->lock);
 
@@ -747,9 +767,18 @@ endpoint_connect_failed (McpEndpoint * ep, const gchar * reason,
       reason, retry_in / 1000000);
 }
 
+static void
+endpoint_accept_failed (McpEndpoint * ep, const gchar * reason,
+    guint64 retry_in, gpointer user_data)
+{
+  GST_WARNING_OBJECT (user_data, "accepting a connection failed (%s); "
+      "trying again in %" G_GUINT64_FORMAT " ms", reason, retry_in / 1000000);
+}
+
 static const McpEndpointFuncs endpoint_funcs = {
   endpoint_connection,
   endpoint_connect_failed,
+  endpoint_accept_failed,
 };
 
 typedef struct
@@ -802,9 +831,12 @@ gst_tcp_split_sink_class_init (GstTcpSplitSinkClass * klass)
   gobject_class->get_property = gst_tcp_split_sink_get_property;
   gobject_class->finalize = gst_tcp_split_sink_finalize;
 
-  gst_mcp_tcp_install_properties (gobject_class, GST_MCP_MODE_LISTENER,
-      "How datagrams are framed on TCP (auto: per client on listeners, "
-      "mpx on callers)");
+  /* start() runs at NULL->READY for a sink: start settings only in NULL */
+  gst_mcp_tcp_install_properties (gobject_class, GST_MCP_MODE_LISTENER, 0,
+      "How datagrams are framed on TCP (auto: a listener serves each client "
+      "in the framing it speaks; a caller speaks mpx)",
+      "Our id in the mpx handshake, and the origin of datagrams that come "
+      "without metadata (0: random)");
   g_object_class_install_property (gobject_class, PROP_MAX_CLIENTS,
       g_param_spec_uint ("max-clients", "Max clients",
           "Connections beyond this many are closed at once (0: no limit)",
@@ -834,7 +866,7 @@ gst_tcp_split_sink_class_init (GstTcpSplitSinkClass * klass)
           "framing=auto listener: a client silent this long (ns) is served "
           "raw bytes", 0, G_MAXUINT64, DEFAULT_DETECT_TIMEOUT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstTcpSplitSink::get-stats:
    *
@@ -895,6 +927,7 @@ gst_tcp_split_sink_init (GstTcpSplitSink * self)
   self->max_queue_time = DEFAULT_MAX_QUEUE_TIME;
   self->detect_timeout = DEFAULT_DETECT_TIMEOUT;
   g_rec_mutex_init (&self->lock);
+  g_queue_init (&self->removals);
   self->queue = gst_queue_array_new (1024);
 
   /* A relay forwards as things arrive; it does not pace by timestamps. */
@@ -1065,9 +1098,12 @@ gst_tcp_split_sink_stop (GstBaseSink * bsink)
   g_rec_mutex_unlock (&self->lock);
 
   /* Each close removes its client (and emits client-removed). */
+  self->stopping = TRUE;
   for (l = clients; l; l = l->next)
     mcp_conn_close (((Client *) l->data)->conn, "element stopped");
+  self->stopping = FALSE;
   g_list_free (clients);
+  flush_removals (self);
 
   g_rec_mutex_lock (&self->lock);
   queue_clear (self);

@@ -25,7 +25,8 @@
  * With mpx framing the far end's caps and each datagram's metadata (origin,
  * sequence number, capture time, hops, group and port) come along; with
  * rfc4571 only the datagrams; with raw framing there are no boundaries and
- * each read becomes a buffer. `framing=auto` offers mpx and falls back to
+ * the bytes come out in buffers of at most `blocksize` bytes (set it to
+ * 1316 to re-multicast a raw MPEG-TS stream as 7-packet datagrams). `framing=auto` offers mpx and falls back to
  * raw when the far end answers with anything else.
  *
  * ## Example launch line
@@ -83,6 +84,7 @@ struct _GstTcpSplitSrc
   McpEndpoint *endpoint;        /* a listener from NULL->READY on */
   McpConn *conn;                /* the source we receive from (loop thread) */
   gboolean conn_ready;
+  gboolean stopping;
   GstMcpStatsTimer stats_timer;
   guint64 active_peer_id;
 
@@ -200,24 +202,39 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
     return;
   }
 
-  buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
-      msg->payload_len) : gst_buffer_new ();
-  if (mcp_conn_get_framing (conn) == MCP_FRAMING_MPX) {
-    McpFrameMeta info = msg->meta;
-
-    /* one more link crossed */
-    if (info.hops < G_MAXUINT8)
-      info.hops++;
-    gst_buffer_add_mcp_meta (buf, &info);
-  }
-
   GST_OBJECT_LOCK (self);
   max_bytes = self->max_queue_bytes;
   GST_OBJECT_UNLOCK (self);
 
-  g_mutex_lock (&self->lock);
-  queue_item (self, buf, msg->payload_len);
-  self->datagrams++;
+  if (mcp_conn_get_framing (conn) == MCP_FRAMING_RAW) {
+    /* No boundaries to keep: what was read goes out in blocksize pieces,
+     * so that it fits a datagram downstream. */
+    guint blocksize = MAX (gst_base_src_get_blocksize (GST_BASE_SRC (self)),
+        1);
+    gsize off;
+
+    g_mutex_lock (&self->lock);
+    for (off = 0; off < msg->payload_len; off += blocksize) {
+      gsize n = MIN (blocksize, msg->payload_len - off);
+
+      queue_item (self, gst_buffer_new_memdup (msg->payload + off, n), n);
+      self->datagrams++;
+    }
+  } else {
+    buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
+        msg->payload_len) : gst_buffer_new ();
+    if (mcp_conn_get_framing (conn) == MCP_FRAMING_MPX) {
+      McpFrameMeta info = msg->meta;
+
+      /* one more link crossed */
+      if (info.hops < G_MAXUINT8)
+        info.hops++;
+      gst_buffer_add_mcp_meta (buf, &info);
+    }
+    g_mutex_lock (&self->lock);
+    queue_item (self, buf, msg->payload_len);
+    self->datagrams++;
+  }
   self->bytes += msg->payload_len;
   if (max_bytes && self->queue_bytes >= max_bytes && !self->reading_paused) {
     /* Downstream is slow: let TCP push back on the sender. */
@@ -249,7 +266,9 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
 
   if (self->conn == conn)
     self->conn = NULL;
-  if (!mcp_endpoint_is_listener (self->endpoint)) {
+  if (self->stopping) {
+    GST_INFO_OBJECT (self, "closed %s: %s", address, reason);
+  } else if (!mcp_endpoint_is_listener (self->endpoint)) {
     GST_WARNING_OBJECT (self, "connection to %s lost (%s), reconnecting",
         address, reason);
     mcp_endpoint_reconnect (self->endpoint);
@@ -289,7 +308,8 @@ use_connection (GstTcpSplitSrc * self, GSocket * socket, gboolean initiator)
   cfg.initiator = initiator;
   cfg.peer_id = self->active_peer_id;
   cfg.name = "tcpsplitsrc";
-  /* A listener waits for the source's first bytes however long it takes. */
+  /* A silent source is not a plain one: it must start talking within
+   * handshake-timeout, or it would hold the only source slot. */
   cfg.detect_timeout = 0;
 
   self->conn = mcp_conn_new (socket, mcp_endpoint_get_context (self->endpoint),
@@ -335,9 +355,18 @@ endpoint_connect_failed (McpEndpoint * ep, const gchar * reason,
       reason, retry_in / 1000000);
 }
 
+static void
+endpoint_accept_failed (McpEndpoint * ep, const gchar * reason,
+    guint64 retry_in, gpointer user_data)
+{
+  GST_WARNING_OBJECT (user_data, "accepting a connection failed (%s); "
+      "trying again in %" G_GUINT64_FORMAT " ms", reason, retry_in / 1000000);
+}
+
 static const McpEndpointFuncs endpoint_funcs = {
   endpoint_connection,
   endpoint_connect_failed,
+  endpoint_accept_failed,
 };
 
 static gboolean
@@ -365,8 +394,11 @@ gst_tcp_split_src_class_init (GstTcpSplitSrcClass * klass)
   gobject_class->finalize = gst_tcp_split_src_finalize;
 
   gst_mcp_tcp_install_properties (gobject_class, GST_MCP_MODE_CALLER,
-      "How datagrams are framed on TCP (auto: mpx, or raw if the far end "
-      "speaks something else)");
+      GST_PARAM_MUTABLE_READY,
+      "How datagrams are framed on TCP (auto: a listener tells mpx from raw "
+      "by the first bytes; a caller offers mpx and falls back to raw when "
+      "the far end sends plain bytes)",
+      "Our id in the mpx handshake (0: random)");
   g_object_class_install_property (gobject_class, PROP_CAPS,
       g_param_spec_boxed ("caps", "Caps",
           "Caps of the stream when the far end does not announce any",
@@ -584,8 +616,13 @@ gst_tcp_split_src_stop (GstBaseSrc * bsrc)
   gst_mcp_stats_timer_stop (&self->stats_timer);
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
+  self->stopping = TRUE;
   if (self->conn)
     mcp_conn_close (self->conn, "element stopped");
+  self->stopping = FALSE;
+  /* a caller is made anew at the next start, with the settings of then */
+  if (self->endpoint && !mcp_endpoint_is_listener (self->endpoint))
+    gst_mcp_tcp_close (GST_ELEMENT (self), &self->tcp, &self->endpoint);
 
   g_mutex_lock (&self->lock);
   clear_queue (self);

@@ -439,8 +439,9 @@ timer_fired (McpConn * self)
     become_ready (self);
     process_input (self);
   } else if (kind == TIMER_HANDSHAKE) {
-    gchar *reason = g_strdup_printf ("no mpx HELLO within %" G_GUINT64_FORMAT
-        " ms", self->cfg.handshake_timeout / 1000000);
+    gchar *reason = g_strdup_printf ("%s within %" G_GUINT64_FORMAT " ms",
+        self->bytes_in ? "no mpx HELLO" : "peer sent nothing",
+        self->cfg.handshake_timeout / 1000000);
 
     mcp_conn_close (self, reason);
     g_free (reason);
@@ -553,8 +554,10 @@ mcp_conn_start (McpConn * self)
     case MCP_FRAMING_AUTO:
       if (self->cfg.initiator)
         send_hello (self);
-      else
+      else if (self->cfg.detect_timeout)
         set_timer (self, TIMER_DETECT, self->cfg.detect_timeout);
+      else
+        set_timer (self, TIMER_HANDSHAKE, self->cfg.handshake_timeout);
       break;
   }
   mcp_conn_unref (self);

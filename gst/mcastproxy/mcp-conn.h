@@ -35,7 +35,8 @@ typedef struct
   guint64 peer_id;              /* ours, announced in HELLO */
   const gchar *name;            /* ours, announced in HELLO; may be NULL */
   guint64 detect_timeout;       /* AUTO acceptor: silence this long (ns)
-                                 * means a raw client; 0: wait for bytes */
+                                 * means a raw client; 0: the first bytes
+                                 * must come within handshake_timeout */
   guint64 handshake_timeout;    /* mpx: the HELLO must arrive within (ns);
                                  * 0: no limit */
   gboolean discard_input;       /* read and drop the peer's data */

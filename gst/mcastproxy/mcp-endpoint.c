@@ -6,6 +6,10 @@
 #include "mcp-mcast.h"
 #include "mcp-tcp.h"
 
+/* After a failed accept(): the listening socket stays readable, so
+ * accepting pauses rather than spin. */
+#define ACCEPT_PAUSE (100 * G_TIME_SPAN_MILLISECOND)
+
 struct _McpEndpoint
 {
   gboolean listener;
@@ -18,6 +22,7 @@ struct _McpEndpoint
   GSocket *listen_socket;
   McpLoop *loop;
   GSource *accept_source;
+  GSource *accept_pause;
   McpConnector *connector;
   McpEndpointFuncs funcs;
   gpointer user_data;
@@ -93,6 +98,29 @@ mcp_endpoint_is_current_thread (McpEndpoint * ep)
       && g_main_context_is_owner (mcp_loop_get_context (ep->loop));
 }
 
+static gboolean accept_cb (GSocket * listen_socket, GIOCondition cond,
+    gpointer data);
+
+static void
+watch_listen_socket (McpEndpoint * ep)
+{
+  ep->accept_source = g_socket_create_source (ep->listen_socket, G_IO_IN,
+      NULL);
+  g_source_set_callback (ep->accept_source, (GSourceFunc) accept_cb, ep,
+      NULL);
+  g_source_attach (ep->accept_source, mcp_loop_get_context (ep->loop));
+}
+
+static gboolean
+accept_resume_cb (gpointer data)
+{
+  McpEndpoint *ep = data;
+
+  g_clear_pointer (&ep->accept_pause, g_source_unref);
+  watch_listen_socket (ep);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 accept_cb (GSocket * listen_socket, GIOCondition cond, gpointer data)
 {
@@ -103,16 +131,23 @@ accept_cb (GSocket * listen_socket, GIOCondition cond, gpointer data)
     GSocket *socket = g_socket_accept (listen_socket, NULL, &err);
 
     if (!socket) {
-      /* EMFILE and the like: the connection waits in the backlog */
-      if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        g_warning ("accepting a connection failed: %s", err->message);
+      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_error_free (err);
+        return G_SOURCE_CONTINUE;
+      }
+      if (ep->funcs.accept_failed)
+        ep->funcs.accept_failed (ep, err->message, ACCEPT_PAUSE * 1000,
+            ep->user_data);
       g_error_free (err);
-      break;
+      g_clear_pointer (&ep->accept_source, g_source_unref);
+      ep->accept_pause = g_timeout_source_new (ACCEPT_PAUSE / 1000);
+      g_source_set_callback (ep->accept_pause, accept_resume_cb, ep, NULL);
+      g_source_attach (ep->accept_pause, mcp_loop_get_context (ep->loop));
+      return G_SOURCE_REMOVE;
     }
     mcp_tcp_tune (socket);
     ep->funcs.connection (ep, socket, FALSE, ep->user_data);
   }
-  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -141,11 +176,7 @@ start_on_thread (gpointer data)
   GMainContext *ctx = mcp_loop_get_context (ep->loop);
 
   if (ep->listener) {
-    ep->accept_source = g_socket_create_source (ep->listen_socket, G_IO_IN,
-        NULL);
-    g_source_set_callback (ep->accept_source, (GSourceFunc) accept_cb, ep,
-        NULL);
-    g_source_attach (ep->accept_source, ctx);
+    watch_listen_socket (ep);
   } else {
     ep->connector = mcp_connector_new (ctx, ep->host, ep->port,
         ep->reconnect_delay, ep->reconnect_max_delay, ep->connect_timeout,
@@ -177,6 +208,10 @@ mcp_endpoint_stop (McpEndpoint * ep)
   if (ep->accept_source) {
     g_source_destroy (ep->accept_source);
     g_clear_pointer (&ep->accept_source, g_source_unref);
+  }
+  if (ep->accept_pause) {
+    g_source_destroy (ep->accept_pause);
+    g_clear_pointer (&ep->accept_pause, g_source_unref);
   }
   g_clear_pointer (&ep->connector, mcp_connector_free);
 }

@@ -18,6 +18,10 @@ typedef struct
   /* Caller: an attempt failed; the next starts by itself after retry_in. */
   void (*connect_failed) (McpEndpoint * ep, const gchar * reason,
       guint64 retry_in, gpointer user_data);
+  /* Listener: accept() failed (out of file descriptors, say); accepting
+   * pauses for retry_in, the connection waits in the backlog. */
+  void (*accept_failed) (McpEndpoint * ep, const gchar * reason,
+      guint64 retry_in, gpointer user_data);
 } McpEndpointFuncs;
 
 /* A listener binds and listens at once (so that its port is known); a

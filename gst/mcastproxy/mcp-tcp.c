@@ -203,15 +203,24 @@ retry_timer_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-void
-mcp_connector_reconnect (McpConnector * self)
+/* Schedules the next attempt; returns the wait (ns). */
+static guint64
+schedule_retry (McpConnector * self)
 {
-  /* ±20% jitter, so that many callers of one restarted server spread out */
-  guint64 wait = self->delay * g_random_double_range (0.8, 1.2);
+  /* up to 20% less, so that many callers of one restarted server spread
+   * out, and never more than max_delay */
+  guint64 wait = self->delay * g_random_double_range (0.8, 1.0);
 
   clear_attempt (self);
   self->delay = MIN (self->delay * 2, self->max_delay);
   self->timer = attach_timer (self, wait, retry_timer_cb);
+  return wait;
+}
+
+void
+mcp_connector_reconnect (McpConnector * self)
+{
+  schedule_retry (self);
 }
 
 static void
@@ -219,9 +228,8 @@ attempt_failed (McpConnector * self)
 {
   gchar *reason = g_strdup_printf ("cannot connect to %s port %u: %s",
       self->host, self->port, self->last_error ? self->last_error : "failed");
-  guint64 wait = self->delay;
+  guint64 wait = schedule_retry (self);
 
-  mcp_connector_reconnect (self);
   self->failed (self, reason, wait, self->user_data);
   g_free (reason);
 }

@@ -590,6 +590,111 @@ GST_START_TEST (test_listener_malformed_input)
 
 GST_END_TEST;
 
+/* A connection that says nothing must not hold the only source slot: it
+ * is closed after handshake-timeout and the next source is served. */
+GST_START_TEST (test_listener_silent_peer_times_out)
+{
+  SrcFixture f;
+  GSocket *silent, *good;
+  McpFrameMeta meta = { 0 };
+  gchar *ev;
+
+  src_setup (&f, "mode=listener port=0 handshake-timeout=100000000");
+  silent = mcp_test_tcp_connect (f.port);
+  fail_unless (mcp_test_wait_closed (silent));
+  mcp_test_events_wait (&f.disconnected, 1);
+  ev = mcp_test_events_get (&f.disconnected, 0);
+  fail_unless (strstr (ev, "peer sent nothing within 100 ms") != NULL, "%s",
+      ev);
+  g_free (ev);
+
+  good = connect_mpx_source (f.port, NULL);
+  send_mpx_data (good, &meta, 4, 1316);
+  gst_buffer_unref (pull_datagram (&f, 4, 1316));
+  fail_unless_equals_uint64 (src_stat (&f, "rejected"), 0);
+  g_object_unref (silent);
+  g_object_unref (good);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* Raw bytes have no boundaries: they come out in blocksize pieces, so that
+ * each fits a datagram downstream. */
+GST_START_TEST (test_raw_comes_in_blocksize_pieces)
+{
+  GSocket *listener = mcp_test_tcp_listen (0), *peer;
+  SrcFixture f;
+  gchar *props = g_strdup_printf ("host=127.0.0.1 port=%u framing=raw "
+      "blocksize=1316", mcp_test_local_port (listener));
+  GstBuffer *sent = mcp_test_buffer (6, 13160);
+  GstMapInfo map;
+  guint8 *all = g_malloc (13160);
+  gsize got = 0;
+
+  src_setup (&f, props);
+  g_free (props);
+  peer = mcp_test_tcp_accept (listener);
+  gst_buffer_map (sent, &map, GST_MAP_READ);
+  mcp_test_send_all (peer, map.data, map.size);
+  gst_buffer_unmap (sent, &map);
+  while (got < 13160) {
+    GstBuffer *buf = gst_harness_pull (f.h);
+    gsize n = gst_buffer_get_size (buf);
+
+    fail_unless (n > 0 && n <= 1316, "a %" G_GSIZE_FORMAT "-byte buffer", n);
+    fail_unless (got + n <= 13160);
+    gst_buffer_extract (buf, 0, all + got, n);
+    got += n;
+    gst_buffer_unref (buf);
+  }
+  fail_unless (mcp_test_check_bytes (6, all, 13160));
+  g_free (all);
+  gst_buffer_unref (sent);
+  g_object_unref (peer);
+  g_object_unref (listener);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* Stopped and started again, a caller connects anew with the settings of
+ * then. */
+GST_START_TEST (test_caller_restart_uses_new_settings)
+{
+  GSocket *l1 = mcp_test_tcp_listen (0), *l2 = mcp_test_tcp_listen (0), *p;
+  GstElement *src = gst_check_setup_element ("tcpsplitsrc");
+
+  g_object_set (src, "host", "127.0.0.1", "port", mcp_test_local_port (l1),
+      "framing", 3, NULL);
+  fail_unless (gst_element_set_state (src, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  p = mcp_test_tcp_accept (l1);
+  g_object_unref (p);
+  /* through READY: a new connection */
+  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_element_set_state (src, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  p = mcp_test_tcp_accept (l1);
+  g_object_unref (p);
+  /* through NULL: another port */
+  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  g_object_set (src, "port", mcp_test_local_port (l2), NULL);
+  fail_unless (gst_element_set_state (src, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  p = mcp_test_tcp_accept (l2);
+  g_object_unref (p);
+  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_check_teardown_element (src);
+  g_object_unref (l1);
+  g_object_unref (l2);
+}
+
+GST_END_TEST;
+
 typedef struct
 {
   GSocket *socket;
@@ -708,6 +813,9 @@ tcpsplitsrc_suite (void)
   tcase_add_test (tc, test_listener_auto_takes_raw_and_rfc4571_sources);
   tcase_add_test (tc, test_listener_malformed_input);
   tcase_add_test (tc, test_bounded_queue_pushes_back);
+  tcase_add_test (tc, test_listener_silent_peer_times_out);
+  tcase_add_test (tc, test_raw_comes_in_blocksize_pieces);
+  tcase_add_test (tc, test_caller_restart_uses_new_settings);
   return s;
 }
 
