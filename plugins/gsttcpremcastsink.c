@@ -22,7 +22,8 @@
  * datagrams.
  *
  * A failing send (no route while a link is down, say) is counted and
- * reported once as a warning; the stream goes on.
+ * reported as one warning per outage (the next failure after sends succeed
+ * again warns again); the stream goes on.
  *
  * ## Example launch line
  * |[
