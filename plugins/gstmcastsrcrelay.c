@@ -531,8 +531,7 @@ sender_address (GstMcastSrcRelay * self, McpDatagram * d)
       && memcmp (&d->from, &self->last_sender_native, d->from_len) == 0)
     return self->last_sender;
   g_clear_object (&self->last_sender);
-  self->last_sender = g_socket_address_new_from_native (&d->from,
-      d->from_len);
+  self->last_sender = g_socket_address_new_from_native (&d->from, d->from_len);
   memcpy (&self->last_sender_native, &d->from, d->from_len);
   self->last_sender_len = d->from_len;
   return self->last_sender;

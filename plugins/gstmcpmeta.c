@@ -67,8 +67,7 @@ gst_buffer_add_mcp_meta (GstBuffer * buffer, const McpFrameMeta * info)
 }
 
 void
-gst_mcp_meta_set_group (McpFrameMeta * info, GInetAddress * group,
-    guint16 port)
+gst_mcp_meta_set_group (McpFrameMeta * info, GInetAddress * group, guint16 port)
 {
   gsize len = g_inet_address_get_native_size (group);
 

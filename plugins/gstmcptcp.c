@@ -13,19 +13,16 @@ gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_MODE,
       g_param_spec_enum ("mode", "Mode",
           "listener: accept connections on port; caller: connect to "
-          "host:port, reconnecting", GST_TYPE_MCP_MODE, default_mode,
-          rw));
+          "host:port, reconnecting", GST_TYPE_MCP_MODE, default_mode, rw));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_HOST,
       g_param_spec_string ("host", "Host",
           "listener: address to listen on (empty: all); caller: host to "
-          "connect to (empty: localhost)", GST_MCP_TCP_DEFAULT_HOST,
-          rw));
+          "connect to (empty: localhost)", GST_MCP_TCP_DEFAULT_HOST, rw));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_PORT,
       g_param_spec_uint ("port", "Port",
           "listener: TCP port to listen on (0: pick one, see current-port); "
           "caller: port to connect to", 0, G_MAXUINT16,
-          GST_MCP_TCP_DEFAULT_PORT,
-          rw));
+          GST_MCP_TCP_DEFAULT_PORT, rw));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_CURRENT_PORT,
       g_param_spec_uint ("current-port", "Current port",
           "The port listened on (readable from READY, notified)", 0,
@@ -125,8 +122,7 @@ gst_mcp_tcp_settings_set (GstMcpTcpSettings * s, guint prop_id,
 }
 
 gboolean
-gst_mcp_tcp_settings_get (GstMcpTcpSettings * s, guint prop_id,
-    GValue * value)
+gst_mcp_tcp_settings_get (GstMcpTcpSettings * s, guint prop_id, GValue * value)
 {
   switch (prop_id) {
     case GST_MCP_TCP_PROP_MODE:

@@ -131,8 +131,7 @@ static GstFlowReturn gst_tcp_remcast_sink_render (GstBaseSink * bsink,
     GstBuffer * buffer);
 static GstFlowReturn gst_tcp_remcast_sink_render_list (GstBaseSink * bsink,
     GstBufferList * list);
-static GstStructure *gst_tcp_remcast_sink_get_stats (GstTcpRemcastSink *
-    self);
+static GstStructure *gst_tcp_remcast_sink_get_stats (GstTcpRemcastSink * self);
 
 static void
 gst_tcp_remcast_sink_class_init (GstTcpRemcastSinkClass * klass)

@@ -1064,8 +1064,7 @@ gst_tcp_split_sink_start (GstBaseSink * bsink)
   self->datagrams_dropped = self->oversize_dropped = 0;
   self->clients_total = self->clients_dropped = self->clients_rejected = 0;
   self->connects = self->connect_failures = 0;
-  self->flush_source = g_source_new (&flush_source_funcs,
-      sizeof (FlushSource));
+  self->flush_source = g_source_new (&flush_source_funcs, sizeof (FlushSource));
   ((FlushSource *) self->flush_source)->sink = self;
   g_source_set_priority (self->flush_source, G_PRIORITY_HIGH);
   g_rec_mutex_unlock (&self->lock);
@@ -1249,8 +1248,7 @@ gst_tcp_split_sink_get_stats (GstTcpSplitSink * self)
         "datagrams", G_TYPE_UINT64, c->datagrams,
         "skipped", G_TYPE_UINT64, c->skipped,
         "bytes", G_TYPE_UINT64, mcp_conn_get_bytes_out (c->conn),
-        "lag-datagrams", G_TYPE_UINT64, queue_end (self) - c->next,
-        NULL);
+        "lag-datagrams", G_TYPE_UINT64, queue_end (self) - c->next, NULL);
     g_value_init (&v, GST_TYPE_STRUCTURE);
     gst_value_set_structure (&v, cs);
     gst_structure_free (cs);

@@ -279,8 +279,7 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("mcastproxy-disconnected", "address",
-              G_TYPE_STRING, address, "reason", G_TYPE_STRING, reason,
-              NULL)));
+              G_TYPE_STRING, address, "reason", G_TYPE_STRING, reason, NULL)));
   g_signal_emit (self, signals[SIGNAL_DISCONNECTED], 0, address, reason);
   mcp_conn_unref (conn);
   g_free (address);
@@ -553,8 +552,7 @@ gst_tcp_split_src_get_property (GObject * object, guint prop_id,
 /* ---- state ------------------------------------------------------------- */
 
 static GstStateChangeReturn
-gst_tcp_split_src_change_state (GstElement * element,
-    GstStateChange transition)
+gst_tcp_split_src_change_state (GstElement * element, GstStateChange transition)
 {
   GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (element);
   GstStateChangeReturn ret;

@@ -6,7 +6,9 @@
 #include <net/if.h>
 #include <string.h>
 
+/* *INDENT-OFF* */
 G_DEFINE_QUARK (mcp-address-error-quark, mcp_address_error);
+/* *INDENT-ON* */
 
 GInetAddress *
 mcp_parse_inet_address (const gchar * text, GError ** error)
@@ -37,8 +39,7 @@ mcp_parse_group (const gchar * text, GError ** error)
     gchar *s = g_inet_address_to_string (addr);
 
     g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_NOT_MULTICAST,
-        "'%s' is not a multicast group (IPv4 224.0.0.0/4 or IPv6 ff00::/8)",
-        s);
+        "'%s' is not a multicast group (IPv4 224.0.0.0/4 or IPv6 ff00::/8)", s);
     g_free (s);
     g_clear_object (&addr);
   }

@@ -104,10 +104,8 @@ static gboolean accept_cb (GSocket * listen_socket, GIOCondition cond,
 static void
 watch_listen_socket (McpEndpoint * ep)
 {
-  ep->accept_source = g_socket_create_source (ep->listen_socket, G_IO_IN,
-      NULL);
-  g_source_set_callback (ep->accept_source, (GSourceFunc) accept_cb, ep,
-      NULL);
+  ep->accept_source = g_socket_create_source (ep->listen_socket, G_IO_IN, NULL);
+  g_source_set_callback (ep->accept_source, (GSourceFunc) accept_cb, ep, NULL);
   g_source_attach (ep->accept_source, mcp_loop_get_context (ep->loop));
 }
 

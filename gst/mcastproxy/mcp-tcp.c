@@ -81,8 +81,8 @@ mcp_tcp_listen (const gchar * host, guint16 port, GError ** error)
   if (!socket) {
     gchar *a = g_inet_address_to_string (addr);
 
-    g_set_error (error, G_IO_ERROR, err->code, "cannot listen on %s port %u: %s",
-        a, port, err->message);
+    g_set_error (error, G_IO_ERROR, err->code,
+        "cannot listen on %s port %u: %s", a, port, err->message);
     g_free (a);
     g_error_free (err);
   }

@@ -5,7 +5,9 @@
 
 #include <string.h>
 
+/* *INDENT-OFF* */
 G_DEFINE_QUARK (mcp-wire-error-quark, mcp_wire_error);
+/* *INDENT-ON* */
 
 typedef enum
 {
@@ -308,9 +310,10 @@ mcp_decoder_pending (McpDecoder * dec)
   return dec->end - dec->start;
 }
 
-static McpDecodeResult
-fail (McpDecoder * dec, GError ** error, McpWireError code,
-    const gchar * format, ...) G_GNUC_PRINTF (4, 5);
+/* *INDENT-OFF* */
+static McpDecodeResult fail (McpDecoder * dec, GError ** error,
+    McpWireError code, const gchar * format, ...) G_GNUC_PRINTF (4, 5);
+/* *INDENT-ON* */
 
 static McpDecodeResult
 fail (McpDecoder * dec, GError ** error, McpWireError code,
@@ -365,7 +368,8 @@ parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
   msg->hello.peer_id = get_u64 (meta + 4);
   msg->hello.caps = NULL;
   msg->hello.name = NULL;
-  if (msg->hello.role != MCP_ROLE_SOURCE && msg->hello.role != MCP_ROLE_RECEIVER)
+  if (msg->hello.role != MCP_ROLE_SOURCE
+      && msg->hello.role != MCP_ROLE_RECEIVER)
     return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
         "HELLO names unknown role %u", meta[0]);
 

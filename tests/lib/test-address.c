@@ -46,8 +46,7 @@ test_group_ipv4 (void)
 {
   check_group_ok ("239.1.2.3", G_SOCKET_FAMILY_IPV4, "239.1.2.3");
   check_group_ok ("224.0.0.1", G_SOCKET_FAMILY_IPV4, "224.0.0.1");
-  check_group_ok ("239.255.255.255", G_SOCKET_FAMILY_IPV4,
-      "239.255.255.255");
+  check_group_ok ("239.255.255.255", G_SOCKET_FAMILY_IPV4, "239.255.255.255");
   /* surrounding blanks are forgiven */
   check_group_ok ("  239.1.2.3 ", G_SOCKET_FAMILY_IPV4, "239.1.2.3");
 }
@@ -112,8 +111,7 @@ test_inet_address (void)
   addr = mcp_parse_inet_address ("10.0.0.1", &err);
   g_assert_no_error (err);
   g_assert_nonnull (addr);
-  g_assert_cmpint (g_inet_address_get_family (addr), ==,
-      G_SOCKET_FAMILY_IPV4);
+  g_assert_cmpint (g_inet_address_get_family (addr), ==, G_SOCKET_FAMILY_IPV4);
   g_object_unref (addr);
   addr = mcp_parse_inet_address ("::1", &err);
   g_assert_no_error (err);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define HELLO_CAPS "application/x-rtp, media=(string)video, encoding-name=(string)H264"
-#define HELLO_NAME "relay-a \xc3\xa9"     /* UTF-8 on purpose */
+#define HELLO_NAME "relay-a \xc3\xa9"   /* UTF-8 on purpose */
 #define PEER_ID G_GUINT64_CONSTANT (0x0123456789abcdef)
 
 static const gsize sizes[] = { 0, 1, 1316, 9000, 65507, 65535 };
@@ -119,8 +119,7 @@ append_hello_msg (GByteArray * a, guint8 role, guint16 meta_len,
 static void
 append_start (GByteArray * a)
 {
-  append_gbytes (a, mcp_mpx_build_hello (MCP_ROLE_SOURCE, PEER_ID, NULL,
-          NULL));
+  append_gbytes (a, mcp_mpx_build_hello (MCP_ROLE_SOURCE, PEER_ID, NULL, NULL));
 }
 
 static void
@@ -1241,8 +1240,7 @@ test_error_major_version (void)
       gchar *message;
 
       append_preamble (a, majors[i], 0);
-      append_hello_msg (a, MCP_ROLE_SOURCE, MCP_MPX_HELLO_META_LEN, 1, NULL,
-          0);
+      append_hello_msg (a, MCP_ROLE_SOURCE, MCP_MPX_HELLO_META_LEN, 1, NULL, 0);
       message = expect_stream_error (framings[f], a, FALSE,
           MCP_WIRE_ERROR_BAD_VERSION);
       if (majors[i] == 2)
@@ -1853,11 +1851,9 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/error/bad-magic", test_error_bad_magic);
   g_test_add_func ("/wire/error/major-version", test_error_major_version);
   g_test_add_func ("/wire/error/meta-too-long", test_error_meta_too_long);
-  g_test_add_func ("/wire/error/payload-too-long",
-      test_error_payload_too_long);
+  g_test_add_func ("/wire/error/payload-too-long", test_error_payload_too_long);
   g_test_add_func ("/wire/error/data-meta-short", test_error_data_meta_short);
-  g_test_add_func ("/wire/error/hello-meta-short",
-      test_error_hello_meta_short);
+  g_test_add_func ("/wire/error/hello-meta-short", test_error_hello_meta_short);
   g_test_add_func ("/wire/error/unknown-type", test_error_unknown_type);
   g_test_add_func ("/wire/error/first-not-hello", test_error_first_not_hello);
   g_test_add_func ("/wire/error/second-hello", test_error_second_hello);

@@ -68,7 +68,7 @@ static GOptionEntry entries[] = {
   {"iface", 'i', 0, G_OPTION_ARG_STRING, &opt_iface,
       "Join on this interface (default: by route)", "NAME"},
   {"tcp", 'T', 0, G_OPTION_ARG_STRING, &opt_tcp,
-      "Connect to HOST:PORT ([V6ADDR]:PORT) and read the stream from TCP",
+        "Connect to HOST:PORT ([V6ADDR]:PORT) and read the stream from TCP",
       "HOST:PORT"},
   {"framing", 'f', 0, G_OPTION_ARG_STRING, &opt_framing,
       "TCP framing: rfc4571 (2-byte length + datagram, the default) or raw "
@@ -76,12 +76,12 @@ static GOptionEntry entries[] = {
   {"count", 'c', 0, G_OPTION_ARG_INT64, &opt_count,
       "Number of stream datagrams expected (default 1000)", "N"},
   {"sizes", 's', 0, G_OPTION_ARG_STRING, &opt_sizes,
-      "Comma-separated datagram sizes the sender used (default 1316)",
+        "Comma-separated datagram sizes the sender used (default 1316)",
       "LIST"},
   {"stream-id", 'I', 0, G_OPTION_ARG_INT64, &opt_stream_id,
       "Stream id expected (default 1)", "N"},
   {"timeout", 't', 0, G_OPTION_ARG_DOUBLE, &opt_timeout,
-      "Give up SEC after the last datagram (or the start) (default 10)",
+        "Give up SEC after the last datagram (or the start) (default 10)",
       "SEC"},
   {"ready-file", 'r', 0, G_OPTION_ARG_FILENAME, &opt_ready_file,
       "Create FILE when the first datagram (of any kind) arrives", "FILE"},
@@ -186,8 +186,7 @@ handle_datagram (Receiver * r, const guint8 * buf, gsize len, gint ttl)
     r->warmup++;
     return;
   }
-  if (mcpt_verify (buf, len, r->stream_id, &r->sizes, reason,
-          sizeof (reason))) {
+  if (mcpt_verify (buf, len, r->stream_id, &r->sizes, reason, sizeof (reason))) {
     report_corrupt (r, reason);
     return;
   }
@@ -364,7 +363,8 @@ drain_udp (Receiver * r, gint fd, guint8 * buf, gsize buf_size)
     {
       struct cmsghdr align;
       guint8 space[CMSG_SPACE (sizeof (gint)) * 4];
-    } control;
+    }
+    control;
     struct iovec iov;
     struct msghdr msg;
     ssize_t n;

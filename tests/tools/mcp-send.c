@@ -76,7 +76,7 @@ static GOptionEntry entries[] = {
   {"count", 'c', 0, G_OPTION_ARG_INT64, &opt_count,
       "Number of stream datagrams (default 1000)", "N"},
   {"rate", 'r', 0, G_OPTION_ARG_DOUBLE, &opt_rate,
-      "Datagrams per second, 0 for as fast as possible (default 1000)",
+        "Datagrams per second, 0 for as fast as possible (default 1000)",
       "PPS"},
   {"sizes", 's', 0, G_OPTION_ARG_STRING, &opt_sizes,
       "Comma-separated datagram sizes, 24..65507, used in turn "
@@ -86,7 +86,7 @@ static GOptionEntry entries[] = {
   {"warmup-until", 'w', 0, G_OPTION_ARG_FILENAME, &opt_warmup_until,
       "Send a warm-up datagram every 50 ms until FILE exists", "FILE"},
   {"warmup-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opt_warmup_timeout,
-      "Give up (exit 3) when FILE has not appeared after SEC (default 30)",
+        "Give up (exit 3) when FILE has not appeared after SEC (default 30)",
       "SEC"},
   {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
       "No progress messages on stderr", NULL},

@@ -457,8 +457,7 @@ GST_START_TEST (test_malformed_input_closes_only_that_client)
     mcp_test_send_all (bad, cases[i].bytes, cases[i].len);
     if (cases[i].close_after)
       g_socket_shutdown (bad, FALSE, TRUE, NULL);
-    fail_unless (mcp_test_wait_closed (bad), "%s: not closed",
-        cases[i].name);
+    fail_unless (mcp_test_wait_closed (bad), "%s: not closed", cases[i].name);
     mcp_test_events_wait (&f.removed, i + 1);
     ev = mcp_test_events_get (&f.removed, i);
     fail_unless (strstr (ev, cases[i].reason) != NULL, "%s: reason '%s'",

@@ -131,8 +131,7 @@ assert_caps (SrcFixture * f, const gchar * expected)
   GstCaps *want = gst_caps_from_string (expected);
 
   fail_unless (caps != NULL, "no caps");
-  fail_unless (gst_caps_is_equal (caps, want), "caps %" GST_PTR_FORMAT,
-      caps);
+  fail_unless (gst_caps_is_equal (caps, want), "caps %" GST_PTR_FORMAT, caps);
   gst_caps_unref (caps);
   gst_caps_unref (want);
 }
@@ -308,8 +307,7 @@ GST_START_TEST (test_caller_mpx_datagrams_caps_and_metadata)
     gst_buffer_unref (buf);
     assert_caps (&f, "audio/x-raw, rate=(int)48000");
   }
-  fail_unless_equals_uint64 (src_stat (&f, "datagrams"),
-      MCP_N_TEST_SIZES + 1);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), MCP_N_TEST_SIZES + 1);
   g_object_unref (peer);
   g_object_unref (listener);
   src_teardown (&f);
@@ -569,8 +567,7 @@ GST_START_TEST (test_listener_malformed_input)
       mcp_test_send_all (bad, cases[i].bytes, cases[i].len);
     if (g_str_equal (cases[i].name, "truncated frame"))
       g_socket_shutdown (bad, FALSE, TRUE, NULL);
-    fail_unless (mcp_test_wait_closed (bad), "%s: not closed",
-        cases[i].name);
+    fail_unless (mcp_test_wait_closed (bad), "%s: not closed", cases[i].name);
     mcp_test_events_wait (&f.disconnected, 2 * i + 1);
     ev = mcp_test_events_get (&f.disconnected, 2 * i);
     fail_unless (strstr (ev, cases[i].reason) != NULL, "%s: reason '%s'",
