@@ -138,13 +138,8 @@ run_tcp () {
   timeout $T python3 "$dir/tcpserve.py" "$2" "$3" "$4" "$5" 1 "$6" "$7" \
     >"$dir/$tag.port" 2>"$dir/$tag.server.err" &
   spid=$!
-  port=
-  i=0
-  while [ $i -lt 100 ] && [ -z "$port" ]; do
-    port=$(head -n 1 "$dir/$tag.port")
-    [ -n "$port" ] || sleep 0.1
-    i=$((i + 1))
-  done
+  # the server prints its port as soon as it listens
+  port=$(timeout 10 tail -n +1 -f "$dir/$tag.port" | head -n 1)
   case $2 in
     *:*) hostport="[$2]:$port" ;;
     *) hostport="$2:$port" ;;
