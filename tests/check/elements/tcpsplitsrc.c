@@ -745,9 +745,10 @@ GST_START_TEST (test_bounded_queue_pushes_back)
       GST_STATE_CHANGE_FAILURE);
   g_object_get (src, "current-port", &port, NULL);
 
-  /* 1500 x 9000 bytes = 13.5 MB: more than loopback TCP can buffer */
+  /* 2500 x 9000 bytes = 22.5 MB: far more than loopback TCP can buffer
+   * (tcp_rmem + tcp_wmem maxima: 10 MB by default) */
   snd.socket = connect_mpx_source (port, NULL);
-  snd.total = 1500;
+  snd.total = 2500;
   g_mutex_init (&snd.lock);
   g_cond_init (&snd.cond);
   mcp_test_events_wait (&connected, 1);
@@ -760,7 +761,7 @@ GST_START_TEST (test_bounded_queue_pushes_back)
       g_get_monotonic_time () + 3 * G_USEC_PER_SEC);
   finished_early = snd.done;
   g_mutex_unlock (&snd.lock);
-  fail_if (finished_early, "13.5 MB went in with nobody consuming");
+  fail_if (finished_early, "22.5 MB went in with nobody consuming");
   g_signal_emit_by_name (src, "get-stats", &st);
   fail_unless (gst_structure_get_uint64 (st, "queue-bytes", &queued));
   gst_structure_free (st);
