@@ -864,7 +864,8 @@ gst_tcp_split_sink_class_init (GstTcpSplitSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_DETECT_TIMEOUT,
       g_param_spec_uint64 ("detect-timeout", "Detect timeout",
           "framing=auto listener: a client silent this long (ns) is served "
-          "raw bytes", 0, G_MAXUINT64, DEFAULT_DETECT_TIMEOUT,
+          "raw bytes (0: a silent client is closed after handshake-timeout)",
+          0, G_MAXUINT64, DEFAULT_DETECT_TIMEOUT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   /**

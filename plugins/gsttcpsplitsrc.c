@@ -25,9 +25,12 @@
  * With mpx framing the far end's caps and each datagram's metadata (origin,
  * sequence number, capture time, hops, group and port) come along; with
  * rfc4571 only the datagrams; with raw framing there are no boundaries and
- * the bytes come out in buffers of at most `blocksize` bytes (set it to
- * 1316 to re-multicast a raw MPEG-TS stream as 7-packet datagrams). `framing=auto` offers mpx and falls back to
- * raw when the far end answers with anything else.
+ * the bytes come out in buffers of exactly `blocksize` bytes (set it to
+ * 1316 to re-multicast a raw MPEG-TS stream as 7-packet datagrams); a
+ * shorter rest goes out when nothing more arrives for 50 ms or the
+ * connection ends. With `framing=auto` a caller offers mpx and falls back
+ * to raw when the far end answers with anything else; a listener tells
+ * from the first bytes.
  *
  * ## Example launch line
  * |[
@@ -84,6 +87,8 @@ struct _GstTcpSplitSrc
   McpEndpoint *endpoint;        /* a listener from NULL->READY on */
   McpConn *conn;                /* the source we receive from (loop thread) */
   gboolean conn_ready;
+  GByteArray *raw_rest;         /* raw bytes short of a block (loop thread) */
+  GSource *raw_flush;           /* sends raw_rest after a pause */
   gboolean stopping;
   GstMcpStatsTimer stats_timer;
   guint64 active_peer_id;
@@ -189,6 +194,81 @@ conn_ready (McpConn * conn, gpointer user_data)
       mcp_framing_to_string (framing));
 }
 
+/* Under lock. */
+static void
+queue_raw (GstTcpSplitSrc * self, const guint8 * data, gsize len)
+{
+  queue_item (self, gst_buffer_new_memdup (data, len), len);
+  self->datagrams++;
+}
+
+/* Sends what is left of a raw stream as one short buffer. */
+static void
+flush_raw_rest (GstTcpSplitSrc * self)
+{
+  if (!self->raw_rest || self->raw_rest->len == 0)
+    return;
+  g_mutex_lock (&self->lock);
+  queue_raw (self, self->raw_rest->data, self->raw_rest->len);
+  g_mutex_unlock (&self->lock);
+  g_byte_array_set_size (self->raw_rest, 0);
+}
+
+typedef struct
+{
+  GSource source;
+  GstTcpSplitSrc *src;
+} RawFlushSource;
+
+static gboolean
+raw_flush_dispatch (GSource * source, GSourceFunc callback, gpointer data)
+{
+  g_source_set_ready_time (source, -1);
+  flush_raw_rest (((RawFlushSource *) source)->src);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs raw_flush_funcs = {
+  NULL, NULL, raw_flush_dispatch, NULL,
+};
+
+/* Raw bytes have no boundaries: they go out in blocksize pieces, so that
+ * each fits a datagram downstream and a TS stream stays packet-aligned. */
+static void
+take_raw (GstTcpSplitSrc * self, const guint8 * data, gsize len)
+{
+  guint blocksize = MAX (gst_base_src_get_blocksize (GST_BASE_SRC (self)), 1);
+  gsize off = 0;
+
+  if (!self->raw_rest)
+    self->raw_rest = g_byte_array_new ();
+  g_mutex_lock (&self->lock);
+  if (self->raw_rest->len > 0) {
+    off = MIN (len, blocksize - self->raw_rest->len);
+    g_byte_array_append (self->raw_rest, data, off);
+    if (self->raw_rest->len == blocksize) {
+      queue_raw (self, self->raw_rest->data, blocksize);
+      g_byte_array_set_size (self->raw_rest, 0);
+    }
+  }
+  for (; len - off >= blocksize; off += blocksize)
+    queue_raw (self, data + off, blocksize);
+  g_mutex_unlock (&self->lock);
+  g_byte_array_append (self->raw_rest, data + off, len - off);
+
+  if (self->raw_rest->len > 0) {
+    if (!self->raw_flush) {
+      self->raw_flush = g_source_new (&raw_flush_funcs,
+          sizeof (RawFlushSource));
+      ((RawFlushSource *) self->raw_flush)->src = self;
+      g_source_attach (self->raw_flush,
+          mcp_endpoint_get_context (self->endpoint));
+    }
+    g_source_set_ready_time (self->raw_flush,
+        g_get_monotonic_time () + 50 * G_TIME_SPAN_MILLISECOND);
+  }
+}
+
 static void
 conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
     gpointer user_data)
@@ -207,19 +287,8 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
   GST_OBJECT_UNLOCK (self);
 
   if (mcp_conn_get_framing (conn) == MCP_FRAMING_RAW) {
-    /* No boundaries to keep: what was read goes out in blocksize pieces,
-     * so that it fits a datagram downstream. */
-    guint blocksize = MAX (gst_base_src_get_blocksize (GST_BASE_SRC (self)),
-        1);
-    gsize off;
-
+    take_raw (self, msg->payload, msg->payload_len);
     g_mutex_lock (&self->lock);
-    for (off = 0; off < msg->payload_len; off += blocksize) {
-      gsize n = MIN (blocksize, msg->payload_len - off);
-
-      queue_item (self, gst_buffer_new_memdup (msg->payload + off, n), n);
-      self->datagrams++;
-    }
   } else {
     buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
         msg->payload_len) : gst_buffer_new ();
@@ -256,6 +325,7 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   gchar *address = g_strdup (mcp_conn_get_peer_address (conn));
   gboolean was_ready = self->conn_ready;
 
+  flush_raw_rest (self);
   self->conn_ready = FALSE;
   g_mutex_lock (&self->lock);
   if (was_ready)
@@ -618,6 +688,11 @@ gst_tcp_split_src_stop (GstBaseSrc * bsrc)
   if (self->conn)
     mcp_conn_close (self->conn, "element stopped");
   self->stopping = FALSE;
+  if (self->raw_flush) {
+    g_source_destroy (self->raw_flush);
+    g_clear_pointer (&self->raw_flush, g_source_unref);
+  }
+  g_clear_pointer (&self->raw_rest, g_byte_array_unref);
   /* a caller is made anew at the next start, with the settings of then */
   if (self->endpoint && !mcp_endpoint_is_listener (self->endpoint))
     gst_mcp_tcp_close (GST_ELEMENT (self), &self->tcp, &self->endpoint);
