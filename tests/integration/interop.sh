@@ -79,6 +79,7 @@ done
 
 # --- 2. nc, a plain TCP client, gets the raw stream of multicast-tcp-relay
 run_relay () {   # run_relay NAME FRAMING
+  : >"$WORK/$1.log"   # exists before anyone waits on it
   MCASTPROXY_FRAMING=$2 MCAST_GROUP=239.7.7.8 MCAST_PORT=0 \
     MCAST_TCP_SPLITTER_IP=127.0.0.1 MCAST_TCP_SPLITTER_PORT=0 \
     MCASTPROXY_STATS_INTERVAL=100000000 MCASTPROXY_LAUNCH_FLAGS=-v \
