@@ -561,7 +561,7 @@ gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
   GstBufferList *list = NULL;
   GstClockTime pts;
   McpFrameMeta info;
-  guint64 bytes = 0, truncated = 0;
+  guint64 bytes = 0, truncated = 0, first_seq;
   gint n, i;
 
   GST_OBJECT_LOCK (self);
@@ -598,6 +598,11 @@ gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
   info.capture_time = g_get_real_time () * 1000;
   gst_mcp_meta_set_group (&info, self->group, self->current_port);
 
+  GST_OBJECT_LOCK (self);
+  first_seq = self->datagrams;
+  self->datagrams += n;
+  GST_OBJECT_UNLOCK (self);
+
   if (n > 1)
     list = gst_buffer_list_new_sized (n);
   for (i = 0; i < n; i++) {
@@ -609,9 +614,7 @@ gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
       truncated++;
     GST_BUFFER_PTS (b) = pts;
     gst_buffer_add_net_address_meta (b, sender_address (self, d));
-    GST_OBJECT_LOCK (self);
-    info.seq = self->datagrams++;
-    GST_OBJECT_UNLOCK (self);
+    info.seq = first_seq + i;
     gst_buffer_add_mcp_meta (b, &info);
     bytes += d->len;
     if (list) {

@@ -88,6 +88,41 @@ mcp_test_set_props (gpointer obj, const gchar * props)
   g_strfreev (kv);
 }
 
+/* ---- statistics ------------------------------------------------------- */
+
+/* The element's get-stats structure, which must carry the given name. */
+static inline GstStructure *
+mcp_test_stats (gpointer element, const gchar * name)
+{
+  GstStructure *s = NULL;
+
+  g_signal_emit_by_name (element, "get-stats", &s);
+  fail_unless (s != NULL);
+  fail_unless (gst_structure_has_name (s, name), "stats named %s",
+      gst_structure_get_name (s));
+  return s;
+}
+
+static inline guint64
+mcp_test_stat_field (const GstStructure * s, const gchar * field)
+{
+  guint64 v = 0;
+
+  fail_unless (gst_structure_get_uint64 (s, field, &v), "no field %s", field);
+  return v;
+}
+
+/* One guint64 field of the element's statistics. */
+static inline guint64
+mcp_test_stat (gpointer element, const gchar * name, const gchar * field)
+{
+  GstStructure *s = mcp_test_stats (element, name);
+  guint64 v = mcp_test_stat_field (s, field);
+
+  gst_structure_free (s);
+  return v;
+}
+
 /* ---- waiting for things that happen on other threads ------------------ */
 
 typedef struct

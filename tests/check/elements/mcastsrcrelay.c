@@ -65,23 +65,13 @@ relay_teardown (RelayFixture * f)
 static GstStructure *
 relay_stats (RelayFixture * f)
 {
-  GstStructure *s = NULL;
-
-  g_signal_emit_by_name (f->h->element, "get-stats", &s);
-  fail_unless (s != NULL);
-  fail_unless (gst_structure_has_name (s, "mcastsrc-relay-stats"));
-  return s;
+  return mcp_test_stats (f->h->element, "mcastsrc-relay-stats");
 }
 
 static guint64
 relay_stat (RelayFixture * f, const gchar * field)
 {
-  GstStructure *s = relay_stats (f);
-  guint64 v = 0;
-
-  fail_unless (gst_structure_get_uint64 (s, field, &v), "no field %s", field);
-  gst_structure_free (s);
-  return v;
+  return mcp_test_stat (f->h->element, "mcastsrc-relay-stats", field);
 }
 
 /* Sends deterministic datagram n of size bytes to group:port. */

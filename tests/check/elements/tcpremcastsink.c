@@ -55,23 +55,13 @@ sink_teardown (SinkFixture * f)
 static GstStructure *
 sink_stats (GstHarness * h)
 {
-  GstStructure *s = NULL;
-
-  g_signal_emit_by_name (h->element, "get-stats", &s);
-  fail_unless (s != NULL);
-  fail_unless (gst_structure_has_name (s, "tcpremcastsink-stats"));
-  return s;
+  return mcp_test_stats (h->element, "tcpremcastsink-stats");
 }
 
 static guint64
 sink_stat (GstHarness * h, const gchar * field)
 {
-  GstStructure *s = sink_stats (h);
-  guint64 v = 0;
-
-  fail_unless (gst_structure_get_uint64 (s, field, &v), "no field %s", field);
-  gst_structure_free (s);
-  return v;
+  return mcp_test_stat (h->element, "tcpremcastsink-stats", field);
 }
 
 static void

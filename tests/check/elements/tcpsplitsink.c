@@ -50,21 +50,10 @@ sink_teardown (SinkFixture * f)
 static GstStructure *
 sink_stats (SinkFixture * f)
 {
-  GstStructure *s = NULL;
-
-  g_signal_emit_by_name (f->h->element, "get-stats", &s);
-  fail_unless (s != NULL);
-  return s;
+  return mcp_test_stats (f->h->element, "tcpsplitsink-stats");
 }
 
-static guint64
-stat_u64 (const GstStructure * s, const gchar * field)
-{
-  guint64 v = 0;
-
-  fail_unless (gst_structure_get_uint64 (s, field, &v), "no field %s", field);
-  return v;
-}
+#define stat_u64 mcp_test_stat_field
 
 static void
 push_sizes (SinkFixture * f, guint base)

@@ -47,14 +47,7 @@ src_teardown (SrcFixture * f)
 static guint64
 src_stat (SrcFixture * f, const gchar * field)
 {
-  GstStructure *s = NULL;
-  guint64 v = 0;
-
-  g_signal_emit_by_name (f->h->element, "get-stats", &s);
-  fail_unless (s != NULL);
-  fail_unless (gst_structure_get_uint64 (s, field, &v), "no field %s", field);
-  gst_structure_free (s);
-  return v;
+  return mcp_test_stat (f->h->element, "tcpsplitsrc-stats", field);
 }
 
 /* Pulls the next buffer and checks it is datagram n of size bytes. */
