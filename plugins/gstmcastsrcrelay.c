@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "mcp-address.h"
+#include "mcp-dedup.h"
 #include "mcp-mcast.h"
 
 GST_DEBUG_CATEGORY_STATIC (mcast_src_relay_debug);
@@ -106,6 +107,7 @@ struct _GstMcastSrcRelay
   struct sockaddr_storage last_sender_native;
   socklen_t last_sender_len;
   guint64 origin_id;
+  guint64 seq_base;             /* a random epoch: see mcp_seq_new_epoch */
   GstMcpStatsTimer stats_timer;
 
   /* statistics, under the object lock */
@@ -456,6 +458,7 @@ gst_mcast_src_relay_start (GstBaseSrc * bsrc)
   self->datagrams = self->bytes = self->truncated = 0;
   GST_OBJECT_UNLOCK (self);
 
+  self->seq_base = mcp_seq_new_epoch ();
   self->origin_id = peer_id ? peer_id :
       ((guint64) g_random_int () << 32 | g_random_int ());
   self->slot_memory = g_malloc (BATCH * SLOT_SIZE);
@@ -599,7 +602,7 @@ gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
   gst_mcp_meta_set_group (&info, self->group, self->current_port);
 
   GST_OBJECT_LOCK (self);
-  first_seq = self->datagrams;
+  first_seq = self->seq_base + self->datagrams;
   self->datagrams += n;
   GST_OBJECT_UNLOCK (self);
 

@@ -51,18 +51,31 @@
 
 #include "mcp-address.h"
 #include "mcp-conn.h"
+#include "mcp-dedup.h"
 
 GST_DEBUG_CATEGORY_STATIC (tcp_split_src_debug);
 #define GST_CAT_DEFAULT tcp_split_src_debug
 
 #define DEFAULT_CAPS NULL
 #define DEFAULT_MAX_QUEUE_BYTES (4 * 1024 * 1024)
+#define DEFAULT_MAX_SOURCES 1
+#define DEFAULT_DEDUP TRUE
+#define DEFAULT_MAX_HOPS 16
+
+/* Duplicate suppression: how far back a sequence number is remembered,
+ * how many streams at once, and when an idle stream is forgotten. */
+#define DEDUP_WINDOW 8192
+#define DEDUP_MAX_STREAMS 1024
+#define DEDUP_EXPIRY (60 * G_TIME_SPAN_SECOND)
 
 /* After the properties shared with tcpsplitsink (gstmcptcp.h). */
 enum
 {
   PROP_CAPS = GST_MCP_TCP_PROP_LAST,
   PROP_MAX_QUEUE_BYTES,
+  PROP_MAX_SOURCES,
+  PROP_DEDUP,
+  PROP_MAX_HOPS,
 };
 
 enum
@@ -83,12 +96,14 @@ struct _GstTcpSplitSrc
   GstMcpTcpSettings tcp;
   GstCaps *caps;
   guint64 max_queue_bytes;
+  guint max_sources;
+  gboolean dedup_on;
+  guint max_hops_prop;
 
   McpEndpoint *endpoint;        /* a listener from NULL->READY on */
-  McpConn *conn;                /* the source we receive from (loop thread) */
-  gboolean conn_ready;
-  GByteArray *raw_rest;         /* raw bytes short of a block (loop thread) */
-  GSource *raw_flush;           /* sends raw_rest after a pause */
+  GList *sources;               /* Source: the connections (endpoint thread) */
+  McpDedup *dedup;              /* from start to stop (endpoint thread) */
+  guint max_hops;               /* fixed from start to stop */
   gboolean stopping;
   GstMcpStatsTimer stats_timer;
   guint64 active_peer_id;
@@ -109,6 +124,9 @@ struct _GstTcpSplitSrc
   guint64 disconnects;
   guint64 rejected;
   guint64 connect_failures;
+  guint64 duplicates;
+  guint64 hops_exceeded;
+  guint64 standby_dropped;
   gchar *peer;
 };
 
@@ -167,32 +185,18 @@ queue_caps_string (GstTcpSplitSrc * self, const gchar * str)
   g_mutex_unlock (&self->lock);
 }
 
-static void
-conn_ready (McpConn * conn, gpointer user_data)
+/* One inbound connection. Endpoint thread only. */
+typedef struct
 {
-  GstTcpSplitSrc *self = user_data;
-  const gchar *address = mcp_conn_get_peer_address (conn);
-  McpFraming framing = mcp_conn_get_framing (conn);
-
-  mcp_endpoint_reset_backoff (self->endpoint);
-  self->conn_ready = TRUE;
-  g_mutex_lock (&self->lock);
-  self->connects++;
-  g_free (self->peer);
-  self->peer = g_strdup (address);
-  g_mutex_unlock (&self->lock);
-
-  GST_INFO_OBJECT (self, "receiving from %s, framing %s", address,
-      mcp_framing_to_string (framing));
-  queue_caps_string (self, mcp_conn_get_peer_caps (conn));
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("mcastproxy-connected", "address",
-              G_TYPE_STRING, address, "framing", G_TYPE_STRING,
-              mcp_framing_to_string (framing), NULL)));
-  g_signal_emit (self, signals[SIGNAL_CONNECTED], 0, address,
-      mcp_framing_to_string (framing));
-}
+  GstTcpSplitSrc *self;
+  McpConn *conn;
+  gint caller;
+  gboolean ready;
+  gboolean standby;             /* another source has the same peer id */
+  guint64 peer_id;
+  GByteArray *raw_rest;         /* raw bytes short of a block */
+  GSource *raw_flush;           /* sends raw_rest after a pause */
+} Source;
 
 /* Under lock. */
 static void
@@ -204,20 +208,22 @@ queue_raw (GstTcpSplitSrc * self, const guint8 * data, gsize len)
 
 /* Sends what is left of a raw stream as one short buffer. */
 static void
-flush_raw_rest (GstTcpSplitSrc * self)
+flush_raw_rest (Source * src)
 {
-  if (!self->raw_rest || self->raw_rest->len == 0)
+  GstTcpSplitSrc *self = src->self;
+
+  if (!src->raw_rest || src->raw_rest->len == 0)
     return;
   g_mutex_lock (&self->lock);
-  queue_raw (self, self->raw_rest->data, self->raw_rest->len);
+  queue_raw (self, src->raw_rest->data, src->raw_rest->len);
   g_mutex_unlock (&self->lock);
-  g_byte_array_set_size (self->raw_rest, 0);
+  g_byte_array_set_size (src->raw_rest, 0);
 }
 
 typedef struct
 {
   GSource source;
-  GstTcpSplitSrc *src;
+  Source *src;
 } RawFlushSource;
 
 static gboolean
@@ -235,48 +241,161 @@ static GSourceFuncs raw_flush_funcs = {
 /* Raw bytes have no boundaries: they go out in blocksize pieces, so that
  * each fits a datagram downstream and a TS stream stays packet-aligned. */
 static void
-take_raw (GstTcpSplitSrc * self, const guint8 * data, gsize len)
+take_raw (Source * src, const guint8 * data, gsize len)
 {
+  GstTcpSplitSrc *self = src->self;
   guint blocksize = MAX (gst_base_src_get_blocksize (GST_BASE_SRC (self)), 1);
   gsize off = 0;
 
-  if (!self->raw_rest)
-    self->raw_rest = g_byte_array_new ();
+  if (!src->raw_rest)
+    src->raw_rest = g_byte_array_new ();
   g_mutex_lock (&self->lock);
-  if (self->raw_rest->len > 0) {
-    off = MIN (len, blocksize - self->raw_rest->len);
-    g_byte_array_append (self->raw_rest, data, off);
-    if (self->raw_rest->len == blocksize) {
-      queue_raw (self, self->raw_rest->data, blocksize);
-      g_byte_array_set_size (self->raw_rest, 0);
+  if (src->raw_rest->len > 0) {
+    off = MIN (len, blocksize - src->raw_rest->len);
+    g_byte_array_append (src->raw_rest, data, off);
+    if (src->raw_rest->len == blocksize) {
+      queue_raw (self, src->raw_rest->data, blocksize);
+      g_byte_array_set_size (src->raw_rest, 0);
     }
   }
   for (; len - off >= blocksize; off += blocksize)
     queue_raw (self, data + off, blocksize);
   g_mutex_unlock (&self->lock);
-  g_byte_array_append (self->raw_rest, data + off, len - off);
+  g_byte_array_append (src->raw_rest, data + off, len - off);
 
-  if (self->raw_rest->len > 0) {
-    if (!self->raw_flush) {
-      self->raw_flush = g_source_new (&raw_flush_funcs,
-          sizeof (RawFlushSource));
-      ((RawFlushSource *) self->raw_flush)->src = self;
-      g_source_attach (self->raw_flush,
+  if (src->raw_rest->len > 0) {
+    if (!src->raw_flush) {
+      src->raw_flush = g_source_new (&raw_flush_funcs, sizeof (RawFlushSource));
+      ((RawFlushSource *) src->raw_flush)->src = src;
+      g_source_attach (src->raw_flush,
           mcp_endpoint_get_context (self->endpoint));
     }
-    g_source_set_ready_time (self->raw_flush,
+    g_source_set_ready_time (src->raw_flush,
         g_get_monotonic_time () + 50 * G_TIME_SPAN_MILLISECOND);
   }
+}
+
+static void
+source_free (Source * src)
+{
+  if (src->raw_flush) {
+    g_source_destroy (src->raw_flush);
+    g_source_unref (src->raw_flush);
+  }
+  if (src->raw_rest)
+    g_byte_array_unref (src->raw_rest);
+  g_free (src);
+}
+
+/* Another ready source with the same peer id (the one in service). */
+static gboolean
+has_twin (GstTcpSplitSrc * self, Source * src)
+{
+  GList *l;
+
+  if (src->peer_id == 0)
+    return FALSE;
+  for (l = self->sources; l; l = l->next) {
+    Source *o = l->data;
+
+    if (o != src && o->ready && o->peer_id == src->peer_id)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+update_peer_stat (GstTcpSplitSrc * self)
+{
+  GList *l;
+  const gchar *peer = NULL;
+
+  for (l = self->sources; l; l = l->next) {
+    Source *o = l->data;
+
+    if (o->ready && !o->standby)
+      peer = mcp_conn_get_peer_address (o->conn);
+  }
+  g_mutex_lock (&self->lock);
+  g_free (self->peer);
+  self->peer = g_strdup (peer);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+conn_ready (McpConn * conn, gpointer user_data)
+{
+  Source *src = user_data;
+  GstTcpSplitSrc *self = src->self;
+  const gchar *address = mcp_conn_get_peer_address (conn);
+  McpFraming framing = mcp_conn_get_framing (conn);
+
+  mcp_endpoint_reset_backoff (self->endpoint, src->caller);
+  src->peer_id = mcp_conn_get_peer_id (conn);
+  /* a second connection of one peer (gateways of one island) stands by */
+  src->standby = has_twin (self, src);
+  src->ready = TRUE;
+  g_mutex_lock (&self->lock);
+  self->connects++;
+  g_mutex_unlock (&self->lock);
+  update_peer_stat (self);
+
+  GST_INFO_OBJECT (self, "receiving from %s, framing %s%s", address,
+      mcp_framing_to_string (framing), src->standby ? " (standing by)" : "");
+  if (!src->standby)
+    queue_caps_string (self, mcp_conn_get_peer_caps (conn));
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("mcastproxy-connected", "address",
+              G_TYPE_STRING, address, "framing", G_TYPE_STRING,
+              mcp_framing_to_string (framing), NULL)));
+  g_signal_emit (self, signals[SIGNAL_CONNECTED], 0, address,
+      mcp_framing_to_string (framing));
+}
+
+/* Whether a datagram goes on: not past the hop limit, not seen before. */
+static gboolean
+admit (GstTcpSplitSrc * self, const McpFrameMeta * info)
+{
+  gboolean ok = TRUE;
+
+  if (self->max_hops && info->hops > self->max_hops) {
+    g_mutex_lock (&self->lock);
+    self->hops_exceeded++;
+    g_mutex_unlock (&self->lock);
+    return FALSE;
+  }
+  if (self->dedup) {
+    McpDedupResult r = mcp_dedup_check (self->dedup, info,
+        g_get_monotonic_time ());
+
+    if (r != MCP_DEDUP_NEW) {
+      g_mutex_lock (&self->lock);
+      self->duplicates++;
+      g_mutex_unlock (&self->lock);
+      ok = FALSE;
+    }
+  }
+  return ok;
 }
 
 static void
 conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
     gpointer user_data)
 {
-  GstTcpSplitSrc *self = user_data;
-  GstBuffer *buf;
+  Source *src = user_data;
+  GstTcpSplitSrc *self = src->self;
+  McpFraming framing = mcp_conn_get_framing (conn);
   guint64 max_bytes;
 
+  if (src->standby) {
+    if (kind == MCP_DECODE_DATA) {
+      g_mutex_lock (&self->lock);
+      self->standby_dropped++;
+      g_mutex_unlock (&self->lock);
+    }
+    return;
+  }
   if (kind == MCP_DECODE_CAPS) {
     queue_caps_string (self, msg->caps);
     return;
@@ -286,19 +405,26 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
   max_bytes = self->max_queue_bytes;
   GST_OBJECT_UNLOCK (self);
 
-  if (mcp_conn_get_framing (conn) == MCP_FRAMING_RAW) {
-    take_raw (self, msg->payload, msg->payload_len);
+  if (framing == MCP_FRAMING_RAW) {
+    take_raw (src, msg->payload, msg->payload_len);
     g_mutex_lock (&self->lock);
   } else {
-    buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
-        msg->payload_len) : gst_buffer_new ();
-    if (mcp_conn_get_framing (conn) == MCP_FRAMING_MPX) {
+    GstBuffer *buf;
+
+    if (framing == MCP_FRAMING_MPX) {
       McpFrameMeta info = msg->meta;
 
       /* one more link crossed */
       if (info.hops < G_MAXUINT8)
         info.hops++;
+      if (!admit (self, &info))
+        return;
+      buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
+          msg->payload_len) : gst_buffer_new ();
       gst_buffer_add_mcp_meta (buf, &info);
+    } else {
+      buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
+          msg->payload_len) : gst_buffer_new ();
     }
     g_mutex_lock (&self->lock);
     queue_item (self, buf, msg->payload_len);
@@ -306,9 +432,12 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
   }
   self->bytes += msg->payload_len;
   if (max_bytes && self->queue_bytes >= max_bytes && !self->reading_paused) {
-    /* Downstream is slow: let TCP push back on the sender. */
+    GList *l;
+
+    /* Downstream is slow: let TCP push back on the senders. */
     self->reading_paused = TRUE;
-    mcp_conn_set_reading (conn, FALSE);
+    for (l = self->sources; l; l = l->next)
+      mcp_conn_set_reading (((Source *) l->data)->conn, FALSE);
   }
   g_mutex_unlock (&self->lock);
 }
@@ -321,36 +450,51 @@ conn_writable (McpConn * conn, gpointer user_data)
 static void
 conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
 {
-  GstTcpSplitSrc *self = user_data;
+  Source *src = user_data;
+  GstTcpSplitSrc *self = src->self;
   gchar *address = g_strdup (mcp_conn_get_peer_address (conn));
-  gboolean was_ready = self->conn_ready;
+  GList *l;
 
-  flush_raw_rest (self);
-  self->conn_ready = FALSE;
+  flush_raw_rest (src);
+  self->sources = g_list_remove (self->sources, src);
+  if (src->ready && !src->standby) {
+    /* the oldest source standing by for the same peer takes over */
+    Source *heir = NULL;
+
+    for (l = self->sources; l; l = l->next) {
+      Source *o = l->data;
+
+      if (o->ready && o->standby && o->peer_id == src->peer_id)
+        heir = o;
+    }
+    if (heir) {
+      heir->standby = FALSE;
+      GST_INFO_OBJECT (self, "%s takes over from %s",
+          mcp_conn_get_peer_address (heir->conn), address);
+      queue_caps_string (self, mcp_conn_get_peer_caps (heir->conn));
+    }
+  }
   g_mutex_lock (&self->lock);
-  if (was_ready)
+  if (src->ready)
     self->disconnects++;
-  self->reading_paused = FALSE;
-  g_clear_pointer (&self->peer, g_free);
   g_mutex_unlock (&self->lock);
+  update_peer_stat (self);
 
-  if (self->conn == conn)
-    self->conn = NULL;
   if (self->stopping) {
     GST_INFO_OBJECT (self, "closed %s: %s", address, reason);
-  } else if (!mcp_endpoint_is_listener (self->endpoint)) {
+  } else if (src->caller != MCP_ENDPOINT_ACCEPTED) {
     GST_WARNING_OBJECT (self, "connection to %s lost (%s), reconnecting",
         address, reason);
-    mcp_endpoint_reconnect (self->endpoint);
+    mcp_endpoint_reconnect (self->endpoint, src->caller);
   } else {
-    GST_INFO_OBJECT (self, "source %s left (%s); waiting for the next one",
-        address, reason);
+    GST_INFO_OBJECT (self, "source %s left (%s)", address, reason);
   }
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("mcastproxy-disconnected", "address",
               G_TYPE_STRING, address, "reason", G_TYPE_STRING, reason, NULL)));
   g_signal_emit (self, signals[SIGNAL_DISCONNECTED], 0, address, reason);
+  source_free (src);
   mcp_conn_unref (conn);
   g_free (address);
 }
@@ -363,42 +507,28 @@ static const McpConnFuncs conn_funcs = {
   NULL,
 };
 
-/* Takes ownership of socket. */
 static void
-use_connection (GstTcpSplitSrc * self, GSocket * socket, gboolean initiator)
-{
-  McpConnConfig cfg = { 0 };
-
-  GST_OBJECT_LOCK (self);
-  cfg.framing = (McpFraming) self->tcp.framing;
-  cfg.handshake_timeout = self->tcp.handshake_timeout;
-  GST_OBJECT_UNLOCK (self);
-  cfg.role = MCP_ROLE_RECEIVER;
-  cfg.initiator = initiator;
-  cfg.peer_id = self->active_peer_id;
-  cfg.name = "tcpsplitsrc";
-  /* A silent source is not a plain one: it must start talking within
-   * handshake-timeout, or it would hold the only source slot. */
-  cfg.detect_timeout = 0;
-
-  self->conn = mcp_conn_new (socket, mcp_endpoint_get_context (self->endpoint),
-      &cfg, &conn_funcs, self);
-  g_object_unref (socket);
-  mcp_conn_start (self->conn);
-}
-
-static void
-endpoint_connection (McpEndpoint * ep, GSocket * socket, gboolean initiator,
+endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
     gpointer user_data)
 {
   GstTcpSplitSrc *self = user_data;
+  McpConnConfig cfg = { 0 };
+  Source *src;
+  guint max_sources;
 
-  if (self->conn) {
+  GST_OBJECT_LOCK (self);
+  max_sources = self->max_sources;
+  cfg.framing = (McpFraming) self->tcp.framing;
+  cfg.handshake_timeout = self->tcp.handshake_timeout;
+  GST_OBJECT_UNLOCK (self);
+
+  if (caller == MCP_ENDPOINT_ACCEPTED && max_sources
+      && g_list_length (self->sources) >= max_sources) {
     GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
     gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
 
-    GST_WARNING_OBJECT (self, "refused source %s: already receiving from %s",
-        who, mcp_conn_get_peer_address (self->conn));
+    GST_WARNING_OBJECT (self, "refused source %s: already receiving from "
+        "%u source(s) (max-sources)", who, max_sources);
     g_mutex_lock (&self->lock);
     self->rejected++;
     g_mutex_unlock (&self->lock);
@@ -408,11 +538,29 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gboolean initiator,
     g_object_unref (socket);
     return;
   }
-  use_connection (self, socket, initiator);
+
+  cfg.role = MCP_ROLE_RECEIVER;
+  cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
+  cfg.peer_id = self->active_peer_id;
+  cfg.name = "tcpsplitsrc";
+  /* A silent source is not a plain one: it must start talking within
+   * handshake-timeout, or it would hold a source slot. */
+  cfg.detect_timeout = 0;
+
+  src = g_new0 (Source, 1);
+  src->self = self;
+  src->caller = caller;
+  src->conn = mcp_conn_new (socket, mcp_endpoint_get_context (self->endpoint),
+      &cfg, &conn_funcs, src);
+  g_object_unref (socket);
+  self->sources = g_list_prepend (self->sources, src);
+  if (self->reading_paused)
+    mcp_conn_set_reading (src->conn, FALSE);
+  mcp_conn_start (src->conn);
 }
 
 static void
-endpoint_connect_failed (McpEndpoint * ep, const gchar * reason,
+endpoint_connect_failed (McpEndpoint * ep, gint caller, const gchar * reason,
     guint64 retry_in, gpointer user_data)
 {
   GstTcpSplitSrc *self = user_data;
@@ -442,9 +590,10 @@ static gboolean
 resume_reading (gpointer data)
 {
   GstTcpSplitSrc *self = data;
+  GList *l;
 
-  if (self->conn)
-    mcp_conn_set_reading (self->conn, TRUE);
+  for (l = self->sources; l; l = l->next)
+    mcp_conn_set_reading (((Source *) l->data)->conn, TRUE);
   return G_SOURCE_REMOVE;
 }
 
@@ -480,6 +629,25 @@ gst_tcp_split_src_class_init (GstTcpSplitSrcClass * klass)
           0, G_MAXUINT64, DEFAULT_MAX_QUEUE_BYTES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_SOURCES,
+      g_param_spec_uint ("max-sources", "Max sources",
+          "listener: sources taken at once, their datagrams merged (0: no "
+          "limit); of several with one peer id only the oldest is used, the "
+          "others stand by", 0, G_MAXUINT, DEFAULT_MAX_SOURCES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_DEDUP,
+      g_param_spec_boolean ("dedup", "Dedup",
+          "Drop an mpx datagram already received (same origin, group, port "
+          "and sequence number), as it arrives over redundant paths",
+          DEFAULT_DEDUP, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MAX_HOPS,
+      g_param_spec_uint ("max-hops", "Max hops",
+          "Drop an mpx datagram that crossed more TCP links than this (0: no "
+          "limit)", 0, 255, DEFAULT_MAX_HOPS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   /**
    * GstTcpSplitSrc::get-stats:
    *
@@ -535,6 +703,9 @@ gst_tcp_split_src_init (GstTcpSplitSrc * self)
   gst_mcp_tcp_settings_init (&self->tcp, GST_MCP_MODE_CALLER);
   self->caps = DEFAULT_CAPS;
   self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
+  self->max_sources = DEFAULT_MAX_SOURCES;
+  self->dedup_on = DEFAULT_DEDUP;
+  self->max_hops_prop = DEFAULT_MAX_HOPS;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   g_queue_init (&self->queue);
@@ -587,6 +758,15 @@ gst_tcp_split_src_set_property (GObject * object, guint prop_id,
     case PROP_MAX_QUEUE_BYTES:
       self->max_queue_bytes = g_value_get_uint64 (value);
       break;
+    case PROP_MAX_SOURCES:
+      self->max_sources = g_value_get_uint (value);
+      break;
+    case PROP_DEDUP:
+      self->dedup_on = g_value_get_boolean (value);
+      break;
+    case PROP_MAX_HOPS:
+      self->max_hops_prop = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -611,6 +791,15 @@ gst_tcp_split_src_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_QUEUE_BYTES:
       g_value_set_uint64 (value, self->max_queue_bytes);
+      break;
+    case PROP_MAX_SOURCES:
+      g_value_set_uint (value, self->max_sources);
+      break;
+    case PROP_DEDUP:
+      g_value_set_boolean (value, self->dedup_on);
+      break;
+    case PROP_MAX_HOPS:
+      g_value_set_uint (value, self->max_hops_prop);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -658,6 +847,9 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
   peer_id = self->tcp.peer_id;
   interval = self->tcp.stats_interval;
   caps = self->caps ? gst_caps_ref (self->caps) : NULL;
+  self->max_hops = self->max_hops_prop;
+  if (self->dedup_on)
+    self->dedup = mcp_dedup_new (DEDUP_WINDOW, DEDUP_MAX_STREAMS, DEDUP_EXPIRY);
   GST_OBJECT_UNLOCK (self);
 
   self->active_peer_id = gst_mcp_tcp_pick_peer_id (peer_id);
@@ -665,6 +857,7 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
   self->datagrams = self->bytes = 0;
   self->connects = self->disconnects = self->rejected = 0;
   self->connect_failures = 0;
+  self->duplicates = self->hops_exceeded = self->standby_dropped = 0;
   self->reading_paused = FALSE;
   if (caps)
     queue_item (self, caps, 0);
@@ -685,14 +878,10 @@ gst_tcp_split_src_stop (GstBaseSrc * bsrc)
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
   self->stopping = TRUE;
-  if (self->conn)
-    mcp_conn_close (self->conn, "element stopped");
+  while (self->sources)
+    mcp_conn_close (((Source *) self->sources->data)->conn, "element stopped");
   self->stopping = FALSE;
-  if (self->raw_flush) {
-    g_source_destroy (self->raw_flush);
-    g_clear_pointer (&self->raw_flush, g_source_unref);
-  }
-  g_clear_pointer (&self->raw_rest, g_byte_array_unref);
+  g_clear_pointer (&self->dedup, mcp_dedup_free);
   /* a caller is made anew at the next start, with the settings of then */
   if (self->endpoint && !mcp_endpoint_is_listener (self->endpoint))
     gst_mcp_tcp_close (GST_ELEMENT (self), &self->tcp, &self->endpoint);
@@ -811,6 +1000,9 @@ gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
       "disconnects", G_TYPE_UINT64, self->disconnects,
       "connect-failures", G_TYPE_UINT64, self->connect_failures,
       "rejected", G_TYPE_UINT64, self->rejected,
+      "duplicates", G_TYPE_UINT64, self->duplicates,
+      "hops-exceeded", G_TYPE_UINT64, self->hops_exceeded,
+      "standby-dropped", G_TYPE_UINT64, self->standby_dropped,
       "queue-datagrams", G_TYPE_UINT, g_queue_get_length (&self->queue),
       "queue-bytes", G_TYPE_UINT64, self->queue_bytes, NULL);
   g_mutex_unlock (&self->lock);

@@ -325,8 +325,9 @@ become_ready (McpConn * self)
 static void
 handle_hello (McpConn * self, const McpHello * hello)
 {
-  McpRole expected = self->cfg.role == MCP_ROLE_SOURCE ?
-      MCP_ROLE_RECEIVER : MCP_ROLE_SOURCE;
+  /* a source talks to a receiver, a mesh peer to a peer */
+  McpRole expected = self->cfg.role == MCP_ROLE_SOURCE ? MCP_ROLE_RECEIVER :
+      self->cfg.role == MCP_ROLE_RECEIVER ? MCP_ROLE_SOURCE : MCP_ROLE_PEER;
 
   if (hello->role != expected) {
     gchar *reason = g_strdup_printf ("peer announced itself as a %s, "

@@ -10,37 +10,90 @@
  * accepting pauses rather than spin. */
 #define ACCEPT_PAUSE (100 * G_TIME_SPAN_MILLISECOND)
 
-struct _McpEndpoint
+typedef struct
 {
-  gboolean listener;
+  McpEndpoint *ep;
+  gint index;
   gchar *host;
   guint16 port;
   guint64 reconnect_delay;
   guint64 reconnect_max_delay;
   guint64 connect_timeout;
+  McpConnector *connector;
+} Caller;
 
+struct _McpEndpoint
+{
   GSocket *listen_socket;
+  guint16 port;
+  GPtrArray *callers;           /* Caller */
+
   McpLoop *loop;
   GSource *accept_source;
   GSource *accept_pause;
-  McpConnector *connector;
   McpEndpointFuncs funcs;
   gpointer user_data;
 };
 
+static void
+caller_free (gpointer data)
+{
+  Caller *c = data;
+
+  g_clear_pointer (&c->connector, mcp_connector_free);
+  g_free (c->host);
+  g_free (c);
+}
+
+McpEndpoint *
+mcp_endpoint_new (void)
+{
+  McpEndpoint *ep = g_new0 (McpEndpoint, 1);
+
+  ep->callers = g_ptr_array_new_with_free_func (caller_free);
+  return ep;
+}
+
+gboolean
+mcp_endpoint_listen (McpEndpoint * ep, const gchar * host, guint16 port,
+    GError ** error)
+{
+  g_return_val_if_fail (ep->listen_socket == NULL, FALSE);
+  ep->listen_socket = mcp_tcp_listen (host, port, error);
+  if (!ep->listen_socket)
+    return FALSE;
+  ep->port = mcp_socket_get_local_port (ep->listen_socket);
+  return TRUE;
+}
+
+gint
+mcp_endpoint_add_caller (McpEndpoint * ep, const gchar * host, guint16 port,
+    guint64 reconnect_delay, guint64 reconnect_max_delay,
+    guint64 connect_timeout)
+{
+  Caller *c = g_new0 (Caller, 1);
+
+  g_return_val_if_fail (ep->loop == NULL, -1);
+  c->ep = ep;
+  c->index = ep->callers->len;
+  c->host = g_strdup (host && *host ? host : "localhost");
+  c->port = port;
+  c->reconnect_delay = reconnect_delay;
+  c->reconnect_max_delay = reconnect_max_delay;
+  c->connect_timeout = connect_timeout;
+  g_ptr_array_add (ep->callers, c);
+  return c->index;
+}
+
 McpEndpoint *
 mcp_endpoint_new_listener (const gchar * host, guint16 port, GError ** error)
 {
-  GSocket *socket = mcp_tcp_listen (host, port, error);
-  McpEndpoint *ep;
+  McpEndpoint *ep = mcp_endpoint_new ();
 
-  if (!socket)
+  if (!mcp_endpoint_listen (ep, host, port, error)) {
+    mcp_endpoint_free (ep);
     return NULL;
-  ep = g_new0 (McpEndpoint, 1);
-  ep->listener = TRUE;
-  ep->host = g_strdup (host);
-  ep->listen_socket = socket;
-  ep->port = mcp_socket_get_local_port (socket);
+  }
   return ep;
 }
 
@@ -49,13 +102,10 @@ mcp_endpoint_new_caller (const gchar * host, guint16 port,
     guint64 reconnect_delay, guint64 reconnect_max_delay,
     guint64 connect_timeout)
 {
-  McpEndpoint *ep = g_new0 (McpEndpoint, 1);
+  McpEndpoint *ep = mcp_endpoint_new ();
 
-  ep->host = g_strdup (host && *host ? host : "localhost");
-  ep->port = port;
-  ep->reconnect_delay = reconnect_delay;
-  ep->reconnect_max_delay = reconnect_max_delay;
-  ep->connect_timeout = connect_timeout;
+  mcp_endpoint_add_caller (ep, host, port, reconnect_delay,
+      reconnect_max_delay, connect_timeout);
   return ep;
 }
 
@@ -69,20 +119,26 @@ mcp_endpoint_free (McpEndpoint * ep)
     g_socket_close (ep->listen_socket, NULL);
     g_object_unref (ep->listen_socket);
   }
-  g_free (ep->host);
+  g_ptr_array_unref (ep->callers);
   g_free (ep);
 }
 
 gboolean
 mcp_endpoint_is_listener (McpEndpoint * ep)
 {
-  return ep->listener;
+  return ep->listen_socket != NULL;
 }
 
 guint16
 mcp_endpoint_get_port (McpEndpoint * ep)
 {
-  return ep->listener ? ep->port : 0;
+  return ep->listen_socket ? ep->port : 0;
+}
+
+guint
+mcp_endpoint_get_n_callers (McpEndpoint * ep)
+{
+  return ep->callers->len;
 }
 
 GMainContext *
@@ -144,7 +200,7 @@ accept_cb (GSocket * listen_socket, GIOCondition cond, gpointer data)
       return G_SOURCE_REMOVE;
     }
     mcp_tcp_tune (socket);
-    ep->funcs.connection (ep, socket, FALSE, ep->user_data);
+    ep->funcs.connection (ep, socket, MCP_ENDPOINT_ACCEPTED, ep->user_data);
   }
 }
 
@@ -152,19 +208,20 @@ static void
 connector_connected (McpConnector * connector, GSocket * socket,
     gpointer user_data)
 {
-  McpEndpoint *ep = user_data;
+  Caller *c = user_data;
 
-  ep->funcs.connection (ep, socket, TRUE, ep->user_data);
+  c->ep->funcs.connection (c->ep, socket, c->index, c->ep->user_data);
 }
 
 static void
 connector_failed (McpConnector * connector, const gchar * reason,
     guint64 retry_in, gpointer user_data)
 {
-  McpEndpoint *ep = user_data;
+  Caller *c = user_data;
 
-  if (ep->funcs.connect_failed)
-    ep->funcs.connect_failed (ep, reason, retry_in, ep->user_data);
+  if (c->ep->funcs.connect_failed)
+    c->ep->funcs.connect_failed (c->ep, c->index, reason, retry_in,
+        c->ep->user_data);
 }
 
 static gboolean
@@ -172,14 +229,17 @@ start_on_thread (gpointer data)
 {
   McpEndpoint *ep = data;
   GMainContext *ctx = mcp_loop_get_context (ep->loop);
+  guint i;
 
-  if (ep->listener) {
+  if (ep->listen_socket)
     watch_listen_socket (ep);
-  } else {
-    ep->connector = mcp_connector_new (ctx, ep->host, ep->port,
-        ep->reconnect_delay, ep->reconnect_max_delay, ep->connect_timeout,
-        connector_connected, connector_failed, ep);
-    mcp_connector_connect (ep->connector);
+  for (i = 0; i < ep->callers->len; i++) {
+    Caller *c = g_ptr_array_index (ep->callers, i);
+
+    c->connector = mcp_connector_new (ctx, c->host, c->port,
+        c->reconnect_delay, c->reconnect_max_delay, c->connect_timeout,
+        connector_connected, connector_failed, c);
+    mcp_connector_connect (c->connector);
   }
   return G_SOURCE_REMOVE;
 }
@@ -198,6 +258,8 @@ mcp_endpoint_start (McpEndpoint * ep, const gchar * thread_name,
 void
 mcp_endpoint_stop (McpEndpoint * ep)
 {
+  guint i;
+
   if (!ep || !ep->loop)
     return;
   /* After the join nothing runs on the thread any more. */
@@ -211,19 +273,35 @@ mcp_endpoint_stop (McpEndpoint * ep)
     g_source_destroy (ep->accept_pause);
     g_clear_pointer (&ep->accept_pause, g_source_unref);
   }
-  g_clear_pointer (&ep->connector, mcp_connector_free);
+  for (i = 0; i < ep->callers->len; i++) {
+    Caller *c = g_ptr_array_index (ep->callers, i);
+
+    g_clear_pointer (&c->connector, mcp_connector_free);
+  }
+}
+
+static McpConnector *
+connector_of (McpEndpoint * ep, gint caller)
+{
+  if (!ep || caller < 0 || (guint) caller >= ep->callers->len)
+    return NULL;
+  return ((Caller *) g_ptr_array_index (ep->callers, caller))->connector;
 }
 
 void
-mcp_endpoint_reconnect (McpEndpoint * ep)
+mcp_endpoint_reconnect (McpEndpoint * ep, gint caller)
 {
-  if (ep && ep->connector)
-    mcp_connector_reconnect (ep->connector);
+  McpConnector *connector = connector_of (ep, caller);
+
+  if (connector)
+    mcp_connector_reconnect (connector);
 }
 
 void
-mcp_endpoint_reset_backoff (McpEndpoint * ep)
+mcp_endpoint_reset_backoff (McpEndpoint * ep, gint caller)
 {
-  if (ep && ep->connector)
-    mcp_connector_reset_backoff (ep->connector);
+  McpConnector *connector = connector_of (ep, caller);
+
+  if (connector)
+    mcp_connector_reset_backoff (connector);
 }

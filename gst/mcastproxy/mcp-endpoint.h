@@ -1,5 +1,6 @@
-/* mcastproxy — the network side of a TCP element: a listening socket or a
- * reconnecting caller, served by a thread with its own GMainContext. */
+/* mcastproxy — the network side of a TCP element: an optional listening
+ * socket and any number of reconnecting callers, served by one thread with
+ * its own GMainContext. */
 #ifndef __MCP_ENDPOINT_H__
 #define __MCP_ENDPOINT_H__
 
@@ -9,14 +10,18 @@ G_BEGIN_DECLS
 
 typedef struct _McpEndpoint McpEndpoint;
 
+/* Which caller made a connection; MCP_ENDPOINT_ACCEPTED for the listener. */
+#define MCP_ENDPOINT_ACCEPTED (-1)
+
 typedef struct
 {
-  /* A new connection, accepted or made (socket: transfer full, tuned,
-   * non-blocking). The callee takes it or closes it. */
-  void (*connection) (McpEndpoint * ep, GSocket * socket, gboolean initiator,
+  /* A new connection, accepted or made by caller number `caller` (socket:
+   * transfer full, tuned, non-blocking). The callee takes it or closes
+   * it; a caller whose connection ends is told to mcp_endpoint_reconnect. */
+  void (*connection) (McpEndpoint * ep, GSocket * socket, gint caller,
       gpointer user_data);
-  /* Caller: an attempt failed; the next starts by itself after retry_in. */
-  void (*connect_failed) (McpEndpoint * ep, const gchar * reason,
+  /* A caller's attempt failed; the next starts by itself after retry_in. */
+  void (*connect_failed) (McpEndpoint * ep, gint caller, const gchar * reason,
       guint64 retry_in, gpointer user_data);
   /* Listener: accept() failed (out of file descriptors, say); accepting
    * pauses for retry_in, the connection waits in the backlog. */
@@ -24,20 +29,30 @@ typedef struct
       guint64 retry_in, gpointer user_data);
 } McpEndpointFuncs;
 
-/* A listener binds and listens at once (so that its port is known); a
- * caller does nothing until started. */
+McpEndpoint *mcp_endpoint_new (void);
+/* Binds and listens at once, so that the port is known. */
+gboolean mcp_endpoint_listen (McpEndpoint * ep, const gchar * host,
+    guint16 port, GError ** error);
+/* Adds a caller of host:port (empty host: localhost); returns its number.
+ * Delays are nanoseconds. Before mcp_endpoint_start() only. */
+gint mcp_endpoint_add_caller (McpEndpoint * ep, const gchar * host,
+    guint16 port, guint64 reconnect_delay, guint64 reconnect_max_delay,
+    guint64 connect_timeout);
+void mcp_endpoint_free (McpEndpoint * ep);
+
+/* Convenience: an endpoint with just a listener, or just one caller. */
 McpEndpoint *mcp_endpoint_new_listener (const gchar * host, guint16 port,
     GError ** error);
 McpEndpoint *mcp_endpoint_new_caller (const gchar * host, guint16 port,
     guint64 reconnect_delay, guint64 reconnect_max_delay,
     guint64 connect_timeout);
-void mcp_endpoint_free (McpEndpoint * ep);
 
 gboolean mcp_endpoint_is_listener (McpEndpoint * ep);
-/* The listening port (0 for a caller). */
+/* The listening port (0 without a listener). */
 guint16 mcp_endpoint_get_port (McpEndpoint * ep);
+guint mcp_endpoint_get_n_callers (McpEndpoint * ep);
 
-/* Starts the thread, then accepting or connecting on it. Callbacks run on
+/* Starts the thread, then accepting and calling on it. Callbacks run on
  * that thread. */
 void mcp_endpoint_start (McpEndpoint * ep, const gchar * thread_name,
     const McpEndpointFuncs * funcs, gpointer user_data);
@@ -45,16 +60,16 @@ void mcp_endpoint_start (McpEndpoint * ep, const gchar * thread_name,
 GMainContext *mcp_endpoint_get_context (McpEndpoint * ep);
 /* TRUE on the endpoint's own thread. */
 gboolean mcp_endpoint_is_current_thread (McpEndpoint * ep);
-/* Stops accepting or connecting and joins the thread. A listener keeps
- * its socket (new connections wait in the backlog). */
+/* Stops accepting and calling and joins the thread. A listener keeps its
+ * socket (new connections wait in the backlog). */
 void mcp_endpoint_stop (McpEndpoint * ep);
 
-/* Caller, on the endpoint's thread: the connection dropped, call again
- * after the back-off delay. Does nothing for a listener or once stopped;
- * these calls accept NULL. */
-void mcp_endpoint_reconnect (McpEndpoint * ep);
-/* Caller, on the endpoint's thread: the connection proved good. */
-void mcp_endpoint_reset_backoff (McpEndpoint * ep);
+/* On the endpoint's thread: caller's connection dropped, call again after
+ * the back-off delay. Does nothing for MCP_ENDPOINT_ACCEPTED or once
+ * stopped; these calls accept NULL. */
+void mcp_endpoint_reconnect (McpEndpoint * ep, gint caller);
+/* On the endpoint's thread: caller's connection proved good. */
+void mcp_endpoint_reset_backoff (McpEndpoint * ep, gint caller);
 
 G_END_DECLS
 

@@ -57,6 +57,8 @@ mcp_role_to_string (McpRole role)
       return "source";
     case MCP_ROLE_RECEIVER:
       return "receiver";
+    case MCP_ROLE_PEER:
+      return "peer";
   }
   return "unknown";
 }
@@ -369,7 +371,8 @@ parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
   msg->hello.caps = NULL;
   msg->hello.name = NULL;
   if (msg->hello.role != MCP_ROLE_SOURCE
-      && msg->hello.role != MCP_ROLE_RECEIVER)
+      && msg->hello.role != MCP_ROLE_RECEIVER
+      && msg->hello.role != MCP_ROLE_PEER)
     return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
         "HELLO names unknown role %u", meta[0]);
 

@@ -22,6 +22,7 @@ typedef enum
 {
   MCP_ROLE_SOURCE = 1,          /* sends datagrams on this connection */
   MCP_ROLE_RECEIVER = 2,        /* receives datagrams on this connection */
+  MCP_ROLE_PEER = 3,            /* both: a link between two mesh nodes */
 } McpRole;
 
 /* Message types of mpx version 1. */

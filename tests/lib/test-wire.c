@@ -327,6 +327,7 @@ test_names (void)
   g_assert_cmpstr (mcp_framing_to_string ((McpFraming) 42), ==, "unknown");
   g_assert_cmpstr (mcp_role_to_string (MCP_ROLE_SOURCE), ==, "source");
   g_assert_cmpstr (mcp_role_to_string (MCP_ROLE_RECEIVER), ==, "receiver");
+  g_assert_cmpstr (mcp_role_to_string (MCP_ROLE_PEER), ==, "peer");
   g_assert_cmpstr (mcp_role_to_string ((McpRole) 7), ==, "unknown");
 }
 
@@ -418,6 +419,7 @@ static void
 test_hello_receiver_auto (void)
 {
   check_hello_round_trip (MCP_FRAMING_AUTO, MCP_ROLE_RECEIVER);
+  check_hello_round_trip (MCP_FRAMING_MPX, MCP_ROLE_PEER);
 }
 
 static void
@@ -1532,7 +1534,7 @@ test_error_data_family (void)
 static void
 test_error_hello_role (void)
 {
-  guint8 roles[] = { 0, 3, 7, 255 };
+  guint8 roles[] = { 0, 4, 7, 255 };    /* 1-3 are source, receiver, peer */
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (roles); i++) {

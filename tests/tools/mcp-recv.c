@@ -4,14 +4,29 @@
  *
  *   mcp-recv --group 239.1.2.3 --port 5004 [--iface NAME] [--expect-ttl N]
  *   mcp-recv --tcp HOST:PORT [--framing raw|rfc4571]
- *   common:  [--count 1000] [--sizes 1316] [--stream-id 1] [--timeout 10]
+ *   common:  [--count 1000] [--sizes 1316] [--stream-id 1[,2...]]
+ *            [--expect-absent ID[,ID...]] [--timeout 10]
  *            [--ready-file FILE] [--quiet]
  *
- * Prints one line to stdout at the end:
+ * Several streams (one sender each, same group) are checked at once with
+ * --stream-id 1,2,3: --count is then per stream, each stream is tracked on
+ * its own, and the run ends when every one of them is complete. A stream
+ * datagram of an id not listed is "foreign", or an "absent violation" when
+ * its id is listed in --expect-absent; warm-ups of any id are just counted.
+ *
+ * Prints to stdout at the end, with more than one stream listed, one line
+ * per stream in the order listed:
+ *   mcp-recv: stream=S received=N lost=L duplicates=D reordered=R
+ *             first_seq=F last_seq=X
+ * and then always the summary line (totals over all streams; first_seq the
+ * lowest, last_seq the highest of any stream; absent_violations only with
+ * --expect-absent):
  *   mcp-recv: received=N lost=L duplicates=D reordered=R corrupt=C bad_ttl=T
  *             warmup=W first_seq=F last_seq=X p50_us=A p99_us=B max_us=M
- * Exit status: 0 all --count datagrams arrived, intact, once and in order
- * (and with the expected TTL); 1 otherwise; 2 usage or socket set-up error.
+ *             foreign=F [absent_violations=V]
+ * Exit status: 0 all --count datagrams of every stream arrived, intact, once
+ * and in order (and with the expected TTL), and nothing foreign or absent
+ * arrived; 1 otherwise; 2 usage or socket set-up error.
  */
 #include <glib.h>
 #include <gio/gio.h>
@@ -54,7 +69,8 @@ static gchar *opt_tcp = NULL;
 static gchar *opt_framing = NULL;
 static gint64 opt_count = 1000;
 static gchar *opt_sizes = NULL;
-static gint64 opt_stream_id = 1;
+static gchar *opt_stream_ids = NULL;
+static gchar *opt_expect_absent = NULL;
 static gdouble opt_timeout = 10.0;
 static gchar *opt_ready_file = NULL;
 static gint opt_expect_ttl = -1;
@@ -74,12 +90,17 @@ static GOptionEntry entries[] = {
       "TCP framing: rfc4571 (2-byte length + datagram, the default) or raw "
         "(datagrams back to back, cut apart by --sizes)", "raw|rfc4571"},
   {"count", 'c', 0, G_OPTION_ARG_INT64, &opt_count,
-      "Number of stream datagrams expected (default 1000)", "N"},
+        "Number of stream datagrams expected from each stream (default 1000)",
+      "N"},
   {"sizes", 's', 0, G_OPTION_ARG_STRING, &opt_sizes,
         "Comma-separated datagram sizes the sender used (default 1316)",
       "LIST"},
-  {"stream-id", 'I', 0, G_OPTION_ARG_INT64, &opt_stream_id,
-      "Stream id expected (default 1)", "N"},
+  {"stream-id", 'I', 0, G_OPTION_ARG_STRING, &opt_stream_ids,
+      "Stream id expected, or a comma-separated list of them, each "
+        "0..4294967295 (default 1)", "N[,N...]"},
+  {"expect-absent", 'A', 0, G_OPTION_ARG_STRING, &opt_expect_absent,
+      "Stream ids that must not arrive at all (counted as "
+        "absent_violations, not as foreign)", "ID[,ID...]"},
   {"timeout", 't', 0, G_OPTION_ARG_DOUBLE, &opt_timeout,
         "Give up SEC after the last datagram (or the start) (default 10)",
       "SEC"},
@@ -93,28 +114,43 @@ static GOptionEntry entries[] = {
   {NULL}
 };
 
+/* One stream of --stream-id, tracked on its own. */
 typedef struct
 {
-  guint64 count;
-  guint32 stream_id;
-  McptSizes sizes;
-
-  /* counters of the summary line */
+  guint32 id;
   guint64 received;
   guint64 lost;
   guint64 duplicates;
   guint64 reordered;
-  guint64 corrupt;
-  guint64 bad_ttl;
-  guint64 warmup;
   gint64 first_seq;
   gint64 last_seq;
 
   guint64 expected;             /* next sequence number expected */
   guint8 *seen;                 /* bitmap of sequence numbers received */
+  gboolean finished;            /* its last sequence number arrived */
+} Stream;
+
+typedef struct
+{
+  guint64 count;                /* per stream */
+  McptSizes sizes;
+  Stream *streams;              /* in the order of --stream-id */
+  guint n_streams;
+  guint unfinished;
+  GHashTable *by_id;            /* stream id -> Stream * */
+  GHashTable *absent;           /* set of the --expect-absent ids */
+
+  /* counters of the summary line that are not per stream */
+  guint64 corrupt;
+  guint64 bad_ttl;
+  guint64 warmup;
+  guint64 foreign;
+  guint64 absent_violations;
+
   GArray *latencies;            /* gint64 ns, per datagram counted */
   guint reasons_printed;
   guint ttl_reasons_printed;
+  guint unlisted_reasons_printed;
   gboolean ready_written;
   gboolean done;
   guint64 last_activity;        /* CLOCK_MONOTONIC ns */
@@ -170,23 +206,62 @@ write_ready_file (Receiver * r)
   }
 }
 
+/* A well-formed stream datagram whose id is not in --stream-id. Its
+ * payload is not checked: another stream may use other sizes. */
+static void
+report_unlisted (Receiver * r, guint32 id, guint64 seq)
+{
+  gboolean absent = g_hash_table_contains (r->absent, GUINT_TO_POINTER (id));
+
+  if (absent)
+    r->absent_violations++;
+  else
+    r->foreign++;
+  if (r->unlisted_reasons_printed < MAX_REASONS) {
+    if (absent)
+      g_printerr ("mcp-recv: stream %u must be absent, but its seq %"
+          G_GUINT64_FORMAT " arrived\n", id, seq);
+    else
+      g_printerr ("mcp-recv: foreign datagram: stream %u (seq %"
+          G_GUINT64_FORMAT ") is not in --stream-id\n", id, seq);
+    r->unlisted_reasons_printed++;
+  }
+}
+
 /* One datagram of @len bytes; @ttl is -1 when unknown. */
 static void
 handle_datagram (Receiver * r, const guint8 * buf, gsize len, gint ttl)
 {
   guint64 now_rt = mcpt_now_ns (CLOCK_REALTIME);
   gchar reason[160];
+  gchar what[48];
+  Stream *s = NULL;
   guint64 seq;
 
   r->last_activity = mono_ns ();
   if (!r->ready_written)
     write_ready_file (r);
 
-  if (len >= MCPT_HEADER_SIZE && mcpt_kind (buf, len) == MCPT_KIND_WARMUP) {
-    r->warmup++;
-    return;
+  if (len >= MCPT_HEADER_SIZE) {
+    McptKind kind = mcpt_kind (buf, len);
+
+    if (kind == MCPT_KIND_WARMUP) {
+      r->warmup++;
+      return;
+    }
+    if (kind == MCPT_KIND_STREAM) {
+      guint32 id = mcpt_header_stream_id (buf);
+
+      s = g_hash_table_lookup (r->by_id, GUINT_TO_POINTER (id));
+      if (s == NULL) {
+        report_unlisted (r, id, mcpt_header_seq (buf));
+        return;
+      }
+    }
   }
-  if (mcpt_verify (buf, len, r->stream_id, &r->sizes, reason, sizeof (reason))) {
+  /* Without a stream, the header is bad and mcpt_verify says why before
+   * it looks at the id. */
+  if (mcpt_verify (buf, len, s ? s->id : 0, &r->sizes, reason, sizeof (reason))) {
     report_corrupt (r, reason);
     return;
   }
@@ -202,39 +277,47 @@ handle_datagram (Receiver * r, const guint8 * buf, gsize len, gint ttl)
   if (opt_expect_ttl >= 0 && ttl != opt_expect_ttl) {
     r->bad_ttl++;
     if (r->ttl_reasons_printed < MAX_REASONS) {
-      if (ttl < 0)
-        g_printerr ("mcp-recv: seq %" G_GUINT64_FORMAT " arrived without "
-            "a TTL, expected %d\n", seq, opt_expect_ttl);
+      if (r->n_streams > 1)
+        g_snprintf (what, sizeof (what), "stream %u seq %" G_GUINT64_FORMAT,
+            s->id, seq);
       else
-        g_printerr ("mcp-recv: seq %" G_GUINT64_FORMAT " arrived with TTL "
-            "%d, expected %d\n", seq, ttl, opt_expect_ttl);
+        g_snprintf (what, sizeof (what), "seq %" G_GUINT64_FORMAT, seq);
+      if (ttl < 0)
+        g_printerr ("mcp-recv: %s arrived without a TTL, expected %d\n",
+            what, opt_expect_ttl);
+      else
+        g_printerr ("mcp-recv: %s arrived with TTL %d, expected %d\n",
+            what, ttl, opt_expect_ttl);
       r->ttl_reasons_printed++;
     }
   }
 
-  if (r->first_seq < 0)
-    r->first_seq = (gint64) seq;
-  if (seq >= r->expected) {
-    r->lost += seq - r->expected;
-    r->expected = seq + 1;
-    r->last_seq = (gint64) seq;
-  } else if (r->seen[seq / 8] & (1u << (seq % 8))) {
-    r->duplicates++;
+  if (s->first_seq < 0)
+    s->first_seq = (gint64) seq;
+  if (seq >= s->expected) {
+    s->lost += seq - s->expected;
+    s->expected = seq + 1;
+    s->last_seq = (gint64) seq;
+  } else if (s->seen[seq / 8] & (1u << (seq % 8))) {
+    s->duplicates++;
     return;
   } else {
     /* counted as lost when the gap opened */
-    r->reordered++;
-    r->lost--;
+    s->reordered++;
+    s->lost--;
   }
-  r->seen[seq / 8] |= (guint8) (1u << (seq % 8));
-  r->received++;
+  s->seen[seq / 8] |= (guint8) (1u << (seq % 8));
+  s->received++;
   {
     gint64 lat = (gint64) (now_rt - mcpt_header_send_ns (buf));
 
     g_array_append_val (r->latencies, lat);
   }
-  if (r->received == r->count || r->expected == r->count)
-    r->done = TRUE;
+  if (!s->finished && s->expected == r->count) {
+    s->finished = TRUE;
+    if (--r->unfinished == 0)
+      r->done = TRUE;
+  }
 }
 
 /* ---- multicast mode ---------------------------------------------------- */
@@ -669,21 +752,153 @@ percentile_us (GArray * sorted, guint pct)
   return g_array_index (sorted, gint64, rank - 1) / 1000;
 }
 
+/* The per-stream lines (with more than one stream) and the summary line;
+ * @total gets the sums over all streams. */
 static void
-print_summary (Receiver * r)
+print_summary (Receiver * r, Stream * total)
 {
+  guint i;
+
+  memset (total, 0, sizeof (*total));
+  total->first_seq = -1;
+  total->last_seq = -1;
+  for (i = 0; i < r->n_streams; i++) {
+    Stream *s = &r->streams[i];
+
+    if (r->n_streams > 1)
+      printf ("mcp-recv: stream=%u received=%" G_GUINT64_FORMAT " lost=%"
+          G_GUINT64_FORMAT " duplicates=%" G_GUINT64_FORMAT " reordered=%"
+          G_GUINT64_FORMAT " first_seq=%" G_GINT64_FORMAT " last_seq=%"
+          G_GINT64_FORMAT "\n", s->id, s->received, s->lost, s->duplicates,
+          s->reordered, s->first_seq, s->last_seq);
+    total->received += s->received;
+    total->lost += s->lost;
+    total->duplicates += s->duplicates;
+    total->reordered += s->reordered;
+    if (s->first_seq >= 0 && (total->first_seq < 0
+            || s->first_seq < total->first_seq))
+      total->first_seq = s->first_seq;
+    total->last_seq = MAX (total->last_seq, s->last_seq);
+  }
+
   g_array_sort (r->latencies, cmp_i64);
   printf ("mcp-recv: received=%" G_GUINT64_FORMAT " lost=%" G_GUINT64_FORMAT
       " duplicates=%" G_GUINT64_FORMAT " reordered=%" G_GUINT64_FORMAT
       " corrupt=%" G_GUINT64_FORMAT " bad_ttl=%" G_GUINT64_FORMAT
       " warmup=%" G_GUINT64_FORMAT " first_seq=%" G_GINT64_FORMAT
       " last_seq=%" G_GINT64_FORMAT " p50_us=%" G_GINT64_FORMAT
-      " p99_us=%" G_GINT64_FORMAT " max_us=%" G_GINT64_FORMAT "\n",
-      r->received, r->lost, r->duplicates, r->reordered, r->corrupt,
-      r->bad_ttl, r->warmup, r->first_seq, r->last_seq,
-      percentile_us (r->latencies, 50), percentile_us (r->latencies, 99),
-      percentile_us (r->latencies, 100));
+      " p99_us=%" G_GINT64_FORMAT " max_us=%" G_GINT64_FORMAT
+      " foreign=%" G_GUINT64_FORMAT, total->received, total->lost,
+      total->duplicates, total->reordered, r->corrupt, r->bad_ttl, r->warmup,
+      total->first_seq, total->last_seq, percentile_us (r->latencies, 50),
+      percentile_us (r->latencies, 99), percentile_us (r->latencies, 100),
+      r->foreign);
+  if (opt_expect_absent)
+    printf (" absent_violations=%" G_GUINT64_FORMAT, r->absent_violations);
+  printf ("\n");
   fflush (stdout);
+}
+
+/* Parses a comma-separated list of stream ids, each read as mcp-send reads
+ * its --stream-id; NULL (with a message) when it is not one. */
+static GArray *
+parse_id_list (const gchar * option, const gchar * list)
+{
+  gchar **parts = g_strsplit (list, ",", -1);
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint i;
+
+  for (i = 0; parts[i]; i++) {
+    const gchar *p = parts[i];
+    gchar *end = NULL;
+    gint64 v;
+    guint32 id;
+
+    errno = 0;
+    v = g_ascii_strtoll (p, &end, 0);
+    if (*p == '\0' || *end != '\0' || errno == ERANGE || v < 0
+        || v > G_MAXUINT32) {
+      g_printerr ("mcp-recv: %s '%s': '%s' is not a stream id "
+          "(0..4294967295)\n", option, list, p);
+      g_array_unref (ids);
+      ids = NULL;
+      break;
+    }
+    id = (guint32) v;
+    g_array_append_val (ids, id);
+  }
+  if (ids && ids->len == 0) {
+    g_printerr ("mcp-recv: %s needs at least one stream id\n", option);
+    g_array_unref (ids);
+    ids = NULL;
+  }
+  g_strfreev (parts);
+  return ids;
+}
+
+/* Sets up the streams and the absent set; FALSE (with a message) on a bad
+ * or repeated id. */
+static gboolean
+setup_streams (Receiver * r)
+{
+  GArray *ids, *absent = NULL;
+  gboolean ok = TRUE;
+  guint i;
+
+  ids = parse_id_list ("--stream-id", opt_stream_ids ? opt_stream_ids : "1");
+  if (!ids)
+    return FALSE;
+  if (opt_expect_absent
+      && !(absent = parse_id_list ("--expect-absent", opt_expect_absent))) {
+    g_array_unref (ids);
+    return FALSE;
+  }
+
+  r->by_id = g_hash_table_new (g_direct_hash, g_direct_equal);
+  r->absent = g_hash_table_new (g_direct_hash, g_direct_equal);
+  r->n_streams = ids->len;
+  r->unfinished = ids->len;
+  r->streams = g_new0 (Stream, ids->len);
+  for (i = 0; i < ids->len; i++) {
+    Stream *s = &r->streams[i];
+
+    s->id = g_array_index (ids, guint32, i);
+    s->first_seq = -1;
+    s->last_seq = -1;
+    s->seen = g_malloc0 ((gsize) (r->count + 7) / 8);
+    if (!g_hash_table_insert (r->by_id, GUINT_TO_POINTER (s->id), s)) {
+      g_printerr ("mcp-recv: --stream-id lists %u twice\n", s->id);
+      ok = FALSE;
+    }
+  }
+  for (i = 0; absent && i < absent->len; i++) {
+    guint32 id = g_array_index (absent, guint32, i);
+
+    if (g_hash_table_contains (r->by_id, GUINT_TO_POINTER (id))) {
+      g_printerr ("mcp-recv: stream %u cannot be both expected "
+          "(--stream-id) and absent (--expect-absent)\n", id);
+      ok = FALSE;
+    }
+    g_hash_table_add (r->absent, GUINT_TO_POINTER (id));
+  }
+  g_array_unref (ids);
+  if (absent)
+    g_array_unref (absent);
+  return ok;
+}
+
+static void
+clear_receiver (Receiver * r)
+{
+  guint i;
+
+  for (i = 0; i < r->n_streams; i++)
+    g_free (r->streams[i].seen);
+  g_free (r->streams);
+  g_clear_pointer (&r->by_id, g_hash_table_unref);
+  g_clear_pointer (&r->absent, g_hash_table_unref);
+  g_clear_pointer (&r->latencies, g_array_unref);
+  mcpt_sizes_clear (&r->sizes);
 }
 
 int
@@ -693,18 +908,28 @@ main (int argc, char **argv)
   GError *err = NULL;
   struct sigaction sa;
   Receiver r;
+  Stream total;
   gint status;
+  guint i;
 
   ctx = g_option_context_new ("- receive and check the test stream of "
       "mcp-send");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
       "Multicast mode: --group ADDR --port N; TCP mode: --tcp HOST:PORT.\n"
+      "Several streams: --stream-id 1,2,3 (--count is per stream); a stream "
+      "datagram of another id is foreign, or an absent violation when its "
+      "id is in --expect-absent.\n"
+      "With several streams, prints one line per stream: 'mcp-recv: "
+      "stream=S received=N lost=L duplicates=D reordered=R first_seq=F "
+      "last_seq=X'.\n"
       "Prints 'mcp-recv: received=N lost=L duplicates=D reordered=R "
       "corrupt=C bad_ttl=T warmup=W first_seq=F last_seq=X p50_us=A "
-      "p99_us=B max_us=M' at the end.\n"
-      "Exit status: 0 all datagrams arrived intact, once, in order; "
-      "1 otherwise; 2 usage or socket error.\n");
+      "p99_us=B max_us=M foreign=F [absent_violations=V]' at the end "
+      "(totals over all streams).\n"
+      "Exit status: 0 all datagrams of every stream arrived intact, once, "
+      "in order, and nothing foreign or absent arrived; 1 otherwise; "
+      "2 usage or socket error.\n");
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
     g_printerr ("mcp-recv: %s\n", err->message);
     return EXIT_USAGE;
@@ -727,8 +952,8 @@ main (int argc, char **argv)
     g_printerr ("mcp-recv: --expect-ttl only works in multicast mode\n");
     return EXIT_USAGE;
   }
-  if (opt_count < 1 || opt_stream_id < 0 || opt_stream_id > G_MAXUINT32
-      || opt_timeout < 0 || !isfinite (opt_timeout) || opt_expect_ttl > 255) {
+  if (opt_count < 1 || opt_timeout < 0 || !isfinite (opt_timeout)
+      || opt_expect_ttl > 255) {
     g_printerr ("mcp-recv: --count must be at least 1, --stream-id "
         "0..4294967295, --timeout not negative, --expect-ttl 0..255\n");
     return EXIT_USAGE;
@@ -740,12 +965,12 @@ main (int argc, char **argv)
     return EXIT_USAGE;
   }
   r.count = (guint64) opt_count;
-  r.stream_id = (guint32) opt_stream_id;
-  r.first_seq = -1;
-  r.last_seq = -1;
-  r.seen = g_malloc0 ((gsize) (r.count + 7) / 8);
+  if (!setup_streams (&r)) {
+    clear_receiver (&r);
+    return EXIT_USAGE;
+  }
   r.latencies = g_array_sized_new (FALSE, FALSE, sizeof (gint64),
-      (guint) MIN (r.count, 1 << 20));
+      (guint) MIN (r.count * r.n_streams, 1 << 20));
   r.last_activity = mono_ns ();
 
   /* Interrupted, still report what arrived. */
@@ -758,15 +983,18 @@ main (int argc, char **argv)
   status = opt_group ? run_multicast (&r) : run_tcp (&r);
 
   if (status == EXIT_OK) {
-    /* whatever never came after the last one is lost too */
-    r.lost += r.count - r.expected;
-    print_summary (&r);
-    if (r.received != r.count || r.lost || r.duplicates || r.reordered
-        || r.corrupt || r.bad_ttl)
+    for (i = 0; i < r.n_streams; i++) {
+      Stream *s = &r.streams[i];
+
+      /* whatever never came after the last one is lost too */
+      s->lost += r.count - s->expected;
+      if (s->received != r.count || s->lost || s->duplicates || s->reordered)
+        status = EXIT_FAILED;
+    }
+    print_summary (&r, &total);
+    if (r.corrupt || r.bad_ttl || r.foreign || r.absent_violations)
       status = EXIT_FAILED;
   }
-  g_free (r.seen);
-  g_array_unref (r.latencies);
-  mcpt_sizes_clear (&r.sizes);
+  clear_receiver (&r);
   return status;
 }

@@ -5,6 +5,7 @@
 # Multicast cases send through lo (each with its own random port and the
 # warm-up handshake: the sender waits for the receiver's ready file); the TCP
 # cases check mcp-recv against a stream built independently by python3.
+# Cases with several streams run one sender per stream id on the same group.
 
 if [ $# -ne 2 ]; then
   echo "usage: $0 MCP_SEND MCP_RECV" >&2
@@ -36,9 +37,22 @@ then
     echo "selftest: could not add the IPv6 multicast route" >&2
 fi
 
-# field FILE NAME: the value of NAME=... in the summary line of FILE.
+# field FILE NAME: the value of NAME=... in the summary line of FILE (not
+# in mcp-recv's per-stream lines).
 field () {
-  sed -n "s/^mcp-[a-z]*:.* $2=\(-\{0,1\}[0-9.]*\).*/\1/p" "$1" | head -n 1
+  grep -v '^mcp-recv: stream=' "$1" |
+    sed -n "s/^mcp-[a-z]*:.* $2=\(-\{0,1\}[0-9.]*\).*/\1/p" | head -n 1
+}
+
+# sfield FILE STREAM NAME: the value of NAME=... in the line of STREAM.
+sfield () {
+  sed -n "s/^mcp-recv: stream=$2 \(.* \)\{0,1\}$3=\(-\{0,1\}[0-9]*\).*/\2/p" \
+    "$1" | head -n 1
+}
+
+# lines FILE: the number of lines in FILE.
+lines () {
+  wc -l <"$1" | tr -d ' '
 }
 
 # result NAME OK DETAIL...
@@ -77,18 +91,54 @@ run_mcast () {
   rrc=$?
 }
 
+# The multicast case with several senders: mstart starts the receiver in the
+# background; each msend runs one sender (stream ID, with the warm-up
+# handshake) and leaves its exit status in TAG.rcID; mwait waits for the
+# receiver (rrc) and sets ssum to the sum of the senders' statuses.
+# mstart TAG GROUP PORT "RECEIVER ARGS"
+mstart () {
+  tag=$1
+  mgroup=$2
+  mport=$3
+  ready="$dir/$1.ready"
+  # shellcheck disable=SC2086
+  timeout $T "$RECV" --group "$2" --port "$3" --ready-file "$ready" $4 \
+    >"$dir/$tag.recv" 2>"$dir/$tag.recv.err" &
+  rpid=$!
+}
+
+# msend ID "SENDER ARGS"
+msend () {
+  # shellcheck disable=SC2086
+  timeout $T "$SEND" --group "$mgroup" --port "$mport" --stream-id "$1" \
+    --warmup-until "$ready" --warmup-timeout 10 $2 \
+    >"$dir/$tag.send$1" 2>"$dir/$tag.send$1.err"
+  echo $? >"$dir/$tag.rc$1"
+}
+
+mwait () {
+  wait $rpid
+  rrc=$?
+  ssum=0
+  for f in "$dir/$tag".rc*; do
+    ssum=$((ssum + $(cat "$f")))
+  done
+}
+
 # The independent stream builder / one-shot TCP server:
-#   tcpserve.py HOST FRAMING COUNT SIZES STREAM_ID WARMUPS MUTATION
+#   tcpserve.py HOST FRAMING COUNT SIZES STREAM_IDS WARMUPS MUTATION
 # prints the port it listens on, serves the stream to one client, exits.
+# With several STREAM_IDS (1,2,3) the streams are interleaved seq by seq.
 cat >"$dir/tcpserve.py" <<'EOF'
 import socket, struct, sys, time
 
-host, framing, count, sizes, sid, warmups, mutation = sys.argv[1:8]
-count, sid, warmups = int(count), int(sid), int(warmups)
+host, framing, count, sizes, sids, warmups, mutation = sys.argv[1:8]
+count, warmups = int(count), int(warmups)
+sids = [int(x) for x in sids.split(",")]
 sizes = [int(x) for x in sizes.split(",")]
 
 
-def datagram(magic, seq):
+def datagram(magic, seq, sid):
     n = sizes[seq % len(sizes)]
     head = magic + struct.pack(">IQQ", sid, seq, time.time_ns())
     # byte at offset o = (seq*131 + o*7 + stream_id) & 0xff; period 256
@@ -98,16 +148,17 @@ def datagram(magic, seq):
     return head + body
 
 
-frames = [datagram(b"MCPW", w) for w in range(warmups)]
+frames = [datagram(b"MCPW", w, sids[w % len(sids)]) for w in range(warmups)]
 seqs = list(range(count))
-if mutation == "reorder-dup":     # 11 before 10, 20 twice
+if mutation == "reorder-dup":     # 11 before 10, 20 twice (in every stream)
     seqs[10], seqs[11] = seqs[11], seqs[10]
     seqs.insert(21, 20)
 for seq in seqs:
-    d = bytearray(datagram(b"MCPT", seq))
-    if mutation == "flip" and seq == 10:
-        d[len(d) // 2] ^= 0x01
-    frames.append(bytes(d))
+    for sid in sids:
+        d = bytearray(datagram(b"MCPT", seq, sid))
+        if mutation == "flip" and seq == 10:
+            d[len(d) // 2] ^= 0x01
+        frames.append(bytes(d))
 
 if framing == "rfc4571":
     data = b"".join(struct.pack(">H", len(f)) + f for f in frames)
@@ -131,12 +182,13 @@ srv.close()
 EOF
 
 # run_tcp TAG HOST FRAMING COUNT SIZES WARMUPS MUTATION "RECEIVER ARGS"
+#   [STREAM_IDS (default 1)]
 # Sets rrc and leaves $dir/TAG.recv[.err].
 run_tcp () {
   tag=$1
   : >"$dir/$tag.port"
-  timeout $T python3 "$dir/tcpserve.py" "$2" "$3" "$4" "$5" 1 "$6" "$7" \
-    >"$dir/$tag.port" 2>"$dir/$tag.server.err" &
+  timeout $T python3 "$dir/tcpserve.py" "$2" "$3" "$4" "$5" "${9:-1}" "$6" \
+    "$7" >"$dir/$tag.port" 2>"$dir/$tag.server.err" &
   spid=$!
   # the server prints its port as soon as it listens
   port=$(timeout 10 tail -n +1 -f "$dir/$tag.port" | head -n 1)
@@ -162,6 +214,30 @@ expect () {
   echo yes
 }
 
+# expect_stream TAG STREAM NAME=VALUE...: the same for the line of STREAM.
+expect_stream () {
+  f="$dir/$1.recv"
+  sid=$2
+  shift 2
+  for kv in "$@"; do
+    [ "$(sfield "$f" "$sid" "${kv%%=*}")" = "${kv#*=}" ] ||
+      { echo no; return; }
+  done
+  echo yes
+}
+
+# single TAG: "yes" if TAG.recv is the one summary line of a single stream,
+# without per-stream lines or absent_violations, and with foreign=0.
+single () {
+  f="$dir/$1.recv"
+  if [ "$(lines "$f")" = 1 ] && grep -q '^mcp-recv: received=.* foreign=0$' "$f"
+  then
+    echo yes
+  else
+    echo no
+  fi
+}
+
 sizes=24,100,1316,9000,65507
 
 # (1) IPv4, 500 datagrams of mixed sizes at 2000/s, warm-up handshake.
@@ -173,6 +249,7 @@ ok=$(expect v4 received=500 lost=0 duplicates=0 reordered=0 corrupt=0 \
 [ "$(field "$dir/v4.send" sent)" = 500 ] || ok=no
 [ $src -eq 0 ] && [ $rrc -eq 0 ] || ok=no
 [ "$(field "$dir/v4.recv" warmup)" -ge 1 ] 2>/dev/null || ok=no
+[ "$(single v4)" = yes ] || ok=no
 result "ipv4 mixed sizes 500 at 2000/s" $ok "send rc=$src recv rc=$rrc"
 
 # (2a) TTL 3 expected and sent.
@@ -203,6 +280,7 @@ result "ipv6 ff3e::4242 on lo" $ok "send rc=$src recv rc=$rrc"
 run_mcast short 239.255.42.3 $((base + 5)) \
   "--count 500 --rate 5000" "--count 600 --timeout 1"
 ok=$(expect short received=500 lost=100 last_seq=499)
+[ "$(single short)" = yes ] || ok=no
 [ $src -eq 0 ] && [ $rrc -eq 1 ] || ok=no
 result "receiver expects 600 of 500 (must fail, lost=100)" $ok \
   "send rc=$src recv rc=$rrc"
@@ -210,6 +288,7 @@ result "receiver expects 600 of 500 (must fail, lost=100)" $ok \
 # (5a) TCP, raw framing (with warm-ups in the stream), mixed sizes.
 run_tcp rawtcp 127.0.0.1 raw 50 $sizes 3 none "--count 50"
 ok=$(expect rawtcp received=50 lost=0 corrupt=0 warmup=3 last_seq=49)
+[ "$(single rawtcp)" = yes ] || ok=no
 [ $rrc -eq 0 ] || ok=no
 result "tcp raw framing, 50 datagrams" $ok "recv rc=$rrc"
 
@@ -229,9 +308,119 @@ result "corrupt datagram detected (must fail)" $ok "recv rc=$rrc"
 # (7) Reordering and duplicates are told apart (must fail).
 run_tcp reorder 127.0.0.1 raw 50 1316,200 0 reorder-dup "--count 50"
 ok=$(expect reorder received=50 lost=0 duplicates=1 reordered=1)
+[ "$(single reorder)" = yes ] || ok=no
 [ $rrc -eq 1 ] || ok=no
 result "reordered and duplicate datagrams counted (must fail)" $ok \
   "recv rc=$rrc"
+
+# ---- several streams on one group ----
+
+msizes="--count 300 --rate 1000 --sizes $sizes"
+
+# (8) Three senders, streams 1, 2, 3 at once; one receiver checks all three.
+mstart multi 239.255.42.4 $((base + 6)) \
+  "--stream-id 1,2,3 --count 300 --sizes $sizes"
+msend 1 "$msizes" & p1=$!
+msend 2 "$msizes" & p2=$!
+msend 3 "$msizes" & p3=$!
+wait $p1 $p2 $p3
+mwait
+ok=$(expect multi received=900 lost=0 duplicates=0 reordered=0 corrupt=0 \
+  first_seq=0 last_seq=299 foreign=0)
+for i in 1 2 3; do
+  [ "$(expect_stream multi $i received=300 lost=0 duplicates=0 reordered=0 \
+    first_seq=0 last_seq=299)" = yes ] || ok=no
+done
+[ "$(lines "$dir/multi.recv")" = 4 ] || ok=no
+sed -n 4p "$dir/multi.recv" | grep -q '^mcp-recv: received=.* foreign=0$' ||
+  ok=no
+[ "$(field "$dir/multi.recv" warmup)" -ge 1 ] 2>/dev/null || ok=no
+[ $ssum -eq 0 ] && [ $rrc -eq 0 ] || ok=no
+result "streams 1,2,3 from three senders, 300 each" $ok \
+  "senders' rc sum=$ssum recv rc=$rrc"
+
+# (9) Streams 1, 2, 3 sent, only 1,2 listed: stream 3 is foreign. Stream 3
+# is sent (with stream 1) before stream 2 starts, so that all of it arrives
+# before the receiver is complete.
+mstart foreign 239.255.42.5 $((base + 7)) \
+  "--stream-id 1,2 --count 300 --sizes $sizes"
+msend 3 "$msizes" & p3=$!
+msend 1 "$msizes" & p1=$!
+wait $p3
+msend 2 "$msizes"
+wait $p1
+mwait
+ok=$(expect foreign received=600 lost=0 duplicates=0 corrupt=0 foreign=300)
+for i in 1 2; do
+  [ "$(expect_stream foreign $i received=300 lost=0)" = yes ] || ok=no
+done
+[ "$(lines "$dir/foreign.recv")" = 3 ] || ok=no
+grep -q "foreign datagram: stream 3" "$dir/foreign.recv.err" || ok=no
+[ $ssum -eq 0 ] && [ $rrc -eq 1 ] || ok=no
+result "stream 3 not listed is foreign (must fail, foreign=300)" $ok \
+  "senders' rc sum=$ssum recv rc=$rrc"
+
+# (10) --expect-absent 2 while streams 1 and 2 are sent (2 first, whole).
+mstart absent 239.255.42.6 $((base + 8)) \
+  "--stream-id 1 --expect-absent 2 --count 300 --sizes $sizes"
+msend 2 "$msizes"
+msend 1 "$msizes"
+mwait
+ok=$(expect absent received=300 lost=0 corrupt=0 foreign=0 \
+  absent_violations=300)
+[ "$(lines "$dir/absent.recv")" = 1 ] || ok=no
+[ $ssum -eq 0 ] && [ $rrc -eq 1 ] || ok=no
+result "--stream-id 1 --expect-absent 2 (must fail, absent_violations=300)" \
+  $ok "senders' rc sum=$ssum recv rc=$rrc"
+
+# (11) One stream listed, another one sent too: foreign, not corrupt.
+mstart foreign1 239.255.42.7 $((base + 9)) "--count 300 --sizes $sizes"
+msend 7 "$msizes"
+msend 1 "$msizes"
+mwait
+ok=$(expect foreign1 received=300 lost=0 corrupt=0 foreign=300)
+[ "$(lines "$dir/foreign1.recv")" = 1 ] || ok=no
+[ $ssum -eq 0 ] && [ $rrc -eq 1 ] || ok=no
+result "single stream, stream 7 foreign (must fail, foreign=300)" $ok \
+  "senders' rc sum=$ssum recv rc=$rrc"
+
+# (12) TCP raw framing, streams 1,2,3 interleaved.
+run_tcp mtcp 127.0.0.1 raw 50 $sizes 3 none "--stream-id 1,2,3 --count 50" \
+  1,2,3
+ok=$(expect mtcp received=150 lost=0 corrupt=0 warmup=3 foreign=0 \
+  last_seq=49)
+for i in 1 2 3; do
+  [ "$(expect_stream mtcp $i received=50 lost=0 first_seq=0 last_seq=49)" \
+    = yes ] || ok=no
+done
+[ $rrc -eq 0 ] || ok=no
+result "tcp raw framing, streams 1,2,3 interleaved" $ok "recv rc=$rrc"
+
+# (13) TCP rfc4571, streams 1..4: 4,1 listed (lines in that order), 2 must
+# be absent, 3 is foreign.
+run_tcp mtcp2 127.0.0.1 rfc4571 50 1316,200 0 none \
+  "--stream-id 4,1 --expect-absent 2 --count 50" 1,2,3,4
+ok=$(expect mtcp2 received=100 lost=0 corrupt=0 foreign=50 \
+  absent_violations=50)
+sed -n 's/^mcp-recv: stream=\([0-9]*\) .*/\1/p' "$dir/mtcp2.recv" |
+  tr '\n' ' ' | grep -qx '4 1 ' || ok=no
+[ $rrc -eq 1 ] || ok=no
+result "tcp rfc4571, foreign and absent streams (must fail)" $ok \
+  "recv rc=$rrc"
+
+# (14) TCP, streams 1,2 each reordered and duplicated; 3 listed, never sent.
+run_tcp mtcp3 127.0.0.1 raw 50 1316,200 0 reorder-dup \
+  "--stream-id 1,2,3 --count 50" 1,2
+ok=$(expect mtcp3 received=100 lost=50 duplicates=2 reordered=2 corrupt=0)
+for i in 1 2; do
+  [ "$(expect_stream mtcp3 $i received=50 lost=0 duplicates=1 reordered=1)" \
+    = yes ] || ok=no
+done
+[ "$(expect_stream mtcp3 3 received=0 lost=50 first_seq=-1 last_seq=-1)" \
+  = yes ] || ok=no
+[ $rrc -eq 1 ] || ok=no
+result "tcp per-stream duplicates, reordering, a missing stream (must fail)" \
+  $ok "recv rc=$rrc"
 
 echo "selftest: $pass passed, $fail failed"
 [ $fail -eq 0 ]

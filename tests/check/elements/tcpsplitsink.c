@@ -298,6 +298,7 @@ GST_START_TEST (test_mpx_carries_metadata_and_caps)
   McpMessage msg;
   McpFrameMeta in = { 0 };
   GstBuffer *buf;
+  guint64 seq0 = 0;
   guint i;
 
   sink_setup (&f, "framing=mpx peer-id=4660");
@@ -305,14 +306,19 @@ GST_START_TEST (test_mpx_carries_metadata_and_caps)
   dec = mpx_client_handshake (c, "application/x-test, n=(int)1");
   mcp_test_events_wait (&f.added, 1);
 
-  /* without metadata: origin is the sink, sequence counts from 0 */
+  /* without metadata: origin is the sink, sequence counts on from a
+   * random epoch in the top 24 bits */
   push_sizes (&f, 0);
   for (i = 0; i < MCP_N_TEST_SIZES; i++) {
     mpx_client_next (c, dec, MCP_DECODE_DATA, &msg);
     fail_unless_equals_uint64 (msg.payload_len, mcp_test_sizes[i]);
     fail_unless (mcp_test_check_bytes (i, msg.payload, msg.payload_len));
     fail_unless_equals_uint64 (msg.meta.origin_id, 4660);
-    fail_unless_equals_uint64 (msg.meta.seq, i);
+    if (i == 0) {
+      seq0 = msg.meta.seq;
+      fail_unless_equals_uint64 (seq0 & G_GUINT64_CONSTANT (0xffffffffff), 0);
+    }
+    fail_unless_equals_uint64 (msg.meta.seq, seq0 + i);
     fail_unless_equals_int (msg.meta.hops, 0);
     fail_unless_equals_int (msg.meta.family, 0);
     fail_unless (msg.meta.capture_time > 0);
@@ -432,6 +438,7 @@ GST_START_TEST (test_malformed_input_closes_only_that_client)
   GSocket *good;
   McpDecoder *dec;
   McpMessage msg;
+  guint64 seq0 = 0;
   guint i, n;
 
   sink_setup (&f, "framing=mpx");
@@ -458,7 +465,9 @@ GST_START_TEST (test_malformed_input_closes_only_that_client)
     fail_unless_equals_int (gst_harness_push (f.h, mcp_test_buffer (i,
                 100 + i)), GST_FLOW_OK);
     mpx_client_next (good, dec, MCP_DECODE_DATA, &msg);
-    fail_unless_equals_uint64 (msg.meta.seq, n++);
+    if (i == 0)
+      seq0 = msg.meta.seq;
+    fail_unless_equals_uint64 (msg.meta.seq, seq0 + n++);
     fail_unless (mcp_test_check_bytes (i, msg.payload, 100 + i));
   }
   mcp_decoder_free (dec);

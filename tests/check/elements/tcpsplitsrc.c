@@ -61,14 +61,17 @@ pull_datagram (SrcFixture * f, guint n, gsize size)
   return buf;
 }
 
+/* Sends datagram n as the next of meta's stream (its seq then moves on: a
+ * repeated sequence number would be a duplicate). */
 static void
-send_mpx_data (GSocket * s, const McpFrameMeta * meta, guint n, gsize size)
+send_mpx_data (GSocket * s, McpFrameMeta * meta, guint n, gsize size)
 {
   guint8 hdr[MCP_MPX_DATA_HEADER_LEN];
   GstBuffer *buf = mcp_test_buffer (n, size);
   GstMapInfo map;
 
   mcp_mpx_write_data_header (hdr, meta, size);
+  meta->seq++;
   mcp_test_send_all (s, hdr, sizeof (hdr));
   gst_buffer_map (buf, &map, GST_MAP_READ);
   mcp_test_send_all (s, map.data, map.size);

@@ -1,0 +1,916 @@
+/* mcastproxy — fan-out of datagrams to TCP connections (see gstmcpfanout.h).
+ *
+ * Every datagram becomes one ref-counted entry in a queue shared by all
+ * connections; a connection is a position in that queue (plus a reference
+ * to the entry it is half-way through). Writes happen on the endpoint's
+ * thread, many frames per call, and a connection asks for writability only
+ * while its socket is full. The queue is bounded in bytes and age: a
+ * connection that needed what was dropped from the front gets the
+ * slow-client policy on its next turn, the others never wait for it.
+ */
+#include "config.h"
+
+#include "gstmcpfanout.h"
+
+#include <gst/base/gstqueuearray.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (fanout_debug);
+#define GST_CAT_DEFAULT fanout_debug
+
+/* One write call carries at most this many datagrams or bytes. */
+#define WRITE_MAX_ENTRIES 128
+#define WRITE_MAX_BYTES (512 * 1024)
+
+typedef enum
+{
+  ENTRY_DATA,
+  ENTRY_CAPS,
+} EntryKind;
+
+typedef struct
+{
+  gint refcount;
+  EntryKind kind;
+  guint64 index;
+  gint64 arrival;               /* monotonic, µs */
+  guint64 origin;               /* origin id of the datagram */
+  guint64 from;                 /* id of the connection it came from, or 0 */
+  GstBuffer *buffer;
+  GstMapInfo map;
+  GBytes *control;              /* ENTRY_CAPS: the whole mpx CAPS message */
+  gboolean oversize;            /* too large for framed connections */
+  guint8 mpx_header[MCP_MPX_DATA_HEADER_LEN];
+  guint8 len_header[MCP_RFC4571_HEADER_LEN];
+} Entry;
+
+struct _GstMcpFanoutClient
+{
+  GstMcpFanout *fo;
+  McpConn *conn;
+  guint64 id;                   /* unique, never reused */
+  gchar *address;
+  gint caller;
+  guint64 peer_id;              /* from its HELLO; 0 when it sent none */
+  gboolean active;              /* ready and positioned in the queue */
+  gboolean standby;             /* another connection serves its peer id */
+  McpFraming framing;
+  guint64 next;                 /* index of the next entry to start */
+  Entry *cur;                   /* entry being written, or NULL */
+  gsize cur_off;                /* bytes of cur already written */
+  gchar *hello_caps;            /* caps announced in our HELLO */
+  guint64 datagrams;
+  guint64 skipped;
+};
+
+typedef struct
+{
+  gchar *address;
+  gchar *reason;
+} Removal;
+
+typedef struct
+{
+  GSource source;
+  GstMcpFanout *fo;
+} FlushSource;
+
+struct _GstMcpFanout
+{
+  GstElement *owner;
+  GstMcpFanoutFuncs funcs;
+  gpointer user_data;
+  McpEndpoint *endpoint;
+  GSource *flush_source;
+  gboolean stopping;
+
+  /* Shared by the pushing threads and the endpoint's thread. Recursive:
+   * a connection closing inside a write re-enters. */
+  GRecMutex lock;
+  guint64 max_bytes;
+  guint64 max_time;             /* ns */
+  GstMcpSlowClientPolicy policy;
+  gboolean no_echo;
+  gboolean one_per_peer;
+  GstQueueArray *queue;         /* Entry *, oldest first */
+  guint64 front_index;          /* index of the oldest entry in queue */
+  guint64 queue_bytes;
+  GList *clients;               /* oldest last */
+  guint n_active;
+  guint64 next_id;
+  gchar *caps;
+  gboolean flush_pending;
+  GQueue removals;              /* Removal: client_removed not yet told */
+  gboolean removals_scheduled;
+
+  /* statistics */
+  guint64 datagrams_sent;       /* of connections that already left */
+  guint64 datagrams_skipped;
+  guint64 oversize_dropped;
+  guint64 clients_total;
+  guint64 clients_dropped;
+};
+
+/* ---- entries ----------------------------------------------------------- */
+
+static Entry *
+entry_ref (Entry * e)
+{
+  g_atomic_int_inc (&e->refcount);
+  return e;
+}
+
+static void
+entry_unref (Entry * e)
+{
+  if (!g_atomic_int_dec_and_test (&e->refcount))
+    return;
+  if (e->buffer) {
+    gst_buffer_unmap (e->buffer, &e->map);
+    gst_buffer_unref (e->buffer);
+  }
+  if (e->control)
+    g_bytes_unref (e->control);
+  g_free (e);
+}
+
+static gsize
+entry_payload_size (Entry * e)
+{
+  return e->kind == ENTRY_DATA ? e->map.size : g_bytes_get_size (e->control);
+}
+
+/* Whether connection c gets entry e at all. */
+static gboolean
+entry_is_for (GstMcpFanout * fo, Entry * e, GstMcpFanoutClient * c)
+{
+  if (e->kind == ENTRY_CAPS)
+    return c->framing == MCP_FRAMING_MPX;
+  if (e->from == c->id)
+    return FALSE;
+  if (fo->no_echo && c->peer_id != 0 && e->origin == c->peer_id)
+    return FALSE;
+  return !(e->oversize && c->framing != MCP_FRAMING_RAW);
+}
+
+/* Fills up to two vectors for entry e as connection c sees it, starting
+ * skip bytes in, and returns how many (0 for an empty raw datagram). */
+static guint
+entry_vectors (Entry * e, McpFraming framing, gsize skip, GOutputVector * v,
+    gsize * total)
+{
+  const guint8 *hdr = NULL;
+  gsize hdr_len = 0, payload_len;
+  const guint8 *payload;
+  guint n = 0;
+
+  if (e->kind == ENTRY_CAPS) {
+    payload = g_bytes_get_data (e->control, &payload_len);
+  } else {
+    payload = e->map.data;
+    payload_len = e->map.size;
+    if (framing == MCP_FRAMING_MPX) {
+      hdr = e->mpx_header;
+      hdr_len = sizeof (e->mpx_header);
+    } else if (framing == MCP_FRAMING_RFC4571) {
+      hdr = e->len_header;
+      hdr_len = sizeof (e->len_header);
+    }
+  }
+  *total = hdr_len + payload_len;
+
+  if (skip < hdr_len) {
+    v[n].buffer = hdr + skip;
+    v[n].size = hdr_len - skip;
+    n++;
+    skip = 0;
+  } else {
+    skip -= hdr_len;
+  }
+  if (payload_len > skip) {
+    v[n].buffer = payload + skip;
+    v[n].size = payload_len - skip;
+    n++;
+  }
+  return n;
+}
+
+/* ---- the queue (under lock) -------------------------------------------- */
+
+static inline guint64
+queue_end (GstMcpFanout * fo)
+{
+  return fo->front_index + gst_queue_array_get_length (fo->queue);
+}
+
+static inline Entry *
+queue_at (GstMcpFanout * fo, guint64 index)
+{
+  return gst_queue_array_peek_nth (fo->queue, index - fo->front_index);
+}
+
+static void
+queue_pop (GstMcpFanout * fo)
+{
+  Entry *e = gst_queue_array_pop_head (fo->queue);
+
+  fo->queue_bytes -= entry_payload_size (e);
+  fo->front_index++;
+  entry_unref (e);
+}
+
+static void
+queue_clear (GstMcpFanout * fo)
+{
+  while (gst_queue_array_get_length (fo->queue) > 0)
+    queue_pop (fo);
+}
+
+/* Drops what every active connection has started already. */
+static void
+queue_trim (GstMcpFanout * fo)
+{
+  guint64 needed = queue_end (fo);
+  GList *l;
+
+  for (l = fo->clients; l; l = l->next) {
+    GstMcpFanoutClient *c = l->data;
+
+    if (c->active && !c->standby && c->next < needed)
+      needed = c->next;
+  }
+  while (fo->front_index < needed && gst_queue_array_get_length (fo->queue) > 0)
+    queue_pop (fo);
+}
+
+static void
+schedule_flush (GstMcpFanout * fo)
+{
+  if (!fo->flush_pending && fo->flush_source) {
+    fo->flush_pending = TRUE;
+    g_source_set_ready_time (fo->flush_source, 0);
+  }
+}
+
+static void
+queue_push (GstMcpFanout * fo, Entry * e)
+{
+  e->index = queue_end (fo);
+  gst_queue_array_push_tail (fo->queue, e);
+  fo->queue_bytes += entry_payload_size (e);
+
+  /* The limits: whoever still needed a dropped entry is now behind and
+   * gets the slow-client policy on its next turn. The newest entry stays. */
+  while (gst_queue_array_get_length (fo->queue) > 1) {
+    Entry *front = gst_queue_array_peek_head (fo->queue);
+
+    if ((fo->max_bytes && fo->queue_bytes > fo->max_bytes)
+        || (fo->max_time
+            && (guint64) (e->arrival - front->arrival) * 1000 > fo->max_time))
+      queue_pop (fo);
+    else
+      break;
+  }
+  schedule_flush (fo);
+}
+
+/* ---- connections (endpoint thread, under lock) ------------------------- */
+
+static void
+client_free (GstMcpFanoutClient * c)
+{
+  if (c->cur)
+    entry_unref (c->cur);
+  if (c->conn)
+    mcp_conn_unref (c->conn);
+  g_free (c->address);
+  g_free (c->hello_caps);
+  g_free (c);
+}
+
+/* Applies the slow-client policy; FALSE when the connection was closed. */
+static gboolean
+client_check_lag (GstMcpFanout * fo, GstMcpFanoutClient * c)
+{
+  guint64 newest;
+
+  if (c->next >= fo->front_index)
+    return TRUE;
+
+  if (fo->policy == GST_MCP_SLOW_CLIENT_DROP) {
+    gchar *reason = g_strdup_printf ("too slow: %" G_GUINT64_FORMAT
+        " datagrams behind, beyond max-queue-bytes/max-queue-time",
+        queue_end (fo) - c->next);
+
+    fo->clients_dropped++;
+    mcp_conn_close (c->conn, reason);
+    g_free (reason);
+    return FALSE;
+  }
+
+  /* resync: continue with the newest datagram */
+  newest = queue_end (fo) - 1;
+  c->skipped += newest - c->next;
+  fo->datagrams_skipped += newest - c->next;
+  GST_INFO_OBJECT (fo->owner, "client %s too slow: skipped %" G_GUINT64_FORMAT
+      " datagrams to the newest", c->address, newest - c->next);
+  c->next = newest;
+  return TRUE;
+}
+
+/* Writes what the connection is due until it is caught up or its socket is
+ * full. */
+static void
+client_write (GstMcpFanout * fo, GstMcpFanoutClient * c)
+{
+  while (c->active && !c->standby && !mcp_conn_is_closed (c->conn)) {
+    GOutputVector v[2 * WRITE_MAX_ENTRIES + 2];
+    Entry *batch[WRITE_MAX_ENTRIES + 1];
+    gsize sizes[WRITE_MAX_ENTRIES + 1];
+    guint n_v = 0, n_e = 0, i;
+    gsize total = 0;
+    guint64 idx, end;
+    gssize written;
+
+    if (!client_check_lag (fo, c))
+      return;
+
+    if (c->cur) {
+      n_v += entry_vectors (c->cur, c->framing, c->cur_off, v, &sizes[0]);
+      batch[n_e] = c->cur;
+      sizes[n_e] -= c->cur_off;
+      total += sizes[n_e];
+      n_e++;
+    }
+    end = queue_end (fo);
+    for (idx = c->next; idx < end && n_e < WRITE_MAX_ENTRIES + 1
+        && total < WRITE_MAX_BYTES; idx++) {
+      Entry *e = queue_at (fo, idx);
+
+      if (!entry_is_for (fo, e, c)) {
+        if (n_e == 0)
+          c->next = idx + 1;
+        continue;
+      }
+      n_v += entry_vectors (e, c->framing, 0, v + n_v, &sizes[n_e]);
+      batch[n_e] = e;
+      total += sizes[n_e];
+      n_e++;
+    }
+    if (n_e == 0)
+      return;                   /* caught up */
+
+    written = total ? mcp_conn_write (c->conn, v, n_v) : 0;
+    if (written < 0)
+      return;                   /* closed; the closed callback cleaned up */
+
+    /* Account for what went out. */
+    for (i = 0; i < n_e; i++) {
+      Entry *e = batch[i];
+      gboolean is_cur = (i == 0 && e == c->cur);
+
+      if ((gsize) written >= sizes[i]) {
+        written -= sizes[i];
+        if (e->kind == ENTRY_DATA)
+          c->datagrams++;
+        if (is_cur) {
+          entry_unref (c->cur);
+          c->cur = NULL;
+          c->cur_off = 0;
+        } else {
+          c->next = e->index + 1;
+        }
+        continue;
+      }
+      /* partly written: remember where */
+      if (is_cur) {
+        c->cur_off += written;
+      } else if (written > 0) {
+        c->cur = entry_ref (e);
+        c->cur_off = written;
+        c->next = e->index + 1;
+      }
+      return;                   /* the socket is full; writable follows */
+    }
+  }
+}
+
+/* The oldest other active connection with c's peer id, if any. */
+static GstMcpFanoutClient *
+peer_twin (GstMcpFanout * fo, GstMcpFanoutClient * c)
+{
+  GList *l;
+  GstMcpFanoutClient *found = NULL;
+
+  if (!fo->one_per_peer || c->peer_id == 0)
+    return NULL;
+  /* the list is newest first: the last match is the oldest */
+  for (l = fo->clients; l; l = l->next) {
+    GstMcpFanoutClient *o = l->data;
+
+    if (o != c && o->active && o->peer_id == c->peer_id)
+      found = o;
+  }
+  return found;
+}
+
+static void
+client_activate (GstMcpFanout * fo, GstMcpFanoutClient * c)
+{
+  c->active = TRUE;
+  c->framing = mcp_conn_get_framing (c->conn);
+  c->peer_id = mcp_conn_get_peer_id (c->conn);
+  c->next = queue_end (fo);
+  c->standby = peer_twin (fo, c) != NULL;
+  fo->n_active++;
+  if (c->standby)
+    GST_INFO_OBJECT (fo->owner, "client %s stands by: peer %" G_GUINT64_FORMAT
+        " is served on another connection", c->address, c->peer_id);
+  if (c->framing == MCP_FRAMING_MPX && g_strcmp0 (c->hello_caps, fo->caps) != 0) {
+    /* caps changed between our HELLO and now */
+    GBytes *msg = mcp_mpx_build_caps (fo->caps);
+
+    mcp_conn_send_control (c->conn, msg);
+    g_bytes_unref (msg);
+  }
+}
+
+/* c leaves: a connection standing by for the same peer takes over, from
+ * the next datagram on. */
+static void
+promote_twin (GstMcpFanout * fo, GstMcpFanoutClient * c)
+{
+  GList *l;
+  GstMcpFanoutClient *heir = NULL;
+
+  if (!c->active || c->standby || c->peer_id == 0)
+    return;
+  for (l = fo->clients; l; l = l->next) {
+    GstMcpFanoutClient *o = l->data;
+
+    if (o != c && o->active && o->standby && o->peer_id == c->peer_id)
+      heir = o;
+  }
+  if (heir) {
+    heir->standby = FALSE;
+    heir->next = queue_end (fo);
+    GST_INFO_OBJECT (fo->owner, "client %s takes over for peer %"
+        G_GUINT64_FORMAT, heir->address, heir->peer_id);
+  }
+}
+
+static gchar *
+conn_hello_caps (McpConn * conn, gpointer user_data)
+{
+  GstMcpFanoutClient *c = user_data;
+  GstMcpFanout *fo = c->fo;
+  gchar *caps;
+
+  g_rec_mutex_lock (&fo->lock);
+  caps = g_strdup (fo->caps);
+  g_free (c->hello_caps);
+  c->hello_caps = g_strdup (caps);
+  g_rec_mutex_unlock (&fo->lock);
+  return caps;
+}
+
+static void
+conn_ready (McpConn * conn, gpointer user_data)
+{
+  GstMcpFanoutClient *c = user_data;
+  GstMcpFanout *fo = c->fo;
+
+  g_rec_mutex_lock (&fo->lock);
+  client_activate (fo, c);
+  g_rec_mutex_unlock (&fo->lock);
+  /* a failed write in client_activate may have removed the connection */
+  if (mcp_conn_is_closed (conn))
+    return;
+  mcp_endpoint_reset_backoff (fo->endpoint, c->caller);
+  GST_INFO_OBJECT (fo->owner, "client %s ready, framing %s", c->address,
+      mcp_framing_to_string (c->framing));
+  fo->funcs.client_added (fo, c, fo->user_data);
+}
+
+static void
+conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
+    gpointer user_data)
+{
+  GstMcpFanoutClient *c = user_data;
+  GstMcpFanout *fo = c->fo;
+
+  if (fo->funcs.message)
+    fo->funcs.message (fo, c, kind, msg, fo->user_data);
+}
+
+static void
+conn_writable (McpConn * conn, gpointer user_data)
+{
+  GstMcpFanoutClient *c = user_data;
+  GstMcpFanout *fo = c->fo;
+
+  g_rec_mutex_lock (&fo->lock);
+  client_write (fo, c);
+  queue_trim (fo);
+  g_rec_mutex_unlock (&fo->lock);
+}
+
+/* Tells the owner about pending removals, lock-free. */
+static void
+flush_removals (GstMcpFanout * fo)
+{
+  for (;;) {
+    Removal *r;
+
+    g_rec_mutex_lock (&fo->lock);
+    r = g_queue_pop_head (&fo->removals);
+    if (!r)
+      fo->removals_scheduled = FALSE;
+    g_rec_mutex_unlock (&fo->lock);
+    if (!r)
+      break;
+    fo->funcs.client_removed (fo, r->address, r->reason, fo->user_data);
+    g_free (r->address);
+    g_free (r->reason);
+    g_free (r);
+  }
+}
+
+static gboolean
+flush_removals_idle (gpointer data)
+{
+  flush_removals (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A connection can close in the middle of a write with the lock held: on
+ * the endpoint's thread the owner hears of it from an idle callback; what
+ * is still pending at stop is told from stop(). */
+static void
+tell_removal (GstMcpFanout * fo, const gchar * address, const gchar * reason)
+{
+  Removal *r = g_new0 (Removal, 1);
+  gboolean schedule;
+
+  r->address = g_strdup (address);
+  r->reason = g_strdup (reason);
+  g_rec_mutex_lock (&fo->lock);
+  g_queue_push_tail (&fo->removals, r);
+  schedule = !fo->removals_scheduled;
+  fo->removals_scheduled = TRUE;
+  g_rec_mutex_unlock (&fo->lock);
+
+  if (!mcp_endpoint_is_current_thread (fo->endpoint)) {
+    flush_removals (fo);
+  } else if (schedule) {
+    GSource *idle = g_idle_source_new ();
+
+    g_source_set_callback (idle, flush_removals_idle, fo, NULL);
+    g_source_attach (idle, mcp_endpoint_get_context (fo->endpoint));
+    g_source_unref (idle);
+  }
+}
+
+static void
+conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
+{
+  GstMcpFanoutClient *c = user_data;
+  GstMcpFanout *fo = c->fo;
+  gchar *address = g_strdup (c->address);
+
+  g_rec_mutex_lock (&fo->lock);
+  promote_twin (fo, c);
+  fo->clients = g_list_remove (fo->clients, c);
+  if (c->active)
+    fo->n_active--;
+  fo->datagrams_sent += c->datagrams;
+  g_rec_mutex_unlock (&fo->lock);
+
+  GST_INFO_OBJECT (fo->owner, "client %s removed after %" G_GUINT64_FORMAT
+      " datagrams: %s", address, c->datagrams, reason);
+  if (c->caller != MCP_ENDPOINT_ACCEPTED && !fo->stopping) {
+    GST_WARNING_OBJECT (fo->owner, "connection to %s lost (%s), "
+        "reconnecting", address, reason);
+    mcp_endpoint_reconnect (fo->endpoint, c->caller);
+  }
+  c->conn = NULL;
+  client_free (c);
+  tell_removal (fo, address, reason);
+  mcp_conn_unref (conn);
+  g_free (address);
+}
+
+static const McpConnFuncs conn_funcs = {
+  conn_ready,
+  conn_message,
+  conn_writable,
+  conn_closed,
+  conn_hello_caps,
+};
+
+/* Woken by the pushing threads: serve every connection that is not waiting
+ * for its socket, apply the policy to those that are. */
+static gboolean
+flush_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
+{
+  GstMcpFanout *fo = ((FlushSource *) source)->fo;
+  GList *l, *next;
+
+  g_source_set_ready_time (source, -1);
+  g_rec_mutex_lock (&fo->lock);
+  fo->flush_pending = FALSE;
+  for (l = fo->clients; l; l = next) {
+    GstMcpFanoutClient *c = l->data;
+
+    next = l->next;             /* c may leave during its write */
+    if (!c->active || c->standby)
+      continue;
+    if (mcp_conn_is_write_blocked (c->conn))
+      client_check_lag (fo, c);
+    else
+      client_write (fo, c);
+  }
+  queue_trim (fo);
+  g_rec_mutex_unlock (&fo->lock);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs flush_source_funcs = {
+  NULL, NULL, flush_dispatch, NULL,
+};
+
+/* ---- API --------------------------------------------------------------- */
+
+GstMcpFanout *
+gst_mcp_fanout_new (GstElement * owner, const GstMcpFanoutFuncs * funcs,
+    gpointer user_data)
+{
+  GstMcpFanout *fo = g_new0 (GstMcpFanout, 1);
+
+  if (g_once_init_enter (&fanout_debug)) {
+    GstDebugCategory *cat = NULL;
+
+    GST_DEBUG_CATEGORY_INIT (cat, "mcastproxy-fanout", 0,
+        "mcastproxy fan-out to TCP connections");
+    g_once_init_leave (&fanout_debug, cat);
+  }
+  fo->owner = owner;
+  fo->funcs = *funcs;
+  fo->user_data = user_data;
+  fo->policy = GST_MCP_SLOW_CLIENT_RESYNC;
+  fo->no_echo = TRUE;
+  fo->one_per_peer = TRUE;
+  g_rec_mutex_init (&fo->lock);
+  g_queue_init (&fo->removals);
+  fo->queue = gst_queue_array_new (1024);
+  fo->next_id = 1;
+  return fo;
+}
+
+void
+gst_mcp_fanout_free (GstMcpFanout * fo)
+{
+  if (!fo)
+    return;
+  queue_clear (fo);
+  gst_queue_array_free (fo->queue);
+  g_free (fo->caps);
+  g_rec_mutex_clear (&fo->lock);
+  g_free (fo);
+}
+
+void
+gst_mcp_fanout_configure (GstMcpFanout * fo, guint64 max_bytes,
+    guint64 max_time, GstMcpSlowClientPolicy policy, gboolean no_echo,
+    gboolean one_per_peer)
+{
+  g_rec_mutex_lock (&fo->lock);
+  fo->max_bytes = max_bytes;
+  fo->max_time = max_time;
+  fo->policy = policy;
+  fo->no_echo = no_echo;
+  fo->one_per_peer = one_per_peer;
+  g_rec_mutex_unlock (&fo->lock);
+}
+
+void
+gst_mcp_fanout_start (GstMcpFanout * fo, McpEndpoint * ep)
+{
+  g_rec_mutex_lock (&fo->lock);
+  fo->endpoint = ep;
+  fo->datagrams_sent = fo->datagrams_skipped = fo->oversize_dropped = 0;
+  fo->clients_total = fo->clients_dropped = 0;
+  /* attached with the first connection, on the endpoint's thread */
+  fo->flush_source = g_source_new (&flush_source_funcs, sizeof (FlushSource));
+  ((FlushSource *) fo->flush_source)->fo = fo;
+  g_source_set_priority (fo->flush_source, G_PRIORITY_HIGH);
+  g_rec_mutex_unlock (&fo->lock);
+}
+
+void
+gst_mcp_fanout_stop (GstMcpFanout * fo)
+{
+  GList *clients, *l;
+
+  g_rec_mutex_lock (&fo->lock);
+  if (fo->flush_source) {
+    g_source_destroy (fo->flush_source);
+    g_clear_pointer (&fo->flush_source, g_source_unref);
+  }
+  clients = g_list_copy (fo->clients);
+  g_rec_mutex_unlock (&fo->lock);
+
+  /* Each close removes its connection. */
+  fo->stopping = TRUE;
+  for (l = clients; l; l = l->next)
+    mcp_conn_close (((GstMcpFanoutClient *) l->data)->conn, "element stopped");
+  fo->stopping = FALSE;
+  g_list_free (clients);
+  flush_removals (fo);
+
+  g_rec_mutex_lock (&fo->lock);
+  queue_clear (fo);
+  fo->n_active = 0;
+  fo->flush_pending = FALSE;
+  g_clear_pointer (&fo->caps, g_free);
+  g_rec_mutex_unlock (&fo->lock);
+}
+
+void
+gst_mcp_fanout_add (GstMcpFanout * fo, GSocket * socket, gint caller,
+    const McpConnConfig * cfg)
+{
+  GstMcpFanoutClient *c = g_new0 (GstMcpFanoutClient, 1);
+
+  c->fo = fo;
+  c->caller = caller;
+  g_rec_mutex_lock (&fo->lock);
+  if (!g_source_get_context (fo->flush_source))
+    g_source_attach (fo->flush_source, mcp_endpoint_get_context (fo->endpoint));
+  c->id = fo->next_id++;
+  c->conn = mcp_conn_new (socket, mcp_endpoint_get_context (fo->endpoint),
+      cfg, &conn_funcs, c);
+  c->address = g_strdup (mcp_conn_get_peer_address (c->conn));
+  fo->clients = g_list_prepend (fo->clients, c);
+  fo->clients_total++;
+  g_rec_mutex_unlock (&fo->lock);
+  g_object_unref (socket);
+
+  GST_DEBUG_OBJECT (fo->owner, "new connection %s", c->address);
+  mcp_conn_start (c->conn);
+}
+
+guint
+gst_mcp_fanout_get_n_connections (GstMcpFanout * fo)
+{
+  guint n;
+
+  g_rec_mutex_lock (&fo->lock);
+  n = g_list_length (fo->clients);
+  g_rec_mutex_unlock (&fo->lock);
+  return n;
+}
+
+guint
+gst_mcp_fanout_get_n_active (GstMcpFanout * fo)
+{
+  guint n;
+
+  g_rec_mutex_lock (&fo->lock);
+  n = fo->n_active;
+  g_rec_mutex_unlock (&fo->lock);
+  return n;
+}
+
+void
+gst_mcp_fanout_set_caps (GstMcpFanout * fo, const gchar * caps)
+{
+  g_rec_mutex_lock (&fo->lock);
+  if (g_strcmp0 (caps, fo->caps) != 0) {
+    g_free (fo->caps);
+    fo->caps = g_strdup (caps);
+    if (fo->n_active > 0) {
+      Entry *e = g_new0 (Entry, 1);
+
+      e->refcount = 1;
+      e->kind = ENTRY_CAPS;
+      e->arrival = g_get_monotonic_time ();
+      e->control = mcp_mpx_build_caps (fo->caps);
+      queue_push (fo, e);
+    }
+  }
+  g_rec_mutex_unlock (&fo->lock);
+}
+
+gboolean
+gst_mcp_fanout_push (GstMcpFanout * fo, GstBuffer * buffer,
+    const McpFrameMeta * meta, GstMcpFanoutClient * from)
+{
+  gsize size = gst_buffer_get_size (buffer);
+  Entry *e;
+
+  g_rec_mutex_lock (&fo->lock);
+  if (fo->n_active == 0) {
+    g_rec_mutex_unlock (&fo->lock);
+    return FALSE;
+  }
+  e = g_new (Entry, 1);
+  e->refcount = 1;
+  e->kind = ENTRY_DATA;
+  e->arrival = g_get_monotonic_time ();
+  e->origin = meta->origin_id;
+  e->from = from ? from->id : 0;
+  e->control = NULL;
+  e->buffer = gst_buffer_ref (buffer);
+  if (!gst_buffer_map (buffer, &e->map, GST_MAP_READ)) {
+    gst_buffer_unref (buffer);
+    g_free (e);
+    g_rec_mutex_unlock (&fo->lock);
+    return TRUE;
+  }
+  e->oversize = size > MCP_MAX_DATAGRAM;
+  if (e->oversize) {
+    if (fo->oversize_dropped++ == 0)
+      GST_ELEMENT_WARNING (fo->owner, STREAM, FORMAT,
+          ("Buffer too large for a datagram"),
+          ("%" G_GSIZE_FORMAT " bytes exceed %u: sent to raw clients only",
+              size, MCP_MAX_DATAGRAM));
+  } else {
+    mcp_mpx_write_data_header (e->mpx_header, meta, size);
+    mcp_rfc4571_write_header (e->len_header, size);
+  }
+  queue_push (fo, e);
+  g_rec_mutex_unlock (&fo->lock);
+  return TRUE;
+}
+
+void
+gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
+{
+  GValue clients = G_VALUE_INIT;
+  guint64 sent;
+  GList *l;
+
+  g_value_init (&clients, GST_TYPE_ARRAY);
+  g_rec_mutex_lock (&fo->lock);
+  sent = fo->datagrams_sent;
+  for (l = fo->clients; l; l = l->next) {
+    GstMcpFanoutClient *c = l->data;
+    GValue v = G_VALUE_INIT;
+    GstStructure *cs;
+
+    sent += c->datagrams;
+    if (!c->active)
+      continue;
+    cs = gst_structure_new ("client",
+        "address", G_TYPE_STRING, c->address,
+        "framing", G_TYPE_STRING, mcp_framing_to_string (c->framing),
+        "peer-id", G_TYPE_UINT64, c->peer_id,
+        "standby", G_TYPE_BOOLEAN, c->standby,
+        "datagrams", G_TYPE_UINT64, c->datagrams,
+        "skipped", G_TYPE_UINT64, c->skipped,
+        "bytes", G_TYPE_UINT64, mcp_conn_get_bytes_out (c->conn),
+        "lag-datagrams", G_TYPE_UINT64,
+        c->standby ? 0 : queue_end (fo) - c->next, NULL);
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    gst_value_set_structure (&v, cs);
+    gst_structure_free (cs);
+    gst_value_array_append_and_take_value (&clients, &v);
+  }
+  gst_structure_set (s,
+      "datagrams-sent", G_TYPE_UINT64, sent,
+      "datagrams-skipped", G_TYPE_UINT64, fo->datagrams_skipped,
+      "oversize-dropped", G_TYPE_UINT64, fo->oversize_dropped,
+      "clients", G_TYPE_UINT, fo->n_active,
+      "clients-total", G_TYPE_UINT64, fo->clients_total,
+      "clients-dropped", G_TYPE_UINT64, fo->clients_dropped,
+      "queue-datagrams", G_TYPE_UINT,
+      gst_queue_array_get_length (fo->queue),
+      "queue-bytes", G_TYPE_UINT64, fo->queue_bytes, NULL);
+  g_rec_mutex_unlock (&fo->lock);
+  gst_structure_take_value (s, "client-list", &clients);
+}
+
+const gchar *
+gst_mcp_fanout_client_get_address (GstMcpFanoutClient * c)
+{
+  return c->address;
+}
+
+McpFraming
+gst_mcp_fanout_client_get_framing (GstMcpFanoutClient * c)
+{
+  return c->framing;
+}
+
+guint64
+gst_mcp_fanout_client_get_peer_id (GstMcpFanoutClient * c)
+{
+  return c->peer_id;
+}
+
+gint
+gst_mcp_fanout_client_get_caller (GstMcpFanoutClient * c)
+{
+  return c->caller;
+}

@@ -1,0 +1,83 @@
+/* mcastproxy — fan-out of datagrams to TCP connections: one shared queue
+ * of buffers, each connection a position in it, written on the endpoint's
+ * thread. Used by tcpsplitsink (clients) and tcpmeshrouter (peers). */
+#ifndef __GST_MCP_FANOUT_H__
+#define __GST_MCP_FANOUT_H__
+
+#include <gst/gst.h>
+
+#include "gstmcpenums.h"
+#include "mcp-conn.h"
+#include "mcp-endpoint.h"
+
+G_BEGIN_DECLS
+
+typedef struct _GstMcpFanout GstMcpFanout;
+typedef struct _GstMcpFanoutClient GstMcpFanoutClient;
+
+typedef struct
+{
+  /* A connection finished its handshake and gets the datagrams from the
+   * next one on. Endpoint thread, no lock held. */
+  void (*client_added) (GstMcpFanout * fo, GstMcpFanoutClient * client,
+      gpointer user_data);
+  /* A connection ended (or was refused at its handshake). Endpoint thread
+   * with no lock held, or the thread that stops the fan-out. */
+  void (*client_removed) (GstMcpFanout * fo, const gchar * address,
+      const gchar * reason, gpointer user_data);
+  /* Optional: a DATA or CAPS message the connection sent (mesh peers send
+   * as well as receive). Endpoint thread, no lock held. */
+  void (*message) (GstMcpFanout * fo, GstMcpFanoutClient * client,
+      McpDecodeResult kind, const McpMessage * msg, gpointer user_data);
+} GstMcpFanoutFuncs;
+
+/* owner: for logging and bus messages. */
+GstMcpFanout *gst_mcp_fanout_new (GstElement * owner,
+    const GstMcpFanoutFuncs * funcs, gpointer user_data);
+void gst_mcp_fanout_free (GstMcpFanout * fo);
+
+/* How far a connection may fall behind and what happens then; whether a
+ * datagram goes back to the peer it came from (its origin id equals the
+ * peer's id); whether of several connections with one peer id only the
+ * oldest gets data (the others stand by and take over). Any thread. */
+void gst_mcp_fanout_configure (GstMcpFanout * fo, guint64 max_bytes,
+    guint64 max_time, GstMcpSlowClientPolicy policy, gboolean no_echo,
+    gboolean one_per_peer);
+
+/* Before the endpoint starts: connections will get its thread; a caller's
+ * connection that ends is called again. */
+void gst_mcp_fanout_start (GstMcpFanout * fo, McpEndpoint * ep);
+/* With the endpoint's thread stopped: closes every connection ("element
+ * stopped"), empties the queue, delivers pending removals. */
+void gst_mcp_fanout_stop (GstMcpFanout * fo);
+
+/* Endpoint thread: serves a new connection (socket: transfer full); caller
+ * is the endpoint's caller number or MCP_ENDPOINT_ACCEPTED. */
+void gst_mcp_fanout_add (GstMcpFanout * fo, GSocket * socket, gint caller,
+    const McpConnConfig * cfg);
+guint gst_mcp_fanout_get_n_connections (GstMcpFanout * fo);
+/* Connections that finished their handshake. */
+guint gst_mcp_fanout_get_n_active (GstMcpFanout * fo);
+
+/* Any thread: queues a datagram for every active connection but `from`
+ * (NULL: none excluded). Returns FALSE when no connection is active (the
+ * datagram is not kept). */
+gboolean gst_mcp_fanout_push (GstMcpFanout * fo, GstBuffer * buffer,
+    const McpFrameMeta * meta, GstMcpFanoutClient * from);
+/* Any thread: new caps, announced in HELLOs and in-band to mpx peers. */
+void gst_mcp_fanout_set_caps (GstMcpFanout * fo, const gchar * caps);
+
+/* Fields: datagrams-sent, datagrams-skipped, oversize-dropped, clients,
+ * clients-total, clients-dropped, queue-datagrams, queue-bytes,
+ * client-list. */
+void gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s);
+
+/* A connection, valid in callbacks. */
+const gchar *gst_mcp_fanout_client_get_address (GstMcpFanoutClient * c);
+McpFraming gst_mcp_fanout_client_get_framing (GstMcpFanoutClient * c);
+guint64 gst_mcp_fanout_client_get_peer_id (GstMcpFanoutClient * c);
+gint gst_mcp_fanout_client_get_caller (GstMcpFanoutClient * c);
+
+G_END_DECLS
+
+#endif /* __GST_MCP_FANOUT_H__ */
