@@ -22,6 +22,10 @@
  * source-specific (SSM). The socket is bound to the group itself, so other
  * groups that arrive on the same port are never delivered.
  *
+ * `ignore-sources` drops datagrams from given senders: an island gateway
+ * sends its re-multicast from a known port and ignores that port here, so
+ * it never picks up what it, or another gateway of its island, re-emits.
+ *
  * Each buffer also carries the proxy's per-datagram metadata (origin id,
  * sequence number, capture time, group and port) that tcpsplitsink's mpx
  * framing takes across the TCP leg.
@@ -56,6 +60,7 @@ GST_DEBUG_CATEGORY_STATIC (mcast_src_relay_debug);
 #define DEFAULT_CAPS NULL
 #define DEFAULT_PEER_ID 0
 #define DEFAULT_STATS_INTERVAL 0
+#define DEFAULT_IGNORE_SOURCES NULL
 
 /* Datagrams taken from the socket in one call. */
 #define BATCH 32
@@ -73,6 +78,7 @@ enum
   PROP_CAPS,
   PROP_PEER_ID,
   PROP_STATS_INTERVAL,
+  PROP_IGNORE_SOURCES,
 };
 
 enum
@@ -93,6 +99,7 @@ struct _GstMcastSrcRelay
   guint current_port;
   gchar *multicast_iface;
   gchar *multicast_source;
+  gchar *ignore_sources;
   gint buffer_size;
   GstCaps *caps;
   guint64 peer_id;
@@ -100,6 +107,7 @@ struct _GstMcastSrcRelay
 
   GSocket *socket;              /* opened at NULL->READY */
   GInetAddress *group;
+  GArray *ignore;               /* McpSourceFilter, from ignore-sources */
   GCancellable *cancellable;    /* under the object lock */
   McpDatagram slots[BATCH];
   guint8 *slot_memory;
@@ -114,6 +122,7 @@ struct _GstMcastSrcRelay
   guint64 datagrams;
   guint64 bytes;
   guint64 truncated;
+  guint64 ignored;
   gint buffer_size_granted;
 };
 
@@ -200,6 +209,11 @@ gst_mcast_src_relay_class_init (GstMcastSrcRelayClass * klass)
           "never)", 0, G_MAXUINT64, DEFAULT_STATS_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_IGNORE_SOURCES,
+      g_param_spec_string ("ignore-sources", "Ignore sources",
+          "Comma-separated senders whose datagrams are dropped: ADDRESS, "
+          "ADDRESS:PORT, :PORT or [IPV6]:PORT", DEFAULT_IGNORE_SOURCES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstMcastSrcRelay::get-stats:
@@ -235,6 +249,7 @@ gst_mcast_src_relay_init (GstMcastSrcRelay * self)
   self->port = DEFAULT_PORT;
   self->multicast_iface = g_strdup (DEFAULT_MULTICAST_IFACE);
   self->multicast_source = g_strdup (DEFAULT_MULTICAST_SOURCE);
+  self->ignore_sources = g_strdup (DEFAULT_IGNORE_SOURCES);
   self->buffer_size = DEFAULT_BUFFER_SIZE;
   self->caps = DEFAULT_CAPS;
   self->peer_id = DEFAULT_PEER_ID;
@@ -253,6 +268,7 @@ gst_mcast_src_relay_finalize (GObject * object)
   g_free (self->address);
   g_free (self->multicast_iface);
   g_free (self->multicast_source);
+  g_free (self->ignore_sources);
   gst_clear_caps (&self->caps);
   g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -280,6 +296,10 @@ gst_mcast_src_relay_set_property (GObject * object, guint prop_id,
     case PROP_MULTICAST_SOURCE:
       g_free (self->multicast_source);
       self->multicast_source = g_value_dup_string (value);
+      break;
+    case PROP_IGNORE_SOURCES:
+      g_free (self->ignore_sources);
+      self->ignore_sources = g_value_dup_string (value);
       break;
     case PROP_BUFFER_SIZE:
       self->buffer_size = g_value_get_int (value);
@@ -323,6 +343,9 @@ gst_mcast_src_relay_get_property (GObject * object, guint prop_id,
     case PROP_MULTICAST_SOURCE:
       g_value_set_string (value, self->multicast_source);
       break;
+    case PROP_IGNORE_SOURCES:
+      g_value_set_string (value, self->ignore_sources);
+      break;
     case PROP_BUFFER_SIZE:
       g_value_set_int (value, self->buffer_size);
       break;
@@ -349,7 +372,8 @@ open_socket (GstMcastSrcRelay * self)
 {
   McpMcastReceiverConfig cfg = { 0 };
   GError *err = NULL;
-  gchar *address, *ifaces, *sources;
+  gchar *address, *ifaces, *sources, *ignore_list;
+  GArray *ignore = NULL;
   GSocket *socket = NULL;
   gint granted = 0;
 
@@ -357,6 +381,7 @@ open_socket (GstMcastSrcRelay * self)
   address = g_strdup (self->address);
   ifaces = g_strdup (self->multicast_iface);
   sources = g_strdup (self->multicast_source);
+  ignore_list = g_strdup (self->ignore_sources);
   cfg.port = self->port;
   cfg.buffer_size = self->buffer_size;
   GST_OBJECT_UNLOCK (self);
@@ -380,6 +405,12 @@ open_socket (GstMcastSrcRelay * self)
         ("Invalid multicast-source: %s", err->message), (NULL));
     goto done;
   }
+  ignore = mcp_parse_source_filters (ignore_list, &err);
+  if (!ignore) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid ignore-sources: %s", err->message), (NULL));
+    goto done;
+  }
   socket = mcp_mcast_open_receiver (&cfg, &granted, &err);
   if (!socket) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
@@ -394,6 +425,7 @@ open_socket (GstMcastSrcRelay * self)
   GST_OBJECT_LOCK (self);
   self->socket = socket;
   self->group = g_object_ref (cfg.group);
+  self->ignore = g_steal_pointer (&ignore);
   self->current_port = mcp_socket_get_local_port (socket);
   self->buffer_size_granted = granted;
   GST_OBJECT_UNLOCK (self);
@@ -408,6 +440,8 @@ done:
   g_free (address);
   g_free (ifaces);
   g_free (sources);
+  g_free (ignore_list);
+  g_clear_pointer (&ignore, g_array_unref);
   return socket != NULL;
 }
 
@@ -420,6 +454,7 @@ close_socket (GstMcastSrcRelay * self)
     g_clear_object (&self->socket);
   }
   g_clear_object (&self->group);
+  g_clear_pointer (&self->ignore, g_array_unref);
   self->current_port = 0;
   GST_OBJECT_UNLOCK (self);
 }
@@ -455,7 +490,7 @@ gst_mcast_src_relay_start (GstBaseSrc * bsrc)
   GST_OBJECT_LOCK (self);
   peer_id = self->peer_id;
   interval = self->stats_interval;
-  self->datagrams = self->bytes = self->truncated = 0;
+  self->datagrams = self->bytes = self->truncated = self->ignored = 0;
   GST_OBJECT_UNLOCK (self);
 
   self->seq_base = mcp_seq_new_epoch ();
@@ -555,45 +590,72 @@ running_time_now (GstMcastSrcRelay * self)
   return now;
 }
 
-static GstFlowReturn
-gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
+/* Waits for and takes a batch of datagrams; the indexes of those to keep
+ * (not from an ignored sender) go to keep. Returns how many, or -1 with
+ * *ret set. */
+static gint
+receive (GstMcastSrcRelay * self, gint * keep, GstFlowReturn * ret)
 {
-  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (psrc);
   GCancellable *cancellable;
   GError *err = NULL;
-  GstBufferList *list = NULL;
-  GstClockTime pts;
-  McpFrameMeta info;
-  guint64 bytes = 0, truncated = 0, first_seq;
-  gint n, i;
+  gint n, i, kept;
+  guint64 ignored;
 
   GST_OBJECT_LOCK (self);
   cancellable = g_object_ref (self->cancellable);
   GST_OBJECT_UNLOCK (self);
 
-  for (;;) {
+  do {
     n = mcp_udp_receive_batch (self->socket, self->slots, BATCH, &err);
-    if (n != 0)
-      break;
-    if (!g_socket_condition_wait (self->socket, G_IO_IN, cancellable, &err)) {
-      g_object_unref (cancellable);
+    if (n == 0) {
+      if (g_socket_condition_wait (self->socket, G_IO_IN, cancellable, &err))
+        continue;
       if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-        g_error_free (err);
-        return GST_FLOW_FLUSHING;
+        *ret = GST_FLOW_FLUSHING;
+      } else {
+        GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Waiting for datagrams "
+                "failed"), ("%s", err->message));
+        *ret = GST_FLOW_ERROR;
       }
-      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Waiting for datagrams "
-              "failed"), ("%s", err->message));
-      g_error_free (err);
-      return GST_FLOW_ERROR;
+      break;
     }
-  }
+    if (n < 0) {
+      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Receiving datagrams "
+              "failed"), ("%s", err->message));
+      *ret = GST_FLOW_ERROR;
+      break;
+    }
+    for (i = 0, kept = 0; i < n; i++)
+      if (!mcp_source_filters_match (self->ignore, &self->slots[i].from))
+        keep[kept++] = i;
+    ignored = n - kept;
+    if (ignored) {
+      GST_OBJECT_LOCK (self);
+      self->ignored += ignored;
+      GST_OBJECT_UNLOCK (self);
+    }
+    n = kept;
+  } while (n == 0);
+  g_clear_error (&err);
   g_object_unref (cancellable);
-  if (n < 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Receiving datagrams failed"),
-        ("%s", err->message));
-    g_error_free (err);
-    return GST_FLOW_ERROR;
-  }
+  return n > 0 ? n : -1;
+}
+
+static GstFlowReturn
+gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
+{
+  GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (psrc);
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstBufferList *list = NULL;
+  GstClockTime pts;
+  McpFrameMeta info;
+  guint64 bytes = 0, truncated = 0, first_seq;
+  gint keep[BATCH];
+  gint n, i;
+
+  n = receive (self, keep, &ret);
+  if (n < 0)
+    return ret;
 
   pts = running_time_now (self);
   memset (&info, 0, sizeof (info));
@@ -609,7 +671,7 @@ gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
   if (n > 1)
     list = gst_buffer_list_new_sized (n);
   for (i = 0; i < n; i++) {
-    McpDatagram *d = &self->slots[i];
+    McpDatagram *d = &self->slots[keep[i]];
     GstBuffer *b = d->len ? gst_buffer_new_memdup (d->data, d->len) :
         gst_buffer_new ();
 
@@ -652,6 +714,7 @@ gst_mcast_src_relay_get_stats (GstMcastSrcRelay * self)
       "datagrams", G_TYPE_UINT64, self->datagrams,
       "bytes", G_TYPE_UINT64, self->bytes,
       "truncated", G_TYPE_UINT64, self->truncated,
+      "ignored", G_TYPE_UINT64, self->ignored,
       "buffer-size", G_TYPE_INT, self->buffer_size_granted, NULL);
   GST_OBJECT_UNLOCK (self);
   return s;

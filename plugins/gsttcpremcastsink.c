@@ -21,6 +21,11 @@
  * own re-multicast. `bind-address` picks the source address of the
  * datagrams.
  *
+ * With `original-group=true` each datagram that carries the proxy's
+ * metadata (from tcpsplitsrc with mpx framing) goes to the group and port it
+ * was captured on, so one element re-creates several groups, IPv4 and IPv6;
+ * datagrams without metadata go to `address:port`.
+ *
  * A failing send (no route while a link is down, say) is counted and
  * reported as one warning per outage (the next failure after sends succeed
  * again warns again); the stream goes on.
@@ -34,6 +39,7 @@
 #include "config.h"
 
 #include "gsttcpremcastsink.h"
+#include "gstmcpmeta.h"
 #include "gstmcpstats.h"
 
 #include <string.h>
@@ -53,6 +59,11 @@ GST_DEBUG_CATEGORY_STATIC (tcp_remcast_sink_debug);
 #define DEFAULT_BIND_PORT 0
 #define DEFAULT_BUFFER_SIZE 0
 #define DEFAULT_STATS_INTERVAL 0
+#define DEFAULT_ORIGINAL_GROUP FALSE
+
+/* Destinations remembered, so that a socket address is not made per
+ * datagram. */
+#define N_DESTINATIONS 16
 
 /* Datagrams handed to the kernel in one call. */
 #define BATCH 64
@@ -69,6 +80,7 @@ enum
   PROP_BIND_PORT,
   PROP_BUFFER_SIZE,
   PROP_STATS_INTERVAL,
+  PROP_ORIGINAL_GROUP,
 };
 
 enum
@@ -94,8 +106,19 @@ struct _GstTcpRemcastSink
   gint buffer_size;
   guint64 stats_interval;
 
-  GPtrArray *sockets;           /* one per interface, opened at NULL->READY */
+  gboolean original_group;
+
+  /* opened at NULL->READY: per address family (0: IPv4, 1: IPv6), one
+   * socket per interface; the family of `address` always, the other one
+   * with original-group when the host has it */
+  GPtrArray *sockets[2];
   GSocketAddress *destination;
+  struct
+  {
+    McpFrameMeta key;           /* family, group, port */
+    GSocketAddress *address;
+  } destinations[N_DESTINATIONS];
+  guint next_destination;
   GCancellable *cancellable;    /* under the object lock */
   GstMcpStatsTimer stats_timer;
 
@@ -103,6 +126,7 @@ struct _GstTcpRemcastSink
   guint64 datagrams;
   guint64 bytes;
   guint64 errors;
+  guint64 no_socket;
   gboolean warned;
 };
 
@@ -183,6 +207,11 @@ gst_tcp_remcast_sink_class_init (GstTcpRemcastSinkClass * klass)
           "Post the statistics as an element message this often (ns; 0: "
           "never)", 0, G_MAXUINT64, DEFAULT_STATS_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_ORIGINAL_GROUP,
+      g_param_spec_boolean ("original-group", "Original group",
+          "Send each datagram that carries the proxy's metadata to the group "
+          "and port it was captured on (address:port for the others)",
+          DEFAULT_ORIGINAL_GROUP, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstTcpRemcastSink::get-stats:
@@ -224,6 +253,7 @@ gst_tcp_remcast_sink_init (GstTcpRemcastSink * self)
   self->bind_port = DEFAULT_BIND_PORT;
   self->buffer_size = DEFAULT_BUFFER_SIZE;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
+  self->original_group = DEFAULT_ORIGINAL_GROUP;
   self->cancellable = g_cancellable_new ();
 
   /* A relay forwards as things arrive; it does not pace by timestamps. */
@@ -280,6 +310,9 @@ gst_tcp_remcast_sink_set_property (GObject * object, guint prop_id,
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint64 (value);
       break;
+    case PROP_ORIGINAL_GROUP:
+      self->original_group = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -322,6 +355,9 @@ gst_tcp_remcast_sink_get_property (GObject * object, guint prop_id,
     case PROP_STATS_INTERVAL:
       g_value_set_uint64 (value, self->stats_interval);
       break;
+    case PROP_ORIGINAL_GROUP:
+      g_value_set_boolean (value, self->original_group);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -331,6 +367,34 @@ gst_tcp_remcast_sink_get_property (GObject * object, guint prop_id,
 
 /* ---- state ------------------------------------------------------------- */
 
+/* One socket per interface for the family of cfg->group. */
+static GPtrArray *
+open_family (GstTcpRemcastSink * self, McpMcastSenderConfig * cfg,
+    GArray * ifindexes, GError ** error)
+{
+  GPtrArray *sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  guint i;
+
+  for (i = 0; i < MAX (ifindexes->len, 1); i++) {
+    GSocket *socket;
+
+    cfg->ifindex = ifindexes->len ? g_array_index (ifindexes, guint, i) : 0;
+    socket = mcp_mcast_open_sender (cfg, error);
+    if (!socket) {
+      g_ptr_array_unref (sockets);
+      return NULL;
+    }
+    g_ptr_array_add (sockets, socket);
+  }
+  return sockets;
+}
+
+static inline guint
+family_index (GSocketFamily family)
+{
+  return family == G_SOCKET_FAMILY_IPV6 ? 1 : 0;
+}
+
 static gboolean
 open_sockets (GstTcpRemcastSink * self)
 {
@@ -338,15 +402,17 @@ open_sockets (GstTcpRemcastSink * self)
   GError *err = NULL;
   gchar *address, *ifaces, *bind;
   GArray *ifindexes = NULL;
-  GPtrArray *sockets = NULL;
-  guint port, i;
-  gboolean ok = FALSE;
+  GPtrArray *sockets[2] = { NULL, NULL };
+  GSocketFamily family;
+  guint port;
+  gboolean ok = FALSE, original_group;
 
   GST_OBJECT_LOCK (self);
   address = g_strdup (self->address);
   ifaces = g_strdup (self->multicast_iface);
   bind = g_strdup (self->bind_address);
   port = self->port;
+  original_group = self->original_group;
   cfg.ttl = self->ttl_mc;
   cfg.loop = self->loop;
   cfg.bind_port = self->bind_port;
@@ -374,23 +440,38 @@ open_sockets (GstTcpRemcastSink * self)
     goto done;
   }
 
-  sockets = g_ptr_array_new_with_free_func (g_object_unref);
-  for (i = 0; i < MAX (ifindexes->len, 1); i++) {
-    GSocket *socket;
+  family = g_inet_address_get_family (cfg.group);
+  sockets[family_index (family)] = open_family (self, &cfg, ifindexes, &err);
+  if (!sockets[family_index (family)]) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Could not send to multicast group %s port %u: %s", address, port,
+            err->message), (NULL));
+    goto done;
+  }
+  if (original_group) {
+    /* the other family too, from any local address of it, if the host has
+     * it: groups of both kinds may come through */
+    GSocketFamily other = family == G_SOCKET_FAMILY_IPV6 ?
+        G_SOCKET_FAMILY_IPV4 : G_SOCKET_FAMILY_IPV6;
+    GInetAddress *saved_bind = cfg.bind_address, *saved_group = cfg.group;
 
-    cfg.ifindex = ifindexes->len ? g_array_index (ifindexes, guint, i) : 0;
-    socket = mcp_mcast_open_sender (&cfg, &err);
-    if (!socket) {
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          ("Could not send to multicast group %s port %u: %s", address, port,
-              err->message), (NULL));
-      goto done;
+    cfg.group = g_inet_address_new_from_string (other == G_SOCKET_FAMILY_IPV6 ?
+        "ff02::1" : "224.0.0.1");
+    cfg.bind_address = NULL;
+    sockets[family_index (other)] = open_family (self, &cfg, ifindexes, &err);
+    if (!sockets[family_index (other)]) {
+      GST_INFO_OBJECT (self, "no %s sockets: %s",
+          other == G_SOCKET_FAMILY_IPV6 ? "IPv6" : "IPv4", err->message);
+      g_clear_error (&err);
     }
-    g_ptr_array_add (sockets, socket);
+    g_object_unref (cfg.group);
+    cfg.group = saved_group;
+    cfg.bind_address = saved_bind;
   }
 
   GST_OBJECT_LOCK (self);
-  self->sockets = g_steal_pointer (&sockets);
+  self->sockets[0] = g_steal_pointer (&sockets[0]);
+  self->sockets[1] = g_steal_pointer (&sockets[1]);
   self->destination = g_inet_socket_address_new (cfg.group, port);
   GST_OBJECT_UNLOCK (self);
   ok = TRUE;
@@ -400,7 +481,8 @@ done:
   g_clear_object (&cfg.group);
   g_clear_object (&cfg.bind_address);
   g_clear_pointer (&ifindexes, g_array_unref);
-  g_clear_pointer (&sockets, g_ptr_array_unref);
+  g_clear_pointer (&sockets[0], g_ptr_array_unref);
+  g_clear_pointer (&sockets[1], g_ptr_array_unref);
   g_free (address);
   g_free (ifaces);
   g_free (bind);
@@ -410,9 +492,14 @@ done:
 static void
 close_sockets (GstTcpRemcastSink * self)
 {
+  guint i;
+
   GST_OBJECT_LOCK (self);
-  g_clear_pointer (&self->sockets, g_ptr_array_unref);
+  g_clear_pointer (&self->sockets[0], g_ptr_array_unref);
+  g_clear_pointer (&self->sockets[1], g_ptr_array_unref);
   g_clear_object (&self->destination);
+  for (i = 0; i < N_DESTINATIONS; i++)
+    g_clear_object (&self->destinations[i].address);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -445,7 +532,7 @@ gst_tcp_remcast_sink_start (GstBaseSink * bsink)
 
   GST_OBJECT_LOCK (self);
   interval = self->stats_interval;
-  self->datagrams = self->bytes = self->errors = 0;
+  self->datagrams = self->bytes = self->errors = self->no_socket = 0;
   self->warned = FALSE;
   GST_OBJECT_UNLOCK (self);
   gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
@@ -490,7 +577,8 @@ gst_tcp_remcast_sink_unlock_stop (GstBaseSink * bsink)
 /* Sends n prepared datagrams on every socket, waiting while a socket's
  * buffer is full. */
 static GstFlowReturn
-send_messages (GstTcpRemcastSink * self, GOutputMessage * msgs, guint n)
+send_messages (GstTcpRemcastSink * self, GPtrArray * sockets,
+    GOutputMessage * msgs, guint n)
 {
   GCancellable *cancellable;
   GstFlowReturn ret = GST_FLOW_OK;
@@ -498,12 +586,14 @@ send_messages (GstTcpRemcastSink * self, GOutputMessage * msgs, guint n)
   gchar *first_error = NULL;
   guint s, i;
 
+  if (n == 0)
+    return GST_FLOW_OK;
   GST_OBJECT_LOCK (self);
   cancellable = g_object_ref (self->cancellable);
   GST_OBJECT_UNLOCK (self);
 
-  for (s = 0; s < self->sockets->len && ret == GST_FLOW_OK; s++) {
-    GSocket *socket = g_ptr_array_index (self->sockets, s);
+  for (s = 0; s < sockets->len && ret == GST_FLOW_OK; s++) {
+    GSocket *socket = g_ptr_array_index (sockets, s);
     guint done = 0;
 
     while (done < n) {
@@ -557,20 +647,61 @@ send_messages (GstTcpRemcastSink * self, GOutputMessage * msgs, guint n)
   return ret;
 }
 
+/* Where buffer goes: address:port, or with original-group the group and
+ * port of its metadata (socket addresses kept in a small cache). */
+static GSocketAddress *
+destination_of (GstTcpRemcastSink * self, GstBuffer * buffer)
+{
+  GstMcpMeta *meta;
+  McpFrameMeta key = { 0 };
+  GInetAddress *group;
+  guint i, slot;
+
+  if (!self->original_group)
+    return self->destination;
+  meta = gst_buffer_get_mcp_meta (buffer);
+  if (!meta || meta->info.family == 0)
+    return self->destination;
+
+  key.family = meta->info.family;
+  key.port = meta->info.port;
+  memcpy (key.group, meta->info.group, key.family == 6 ? 16 : 4);
+  for (i = 0; i < N_DESTINATIONS; i++) {
+    if (self->destinations[i].address
+        && memcmp (&self->destinations[i].key, &key, sizeof (key)) == 0)
+      return self->destinations[i].address;
+  }
+  slot = self->next_destination++ % N_DESTINATIONS;
+  g_clear_object (&self->destinations[slot].address);
+  group = g_inet_address_new_from_bytes (key.group, key.family == 6 ?
+      G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
+  self->destinations[slot].key = key;
+  self->destinations[slot].address = g_inet_socket_address_new (group,
+      key.port);
+  g_object_unref (group);
+  return self->destinations[slot].address;
+}
+
 static GstFlowReturn
 render_buffers (GstTcpRemcastSink * self, GstBuffer ** buffers, guint n)
 {
-  GOutputMessage msgs[BATCH];
+  /* per address family: the messages of this batch */
+  GOutputMessage msgs[2][BATCH];
+  guint n_msgs[2];
   GOutputVector vecs[BATCH];
   GstMapInfo maps[BATCH];
   GstFlowReturn ret = GST_FLOW_OK;
-  guint i, m;
+  guint i, m, f;
 
   for (i = 0; i < n && ret == GST_FLOW_OK; i += m) {
-    guint j;
+    guint j, no_socket = 0;
 
     m = MIN (n - i, BATCH);
+    n_msgs[0] = n_msgs[1] = 0;
     for (j = 0; j < m; j++) {
+      GSocketAddress *dest;
+      GOutputMessage *msg;
+
       if (!gst_buffer_map (buffers[i + j], &maps[j], GST_MAP_READ)) {
         GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not read a buffer"),
             (NULL));
@@ -578,14 +709,28 @@ render_buffers (GstTcpRemcastSink * self, GstBuffer ** buffers, guint n)
           gst_buffer_unmap (buffers[i + j], &maps[j]);
         return GST_FLOW_ERROR;
       }
+      dest = destination_of (self, buffers[i + j]);
+      f = family_index (g_socket_address_get_family (dest));
+      if (!self->sockets[f]) {
+        no_socket++;            /* a group of a family the host lacks */
+        continue;
+      }
       vecs[j].buffer = maps[j].data;
       vecs[j].size = maps[j].size;
-      memset (&msgs[j], 0, sizeof (msgs[j]));
-      msgs[j].address = self->destination;
-      msgs[j].vectors = &vecs[j];
-      msgs[j].num_vectors = 1;
+      msg = &msgs[f][n_msgs[f]++];
+      memset (msg, 0, sizeof (*msg));
+      msg->address = dest;
+      msg->vectors = &vecs[j];
+      msg->num_vectors = 1;
     }
-    ret = send_messages (self, msgs, m);
+    if (no_socket) {
+      GST_OBJECT_LOCK (self);
+      self->no_socket += no_socket;
+      GST_OBJECT_UNLOCK (self);
+    }
+    for (f = 0; f < 2 && ret == GST_FLOW_OK; f++)
+      if (self->sockets[f])
+        ret = send_messages (self, self->sockets[f], msgs[f], n_msgs[f]);
     for (j = 0; j < m; j++)
       gst_buffer_unmap (buffers[i + j], &maps[j]);
   }
@@ -620,7 +765,8 @@ gst_tcp_remcast_sink_get_stats (GstTcpRemcastSink * self)
   s = gst_structure_new ("tcpremcastsink-stats",
       "datagrams", G_TYPE_UINT64, self->datagrams,
       "bytes", G_TYPE_UINT64, self->bytes,
-      "errors", G_TYPE_UINT64, self->errors, NULL);
+      "errors", G_TYPE_UINT64, self->errors,
+      "no-socket", G_TYPE_UINT64, self->no_socket, NULL);
   GST_OBJECT_UNLOCK (self);
   return s;
 }

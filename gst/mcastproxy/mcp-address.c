@@ -4,6 +4,7 @@
 #include "mcp-address.h"
 
 #include <net/if.h>
+#include <netinet/in.h>
 #include <string.h>
 
 /* *INDENT-OFF* */
@@ -107,6 +108,136 @@ mcp_parse_sources (const gchar * list, GSocketFamily family, GError ** error)
   }
   g_strfreev (items);
   return out;
+}
+
+static gboolean
+parse_port (const gchar * text, guint16 * port)
+{
+  guint64 v;
+  gchar *end;
+
+  if (!g_ascii_isdigit (*text))
+    return FALSE;
+  v = g_ascii_strtoull (text, &end, 10);
+  if (*end != '\0' || v == 0 || v > G_MAXUINT16)
+    return FALSE;
+  *port = v;
+  return TRUE;
+}
+
+static gboolean
+parse_source_filter (const gchar * item, McpSourceFilter * f)
+{
+  gchar *host = NULL;
+  const gchar *port = NULL;
+  GInetAddress *addr = NULL;
+  gboolean ok = TRUE;
+
+  memset (f, 0, sizeof (*f));
+  if (item[0] == ':') {
+    port = item + 1;
+  } else if (item[0] == '[') {
+    const gchar *close = strstr (item, "]:");
+
+    if (!close)
+      return FALSE;
+    host = g_strndup (item + 1, close - item - 1);
+    port = close + 2;
+  } else if (strchr (item, ':') && strchr (item, ':') == strrchr (item, ':')) {
+    /* one colon: IPv4 address and port */
+    const gchar *colon = strchr (item, ':');
+
+    host = g_strndup (item, colon - item);
+    port = colon + 1;
+  } else {
+    host = g_strdup (item);
+  }
+
+  if (port && !parse_port (port, &f->port))
+    ok = FALSE;
+  if (ok && host) {
+    addr = g_inet_address_new_from_string (host);
+    if (!addr) {
+      ok = FALSE;
+    } else {
+      gsize len = g_inet_address_get_native_size (addr);
+
+      f->family = len == 16 ? 6 : 4;
+      memcpy (f->addr, g_inet_address_to_bytes (addr), len);
+    }
+  }
+  g_clear_object (&addr);
+  g_free (host);
+  return ok;
+}
+
+GArray *
+mcp_parse_source_filters (const gchar * list, GError ** error)
+{
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (McpSourceFilter));
+  gchar **items;
+  guint i;
+
+  if (list == NULL)
+    return out;
+  items = g_strsplit (list, ",", -1);
+  for (i = 0; items[i]; i++) {
+    gchar *item = g_strstrip (items[i]);
+    McpSourceFilter f;
+
+    if (*item == '\0')
+      continue;
+    if (!parse_source_filter (item, &f)) {
+      g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID,
+          "'%s' is not a sender (ADDRESS, ADDRESS:PORT, :PORT or "
+          "[IPV6]:PORT)", item);
+      g_strfreev (items);
+      g_array_unref (out);
+      return NULL;
+    }
+    g_array_append_val (out, f);
+  }
+  g_strfreev (items);
+  return out;
+}
+
+gboolean
+mcp_source_filters_match (GArray * filters, const struct sockaddr_storage *sa)
+{
+  const guint8 *addr;
+  guint16 port;
+  guint8 family;
+  guint i;
+
+  if (!filters || filters->len == 0)
+    return FALSE;
+  if (sa->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
+
+    family = 4;
+    addr = (const guint8 *) &in->sin_addr;
+    port = g_ntohs (in->sin_port);
+  } else if (sa->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
+
+    family = 6;
+    addr = (const guint8 *) &in6->sin6_addr;
+    port = g_ntohs (in6->sin6_port);
+  } else {
+    return FALSE;
+  }
+
+  for (i = 0; i < filters->len; i++) {
+    McpSourceFilter *f = &g_array_index (filters, McpSourceFilter, i);
+
+    if (f->port && f->port != port)
+      continue;
+    if (f->family && (f->family != family
+            || memcmp (f->addr, addr, family == 6 ? 16 : 4) != 0))
+      continue;
+    return TRUE;
+  }
+  return FALSE;
 }
 
 gchar *

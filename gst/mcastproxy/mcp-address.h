@@ -3,6 +3,7 @@
 #define __MCP_ADDRESS_H__
 
 #include <gio/gio.h>
+#include <sys/socket.h>
 
 G_BEGIN_DECLS
 
@@ -31,6 +32,23 @@ GArray *mcp_parse_interfaces (const gchar * list, GError ** error);
  * empty for an empty or NULL list. */
 GPtrArray *mcp_parse_sources (const gchar * list, GSocketFamily family,
     GError ** error);
+
+/* A sender to ignore: an address, a port, or both. */
+typedef struct
+{
+  guint8 family;                /* 0: any address, 4 or 6 */
+  guint8 addr[16];
+  guint16 port;                 /* 0: any port */
+} McpSourceFilter;
+
+/* A comma-separated list of senders: "192.0.2.7", "192.0.2.7:5499",
+ * ":5499", "2001:db8::7", "[2001:db8::7]:5499". Returns McpSourceFilter
+ * items, empty for an empty or NULL list. */
+GArray *mcp_parse_source_filters (const gchar * list, GError ** error);
+
+/* Whether the sender sa matches one of the filters. */
+gboolean mcp_source_filters_match (GArray * filters,
+    const struct sockaddr_storage *sa);
 
 /* "192.0.2.1:5000", "[2001:db8::1]:5000" for logs. */
 gchar *mcp_socket_address_to_string (GSocketAddress * addr);

@@ -327,6 +327,90 @@ test_socket_address_not_inet (void)
   g_object_unref (sa);
 }
 
+/* Builds a sockaddr_storage for ip:port. */
+static void
+make_sockaddr (const gchar * ip, guint16 port, struct sockaddr_storage *ss)
+{
+  GInetAddress *a = g_inet_address_new_from_string (ip);
+  GSocketAddress *sa = g_inet_socket_address_new (a, port);
+
+  memset (ss, 0, sizeof (*ss));
+  g_assert_true (g_socket_address_to_native (sa, ss, sizeof (*ss), NULL));
+  g_object_unref (sa);
+  g_object_unref (a);
+}
+
+static gboolean
+filters_match (const gchar * list, const gchar * ip, guint16 port)
+{
+  GError *err = NULL;
+  GArray *f = mcp_parse_source_filters (list, &err);
+  struct sockaddr_storage ss;
+  gboolean m;
+
+  g_assert_no_error (err);
+  make_sockaddr (ip, port, &ss);
+  m = mcp_source_filters_match (f, &ss);
+  g_array_unref (f);
+  return m;
+}
+
+static void
+test_source_filters (void)
+{
+  GError *err = NULL;
+  GArray *f;
+
+  f = mcp_parse_source_filters (NULL, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (f->len, ==, 0);
+  g_array_unref (f);
+  f = mcp_parse_source_filters (" 192.0.2.7 , :5499, [2001:db8::7]:6000,"
+      "2001:db8::8, 10.0.0.1:80 ", &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (f->len, ==, 5);
+  g_array_unref (f);
+
+  /* address alone: any port */
+  g_assert_true (filters_match ("192.0.2.7", "192.0.2.7", 1));
+  g_assert_true (filters_match ("192.0.2.7", "192.0.2.7", 65535));
+  g_assert_false (filters_match ("192.0.2.7", "192.0.2.8", 1));
+  /* port alone: any address, either family */
+  g_assert_true (filters_match (":5499", "10.1.1.1", 5499));
+  g_assert_true (filters_match (":5499", "2001:db8::1", 5499));
+  g_assert_false (filters_match (":5499", "10.1.1.1", 5498));
+  /* both */
+  g_assert_true (filters_match ("10.0.0.1:80", "10.0.0.1", 80));
+  g_assert_false (filters_match ("10.0.0.1:80", "10.0.0.1", 81));
+  g_assert_false (filters_match ("10.0.0.1:80", "10.0.0.2", 80));
+  g_assert_true (filters_match ("[2001:db8::7]:6000", "2001:db8::7", 6000));
+  g_assert_false (filters_match ("[2001:db8::7]:6000", "2001:db8::7", 6001));
+  g_assert_true (filters_match ("2001:db8::8", "2001:db8::8", 9));
+  /* families never mix */
+  g_assert_false (filters_match ("0.0.0.0", "::", 9));
+  /* an empty list matches nothing */
+  g_assert_false (filters_match ("", "10.0.0.1", 80));
+}
+
+static void
+test_source_filters_invalid (void)
+{
+  const gchar *bad[] = { "garbage", ":0", ":70000", ":x", "10.0.0.1:",
+    "[2001:db8::1]", "[2001:db8::1]:", "[nonsense]:5", "10.0.0.1:5x",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    GError *err = NULL;
+    GArray *f = mcp_parse_source_filters (bad[i], &err);
+
+    g_assert_null (f);
+    g_assert_error (err, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID);
+    g_assert_nonnull (strstr (err->message, bad[i]));
+    g_error_free (err);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -343,6 +427,9 @@ main (int argc, char **argv)
   g_test_add_func ("/address/sources/ok", test_sources_ok);
   g_test_add_func ("/address/sources/family", test_sources_family);
   g_test_add_func ("/address/sources/invalid", test_sources_invalid);
+  g_test_add_func ("/address/source-filters", test_source_filters);
+  g_test_add_func ("/address/source-filters/invalid",
+      test_source_filters_invalid);
   g_test_add_func ("/address/socket-address-to-string",
       test_socket_address_to_string);
   g_test_add_func ("/address/socket-address-not-inet",

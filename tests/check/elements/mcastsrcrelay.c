@@ -369,6 +369,38 @@ GST_END_TEST;
 /* Another group on the same port reaches this host (a plain socket joined
  * it) but not the relay. The unwanted datagram is sent first: had it been
  * delivered, it would come out before the marker. */
+/* A gateway sends its re-multicast from a known port and ignores it: those
+ * datagrams never come out, others do. */
+GST_START_TEST (test_ignore_sources)
+{
+  GSocket *gw = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.2");
+  RelayFixture f;
+  GstBuffer *buf;
+  gchar *props = g_strdup_printf ("address=239.255.1.5 ignore-sources="
+      ":%u,127.0.0.9", mcp_test_local_port (gw));
+  guint i;
+
+  relay_setup (&f, props);
+  g_free (props);
+  for (i = 0; i < 3; i++) {
+    send_datagram (gw, "239.255.1.5", f.port, 10 + i, 100);
+    send_datagram (tx, "239.255.1.5", f.port, i, 60);
+  }
+  for (i = 0; i < 3; i++) {
+    buf = pull_datagram (&f, i, 60);
+    assert_mcp_meta (buf, "239.255.1.5", f.port, i);
+    gst_buffer_unref (buf);
+  }
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), 3);
+  fail_unless_equals_uint64 (relay_stat (&f, "ignored"), 3);
+  relay_teardown (&f);
+  g_object_unref (gw);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_other_group_same_port_not_delivered)
 {
   GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
@@ -666,6 +698,7 @@ mcastsrcrelay_suite (void)
   tcase_add_test (tc, test_random_origin_id);
   tcase_add_test (tc, test_burst_in_order);
   tcase_add_test (tc, test_other_group_same_port_not_delivered);
+  tcase_add_test (tc, test_ignore_sources);
   tcase_add_test (tc, test_source_specific_join);
   tcase_add_test (tc, test_ipv6_exact_bytes);
   tcase_add_test (tc, test_ipv6_source_specific_join);

@@ -6,6 +6,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/base/gstbasesink.h>
 
+#include "gstmcpmeta.h"
 #include "mcp-check-util.h"
 
 /* More than any UDP payload (65507 bytes over IPv4, 65527 over IPv6). */
@@ -640,6 +641,53 @@ GST_START_TEST (test_bad_settings_are_errors)
 
 GST_END_TEST;
 
+/* With original-group each datagram goes back to the group and port it
+ * was captured on, IPv4 and IPv6 through one element; one without metadata
+ * goes to address:port. */
+GST_START_TEST (test_original_group)
+{
+  GSocket *rx_a = mcp_test_udp_receiver ("239.255.7.1", 0);
+  GSocket *rx_b = mcp_test_udp_receiver ("239.255.7.2", 0);
+  GSocket *rx_6 = mcp_test_udp_receiver ("ff3e::7", 0);
+  GSocket *rx_d = mcp_test_udp_receiver ("239.255.7.9", 0);
+  GstHarness *h = sink_harness ("239.255.7.9", mcp_test_local_port (rx_d),
+      "original-group=true");
+  struct
+  {
+    const gchar *group;
+    GSocket *rx;
+  } to[] = {
+    {"239.255.7.1", rx_a}, {"239.255.7.2", rx_b}, {"ff3e::7", rx_6},
+  };
+  guint i, round;
+
+  for (round = 0; round < 3; round++) {
+    for (i = 0; i < G_N_ELEMENTS (to); i++) {
+      GInetAddress *g = g_inet_address_new_from_string (to[i].group);
+      McpFrameMeta info = { 0 };
+      GstBuffer *buf = mcp_test_buffer (10 * round + i, 100 + i);
+
+      gst_mcp_meta_set_group (&info, g, mcp_test_local_port (to[i].rx));
+      gst_buffer_add_mcp_meta (buf, &info);
+      fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+      g_object_unref (g);
+    }
+    push_datagram (h, 99, 50);
+    for (i = 0; i < G_N_ELEMENTS (to); i++)
+      recv_datagram_from_any (to[i].rx, 10 * round + i, 100 + i);
+    recv_datagram_from_any (rx_d, 99, 50);
+  }
+  fail_unless_equals_uint64 (sink_stat (h, "datagrams"), 12);
+  fail_unless_equals_uint64 (sink_stat (h, "no-socket"), 0);
+  gst_harness_teardown (h);
+  g_object_unref (rx_a);
+  g_object_unref (rx_b);
+  g_object_unref (rx_6);
+  g_object_unref (rx_d);
+}
+
+GST_END_TEST;
+
 static Suite *
 tcpremcastsink_suite (void)
 {
@@ -663,6 +711,7 @@ tcpremcastsink_suite (void)
   tcase_add_test (tc, test_send_failure_is_a_warning);
   tcase_add_test (tc, test_stats);
   tcase_add_test (tc, test_bad_settings_are_errors);
+  tcase_add_test (tc, test_original_group);
   return s;
 }
 
