@@ -44,6 +44,46 @@ opt () {
   [ -n "$2" ] && printf ' %s=%s' "$1" "$2"
 }
 
+# The MCAST_GROUPS list (MCAST_GROUP:MCAST_PORT when empty), one
+# "group port" line each; [v6]:port becomes "v6 port".
+groups () {
+  for g in ${MCAST_GROUPS:-$MCAST_GROUP:$MCAST_PORT}; do
+    case "$g" in
+      \[*\]:*) a=${g%]:*}; echo "${a#[} ${g##*]:}" ;;
+      *:*:*) echo "$(basename "$0"): write IPv6 groups as [group]:port: $g" >&2
+        exit 2 ;;
+      *:*) echo "${g%:*} ${g##*:}" ;;
+      *) echo "$(basename "$0"): '$g' is not group:port" >&2; exit 2 ;;
+    esac
+  done
+}
+
+# One mcastsrc-relay per group, all into the element named $1 (as "$1."),
+# through a funnel when there are several: the island's side of a gateway.
+capture_groups () {
+  list=$(groups) || exit 2
+  n=$(printf '%s\n' "$list" | wc -l)
+  into="$1."
+  if [ "$n" -gt 1 ]; then
+    printf ' funnel name=up ! %s' "$into"
+    into="up."
+  fi
+  printf '%s\n' "$list" | while read -r addr port; do
+    printf ' mcastsrc-relay address=%s port=%s peer-id=%s ignore-sources=:%s%s%s ! %s' \
+      "$addr" "$port" "$ISLAND_ID" "$MCAST_GATEWAY_PORT" \
+      "$(opt multicast-iface "$MCAST_IFACE")" "$(stats)" "$into"
+  done
+}
+
+# The island's re-multicast of what arrives from elsewhere: each datagram
+# on its own group and port, from MCAST_GATEWAY_PORT.
+remulticast () {
+  set -- $(groups | head -n 1)
+  printf ' tcpremcastsink original-group=true address=%s port=%s bind-port=%s ttl-mc=%s loop=%s%s%s' \
+    "$1" "$2" "$MCAST_GATEWAY_PORT" "$MCAST_TTL" "$MCAST_LOOP" \
+    "$(opt multicast-iface "$MCAST_IFACE")" "$(stats)"
+}
+
 stats () {
   [ "${MCASTPROXY_STATS_INTERVAL:-0}" != 0 ] &&
     printf ' stats-interval=%s' "$MCASTPROXY_STATS_INTERVAL"

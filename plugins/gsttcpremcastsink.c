@@ -256,8 +256,11 @@ gst_tcp_remcast_sink_init (GstTcpRemcastSink * self)
   self->original_group = DEFAULT_ORIGINAL_GROUP;
   self->cancellable = g_cancellable_new ();
 
-  /* A relay forwards as things arrive; it does not pace by timestamps. */
+  /* A relay forwards as things arrive; it does not pace by timestamps, and
+   * does not hold the pipeline until data comes (a gateway's sinks may see
+   * nothing for long). */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  gst_base_sink_set_async_enabled (GST_BASE_SINK (self), FALSE);
 }
 
 static void

@@ -388,8 +388,11 @@ gst_tcp_split_sink_init (GstTcpSplitSink * self)
       self->max_queue_time, self->slow_client_policy, self->no_echo,
       self->one_per_peer);
 
-  /* A relay forwards as things arrive; it does not pace by timestamps. */
+  /* A relay forwards as things arrive; it does not pace by timestamps, and
+   * does not hold the pipeline until data comes (a gateway's sinks may see
+   * nothing for long). */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  gst_base_sink_set_async_enabled (GST_BASE_SINK (self), FALSE);
 }
 
 static void

@@ -4,6 +4,7 @@
 #include <gst/gst.h>
 
 #include "gstmcastsrcrelay.h"
+#include "gsttcpmeshrouter.h"
 #include "gsttcpremcastsink.h"
 #include "gsttcpsplitsink.h"
 #include "gsttcpsplitsrc.h"
@@ -17,6 +18,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (tcpsplitsink, plugin);
   ret |= GST_ELEMENT_REGISTER (tcpsplitsrc, plugin);
   ret |= GST_ELEMENT_REGISTER (tcpremcastsink, plugin);
+  ret |= GST_ELEMENT_REGISTER (tcpmeshrouter, plugin);
   return ret;
 }
 

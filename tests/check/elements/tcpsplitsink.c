@@ -126,12 +126,17 @@ GST_START_TEST (test_defaults_and_properties)
   guint port, max_clients;
   gint mode, framing, policy;
   guint64 max_bytes, max_time, detect, peer_id;
-  gboolean sync;
+  gboolean sync, async, no_echo, one_per_peer;
 
   g_object_get (sink, "mode", &mode, "host", &host, "port", &port,
       "framing", &framing, "max-clients", &max_clients, "slow-client-policy",
       &policy, "max-queue-bytes", &max_bytes, "max-queue-time", &max_time,
-      "detect-timeout", &detect, "peer-id", &peer_id, "sync", &sync, NULL);
+      "detect-timeout", &detect, "peer-id", &peer_id, "sync", &sync,
+      "async", &async, "no-echo", &no_echo, "one-per-peer", &one_per_peer,
+      NULL);
+  fail_unless (!async);
+  fail_unless (no_echo);
+  fail_unless (one_per_peer);
   fail_unless_equals_int (mode, 0);     /* listener */
   fail_unless (host == NULL);
   fail_unless_equals_int (port, 5100);

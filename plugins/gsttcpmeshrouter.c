@@ -1,0 +1,1017 @@
+/* mcastproxy — tcpmeshrouter
+ *
+ * This library is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU Library General Public License as published by
+ * the Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.
+ */
+
+/**
+ * SECTION:element-tcpmeshrouter
+ * @title: tcpmeshrouter
+ *
+ * One node of a mesh of island gateways: islands linked to each other
+ * directly, with no central point.
+ *
+ * The node listens on `port` and calls every `host:port` of `peers`; each
+ * link is one TCP connection in mpx framing that carries datagrams both
+ * ways. What comes in on the sink pad (the island's own multicast, from
+ * mcastsrc-relay with `peer-id` set to `island-id`) goes to every peer.
+ * What a peer sends goes on to every other peer and out of the src pad
+ * (to tcpremcastsink `original-group=true`, which re-creates each group),
+ * once: every datagram is identified by origin, group, port and sequence
+ * number, and a copy seen before — over a redundant path, round a ring — is
+ * dropped, as is one that crossed more than `max-hops` links. Datagrams of
+ * this island never come back out of the src pad, and a datagram is never
+ * sent to the peer it came from or to the island it came from.
+ *
+ * So a triangle or a ring of islands delivers each datagram exactly once,
+ * and when a link fails the traffic keeps arriving over the other path.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 mcastsrc-relay address=239.1.1.1 port=5004 peer-id=1 \
+ *     ignore-sources=:5499 ! tcpmeshrouter island-id=1 port=5300 \
+ *     peers="islandb.example.net:5300 islandc.example.net:5300" \
+ *   ! tcpremcastsink original-group=true bind-port=5499
+ * ]| The gateway of island 1 in a mesh with islands b and c.
+ */
+
+#include "config.h"
+
+#include "gsttcpmeshrouter.h"
+#include "gstmcpenums.h"
+#include "gstmcpfanout.h"
+#include "gstmcpmeta.h"
+#include "gstmcpstats.h"
+
+#include <string.h>
+
+#include "mcp-address.h"
+#include "mcp-dedup.h"
+#include "mcp-endpoint.h"
+
+GST_DEBUG_CATEGORY_STATIC (tcp_mesh_router_debug);
+#define GST_CAT_DEFAULT tcp_mesh_router_debug
+
+#define DEFAULT_ISLAND_ID 0
+#define DEFAULT_HOST NULL
+#define DEFAULT_PORT 5300
+#define DEFAULT_PEERS NULL
+#define DEFAULT_MAX_HOPS 16
+#define DEFAULT_HANDSHAKE_TIMEOUT (5 * GST_SECOND)
+#define DEFAULT_RECONNECT_DELAY (100 * GST_MSECOND)
+#define DEFAULT_RECONNECT_MAX_DELAY (5 * GST_SECOND)
+#define DEFAULT_MAX_QUEUE_BYTES (4 * 1024 * 1024)
+#define DEFAULT_MAX_QUEUE_TIME (3 * GST_SECOND)
+#define DEFAULT_SLOW_CLIENT_POLICY GST_MCP_SLOW_CLIENT_RESYNC
+#define DEFAULT_STATS_INTERVAL 0
+
+#define CONNECT_TIMEOUT (10 * GST_SECOND)
+#define DEDUP_WINDOW 8192
+#define DEDUP_MAX_STREAMS 1024
+#define DEDUP_EXPIRY (60 * G_TIME_SPAN_SECOND)
+/* Datagrams for the src pad waiting for downstream; beyond this the oldest
+ * is dropped and counted (peers must not wait for a slow local sink). */
+#define OUTPUT_QUEUE_MAX_BYTES (4 * 1024 * 1024)
+
+enum
+{
+  PROP_0,
+  PROP_ISLAND_ID,
+  PROP_HOST,
+  PROP_PORT,
+  PROP_CURRENT_PORT,
+  PROP_PEERS,
+  PROP_MAX_HOPS,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_RECONNECT_DELAY,
+  PROP_RECONNECT_MAX_DELAY,
+  PROP_MAX_QUEUE_BYTES,
+  PROP_MAX_QUEUE_TIME,
+  PROP_SLOW_CLIENT_POLICY,
+  PROP_STATS_INTERVAL,
+};
+
+enum
+{
+  SIGNAL_GET_STATS,
+  SIGNAL_PEER_ADDED,
+  SIGNAL_PEER_REMOVED,
+  LAST_SIGNAL,
+};
+
+static guint signals[LAST_SIGNAL];
+
+struct _GstTcpMeshRouter
+{
+  GstElement parent;
+  GstPad *sinkpad;
+  GstPad *srcpad;
+
+  /* properties, under the object lock */
+  guint64 island_id;
+  gchar *host;
+  guint port;
+  guint current_port;
+  gchar *peers;
+  guint max_hops;
+  guint64 handshake_timeout;
+  guint64 reconnect_delay;
+  guint64 reconnect_max_delay;
+  guint64 max_queue_bytes;
+  guint64 max_queue_time;
+  GstMcpSlowClientPolicy slow_client_policy;
+  guint64 stats_interval;
+
+  McpEndpoint *endpoint;        /* from NULL->READY on */
+  GstMcpFanout *fanout;         /* the peers */
+  GstMcpStatsTimer stats_timer;
+  guint64 node_id;              /* island-id, or random when 0 */
+  guint64 seq;                  /* for local datagrams without metadata */
+
+  /* The seen datagrams: used by the streaming thread (local datagrams) and
+   * the endpoint's thread (the peers'). */
+  GMutex dedup_lock;
+  McpDedup *dedup;
+
+  /* Hand-over from the endpoint's thread to the src pad's task. */
+  GMutex lock;
+  GCond cond;
+  GQueue output;                /* GstBuffer */
+  guint64 output_bytes;
+  gboolean flushing;
+  gboolean started;             /* stream-start and segment went out */
+  GstCaps *caps;                /* from the sink pad, for the src pad */
+
+  /* statistics, under the object lock */
+  guint64 local_in;
+  guint64 peer_in;
+  guint64 forwarded;            /* datagrams queued for the peers */
+  guint64 duplicates;
+  guint64 hops_exceeded;
+  guint64 datagrams_out;        /* pushed out of the src pad */
+  guint64 output_dropped;
+  guint64 connect_failures;
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+#define gst_tcp_mesh_router_parent_class parent_class
+G_DEFINE_TYPE (GstTcpMeshRouter, gst_tcp_mesh_router, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (tcpmeshrouter, "tcpmeshrouter",
+    GST_RANK_NONE, GST_TYPE_TCP_MESH_ROUTER,
+    GST_DEBUG_CATEGORY_INIT (tcp_mesh_router_debug, "tcpmeshrouter", 0,
+        "mcastproxy mesh node"));
+
+static void gst_tcp_mesh_router_finalize (GObject * object);
+static void gst_tcp_mesh_router_set_property (GObject * object,
+    guint prop_id, const GValue * value, GParamSpec * pspec);
+static void gst_tcp_mesh_router_get_property (GObject * object,
+    guint prop_id, GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_tcp_mesh_router_change_state (GstElement *
+    element, GstStateChange transition);
+static GstFlowReturn gst_tcp_mesh_router_chain (GstPad * pad,
+    GstObject * parent, GstBuffer * buffer);
+static GstFlowReturn gst_tcp_mesh_router_chain_list (GstPad * pad,
+    GstObject * parent, GstBufferList * list);
+static gboolean gst_tcp_mesh_router_sink_event (GstPad * pad,
+    GstObject * parent, GstEvent * event);
+static gboolean gst_tcp_mesh_router_src_activate_mode (GstPad * pad,
+    GstObject * parent, GstPadMode mode, gboolean active);
+static GstStructure *gst_tcp_mesh_router_get_stats (GstTcpMeshRouter * self);
+
+/* ---- routing ----------------------------------------------------------- */
+
+/* Whether a datagram is new and within the hop limit. Any thread. */
+static gboolean
+admit (GstTcpMeshRouter * self, const McpFrameMeta * info)
+{
+  McpDedupResult r;
+  guint max_hops;
+
+  GST_OBJECT_LOCK (self);
+  max_hops = self->max_hops;
+  GST_OBJECT_UNLOCK (self);
+  if (max_hops && info->hops > max_hops) {
+    GST_OBJECT_LOCK (self);
+    self->hops_exceeded++;
+    GST_OBJECT_UNLOCK (self);
+    return FALSE;
+  }
+  g_mutex_lock (&self->dedup_lock);
+  r = self->dedup ? mcp_dedup_check (self->dedup, info,
+      g_get_monotonic_time ()) : MCP_DEDUP_NEW;
+  g_mutex_unlock (&self->dedup_lock);
+  if (r != MCP_DEDUP_NEW) {
+    GST_OBJECT_LOCK (self);
+    self->duplicates++;
+    GST_OBJECT_UNLOCK (self);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+forward (GstTcpMeshRouter * self, GstBuffer * buf, const McpFrameMeta * info,
+    GstMcpFanoutClient * from)
+{
+  if (gst_mcp_fanout_push (self->fanout, buf, info, from)) {
+    GST_OBJECT_LOCK (self);
+    self->forwarded++;
+    GST_OBJECT_UNLOCK (self);
+  }
+}
+
+/* Endpoint thread: a datagram for the src pad. */
+static void
+output (GstTcpMeshRouter * self, GstBuffer * buf)
+{
+  guint64 dropped = 0;
+  gsize size = gst_buffer_get_size (buf);
+
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->output, gst_buffer_ref (buf));
+  self->output_bytes += size;
+  while (self->output_bytes > OUTPUT_QUEUE_MAX_BYTES
+      && g_queue_get_length (&self->output) > 1) {
+    GstBuffer *old = g_queue_pop_head (&self->output);
+
+    self->output_bytes -= gst_buffer_get_size (old);
+    gst_buffer_unref (old);
+    dropped++;
+  }
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->lock);
+  if (dropped) {
+    GST_OBJECT_LOCK (self);
+    self->output_dropped += dropped;
+    GST_OBJECT_UNLOCK (self);
+  }
+}
+
+static void
+fanout_message (GstMcpFanout * fo, GstMcpFanoutClient * from,
+    McpDecodeResult kind, const McpMessage * msg, gpointer user_data)
+{
+  GstTcpMeshRouter *self = user_data;
+  McpFrameMeta info;
+  GstBuffer *buf;
+
+  if (kind != MCP_DECODE_DATA)
+    return;                     /* peers' caps say nothing about ours */
+  info = msg->meta;
+  if (info.hops < G_MAXUINT8)
+    info.hops++;
+  GST_OBJECT_LOCK (self);
+  self->peer_in++;
+  GST_OBJECT_UNLOCK (self);
+  if (!admit (self, &info))
+    return;
+
+  buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
+      msg->payload_len) : gst_buffer_new ();
+  gst_buffer_add_mcp_meta (buf, &info);
+  forward (self, buf, &info, from);
+  if (info.origin_id != self->node_id)
+    output (self, buf);
+  gst_buffer_unref (buf);
+}
+
+static void
+fanout_client_added (GstMcpFanout * fo, GstMcpFanoutClient * c,
+    gpointer user_data)
+{
+  GstTcpMeshRouter *self = user_data;
+  const gchar *address = gst_mcp_fanout_client_get_address (c);
+  guint64 peer_id = gst_mcp_fanout_client_get_peer_id (c);
+
+  GST_INFO_OBJECT (self, "linked to island %" G_GUINT64_FORMAT " at %s",
+      peer_id, address);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("mcastproxy-peer-added", "address",
+              G_TYPE_STRING, address, "peer-id", G_TYPE_UINT64, peer_id,
+              NULL)));
+  g_signal_emit (self, signals[SIGNAL_PEER_ADDED], 0, address, peer_id);
+}
+
+static void
+fanout_client_removed (GstMcpFanout * fo, const gchar * address,
+    const gchar * reason, gpointer user_data)
+{
+  GstTcpMeshRouter *self = user_data;
+
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("mcastproxy-peer-removed", "address",
+              G_TYPE_STRING, address, "reason", G_TYPE_STRING, reason, NULL)));
+  g_signal_emit (self, signals[SIGNAL_PEER_REMOVED], 0, address, reason);
+}
+
+static const GstMcpFanoutFuncs fanout_funcs = {
+  fanout_client_added,
+  fanout_client_removed,
+  fanout_message,
+};
+
+static void
+endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
+    gpointer user_data)
+{
+  GstTcpMeshRouter *self = user_data;
+  McpConnConfig cfg = { 0 };
+
+  GST_OBJECT_LOCK (self);
+  cfg.handshake_timeout = self->handshake_timeout;
+  GST_OBJECT_UNLOCK (self);
+  cfg.framing = MCP_FRAMING_MPX;
+  cfg.role = MCP_ROLE_PEER;
+  cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
+  cfg.peer_id = self->node_id;
+  cfg.name = "tcpmeshrouter";
+  gst_mcp_fanout_add (self->fanout, socket, caller, &cfg);
+}
+
+static void
+endpoint_connect_failed (McpEndpoint * ep, gint caller, const gchar * reason,
+    guint64 retry_in, gpointer user_data)
+{
+  GstTcpMeshRouter *self = user_data;
+
+  GST_OBJECT_LOCK (self);
+  self->connect_failures++;
+  GST_OBJECT_UNLOCK (self);
+  GST_WARNING_OBJECT (self, "%s; retrying in %" G_GUINT64_FORMAT " ms",
+      reason, retry_in / 1000000);
+}
+
+static void
+endpoint_accept_failed (McpEndpoint * ep, const gchar * reason,
+    guint64 retry_in, gpointer user_data)
+{
+  GST_WARNING_OBJECT (user_data, "accepting a connection failed (%s); "
+      "trying again in %" G_GUINT64_FORMAT " ms", reason, retry_in / 1000000);
+}
+
+static const McpEndpointFuncs endpoint_funcs = {
+  endpoint_connection,
+  endpoint_connect_failed,
+  endpoint_accept_failed,
+};
+
+/* ---- the sink pad: this island's datagrams ----------------------------- */
+
+static void
+take_local (GstTcpMeshRouter * self, GstBuffer * buffer)
+{
+  GstMcpMeta *meta = gst_buffer_get_mcp_meta (buffer);
+  McpFrameMeta info;
+
+  if (meta) {
+    info = meta->info;
+  } else {
+    memset (&info, 0, sizeof (info));
+    info.origin_id = self->node_id;
+    info.capture_time = g_get_real_time () * 1000;
+  }
+  GST_OBJECT_LOCK (self);
+  self->local_in++;
+  if (!meta)
+    info.seq = self->seq++;
+  GST_OBJECT_UNLOCK (self);
+  /* remembered, so that it is dropped if it comes back round the mesh */
+  if (admit (self, &info))
+    forward (self, buffer, &info, NULL);
+}
+
+static GstFlowReturn
+gst_tcp_mesh_router_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
+{
+  take_local (GST_TCP_MESH_ROUTER (parent), buffer);
+  gst_buffer_unref (buffer);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+gst_tcp_mesh_router_chain_list (GstPad * pad, GstObject * parent,
+    GstBufferList * list)
+{
+  guint i, n = gst_buffer_list_length (list);
+
+  for (i = 0; i < n; i++)
+    take_local (GST_TCP_MESH_ROUTER (parent), gst_buffer_list_get (list, i));
+  gst_buffer_list_unref (list);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_tcp_mesh_router_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+
+      gst_event_parse_caps (event, &caps);
+      g_mutex_lock (&self->lock);
+      gst_caps_replace (&self->caps, caps);
+      g_mutex_unlock (&self->lock);
+      break;
+    }
+    default:
+      break;
+  }
+  /* The src pad carries the peers' stream, not this one: the local
+   * stream's events (EOS of a relay, say) stay here. */
+  gst_event_unref (event);
+  return TRUE;
+}
+
+/* ---- the src pad: the other islands' datagrams ------------------------- */
+
+static void
+src_loop (gpointer data)
+{
+  GstTcpMeshRouter *self = data;
+  GstBuffer *buf;
+  GstClock *clock;
+  GstFlowReturn ret;
+  gboolean first;
+  GstCaps *caps;
+
+  g_mutex_lock (&self->lock);
+  while (g_queue_is_empty (&self->output) && !self->flushing)
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    gst_pad_pause_task (self->srcpad);
+    return;
+  }
+  buf = g_queue_pop_head (&self->output);
+  self->output_bytes -= gst_buffer_get_size (buf);
+  first = !self->started;
+  self->started = TRUE;
+  caps = self->caps ? gst_caps_ref (self->caps) : NULL;
+  g_mutex_unlock (&self->lock);
+
+  if (first) {
+    GstSegment segment;
+    gchar *id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self),
+        NULL);
+
+    gst_pad_push_event (self->srcpad, gst_event_new_stream_start (id));
+    g_free (id);
+    if (caps)
+      gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+  }
+  gst_clear_caps (&caps);
+
+  /* timestamped on arrival, as a live source does */
+  buf = gst_buffer_make_writable (buf);
+  clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock) {
+    GstClockTime now = gst_clock_get_time (clock);
+    GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+
+    GST_BUFFER_PTS (buf) = now > base ? now - base : 0;
+    gst_object_unref (clock);
+  }
+  ret = gst_pad_push (self->srcpad, buf);
+  if (ret == GST_FLOW_OK) {
+    GST_OBJECT_LOCK (self);
+    self->datagrams_out++;
+    GST_OBJECT_UNLOCK (self);
+  } else if (ret == GST_FLOW_FLUSHING || ret == GST_FLOW_EOS) {
+    gst_pad_pause_task (self->srcpad);
+  } else {
+    GST_ELEMENT_FLOW_ERROR (self, ret);
+    gst_pad_pause_task (self->srcpad);
+  }
+}
+
+static gboolean
+gst_tcp_mesh_router_src_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (parent);
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  self->flushing = !active;
+  if (!active)
+    g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  if (active)
+    return gst_pad_start_task (pad, src_loop, self, NULL);
+  return gst_pad_stop_task (pad);
+}
+
+/* ---- GObject ----------------------------------------------------------- */
+
+static void
+gst_tcp_mesh_router_class_init (GstTcpMeshRouterClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  gobject_class->set_property = gst_tcp_mesh_router_set_property;
+  gobject_class->get_property = gst_tcp_mesh_router_get_property;
+  gobject_class->finalize = gst_tcp_mesh_router_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_ISLAND_ID,
+      g_param_spec_uint64 ("island-id", "Island id",
+          "This island's id: the peer id of its links and the origin of its "
+          "datagrams (mcastsrc-relay peer-id must be the same); 0: random",
+          0, G_MAXUINT64, DEFAULT_ISLAND_ID, rw));
+  g_object_class_install_property (gobject_class, PROP_HOST,
+      g_param_spec_string ("host", "Host",
+          "Address to listen on for peers (empty: all)", DEFAULT_HOST, rw));
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port",
+          "TCP port peers connect to (0: pick one, see current-port)", 0,
+          G_MAXUINT16, DEFAULT_PORT, rw));
+  g_object_class_install_property (gobject_class, PROP_CURRENT_PORT,
+      g_param_spec_uint ("current-port", "Current port",
+          "The port listened on (readable from READY, notified)", 0,
+          G_MAXUINT16, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_PEERS,
+      g_param_spec_string ("peers", "Peers",
+          "Peers this node calls, \"host:port\" separated by spaces or "
+          "commas (each link needs to be listed on one side only)",
+          DEFAULT_PEERS, rw));
+  g_object_class_install_property (gobject_class, PROP_MAX_HOPS,
+      g_param_spec_uint ("max-hops", "Max hops",
+          "Drop a datagram that crossed more links than this (0: no limit)",
+          0, 255, DEFAULT_MAX_HOPS, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_HANDSHAKE_TIMEOUT,
+      g_param_spec_uint64 ("handshake-timeout", "Handshake timeout",
+          "A peer must complete its HELLO within this time (ns; 0: no "
+          "limit)", 0, G_MAXUINT64, DEFAULT_HANDSHAKE_TIMEOUT,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_RECONNECT_DELAY,
+      g_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
+          "First wait (ns) before calling a peer again; doubles per failure",
+          1000000, G_MAXUINT64, DEFAULT_RECONNECT_DELAY, rw));
+  g_object_class_install_property (gobject_class, PROP_RECONNECT_MAX_DELAY,
+      g_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
+          "Longest wait (ns) between calls to a peer", 1000000, G_MAXUINT64,
+          DEFAULT_RECONNECT_MAX_DELAY, rw));
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
+      g_param_spec_uint64 ("max-queue-bytes", "Max queue bytes",
+          "How far (payload bytes) a link may fall behind (0: no limit)", 0,
+          G_MAXUINT64, DEFAULT_MAX_QUEUE_BYTES,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_TIME,
+      g_param_spec_uint64 ("max-queue-time", "Max queue time",
+          "How far (ns) a link may fall behind (0: no limit)", 0,
+          G_MAXUINT64, DEFAULT_MAX_QUEUE_TIME, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SLOW_CLIENT_POLICY,
+      g_param_spec_enum ("slow-client-policy", "Slow link policy",
+          "What happens to a link that falls behind the queue limits",
+          GST_TYPE_MCP_SLOW_CLIENT_POLICY, DEFAULT_SLOW_CLIENT_POLICY,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint64 ("stats-interval", "Stats interval",
+          "Post the statistics as an element message this often (ns; 0: "
+          "never)", 0, G_MAXUINT64, DEFAULT_STATS_INTERVAL,
+          rw | GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstTcpMeshRouter::get-stats:
+   *
+   * Returns a "tcpmeshrouter-stats" structure, with the links in
+   * "client-list".
+   */
+  signals[SIGNAL_GET_STATS] = g_signal_new_class_handler ("get-stats",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_tcp_mesh_router_get_stats), NULL, NULL, NULL,
+      GST_TYPE_STRUCTURE, 0);
+  /**
+   * GstTcpMeshRouter::peer-added:
+   * @address: the peer's "ip:port"
+   * @peer_id: its island id
+   *
+   * A link finished its handshake. Emitted on the element's network thread.
+   */
+  signals[SIGNAL_PEER_ADDED] = g_signal_new ("peer-added",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_UINT64);
+  /**
+   * GstTcpMeshRouter::peer-removed:
+   * @address: the peer's "ip:port"
+   * @reason: why the link ended
+   *
+   * Emitted on the element's network thread, or at stop on the thread
+   * stopping the element.
+   */
+  signals[SIGNAL_PEER_REMOVED] = g_signal_new ("peer-removed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "TCP mesh router", "Filter/Network",
+      "Links island gateways into a mesh: forwards each datagram once to "
+      "every island, over any path", "mcastproxy developers");
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_change_state);
+  gst_type_mark_as_plugin_api (GST_TYPE_MCP_SLOW_CLIENT_POLICY, 0);
+}
+
+static void
+gst_tcp_mesh_router_init (GstTcpMeshRouter * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_chain));
+  gst_pad_set_chain_list_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_chain_list));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_sink_event));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_activatemode_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_src_activate_mode));
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->island_id = DEFAULT_ISLAND_ID;
+  self->host = g_strdup (DEFAULT_HOST);
+  self->port = DEFAULT_PORT;
+  self->peers = g_strdup (DEFAULT_PEERS);
+  self->max_hops = DEFAULT_MAX_HOPS;
+  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
+  self->reconnect_delay = DEFAULT_RECONNECT_DELAY;
+  self->reconnect_max_delay = DEFAULT_RECONNECT_MAX_DELAY;
+  self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
+  self->max_queue_time = DEFAULT_MAX_QUEUE_TIME;
+  self->slow_client_policy = DEFAULT_SLOW_CLIENT_POLICY;
+  self->stats_interval = DEFAULT_STATS_INTERVAL;
+  g_mutex_init (&self->lock);
+  g_mutex_init (&self->dedup_lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->output);
+  self->fanout = gst_mcp_fanout_new (GST_ELEMENT (self), &fanout_funcs, self);
+}
+
+static void
+clear_output (GstTcpMeshRouter * self)
+{
+  GstBuffer *buf;
+
+  while ((buf = g_queue_pop_head (&self->output)))
+    gst_buffer_unref (buf);
+  self->output_bytes = 0;
+}
+
+static void
+gst_tcp_mesh_router_finalize (GObject * object)
+{
+  GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (object);
+
+  gst_mcp_fanout_free (self->fanout);
+  clear_output (self);
+  gst_clear_caps (&self->caps);
+  g_free (self->host);
+  g_free (self->peers);
+  g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->dedup_lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+configure_fanout (GstTcpMeshRouter * self)
+{
+  guint64 max_bytes, max_time;
+  GstMcpSlowClientPolicy policy;
+
+  GST_OBJECT_LOCK (self);
+  max_bytes = self->max_queue_bytes;
+  max_time = self->max_queue_time;
+  policy = self->slow_client_policy;
+  GST_OBJECT_UNLOCK (self);
+  /* Never back to the island a datagram came from; of two links to one
+   * island (both ends called) only one carries data. */
+  gst_mcp_fanout_configure (self->fanout, max_bytes, max_time, policy, TRUE,
+      TRUE);
+}
+
+static void
+gst_tcp_mesh_router_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ISLAND_ID:
+      self->island_id = g_value_get_uint64 (value);
+      break;
+    case PROP_HOST:
+      g_free (self->host);
+      self->host = g_value_dup_string (value);
+      break;
+    case PROP_PORT:
+      self->port = g_value_get_uint (value);
+      break;
+    case PROP_PEERS:
+      g_free (self->peers);
+      self->peers = g_value_dup_string (value);
+      break;
+    case PROP_MAX_HOPS:
+      self->max_hops = g_value_get_uint (value);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      self->handshake_timeout = g_value_get_uint64 (value);
+      break;
+    case PROP_RECONNECT_DELAY:
+      self->reconnect_delay = g_value_get_uint64 (value);
+      break;
+    case PROP_RECONNECT_MAX_DELAY:
+      self->reconnect_max_delay = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_QUEUE_BYTES:
+      self->max_queue_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_QUEUE_TIME:
+      self->max_queue_time = g_value_get_uint64 (value);
+      break;
+    case PROP_SLOW_CLIENT_POLICY:
+      self->slow_client_policy = g_value_get_enum (value);
+      break;
+    case PROP_STATS_INTERVAL:
+      self->stats_interval = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+  configure_fanout (self);
+}
+
+static void
+gst_tcp_mesh_router_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ISLAND_ID:
+      g_value_set_uint64 (value, self->island_id);
+      break;
+    case PROP_HOST:
+      g_value_set_string (value, self->host);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_CURRENT_PORT:
+      g_value_set_uint (value, self->current_port);
+      break;
+    case PROP_PEERS:
+      g_value_set_string (value, self->peers);
+      break;
+    case PROP_MAX_HOPS:
+      g_value_set_uint (value, self->max_hops);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint64 (value, self->handshake_timeout);
+      break;
+    case PROP_RECONNECT_DELAY:
+      g_value_set_uint64 (value, self->reconnect_delay);
+      break;
+    case PROP_RECONNECT_MAX_DELAY:
+      g_value_set_uint64 (value, self->reconnect_max_delay);
+      break;
+    case PROP_MAX_QUEUE_BYTES:
+      g_value_set_uint64 (value, self->max_queue_bytes);
+      break;
+    case PROP_MAX_QUEUE_TIME:
+      g_value_set_uint64 (value, self->max_queue_time);
+      break;
+    case PROP_SLOW_CLIENT_POLICY:
+      g_value_set_enum (value, self->slow_client_policy);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint64 (value, self->stats_interval);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+/* "host:port" (or "[v6]:port"); FALSE when it is not one. */
+static gboolean
+split_peer (const gchar * item, gchar ** host, guint16 * port)
+{
+  const gchar *colon = strrchr (item, ':');
+  guint64 p;
+  gchar *end;
+
+  if (!colon || colon == item)
+    return FALSE;
+  p = g_ascii_strtoull (colon + 1, &end, 10);
+  if (*end != '\0' || p == 0 || p > G_MAXUINT16)
+    return FALSE;
+  if (item[0] == '[' && colon[-1] == ']')
+    *host = g_strndup (item + 1, colon - item - 2);
+  else
+    *host = g_strndup (item, colon - item);
+  *port = p;
+  return TRUE;
+}
+
+/* NULL->READY: the listener (so that current-port is known) and the
+ * peers to call. */
+static gboolean
+open_endpoint (GstTcpMeshRouter * self)
+{
+  GError *err = NULL;
+  gchar *host, *peers;
+  guint port;
+  guint64 delay, max_delay;
+  gchar **items;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  host = g_strdup (self->host);
+  peers = g_strdup (self->peers);
+  port = self->port;
+  delay = self->reconnect_delay;
+  max_delay = self->reconnect_max_delay;
+  GST_OBJECT_UNLOCK (self);
+
+  self->endpoint = mcp_endpoint_new ();
+  items = g_strsplit_set (peers ? peers : "", " ,", -1);
+  for (i = 0; items[i]; i++) {
+    gchar *peer_host;
+    guint16 peer_port;
+
+    if (*items[i] == '\0')
+      continue;
+    if (!split_peer (items[i], &peer_host, &peer_port)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Invalid peer '%s': expected host:port", items[i]), (NULL));
+      goto fail;
+    }
+    mcp_endpoint_add_caller (self->endpoint, peer_host, peer_port, delay,
+        max_delay, CONNECT_TIMEOUT);
+    g_free (peer_host);
+  }
+  if (!mcp_endpoint_listen (self->endpoint, host, port, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
+        ("Could not listen for mesh peers"), ("%s", err->message));
+    g_error_free (err);
+    goto fail;
+  }
+  g_strfreev (items);
+  g_free (host);
+  g_free (peers);
+
+  GST_OBJECT_LOCK (self);
+  self->current_port = mcp_endpoint_get_port (self->endpoint);
+  GST_OBJECT_UNLOCK (self);
+  g_object_notify (G_OBJECT (self), "current-port");
+  return TRUE;
+
+fail:
+  g_strfreev (items);
+  g_free (host);
+  g_free (peers);
+  g_clear_pointer (&self->endpoint, mcp_endpoint_free);
+  return FALSE;
+}
+
+static void
+start (GstTcpMeshRouter * self)
+{
+  guint64 island_id, interval;
+
+  GST_OBJECT_LOCK (self);
+  island_id = self->island_id;
+  interval = self->stats_interval;
+  self->node_id = island_id ? island_id :
+      ((guint64) g_random_int () << 32 | g_random_int ());
+  self->seq = mcp_seq_new_epoch ();
+  self->local_in = self->peer_in = self->forwarded = 0;
+  self->duplicates = self->hops_exceeded = 0;
+  self->datagrams_out = self->output_dropped = self->connect_failures = 0;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->dedup_lock);
+  self->dedup = mcp_dedup_new (DEDUP_WINDOW, DEDUP_MAX_STREAMS, DEDUP_EXPIRY);
+  g_mutex_unlock (&self->dedup_lock);
+  g_mutex_lock (&self->lock);
+  self->started = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  configure_fanout (self);
+  /* before the endpoint: a peer may be linked at once */
+  gst_mcp_fanout_start (self->fanout, self->endpoint);
+  mcp_endpoint_start (self->endpoint, "tcpmeshrouter", &endpoint_funcs, self);
+  gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
+      (GstMcpStatsFunc) gst_tcp_mesh_router_get_stats);
+}
+
+static void
+stop (GstTcpMeshRouter * self)
+{
+  gst_mcp_stats_timer_stop (&self->stats_timer);
+  /* joins the network thread: from here on this thread is alone */
+  mcp_endpoint_stop (self->endpoint);
+  gst_mcp_fanout_stop (self->fanout);
+  g_mutex_lock (&self->dedup_lock);
+  g_clear_pointer (&self->dedup, mcp_dedup_free);
+  g_mutex_unlock (&self->dedup_lock);
+  g_mutex_lock (&self->lock);
+  clear_output (self);
+  gst_clear_caps (&self->caps);
+  g_mutex_unlock (&self->lock);
+}
+
+static GstStateChangeReturn
+gst_tcp_mesh_router_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!open_endpoint (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      start (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      stop (self);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      g_clear_pointer (&self->endpoint, mcp_endpoint_free);
+      GST_OBJECT_LOCK (self);
+      self->current_port = 0;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      /* what peers send comes whenever it comes: live, no preroll */
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+/* ---- statistics -------------------------------------------------------- */
+
+static GstStructure *
+gst_tcp_mesh_router_get_stats (GstTcpMeshRouter * self)
+{
+  GstStructure *s;
+
+  GST_OBJECT_LOCK (self);
+  s = gst_structure_new ("tcpmeshrouter-stats",
+      "island-id", G_TYPE_UINT64, self->node_id,
+      "local-in", G_TYPE_UINT64, self->local_in,
+      "peer-in", G_TYPE_UINT64, self->peer_in,
+      "forwarded", G_TYPE_UINT64, self->forwarded,
+      "duplicates", G_TYPE_UINT64, self->duplicates,
+      "hops-exceeded", G_TYPE_UINT64, self->hops_exceeded,
+      "output", G_TYPE_UINT64, self->datagrams_out,
+      "output-dropped", G_TYPE_UINT64, self->output_dropped,
+      "connect-failures", G_TYPE_UINT64, self->connect_failures, NULL);
+  GST_OBJECT_UNLOCK (self);
+  gst_mcp_fanout_fill_stats (self->fanout, s);
+  return s;
+}
