@@ -3,8 +3,9 @@
 # topology tests. Everything made here is undone on exit, also on Ctrl-C.
 #
 #   islands_init            a log directory; cleanup on exit
+#   host NS                 a namespace with lo up
 #   island NS               a namespace whose lo carries IPv4 and IPv6
-#                           multicast (one host of an island)
+#                           multicast (the hosts of an island in one)
 #   link NS1 IF1 A1/P NS2 IF2 A2/P on|off
 #                           a veth pair; "off": no multicast on it
 #   start NAME NS ENV=.. -- CMD ARGS
@@ -42,11 +43,15 @@ islands_init () {
   trap 'echo; echo "$(basename "$0"): interrupted"; exit 130' INT TERM
 }
 
-# A namespace whose loopback is a small multicast LAN.
-island () {
+host () {
   ip netns add "$1" || exit 1
   NETNS+=("$1")
   ip -n "$1" link set lo up
+}
+
+# A namespace whose loopback is a small multicast LAN.
+island () {
+  host "$1"
   ip -n "$1" link set lo multicast on
   ip -n "$1" route add 224.0.0.0/4 dev lo
   ip -n "$1" -6 route add local ff00::/8 dev lo table local 2>/dev/null

@@ -144,4 +144,15 @@ else
   fail "the rfc4571 client was never served"
 fi
 
+# --- 4. the tool lines in docs/topologies.md are what the tools print
+while IFS= read -r cmd && IFS= read -r want; do
+  got=$(cd "$TOP" && eval "MCASTPROXY_DRY_RUN=1 MCASTPROXY_CONF=$P/mcastproxy.conf $cmd")
+  if [ "$got" = "$want" ]; then
+    pass "docs/topologies.md: $cmd"
+  else
+    fail "docs/topologies.md: $cmd prints: $got"
+  fi
+done < <(grep -A1 -E '^([A-Z_]+=[^ ]* |[A-Z_]+="[^"]*" )*pipelines/[a-z-]+$' \
+  "$TOP/docs/topologies.md" | grep -v '^--$')
+
 exit $FAILED
