@@ -224,6 +224,14 @@ gst_mcp_tcp_open (GstElement * element, GstMcpTcpSettings * s,
   return TRUE;
 }
 
+void
+gst_mcp_tcp_accept_failed (McpEndpoint * ep, const gchar * reason,
+    guint64 retry_in, gpointer element)
+{
+  GST_WARNING_OBJECT (element, "accepting a connection failed (%s); "
+      "trying again in %" G_GUINT64_FORMAT " ms", reason, retry_in / 1000000);
+}
+
 guint64
 gst_mcp_tcp_pick_peer_id (guint64 configured)
 {

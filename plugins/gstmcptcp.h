@@ -76,6 +76,10 @@ gboolean gst_mcp_tcp_open (GstElement * element, GstMcpTcpSettings * s,
 void gst_mcp_tcp_close (GstElement * element, GstMcpTcpSettings * s,
     McpEndpoint ** ep);
 
+/* McpEndpointFuncs.accept_failed for an element (user_data): a warning. */
+void gst_mcp_tcp_accept_failed (McpEndpoint * ep, const gchar * reason,
+    guint64 retry_in, gpointer element);
+
 /* 0 in the settings means: pick one at random. */
 guint64 gst_mcp_tcp_pick_peer_id (guint64 configured);
 

@@ -572,18 +572,10 @@ endpoint_connect_failed (McpEndpoint * ep, gint caller, const gchar * reason,
       reason, retry_in / 1000000);
 }
 
-static void
-endpoint_accept_failed (McpEndpoint * ep, const gchar * reason,
-    guint64 retry_in, gpointer user_data)
-{
-  GST_WARNING_OBJECT (user_data, "accepting a connection failed (%s); "
-      "trying again in %" G_GUINT64_FORMAT " ms", reason, retry_in / 1000000);
-}
-
 static const McpEndpointFuncs endpoint_funcs = {
   endpoint_connection,
   endpoint_connect_failed,
-  endpoint_accept_failed,
+  gst_mcp_tcp_accept_failed,
 };
 
 static gboolean

@@ -47,22 +47,35 @@ mcp_parse_group (const gchar * text, GError ** error)
   return addr;
 }
 
+/* The non-empty, stripped items of a comma-separated list (NULL: none). */
+static gchar **
+split_list (const gchar * list)
+{
+  gchar **items = g_strsplit (list ? list : "", ",", -1);
+  guint i, n = 0;
+
+  for (i = 0; items[i]; i++) {
+    g_strstrip (items[i]);
+    if (*items[i] == '\0')
+      g_free (items[i]);
+    else
+      items[n++] = items[i];
+  }
+  items[n] = NULL;
+  return items;
+}
+
 GArray *
 mcp_parse_interfaces (const gchar * list, GError ** error)
 {
   GArray *out = g_array_new (FALSE, FALSE, sizeof (guint));
-  gchar **names;
+  gchar **names = split_list (list);
   guint i;
 
-  if (list == NULL)
-    return out;
-  names = g_strsplit (list, ",", -1);
   for (i = 0; names[i]; i++) {
-    gchar *name = g_strstrip (names[i]);
+    gchar *name = names[i];
     guint index;
 
-    if (*name == '\0')
-      continue;
     if (strlen (name) >= IF_NAMESIZE || (index = if_nametoindex (name)) == 0) {
       g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_NO_INTERFACE,
           "no network interface named '%s'", name);
@@ -80,18 +93,13 @@ GPtrArray *
 mcp_parse_sources (const gchar * list, GSocketFamily family, GError ** error)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
-  gchar **items;
+  gchar **items = split_list (list);
   guint i;
 
-  if (list == NULL)
-    return out;
-  items = g_strsplit (list, ",", -1);
   for (i = 0; items[i]; i++) {
-    gchar *item = g_strstrip (items[i]);
+    gchar *item = items[i];
     GInetAddress *addr;
 
-    if (*item == '\0')
-      continue;
     addr = mcp_parse_inet_address (item, error);
     if (addr && g_inet_address_get_family (addr) != family) {
       g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_FAMILY,
@@ -175,18 +183,13 @@ GArray *
 mcp_parse_source_filters (const gchar * list, GError ** error)
 {
   GArray *out = g_array_new (FALSE, FALSE, sizeof (McpSourceFilter));
-  gchar **items;
+  gchar **items = split_list (list);
   guint i;
 
-  if (list == NULL)
-    return out;
-  items = g_strsplit (list, ",", -1);
   for (i = 0; items[i]; i++) {
-    gchar *item = g_strstrip (items[i]);
+    gchar *item = items[i];
     McpSourceFilter f;
 
-    if (*item == '\0')
-      continue;
     if (!parse_source_filter (item, &f)) {
       g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID,
           "'%s' is not a sender (ADDRESS, ADDRESS:PORT, :PORT or "
