@@ -456,6 +456,16 @@ promote_twin (GstMcpFanout * fo, GstMcpFanoutClient * c)
     heir->next = queue_end (fo);
     GST_INFO_OBJECT (fo->owner, "client %s takes over for peer %"
         G_GUINT64_FORMAT, heir->address, heir->peer_id);
+    if (heir->framing == MCP_FRAMING_MPX
+        && g_strcmp0 (heir->hello_caps, fo->caps) != 0) {
+      /* caps changed while it stood by; nothing is half-sent yet */
+      GBytes *msg = mcp_mpx_build_caps (fo->caps);
+
+      g_free (heir->hello_caps);
+      heir->hello_caps = g_strdup (fo->caps);
+      mcp_conn_send_control (heir->conn, msg);
+      g_bytes_unref (msg);
+    }
   }
 }
 

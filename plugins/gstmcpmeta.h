@@ -10,8 +10,9 @@
 G_BEGIN_DECLS
 
 /* Origin, sequence, capture time, hops and original group of a datagram:
- * set by mcastsrc-relay and tcpsplitsrc, carried by tcpsplitsink's mpx
- * framing. */
+ * set by mcastsrc-relay (at capture), tcpsplitsrc and tcpmeshrouter (from
+ * mpx frames, one hop more); written by tcpsplitsink and tcpmeshrouter into
+ * mpx frames; read by tcpremcastsink original-group=true. */
 typedef struct
 {
   GstMeta meta;

@@ -143,7 +143,6 @@ struct _GstTcpMeshRouter
   guint64 output_bytes;
   gboolean flushing;
   gboolean started;             /* stream-start and segment went out */
-  GstCaps *caps;                /* from the sink pad, for the src pad */
 
   /* statistics, under the object lock */
   guint64 local_in;
@@ -405,23 +404,8 @@ static gboolean
 gst_tcp_mesh_router_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event)
 {
-  GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (parent);
-
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_CAPS:{
-      GstCaps *caps;
-
-      gst_event_parse_caps (event, &caps);
-      g_mutex_lock (&self->lock);
-      gst_caps_replace (&self->caps, caps);
-      g_mutex_unlock (&self->lock);
-      break;
-    }
-    default:
-      break;
-  }
   /* The src pad carries the peers' stream, not this one: the local
-   * stream's events (EOS of a relay, say) stay here. */
+   * stream's events (caps, EOS of a relay, ...) stay here. */
   gst_event_unref (event);
   return TRUE;
 }
@@ -436,7 +420,6 @@ src_loop (gpointer data)
   GstClock *clock;
   GstFlowReturn ret;
   gboolean first;
-  GstCaps *caps;
 
   g_mutex_lock (&self->lock);
   while (g_queue_is_empty (&self->output) && !self->flushing)
@@ -450,7 +433,6 @@ src_loop (gpointer data)
   self->output_bytes -= gst_buffer_get_size (buf);
   first = !self->started;
   self->started = TRUE;
-  caps = self->caps ? gst_caps_ref (self->caps) : NULL;
   g_mutex_unlock (&self->lock);
 
   if (first) {
@@ -458,16 +440,13 @@ src_loop (gpointer data)
     gchar *id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self),
         NULL);
 
+    /* no caps: the datagrams are the other islands', whatever they are */
     gst_pad_push_event (self->srcpad, gst_event_new_stream_start (id));
     g_free (id);
-    if (caps)
-      gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
     gst_segment_init (&segment, GST_FORMAT_TIME);
     gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
   }
-  gst_clear_caps (&caps);
-
-  /* timestamped on arrival, as a live source does */
+  /* timestamped when pushed, as a live source does */
   buf = gst_buffer_make_writable (buf);
   clock = gst_element_get_clock (GST_ELEMENT (self));
   if (clock) {
@@ -525,7 +504,7 @@ gst_tcp_mesh_router_class_init (GstTcpMeshRouterClass * klass)
       g_param_spec_uint64 ("island-id", "Island id",
           "This island's id: the peer id of its links and the origin of its "
           "datagrams (mcastsrc-relay peer-id must be the same); 0: random",
-          0, G_MAXUINT64, DEFAULT_ISLAND_ID, rw));
+          0, G_MAXUINT64, DEFAULT_ISLAND_ID, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_HOST,
       g_param_spec_string ("host", "Host",
           "Address to listen on for peers (empty: all)", DEFAULT_HOST, rw));
@@ -677,7 +656,6 @@ gst_tcp_mesh_router_finalize (GObject * object)
 
   gst_mcp_fanout_free (self->fanout);
   clear_output (self);
-  gst_clear_caps (&self->caps);
   g_free (self->host);
   g_free (self->peers);
   g_mutex_clear (&self->lock);
@@ -938,7 +916,6 @@ stop (GstTcpMeshRouter * self)
   g_mutex_unlock (&self->dedup_lock);
   g_mutex_lock (&self->lock);
   clear_output (self);
-  gst_clear_caps (&self->caps);
   g_mutex_unlock (&self->lock);
 }
 

@@ -107,6 +107,7 @@ struct _GstTcpRemcastSink
   guint64 stats_interval;
 
   gboolean original_group;
+  gboolean use_original;        /* original-group as of NULL->READY */
 
   /* opened at NULL->READY: per address family (0: IPv4, 1: IPv6), one
    * socket per interface; the family of `address` always, the other one
@@ -476,6 +477,7 @@ open_sockets (GstTcpRemcastSink * self)
   self->sockets[0] = g_steal_pointer (&sockets[0]);
   self->sockets[1] = g_steal_pointer (&sockets[1]);
   self->destination = g_inet_socket_address_new (cfg.group, port);
+  self->use_original = original_group;
   GST_OBJECT_UNLOCK (self);
   ok = TRUE;
 
@@ -660,7 +662,7 @@ destination_of (GstTcpRemcastSink * self, GstBuffer * buffer)
   GInetAddress *group;
   guint i, slot;
 
-  if (!self->original_group)
+  if (!self->use_original)
     return self->destination;
   meta = gst_buffer_get_mcp_meta (buffer);
   if (!meta || meta->info.family == 0)
