@@ -183,6 +183,17 @@ two_gateways () {   # island 1 has two gateways; island 2 one
   else
     fail "island 1's gateways re-multicast $a and $b"
   fi
+  # both saw island 2's stream re-multicast into their island and left it
+  wait_stat gw1a mcastsrc-relay-stats ignored "$COUNT"
+  wait_stat gw1b mcastsrc-relay-stats ignored "$COUNT"
+  a=$(last_stat gw1a mcastsrc-relay-stats ignored)
+  b=$(last_stat gw1b mcastsrc-relay-stats ignored)
+  echo "   re-multicast ignored at capture: gw1a $a, gw1b $b"
+  if [ "$a" = "$COUNT" ] && [ "$b" = "$COUNT" ]; then
+    pass "neither gateway picked up the island's re-multicast"
+  else
+    fail "re-multicast ignored at capture: $a and $b, expected $COUNT"
+  fi
 }
 
 mesh () {   # mesh "EDGES" N: islands 1..N, edges "1-2 2-3 ..." (i calls j)
