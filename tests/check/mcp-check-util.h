@@ -550,4 +550,132 @@ mcp_test_tap_new (const gchar * name)
   return fd;
 }
 
+/* ---- statistics on the bus --------------------------------------------- */
+
+/* Waits for a statistics message (stats-interval) named name on bus whose
+ * field reached value; fails on timeout, or when the field went past value
+ * (the count must come out exact). */
+static inline void
+mcp_test_wait_stats_message (GstBus * bus, const gchar * name,
+    const gchar * field, guint64 value)
+{
+  gint64 end = g_get_monotonic_time () + MCP_TEST_TIMEOUT_US;
+  guint64 last = 0;
+
+  for (;;) {
+    gint64 left = end - g_get_monotonic_time ();
+    GstMessage *msg;
+    const GstStructure *s;
+
+    fail_unless (left > 0, "timed out waiting for %s %s = %" G_GUINT64_FORMAT
+        " (last seen %" G_GUINT64_FORMAT ")", name, field, value, last);
+    msg = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
+        GST_MESSAGE_ELEMENT);
+    if (!msg)
+      continue;
+    s = gst_message_get_structure (msg);
+    if (s && gst_structure_has_name (s, name)) {
+      last = mcp_test_stat_field (s, field);
+      fail_unless (last <= value, "%s went past %" G_GUINT64_FORMAT ": %"
+          G_GUINT64_FORMAT, field, value, last);
+    }
+    gst_message_unref (msg);
+    if (last == value)
+      return;
+  }
+}
+
+/* ---- playing an mpx peer ------------------------------------------------ */
+
+#include "mcp-wire.h"
+
+/* Reads the next mpx message, whatever it is (fails on end of stream,
+ * timeout or bad input). msg points into dec until its next use. */
+static inline McpDecodeResult
+mcp_test_mpx_read (GSocket * s, McpDecoder * dec, McpMessage * msg)
+{
+  GError *err = NULL;
+  McpDecodeResult r;
+
+  while ((r = mcp_decoder_next (dec, msg, &err)) == MCP_DECODE_NEED_MORE) {
+    guint8 buf[4096];
+    gssize n = g_socket_receive (s, (gchar *) buf, sizeof (buf), NULL, &err);
+
+    fail_unless (n > 0, "mpx read: %s", n == 0 ? "end of stream" :
+        err ? err->message : "?");
+    mcp_decoder_push (dec, buf, n);
+  }
+  fail_if (r == MCP_DECODE_ERROR, "mpx read: %s", err ? err->message : "?");
+  return r;
+}
+
+/* Sends our HELLO (role, id) and reads the far end's, which must announce
+ * want_role; returns the decoder to go on with. their_id (may be NULL):
+ * the peer id the far end announced. */
+static inline McpDecoder *
+mcp_test_mpx_handshake (GSocket * s, McpRole role, guint64 id,
+    McpRole want_role, guint64 * their_id)
+{
+  McpDecoder *dec = mcp_decoder_new (MCP_FRAMING_MPX);
+  GBytes *hello = mcp_mpx_build_hello (role, id, NULL, "test");
+  McpMessage msg;
+
+  mcp_test_send_bytes (s, hello);
+  g_bytes_unref (hello);
+  fail_unless_equals_int (mcp_test_mpx_read (s, dec, &msg), MCP_DECODE_HELLO);
+  fail_unless_equals_int (msg.hello.role, want_role);
+  fail_unless_equals_int (msg.hello.version_major, MCP_MPX_VERSION_MAJOR);
+  if (their_id)
+    *their_id = msg.hello.peer_id;
+  return dec;
+}
+
+/* Sends datagram n (mcp_test_buffer content) of size bytes as mpx DATA
+ * with the given metadata. */
+static inline void
+mcp_test_mpx_send_data (GSocket * s, const McpFrameMeta * meta, guint n,
+    gsize size)
+{
+  guint8 *frame = g_malloc (MCP_MPX_DATA_HEADER_LEN + size);
+  gsize i;
+
+  mcp_mpx_write_data_header (frame, meta, size);
+  for (i = 0; i < size; i++)
+    frame[MCP_MPX_DATA_HEADER_LEN + i] = mcp_test_byte (n, i);
+  mcp_test_send_all (s, frame, MCP_MPX_DATA_HEADER_LEN + size);
+  g_free (frame);
+}
+
+/* Metadata must be equal field by field (the struct has padding). */
+static inline void
+mcp_test_assert_meta (const McpFrameMeta * got, const McpFrameMeta * want)
+{
+  fail_unless_equals_uint64 (got->origin_id, want->origin_id);
+  fail_unless_equals_uint64 (got->seq, want->seq);
+  fail_unless_equals_uint64 (got->capture_time, want->capture_time);
+  fail_unless_equals_int (got->hops, want->hops);
+  fail_unless_equals_int (got->family, want->family);
+  fail_unless_equals_int (got->port, want->port);
+  fail_unless (memcmp (got->group, want->group, sizeof (got->group)) == 0,
+      "group differs");
+}
+
+/* The next message must be DATA carrying datagram n of size bytes with
+ * metadata want (NULL: not checked). Returns its metadata. */
+static inline McpFrameMeta
+mcp_test_mpx_expect_data (GSocket * s, McpDecoder * dec,
+    const McpFrameMeta * want, guint n, gsize size)
+{
+  McpMessage msg;
+  McpDecodeResult r = mcp_test_mpx_read (s, dec, &msg);
+
+  fail_unless_equals_int (r, MCP_DECODE_DATA);
+  fail_unless_equals_uint64 (msg.payload_len, size);
+  fail_unless (mcp_test_check_bytes (n, msg.payload, msg.payload_len),
+      "content of datagram %u differs", n);
+  if (want)
+    mcp_test_assert_meta (&msg.meta, want);
+  return msg.meta;
+}
+
 #endif /* __MCP_CHECK_UTIL_H__ */

@@ -68,10 +68,12 @@ push_sizes (SinkFixture * f, guint base)
 /* An mpx receiver: sends its HELLO, returns a decoder holding the sink's
  * HELLO already checked. */
 static McpDecoder *
-mpx_client_handshake (GSocket * s, const gchar * expect_caps)
+mpx_client_handshake_id (GSocket * s, const gchar * expect_caps,
+    guint64 peer_id)
 {
   McpDecoder *dec = mcp_decoder_new (MCP_FRAMING_MPX);
-  GBytes *hello = mcp_mpx_build_hello (MCP_ROLE_RECEIVER, 77, NULL, "test");
+  GBytes *hello = mcp_mpx_build_hello (MCP_ROLE_RECEIVER, peer_id, NULL,
+      "test");
   McpMessage msg;
   GError *err = NULL;
   McpDecodeResult r;
@@ -90,6 +92,12 @@ mpx_client_handshake (GSocket * s, const gchar * expect_caps)
   if (expect_caps)
     fail_unless_equals_string (msg.hello.caps, expect_caps);
   return dec;
+}
+
+static McpDecoder *
+mpx_client_handshake (GSocket * s, const gchar * expect_caps)
+{
+  return mpx_client_handshake_id (s, expect_caps, 77);
 }
 
 /* Reads the next mpx message, whatever it is. */
@@ -836,6 +844,144 @@ GST_START_TEST (test_caller_reconnects_mpx)
 
 GST_END_TEST;
 
+/* ---- island gateways as clients ---------------------------------------- */
+
+static void
+push_with_origin (SinkFixture * f, guint n, guint64 origin, guint64 seq)
+{
+  GstBuffer *buf = mcp_test_buffer (n, 1316);
+  McpFrameMeta info = { 0 };
+
+  info.origin_id = origin;
+  info.seq = seq;
+  gst_buffer_add_mcp_meta (buf, &info);
+  fail_unless_equals_int (gst_harness_push (f->h, buf), GST_FLOW_OK);
+}
+
+/* The next message must be DATA: datagram n from origin. */
+static void
+expect_from (GSocket * s, McpDecoder * dec, guint n, guint64 origin)
+{
+  McpMessage msg;
+
+  mpx_client_next (s, dec, MCP_DECODE_DATA, &msg);
+  fail_unless_equals_uint64 (msg.meta.origin_id, origin);
+  fail_unless_equals_uint64 (msg.payload_len, 1316);
+  fail_unless (mcp_test_check_bytes (n, msg.payload, msg.payload_len),
+      "not datagram %u", n);
+}
+
+/* no-echo: a client whose peer id is a datagram's origin does not get
+ * that datagram back. */
+static void
+run_no_echo (gboolean no_echo)
+{
+  SinkFixture f;
+  GSocket *c5, *c6;
+  McpDecoder *d5, *d6;
+
+  sink_setup (&f, no_echo ? "framing=mpx peer-id=1000" :
+      "framing=mpx peer-id=1000 no-echo=false");
+  c5 = mcp_test_tcp_connect (f.port);
+  d5 = mpx_client_handshake_id (c5, NULL, 5);
+  c6 = mcp_test_tcp_connect (f.port);
+  d6 = mpx_client_handshake_id (c6, NULL, 6);
+  mcp_test_events_wait (&f.added, 2);
+
+  push_with_origin (&f, 1, 5, 1);
+  push_with_origin (&f, 2, 9, 1);
+  expect_from (c6, d6, 1, 5);
+  expect_from (c6, d6, 2, 9);
+  if (!no_echo)
+    expect_from (c5, d5, 1, 5);
+  /* with no-echo, client 5's first datagram is the one from 9 */
+  expect_from (c5, d5, 2, 9);
+
+  mcp_decoder_free (d5);
+  mcp_decoder_free (d6);
+  g_object_unref (c5);
+  g_object_unref (c6);
+  sink_teardown (&f);
+}
+
+GST_START_TEST (test_no_echo)
+{
+  run_no_echo (TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_echo_when_asked)
+{
+  run_no_echo (FALSE);
+}
+
+GST_END_TEST;
+
+/* one-per-peer: of two clients with one peer id only the older gets data;
+ * the other takes over from the next datagram when it leaves. */
+static void
+run_one_per_peer (gboolean one)
+{
+  SinkFixture f;
+  GSocket *older, *newer;
+  McpDecoder *d_older, *d_newer;
+  GstStructure *s;
+  guint standby = 0, i;
+  const GValue *list;
+
+  sink_setup (&f, one ? "framing=mpx peer-id=1000" :
+      "framing=mpx peer-id=1000 one-per-peer=false");
+  older = mcp_test_tcp_connect (f.port);
+  d_older = mpx_client_handshake_id (older, NULL, 8);
+  mcp_test_events_wait (&f.added, 1);
+  newer = mcp_test_tcp_connect (f.port);
+  d_newer = mpx_client_handshake_id (newer, NULL, 8);
+  mcp_test_events_wait (&f.added, 2);
+
+  s = sink_stats (&f);
+  list = gst_structure_get_value (s, "client-list");
+  fail_unless_equals_int (gst_value_array_get_size (list), 2);
+  for (i = 0; i < 2; i++) {
+    gboolean sb = FALSE;
+
+    fail_unless (gst_structure_get_boolean (gst_value_get_structure
+            (gst_value_array_get_value (list, i)), "standby", &sb));
+    standby += sb;
+  }
+  fail_unless_equals_int (standby, one ? 1 : 0);
+  gst_structure_free (s);
+
+  push_with_origin (&f, 1, 3, 1);
+  expect_from (older, d_older, 1, 3);
+  if (!one)
+    expect_from (newer, d_newer, 1, 3);
+  g_object_unref (older);
+  mcp_test_events_wait (&f.removed, 1);
+  push_with_origin (&f, 2, 3, 2);
+  /* with one-per-peer, the newer client's first datagram is this one */
+  expect_from (newer, d_newer, 2, 3);
+
+  mcp_decoder_free (d_older);
+  mcp_decoder_free (d_newer);
+  g_object_unref (newer);
+  sink_teardown (&f);
+}
+
+GST_START_TEST (test_one_per_peer)
+{
+  run_one_per_peer (TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_all_per_peer_when_asked)
+{
+  run_one_per_peer (FALSE);
+}
+
+GST_END_TEST;
+
 static Suite *
 tcpsplitsink_suite (void)
 {
@@ -860,6 +1006,10 @@ tcpsplitsink_suite (void)
   tcase_add_test (tc, test_slow_client_resynced);
   tcase_add_test (tc, test_caller_reconnects_raw);
   tcase_add_test (tc, test_caller_reconnects_mpx);
+  tcase_add_test (tc, test_no_echo);
+  tcase_add_test (tc, test_echo_when_asked);
+  tcase_add_test (tc, test_one_per_peer);
+  tcase_add_test (tc, test_all_per_peer_when_asked);
   return s;
 }
 

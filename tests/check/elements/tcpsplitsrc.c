@@ -7,6 +7,7 @@
 
 #include "gstmcpmeta.h"
 #include "mcp-check-util.h"
+#include "mcp-dedup.h"
 #include "mcp-wire.h"
 
 typedef struct
@@ -420,14 +421,20 @@ GST_END_TEST;
 /* ---- listener ---------------------------------------------------------- */
 
 static GSocket *
-connect_mpx_source (guint port, const gchar * caps)
+connect_mpx_source_id (guint port, const gchar * caps, guint64 peer_id)
 {
   GSocket *s = mcp_test_tcp_connect (port);
-  GBytes *hello = mcp_mpx_build_hello (MCP_ROLE_SOURCE, 1, caps, NULL);
+  GBytes *hello = mcp_mpx_build_hello (MCP_ROLE_SOURCE, peer_id, caps, NULL);
 
   mcp_test_send_bytes (s, hello);
   g_bytes_unref (hello);
   return s;
+}
+
+static GSocket *
+connect_mpx_source (guint port, const gchar * caps)
+{
+  return connect_mpx_source_id (port, caps, 1);
 }
 
 GST_START_TEST (test_listener_one_source_at_a_time)
@@ -791,6 +798,248 @@ GST_START_TEST (test_bounded_queue_pushes_back)
 
 GST_END_TEST;
 
+/* ---- several sources, duplicates, hops --------------------------------- */
+
+/* max-sources=0: any number of sources, their datagrams merged; each
+ * source's own order kept. */
+GST_START_TEST (test_listener_merges_unlimited_sources)
+{
+  SrcFixture f;
+  GSocket *s[3];
+  McpFrameMeta meta[3];
+  guint64 start[3];
+  guint next[3] = { 0, 0, 0 };
+  guint k, i;
+
+  src_setup (&f, "mode=listener port=0 max-sources=0");
+  start[0] = mcp_seq_new_epoch ();
+  start[1] = 12345;
+  start[2] = G_GUINT64_CONSTANT (1) << 63;
+  for (k = 0; k < 3; k++) {
+    s[k] = connect_mpx_source_id (f.port, NULL, k + 1);
+    memset (&meta[k], 0, sizeof (meta[k]));
+    meta[k].origin_id = k + 1;
+    meta[k].seq = start[k];
+  }
+  mcp_test_events_wait (&f.connected, 3);
+  for (i = 0; i < MCP_N_TEST_SIZES; i++)
+    for (k = 0; k < 3; k++)
+      send_mpx_data (s[k], &meta[k], 10 * k + i, mcp_test_sizes[i]);
+
+  for (i = 0; i < 3 * MCP_N_TEST_SIZES; i++) {
+    GstBuffer *buf = gst_harness_pull (f.h);
+    GstMcpMeta *m;
+
+    fail_unless (buf != NULL);
+    m = gst_buffer_get_mcp_meta (buf);
+    fail_unless (m != NULL);
+    fail_unless (m->info.origin_id >= 1 && m->info.origin_id <= 3,
+        "origin %" G_GUINT64_FORMAT, m->info.origin_id);
+    k = m->info.origin_id - 1;
+    fail_unless (next[k] < MCP_N_TEST_SIZES, "too many from source %u", k);
+    fail_unless_equals_uint64 (m->info.seq, start[k] + next[k]);
+    fail_unless_equals_int (m->info.hops, 1);
+    mcp_test_assert_buffer (buf, 10 * k + next[k], mcp_test_sizes[next[k]]);
+    next[k]++;
+    gst_buffer_unref (buf);
+  }
+  for (k = 0; k < 3; k++)
+    fail_unless_equals_int (next[k], MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 3 * MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (src_stat (&f, "rejected"), 0);
+  fail_unless_equals_uint64 (src_stat (&f, "duplicates"), 0);
+  for (k = 0; k < 3; k++)
+    g_object_unref (s[k]);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* Two sources with one peer id (two gateways of one island): the second
+ * stands by, its datagrams dropped, until the first leaves. */
+GST_START_TEST (test_listener_standby_source_takes_over)
+{
+  SrcFixture f;
+  GSocket *first_src, *standby_src;
+  GstBus *bus = gst_bus_new ();
+  McpFrameMeta ma = { 0 }, mb = { 0 };
+
+  src_setup (&f, "mode=listener port=0 max-sources=0 "
+      "stats-interval=5000000");
+  gst_element_set_bus (f.h->element, bus);
+  ma.origin_id = 7;
+  ma.seq = 100;
+  mb.origin_id = 7;
+  mb.seq = 1000;
+
+  first_src = connect_mpx_source_id (f.port, NULL, 7);
+  mcp_test_events_wait (&f.connected, 1);
+  send_mpx_data (first_src, &ma, 1, 100);
+  gst_buffer_unref (pull_datagram (&f, 1, 100));
+
+  standby_src = connect_mpx_source_id (f.port, NULL, 7);
+  mcp_test_events_wait (&f.connected, 2);
+  send_mpx_data (standby_src, &mb, 2, 200);
+  /* dropped: counted, and not what comes out next */
+  mcp_test_wait_stats_message (bus, "tcpsplitsrc-stats", "standby-dropped", 1);
+  send_mpx_data (first_src, &ma, 3, 300);
+  gst_buffer_unref (pull_datagram (&f, 3, 300));
+
+  /* the first leaves: the one standing by takes over */
+  g_object_unref (first_src);
+  mcp_test_events_wait (&f.disconnected, 1);
+  send_mpx_data (standby_src, &mb, 4, 400);
+  {
+    GstBuffer *buf = pull_datagram (&f, 4, 400);
+    GstMcpMeta *m = gst_buffer_get_mcp_meta (buf);
+
+    fail_unless (m != NULL);
+    fail_unless_equals_uint64 (m->info.seq, 1001);
+    gst_buffer_unref (buf);
+  }
+  fail_unless_equals_uint64 (src_stat (&f, "standby-dropped"), 1);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 3);
+  fail_unless_equals_uint64 (src_stat (&f, "connects"), 2);
+  fail_unless_equals_uint64 (src_stat (&f, "disconnects"), 1);
+  fail_unless_equals_uint64 (src_stat (&f, "rejected"), 0);
+  gst_element_set_bus (f.h->element, NULL);
+  gst_object_unref (bus);
+  g_object_unref (standby_src);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* The same (origin, seq) twice: once out with dedup, twice without. */
+static void
+run_duplicates (gboolean dedup)
+{
+  SrcFixture f;
+  GSocket *s;
+  McpFrameMeta meta = { 0 };
+
+  src_setup (&f, dedup ? "mode=listener port=0" :
+      "mode=listener port=0 dedup=false");
+  s = connect_mpx_source (f.port, NULL);
+  mcp_test_events_wait (&f.connected, 1);
+  meta.origin_id = 5;
+  meta.seq = 40;
+  send_mpx_data (s, &meta, 1, 1316);
+  meta.seq = 40;
+  send_mpx_data (s, &meta, 1, 1316);
+  send_mpx_data (s, &meta, 2, 1316);    /* seq 41 */
+  gst_buffer_unref (pull_datagram (&f, 1, 1316));
+  if (!dedup)
+    gst_buffer_unref (pull_datagram (&f, 1, 1316));
+  gst_buffer_unref (pull_datagram (&f, 2, 1316));
+  fail_unless_equals_uint64 (src_stat (&f, "duplicates"), dedup ? 1 : 0);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), dedup ? 2 : 3);
+  g_object_unref (s);
+  src_teardown (&f);
+}
+
+GST_START_TEST (test_dedup)
+{
+  run_duplicates (TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_no_dedup)
+{
+  run_duplicates (FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_max_hops)
+{
+  SrcFixture f;
+  GSocket *s;
+  McpFrameMeta meta = { 0 };
+  GstBuffer *buf;
+
+  src_setup (&f, "mode=listener port=0 max-hops=1");
+  s = connect_mpx_source (f.port, NULL);
+  mcp_test_events_wait (&f.connected, 1);
+  meta.origin_id = 5;
+  meta.seq = 1;
+  meta.hops = 1;                /* one more link: 2, past the limit */
+  send_mpx_data (s, &meta, 1, 100);
+  meta.hops = 0;
+  send_mpx_data (s, &meta, 2, 200);
+  buf = pull_datagram (&f, 2, 200);
+  fail_unless_equals_int (gst_buffer_get_mcp_meta (buf)->info.hops, 1);
+  fail_unless_equals_uint64 (gst_buffer_get_mcp_meta (buf)->info.seq, 2);
+  gst_buffer_unref (buf);
+  fail_unless_equals_uint64 (src_stat (&f, "hops-exceeded"), 1);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 1);
+  g_object_unref (s);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* An origin that restarts counts from a new epoch, here below the old one:
+ * its datagrams are new, not old duplicates; duplicates of the new stream
+ * are still caught. */
+GST_START_TEST (test_restarted_origin_is_not_a_duplicate)
+{
+  SrcFixture f;
+  GSocket *s;
+  McpFrameMeta meta = { 0 };
+  guint64 e1, e2, old_epoch, new_epoch;
+  guint i;
+
+  e1 = mcp_seq_new_epoch ();
+  do
+    e2 = mcp_seq_new_epoch ();
+  while (e2 == e1);
+  old_epoch = MAX (e1, e2);
+  new_epoch = MIN (e1, e2);
+
+  src_setup (&f, "mode=listener port=0");
+  meta.origin_id = 9;
+  meta.family = 4;
+  meta.port = 5004;
+  meta.group[0] = 239;
+  meta.seq = old_epoch;
+  s = connect_mpx_source (f.port, NULL);
+  mcp_test_events_wait (&f.connected, 1);
+  for (i = 0; i < 5; i++) {
+    send_mpx_data (s, &meta, i, 1316);
+    gst_buffer_unref (pull_datagram (&f, i, 1316));
+  }
+  g_object_unref (s);
+  mcp_test_events_wait (&f.disconnected, 1);
+
+  /* the origin restarted */
+  meta.seq = new_epoch;
+  s = connect_mpx_source (f.port, NULL);
+  mcp_test_events_wait (&f.connected, 2);
+  for (i = 0; i < 5; i++) {
+    GstBuffer *buf;
+
+    send_mpx_data (s, &meta, 10 + i, 1316);
+    buf = pull_datagram (&f, 10 + i, 1316);
+    fail_unless_equals_uint64 (gst_buffer_get_mcp_meta (buf)->info.seq,
+        new_epoch + i);
+    gst_buffer_unref (buf);
+  }
+  fail_unless_equals_uint64 (src_stat (&f, "duplicates"), 0);
+  /* a repeat within the new stream is one */
+  meta.seq = new_epoch + 4;
+  send_mpx_data (s, &meta, 14, 1316);
+  send_mpx_data (s, &meta, 15, 1316);
+  gst_buffer_unref (pull_datagram (&f, 15, 1316));
+  fail_unless_equals_uint64 (src_stat (&f, "duplicates"), 1);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 11);
+  g_object_unref (s);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
 static Suite *
 tcpsplitsrc_suite (void)
 {
@@ -813,6 +1062,12 @@ tcpsplitsrc_suite (void)
   tcase_add_test (tc, test_listener_silent_peer_times_out);
   tcase_add_test (tc, test_raw_comes_in_blocksize_pieces);
   tcase_add_test (tc, test_caller_restart_uses_new_settings);
+  tcase_add_test (tc, test_listener_merges_unlimited_sources);
+  tcase_add_test (tc, test_listener_standby_source_takes_over);
+  tcase_add_test (tc, test_dedup);
+  tcase_add_test (tc, test_no_dedup);
+  tcase_add_test (tc, test_max_hops);
+  tcase_add_test (tc, test_restarted_origin_is_not_a_duplicate);
   return s;
 }
 
