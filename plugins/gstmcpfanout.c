@@ -2,11 +2,18 @@
  *
  * Every datagram becomes one ref-counted entry in a queue shared by all
  * connections; a connection is a position in that queue (plus a reference
- * to the entry it is half-way through). Writes happen on the endpoint's
- * thread, many frames per call, and a connection asks for writability only
- * while its socket is full. The queue is bounded in bytes and age: a
- * connection that needed what was dropped from the front gets the
- * slow-client policy on its next turn, the others never wait for it.
+ * to the entry it is half-way through). Writes carry many frames per call,
+ * and a connection asks for writability only while its socket is full. The
+ * queue is bounded in bytes and age: a connection that needed what was
+ * dropped from the front gets the slow-client policy on its next turn, the
+ * others never wait for it.
+ *
+ * Who writes: with a few connections the pushing thread writes at once (no
+ * wake-up of another thread per datagram); with more, the endpoint's thread
+ * serves them all in passes at most one coalescing interval apart, so that
+ * each write carries every datagram that came meanwhile. The connections'
+ * own work on the endpoint's thread runs under the same lock (see
+ * McpConnConfig.lock), which makes writing from the pushing thread safe.
  */
 #include "config.h"
 
@@ -21,6 +28,13 @@ GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 /* One write call carries at most this many datagrams or bytes. */
 #define WRITE_MAX_ENTRIES 128
 #define WRITE_MAX_BYTES (512 * 1024)
+
+/* Up to this many active connections the pushing thread writes itself. */
+#define DIRECT_MAX_CLIENTS 4
+/* Otherwise passes of the endpoint's thread start at least this long apart
+ * per active connection (µs), and at most COALESCE_MAX_US apart. */
+#define COALESCE_US_PER_CLIENT 20
+#define COALESCE_MAX_US 20000
 
 typedef enum
 {
@@ -100,6 +114,7 @@ struct _GstMcpFanout
   guint64 next_id;
   gchar *caps;
   gboolean flush_pending;
+  gint64 last_pass;             /* monotonic µs of the last pass's start */
   GQueue removals;              /* Removal: client_removed not yet told */
   gboolean removals_scheduled;
 
@@ -243,13 +258,21 @@ queue_trim (GstMcpFanout * fo)
     queue_pop (fo);
 }
 
+/* A pass of the endpoint's thread, right away if the last one was long
+ * enough ago. */
 static void
 schedule_flush (GstMcpFanout * fo)
 {
-  if (!fo->flush_pending && fo->flush_source) {
-    fo->flush_pending = TRUE;
-    g_source_set_ready_time (fo->flush_source, 0);
-  }
+  gint64 interval, due;
+
+  if (fo->flush_pending || !fo->flush_source)
+    return;
+  fo->flush_pending = TRUE;
+  interval = MIN ((gint64) fo->n_active * COALESCE_US_PER_CLIENT,
+      COALESCE_MAX_US);
+  due = fo->last_pass + interval;
+  g_source_set_ready_time (fo->flush_source,
+      due > g_get_monotonic_time ()? due : 0);
 }
 
 static void
@@ -271,7 +294,6 @@ queue_push (GstMcpFanout * fo, Entry * e)
     else
       break;
   }
-  schedule_flush (fo);
 }
 
 /* ---- connections (endpoint thread, under lock) ------------------------- */
@@ -553,9 +575,9 @@ flush_removals_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* A connection can close in the middle of a write with the lock held: on
- * the endpoint's thread the owner hears of it from an idle callback; what
- * is still pending at stop is told from stop(). */
+/* A connection can close in the middle of a write with the lock held: the
+ * owner hears of it from an idle callback on the endpoint's thread; what is
+ * still pending at stop is told from stop(). */
 static void
 tell_removal (GstMcpFanout * fo, const gchar * address, const gchar * reason)
 {
@@ -570,7 +592,7 @@ tell_removal (GstMcpFanout * fo, const gchar * address, const gchar * reason)
   fo->removals_scheduled = TRUE;
   g_rec_mutex_unlock (&fo->lock);
 
-  if (!mcp_endpoint_is_current_thread (fo->endpoint)) {
+  if (fo->stopping) {
     flush_removals (fo);
   } else if (schedule) {
     GSource *idle = g_idle_source_new ();
@@ -618,17 +640,13 @@ static const McpConnFuncs conn_funcs = {
   conn_hello_caps,
 };
 
-/* Woken by the pushing threads: serve every connection that is not waiting
- * for its socket, apply the policy to those that are. */
-static gboolean
-flush_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
+/* Under lock: serves every connection that is not waiting for its socket,
+ * applies the policy to those that are. */
+static void
+serve_all (GstMcpFanout * fo)
 {
-  GstMcpFanout *fo = ((FlushSource *) source)->fo;
   GList *l, *next;
 
-  g_source_set_ready_time (source, -1);
-  g_rec_mutex_lock (&fo->lock);
-  fo->flush_pending = FALSE;
   for (l = fo->clients; l; l = next) {
     GstMcpFanoutClient *c = l->data;
 
@@ -641,6 +659,29 @@ flush_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
       client_write (fo, c);
   }
   queue_trim (fo);
+}
+
+/* Under lock, after queueing: gets what was queued written. */
+static void
+kick (GstMcpFanout * fo)
+{
+  if (fo->n_active <= DIRECT_MAX_CLIENTS && !fo->flush_pending
+      && !mcp_endpoint_is_current_thread (fo->endpoint))
+    serve_all (fo);
+  else
+    schedule_flush (fo);
+}
+
+static gboolean
+flush_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
+{
+  GstMcpFanout *fo = ((FlushSource *) source)->fo;
+
+  g_source_set_ready_time (source, -1);
+  g_rec_mutex_lock (&fo->lock);
+  fo->flush_pending = FALSE;
+  fo->last_pass = g_get_monotonic_time ();
+  serve_all (fo);
   g_rec_mutex_unlock (&fo->lock);
   return G_SOURCE_CONTINUE;
 }
@@ -732,8 +773,10 @@ gst_mcp_fanout_stop (GstMcpFanout * fo)
 
   /* Each close removes its connection. */
   fo->stopping = TRUE;
+  g_rec_mutex_lock (&fo->lock);
   for (l = clients; l; l = l->next)
     mcp_conn_close (((GstMcpFanoutClient *) l->data)->conn, "element stopped");
+  g_rec_mutex_unlock (&fo->lock);
   fo->stopping = FALSE;
   g_list_free (clients);
   flush_removals (fo);
@@ -751,23 +794,24 @@ gst_mcp_fanout_add (GstMcpFanout * fo, GSocket * socket, gint caller,
     const McpConnConfig * cfg)
 {
   GstMcpFanoutClient *c = g_new0 (GstMcpFanoutClient, 1);
+  McpConnConfig locked = *cfg;
 
   c->fo = fo;
   c->caller = caller;
+  locked.lock = &fo->lock;
   g_rec_mutex_lock (&fo->lock);
   if (!g_source_get_context (fo->flush_source))
     g_source_attach (fo->flush_source, mcp_endpoint_get_context (fo->endpoint));
   c->id = fo->next_id++;
   c->conn = mcp_conn_new (socket, mcp_endpoint_get_context (fo->endpoint),
-      cfg, &conn_funcs, c);
+      &locked, &conn_funcs, c);
   c->address = g_strdup (mcp_conn_get_peer_address (c->conn));
   fo->clients = g_list_prepend (fo->clients, c);
   fo->clients_total++;
-  g_rec_mutex_unlock (&fo->lock);
-  g_object_unref (socket);
-
   GST_DEBUG_OBJECT (fo->owner, "new connection %s", c->address);
   mcp_conn_start (c->conn);
+  g_rec_mutex_unlock (&fo->lock);
+  g_object_unref (socket);
 }
 
 guint
@@ -807,13 +851,14 @@ gst_mcp_fanout_set_caps (GstMcpFanout * fo, const gchar * caps)
       e->arrival = g_get_monotonic_time ();
       e->control = mcp_mpx_build_caps (fo->caps);
       queue_push (fo, e);
+      kick (fo);
     }
   }
   g_rec_mutex_unlock (&fo->lock);
 }
 
 gboolean
-gst_mcp_fanout_push (GstMcpFanout * fo, GstBuffer * buffer,
+gst_mcp_fanout_queue (GstMcpFanout * fo, GstBuffer * buffer,
     const McpFrameMeta * meta, GstMcpFanoutClient * from)
 {
   gsize size = gst_buffer_get_size (buffer);
@@ -852,6 +897,29 @@ gst_mcp_fanout_push (GstMcpFanout * fo, GstBuffer * buffer,
   queue_push (fo, e);
   g_rec_mutex_unlock (&fo->lock);
   return TRUE;
+}
+
+void
+gst_mcp_fanout_flush (GstMcpFanout * fo)
+{
+  g_rec_mutex_lock (&fo->lock);
+  if (gst_queue_array_get_length (fo->queue) > 0)
+    kick (fo);
+  g_rec_mutex_unlock (&fo->lock);
+}
+
+gboolean
+gst_mcp_fanout_push (GstMcpFanout * fo, GstBuffer * buffer,
+    const McpFrameMeta * meta, GstMcpFanoutClient * from)
+{
+  gboolean kept;
+
+  g_rec_mutex_lock (&fo->lock);
+  kept = gst_mcp_fanout_queue (fo, buffer, meta, from);
+  if (kept)
+    kick (fo);
+  g_rec_mutex_unlock (&fo->lock);
+  return kept;
 }
 
 void

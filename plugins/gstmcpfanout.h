@@ -60,10 +60,15 @@ guint gst_mcp_fanout_get_n_connections (GstMcpFanout * fo);
 guint gst_mcp_fanout_get_n_active (GstMcpFanout * fo);
 
 /* Any thread: queues a datagram for every active connection but `from`
- * (NULL: none excluded). Returns FALSE when no connection is active (the
- * datagram is not kept). */
+ * (NULL: none excluded) and gets it written. Returns FALSE when no
+ * connection is active (the datagram is not kept). */
 gboolean gst_mcp_fanout_push (GstMcpFanout * fo, GstBuffer * buffer,
     const McpFrameMeta * meta, GstMcpFanoutClient * from);
+/* The same in two steps, for many datagrams at once: queue each, then
+ * flush once. */
+gboolean gst_mcp_fanout_queue (GstMcpFanout * fo, GstBuffer * buffer,
+    const McpFrameMeta * meta, GstMcpFanoutClient * from);
+void gst_mcp_fanout_flush (GstMcpFanout * fo);
 /* Any thread: new caps, announced in HELLOs and in-band to mpx peers. */
 void gst_mcp_fanout_set_caps (GstMcpFanout * fo, const gchar * caps);
 

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "mcp-address.h"
+#include "mcp-loop.h"
 #include "mcp-mcast.h"
 
 GST_DEBUG_CATEGORY_STATIC (tcp_remcast_sink_debug);
@@ -255,7 +256,7 @@ gst_tcp_remcast_sink_init (GstTcpRemcastSink * self)
   self->buffer_size = DEFAULT_BUFFER_SIZE;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->original_group = DEFAULT_ORIGINAL_GROUP;
-  self->cancellable = g_cancellable_new ();
+  self->cancellable = mcp_cancellable_new ();
 
   /* A relay forwards as things arrive; it does not pace by timestamps, and
    * does not hold the pipeline until data comes (a gateway's sinks may see
@@ -272,7 +273,7 @@ gst_tcp_remcast_sink_finalize (GObject * object)
   g_free (self->address);
   g_free (self->multicast_iface);
   g_free (self->bind_address);
-  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->cancellable, mcp_cancellable_free);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -571,8 +572,8 @@ gst_tcp_remcast_sink_unlock_stop (GstBaseSink * bsink)
   GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (bsink);
 
   GST_OBJECT_LOCK (self);
-  g_object_unref (self->cancellable);
-  self->cancellable = g_cancellable_new ();
+  mcp_cancellable_free (self->cancellable);
+  self->cancellable = mcp_cancellable_new ();
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }

@@ -597,7 +597,7 @@ add_buffer (GstTcpSplitSink * self, GstBuffer * buffer)
 
   /* A caller with no connection loses the datagram; a listener without
    * clients simply has nobody to serve. */
-  if (!gst_mcp_fanout_push (self->fanout, buffer, &info, NULL)
+  if (!gst_mcp_fanout_queue (self->fanout, buffer, &info, NULL)
       && self->caller) {
     GST_OBJECT_LOCK (self);
     self->datagrams_dropped++;
@@ -608,17 +608,22 @@ add_buffer (GstTcpSplitSink * self, GstBuffer * buffer)
 static GstFlowReturn
 gst_tcp_split_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
 {
-  add_buffer (GST_TCP_SPLIT_SINK (bsink), buffer);
+  GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (bsink);
+
+  add_buffer (self, buffer);
+  gst_mcp_fanout_flush (self->fanout);
   return GST_FLOW_OK;
 }
 
 static GstFlowReturn
 gst_tcp_split_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
 {
+  GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (bsink);
   guint i, n = gst_buffer_list_length (list);
 
   for (i = 0; i < n; i++)
-    add_buffer (GST_TCP_SPLIT_SINK (bsink), gst_buffer_list_get (list, i));
+    add_buffer (self, gst_buffer_list_get (list, i));
+  gst_mcp_fanout_flush (self->fanout);
   return GST_FLOW_OK;
 }
 

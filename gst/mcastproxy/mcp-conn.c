@@ -459,8 +459,11 @@ static gboolean
 conn_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
 {
   McpConn *self = ((ConnSource *) source)->conn;
+  GRecMutex *lock = self->cfg.lock;
   GIOCondition revents = 0;
 
+  if (lock)
+    g_rec_mutex_lock (lock);
   mcp_conn_ref (self);
   if (self->fd_tag)
     revents = g_source_query_unix_fd (source, self->fd_tag);
@@ -477,6 +480,8 @@ conn_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
       && g_source_get_time (source) >= g_source_get_ready_time (source))
     timer_fired (self);
   mcp_conn_unref (self);
+  if (lock)
+    g_rec_mutex_unlock (lock);
   return G_SOURCE_CONTINUE;
 }
 

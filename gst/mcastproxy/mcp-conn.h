@@ -40,11 +40,16 @@ typedef struct
   guint64 handshake_timeout;    /* mpx: the HELLO must arrive within (ns);
                                  * 0: no limit */
   gboolean discard_input;       /* read and drop the peer's data */
+  GRecMutex *lock;              /* optional: held around all the connection
+                                 * does on ctx's thread (and so around every
+                                 * callback); whoever holds it may use the
+                                 * connection from another thread */
 } McpConnConfig;
 
 /* Takes a reference on socket. Nothing happens until mcp_conn_start(). All
  * other calls and every callback happen on the thread running ctx, except
- * ref/unref and, once that thread has stopped, close. */
+ * ref/unref and, once that thread has stopped, close. With cfg->lock, any
+ * thread holding that lock may make the calls. */
 McpConn *mcp_conn_new (GSocket * socket, GMainContext * ctx,
     const McpConnConfig * cfg, const McpConnFuncs * funcs,
     gpointer user_data);

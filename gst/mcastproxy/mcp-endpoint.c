@@ -288,13 +288,37 @@ connector_of (McpEndpoint * ep, gint caller)
   return ((Caller *) g_ptr_array_index (ep->callers, caller))->connector;
 }
 
+typedef struct
+{
+  McpEndpoint *ep;
+  gint caller;
+} ReconnectCall;
+
+static gboolean
+reconnect_on_thread (gpointer data)
+{
+  ReconnectCall *call = data;
+
+  mcp_endpoint_reconnect (call->ep, call->caller);
+  return G_SOURCE_REMOVE;
+}
+
 void
 mcp_endpoint_reconnect (McpEndpoint * ep, gint caller)
 {
   McpConnector *connector = connector_of (ep, caller);
 
-  if (connector)
-    mcp_connector_reconnect (connector);
+  if (!connector)
+    return;
+  if (ep->loop && !mcp_endpoint_is_current_thread (ep)) {
+    ReconnectCall *call = g_new (ReconnectCall, 1);
+
+    call->ep = ep;
+    call->caller = caller;
+    mcp_loop_invoke (ep->loop, reconnect_on_thread, call, g_free);
+    return;
+  }
+  mcp_connector_reconnect (connector);
 }
 
 void

@@ -64,9 +64,10 @@ gboolean mcp_endpoint_is_current_thread (McpEndpoint * ep);
  * socket (new connections wait in the backlog). */
 void mcp_endpoint_stop (McpEndpoint * ep);
 
-/* On the endpoint's thread: caller's connection dropped, call again after
- * the back-off delay. Does nothing for MCP_ENDPOINT_ACCEPTED or once
- * stopped; these calls accept NULL. */
+/* Caller's connection dropped, call again after the back-off delay (from
+ * another thread than the endpoint's: soon, on the endpoint's thread). Does
+ * nothing for MCP_ENDPOINT_ACCEPTED or once stopped; these calls accept
+ * NULL. */
 void mcp_endpoint_reconnect (McpEndpoint * ep, gint caller);
 /* On the endpoint's thread: caller's connection proved good. */
 void mcp_endpoint_reset_backoff (McpEndpoint * ep, gint caller);

@@ -86,6 +86,18 @@ mcp_loop_invoke_sync (McpLoop * self, GSourceFunc func, gpointer data)
   g_cond_clear (&call.cond);
 }
 
+void
+mcp_loop_invoke (McpLoop * self, GSourceFunc func, gpointer data,
+    GDestroyNotify destroy)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, func, data, destroy);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
 static gboolean
 quit_loop (gpointer data)
 {
@@ -111,4 +123,23 @@ mcp_loop_free (McpLoop * self)
   g_main_loop_unref (self->loop);
   g_main_context_unref (self->context);
   g_free (self);
+}
+
+GCancellable *
+mcp_cancellable_new (void)
+{
+  GCancellable *cancellable = g_cancellable_new ();
+  GPollFD pfd;
+
+  g_cancellable_make_pollfd (cancellable, &pfd);
+  return cancellable;
+}
+
+void
+mcp_cancellable_free (GCancellable * cancellable)
+{
+  if (!cancellable)
+    return;
+  g_cancellable_release_fd (cancellable);
+  g_object_unref (cancellable);
 }

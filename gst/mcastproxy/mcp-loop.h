@@ -2,7 +2,7 @@
 #ifndef __MCP_LOOP_H__
 #define __MCP_LOOP_H__
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -13,9 +13,19 @@ McpLoop *mcp_loop_new (const gchar * thread_name);
 GMainContext *mcp_loop_get_context (McpLoop * loop);
 /* Runs func (data) on the loop thread and waits for it to return. */
 void mcp_loop_invoke_sync (McpLoop * loop, GSourceFunc func, gpointer data);
+/* Runs func (data) on the loop thread soon, without waiting; destroy (data)
+ * follows, also when the loop is freed first. */
+void mcp_loop_invoke (McpLoop * loop, GSourceFunc func, gpointer data,
+    GDestroyNotify destroy);
 /* Quits the loop, joins the thread, then frees. Sources still attached stay
  * attached to the context; their owners destroy them. */
 void mcp_loop_free (McpLoop * loop);
+
+/* A cancellable for blocking waits that keeps its wake-up fd for its whole
+ * life: GLib otherwise opens and closes one for every wait. Free it with
+ * mcp_cancellable_free(). */
+GCancellable *mcp_cancellable_new (void);
+void mcp_cancellable_free (GCancellable * cancellable);
 
 G_END_DECLS
 
