@@ -3,7 +3,7 @@
  * or from a TCP connection carrying the datagrams.
  *
  *   mcp-recv --group 239.1.2.3 --port 5004 [--iface NAME] [--expect-ttl N]
- *   mcp-recv --tcp HOST:PORT [--framing raw|rfc4571]
+ *   mcp-recv --tcp HOST:PORT [--framing raw|rfc4571|mpx]
  *   common:  [--count 1000] [--sizes 1316] [--stream-id 1[,2...]]
  *            [--expect-absent ID[,ID...]] [--timeout 10]
  *            [--ready-file FILE] [--quiet]
@@ -13,6 +13,13 @@
  * its own, and the run ends when every one of them is complete. A stream
  * datagram of an id not listed is "foreign", or an "absent violation" when
  * its id is listed in --expect-absent; warm-ups of any id are just counted.
+ *
+ * With --framing mpx (docs/protocol.md) mcp-recv is an mpx receiver: it
+ * sends its HELLO (role receiver, a random peer id, name "mcp-recv") as
+ * soon as it is connected, expects a source's HELLO back, and checks the
+ * payload of every DATA message as one datagram; CAPS and KEEPALIVE are
+ * ignored. The decoding is the one of the elements (mcp-wire.c). A decode
+ * error, or a peer that is not a source, fails the run (exit 1).
  *
  * Prints to stdout at the end, with more than one stream listed, one line
  * per stream in the order listed:
@@ -25,8 +32,9 @@
  *             warmup=W first_seq=F last_seq=X p50_us=A p99_us=B max_us=M
  *             foreign=F [absent_violations=V]
  * Exit status: 0 all --count datagrams of every stream arrived, intact, once
- * and in order (and with the expected TTL), and nothing foreign or absent
- * arrived; 1 otherwise; 2 usage or socket set-up error.
+ * and in order (and with the expected TTL), nothing foreign or absent
+ * arrived, and (mpx) the connection had no protocol error; 1 otherwise;
+ * 2 usage or socket set-up error.
  */
 #include <glib.h>
 #include <gio/gio.h>
@@ -46,6 +54,7 @@
 #include <unistd.h>
 
 #include "mcp-testpattern.h"
+#include "mcp-wire.h"
 
 #ifndef IP_MULTICAST_ALL
 #define IP_MULTICAST_ALL 49
@@ -61,6 +70,7 @@
 #define MAX_REASONS 5
 #define TCP_BUF_SIZE (256 * 1024)
 #define CONNECT_RETRY_NS (100 * G_GUINT64_CONSTANT (1000000))
+#define MPX_READ_CHUNK (64 * 1024)
 
 static gchar *opt_group = NULL;
 static gint opt_port = -1;
@@ -87,8 +97,10 @@ static GOptionEntry entries[] = {
         "Connect to HOST:PORT ([V6ADDR]:PORT) and read the stream from TCP",
       "HOST:PORT"},
   {"framing", 'f', 0, G_OPTION_ARG_STRING, &opt_framing,
-      "TCP framing: rfc4571 (2-byte length + datagram, the default) or raw "
-        "(datagrams back to back, cut apart by --sizes)", "raw|rfc4571"},
+        "TCP framing: rfc4571 (2-byte length + datagram, the default), raw "
+        "(datagrams back to back, cut apart by --sizes) or mpx (handshake as "
+        "an mpx receiver, then one DATA message per datagram)",
+      "raw|rfc4571|mpx"},
   {"count", 'c', 0, G_OPTION_ARG_INT64, &opt_count,
         "Number of stream datagrams expected from each stream (default 1000)",
       "N"},
@@ -146,6 +158,7 @@ typedef struct
   guint64 warmup;
   guint64 foreign;
   guint64 absent_violations;
+  gboolean failed;              /* the connection broke the protocol (mpx) */
 
   GArray *latencies;            /* gint64 ns, per datagram counted */
   guint reasons_printed;
@@ -659,9 +672,178 @@ parse_tcp (Receiver * r, const guint8 * buf, gsize len, gboolean raw,
   return pos;
 }
 
+/* ---- TCP mode, mpx framing --------------------------------------------- */
+
+/* Sends all of @bytes on the blocking socket; FALSE (errno set) on error. */
+static gboolean
+send_all (gint fd, GBytes * bytes)
+{
+  gsize len;
+  const guint8 *p = g_bytes_get_data (bytes, &len);
+
+  while (len > 0) {
+    ssize_t n = send (fd, p, len, MSG_NOSIGNAL);
+
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return FALSE;
+    }
+    p += n;
+    len -= (gsize) n;
+  }
+  return TRUE;
+}
+
+/* The server's HELLO: the counterpart of a receiver is a source. */
+static gboolean
+check_hello (Receiver * r, const McpHello * hello)
+{
+  if (hello->role != MCP_ROLE_SOURCE) {
+    g_printerr ("mcp-recv: mpx: peer announced itself as a %s, but this end "
+        "is a receiver and needs a source\n", mcp_role_to_string (hello->role));
+    r->failed = TRUE;
+    return FALSE;
+  }
+  if (!opt_quiet) {
+    GString *line = g_string_new (NULL);
+
+    g_string_append_printf (line, "mcp-recv: mpx %u.%u source, peer id %016"
+        G_GINT64_MODIFIER "x", hello->version_major, hello->version_minor,
+        hello->peer_id);
+    if (hello->name)
+      g_string_append_printf (line, ", name '%s'", hello->name);
+    if (hello->caps)
+      g_string_append_printf (line, ", caps '%s'", hello->caps);
+    g_printerr ("%s\n", line->str);
+    g_string_free (line, TRUE);
+  }
+  return TRUE;
+}
+
+/* Handles every complete message in @dec; FALSE after an error. */
+static gboolean
+process_mpx (Receiver * r, McpDecoder * dec, gboolean * got_hello)
+{
+  while (!r->done) {
+    McpMessage msg;
+    GError *err = NULL;
+
+    switch (mcp_decoder_next (dec, &msg, &err)) {
+      case MCP_DECODE_NEED_MORE:
+        return TRUE;
+      case MCP_DECODE_ERROR:
+        g_printerr ("mcp-recv: mpx decode error: %s\n", err->message);
+        g_error_free (err);
+        r->failed = TRUE;
+        return FALSE;
+      case MCP_DECODE_HELLO:
+        if (!check_hello (r, &msg.hello))
+          return FALSE;
+        *got_hello = TRUE;
+        break;
+      case MCP_DECODE_DATA:
+        /* the decoder returns DATA only after the HELLO */
+        handle_datagram (r, msg.payload, msg.payload_len, -1);
+        break;
+      case MCP_DECODE_CAPS:
+      case MCP_DECODE_KEEPALIVE:
+        break;
+    }
+  }
+  return TRUE;
+}
+
+/* Speaks mpx as a receiver on the connected socket @fd until the run is
+ * complete, times out or the connection ends; a protocol error sets
+ * r->failed. */
+static void
+run_mpx (Receiver * r, gint fd)
+{
+  McpDecoder *dec = mcp_decoder_new (MCP_FRAMING_MPX);
+  gboolean got_hello = FALSE, eof = FALSE;
+  guint64 peer_id;
+  GBytes *hello;
+
+  /* The caller speaks first (docs/protocol.md, Handshake). */
+  do
+    peer_id = ((guint64) g_random_int () << 32) | g_random_int ();
+  while (peer_id == 0);
+  hello = mcp_mpx_build_hello (MCP_ROLE_RECEIVER, peer_id, NULL, "mcp-recv");
+  if (!send_all (fd, hello)) {
+    g_printerr ("mcp-recv: cannot send the mpx HELLO: %s\n",
+        g_strerror (errno));
+    r->failed = TRUE;
+  }
+  g_bytes_unref (hello);
+
+  while (!r->failed && !r->done && !stop_requested) {
+    struct pollfd pfd = { fd, POLLIN, 0 };
+    gint ms = remaining_ms (r);
+    gint n;
+    ssize_t got;
+    guint8 *buf;
+    gsize avail;
+
+    if (ms == 0)
+      break;
+    n = poll (&pfd, 1, ms);
+    if (n < 0 && errno != EINTR) {
+      g_printerr ("mcp-recv: poll failed: %s\n", g_strerror (errno));
+      break;
+    }
+    if (n <= 0)
+      continue;
+    buf = mcp_decoder_reserve (dec, MPX_READ_CHUNK, &avail);
+    got = recv (fd, buf, avail, MSG_DONTWAIT);
+    if (got < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        continue;
+      g_printerr ("mcp-recv: connection lost: %s\n", g_strerror (errno));
+      break;
+    }
+    if (got == 0) {
+      GError *err = NULL;
+
+      eof = TRUE;
+      if (!mcp_decoder_finish (dec, &err)) {
+        g_printerr ("mcp-recv: mpx decode error: %s\n", err->message);
+        g_error_free (err);
+        r->failed = TRUE;
+      } else if (!opt_quiet) {
+        g_printerr ("mcp-recv: connection closed by the peer\n");
+      }
+      break;
+    }
+    mcp_decoder_commit (dec, (gsize) got);
+    process_mpx (r, dec, &got_hello);
+  }
+
+  if (!r->failed && !got_hello && !eof) {
+    if (stop_requested)
+      g_printerr ("mcp-recv: mpx: interrupted before the server's HELLO\n");
+    else
+      g_printerr ("mcp-recv: mpx: no HELLO from the server within %g s\n",
+          opt_timeout);
+    r->failed = TRUE;
+  } else if (!r->failed && !r->done && !eof && mcp_decoder_pending (dec) > 0) {
+    gchar reason[128];
+
+    g_snprintf (reason, sizeof (reason), "%" G_GSIZE_FORMAT " bytes of an "
+        "incomplete mpx message at the end of the stream",
+        mcp_decoder_pending (dec));
+    report_corrupt (r, reason);
+  }
+  mcp_decoder_free (dec);
+}
+
+/* ---- TCP mode, all framings -------------------------------------------- */
+
+/* Reads rfc4571 or raw itself, and hands an mpx connection to run_mpx(). */
 static gint
 run_tcp (Receiver * r)
 {
+  McpFraming framing;
   gboolean raw;
   gboolean in_sync = TRUE;
   guint8 *buf;
@@ -670,16 +852,24 @@ run_tcp (Receiver * r)
   gint fd;
 
   if (!opt_framing || g_str_equal (opt_framing, "rfc4571"))
-    raw = FALSE;
+    framing = MCP_FRAMING_RFC4571;
   else if (g_str_equal (opt_framing, "raw"))
-    raw = TRUE;
+    framing = MCP_FRAMING_RAW;
+  else if (g_str_equal (opt_framing, "mpx"))
+    framing = MCP_FRAMING_MPX;
   else {
-    g_printerr ("mcp-recv: --framing must be raw or rfc4571\n");
+    g_printerr ("mcp-recv: --framing must be raw, rfc4571 or mpx\n");
     return EXIT_USAGE;
   }
+  raw = framing == MCP_FRAMING_RAW;
   fd = connect_tcp (r);
   if (fd < 0)
     return EXIT_USAGE;
+  if (framing == MCP_FRAMING_MPX) {
+    run_mpx (r, fd);
+    close (fd);
+    return EXIT_OK;
+  }
 
   buf = g_malloc (TCP_BUF_SIZE);
   while (!r->done && !stop_requested) {
@@ -916,7 +1106,10 @@ main (int argc, char **argv)
       "mcp-send");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
-      "Multicast mode: --group ADDR --port N; TCP mode: --tcp HOST:PORT.\n"
+      "Multicast mode: --group ADDR --port N; TCP mode: --tcp HOST:PORT "
+      "[--framing raw|rfc4571|mpx]. With mpx, mcp-recv sends an mpx HELLO "
+      "as a receiver, expects a source's HELLO and checks each DATA "
+      "payload as a datagram; a protocol error fails the run.\n"
       "Several streams: --stream-id 1,2,3 (--count is per stream); a stream "
       "datagram of another id is foreign, or an absent violation when its "
       "id is in --expect-absent.\n"
@@ -928,7 +1121,8 @@ main (int argc, char **argv)
       "p99_us=B max_us=M foreign=F [absent_violations=V]' at the end "
       "(totals over all streams).\n"
       "Exit status: 0 all datagrams of every stream arrived intact, once, "
-      "in order, and nothing foreign or absent arrived; 1 otherwise; "
+      "in order, nothing foreign or absent arrived, and (mpx) the "
+      "connection had no protocol error; 1 otherwise; "
       "2 usage or socket error.\n");
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
     g_printerr ("mcp-recv: %s\n", err->message);
@@ -992,7 +1186,7 @@ main (int argc, char **argv)
         status = EXIT_FAILED;
     }
     print_summary (&r, &total);
-    if (r.corrupt || r.bad_ttl || r.foreign || r.absent_violations)
+    if (r.corrupt || r.bad_ttl || r.foreign || r.absent_violations || r.failed)
       status = EXIT_FAILED;
   }
   clear_receiver (&r);

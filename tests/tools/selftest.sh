@@ -4,7 +4,8 @@
 #
 # Multicast cases send through lo (each with its own random port and the
 # warm-up handshake: the sender waits for the receiver's ready file); the TCP
-# cases check mcp-recv against a stream built independently by python3.
+# cases check mcp-recv against a stream built independently by python3
+# (for mpx, an mpx source written from docs/protocol.md, not from mcp-wire.c).
 # Cases with several streams run one sender per stream id on the same group.
 
 if [ $# -ne 2 ]; then
@@ -129,6 +130,9 @@ mwait () {
 #   tcpserve.py HOST FRAMING COUNT SIZES STREAM_IDS WARMUPS MUTATION
 # prints the port it listens on, serves the stream to one client, exits.
 # With several STREAM_IDS (1,2,3) the streams are interleaved seq by seq.
+# FRAMING mpx: checks the client's HELLO (a receiver named mcp-recv), answers
+# as a source and sends each datagram as a DATA message, among CAPS,
+# KEEPALIVE and an ignorable unknown message; the mpx-* mutations break it.
 cat >"$dir/tcpserve.py" <<'EOF'
 import socket, struct, sys, time
 
@@ -160,8 +164,70 @@ for seq in seqs:
             d[len(d) // 2] ^= 0x01
         frames.append(bytes(d))
 
+
+def msg(mtype, meta, payload=b"", flags=0):
+    return struct.pack(">BBHI", ord(mtype), flags, len(meta), len(payload)) \
+        + meta + payload
+
+
+def tlv(ftype, value):
+    return struct.pack(">HH", ftype, len(value)) + value
+
+
+def mpx_stream():
+    role = 2 if mutation == "mpx-role" else 1
+    out = [b"\x89MPX\x01\x00\x00\x00",
+           msg("H", struct.pack(">BBHQ", role, 0, 0, 0x0123456789ABCDEF),
+               tlv(1, b"application/x-test") + tlv(2, b"tcpserve")),
+           msg("C", b"", b"application/x-test, v=2"),
+           msg("Z", b"\x00" * 3, b"skip me", flags=1)]
+    for i, f in enumerate(frames):
+        if mutation == "mpx-badtype" and i == 10:
+            out.append(msg("Z", b"", b"must not be skipped"))
+        if i % 10 == 5:
+            out.append(msg("K", b"", flags=1))
+        meta = struct.pack(">QQQBBH", 0x0123456789ABCDEF, i, time.time_ns(),
+                           0, 4, 5004) + bytes([239, 1, 2, 3]) + bytes(12)
+        if i == 0:
+            meta += b"\xee" * 4    # a later minor's field: skipped
+        out.append(msg("D", meta, f))
+    data = b"".join(out)
+    if mutation == "mpx-trunc":   # closed inside the last DATA message
+        data = data[:-3]
+    return data
+
+
+def read_hello(conn):
+    def exact(n):
+        b = b""
+        while len(b) < n:
+            c = conn.recv(n - len(b))
+            if not c:
+                sys.exit("client closed inside its HELLO")
+            b += c
+        return b
+
+    pre = exact(8)
+    if pre != b"\x89MPX\x01\x00\x00\x00":
+        sys.exit("bad client preamble " + pre.hex())
+    mtype, _, mlen, plen = struct.unpack(">BBHI", exact(8))
+    meta, payload = exact(mlen), exact(plen)
+    role, peer_id = meta[0], struct.unpack(">Q", meta[4:12])[0]
+    fields, off = {}, 0
+    while off < len(payload):
+        ftype, n = struct.unpack(">HH", payload[off:off + 4])
+        fields[ftype] = payload[off + 4:off + 4 + n]
+        off += 4 + n
+    if mtype != ord("H") or mlen != 12 or role != 2 or peer_id == 0 \
+            or fields.get(2) != b"mcp-recv" or 1 in fields:
+        sys.exit("bad client HELLO: type %d meta %d role %d id %x fields %r"
+                 % (mtype, mlen, role, peer_id, fields))
+
+
 if framing == "rfc4571":
     data = b"".join(struct.pack(">H", len(f)) + f for f in frames)
+elif framing == "mpx":
+    data = mpx_stream()
 else:
     data = b"".join(frames)
 
@@ -173,6 +239,9 @@ print(srv.getsockname()[1], flush=True)
 srv.settimeout(20)
 conn, _ = srv.accept()
 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+if framing == "mpx":
+    conn.settimeout(10)
+    read_hello(conn)
 # a header split over reads, then the rest
 for chunk in (data[:5], data[5:37], data[37:]):
     conn.sendall(chunk)
@@ -421,6 +490,56 @@ done
 [ $rrc -eq 1 ] || ok=no
 result "tcp per-stream duplicates, reordering, a missing stream (must fail)" \
   $ok "recv rc=$rrc"
+
+# ---- TCP, mpx framing ----
+
+# (15) mpx: handshake, CAPS, KEEPALIVEs, an ignorable unknown message and a
+# longer DATA metadata block around 50 datagrams (with warm-ups).
+run_tcp mpx 127.0.0.1 mpx 50 $sizes 3 none "--count 50"
+ok=$(expect mpx received=50 lost=0 corrupt=0 warmup=3 last_seq=49)
+[ "$(single mpx)" = yes ] || ok=no
+grep -q "mpx 1.0 source, peer id 0123456789abcdef, name 'tcpserve'" \
+  "$dir/mpx.recv.err" || ok=no
+[ $rrc -eq 0 ] || ok=no
+result "tcp mpx framing, 50 datagrams" $ok "recv rc=$rrc"
+
+# (16) mpx over IPv6, streams 1,2,3 interleaved.
+run_tcp mpx6 ::1 mpx 50 1316,200 0 none "--stream-id 1,2,3 --count 50" 1,2,3
+ok=$(expect mpx6 received=150 lost=0 corrupt=0 foreign=0)
+[ $rrc -eq 0 ] || ok=no
+result "tcp mpx framing over [::1], streams 1,2,3" $ok "recv rc=$rrc"
+
+# (17) mpx: a flipped payload bit is caught like in the other framings.
+run_tcp mpxflip 127.0.0.1 mpx 50 1316,200 0 flip "--count 50"
+ok=$(expect mpxflip received=49 lost=1 corrupt=1)
+grep -q "pattern mismatch" "$dir/mpxflip.recv.err" || ok=no
+[ $rrc -eq 1 ] || ok=no
+result "tcp mpx, corrupt datagram detected (must fail)" $ok "recv rc=$rrc"
+
+# (18) mpx: the server says it is a receiver too (must fail).
+run_tcp mpxrole 127.0.0.1 mpx 50 1316 0 mpx-role "--count 50"
+ok=$(expect mpxrole received=0)
+grep -q "peer announced itself as a receiver, but this end is a receiver" \
+  "$dir/mpxrole.recv.err" || ok=no
+[ $rrc -eq 1 ] || ok=no
+result "tcp mpx, server with the receiver role (must fail)" $ok "recv rc=$rrc"
+
+# (19) mpx: a non-ignorable unknown message after 10 datagrams (must fail).
+run_tcp mpxtype 127.0.0.1 mpx 50 1316 0 mpx-badtype "--count 50"
+ok=$(expect mpxtype received=10 lost=40 corrupt=0)
+grep -q "mpx decode error: unknown message type 0x5a" \
+  "$dir/mpxtype.recv.err" || ok=no
+[ $rrc -eq 1 ] || ok=no
+result "tcp mpx, unknown message type (must fail)" $ok "recv rc=$rrc"
+
+# (20) mpx: the server closes inside the last DATA message (must fail).
+run_tcp mpxtrunc 127.0.0.1 mpx 50 1316 0 mpx-trunc "--count 50"
+ok=$(expect mpxtrunc received=49 lost=1)
+grep -q "mpx decode error: connection closed inside a message" \
+  "$dir/mpxtrunc.recv.err" || ok=no
+[ $rrc -eq 1 ] || ok=no
+result "tcp mpx, connection closed inside a message (must fail)" $ok \
+  "recv rc=$rrc"
 
 echo "selftest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
