@@ -1,10 +1,19 @@
 /* mcp-send — sends a numbered, verifiable test stream to an IP multicast
- * group (see mcp-testpattern.h for the datagram format).
+ * group (see mcp-testpattern.h for the datagram format), or to one TCP
+ * client, framed.
  *
  *   mcp-send --group 239.1.2.3 --port 5004 [--count 1000] [--rate 1000]
  *            [--sizes 1316] [--stream-id 1] [--ttl 1] [--iface NAME]
  *            [--bind ADDR] [--no-loop] [--warmup-until FILE]
  *            [--warmup-timeout 30] [--quiet]
+ *   mcp-send --tcp-listen ADDR:PORT [--port-file FILE]
+ *            [--framing rfc4571|raw] [--count ...] [--rate ...] [--sizes ...]
+ *
+ * With --tcp-listen it listens (PORT 0: any; the port bound is written to
+ * --port-file), takes the first connection and writes the stream to it,
+ * each datagram with a 2-byte length in front (rfc4571) or bare (raw), the
+ * datagrams of a batch in one writev: a feeder cheap enough to load a
+ * TCP-to-multicast relay at its limit.
  *
  * Prints one line to stdout at the end:
  *   mcp-send: sent=N bytes=B seconds=S.sss rate=R
@@ -18,10 +27,12 @@
 #include <math.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +60,9 @@ static gint64 opt_stream_id = 1;
 static gchar *opt_warmup_until = NULL;
 static gdouble opt_warmup_timeout = 30.0;
 static gboolean opt_quiet = FALSE;
+static gchar *opt_tcp_listen = NULL;
+static gchar *opt_port_file = NULL;
+static gchar *opt_framing = NULL;
 
 static gboolean
 set_loop_cb (const gchar * name, const gchar * value, gpointer data,
@@ -90,6 +104,13 @@ static GOptionEntry entries[] = {
       "SEC"},
   {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
       "No progress messages on stderr", NULL},
+  {"tcp-listen", 0, 0, G_OPTION_ARG_STRING, &opt_tcp_listen,
+      "Instead of multicast: listen here (PORT 0: any) and send to the "
+        "first TCP client", "ADDR:PORT"},
+  {"port-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_port_file,
+      "With --tcp-listen: write the port bound to FILE", "FILE"},
+  {"framing", 0, 0, G_OPTION_ARG_STRING, &opt_framing,
+      "With --tcp-listen: rfc4571 (default) or raw", "NAME"},
   {NULL}
 };
 
@@ -103,6 +124,10 @@ typedef struct
   guint8 *bufs;                 /* BATCH_MAX buffers of sizes.max bytes */
   struct mmsghdr msgs[BATCH_MAX];
   struct iovec iovs[BATCH_MAX];
+  gboolean tcp;                 /* fd is a TCP connection */
+  gboolean rfc4571;
+  guint8 lens[BATCH_MAX][2];
+  struct iovec tcp_iovs[2 * BATCH_MAX];
   guint64 sent;
   guint64 bytes;
 } Sender;
@@ -251,6 +276,128 @@ send_all (Sender * s, guint n)
   return TRUE;
 }
 
+/* TCP: writes the n datagrams in iovs[], framed, all of them. */
+static gboolean
+write_all (Sender * s, guint n)
+{
+  struct iovec *v = s->tcp_iovs;
+  guint nv = 0, i;
+
+  for (i = 0; i < n; i++) {
+    if (s->rfc4571) {
+      s->lens[i][0] = (guint8) (s->iovs[i].iov_len >> 8);
+      s->lens[i][1] = (guint8) s->iovs[i].iov_len;
+      v[nv].iov_base = s->lens[i];
+      v[nv++].iov_len = 2;
+    }
+    v[nv++] = s->iovs[i];
+  }
+  while (nv > 0) {
+    gssize r = writev (s->fd, v, (gint) nv);
+
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      g_printerr ("mcp-send: write to the TCP client failed: %s\n",
+          g_strerror (errno));
+      return FALSE;
+    }
+    while (nv > 0 && (gsize) r >= v->iov_len) {
+      r -= v->iov_len;
+      v++;
+      nv--;
+    }
+    if (nv > 0) {
+      v->iov_base = (guint8 *) v->iov_base + r;
+      v->iov_len -= r;
+    }
+  }
+  return TRUE;
+}
+
+/* TCP: listens on opt_tcp_listen and waits for the first client; exit
+ * status or 0. */
+static gint
+accept_client (Sender * s)
+{
+  GSocketConnectable *where;
+  GSocketAddressEnumerator *en;
+  GSocketAddress *sa;
+  GError *err = NULL;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof (ss);
+  gint one = 1, lfd, fd;
+  guint port;
+
+  where = g_network_address_parse (opt_tcp_listen, 0, &err);
+  if (!where) {
+    g_printerr ("mcp-send: --tcp-listen: %s\n", err->message);
+    g_error_free (err);
+    return EXIT_USAGE;
+  }
+  en = g_socket_connectable_enumerate (where);
+  sa = g_socket_address_enumerator_next (en, NULL, &err);
+  g_object_unref (en);
+  g_object_unref (where);
+  if (!sa) {
+    g_printerr ("mcp-send: --tcp-listen %s: %s\n", opt_tcp_listen,
+        err ? err->message : "no address");
+    g_clear_error (&err);
+    return EXIT_USAGE;
+  }
+  memset (&ss, 0, sizeof (ss));
+  g_socket_address_to_native (sa, &ss, sizeof (ss), NULL);
+  len = (socklen_t) g_socket_address_get_native_size (sa);
+  g_object_unref (sa);
+
+  lfd = socket (ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lfd < 0 || setsockopt (lfd, SOL_SOCKET, SO_REUSEADDR, &one,
+          sizeof (one)) < 0 || bind (lfd, (struct sockaddr *) &ss, len) < 0
+      || listen (lfd, 1) < 0) {
+    g_printerr ("mcp-send: cannot listen on %s: %s\n", opt_tcp_listen,
+        g_strerror (errno));
+    return EXIT_SOCKET;
+  }
+  len = sizeof (ss);
+  getsockname (lfd, (struct sockaddr *) &ss, &len);
+  port = g_ntohs (ss.ss_family == AF_INET6 ?
+      ((struct sockaddr_in6 *) &ss)->sin6_port :
+      ((struct sockaddr_in *) &ss)->sin_port);
+  if (opt_port_file) {
+    gchar *text = g_strdup_printf ("%u\n", port);
+    gchar *tmp = g_strconcat (opt_port_file, ".tmp", NULL);
+
+    /* written whole, then renamed: a reader never sees half of it */
+    if (!g_file_set_contents (tmp, text, -1, &err)
+        || rename (tmp, opt_port_file) < 0) {
+      g_printerr ("mcp-send: cannot write %s: %s\n", opt_port_file,
+          err ? err->message : g_strerror (errno));
+      g_clear_error (&err);
+      g_free (text);
+      g_free (tmp);
+      close (lfd);
+      return EXIT_SOCKET;
+    }
+    g_free (text);
+    g_free (tmp);
+  }
+  if (!opt_quiet)
+    g_printerr ("mcp-send: listening on port %u\n", port);
+  do
+    fd = accept (lfd, NULL, NULL);
+  while (fd < 0 && errno == EINTR);
+  close (lfd);
+  if (fd < 0) {
+    g_printerr ("mcp-send: accept failed: %s\n", g_strerror (errno));
+    return EXIT_SOCKET;
+  }
+  /* a client that leaves is a write error, not a signal */
+  signal (SIGPIPE, SIG_IGN);
+  s->fd = fd;
+  s->tcp = TRUE;
+  return 0;
+}
+
 /* Builds and sends @n datagrams of @kind starting at @seq. */
 static gboolean
 send_batch (Sender * s, McptKind kind, guint64 seq, guint n)
@@ -271,7 +418,7 @@ send_batch (Sender * s, McptKind kind, guint64 seq, guint n)
     s->msgs[i].msg_hdr.msg_iov = &s->iovs[i];
     s->msgs[i].msg_hdr.msg_iovlen = 1;
   }
-  if (!send_all (s, n))
+  if (!(s->tcp ? write_all (s, n) : send_all (s, n)))
     return FALSE;
   if (kind == MCPT_KIND_STREAM) {
     s->sent += n;
@@ -371,16 +518,28 @@ main (int argc, char **argv)
     g_printerr ("mcp-send: unexpected argument '%s'\n", argv[1]);
     return EXIT_USAGE;
   }
-  if (!opt_group || opt_port < 1 || opt_port > 65535) {
+  if (opt_tcp_listen) {
+    if (opt_group || opt_warmup_until || (opt_framing
+            && !g_str_equal (opt_framing, "rfc4571")
+            && !g_str_equal (opt_framing, "raw"))) {
+      g_printerr ("mcp-send: --tcp-listen takes --framing rfc4571|raw, "
+          "and neither --group nor --warmup-until\n");
+      return EXIT_USAGE;
+    }
+    s.rfc4571 = !opt_framing || g_str_equal (opt_framing, "rfc4571");
+    group = NULL;
+  } else if (!opt_group || opt_port < 1 || opt_port > 65535) {
     g_printerr ("mcp-send: --group ADDR and --port N (1..65535) are "
         "required\n");
     return EXIT_USAGE;
-  }
-  group = g_inet_address_new_from_string (opt_group);
-  if (!group || !g_inet_address_get_is_multicast (group)) {
-    g_printerr ("mcp-send: '%s' is not an IPv4 or IPv6 multicast group\n",
-        opt_group);
-    return EXIT_USAGE;
+  } else {
+    group = g_inet_address_new_from_string (opt_group);
+    if (!group || !g_inet_address_get_is_multicast (group)) {
+      g_printerr ("mcp-send: '%s' is not an IPv4 or IPv6 multicast "
+          "group\n", opt_group);
+      g_clear_object (&group);
+      return EXIT_USAGE;
+    }
   }
   if (opt_ttl < 0 || opt_ttl > 255 || opt_count < 0 || opt_rate < 0
       || !isfinite (opt_rate) || opt_stream_id < 0
@@ -396,7 +555,7 @@ main (int argc, char **argv)
   s.stream_id = (guint32) opt_stream_id;
   s.bufs = g_malloc ((gsize) BATCH_MAX * s.sizes.max);
 
-  status = open_socket (&s, group);
+  status = group ? open_socket (&s, group) : accept_client (&s);
   if (status == 0 && opt_warmup_until)
     status = warm_up (&s, opt_warmup_until);
   if (status == 0)
@@ -414,6 +573,6 @@ main (int argc, char **argv)
     close (s.fd);
   g_free (s.bufs);
   mcpt_sizes_clear (&s.sizes);
-  g_object_unref (group);
+  g_clear_object (&group);
   return status;
 }
