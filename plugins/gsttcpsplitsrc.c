@@ -67,6 +67,8 @@ GST_DEBUG_CATEGORY_STATIC (tcp_split_src_debug);
 #define DEDUP_WINDOW 8192
 #define DEDUP_MAX_STREAMS 1024
 #define DEDUP_EXPIRY (60 * G_TIME_SPAN_SECOND)
+/* create() hands over at most this many queued datagrams as one list. */
+#define PUSH_BATCH 64
 
 /* After the properties shared with tcpsplitsink (gstmcptcp.h). */
 enum
@@ -937,8 +939,10 @@ static GstFlowReturn
 gst_tcp_split_src_create (GstPushSrc * psrc, GstBuffer ** buf)
 {
   GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (psrc);
+  GstBuffer *batch[PUSH_BATCH];
   gpointer item;
   guint64 max_bytes;
+  guint n = 0;
 
   GST_OBJECT_LOCK (self);
   max_bytes = self->max_queue_bytes;
@@ -963,14 +967,37 @@ gst_tcp_split_src_create (GstPushSrc * psrc, GstBuffer ** buf)
       gst_caps_unref (item);
       continue;
     }
-    self->queue_bytes -= gst_buffer_get_size (item);
+    /* What else is queued goes with it, as one list, up to caps. */
+    for (;;) {
+      self->queue_bytes -= gst_buffer_get_size (item);
+      batch[n++] = item;
+      item = g_queue_peek_head (&self->queue);
+      if (n == PUSH_BATCH || !item || GST_IS_CAPS (item))
+        break;
+      g_queue_pop_head (&self->queue);
+    }
     if (self->reading_paused && self->queue_bytes <= max_bytes / 2) {
       self->reading_paused = FALSE;
       g_main_context_invoke (mcp_endpoint_get_context (self->endpoint),
           resume_reading, self);
     }
     g_mutex_unlock (&self->lock);
-    *buf = item;
+    if (n == 1) {
+      *buf = batch[0];
+    } else {
+      GstBufferList *list = gst_buffer_list_new_sized (n);
+      GstClockTime now =
+          gst_element_get_current_running_time (GST_ELEMENT (self));
+      guint i;
+
+      /* do-timestamp would stamp the first one only */
+      for (i = 0; i < n; i++) {
+        GST_BUFFER_PTS (batch[i]) = now;
+        gst_buffer_list_add (list, batch[i]);
+      }
+      gst_base_src_submit_buffer_list (GST_BASE_SRC (self), list);
+      *buf = NULL;
+    }
     return GST_FLOW_OK;
   }
 }

@@ -6,7 +6,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#define LISTEN_BACKLOG 256
+/* Room for a thousand clients arriving at once (after a restart, say): a
+ * full queue makes the kernel answer with SYN cookies, and a client that
+ * waits to be spoken to then hangs on a connection the server never saw.
+ * The kernel caps it at net.core.somaxconn. */
+#define LISTEN_BACKLOG 4096
 
 void
 mcp_tcp_tune (GSocket * socket)

@@ -8,12 +8,13 @@
  *            [--warmup-timeout 30] [--quiet]
  *   mcp-send --tcp-listen ADDR:PORT [--port-file FILE]
  *            [--framing rfc4571|raw] [--count ...] [--rate ...] [--sizes ...]
+ *            [--warmup-until FILE] ...
  *
  * With --tcp-listen it listens (PORT 0: any; the port bound is written to
  * --port-file), takes the first connection and writes the stream to it,
  * each datagram with a 2-byte length in front (rfc4571) or bare (raw), the
  * datagrams of a batch in one writev: a feeder cheap enough to load a
- * TCP-to-multicast relay at its limit.
+ * TCP-to-multicast relay at its limit. Warm-up datagrams go the same way.
  *
  * Prints one line to stdout at the end:
  *   mcp-send: sent=N bytes=B seconds=S.sss rate=R
@@ -519,11 +520,10 @@ main (int argc, char **argv)
     return EXIT_USAGE;
   }
   if (opt_tcp_listen) {
-    if (opt_group || opt_warmup_until || (opt_framing
-            && !g_str_equal (opt_framing, "rfc4571")
+    if (opt_group || (opt_framing && !g_str_equal (opt_framing, "rfc4571")
             && !g_str_equal (opt_framing, "raw"))) {
       g_printerr ("mcp-send: --tcp-listen takes --framing rfc4571|raw, "
-          "and neither --group nor --warmup-until\n");
+          "not --group\n");
       return EXIT_USAGE;
     }
     s.rfc4571 = !opt_framing || g_str_equal (opt_framing, "rfc4571");

@@ -156,13 +156,13 @@ GST_START_TEST (test_defaults_and_properties)
   gchar *address, *iface, *source;
   guint port, current_port;
   gint buffer_size;
-  guint64 peer_id, interval;
+  guint64 peer_id, interval, batch;
   GstCaps *caps, *want;
 
   g_object_get (src, "address", &address, "port", &port, "current-port",
       &current_port, "multicast-iface", &iface, "multicast-source", &source,
       "buffer-size", &buffer_size, "caps", &caps, "peer-id", &peer_id,
-      "stats-interval", &interval, NULL);
+      "stats-interval", &interval, "batch-latency", &batch, NULL);
   fail_unless_equals_string (address, "239.255.0.1");
   fail_unless_equals_int (port, 5004);
   fail_unless_equals_int (current_port, 0);
@@ -172,6 +172,7 @@ GST_START_TEST (test_defaults_and_properties)
   fail_unless (caps == NULL);
   fail_unless_equals_uint64 (peer_id, 0);
   fail_unless_equals_uint64 (interval, 0);
+  fail_unless_equals_uint64 (batch, 100 * GST_USECOND);
   fail_unless (gst_base_src_is_live (GST_BASE_SRC (src)));
   g_free (address);
 
@@ -179,10 +180,12 @@ GST_START_TEST (test_defaults_and_properties)
   g_object_set (src, "address", "ff3e::1234", "port", 6000,
       "multicast-iface", "lo,eth7", "multicast-source", "::1,::2",
       "buffer-size", 1000, "caps", want, "peer-id", G_GUINT64_CONSTANT
-      (0xfedcba9876543210), "stats-interval", (guint64) GST_SECOND, NULL);
+      (0xfedcba9876543210), "stats-interval", (guint64) GST_SECOND,
+      "batch-latency", (guint64) (2 * GST_MSECOND), NULL);
   g_object_get (src, "address", &address, "port", &port, "multicast-iface",
       &iface, "multicast-source", &source, "buffer-size", &buffer_size,
-      "caps", &caps, "peer-id", &peer_id, "stats-interval", &interval, NULL);
+      "caps", &caps, "peer-id", &peer_id, "stats-interval", &interval,
+      "batch-latency", &batch, NULL);
   fail_unless_equals_string (address, "ff3e::1234");
   fail_unless_equals_int (port, 6000);
   fail_unless_equals_string (iface, "lo,eth7");
@@ -191,6 +194,7 @@ GST_START_TEST (test_defaults_and_properties)
   fail_unless (caps != NULL && gst_caps_is_equal (caps, want));
   fail_unless_equals_uint64 (peer_id, G_GUINT64_CONSTANT (0xfedcba9876543210));
   fail_unless_equals_uint64 (interval, GST_SECOND);
+  fail_unless_equals_uint64 (batch, 2 * GST_MSECOND);
   g_free (address);
   g_free (iface);
   g_free (source);
@@ -360,6 +364,78 @@ GST_START_TEST (test_burst_in_order)
       BURST_QUEUED + BURST_LIVE);
   fail_unless_equals_uint64 (relay_stat (&f, "bytes"), bytes);
   fail_unless_equals_uint64 (relay_stat (&f, "truncated"), 0);
+  relay_teardown (&f);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* While datagrams come faster than one per batch-latency, the relay waits
+ * that long after the first of a batch: they leave in lists, all of them,
+ * in order, and the latency it reports includes the wait. */
+GST_START_TEST (test_batching)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  RelayFixture f;
+  GstQuery *q;
+  GstClockTime min, max;
+  gboolean live;
+  guint i, n = 400;
+
+  relay_setup (&f, "address=239.255.0.2 batch-latency=2000000");
+  q = gst_query_new_latency ();
+  fail_unless (gst_pad_peer_query (f.h->sinkpad, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  fail_unless (live);
+  fail_unless (min >= 2 * GST_MSECOND, "min latency %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (min));
+  gst_query_unref (q);
+
+  /* 2,000/s for 200 ms: one every 0.5 ms, four per batch-latency */
+  for (i = 0; i < n; i++) {
+    send_datagram (tx, "239.255.0.2", f.port, i, 200);
+    g_usleep (500);
+  }
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = pull_datagram (&f, i, 200);
+
+    fail_unless_equals_uint64 (SEQ_LOW (gst_buffer_get_mcp_meta (buf)->
+            info.seq), i);
+    gst_buffer_unref (buf);
+  }
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), n);
+  /* after the first 50 ms window most of them came in lists */
+  fail_unless (g_atomic_int_get (&f.lists) > 10, "%d lists",
+      g_atomic_int_get (&f.lists));
+  relay_teardown (&f);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* batch-latency=0: nothing waits, and the reported latency says so. */
+GST_START_TEST (test_no_batching)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  RelayFixture f;
+  GstQuery *q;
+  GstClockTime min, max;
+  gboolean live;
+  guint i, n = 100;
+
+  relay_setup (&f, "address=239.255.0.2 batch-latency=0");
+  q = gst_query_new_latency ();
+  fail_unless (gst_pad_peer_query (f.h->sinkpad, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  fail_unless (live);
+  fail_unless_equals_uint64 (min, 0);
+  gst_query_unref (q);
+  for (i = 0; i < n; i++) {
+    send_datagram (tx, "239.255.0.2", f.port, i, 200);
+    g_usleep (500);
+  }
+  for (i = 0; i < n; i++)
+    gst_buffer_unref (pull_datagram (&f, i, 200));
   relay_teardown (&f);
   g_object_unref (tx);
 }
@@ -697,6 +773,8 @@ mcastsrcrelay_suite (void)
   tcase_add_test (tc, test_exact_bytes_and_metadata);
   tcase_add_test (tc, test_random_origin_id);
   tcase_add_test (tc, test_burst_in_order);
+  tcase_add_test (tc, test_batching);
+  tcase_add_test (tc, test_no_batching);
   tcase_add_test (tc, test_other_group_same_port_not_delivered);
   tcase_add_test (tc, test_ignore_sources);
   tcase_add_test (tc, test_source_specific_join);

@@ -579,6 +579,44 @@ GST_START_TEST (test_client_leaves_others_continue)
 
 GST_END_TEST;
 
+/* More clients than the pushing thread serves itself (4): the network
+ * thread writes to them in coalesced passes; each still gets everything,
+ * in order, once. */
+GST_START_TEST (test_many_clients_in_passes)
+{
+  SinkFixture f;
+  GSocket *c[9];
+  guint8 buf[200];
+  guint i, k, n = 9, count = 300;
+  GstStructure *s;
+
+  sink_setup (&f, "framing=rfc4571");
+  for (k = 0; k < n; k++)
+    c[k] = mcp_test_tcp_connect (f.port);
+  mcp_test_events_wait (&f.added, n);
+
+  for (i = 0; i < count; i++)
+    fail_unless_equals_int (gst_harness_push (f.h, mcp_test_buffer (i, 198)),
+        GST_FLOW_OK);
+  for (k = 0; k < n; k++) {
+    for (i = 0; i < count; i++) {
+      mcp_test_recv_exact (c[k], buf, 200);
+      fail_unless_equals_int (buf[1], 198);
+      fail_unless (mcp_test_check_bytes (i, buf + 2, 198),
+          "client %u, datagram %u", k, i);
+    }
+  }
+  s = sink_stats (&f);
+  fail_unless_equals_uint64 (stat_u64 (s, "datagrams-sent"), n * count);
+  fail_unless_equals_uint64 (stat_u64 (s, "datagrams-skipped"), 0);
+  gst_structure_free (s);
+  for (k = 0; k < n; k++)
+    g_object_unref (c[k]);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_max_clients)
 {
   SinkFixture f;
@@ -1001,6 +1039,7 @@ tcpsplitsink_suite (void)
   tcase_add_test (tc, test_wrong_role_is_refused);
   tcase_add_test (tc, test_handshake_timeout);
   tcase_add_test (tc, test_client_leaves_others_continue);
+  tcase_add_test (tc, test_many_clients_in_passes);
   tcase_add_test (tc, test_max_clients);
   tcase_add_test (tc, test_slow_client_dropped);
   tcase_add_test (tc, test_slow_client_resynced);

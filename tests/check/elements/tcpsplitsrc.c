@@ -798,6 +798,74 @@ GST_START_TEST (test_bounded_queue_pushes_back)
 
 GST_END_TEST;
 
+/* Datagrams that queue up while downstream is busy leave in lists of up
+ * to 64: across many list boundaries none is lost, none reordered. */
+GST_START_TEST (test_queued_datagrams_leave_in_lists)
+{
+  GstElement *pipeline, *src, *sink;
+  McpTestEvents connected;
+  McpFrameMeta meta = { 0 };
+  GSocket *peer;
+  guint64 queued = 0, received = 0;
+  gint64 deadline;
+  guint port, i;
+
+  pipeline = gst_parse_launch ("tcpsplitsrc name=src mode=listener port=0 "
+      "framing=mpx ! appsink name=out max-buffers=1 sync=false", NULL);
+  fail_unless (pipeline != NULL);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
+  mcp_test_events_init (&connected);
+  g_signal_connect (src, "connected", G_CALLBACK (mcp_test_events_cb),
+      &connected);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  g_object_get (src, "current-port", &port, NULL);
+  peer = connect_mpx_source (port, NULL);
+  mcp_test_events_wait (&connected, 1);
+
+  /* 1000 x 100 bytes fit in the socket buffers: nobody pulls yet */
+  for (i = 0; i < 1000; i++) {
+    meta.seq = i;
+    send_mpx_data (peer, &meta, i, 100);
+  }
+  /* until the element has read all of it, most into its queue */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  for (;;) {
+    GstStructure *st = NULL;
+    guint q = 0;
+
+    g_signal_emit_by_name (src, "get-stats", &st);
+    fail_unless (gst_structure_get_uint64 (st, "datagrams", &received));
+    fail_unless (gst_structure_get_uint (st, "queue-datagrams", &q));
+    gst_structure_free (st);
+    queued = q;
+    if (received >= 1000 || g_get_monotonic_time () > deadline)
+      break;
+    g_usleep (10000);
+  }
+  fail_unless_equals_uint64 (received, 1000);
+  fail_unless (queued > 2 * 64, "only %" G_GUINT64_FORMAT " queued", queued);
+
+  for (i = 0; i < 1000; i++) {
+    GstSample *sample = NULL;
+
+    g_signal_emit_by_name (sink, "pull-sample", &sample);
+    fail_unless (sample != NULL);
+    mcp_test_assert_buffer (gst_sample_get_buffer (sample), i, 100);
+    gst_sample_unref (sample);
+  }
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_object_unref (peer);
+  mcp_test_events_clear (&connected);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* ---- several sources, duplicates, hops --------------------------------- */
 
 /* max-sources=0: any number of sources, their datagrams merged; each
@@ -1059,6 +1127,7 @@ tcpsplitsrc_suite (void)
   tcase_add_test (tc, test_listener_auto_takes_raw_and_rfc4571_sources);
   tcase_add_test (tc, test_listener_malformed_input);
   tcase_add_test (tc, test_bounded_queue_pushes_back);
+  tcase_add_test (tc, test_queued_datagrams_leave_in_lists);
   tcase_add_test (tc, test_listener_silent_peer_times_out);
   tcase_add_test (tc, test_raw_comes_in_blocksize_pieces);
   tcase_add_test (tc, test_caller_restart_uses_new_settings);
