@@ -992,7 +992,7 @@ gst_tcp_split_src_create (GstPushSrc * psrc, GstBuffer ** buf)
 
       /* do-timestamp would stamp the first one only */
       for (i = 0; i < n; i++) {
-        GST_BUFFER_PTS (batch[i]) = now;
+        GST_BUFFER_PTS (batch[i]) = GST_BUFFER_DTS (batch[i]) = now;
         gst_buffer_list_add (list, batch[i]);
       }
       gst_base_src_submit_buffer_list (GST_BASE_SRC (self), list);
