@@ -112,6 +112,8 @@ class Peer(threading.Thread):
         for i in range(len(data)):
             if self.done.wait(0 if i == 0 else 1.0):
                 return
+            if time.monotonic() - self.t0 >= self.limit:
+                return
             if not self.send(sock, data[i:i + 1]):
                 return
 
