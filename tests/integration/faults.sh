@@ -544,6 +544,189 @@ storm () {
     "auto port; hold times:$slow handshake-timeout 5000 ms"
 }
 
+# ---- e: a throttled client ------------------------------------------------
+
+TBF_RATE=${FAULTS_TBF_RATE:-2mbit}
+
+throttle () {   # throttle drop|resync
+  local policy=$1
+  COUNT=8000 RATE=2000
+  island "$(ns a)"
+  host "$(ns slow)"
+  host "$(ns fast)"
+  link "$(ns a)" s0 10.0.5.1/24 "$(ns slow)" c0 10.0.5.2/24 off
+  link "$(ns a)" f0 10.0.6.1/24 "$(ns fast)" c0 10.0.6.2/24 off
+  # The queue limits do not count what the kernel holds: keep its send
+  # buffers small, so that the element's max-queue-time decides.
+  ip netns exec "$(ns a)" sysctl -q -w net.ipv4.tcp_wmem="4096 16384 262144"
+  tc -n "$(ns a)" qdisc add dev s0 root tbf rate "$TBF_RATE" burst 16kb \
+    latency 50ms || { fail "tc tbf"; return 1; }
+  start relay "$(ns a)" GST_PLUGIN_PATH="$BUILD/plugins" -- \
+    gst-launch-1.0 -v -m mcastsrc-relay address=$GROUP port=0 \
+    multicast-iface=lo ! tcpsplitsink port=0 framing=auto \
+    slow-client-policy="$policy" max-queue-time=500000000 \
+    stats-interval=200000000
+  local port mport
+  port=$(port_of relay GstTcpSplitSink:tcpsplitsink) || return 1
+  mport=$(port_of relay GstMcastSrcRelay:mcastsrcrelay) || return 1
+  echo "   relay: tcpsplitsink slow-client-policy=$policy" \
+    "max-queue-time=500 ms on port $port; client 'slow' behind tbf $TBF_RATE"
+
+  local args="--count $COUNT --sizes $SIZES --timeout 15"
+  if [ "$policy" = drop ]; then
+    start slow "$(ns slow)" -- "$MCP_RECV" --tcp 10.0.5.1:$port --framing mpx \
+      --allow-gaps 1 $args
+  else
+    start slow "$(ns slow)" -- "$MCP_RECV" --tcp 10.0.5.1:$port --framing mpx \
+      --allow-gaps "$COUNT" $args
+  fi
+  start fast1 "$(ns fast)" -- "$MCP_RECV" --tcp 10.0.6.1:$port --framing mpx $args
+  start fast2 "$(ns fast)" -- "$MCP_RECV" --tcp 10.0.6.1:$port --framing raw $args
+  wait_count relay mcastproxy-client-added 3 || return 1
+  local t0 t_drop=""
+  t0=$(now_ns)
+  sender sender a "$mport"
+  if [ "$policy" = drop ]; then
+    wait_for relay "mcastproxy-client-removed, address=(string)10.0.5.2:" 20 || return 1
+    t_drop=$(now_ns)
+  fi
+  wait "$PID_sender"
+
+  local name got_fast=1
+  for name in fast1 fast2; do
+    recv_result "$name"
+    if [ "$RECV_RC" = 0 ]; then
+      pass "$name got all $COUNT in order, once"
+    else
+      fail "$name (exit $RECV_RC)"
+      got_fast=0
+    fi
+    eval "line_$name=\$RECV_LINE"
+  done
+  recv_result slow
+  local slow_rc=$RECV_RC slow_line=$RECV_LINE received lost gaps_n
+  received=$(field "$slow_line" received)
+  lost=$(field "$slow_line" lost)
+  gaps_n=$(field "$slow_line" gaps)
+  # what the relay wrote: every datagram to each fast client, and to the
+  # slow one exactly what it received
+  local sent_want=$((2 * COUNT + ${received:-0})) outcome
+  wait_stat relay tcpsplitsink-stats datagrams-sent "$sent_want" 5 ||
+    fail "relay wrote $(last_stat relay tcpsplitsink-stats datagrams-sent) datagrams, expected $sent_want (2 x $COUNT + $received)"
+  local skipped dropped
+  skipped=$(last_stat relay tcpsplitsink-stats datagrams-skipped)
+  dropped=$(last_stat relay tcpsplitsink-stats clients-dropped)
+  if [ "$policy" = drop ]; then
+    local reason
+    reason=$(grep -a "mcastproxy-client-removed, address=(string)10.0.5.2:" \
+      "$LOGS/relay.log" | head -n 1 | sed -n 's/.*reason=(string)"\(.*\)";$/\1/p' |
+      sed 's/\\\(.\)/\1/g')
+    # (mcp-recv's exit status also covers how the connection ended: below)
+    if [ "$(field "$slow_line" first_seq)" = 0 ] && [ "$gaps_n" = 1 ] &&
+      [ "$(field "$slow_line" duplicates)/$(field "$slow_line" reordered)/$(field "$slow_line" corrupt)" = 0/0/0 ] &&
+      grep -q "^mcp-recv: gap stream=1 seqs=$received-$((COUNT - 1)) .* after_sent_ns=-1$" "$LOGS/slow.log" &&
+      [ "$dropped" = 1 ] && [ "$skipped" = 0 ]; then
+      pass "slow: dropped $(ms_between "$t0" "$t_drop") ms into the stream" \
+        "after the first $received datagrams, whole and in order ($reason)"
+    else
+      fail "slow: rc $slow_rc, $slow_line; clients-dropped $dropped, skipped $skipped"
+    fi
+    case "$reason" in
+      "too slow: "*) ;;
+      *) fail "slow: removed for '$reason', not as too slow" ;;
+    esac
+    # docs/elements.md (Slow clients): "A datagram already partly written
+    # is always completed, so the framing stays intact."
+    local cut
+    cut=$(grep '^mcp-recv: mpx decode error' "$LOGS/slow.log")
+    if [ -n "$cut" ]; then
+      fail "PRODUCT BUG (reported to the lead): slow-client-policy=drop" \
+        "closed the client in the middle of a DATA message, which the docs" \
+        "say is always completed: ${cut#mcp-recv: }"
+    elif [ "$slow_rc" = 0 ]; then
+      pass "slow: its connection ended between two messages"
+    else
+      fail "slow: mcp-recv exit $slow_rc"
+    fi
+    outcome="slow client (tbf $TBF_RATE) dropped $(ms_between "$t0" "$t_drop") ms into the stream with the first $received/$COUNT datagrams intact, in order (reason: $reason)${cut:+, then a cut DATA message (${cut#mcp-recv: mpx decode error: })}"
+  else
+    if [ "$slow_rc" = 0 ] && [ "$(field "$slow_line" last_seq)" = $((COUNT - 1)) ] &&
+      [ "$lost" = "$skipped" ] && [ "$dropped" = 0 ]; then
+      pass "slow: resynced, $received received in order, once, intact;" \
+        "the $lost missing are exactly those the relay skipped, in $gaps_n gaps"
+    else
+      fail "slow: rc $slow_rc, $slow_line; skipped $skipped, clients-dropped $dropped"
+    fi
+    outcome="slow client (tbf $TBF_RATE) stayed, received $received/$COUNT in order, $lost skipped in $gaps_n gaps (relay: datagrams-skipped $skipped)"
+  fi
+  echo "OUTCOME throttle-$policy: $outcome; fast clients" \
+    "$(field "$line_fast1" received)/$COUNT (mpx) and" \
+    "$(field "$line_fast2" received)/$COUNT (raw), none lost; relay wrote" \
+    "$(last_stat relay tcpsplitsink-stats datagrams-sent) datagrams in all"
+}
+
+# ---- f: a soak --------------------------------------------------------------
+
+rss_kib () { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$1/status" 2>/dev/null; }
+
+soak () {
+  local seconds=${1:-${FAULTS_SOAK_SECONDS:-40}} sample=5 warmup name
+  RATE=2000
+  COUNT=$((RATE * seconds))
+  warmup=$((seconds / 4 < 10 ? seconds / 4 : 10))
+  local bound_kib=${FAULTS_RSS_BOUND_KIB:-2048}
+  cascade b || return 1
+  echo "   $COUNT datagrams at $RATE/s for $seconds s; RSS sampled every" \
+    "$sample s, warm-up $warmup s"
+  sender sender a "$MPORT"
+  local t0 now next i=0 procs="relay server gwb"
+  t0=$(date +%s)
+  # one sample right after warm-up, then every $sample s until the sender
+  # is done (sampling, not synchronisation: the stream runs meanwhile)
+  sleep "$warmup"
+  while :; do
+    now=$(( $(date +%s) - t0 ))
+    for name in $procs; do
+      eval "rss_${name}_$i=$(rss_kib "$(eval echo "\$PID_$name")")"
+    done
+    printf '   t=%3ds  RSS KiB:' "$now"
+    for name in $procs; do printf ' %s %s' "$name" "$(eval echo "\$rss_${name}_$i")"; done
+    echo
+    i=$((i + 1))
+    kill -0 "$PID_sender" 2>/dev/null || break
+    next=$(( warmup + i * sample ))
+    [ "$next" -lt "$seconds" ] || { wait "$PID_sender"; continue; }
+    sleep $(( next - now > 0 ? next - now : 1 ))
+  done
+  wait "$PID_sender" 2>/dev/null
+  recv_result recvb
+  if [ "$RECV_RC" = 0 ]; then
+    pass "recvb got all $COUNT in order, once"
+  else
+    fail "recvb (exit $RECV_RC)"
+  fi
+  local first last growth out="" ok=1
+  for name in $procs; do
+    first=$(eval echo "\$rss_${name}_0")
+    last=$(eval echo "\$rss_${name}_$((i - 1))")
+    if [ -z "$first" ] || [ -z "$last" ]; then
+      fail "$name: no RSS sample (process gone?)"
+      ok=0
+      continue
+    fi
+    growth=$((last - first))
+    out="$out $name ${first}->${last} KiB (${growth:+$growth}),"
+    if [ "$growth" -gt "$bound_kib" ]; then
+      fail "$name grew by $growth KiB after warm-up (bound $bound_kib KiB)"
+      ok=0
+    fi
+  done
+  [ $ok = 1 ] && pass "resident memory flat: growth after warm-up within $bound_kib KiB"
+  echo "OUTCOME soak: $seconds s at $RATE/s, recvb $(field "$RECV_LINE" received)/$COUNT" \
+    "(lost $(field "$RECV_LINE" lost)); VmRSS from t=${warmup}s to the end" \
+    "(bound +$bound_kib KiB):$out $i samples"
+}
+
 echo "== faults: $SCENARIO"
 T_START=$(date +%s)
 case "$SCENARIO" in
@@ -551,6 +734,9 @@ case "$SCENARIO" in
   source-change) source_change ;;
   link-flap) link_flap ;;
   storm) storm ;;
+  throttle-drop) throttle drop ;;
+  throttle-resync) throttle resync ;;
+  soak) soak "${2:-}" ;;
   *) echo "unknown scenario $SCENARIO"; exit 2 ;;
 esac || FAILED=1
 echo "   ($(( $(date +%s) - T_START )) s)"
