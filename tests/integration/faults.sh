@@ -329,7 +329,7 @@ source_change () {
 
 # ---- c: links down and up -------------------------------------------------
 
-DOWN_MS=${FAULTS_DOWN_MS:-2000}
+DOWN_MS=${FAULTS_DOWN_MS:-5000}
 
 # flap NS IFACE: the link down for DOWN_MS (the fault itself), then up;
 # returns once the server's source counter moves again. Sets T_DOWN, T_UP,
