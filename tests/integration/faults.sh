@@ -78,9 +78,9 @@ cascade_net () {   # cascade_net ISLAND...: the receiving islands
   done
 }
 
-hub_ip () {   # hub_ip ISLAND...: the server's address on the link of ISLAND
+hub_ip () {   # hub_ip ISLAND: the server's address on the link of ISLAND
   local i=2 isl
-  for isl in $(echo "$ISLANDS"); do
+  for isl in $ISLANDS; do
     [ "$isl" = "$1" ] && { echo 10.0.$i.2; return; }
     i=$((i + 1))
   done
