@@ -25,7 +25,10 @@
 #                    throughout get every datagram
 #   throttle-drop    one client's link is throttled (tc tbf); with
 #   throttle-resync  slow-client-policy drop it is closed as too slow, with
-#                    resync it skips ahead; the other clients lose nothing
+#                    resync it skips ahead; the other clients lose nothing.
+#                    (throttle-drop fails, in most runs, on a product bug:
+#                    the client is closed inside a partly written DATA
+#                    message; its FAIL line says "PRODUCT BUG")
 #   soak             a steady stream through relay -> splitting server ->
 #                    re-multicast for SECONDS (default $FAULTS_SOAK_SECONDS,
 #                    else 40); the resident memory (VmRSS) of each
@@ -220,13 +223,12 @@ restart () {
     "$(ms_between "$t_kill" "$t_restored") ms after the kill"
   wait "$PID_sender"
 
-  local ok=1 outcome="" name
+  local outcome="" name
   for isl in b c; do
     name=recv$isl
     recv_result "$name"
     if [ "$RECV_RC" != 0 ]; then
       fail "$name: not one run of gaps, in order, without duplicates (exit $RECV_RC)"
-      ok=0
       continue
     fi
     if gaps "$name" "$t_kill" "$t_restored"; then
@@ -234,7 +236,6 @@ restart () {
         "the one gap was sent during the outage"
     else
       fail "$name: a gap reaches outside the outage"
-      ok=0
     fi
     outcome="$outcome island $isl $(field "$RECV_LINE" received)/$COUNT (lost $GAPS_LOST: $GAPS_DESC);"
   done
@@ -288,7 +289,7 @@ source_change () {
   sender send2 a2 "$mport2" --stream-id 2
   wait "$PID_send2"
 
-  local name rb rt
+  local name
   for name in recvb tcprecv; do
     recv_result "$name"
     if [ "$RECV_RC" = 0 ]; then
@@ -443,7 +444,7 @@ storm () {
   echo "   relay: framing=auto on port $auto, framing=mpx on port $mpx"
 
   # the clients connected throughout: mpx on both ports, a raw player
-  local c args="--count $COUNT --sizes $SIZES --timeout 20"
+  local args="--count $COUNT --sizes $SIZES --timeout 20"
   start legit_auto "$(ns cl)" -- "$MCP_RECV" --tcp 10.0.1.1:$auto --framing mpx $args
   start legit_raw "$(ns cl)" -- "$MCP_RECV" --tcp 10.0.1.1:$auto --framing raw $args
   start legit_mpx "$(ns cl)" -- "$MCP_RECV" --tcp 10.0.1.1:$mpx --framing mpx $args
@@ -592,14 +593,13 @@ throttle () {   # throttle drop|resync
   fi
   wait "$PID_sender"
 
-  local name got_fast=1
+  local name
   for name in fast1 fast2; do
     recv_result "$name"
     if [ "$RECV_RC" = 0 ]; then
       pass "$name got all $COUNT in order, once"
     else
       fail "$name (exit $RECV_RC)"
-      got_fast=0
     fi
     eval "line_$name=\$RECV_LINE"
   done

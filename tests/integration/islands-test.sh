@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # mcastproxy — what the root island tests share (topology.sh, faults.sh):
 # bash, sourced. Builds on pipelines/islands-lib.sh (namespaces, links,
 # start, wait_for, wait_count, last_stat, wait_stat), sourced from here.
