@@ -3,6 +3,8 @@
 
 #include "mcp-conn.h"
 #include "mcp-address.h"
+#include "mcp-auth.h"
+#include "mcp-tcp.h"
 
 #include <string.h>
 
@@ -16,7 +18,14 @@ typedef enum
   TIMER_NONE,
   TIMER_DETECT,
   TIMER_HANDSHAKE,
+  TIMER_LIVENESS,               /* ready: keepalives out, silence in */
 } TimerKind;
+
+/* The liveness timer looks this many times per interval, so a KEEPALIVE
+ * leaves at most 1.5 intervals after the last byte, and silence is noticed
+ * at most a quarter of peer-timeout late. */
+#define KEEPALIVE_CHECKS 2
+#define SILENCE_CHECKS 4
 
 struct _McpConn
 {
@@ -40,6 +49,14 @@ struct _McpConn
   gboolean reading;
   gboolean want_write;
   gboolean hello_sent;
+  gboolean awaiting_proof;      /* HELLOs exchanged, AUTH pending */
+  gboolean authenticated;
+  McpAuthParty me, peer;
+
+  /* liveness: what the counters were at the last check, and when they
+   * last moved */
+  guint64 seen_in, seen_out;
+  gint64 moved_in, moved_out;
 
   GByteArray *ctl;              /* control bytes not yet written */
   gsize ctl_off;
@@ -71,6 +88,14 @@ mcp_conn_new (GSocket * socket, GMainContext * ctx, const McpConnConfig * cfg,
   self->user_data = user_data;
   self->reading = TRUE;
   self->ctl = g_byte_array_new ();
+  if (cfg->auth_secret && g_bytes_get_size (cfg->auth_secret) > 0)
+    self->cfg.auth_secret = g_bytes_ref (cfg->auth_secret);
+  else
+    self->cfg.auth_secret = NULL;
+  self->me.role = cfg->role;
+  self->me.peer_id = cfg->peer_id;
+  if (self->cfg.auth_secret)
+    mcp_auth_make_nonce (self->me.nonce);
   remote = g_socket_get_remote_address (socket, NULL);
   self->peer_address = remote ? mcp_socket_address_to_string (remote) :
       g_strdup ("(unknown peer)");
@@ -103,6 +128,7 @@ mcp_conn_unref (McpConn * self)
   g_free (self->peer_address);
   g_free (self->peer_caps);
   g_free (self->name);
+  g_clear_pointer (&self->cfg.auth_secret, g_bytes_unref);
   g_free (self);
 }
 
@@ -110,6 +136,12 @@ gboolean
 mcp_conn_is_ready (McpConn * self)
 {
   return self->ready && !self->closed;
+}
+
+gboolean
+mcp_conn_is_authenticated (McpConn * self)
+{
+  return self->authenticated;
 }
 
 gboolean
@@ -303,13 +335,31 @@ send_hello (McpConn * self)
 {
   gchar *caps = self->funcs.hello_caps ?
       self->funcs.hello_caps (self, self->user_data) : NULL;
-  GBytes *hello = mcp_mpx_build_hello (self->cfg.role, self->cfg.peer_id,
-      caps, self->cfg.name);
+  GBytes *hello = mcp_mpx_build_hello_full (self->cfg.role,
+      self->cfg.peer_id, caps, self->cfg.name,
+      self->cfg.auth_secret ? self->me.nonce : NULL);
 
   self->hello_sent = TRUE;
   mcp_conn_send_control (self, hello);
   g_bytes_unref (hello);
   g_free (caps);
+}
+
+/* How often the liveness timer looks (0: no need). */
+static guint64
+liveness_period (McpConn * self)
+{
+  guint64 period = G_MAXUINT64;
+
+  if (mcp_decoder_get_framing (self->dec) != MCP_FRAMING_MPX)
+    return 0;
+  if (self->cfg.keepalive_interval)
+    period = MIN (period, self->cfg.keepalive_interval / KEEPALIVE_CHECKS);
+  if (self->cfg.peer_timeout)
+    period = MIN (period, self->cfg.peer_timeout / SILENCE_CHECKS);
+  if (period == G_MAXUINT64)
+    return 0;
+  return MAX (period, 1000000);
 }
 
 static void
@@ -319,7 +369,91 @@ become_ready (McpConn * self)
     return;
   set_timer (self, TIMER_NONE, 0);
   self->ready = TRUE;
+  self->seen_in = self->bytes_in;
+  self->seen_out = self->bytes_out;
+  self->moved_in = self->moved_out = g_get_monotonic_time ();
+  set_timer (self, TIMER_LIVENESS, liveness_period (self));
   self->funcs.ready (self, self->user_data);
+}
+
+/* Tells the peer why, in one line, and closes. */
+static void
+refuse (McpConn * self, const gchar * told, const gchar * logged)
+{
+  if (mcp_decoder_get_framing (self->dec) == MCP_FRAMING_MPX) {
+    GBytes *msg = mcp_mpx_build_error (told, !self->hello_sent);
+
+    self->hello_sent = TRUE;
+    mcp_conn_send_control (self, msg);
+    g_bytes_unref (msg);
+  }
+  mcp_conn_close (self, logged);
+}
+
+static void
+auth_parties (McpConn * self, const McpAuthParty ** caller,
+    const McpAuthParty ** listener)
+{
+  *caller = self->cfg.initiator ? &self->me : &self->peer;
+  *listener = self->cfg.initiator ? &self->peer : &self->me;
+}
+
+static void
+send_proof (McpConn * self)
+{
+  const McpAuthParty *caller, *listener;
+  guint8 proof[MCP_AUTH_PROOF_LEN];
+  GBytes *msg;
+
+  auth_parties (self, &caller, &listener);
+  mcp_auth_compute_proof (self->cfg.auth_secret, self->cfg.initiator, caller,
+      listener, proof);
+  msg = mcp_mpx_build_auth (proof);
+  mcp_conn_send_control (self, msg);
+  g_bytes_unref (msg);
+}
+
+/* The caller proves first; the listener answers with its own proof only
+ * to a caller that passed, so a stranger learns nothing to test guesses
+ * of the secret against. */
+static void
+handle_auth (McpConn * self, const guint8 * proof)
+{
+  const McpAuthParty *caller, *listener;
+  guint8 expected[MCP_AUTH_PROOF_LEN];
+
+  if (!self->awaiting_proof) {
+    mcp_conn_close (self, "bad input: unexpected AUTH message");
+    return;
+  }
+  auth_parties (self, &caller, &listener);
+  mcp_auth_compute_proof (self->cfg.auth_secret, !self->cfg.initiator,
+      caller, listener, expected);
+  if (!mcp_auth_proof_equal (proof, expected)) {
+    if (self->cfg.initiator)
+      mcp_conn_close (self, "authentication failed: the listener does not "
+          "know the shared secret (a different auth-secret?)");
+    else
+      refuse (self, "authentication failed",
+          "authentication failed: the peer does not know the shared secret "
+          "(a different auth-secret?)");
+    return;
+  }
+  self->awaiting_proof = FALSE;
+  self->authenticated = TRUE;
+  if (!self->cfg.initiator)
+    send_proof (self);
+  become_ready (self);
+}
+
+/* A peer that cannot take part in the handshake at all. */
+static void
+refuse_unauthenticated (McpConn * self, const gchar * what)
+{
+  gchar *reason = g_strdup_printf ("authentication required, but %s", what);
+
+  mcp_conn_close (self, reason);
+  g_free (reason);
 }
 
 static void
@@ -342,9 +476,31 @@ handle_hello (McpConn * self, const McpHello * hello)
   self->peer_id = hello->peer_id;
   g_free (self->peer_caps);
   self->peer_caps = g_strdup (hello->caps);
-  if (!self->hello_sent)
+  if (!self->cfg.auth_secret) {
+    if (!self->hello_sent)
+      send_hello (self);
+    become_ready (self);
+    return;
+  }
+
+  if (!hello->has_auth_nonce) {
+    if (self->cfg.initiator)
+      mcp_conn_close (self, "authentication required, but the listener "
+          "does not offer it (no auth-secret there?)");
+    else
+      refuse (self, "authentication required: this port needs the shared "
+          "secret (auth-secret)", "authentication required, but the peer "
+          "did not offer it (no auth-secret there?)");
+    return;
+  }
+  self->peer.role = hello->role;
+  self->peer.peer_id = hello->peer_id;
+  memcpy (self->peer.nonce, hello->auth_nonce, MCP_AUTH_NONCE_LEN);
+  self->awaiting_proof = TRUE;
+  if (self->cfg.initiator)
+    send_proof (self);
+  else
     send_hello (self);
-  become_ready (self);
 }
 
 /* ---- input ------------------------------------------------------------- */
@@ -362,7 +518,10 @@ process_input (McpConn * self)
       McpFraming now = mcp_decoder_get_framing (self->dec);
 
       if (now == MCP_FRAMING_RAW) {
-        become_ready (self);
+        if (self->cfg.auth_secret)
+          refuse_unauthenticated (self, "the peer does not speak mpx");
+        else
+          become_ready (self);
       } else if (now == MCP_FRAMING_MPX && self->timer != TIMER_HANDSHAKE) {
         set_timer (self, TIMER_HANDSHAKE, self->cfg.handshake_timeout);
       }
@@ -385,11 +544,28 @@ process_input (McpConn * self)
         self->peer_caps = g_strdup (msg.caps);
         /* fall through */
       case MCP_DECODE_DATA:
+        if (!self->ready) {
+          /* an mpx peer that sends before the handshake ended */
+          mcp_conn_close (self, "bad input: data before the handshake "
+              "completed");
+          return;
+        }
         if (!self->cfg.discard_input)
           self->funcs.message (self, r, &msg, self->user_data);
         break;
       case MCP_DECODE_KEEPALIVE:
         break;
+      case MCP_DECODE_AUTH:
+        handle_auth (self, msg.auth_proof);
+        break;
+      case MCP_DECODE_PEER_ERROR:{
+        gchar *reason = g_strdup_printf ("peer closed: %s",
+            *msg.reason ? msg.reason : "(no reason given)");
+
+        mcp_conn_close (self, reason);
+        g_free (reason);
+        return;
+      }
     }
   }
 }
@@ -429,6 +605,45 @@ read_socket (McpConn * self)
 }
 
 static void
+check_liveness (McpConn * self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->bytes_in != self->seen_in || !self->reading) {
+    /* while we do not read, the peer's silence proves nothing */
+    self->seen_in = self->bytes_in;
+    self->moved_in = now;
+  }
+  if (self->bytes_out != self->seen_out) {
+    self->seen_out = self->bytes_out;
+    self->moved_out = now;
+  }
+  if (self->cfg.peer_timeout
+      && (guint64) (now - self->moved_in) * 1000 >= self->cfg.peer_timeout) {
+    gchar *reason = g_strdup_printf ("peer silent for %" G_GINT64_FORMAT
+        " ms (peer-timeout %" G_GUINT64_FORMAT " ms)",
+        (now - self->moved_in) / 1000, self->cfg.peer_timeout / 1000000);
+
+    mcp_conn_close (self, reason);
+    g_free (reason);
+    return;
+  }
+  if (self->cfg.keepalive_interval && !self->want_write
+      && self->ctl->len == 0
+      && (guint64) (now - self->moved_out) * 1000 >=
+      self->cfg.keepalive_interval
+      && (!self->funcs.at_frame_boundary
+          || self->funcs.at_frame_boundary (self, self->user_data))) {
+    GBytes *msg = mcp_mpx_build_keepalive ();
+
+    mcp_conn_send_control (self, msg);
+    g_bytes_unref (msg);
+  }
+  if (!self->closed)
+    set_timer (self, TIMER_LIVENESS, liveness_period (self));
+}
+
+static void
 timer_fired (McpConn * self)
 {
   TimerKind kind = self->timer;
@@ -437,8 +652,15 @@ timer_fired (McpConn * self)
   if (kind == TIMER_DETECT) {
     /* A client that says nothing is a plain player. */
     mcp_decoder_set_framing (self->dec, MCP_FRAMING_RAW);
+    if (self->cfg.auth_secret) {
+      refuse_unauthenticated (self, "the peer said nothing (a plain "
+          "player?)");
+      return;
+    }
     become_ready (self);
     process_input (self);
+  } else if (kind == TIMER_LIVENESS) {
+    check_liveness (self);
   } else if (kind == TIMER_HANDSHAKE) {
     gchar *reason = g_strdup_printf ("%s within %" G_GUINT64_FORMAT " ms",
         self->bytes_in ? "no mpx HELLO" : "peer sent nothing",
@@ -546,11 +768,18 @@ mcp_conn_start (McpConn * self)
   g_source_attach (self->source, self->context);
   update_events (self);
 
+  if (self->cfg.peer_timeout)
+    mcp_tcp_set_keepalive (self->socket, self->cfg.peer_timeout);
+
   mcp_conn_ref (self);
   switch (framing) {
     case MCP_FRAMING_RAW:
     case MCP_FRAMING_RFC4571:
-      become_ready (self);
+      if (self->cfg.auth_secret)
+        refuse_unauthenticated (self, "this end is set to speak "
+            "raw or rfc4571, which cannot authenticate");
+      else
+        become_ready (self);
       break;
     case MCP_FRAMING_MPX:
       if (self->cfg.initiator)

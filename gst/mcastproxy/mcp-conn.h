@@ -25,6 +25,10 @@ typedef struct
   void (*closed) (McpConn * conn, const gchar * reason, gpointer user_data);
   /* Optional: the caps to announce in our HELLO (newly allocated or NULL). */
   gchar *(*hello_caps) (McpConn * conn, gpointer user_data);
+  /* Optional: FALSE while the user is in the middle of writing a frame
+   * (a KEEPALIVE must wait); without it the connection assumes that a
+   * write that went out whole ended at a frame boundary. */
+  gboolean (*at_frame_boundary) (McpConn * conn, gpointer user_data);
 } McpConnFuncs;
 
 typedef struct
@@ -40,6 +44,14 @@ typedef struct
   guint64 handshake_timeout;    /* mpx: the HELLO must arrive within (ns);
                                  * 0: no limit */
   gboolean discard_input;       /* read and drop the peer's data */
+  GBytes *auth_secret;          /* optional: both ends must prove that they
+                                 * know it in the mpx handshake; raw and
+                                 * rfc4571 peers are then refused */
+  guint64 keepalive_interval;   /* mpx: send a KEEPALIVE after this long
+                                 * without sending anything (ns; 0: never) */
+  guint64 peer_timeout;         /* mpx: close after this long without
+                                 * hearing from the peer (ns; 0: never);
+                                 * also tunes TCP keepalive for any peer */
   GRecMutex *lock;              /* optional: held around all the connection
                                  * does on ctx's thread (and so around every
                                  * callback); whoever holds it may use the
@@ -71,6 +83,8 @@ void mcp_conn_send_control (McpConn * conn, GBytes * bytes);
 void mcp_conn_set_reading (McpConn * conn, gboolean reading);
 
 gboolean mcp_conn_is_ready (McpConn * conn);
+/* The peer proved that it knows the shared secret. */
+gboolean mcp_conn_is_authenticated (McpConn * conn);
 gboolean mcp_conn_is_closed (McpConn * conn);
 /* Waiting for room in the socket (writable will be called). */
 gboolean mcp_conn_is_write_blocked (McpConn * conn);

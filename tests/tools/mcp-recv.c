@@ -749,6 +749,15 @@ process_mpx (Receiver * r, McpDecoder * dec, gboolean * got_hello)
       case MCP_DECODE_CAPS:
       case MCP_DECODE_KEEPALIVE:
         break;
+      case MCP_DECODE_PEER_ERROR:
+        g_printerr ("mcp-recv: the server refused: %s\n", msg.reason);
+        r->failed = TRUE;
+        return FALSE;
+      case MCP_DECODE_AUTH:
+        /* mcp-recv never offers authentication */
+        g_printerr ("mcp-recv: unexpected AUTH from the server\n");
+        r->failed = TRUE;
+        return FALSE;
     }
   }
   return TRUE;
