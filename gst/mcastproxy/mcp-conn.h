@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "mcp-tls.h"
 #include "mcp-wire.h"
 
 G_BEGIN_DECLS
@@ -52,6 +53,12 @@ typedef struct
   guint64 peer_timeout;         /* mpx: close after this long without
                                  * hearing from the peer (ns; 0: never);
                                  * also tunes TCP keepalive for any peer */
+  McpTls *tls;                  /* optional: TLS first, then the framing */
+  gboolean tls_optional;        /* acceptor with tls: a client that does not
+                                 * start a TLS handshake within
+                                 * detect_timeout is served in plain */
+  const gchar *tls_server_identity;     /* initiator: host name the server's
+                                         * certificate must name */
   GRecMutex *lock;              /* optional: held around all the connection
                                  * does on ctx's thread (and so around every
                                  * callback); whoever holds it may use the
@@ -85,6 +92,8 @@ void mcp_conn_set_reading (McpConn * conn, gboolean reading);
 gboolean mcp_conn_is_ready (McpConn * conn);
 /* The peer proved that it knows the shared secret. */
 gboolean mcp_conn_is_authenticated (McpConn * conn);
+/* The connection runs over TLS (once the handshake is done). */
+gboolean mcp_conn_is_tls (McpConn * conn);
 gboolean mcp_conn_is_closed (McpConn * conn);
 /* Waiting for room in the socket (writable will be called). */
 gboolean mcp_conn_is_write_blocked (McpConn * conn);
