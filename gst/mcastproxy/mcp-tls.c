@@ -81,6 +81,15 @@ mcp_tls_is_server (McpTls * self)
   return self->server;
 }
 
+/* A server connection accepts a client certificate only when asked: take
+ * those that the CA database verified without a complaint. */
+static gboolean
+accept_verified (GTlsConnection * conn, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  return errors == 0;
+}
+
 GTlsConnection *
 mcp_tls_wrap (McpTls * self, GSocket * socket, const gchar * server_identity,
     GError ** error)
@@ -96,6 +105,8 @@ mcp_tls_wrap (McpTls * self, GSocket * socket, const gchar * server_identity,
       g_tls_connection_set_database (G_TLS_CONNECTION (tls), self->database);
       g_object_set (tls, "authentication-mode",
           G_TLS_AUTHENTICATION_REQUIRED, NULL);
+      g_signal_connect (tls, "accept-certificate",
+          G_CALLBACK (accept_verified), NULL);
     }
   } else {
     GSocketConnectable *identity = server_identity && *server_identity ?
@@ -133,5 +144,11 @@ mcp_tls_describe_error (GTlsConnection * conn, const GError * error)
     g_string_append (s, " (certificate expired)");
   if (flags & G_TLS_CERTIFICATE_NOT_ACTIVATED)
     g_string_append (s, " (certificate not yet valid)");
+  if (flags & G_TLS_CERTIFICATE_REVOKED)
+    g_string_append (s, " (certificate revoked)");
+  if (flags & G_TLS_CERTIFICATE_INSECURE)
+    g_string_append (s, " (certificate uses insecure algorithms)");
+  if (flags & G_TLS_CERTIFICATE_GENERIC_ERROR)
+    g_string_append (s, " (certificate not valid)");
   return g_string_free (s, FALSE);
 }
