@@ -193,6 +193,7 @@ gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
   GBytes *secret_bytes = NULL;
   McpTls *tls_server = NULL, *tls_client = NULL;
   GPtrArray *networks = NULL;
+  gboolean ok = FALSE;
 
   GST_OBJECT_LOCK (element);
   secret = g_strdup (sec->auth_secret);
@@ -253,26 +254,22 @@ gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
       secret_bytes ? "required" : "off", tls ? "on" : "off",
       tls && sec->tls_allow_plain ? " (plain clients too)" : "",
       networks ? allow : "off");
-  forget_secret (&secret);
-  g_free (secret_file);
-  g_free (cert);
-  g_free (key);
-  g_free (ca);
-  g_free (allow);
-  return TRUE;
+  ok = TRUE;
+  goto done;
 
 failed:
   g_clear_error (&err);
   g_clear_pointer (&secret_bytes, g_bytes_unref);
   g_clear_pointer (&tls_server, mcp_tls_unref);
   g_clear_pointer (&tls_client, mcp_tls_unref);
+done:
   forget_secret (&secret);
   g_free (secret_file);
   g_free (cert);
   g_free (key);
   g_free (ca);
   g_free (allow);
-  return FALSE;
+  return ok;
 }
 
 void
