@@ -283,30 +283,45 @@ gst_mcp_security_release (GstMcpSecurity * sec)
 
 gboolean
 gst_mcp_security_admit (GstElement * element, GstMcpSecurity * sec,
-    GSocket * socket)
+    GSocket * socket, guint count, guint limit, const gchar * limit_name,
+    guint64 * limit_counter, GMutex * counter_lock)
 {
-  GSocketAddress *sa;
-  gboolean ok = TRUE;
+  GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
+  gboolean allowed = !sec->networks || (sa && G_IS_INET_SOCKET_ADDRESS (sa)
+      && mcp_networks_match (sec->networks,
+          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa))));
+  gchar *who;
 
-  if (!sec->networks)
+  if (allowed && (limit == 0 || count < limit)) {
+    g_clear_object (&sa);
     return TRUE;
-  sa = g_socket_get_remote_address (socket, NULL);
-  if (!sa || !G_IS_INET_SOCKET_ADDRESS (sa)
-      || !mcp_networks_match (sec->networks,
-          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)))) {
-    gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
+  }
 
+  /* counted before the close, so that whoever sees the close sees it */
+  who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
+  if (!allowed) {
     GST_OBJECT_LOCK (element);
     sec->refused++;
     GST_OBJECT_UNLOCK (element);
     GST_WARNING_OBJECT (element, "refused %s: not in the allow-list", who);
-    g_free (who);
-    g_socket_close (socket, NULL);
-    g_object_unref (socket);
-    ok = FALSE;
+  } else {
+    if (counter_lock)
+      g_mutex_lock (counter_lock);
+    else
+      GST_OBJECT_LOCK (element);
+    (*limit_counter)++;
+    if (counter_lock)
+      g_mutex_unlock (counter_lock);
+    else
+      GST_OBJECT_UNLOCK (element);
+    GST_WARNING_OBJECT (element, "refused %s: %s (%u) reached", who,
+        limit_name, limit);
   }
+  g_free (who);
   g_clear_object (&sa);
-  return ok;
+  g_socket_close (socket, NULL);
+  g_object_unref (socket);
+  return FALSE;
 }
 
 void

@@ -787,6 +787,49 @@ GST_START_TEST (test_mesh_tls_and_auth)
 
 GST_END_TEST;
 
+/* max-peers: one link taken, the next refused and counted, and the first
+ * unharmed. */
+GST_START_TEST (test_mesh_max_peers)
+{
+  McpTestEvents a_added, a_removed, b_added, b_removed;
+  GstElement *a, *b;
+  GSocket *third;
+  guint port;
+  gchar *props;
+
+  mcp_test_events_init (&a_added);
+  mcp_test_events_init (&a_removed);
+  mcp_test_events_init (&b_added);
+  mcp_test_events_init (&b_removed);
+  a = mesh_node ("island-id=1 port=0 host=127.0.0.1 max-peers=1", &a_added,
+      &a_removed);
+  g_object_get (a, "current-port", &port, NULL);
+  props = g_strdup_printf ("island-id=2 port=0 host=127.0.0.1 "
+      "peers=127.0.0.1:%u", port);
+  b = mesh_node (props, &b_added, &b_removed);
+  g_free (props);
+  mcp_test_events_wait (&a_added, 1);
+
+  third = mcp_test_tcp_connect (port);
+  fail_unless (mcp_test_wait_closed (third));
+  fail_unless_equals_int (mcp_test_stat (a, "tcpmeshrouter-stats",
+          "peers-refused"), 1);
+  fail_unless_equals_int (a_removed.count, 0);
+  fail_unless_equals_int (b_removed.count, 0);
+
+  g_object_unref (third);
+  gst_element_set_state (b, GST_STATE_NULL);
+  gst_element_set_state (a, GST_STATE_NULL);
+  gst_object_unref (a);
+  gst_object_unref (b);
+  mcp_test_events_clear (&a_added);
+  mcp_test_events_clear (&a_removed);
+  mcp_test_events_clear (&b_added);
+  mcp_test_events_clear (&b_removed);
+}
+
+GST_END_TEST;
+
 static Suite *
 security_suite (void)
 {
@@ -814,6 +857,7 @@ security_suite (void)
   tcase_add_test (tc, test_keepalive_sink_side);
   tcase_add_test (tc, test_keepalive_caller_reconnects);
   tcase_add_test (tc, test_mesh_tls_and_auth);
+  tcase_add_test (tc, test_mesh_max_peers);
   return s;
 }
 
