@@ -204,22 +204,11 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   cfg.peer_id = self->origin_id;
   GST_OBJECT_UNLOCK (self);
 
-  if (caller == MCP_ENDPOINT_ACCEPTED && max_clients
-      && gst_mcp_fanout_get_n_connections (self->fanout) >= max_clients) {
-    GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
-    gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
-
-    GST_OBJECT_LOCK (self);
-    self->clients_rejected++;
-    GST_OBJECT_UNLOCK (self);
-    GST_WARNING_OBJECT (self, "rejected client %s: max-clients (%u) "
-        "reached", who, max_clients);
-    g_free (who);
-    g_clear_object (&sa);
-    g_socket_close (socket, NULL);
-    g_object_unref (socket);
+  if (caller == MCP_ENDPOINT_ACCEPTED
+      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket,
+          gst_mcp_fanout_get_n_connections (self->fanout), max_clients,
+          "max-clients", &self->clients_rejected, NULL))
     return;
-  }
 
   if (caller != MCP_ENDPOINT_ACCEPTED && cfg.framing == MCP_FRAMING_AUTO)
     cfg.framing = MCP_FRAMING_MPX;
@@ -227,6 +216,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
   cfg.discard_input = TRUE;
   cfg.name = "tcpsplitsink";
+  gst_mcp_security_configure (&self->tcp.sec, &cfg, ep, caller);
   gst_mcp_fanout_add (self->fanout, socket, caller, &cfg);
 }
 
@@ -529,7 +519,8 @@ gst_tcp_split_sink_start (GstBaseSink * bsink)
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (bsink);
   guint64 peer_id, interval;
 
-  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint))
+  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint)
+      || !gst_mcp_tcp_prepare_security (GST_ELEMENT (self), &self->tcp))
     return FALSE;
 
   GST_OBJECT_LOCK (self);
@@ -560,6 +551,7 @@ gst_tcp_split_sink_stop (GstBaseSink * bsink)
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
   gst_mcp_fanout_stop (self->fanout);
+  gst_mcp_security_release (&self->tcp.sec);
   return TRUE;
 }
 
@@ -643,6 +635,7 @@ gst_tcp_split_sink_get_stats (GstTcpSplitSink * self)
       "connects", G_TYPE_UINT64, self->connects,
       "connect-failures", G_TYPE_UINT64, self->connect_failures, NULL);
   GST_OBJECT_UNLOCK (self);
+  gst_mcp_security_add_stats (GST_ELEMENT (self), &self->tcp.sec, s);
   gst_mcp_fanout_fill_stats (self->fanout, s);
   return s;
 }

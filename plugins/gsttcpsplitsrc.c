@@ -524,27 +524,17 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   cfg.handshake_timeout = self->tcp.handshake_timeout;
   GST_OBJECT_UNLOCK (self);
 
-  if (caller == MCP_ENDPOINT_ACCEPTED && max_sources
-      && g_list_length (self->sources) >= max_sources) {
-    GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
-    gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
-
-    GST_WARNING_OBJECT (self, "refused source %s: already receiving from "
-        "%u source(s) (max-sources)", who, max_sources);
-    g_mutex_lock (&self->lock);
-    self->rejected++;
-    g_mutex_unlock (&self->lock);
-    g_free (who);
-    g_clear_object (&sa);
-    g_socket_close (socket, NULL);
-    g_object_unref (socket);
+  if (caller == MCP_ENDPOINT_ACCEPTED
+      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket,
+          g_list_length (self->sources), max_sources, "max-sources",
+          &self->rejected, &self->lock))
     return;
-  }
 
   cfg.role = MCP_ROLE_RECEIVER;
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
   cfg.peer_id = self->active_peer_id;
   cfg.name = "tcpsplitsrc";
+  gst_mcp_security_configure (&self->tcp.sec, &cfg, ep, caller);
   /* A silent source is not a plain one: it must start talking within
    * handshake-timeout, or it would hold a source slot. */
   cfg.detect_timeout = 0;
@@ -834,7 +824,8 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
   guint64 peer_id, interval;
   GstCaps *caps;
 
-  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint))
+  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint)
+      || !gst_mcp_tcp_prepare_security (GST_ELEMENT (self), &self->tcp))
     return FALSE;
 
   GST_OBJECT_LOCK (self);
@@ -875,6 +866,7 @@ gst_tcp_split_src_stop (GstBaseSrc * bsrc)
   while (self->sources)
     mcp_conn_close (((Source *) self->sources->data)->conn, "element stopped");
   self->stopping = FALSE;
+  gst_mcp_security_release (&self->tcp.sec);
   g_clear_pointer (&self->dedup, mcp_dedup_free);
   /* a caller is made anew at the next start, with the settings of then */
   if (self->endpoint && !mcp_endpoint_is_listener (self->endpoint))
@@ -1025,5 +1017,6 @@ gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
       "queue-datagrams", G_TYPE_UINT, g_queue_get_length (&self->queue),
       "queue-bytes", G_TYPE_UINT64, self->queue_bytes, NULL);
   g_mutex_unlock (&self->lock);
+  gst_mcp_security_add_stats (GST_ELEMENT (self), &self->tcp.sec, s);
   return s;
 }
