@@ -26,10 +26,9 @@
 #   throttle-drop    one client's link is throttled (tc tbf); with
 #   throttle-resync  slow-client-policy drop it is closed as too slow, with
 #                    resync it skips ahead; the other clients lose nothing.
-#                    (throttle-drop fails, in most runs, on a product bug:
-#                    the dropped client's connection does not end cleanly,
-#                    inside a partly written DATA message or with a reset;
-#                    its FAIL line says "PRODUCT BUG")
+#                    A dropped client gets everything written to it and a
+#                    clean end between two messages (once a regression:
+#                    cut inside a DATA message, or reset)
 #   soak             a steady stream through relay -> splitting server ->
 #                    re-multicast for SECONDS (default $FAULTS_SOAK_SECONDS,
 #                    else 40); the resident memory (VmRSS) of each
@@ -652,8 +651,8 @@ throttle () {   # throttle drop|resync
     [ "$written" = "$sent_want" ] ||
       unclean="${unclean:+$unclean; }the relay counts $((written - 2 * COUNT)) datagrams written to it, it received $received"
     if [ -n "$unclean" ]; then
-      fail "PRODUCT BUG (reported to the lead): slow-client-policy=drop" \
-        "does not end the connection cleanly: $unclean"
+      fail "slow-client-policy=drop did not end the connection" \
+        "cleanly: $unclean"
     elif [ "$slow_rc" = 0 ]; then
       pass "slow: got all the relay wrote to it; its connection ended between two messages"
     else
