@@ -84,6 +84,20 @@ remulticast () {
     "$(opt multicast-iface "$MCAST_IFACE")" "$(stats)"
 }
 
+# The security settings of a TCP element that is a "listener" or a
+# "caller" (a mesh node is both: "both").
+secure () {
+  printf '%s%s' "$(opt auth-secret-file "$MCASTPROXY_AUTH_SECRET_FILE")" \
+    "$(opt allow "$([ "$1" != caller ] && echo "$MCASTPROXY_ALLOW")")"
+  [ "$MCASTPROXY_TLS" = true ] || return 0
+  printf ' tls=true%s%s' "$(opt tls-certificate "$MCASTPROXY_TLS_CERTIFICATE")" \
+    "$(opt tls-key "$MCASTPROXY_TLS_KEY")"
+  case $1 in
+    listener) printf '%s' "$(opt tls-ca "$MCASTPROXY_TLS_CLIENT_CA")" ;;
+    *) printf '%s' "$(opt tls-ca "$MCASTPROXY_TLS_CA")" ;;
+  esac
+}
+
 stats () {
   [ "${MCASTPROXY_STATS_INTERVAL:-0}" != 0 ] &&
     printf ' stats-interval=%s' "$MCASTPROXY_STATS_INTERVAL"
