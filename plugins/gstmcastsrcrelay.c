@@ -615,12 +615,16 @@ on_interface_event (const McpNetlinkEvent * ev, gpointer data)
     switch (ev->type) {
       case MCP_NETLINK_LINK_ADDED:
         if (m->ifname && strcmp (ev->ifname, m->ifname) == 0 && !ours) {
-          GST_INFO_OBJECT (self, "interface %s is there (again), as #%u",
-              ev->ifname, ev->ifindex);
           member_lost (self, m);
           m->ifindex = ev->ifindex;
-          mark_pending (m, g_strdup_printf ("interface %s appeared",
-                  ev->ifname));
+          /* joining on a link that is down gains nothing: its coming up
+           * re-joins anyway */
+          if (mcp_netlink_is_up (self->netlink, ev->ifindex))
+            mark_pending (m, g_strdup_printf ("interface %s appeared, up, "
+                    "as #%u", ev->ifname, ev->ifindex));
+          else
+            GST_INFO_OBJECT (self, "interface %s is there (again), as #%u: "
+                "joining when it comes up", ev->ifname, ev->ifindex);
         } else if (m->ifname && ours) {
           GST_INFO_OBJECT (self, "interface %s was renamed %s; staying "
               "joined on it", m->ifname, ev->ifname);
