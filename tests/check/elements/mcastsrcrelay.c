@@ -858,6 +858,78 @@ GST_START_TEST (test_rejoin_interval_source_specific)
 
 GST_END_TEST;
 
+/* IGMPv3 membership reports for group (IPv4 in Ethernet) read from a tap
+ * interface's fd within wait ns: counts those announcing the group
+ * (CHANGE_TO_EXCLUDE: an any-source join). */
+static guint
+count_igmp_joins (gint tap, const gchar * group, GstClockTime wait)
+{
+  GInetAddress *g = g_inet_address_new_from_string (group);
+  const guint8 *want = g_inet_address_to_bytes (g);
+  gint64 end = g_get_monotonic_time () + wait / GST_USECOND;
+  guint8 f[2048];
+  guint count = 0;
+
+  for (;;) {
+    gint64 left = end - g_get_monotonic_time ();
+    GPollFD pfd = { tap, G_IO_IN, 0 };
+    gssize n;
+    gsize ip, igmp, rec, i, nrec;
+
+    if (left <= 0 || g_poll (&pfd, 1, (left + 999) / 1000) <= 0)
+      break;
+    n = read (tap, f, sizeof (f));
+    fail_unless (n >= 0, "tap: %s", g_strerror (errno));
+    /* IPv4, protocol IGMP, a version 3 report */
+    if (n < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || f[14 + 9] != 2)
+      continue;
+    ip = 14;
+    igmp = ip + (f[ip] & 0x0f) * 4;
+    if ((gsize) n < igmp + 8 || f[igmp] != 0x22)
+      continue;
+    nrec = f[igmp + 6] << 8 | f[igmp + 7];
+    for (i = 0, rec = igmp + 8; i < nrec && rec + 8 <= (gsize) n; i++) {
+      if (f[rec] == 4 && memcmp (f + rec + 4, want, 4) == 0)
+        count++;
+      rec += 8 + 4 * (f[rec + 2] << 8 | f[rec + 3]) + 4 * f[rec + 1];
+    }
+  }
+  g_object_unref (g);
+  return count;
+}
+
+/* Each re-join makes the host announce the group on the wire again: what
+ * an IGMP-snooping switch needs to hear. On a tap interface whose reports
+ * the test reads, with the report interval cut to 10 ms, each join sends
+ * exactly two reports (robustness 2): two for the first join, two more
+ * for each of three re-joins, and none after rejoin-interval went to 0. */
+GST_START_TEST (test_rejoin_announces)
+{
+  gint tap = mcp_test_tap_new ("mcptap1");
+  RelayFixture f;
+  guint reports;
+
+  mcp_test_add_address ("mcptap1", "10.9.6.1/24");
+  mcp_test_sysctl ("/proc/sys/net/ipv4/conf/mcptap1/"
+      "igmpv3_unsolicited_report_interval", "10");
+  mcp_test_link_set_up ("mcptap1", TRUE);
+
+  relay_setup (&f, "address=239.255.3.3 multicast-iface=mcptap1 "
+      "rejoin-interval=300000000");
+  mcp_test_wait_stat (f.h->element, "mcastsrc-relay-stats", "rejoins", 3);
+  /* read before the next re-join is due */
+  g_object_set (f.h->element, "rejoin-interval", (guint64) 0, NULL);
+  reports = count_igmp_joins (tap, "239.255.3.3", 500 * GST_MSECOND);
+  fail_unless_equals_uint64 (relay_stat (&f, "rejoins"), 3);
+  fail_unless_equals_int (reports, 2 * (1 + 3));
+  fail_unless_equals_int (count_igmp_joins (tap, "239.255.3.3",
+          400 * GST_MSECOND), 0);
+  relay_teardown (&f);
+  close (tap);
+}
+
+GST_END_TEST;
+
 /* ---- link changes -------------------------------------------------------
  * A veth pair in the test's namespace: the relay joins on mcpv0, the test
  * sends from the other end, mcpv1, so datagrams arrive on mcpv0 as from the
@@ -1097,6 +1169,7 @@ mcastsrcrelay_suite (void)
   tcase_add_test (tc, test_rejoin_interval);
   tcase_add_test (tc, test_ipv6_rejoin_interval);
   tcase_add_test (tc, test_rejoin_interval_source_specific);
+  tcase_add_test (tc, test_rejoin_announces);
   tcase_add_test (tc, test_link_changes);
   tcase_add_test (tc, test_bad_settings_are_errors);
   tcase_add_test (tc, test_unlock_stops_waiting);
