@@ -43,8 +43,8 @@ McpNetlink *mcp_netlink_new (GError ** error);
 void mcp_netlink_free (McpNetlink * nl);
 gint mcp_netlink_get_fd (McpNetlink * nl);
 
-/* Handles every notification waiting, calling func for each change, in
- * order. Never blocks. FALSE (error set) when the socket failed. */
+/* Handles every notification waiting, calling func (may be NULL) for each
+ * change, in order. Never blocks. FALSE (error set) when the socket failed. */
 gboolean mcp_netlink_dispatch (McpNetlink * nl, McpNetlinkFunc func,
     gpointer data, GError ** error);
 

@@ -9,6 +9,7 @@
 
 #include "gstmcpmeta.h"
 #include "mcp-check-util.h"
+#include "mcp-netlink.h"
 
 typedef struct
 {
@@ -937,8 +938,34 @@ GST_END_TEST;
 
 #define FLAP_GROUP "239.255.5.5"
 
+/* Waits until the kernel has said that ifname is (not) operational. The
+ * sender's end, mcpv1, loses its carrier with mcpv0, and drops what is
+ * sent on it until the kernel's link watch has seen the carrier back (and
+ * only then says so): a datagram sent before would be lost on the sending
+ * side, not by the relay. */
 static void
-veth_setup (void)
+wait_link (McpNetlink * nl, const gchar * ifname, gboolean up)
+{
+  gint64 end = g_get_monotonic_time () + MCP_TEST_TIMEOUT_US;
+
+  for (;;) {
+    GPollFD pfd = { mcp_netlink_get_fd (nl), G_IO_IN, 0 };
+    GError *err = NULL;
+    guint ifindex;
+
+    fail_unless (mcp_netlink_dispatch (nl, NULL, NULL, &err), "%s",
+        err ? err->message : "?");
+    ifindex = mcp_netlink_lookup_index (nl, ifname);
+    if (ifindex && mcp_netlink_is_up (nl, ifindex) == up)
+      return;
+    fail_unless (g_get_monotonic_time () < end, "%s never went %s", ifname,
+        up ? "up" : "down");
+    g_poll (&pfd, 1, 100);
+  }
+}
+
+static void
+veth_setup (McpNetlink * nl)
 {
   mcp_test_ip ("link add mcpv0 type veth peer name mcpv1");
   mcp_test_ip ("addr add 10.9.7.1/24 dev mcpv0");
@@ -947,6 +974,7 @@ veth_setup (void)
   mcp_test_sysctl ("/proc/sys/net/ipv4/conf/mcpv0/accept_local", "1");
   mcp_test_ip ("link set mcpv1 up");
   mcp_test_ip ("link set mcpv0 up");
+  wait_link (nl, "mcpv1", TRUE);
 }
 
 /* A sender on mcpv1, from 10.9.7.2. */
@@ -991,11 +1019,13 @@ send_and_pull (RelayFixture * f, GSocket * tx, guint from, guint count)
  * re-join, and every datagram sent afterwards arrives. */
 GST_START_TEST (test_link_changes)
 {
+  McpNetlink *nl = mcp_netlink_new (NULL);
   GSocket *tx;
   RelayFixture f;
   guint first_index;
 
-  veth_setup ();
+  fail_unless (nl != NULL);
+  veth_setup (nl);
   first_index = if_nametoindex ("mcpv0");
   tx = veth_sender ();
   relay_setup (&f, "address=" FLAP_GROUP " multicast-iface=mcpv0");
@@ -1004,7 +1034,9 @@ GST_START_TEST (test_link_changes)
 
   /* down and up */
   mcp_test_link_set_up ("mcpv0", FALSE);
+  wait_link (nl, "mcpv1", FALSE);
   mcp_test_link_set_up ("mcpv0", TRUE);
+  wait_link (nl, "mcpv1", TRUE);
   GST_INFO ("re-joined %" G_GINT64_FORMAT " us after link up",
       mcp_test_wait_stat (f.h->element, "mcastsrc-relay-stats", "rejoins", 1));
   send_and_pull (&f, tx, 10, 20);
@@ -1018,7 +1050,7 @@ GST_START_TEST (test_link_changes)
   /* removed (with its peer) and made anew */
   g_object_unref (tx);
   mcp_test_ip ("link del mcpv0");
-  veth_setup ();
+  veth_setup (nl);
   fail_unless (if_nametoindex ("mcpv0") != first_index);
   tx = veth_sender ();
   mcp_test_wait_stat (f.h->element, "mcastsrc-relay-stats", "rejoins", 3);
@@ -1029,6 +1061,7 @@ GST_START_TEST (test_link_changes)
   relay_teardown (&f);
   g_object_unref (tx);
   mcp_test_ip ("link del mcpv0");
+  mcp_netlink_free (nl);
 }
 
 GST_END_TEST;
