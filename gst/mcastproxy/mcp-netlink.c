@@ -10,6 +10,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* <linux/if.h> has it, but clashes with <net/if.h> */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000
+#endif
+
 /* Room for a burst of notifications while the owner is not reading (an
  * overrun costs a re-read of the whole state). */
 #define RCVBUF_SIZE (1024 * 1024)
@@ -197,7 +202,11 @@ handle_link (Handler * h, struct nlmsghdr *nh)
     }
     return;
   }
-  up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
+  /* RUNNING alone is not enough: a new interface counts as running (its
+   * operational state unknown) until the kernel's link watch has looked at
+   * its carrier */
+  up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING)
+      && (ifi->ifi_flags & IFF_LOWER_UP);
   name = find_attr (IFLA_RTA (ifi), len, IFLA_IFNAME);
   if (!link) {
     link = g_new0 (Link, 1);

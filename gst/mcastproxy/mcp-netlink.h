@@ -13,7 +13,7 @@ typedef enum
 {
   /* an interface index appeared (new, or re-created under an old name) */
   MCP_NETLINK_LINK_ADDED,
-  /* became operational: up, with carrier */
+  /* became operational: up, running, with carrier */
   MCP_NETLINK_LINK_UP,
   MCP_NETLINK_LINK_DOWN,
   MCP_NETLINK_LINK_REMOVED,
