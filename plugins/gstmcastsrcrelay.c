@@ -26,6 +26,14 @@
  * sends its re-multicast from a known port and ignores that port here, so
  * it never picks up what it, or another gateway of its island, re-emits.
  *
+ * Upstream loss: with `timeout`, a silence that long posts one
+ * "GstMcastSrcRelayTimeout" element message (and another only after data
+ * came back and stopped again); the element goes on waiting. With
+ * `rejoin-interval` it leaves and at once re-joins the group every so
+ * often, so that the host announces its membership again to switches that
+ * forget members. It watches its interfaces (rtnetlink) and re-joins when
+ * one comes back up, gains an address, or reappears under its name.
+ *
  * Each buffer also carries the proxy's per-datagram metadata (origin id,
  * sequence number, capture time, group and port) that tcpsplitsink's mpx
  * framing takes across the TCP leg.
@@ -43,6 +51,8 @@
 #include "gstmcpstats.h"
 
 #include <gst/net/gstnetaddressmeta.h>
+#include <errno.h>
+#include <net/if.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -50,6 +60,7 @@
 #include "mcp-dedup.h"
 #include "mcp-loop.h"
 #include "mcp-mcast.h"
+#include "mcp-netlink.h"
 
 GST_DEBUG_CATEGORY_STATIC (mcast_src_relay_debug);
 #define GST_CAT_DEFAULT mcast_src_relay_debug
@@ -63,11 +74,16 @@ GST_DEBUG_CATEGORY_STATIC (mcast_src_relay_debug);
 #define DEFAULT_PEER_ID 0
 #define DEFAULT_STATS_INTERVAL 0
 #define DEFAULT_IGNORE_SOURCES NULL
+#define DEFAULT_TIMEOUT 0
+#define DEFAULT_REJOIN_INTERVAL 0
 
 /* Datagrams taken from the socket in one call. */
 #define BATCH 32
 #define DEFAULT_BATCH_LATENCY (100 * GST_USECOND)
 #define MAX_BATCH_LATENCY (10 * GST_MSECOND)
+/* While datagrams keep the thread busy, interface changes and due
+ * re-joins are looked at this often. */
+#define CHECK_INTERVAL (50 * GST_MSECOND)
 /* The arrival rate that decides whether batching pays is measured over
  * windows this long. */
 #define RATE_WINDOW (50 * GST_MSECOND)
@@ -87,6 +103,8 @@ enum
   PROP_STATS_INTERVAL,
   PROP_IGNORE_SOURCES,
   PROP_BATCH_LATENCY,
+  PROP_TIMEOUT,
+  PROP_REJOIN_INTERVAL,
 };
 
 enum
@@ -96,6 +114,16 @@ enum
 };
 
 static guint signals[LAST_SIGNAL];
+
+/* The group's membership on one interface (for each source, with SSM). */
+typedef struct
+{
+  gchar *ifname;                /* as configured; NULL: the default one */
+  guint ifindex;                /* where it is; 0: gone, or not known */
+  gboolean joined;
+  gboolean pending;             /* to re-join after the events at hand */
+  gchar *reason;                /* why, for the log */
+} Member;
 
 struct _GstMcastSrcRelay
 {
@@ -113,6 +141,9 @@ struct _GstMcastSrcRelay
   guint64 peer_id;
   guint64 stats_interval;
   guint64 batch_latency;
+  guint64 timeout;
+  guint64 rejoin_interval;
+  gboolean restart_silence;     /* at start and after a flush */
 
   GSocket *socket;              /* opened at NULL->READY */
   GInetAddress *group;
@@ -132,11 +163,24 @@ struct _GstMcastSrcRelay
   guint64 seq_base;             /* a random epoch: see mcp_seq_new_epoch */
   GstMcpStatsTimer stats_timer;
 
+  /* From NULL->READY to READY->NULL; used by the streaming thread only. */
+  GArray *members;              /* Member */
+  GPtrArray *sources;           /* GInetAddress: SSM sources, or empty */
+  McpNetlink *netlink;          /* NULL: interfaces are not watched */
+  GstClockTime last_activity;   /* monotonic: last datagram, or start */
+  gboolean timeout_posted;      /* for the silence since last_activity */
+  guint64 rejoin_every;         /* the interval next_rejoin is set for */
+  GstClockTime next_rejoin;     /* monotonic */
+  GstClockTime next_check;      /* monotonic: see CHECK_INTERVAL */
+
   /* statistics, under the object lock */
   guint64 datagrams;
   guint64 bytes;
   guint64 truncated;
   guint64 ignored;
+  guint64 timeouts;
+  guint64 rejoins;
+  guint64 rejoin_failures;
   gint buffer_size_granted;
 };
 
@@ -237,6 +281,20 @@ gst_mcast_src_relay_class_init (GstMcastSrcRelayClass * klass)
           "most this much added latency (ns; 0: push every datagram at "
           "once)", 0, MAX_BATCH_LATENCY, DEFAULT_BATCH_LATENCY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint64 ("timeout", "Timeout",
+          "Post a GstMcastSrcRelayTimeout element message when no datagram "
+          "came for this long, once per silence (ns; 0: never)", 0,
+          G_MAXUINT64, DEFAULT_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_REJOIN_INTERVAL,
+      g_param_spec_uint64 ("rejoin-interval", "Rejoin interval",
+          "Leave and at once re-join the group on every interface this "
+          "often, so that switches that forget members hear of it again "
+          "(ns; 0: never)", 0, G_MAXUINT64, DEFAULT_REJOIN_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstMcastSrcRelay::get-stats:
@@ -279,6 +337,8 @@ gst_mcast_src_relay_init (GstMcastSrcRelay * self)
   self->caps = DEFAULT_CAPS;
   self->peer_id = DEFAULT_PEER_ID;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
+  self->timeout = DEFAULT_TIMEOUT;
+  self->rejoin_interval = DEFAULT_REJOIN_INTERVAL;
   self->cancellable = mcp_cancellable_new ();
 
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
@@ -341,6 +401,12 @@ gst_mcast_src_relay_set_property (GObject * object, guint prop_id,
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint64 (value);
       break;
+    case PROP_TIMEOUT:
+      self->timeout = g_value_get_uint64 (value);
+      break;
+    case PROP_REJOIN_INTERVAL:
+      self->rejoin_interval = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -389,11 +455,276 @@ gst_mcast_src_relay_get_property (GObject * object, guint prop_id,
     case PROP_STATS_INTERVAL:
       g_value_set_uint64 (value, self->stats_interval);
       break;
+    case PROP_TIMEOUT:
+      g_value_set_uint64 (value, self->timeout);
+      break;
+    case PROP_REJOIN_INTERVAL:
+      g_value_set_uint64 (value, self->rejoin_interval);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
+}
+
+/* ---- memberships ------------------------------------------------------- */
+
+static void
+clear_member (gpointer data)
+{
+  Member *m = data;
+
+  g_free (m->ifname);
+  g_free (m->reason);
+}
+
+/* For logs: "eth0", "#7", "the default interface (eth0)". */
+static gchar *
+member_where (GstMcastSrcRelay * self, Member * m)
+{
+  const gchar *name = NULL;
+  gchar buf[IF_NAMESIZE];
+
+  if (m->ifname)
+    return g_strdup (m->ifname);
+  if (m->ifindex && self->netlink)
+    name = mcp_netlink_lookup_name (self->netlink, m->ifindex);
+  if (m->ifindex && !name)
+    name = if_indextoname (m->ifindex, buf);
+  if (name)
+    return g_strdup_printf ("the default interface (%s)", name);
+  return g_strdup ("the default interface");
+}
+
+static void
+mark_pending (Member * m, gchar * reason)
+{
+  if (m->pending) {
+    g_free (reason);
+    return;
+  }
+  m->pending = TRUE;
+  g_free (m->reason);
+  m->reason = reason;
+}
+
+/* Our membership on m's interface is gone with it; drop what the socket
+ * still records of it. */
+static void
+member_lost (GstMcastSrcRelay * self, Member * m)
+{
+  guint n = self->sources->len, j;
+
+  for (j = 0; j < MAX (n, 1) && m->ifindex; j++)
+    mcp_mcast_leave (self->socket, self->group, m->ifindex,
+        n ? g_ptr_array_index (self->sources, j) : NULL, NULL);
+  m->joined = FALSE;
+  m->ifindex = 0;
+}
+
+/* Leaves and joins again on m's interface (just joins when m is not
+ * joined). The default interface is looked up anew: the route may have
+ * moved. */
+static void
+rejoin_member (GstMcastSrcRelay * self, Member * m, const gchar * reason)
+{
+  GError *err = NULL;
+  gchar *where, *group;
+  gboolean ok;
+
+  if (m->ifname && m->ifindex == 0)
+    return;                     /* waiting for the interface to appear */
+  if (!m->ifname) {
+    guint oif = mcp_netlink_route_interface (self->group, NULL);
+
+    if (oif && oif != m->ifindex) {
+      if (m->joined)
+        member_lost (self, m);
+      m->ifindex = oif;
+    }
+  }
+  ok = mcp_mcast_rejoin (self->socket, self->group, m->ifindex,
+      self->sources, &err);
+  where = member_where (self, m);
+  group = g_inet_address_to_string (self->group);
+  GST_OBJECT_LOCK (self);
+  if (ok)
+    self->rejoins++;
+  else
+    self->rejoin_failures++;
+  GST_OBJECT_UNLOCK (self);
+  if (ok) {
+    GST_INFO_OBJECT (self, "%s %s on %s: %s", m->joined ? "re-joined" :
+        "joined", group, where, reason);
+  } else {
+    GST_WARNING_OBJECT (self, "could not join %s on %s again (%s): %s; "
+        "trying again when an interface comes up or gets an address",
+        group, where, reason, err->message);
+  }
+  m->joined = ok;
+  g_free (where);
+  g_free (group);
+  g_clear_error (&err);
+}
+
+static void
+rejoin_all (GstMcastSrcRelay * self, const gchar * reason)
+{
+  guint i;
+
+  for (i = 0; i < self->members->len; i++)
+    rejoin_member (self, &g_array_index (self->members, Member, i), reason);
+}
+
+/* Whether the default interface m is joined on is no longer the one the
+ * group is routed over, but ifindex. */
+static gboolean
+route_moved_to (GstMcastSrcRelay * self, Member * m, guint ifindex)
+{
+  return !m->ifname && ifindex != m->ifindex
+      && mcp_netlink_route_interface (self->group, NULL) == ifindex;
+}
+
+/* The policy: which interface changes call for a (re-)join. */
+static void
+on_interface_event (const McpNetlinkEvent * ev, gpointer data)
+{
+  GstMcastSrcRelay *self = data;
+  GSocketFamily family = g_inet_address_get_family (self->group);
+  guint i;
+
+  if (ev->type == MCP_NETLINK_RESYNC) {
+    GST_WARNING_OBJECT (self, "interface notifications were lost (netlink "
+        "overrun): re-joining everywhere");
+    for (i = 0; i < self->members->len; i++) {
+      Member *m = &g_array_index (self->members, Member, i);
+
+      if (m->ifname)
+        m->ifindex = mcp_netlink_lookup_index (self->netlink, m->ifname);
+      mark_pending (m, g_strdup ("interface notifications were lost"));
+    }
+    return;
+  }
+
+  for (i = 0; i < self->members->len; i++) {
+    Member *m = &g_array_index (self->members, Member, i);
+    gboolean ours = m->ifindex != 0 && ev->ifindex == m->ifindex;
+    gchar *where = member_where (self, m);
+
+    switch (ev->type) {
+      case MCP_NETLINK_LINK_ADDED:
+        if (m->ifname && strcmp (ev->ifname, m->ifname) == 0 && !ours) {
+          member_lost (self, m);
+          m->ifindex = ev->ifindex;
+          /* joining on a link that is down gains nothing: its coming up
+           * re-joins anyway */
+          if (mcp_netlink_is_up (self->netlink, ev->ifindex))
+            mark_pending (m, g_strdup_printf ("interface %s appeared, up, "
+                    "as #%u", ev->ifname, ev->ifindex));
+          else
+            GST_INFO_OBJECT (self, "interface %s is there (again), as #%u: "
+                "joining when it comes up", ev->ifname, ev->ifindex);
+        } else if (m->ifname && ours) {
+          GST_INFO_OBJECT (self, "interface %s was renamed %s; staying "
+              "joined on it", m->ifname, ev->ifname);
+        }
+        break;
+      case MCP_NETLINK_LINK_UP:
+        if (ours || (!m->ifname && !m->joined))
+          mark_pending (m, g_strdup_printf ("link %s came up", ev->ifname));
+        else if (route_moved_to (self, m, ev->ifindex))
+          mark_pending (m, g_strdup_printf ("the route to the group moved "
+                  "to %s", ev->ifname));
+        break;
+      case MCP_NETLINK_LINK_DOWN:
+        if (ours)
+          GST_INFO_OBJECT (self, "link %s went down: re-joining when it "
+              "comes up", where);
+        break;
+      case MCP_NETLINK_LINK_REMOVED:
+        if (ours) {
+          GST_WARNING_OBJECT (self, "interface %s was removed, and the "
+              "membership with it: re-joining when %s", where, m->ifname ?
+              "an interface of that name appears" : "a route to the group "
+              "comes up");
+          member_lost (self, m);
+        }
+        break;
+      case MCP_NETLINK_ADDRESS_ADDED:
+        if (ev->family != family)
+          break;
+        /* a link coming up re-joins anyway */
+        if (ours && !mcp_netlink_is_up (self->netlink, m->ifindex))
+          GST_INFO_OBJECT (self, "address %s added to %s, which is down",
+              ev->address, where);
+        else if (ours || (!m->ifname && !m->joined))
+          mark_pending (m, g_strdup_printf ("address %s added to %s",
+                  ev->address, ev->ifname));
+        else if (route_moved_to (self, m, ev->ifindex))
+          mark_pending (m, g_strdup_printf ("the route to the group moved "
+                  "to %s", ev->ifname));
+        break;
+      case MCP_NETLINK_ADDRESS_REMOVED:
+        if (ours && ev->family == family)
+          GST_INFO_OBJECT (self, "address %s removed from %s", ev->address,
+              where);
+        break;
+      default:
+        break;
+    }
+    g_free (where);
+  }
+}
+
+/* Reads what changed on the interfaces, then re-joins where that calls
+ * for it, once per interface however many events. */
+static void
+watch_interfaces (GstMcastSrcRelay * self)
+{
+  GError *err = NULL;
+  guint i;
+
+  if (!mcp_netlink_dispatch (self->netlink, on_interface_event, self, &err)) {
+    GST_WARNING_OBJECT (self, "stopped watching interfaces: %s; a membership "
+        "lost to an interface change is not re-joined", err->message);
+    g_clear_error (&err);
+    g_clear_pointer (&self->netlink, mcp_netlink_free);
+  }
+  for (i = 0; i < self->members->len; i++) {
+    Member *m = &g_array_index (self->members, Member, i);
+
+    if (!m->pending)
+      continue;
+    m->pending = FALSE;
+    rejoin_member (self, m, m->reason);
+  }
+}
+
+/* Sets up what keeps the memberships: one per interface, joined by
+ * mcp_mcast_open_receiver, and the watch on interfaces. */
+static void
+init_members (GstMcastSrcRelay * self, McpMcastReceiverConfig * cfg,
+    McpNetlink * netlink)
+{
+  guint n = cfg->ifindexes->len, i;
+  gchar name[IF_NAMESIZE];
+
+  self->members = g_array_new (FALSE, TRUE, sizeof (Member));
+  g_array_set_clear_func (self->members, clear_member);
+  self->sources = g_ptr_array_ref (cfg->sources);
+  self->netlink = netlink;
+  for (i = 0; i < MAX (n, 1); i++) {
+    Member m = { NULL, 0, TRUE };
+
+    if (n) {
+      m.ifindex = g_array_index (cfg->ifindexes, guint, i);
+      m.ifname = g_strdup (if_indextoname (m.ifindex, name));
+    } else {
+      m.ifindex = mcp_netlink_route_interface (cfg->group, NULL);
+    }
+    g_array_append_val (self->members, m);
+  }
 }
 
 /* ---- state ------------------------------------------------------------- */
@@ -406,7 +737,9 @@ open_socket (GstMcastSrcRelay * self)
   gchar *address, *ifaces, *sources, *ignore_list;
   GArray *ignore = NULL;
   GSocket *socket = NULL;
+  McpNetlink *netlink = NULL;
   gint granted = 0;
+  gchar *where;
 
   GST_OBJECT_LOCK (self);
   address = g_strdup (self->address);
@@ -442,6 +775,13 @@ open_socket (GstMcastSrcRelay * self)
         ("Invalid ignore-sources: %s", err->message), (NULL));
     goto done;
   }
+  /* watching first: no change after the join goes unseen */
+  netlink = mcp_netlink_new (&err);
+  if (!netlink) {
+    GST_WARNING_OBJECT (self, "cannot watch interfaces: %s; a membership "
+        "lost to an interface change will not be re-joined", err->message);
+    g_clear_error (&err);
+  }
   socket = mcp_mcast_open_receiver (&cfg, &granted, &err);
   if (!socket) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
@@ -460,7 +800,11 @@ open_socket (GstMcastSrcRelay * self)
   self->current_port = mcp_socket_get_local_port (socket);
   self->buffer_size_granted = granted;
   GST_OBJECT_UNLOCK (self);
-  GST_INFO_OBJECT (self, "joined %s port %u", address, self->current_port);
+  init_members (self, &cfg, g_steal_pointer (&netlink));
+  where = member_where (self, &g_array_index (self->members, Member, 0));
+  GST_INFO_OBJECT (self, "joined %s port %u on %s%s", address,
+      self->current_port, where, self->members->len > 1 ? " and others" : "");
+  g_free (where);
   g_object_notify (G_OBJECT (self), "current-port");
 
 done:
@@ -473,6 +817,7 @@ done:
   g_free (sources);
   g_free (ignore_list);
   g_clear_pointer (&ignore, g_array_unref);
+  g_clear_pointer (&netlink, mcp_netlink_free);
   return socket != NULL;
 }
 
@@ -488,6 +833,9 @@ close_socket (GstMcastSrcRelay * self)
   g_clear_pointer (&self->ignore, g_array_unref);
   self->current_port = 0;
   GST_OBJECT_UNLOCK (self);
+  g_clear_pointer (&self->members, g_array_unref);
+  g_clear_pointer (&self->sources, g_ptr_array_unref);
+  g_clear_pointer (&self->netlink, mcp_netlink_free);
 }
 
 static GstStateChangeReturn
@@ -522,11 +870,15 @@ gst_mcast_src_relay_start (GstBaseSrc * bsrc)
   peer_id = self->peer_id;
   interval = self->stats_interval;
   self->datagrams = self->bytes = self->truncated = self->ignored = 0;
+  self->timeouts = self->rejoins = self->rejoin_failures = 0;
+  self->restart_silence = TRUE;
   GST_OBJECT_UNLOCK (self);
 
   self->drained = self->batching = FALSE;
   self->window_start = g_get_monotonic_time () * GST_USECOND;
   self->window_count = 0;
+  self->rejoin_every = 0;
+  self->next_check = 0;
   self->slack_thread = NULL;
   self->seq_base = mcp_seq_new_epoch ();
   self->origin_id = peer_id ? peer_id :
@@ -572,6 +924,8 @@ gst_mcast_src_relay_unlock_stop (GstBaseSrc * bsrc)
   GST_OBJECT_LOCK (self);
   mcp_cancellable_free (self->cancellable);
   self->cancellable = mcp_cancellable_new ();
+  /* a pause or flush is not a silence upstream */
+  self->restart_silence = TRUE;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -648,12 +1002,17 @@ running_time_now (GstMcastSrcRelay * self)
   return now;
 }
 
+static GstClockTime
+monotonic_now (void)
+{
+  return g_get_monotonic_time () * GST_USECOND;
+}
+
 /* Counts n more datagrams; at the end of a window decides whether batching
  * pays: whether at least one more datagram comes within batch-latency. */
 static void
-measure_rate (GstMcastSrcRelay * self, gint n)
+measure_rate (GstMcastSrcRelay * self, gint n, GstClockTime now)
 {
-  GstClockTime now = g_get_monotonic_time () * GST_USECOND;
   GstClockTime elapsed = now - self->window_start;
   guint64 latency;
 
@@ -690,6 +1049,139 @@ wait_for_batch (GstMcastSrcRelay * self)
   g_usleep (latency / GST_USECOND);
 }
 
+/* Posts the timeout message for the silence that began at last_activity,
+ * and re-joins when rejoin-interval says so. Returns when to come back
+ * (monotonic), GST_CLOCK_TIME_NONE for never. */
+static GstClockTime
+run_timers (GstMcastSrcRelay * self, GstClockTime now)
+{
+  GstClockTime next = GST_CLOCK_TIME_NONE;
+  guint64 timeout, interval;
+  gboolean restart;
+
+  GST_OBJECT_LOCK (self);
+  timeout = self->timeout;
+  interval = self->rejoin_interval;
+  restart = self->restart_silence;
+  self->restart_silence = FALSE;
+  GST_OBJECT_UNLOCK (self);
+
+  if (restart) {
+    self->last_activity = now;
+    self->timeout_posted = FALSE;
+  }
+  if (timeout > 0 && !self->timeout_posted) {
+    if (now - self->last_activity >= timeout) {
+      GST_OBJECT_LOCK (self);
+      self->timeouts++;
+      GST_OBJECT_UNLOCK (self);
+      self->timeout_posted = TRUE;
+      GST_WARNING_OBJECT (self, "no datagram for %" GST_TIME_FORMAT
+          " (timeout): still waiting", GST_TIME_ARGS (now -
+              self->last_activity));
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_element (GST_OBJECT (self),
+              gst_structure_new ("GstMcastSrcRelayTimeout", "timeout",
+                  G_TYPE_UINT64, timeout, NULL)));
+    } else {
+      next = self->last_activity + timeout;
+    }
+  }
+
+  if (interval != self->rejoin_every) {
+    self->rejoin_every = interval;
+    self->next_rejoin = now + interval;
+  }
+  if (interval > 0) {
+    if (now >= self->next_rejoin) {
+      rejoin_all (self, "rejoin-interval");
+      /* not caught up after a stall: one re-join is as good as many */
+      self->next_rejoin = monotonic_now () + interval;
+    }
+    next = MIN (next, self->next_rejoin);
+  }
+  return next;
+}
+
+/* Datagrams came (not only ignored ones): the silence, if any, is over. */
+static void
+note_activity (GstMcastSrcRelay * self, GstClockTime now)
+{
+  if (self->timeout_posted)
+    GST_INFO_OBJECT (self, "datagrams again after %" GST_TIME_FORMAT
+        " of silence", GST_TIME_ARGS (now - self->last_activity));
+  self->last_activity = now;
+  self->timeout_posted = FALSE;
+}
+
+/* While datagrams keep coming the thread never waits: look at the
+ * interfaces and timers between batches too, now and then. */
+static void
+check_between_batches (GstMcastSrcRelay * self, GstClockTime now)
+{
+  GstClockTime next;
+
+  if (now < self->next_check)
+    return;
+  if (self->netlink)
+    watch_interfaces (self);
+  next = run_timers (self, now);
+  self->next_check = MIN (now + CHECK_INTERVAL, next);
+}
+
+typedef enum
+{
+  WAIT_READABLE,
+  WAIT_CANCELLED,
+  WAIT_ERROR,
+} WaitResult;
+
+/* Waits until the socket is readable, meanwhile posting timeouts,
+ * re-joining when due and following interface changes. */
+static WaitResult
+wait_readable (GstMcastSrcRelay * self, GCancellable * cancellable,
+    GError ** error)
+{
+  for (;;) {
+    GstClockTime now = monotonic_now (), next = run_timers (self, now);
+    GPollFD fds[3] = { {0}
+    };
+    gint n = 0, cancel_fd = -1, netlink_fd = -1, timeout_ms = -1, r;
+
+    self->next_check = MIN (now + CHECK_INTERVAL, next);
+    if (GST_CLOCK_TIME_IS_VALID (next))
+      timeout_ms = next > now ? (next - now + GST_MSECOND - 1) / GST_MSECOND
+          : 0;
+    fds[n].fd = g_socket_get_fd (self->socket);
+    fds[n++].events = G_IO_IN;
+    if (g_cancellable_make_pollfd (cancellable, &fds[n]))
+      cancel_fd = n++;
+    if (self->netlink) {
+      fds[n].fd = mcp_netlink_get_fd (self->netlink);
+      fds[n].events = G_IO_IN;
+      netlink_fd = n++;
+    }
+    r = g_poll (fds, n, timeout_ms);
+    if (cancel_fd >= 0)
+      g_cancellable_release_fd (cancellable);
+    if (g_cancellable_is_cancelled (cancellable))
+      return WAIT_CANCELLED;
+    if (r < 0) {
+      gint err = errno;
+
+      if (err == EINTR)
+        continue;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+          "poll: %s", g_strerror (err));
+      return WAIT_ERROR;
+    }
+    if (netlink_fd >= 0 && fds[netlink_fd].revents)
+      watch_interfaces (self);
+    if (fds[0].revents)
+      return WAIT_READABLE;
+  }
+}
+
 /* Waits for and takes a batch of datagrams; the indexes of those to keep
  * (not from an ignored sender) go to keep. Returns how many, or -1 with
  * *ret set. */
@@ -700,6 +1192,7 @@ receive (GstMcastSrcRelay * self, gint * keep, GstFlowReturn * ret)
   GError *err = NULL;
   gint n, i, kept;
   guint64 ignored;
+  GstClockTime now;
 
   GST_OBJECT_LOCK (self);
   cancellable = g_object_ref (self->cancellable);
@@ -711,11 +1204,13 @@ receive (GstMcastSrcRelay * self, gint * keep, GstFlowReturn * ret)
         mcp_udp_receive_batch (self->socket, self->slots, BATCH, &err);
     self->drained = FALSE;
     if (n == 0) {
-      if (g_socket_condition_wait (self->socket, G_IO_IN, cancellable, &err)) {
+      WaitResult w = wait_readable (self, cancellable, &err);
+
+      if (w == WAIT_READABLE) {
         wait_for_batch (self);
         continue;
       }
-      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      if (w == WAIT_CANCELLED) {
         *ret = GST_FLOW_FLUSHING;
       } else {
         GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Waiting for datagrams "
@@ -740,7 +1235,11 @@ receive (GstMcastSrcRelay * self, gint * keep, GstFlowReturn * ret)
       GST_OBJECT_UNLOCK (self);
     }
     self->drained = n < BATCH;
-    measure_rate (self, n);
+    now = monotonic_now ();
+    measure_rate (self, n, now);
+    if (kept)
+      note_activity (self, now);
+    check_between_batches (self, now);
     n = kept;
   } while (n == 0);
   g_clear_error (&err);
@@ -822,6 +1321,9 @@ gst_mcast_src_relay_get_stats (GstMcastSrcRelay * self)
       "bytes", G_TYPE_UINT64, self->bytes,
       "truncated", G_TYPE_UINT64, self->truncated,
       "ignored", G_TYPE_UINT64, self->ignored,
+      "timeouts", G_TYPE_UINT64, self->timeouts,
+      "rejoins", G_TYPE_UINT64, self->rejoins,
+      "rejoin-failures", G_TYPE_UINT64, self->rejoin_failures,
       "buffer-size", G_TYPE_INT, self->buffer_size_granted, NULL);
   GST_OBJECT_UNLOCK (self);
   return s;

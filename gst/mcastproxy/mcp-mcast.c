@@ -53,9 +53,11 @@ fill_sockaddr (struct sockaddr_storage *ss, GInetAddress * addr)
   g_object_unref (sa);
 }
 
+/* Joins or leaves (join FALSE) group on ifindex, any-source or from one
+ * source. */
 static gboolean
-join (GSocket * socket, GInetAddress * group, guint ifindex,
-    GInetAddress * source, GError ** error)
+membership (GSocket * socket, gboolean join, GInetAddress * group,
+    guint ifindex, GInetAddress * source, GError ** error)
 {
   gint fd = g_socket_get_fd (socket);
   gint level = g_inet_address_get_family (group) == G_SOCKET_FAMILY_IPV6 ?
@@ -69,14 +71,16 @@ join (GSocket * socket, GInetAddress * group, guint ifindex,
     req.gsr_interface = ifindex;
     fill_sockaddr (&req.gsr_group, group);
     fill_sockaddr (&req.gsr_source, source);
-    r = setsockopt (fd, level, MCAST_JOIN_SOURCE_GROUP, &req, sizeof (req));
+    r = setsockopt (fd, level, join ? MCAST_JOIN_SOURCE_GROUP :
+        MCAST_LEAVE_SOURCE_GROUP, &req, sizeof (req));
   } else {
     struct group_req req;
 
     memset (&req, 0, sizeof (req));
     req.gr_interface = ifindex;
     fill_sockaddr (&req.gr_group, group);
-    r = setsockopt (fd, level, MCAST_JOIN_GROUP, &req, sizeof (req));
+    r = setsockopt (fd, level, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP,
+        &req, sizeof (req));
   }
 
   if (r < 0) {
@@ -86,14 +90,65 @@ join (GSocket * socket, GInetAddress * group, guint ifindex,
     gchar *i = ifname (ifindex);
 
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
-        "cannot join %s%s%s on %s: %s", g, s ? " from source " : "",
-        s ? s : "", i, g_strerror (err));
+        "cannot %s %s%s%s on %s: %s", join ? "join" : "leave", g,
+        s ? " from source " : "", s ? s : "", i, g_strerror (err));
     g_free (g);
     g_free (s);
     g_free (i);
     return FALSE;
   }
   return TRUE;
+}
+
+gboolean
+mcp_mcast_join (GSocket * socket, GInetAddress * group, guint ifindex,
+    GInetAddress * source, GError ** error)
+{
+  return membership (socket, TRUE, group, ifindex, source, error);
+}
+
+gboolean
+mcp_mcast_leave (GSocket * socket, GInetAddress * group, guint ifindex,
+    GInetAddress * source, GError ** error)
+{
+  return membership (socket, FALSE, group, ifindex, source, error);
+}
+
+static void
+set_multicast_all (GSocket * socket, GSocketFamily family, gboolean all)
+{
+  if (family == G_SOCKET_FAMILY_IPV4)
+    g_socket_set_option (socket, IPPROTO_IP, IP_MULTICAST_ALL, all, NULL);
+  else
+    g_socket_set_option (socket, IPPROTO_IPV6, IPV6_MULTICAST_ALL, all, NULL);
+}
+
+gboolean
+mcp_mcast_rejoin (GSocket * socket, GInetAddress * group, guint ifindex,
+    GPtrArray * sources, GError ** error)
+{
+  GSocketFamily family = g_inet_address_get_family (group);
+  guint n_src = sources ? sources->len : 0;
+  gboolean ok = TRUE;
+  guint j;
+
+  /* Between leave and join this socket has no membership of its own; bound
+   * to the group, it may still take the group in meanwhile, from wherever
+   * the host does. Source-specific sockets must not: any source would do. */
+  if (n_src == 0)
+    set_multicast_all (socket, family, TRUE);
+  for (j = 0; j < MAX (n_src, 1) && ok; j++) {
+    GInetAddress *src = n_src ? g_ptr_array_index (sources, j) : NULL;
+    GError *err = NULL;
+
+    /* not a member any more (its interface went away): join all the same */
+    if (!membership (socket, FALSE, group, ifindex, src, &err))
+      g_clear_error (&err);
+    ok = membership (socket, TRUE, group, ifindex, src, error);
+  }
+  if (n_src == 0)
+    set_multicast_all (socket, family, FALSE);
+  return ok;
 }
 
 gint
@@ -174,7 +229,7 @@ mcp_mcast_open_receiver (const McpMcastReceiverConfig * cfg,
     for (j = 0; j < MAX (n_src, 1); j++) {
       GInetAddress *src = n_src ? g_ptr_array_index (cfg->sources, j) : NULL;
 
-      if (!join (socket, cfg->group, ifindex, src, error))
+      if (!mcp_mcast_join (socket, cfg->group, ifindex, src, error))
         goto fail;
     }
   }

@@ -34,6 +34,24 @@ typedef struct
 GSocket *mcp_mcast_open_receiver (const McpMcastReceiverConfig * cfg,
     gint * buffer_size_out, GError ** error);
 
+/* Joins, or leaves, group on ifindex (0: the interface the kernel routes
+ * the group over), from source only (SSM) when source is not NULL. */
+gboolean mcp_mcast_join (GSocket * socket, GInetAddress * group,
+    guint ifindex, GInetAddress * source, GError ** error);
+gboolean mcp_mcast_leave (GSocket * socket, GInetAddress * group,
+    guint ifindex, GInetAddress * source, GError ** error);
+
+/* Leaves and at once joins again group on ifindex, for each source (or
+ * any-source when sources is NULL or empty), so that the host announces
+ * the membership anew (IGMP/MLD) when it was its only one. A leave that
+ * finds no membership (the interface was gone) is not an error. What is
+ * queued on the socket stays. While an any-source socket has left, it
+ * takes what the host still accepts for the group; the host itself stops
+ * accepting the group for those microseconds unless another socket is a
+ * member on that interface. */
+gboolean mcp_mcast_rejoin (GSocket * socket, GInetAddress * group,
+    guint ifindex, GPtrArray * sources, GError ** error);
+
 GSocket *mcp_mcast_open_sender (const McpMcastSenderConfig * cfg,
     GError ** error);
 

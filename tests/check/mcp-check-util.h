@@ -123,6 +123,27 @@ mcp_test_stat (gpointer element, const gchar * name, const gchar * field)
   return v;
 }
 
+/* Polls the element's statistics until field equals value; fails on
+ * timeout or when the field went past value (the count must come out
+ * exact). Returns how long it took (µs). */
+static inline gint64
+mcp_test_wait_stat (gpointer element, const gchar * name,
+    const gchar * field, guint64 value)
+{
+  gint64 start = g_get_monotonic_time ();
+  guint64 v;
+
+  while ((v = mcp_test_stat (element, name, field)) != value) {
+    fail_unless (v < value, "%s went past %" G_GUINT64_FORMAT ": %"
+        G_GUINT64_FORMAT, field, value, v);
+    fail_unless (g_get_monotonic_time () - start < MCP_TEST_TIMEOUT_US,
+        "timed out waiting for %s = %" G_GUINT64_FORMAT " (still %"
+        G_GUINT64_FORMAT ")", field, value, v);
+    g_usleep (2000);
+  }
+  return g_get_monotonic_time () - start;
+}
+
 /* ---- waiting for things that happen on other threads ------------------ */
 
 typedef struct
@@ -510,6 +531,42 @@ mcp_test_add_address (const gchar * iface, const gchar * cidr)
   close (fd);
   g_object_unref (addr);
   g_strfreev (parts);
+}
+
+/* Runs "ip ARGS" (iproute2) in the test's namespace; fails the test
+ * unless it succeeds. */
+static inline void
+mcp_test_ip (const gchar * format, ...)
+{
+  GError *err = NULL;
+  gchar *args, *cmd, *out = NULL, *errout = NULL;
+  gint status = 0;
+  va_list ap;
+
+  va_start (ap, format);
+  args = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  cmd = g_strdup_printf ("ip %s", args);
+  fail_unless (g_spawn_command_line_sync (cmd, &out, &errout, &status, &err),
+      "%s: %s", cmd, err ? err->message : "?");
+  fail_unless (g_spawn_check_wait_status (status, NULL), "%s: %s", cmd,
+      errout);
+  g_free (out);
+  g_free (errout);
+  g_free (cmd);
+  g_free (args);
+}
+
+/* Writes value to a /proc/sys file of the test's namespace. */
+static inline void
+mcp_test_sysctl (const gchar * path, const gchar * value)
+{
+  gint fd = open (path, O_WRONLY | O_CLOEXEC);
+  gsize len = strlen (value);
+
+  fail_unless (fd >= 0 && write (fd, value, len) == (gssize) len, "%s: %s",
+      path, g_strerror (errno));
+  close (fd);
 }
 
 /* Sets the interface up (with multicast) or down. */

@@ -9,6 +9,7 @@
 
 #include "gstmcpmeta.h"
 #include "mcp-check-util.h"
+#include "mcp-netlink.h"
 
 typedef struct
 {
@@ -156,13 +157,14 @@ GST_START_TEST (test_defaults_and_properties)
   gchar *address, *iface, *source;
   guint port, current_port;
   gint buffer_size;
-  guint64 peer_id, interval, batch;
+  guint64 peer_id, interval, batch, timeout, rejoin;
   GstCaps *caps, *want;
 
   g_object_get (src, "address", &address, "port", &port, "current-port",
       &current_port, "multicast-iface", &iface, "multicast-source", &source,
       "buffer-size", &buffer_size, "caps", &caps, "peer-id", &peer_id,
-      "stats-interval", &interval, "batch-latency", &batch, NULL);
+      "stats-interval", &interval, "batch-latency", &batch, "timeout",
+      &timeout, "rejoin-interval", &rejoin, NULL);
   fail_unless_equals_string (address, "239.255.0.1");
   fail_unless_equals_int (port, 5004);
   fail_unless_equals_int (current_port, 0);
@@ -173,6 +175,8 @@ GST_START_TEST (test_defaults_and_properties)
   fail_unless_equals_uint64 (peer_id, 0);
   fail_unless_equals_uint64 (interval, 0);
   fail_unless_equals_uint64 (batch, 100 * GST_USECOND);
+  fail_unless_equals_uint64 (timeout, 0);
+  fail_unless_equals_uint64 (rejoin, 0);
   fail_unless (gst_base_src_is_live (GST_BASE_SRC (src)));
   g_free (address);
 
@@ -181,11 +185,14 @@ GST_START_TEST (test_defaults_and_properties)
       "multicast-iface", "lo,eth7", "multicast-source", "::1,::2",
       "buffer-size", 1000, "caps", want, "peer-id", G_GUINT64_CONSTANT
       (0xfedcba9876543210), "stats-interval", (guint64) GST_SECOND,
-      "batch-latency", (guint64) (2 * GST_MSECOND), NULL);
+      "batch-latency", (guint64) (2 * GST_MSECOND), "timeout",
+      (guint64) (3 * GST_SECOND), "rejoin-interval",
+      (guint64) (60 * GST_SECOND), NULL);
   g_object_get (src, "address", &address, "port", &port, "multicast-iface",
       &iface, "multicast-source", &source, "buffer-size", &buffer_size,
       "caps", &caps, "peer-id", &peer_id, "stats-interval", &interval,
-      "batch-latency", &batch, NULL);
+      "batch-latency", &batch, "timeout", &timeout, "rejoin-interval",
+      &rejoin, NULL);
   fail_unless_equals_string (address, "ff3e::1234");
   fail_unless_equals_int (port, 6000);
   fail_unless_equals_string (iface, "lo,eth7");
@@ -195,6 +202,8 @@ GST_START_TEST (test_defaults_and_properties)
   fail_unless_equals_uint64 (peer_id, G_GUINT64_CONSTANT (0xfedcba9876543210));
   fail_unless_equals_uint64 (interval, GST_SECOND);
   fail_unless_equals_uint64 (batch, 2 * GST_MSECOND);
+  fail_unless_equals_uint64 (timeout, 3 * GST_SECOND);
+  fail_unless_equals_uint64 (rejoin, 60 * GST_SECOND);
   g_free (address);
   g_free (iface);
   g_free (source);
@@ -650,6 +659,428 @@ GST_START_TEST (test_stats)
 
 GST_END_TEST;
 
+/* ---- upstream loss ------------------------------------------------------ */
+
+#define SILENCE (400 * GST_MSECOND)
+
+/* The next GstMcastSrcRelayTimeout message on bus within wait ns, or
+ * NULL. Other element messages are dropped. */
+static GstMessage *
+pop_timeout_message (GstBus * bus, GstClockTime wait)
+{
+  gint64 end = g_get_monotonic_time () + wait / GST_USECOND;
+
+  for (;;) {
+    gint64 left = end - g_get_monotonic_time ();
+    GstMessage *msg;
+
+    if (left < 0)
+      left = 0;
+    msg = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
+        GST_MESSAGE_ELEMENT);
+    if (!msg)
+      return NULL;
+    if (gst_message_has_name (msg, "GstMcastSrcRelayTimeout"))
+      return msg;
+    gst_message_unref (msg);
+  }
+}
+
+static void
+assert_timeout_message (GstMessage * msg, GstElement * src, guint64 timeout)
+{
+  const GstStructure *s;
+  guint64 v = 0;
+
+  fail_unless (msg != NULL, "no GstMcastSrcRelayTimeout message");
+  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (src));
+  s = gst_message_get_structure (msg);
+  fail_unless_equals_int (gst_structure_n_fields (s), 1);
+  fail_unless (gst_structure_get_uint64 (s, "timeout", &v));
+  fail_unless_equals_uint64 (v, timeout);
+  gst_message_unref (msg);
+}
+
+/* timeout: one message for a silence that long (from PLAYING on, or from
+ * the last datagram), none while it goes on, none while datagrams flow,
+ * one again when they stop; the element keeps pushing throughout. */
+GST_START_TEST (test_timeout_message)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  GstBus *bus = gst_bus_new ();
+  RelayFixture f;
+  gint64 start, last_sent;
+  guint i, n = 120;
+
+  relay_setup_ready (&f, "address=239.255.0.3 timeout=400000000");
+  gst_element_set_bus (f.h->element, bus);
+  start = g_get_monotonic_time ();
+  gst_harness_play (f.h);
+  assert_timeout_message (pop_timeout_message (bus, 20 * GST_SECOND),
+      f.h->element, SILENCE);
+  fail_unless (g_get_monotonic_time () - start >= SILENCE / GST_USECOND);
+  fail_unless_equals_uint64 (relay_stat (&f, "timeouts"), 1);
+  /* the same silence goes on: no second message */
+  fail_unless (pop_timeout_message (bus, 3 * SILENCE) == NULL,
+      "a second message for the same silence");
+  fail_unless_equals_uint64 (relay_stat (&f, "timeouts"), 1);
+
+  /* three timeouts' worth of datagrams, one every 10 ms */
+  for (i = 0; i < n; i++) {
+    if (i > 0)
+      g_usleep (10000);
+    send_datagram (tx, "239.255.0.3", f.port, i, 100);
+  }
+  last_sent = g_get_monotonic_time ();
+  /* the next message is for the silence after them, not during them */
+  assert_timeout_message (pop_timeout_message (bus, 20 * GST_SECOND),
+      f.h->element, SILENCE);
+  fail_unless (g_get_monotonic_time () - last_sent >= SILENCE / GST_USECOND,
+      "a timeout while datagrams came");
+  fail_unless_equals_uint64 (relay_stat (&f, "timeouts"), 2);
+  for (i = 0; i < n; i++)
+    gst_buffer_unref (pull_datagram (&f, i, 100));
+
+  /* still running */
+  send_datagram (tx, "239.255.0.3", f.port, n, 50);
+  gst_buffer_unref (pull_datagram (&f, n, 50));
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), n + 1);
+  fail_unless_equals_uint64 (relay_stat (&f, "rejoins"), 0);
+  fail_unless (pop_timeout_message (bus, 0) == NULL);
+
+  gst_element_set_bus (f.h->element, NULL);
+  gst_object_unref (bus);
+  relay_teardown (&f);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* timeout=0 (the default): silence posts nothing. */
+GST_START_TEST (test_no_timeout)
+{
+  GstBus *bus = gst_bus_new ();
+  RelayFixture f;
+
+  relay_setup_ready (&f, "address=239.255.0.3");
+  gst_element_set_bus (f.h->element, bus);
+  gst_harness_play (f.h);
+  fail_unless (pop_timeout_message (bus, SILENCE) == NULL);
+  fail_unless_equals_uint64 (relay_stat (&f, "timeouts"), 0);
+  gst_element_set_bus (f.h->element, NULL);
+  gst_object_unref (bus);
+  relay_teardown (&f);
+}
+
+GST_END_TEST;
+
+#define REJOIN_INTERVAL (50 * GST_MSECOND)
+#define REJOINS 10
+
+/* rejoin-interval: the relay leaves and re-joins every 50 ms while a
+ * stream of 500/s goes on; it re-joins exactly as often as the counter
+ * says, never more often than the interval, and loses nothing. A witness
+ * socket (on another port) keeps the host a member of the group, so the
+ * instant where the host itself is not — where the kernel drops what
+ * arrives, when the relay is its only member — cannot cost a datagram:
+ * what is checked is that the relay's own re-join loses none. */
+static void
+run_rejoin_interval (GSocketFamily family, const gchar * group,
+    const gchar * sender_ip, const gchar * extra)
+{
+  GSocket *tx = mcp_test_udp_sender (family, sender_ip);
+  GSocket *witness = mcp_test_udp_receiver (group, 0);
+  gchar *props = g_strdup_printf ("address=%s rejoin-interval=%"
+      G_GUINT64_FORMAT " %s", group, (guint64) REJOIN_INTERVAL, extra);
+  RelayFixture f;
+  gint64 start, elapsed;
+  guint64 rejoins;
+  guint i, n = 0;
+
+  relay_setup_ready (&f, props);
+  g_free (props);
+  start = g_get_monotonic_time ();
+  gst_harness_play (f.h);
+  do {
+    send_datagram (tx, group, f.port, n, 100 + n % 50);
+    n++;
+    g_usleep (2000);
+    fail_unless (g_get_monotonic_time () - start < MCP_TEST_TIMEOUT_US,
+        "only %" G_GUINT64_FORMAT " re-joins", relay_stat (&f, "rejoins"));
+  } while (n % 10 != 0 || relay_stat (&f, "rejoins") < REJOINS);
+  /* a few more after the last re-join counted */
+  for (i = 0; i < 10; i++, n++)
+    send_datagram (tx, group, f.port, n, 100 + n % 50);
+  rejoins = relay_stat (&f, "rejoins");
+  elapsed = g_get_monotonic_time () - start;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = pull_datagram (&f, i, 100 + i % 50);
+
+    fail_unless_equals_uint64 (SEQ_LOW (gst_buffer_get_mcp_meta (buf)->
+            info.seq), i);
+    gst_buffer_unref (buf);
+  }
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), n);
+  fail_unless (rejoins >= REJOINS);
+  fail_unless (rejoins <= (guint64) elapsed * GST_USECOND / REJOIN_INTERVAL,
+      "%" G_GUINT64_FORMAT " re-joins in %" G_GINT64_FORMAT " us", rejoins,
+      elapsed);
+  fail_unless_equals_uint64 (relay_stat (&f, "rejoin-failures"), 0);
+  fail_unless_equals_uint64 (relay_stat (&f, "timeouts"), 0);
+  relay_teardown (&f);
+  g_object_unref (witness);
+  g_object_unref (tx);
+}
+
+GST_START_TEST (test_rejoin_interval)
+{
+  /* the default interface */
+  run_rejoin_interval (G_SOCKET_FAMILY_IPV4, "239.255.0.4", "127.0.0.1", "");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_ipv6_rejoin_interval)
+{
+  run_rejoin_interval (G_SOCKET_FAMILY_IPV6, "ff3e::4", "::1",
+      "multicast-iface=lo");
+}
+
+GST_END_TEST;
+
+/* rejoin-interval with a source-specific join: every source re-joined,
+ * the unwanted one still kept out. */
+GST_START_TEST (test_rejoin_interval_source_specific)
+{
+  run_rejoin_interval (G_SOCKET_FAMILY_IPV4, "232.1.2.4", "127.0.0.2",
+      "multicast-source=127.0.0.2,127.0.0.5");
+}
+
+GST_END_TEST;
+
+/* IGMPv3 membership reports for group (IPv4 in Ethernet) read from a tap
+ * interface's fd within wait ns: counts those announcing the group
+ * (CHANGE_TO_EXCLUDE: an any-source join). */
+static guint
+count_igmp_joins (gint tap, const gchar * group, GstClockTime wait)
+{
+  GInetAddress *g = g_inet_address_new_from_string (group);
+  const guint8 *want = g_inet_address_to_bytes (g);
+  gint64 end = g_get_monotonic_time () + wait / GST_USECOND;
+  guint8 f[2048];
+  guint count = 0;
+
+  for (;;) {
+    gint64 left = end - g_get_monotonic_time ();
+    GPollFD pfd = { tap, G_IO_IN, 0 };
+    gssize n;
+    gsize ip, igmp, rec, i, nrec;
+
+    if (left <= 0 || g_poll (&pfd, 1, (left + 999) / 1000) <= 0)
+      break;
+    n = read (tap, f, sizeof (f));
+    fail_unless (n >= 0, "tap: %s", g_strerror (errno));
+    /* IPv4, protocol IGMP, a version 3 report */
+    if (n < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || f[14 + 9] != 2)
+      continue;
+    ip = 14;
+    igmp = ip + (f[ip] & 0x0f) * 4;
+    if ((gsize) n < igmp + 8 || f[igmp] != 0x22)
+      continue;
+    nrec = f[igmp + 6] << 8 | f[igmp + 7];
+    for (i = 0, rec = igmp + 8; i < nrec && rec + 8 <= (gsize) n; i++) {
+      if (f[rec] == 4 && memcmp (f + rec + 4, want, 4) == 0)
+        count++;
+      rec += 8 + 4 * (f[rec + 2] << 8 | f[rec + 3]) + 4 * f[rec + 1];
+    }
+  }
+  g_object_unref (g);
+  return count;
+}
+
+/* Each re-join makes the host announce the group on the wire again: what
+ * an IGMP-snooping switch needs to hear. On a tap interface whose reports
+ * the test reads, with the report interval cut to 10 ms, each join sends
+ * exactly two reports (robustness 2): two for the first join, two more
+ * for each of three re-joins, and none after rejoin-interval went to 0. */
+GST_START_TEST (test_rejoin_announces)
+{
+  gint tap = mcp_test_tap_new ("mcptap1");
+  RelayFixture f;
+  guint reports;
+
+  mcp_test_add_address ("mcptap1", "10.9.6.1/24");
+  mcp_test_sysctl ("/proc/sys/net/ipv4/conf/mcptap1/"
+      "igmpv3_unsolicited_report_interval", "10");
+  mcp_test_link_set_up ("mcptap1", TRUE);
+
+  relay_setup (&f, "address=239.255.3.3 multicast-iface=mcptap1 "
+      "rejoin-interval=300000000");
+  mcp_test_wait_stat (f.h->element, "mcastsrc-relay-stats", "rejoins", 3);
+  /* read before the next re-join is due */
+  g_object_set (f.h->element, "rejoin-interval", (guint64) 0, NULL);
+  reports = count_igmp_joins (tap, "239.255.3.3", 500 * GST_MSECOND);
+  fail_unless_equals_uint64 (relay_stat (&f, "rejoins"), 3);
+  fail_unless_equals_int (reports, 2 * (1 + 3));
+  fail_unless_equals_int (count_igmp_joins (tap, "239.255.3.3",
+          400 * GST_MSECOND), 0);
+  relay_teardown (&f);
+  close (tap);
+}
+
+GST_END_TEST;
+
+/* ---- link changes -------------------------------------------------------
+ * A veth pair in the test's namespace: the relay joins on mcpv0, the test
+ * sends from the other end, mcpv1, so datagrams arrive on mcpv0 as from the
+ * wire. */
+
+#define FLAP_GROUP "239.255.5.5"
+
+/* Waits until the kernel has said that ifname is (not) operational. Both
+ * ends of the pair lose their carrier when one goes down, and the kernel's
+ * link watch reports them operational again only some time after "up":
+ * the sender's end, mcpv1, drops what is sent on it until then, and the
+ * relay re-joins when mcpv0's report comes. The test waits for both, so
+ * that neither falls into the middle of what it sends. */
+static void
+wait_link (McpNetlink * nl, const gchar * ifname, gboolean up)
+{
+  gint64 end = g_get_monotonic_time () + MCP_TEST_TIMEOUT_US;
+
+  for (;;) {
+    GPollFD pfd = { mcp_netlink_get_fd (nl), G_IO_IN, 0 };
+    GError *err = NULL;
+    guint ifindex;
+
+    fail_unless (mcp_netlink_dispatch (nl, NULL, NULL, &err), "%s",
+        err ? err->message : "?");
+    ifindex = mcp_netlink_lookup_index (nl, ifname);
+    if (ifindex && mcp_netlink_is_up (nl, ifindex) == up)
+      return;
+    fail_unless (g_get_monotonic_time () < end, "%s never went %s", ifname,
+        up ? "up" : "down");
+    g_poll (&pfd, 1, 100);
+  }
+}
+
+static void
+veth_setup (McpNetlink * nl)
+{
+  mcp_test_ip ("link add mcpv0 type veth peer name mcpv1");
+  mcp_test_ip ("addr add 10.9.7.1/24 dev mcpv0");
+  mcp_test_ip ("addr add 10.9.7.2/24 dev mcpv1");
+  /* the sender's address is local too (on mcpv1) */
+  mcp_test_sysctl ("/proc/sys/net/ipv4/conf/mcpv0/accept_local", "1");
+  mcp_test_ip ("link set mcpv1 up");
+  mcp_test_ip ("link set mcpv0 up");
+  wait_link (nl, "mcpv0", TRUE);
+  wait_link (nl, "mcpv1", TRUE);
+}
+
+/* A sender on mcpv1, from 10.9.7.2. */
+static GSocket *
+veth_sender (void)
+{
+  GSocket *s = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "10.9.7.2");
+  struct ip_mreqn mreq;
+
+  memset (&mreq, 0, sizeof (mreq));
+  mreq.imr_ifindex = if_nametoindex ("mcpv1");
+  fail_unless (mreq.imr_ifindex > 0);
+  fail_unless (setsockopt (g_socket_get_fd (s), IPPROTO_IP, IP_MULTICAST_IF,
+          &mreq, sizeof (mreq)) == 0, "IP_MULTICAST_IF: %s",
+      g_strerror (errno));
+  g_socket_set_multicast_loopback (s, FALSE);
+  return s;
+}
+
+/* Datagrams from..from+count-1 go out and come out, all, in order, with
+ * no re-join meanwhile. */
+static void
+send_and_pull (RelayFixture * f, GSocket * tx, guint from, guint count)
+{
+  guint64 rejoins = relay_stat (f, "rejoins");
+  guint i;
+
+  for (i = from; i < from + count; i++)
+    send_datagram (tx, FLAP_GROUP, f->port, i, 200 + i);
+  for (i = from; i < from + count; i++) {
+    GstBuffer *buf = gst_harness_pull (f->h);
+    GstMcpMeta *m = gst_buffer_get_mcp_meta (buf);
+
+    fail_unless (m != NULL);
+    fail_unless_equals_uint64 (SEQ_LOW (m->info.seq), i);
+    fail_unless (gst_buffer_get_size (buf) == 200 + i, "datagram %u is "
+        "missing (got %" G_GSIZE_FORMAT " bytes; re-joins %" G_GUINT64_FORMAT
+        " before, %" G_GUINT64_FORMAT " now)", i, gst_buffer_get_size (buf),
+        rejoins, relay_stat (f, "rejoins"));
+    mcp_test_assert_buffer (buf, i, 200 + i);
+    gst_buffer_unref (buf);
+  }
+  fail_unless_equals_uint64 (relay_stat (f, "datagrams"), from + count);
+  fail_unless_equals_uint64 (relay_stat (f, "rejoins"), rejoins);
+}
+
+/* The relay re-joins when its interface comes back up, when it gets its
+ * address back, and when it is removed and made anew under the same name
+ * (a new interface index: the kernel dropped the membership with the old
+ * one, so only the re-join brings the stream back). Each time exactly one
+ * re-join, and every datagram sent afterwards arrives. */
+GST_START_TEST (test_link_changes)
+{
+  McpNetlink *nl = mcp_netlink_new (NULL);
+  GSocket *tx;
+  RelayFixture f;
+  guint first_index;
+  gint64 waited;
+
+  fail_unless (nl != NULL);
+  veth_setup (nl);
+  first_index = if_nametoindex ("mcpv0");
+  tx = veth_sender ();
+  relay_setup (&f, "address=" FLAP_GROUP " multicast-iface=mcpv0");
+  send_and_pull (&f, tx, 0, 10);
+  fail_unless_equals_uint64 (relay_stat (&f, "rejoins"), 0);
+
+  /* down and up */
+  mcp_test_link_set_up ("mcpv0", FALSE);
+  wait_link (nl, "mcpv1", FALSE);
+  mcp_test_link_set_up ("mcpv0", TRUE);
+  wait_link (nl, "mcpv0", TRUE);
+  wait_link (nl, "mcpv1", TRUE);
+  /* (not inside GST_INFO: its arguments are evaluated only when logging) */
+  waited = mcp_test_wait_stat (f.h->element, "mcastsrc-relay-stats",
+      "rejoins", 1);
+  GST_INFO ("re-joined within %" G_GINT64_FORMAT " us after link up", waited);
+  send_and_pull (&f, tx, 10, 20);
+
+  /* its address removed and added again */
+  mcp_test_ip ("addr del 10.9.7.1/24 dev mcpv0");
+  mcp_test_ip ("addr add 10.9.7.1/24 dev mcpv0");
+  mcp_test_wait_stat (f.h->element, "mcastsrc-relay-stats", "rejoins", 2);
+  send_and_pull (&f, tx, 30, 20);
+
+  /* removed (with its peer) and made anew */
+  g_object_unref (tx);
+  mcp_test_ip ("link del mcpv0");
+  veth_setup (nl);
+  fail_unless (if_nametoindex ("mcpv0") != first_index);
+  tx = veth_sender ();
+  mcp_test_wait_stat (f.h->element, "mcastsrc-relay-stats", "rejoins", 3);
+  send_and_pull (&f, tx, 50, 20);
+
+  fail_unless_equals_uint64 (relay_stat (&f, "rejoins"), 3);
+  fail_unless_equals_uint64 (relay_stat (&f, "rejoin-failures"), 0);
+  relay_teardown (&f);
+  g_object_unref (tx);
+  mcp_test_ip ("link del mcpv0");
+  mcp_netlink_free (nl);
+}
+
+GST_END_TEST;
+
 /* ---- errors ------------------------------------------------------------ */
 
 GST_START_TEST (test_bad_settings_are_errors)
@@ -781,6 +1212,13 @@ mcastsrcrelay_suite (void)
   tcase_add_test (tc, test_ipv6_exact_bytes);
   tcase_add_test (tc, test_ipv6_source_specific_join);
   tcase_add_test (tc, test_stats);
+  tcase_add_test (tc, test_timeout_message);
+  tcase_add_test (tc, test_no_timeout);
+  tcase_add_test (tc, test_rejoin_interval);
+  tcase_add_test (tc, test_ipv6_rejoin_interval);
+  tcase_add_test (tc, test_rejoin_interval_source_specific);
+  tcase_add_test (tc, test_link_changes);
+  tcase_add_test (tc, test_rejoin_announces);
   tcase_add_test (tc, test_bad_settings_are_errors);
   tcase_add_test (tc, test_unlock_stops_waiting);
   return s;
