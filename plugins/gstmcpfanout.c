@@ -632,12 +632,22 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   g_free (address);
 }
 
+/* A KEEPALIVE must not land inside a half-written datagram. */
+static gboolean
+conn_at_frame_boundary (McpConn * conn, gpointer user_data)
+{
+  GstMcpFanoutClient *c = user_data;
+
+  return c->cur == NULL;
+}
+
 static const McpConnFuncs conn_funcs = {
   conn_ready,
   conn_message,
   conn_writable,
   conn_closed,
   conn_hello_caps,
+  conn_at_frame_boundary,
 };
 
 /* Under lock: serves every connection that is not waiting for its socket,

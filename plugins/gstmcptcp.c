@@ -57,6 +57,8 @@ gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
           "never)", 0, G_MAXUINT64, GST_MCP_TCP_DEFAULT_STATS_INTERVAL,
           rw | start_flag));
 
+  gst_mcp_security_install_properties (klass, start_flag);
+
   gst_type_mark_as_plugin_api (GST_TYPE_MCP_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_MCP_FRAMING, 0);
 }
@@ -74,12 +76,14 @@ gst_mcp_tcp_settings_init (GstMcpTcpSettings * s, GstMcpMode mode)
   s->reconnect_max_delay = GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY;
   s->peer_id = GST_MCP_TCP_DEFAULT_PEER_ID;
   s->stats_interval = GST_MCP_TCP_DEFAULT_STATS_INTERVAL;
+  gst_mcp_security_init (&s->sec);
 }
 
 void
 gst_mcp_tcp_settings_clear (GstMcpTcpSettings * s)
 {
   g_clear_pointer (&s->host, g_free);
+  gst_mcp_security_clear (&s->sec);
 }
 
 gboolean
@@ -116,7 +120,7 @@ gst_mcp_tcp_settings_set (GstMcpTcpSettings * s, guint prop_id,
       s->stats_interval = g_value_get_uint64 (value);
       break;
     default:
-      return FALSE;
+      return gst_mcp_security_set (&s->sec, prop_id, value);
   }
   return TRUE;
 }
@@ -156,7 +160,7 @@ gst_mcp_tcp_settings_get (GstMcpTcpSettings * s, guint prop_id, GValue * value)
       g_value_set_uint64 (value, s->stats_interval);
       break;
     default:
-      return FALSE;
+      return gst_mcp_security_get (&s->sec, prop_id, value);
   }
   return TRUE;
 }
@@ -222,6 +226,17 @@ gst_mcp_tcp_open (GstElement * element, GstMcpTcpSettings * s,
       mcp_endpoint_get_port (*ep));
   g_object_notify (G_OBJECT (element), "current-port");
   return TRUE;
+}
+
+gboolean
+gst_mcp_tcp_prepare_security (GstElement * element, GstMcpTcpSettings * s)
+{
+  gboolean listener;
+
+  GST_OBJECT_LOCK (element);
+  listener = s->mode == GST_MCP_MODE_LISTENER;
+  GST_OBJECT_UNLOCK (element);
+  return gst_mcp_security_prepare (element, &s->sec, listener, !listener);
 }
 
 void

@@ -6,6 +6,7 @@
 #include <gst/gst.h>
 
 #include "gstmcpenums.h"
+#include "gstmcpsecurity.h"
 #include "mcp-endpoint.h"
 
 G_BEGIN_DECLS
@@ -50,6 +51,7 @@ typedef struct
   guint64 reconnect_max_delay;
   guint64 peer_id;
   guint64 stats_interval;
+  GstMcpSecurity sec;           /* and its properties */
 } GstMcpTcpSettings;
 
 /* start_flag: when a setting read at start may change — the sink starts at
@@ -75,6 +77,11 @@ gboolean gst_mcp_tcp_open (GstElement * element, GstMcpTcpSettings * s,
     McpEndpoint ** ep);
 void gst_mcp_tcp_close (GstElement * element, GstMcpTcpSettings * s,
     McpEndpoint ** ep);
+
+/* At start, before the endpoint runs: gst_mcp_security_prepare() for the
+ * mode of the settings. */
+gboolean gst_mcp_tcp_prepare_security (GstElement * element,
+    GstMcpTcpSettings * s);
 
 /* McpEndpointFuncs.accept_failed for an element (user_data): a warning. */
 void gst_mcp_tcp_accept_failed (McpEndpoint * ep, const gchar * reason,

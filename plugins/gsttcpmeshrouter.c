@@ -124,6 +124,7 @@ struct _GstTcpMeshRouter
   guint64 max_queue_time;
   GstMcpSlowClientPolicy slow_client_policy;
   guint64 stats_interval;
+  GstMcpSecurity sec;
 
   McpEndpoint *endpoint;        /* from NULL->READY on */
   GstMcpFanout *fanout;         /* the peers */
@@ -325,6 +326,9 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   GstTcpMeshRouter *self = user_data;
   McpConnConfig cfg = { 0 };
 
+  if (caller == MCP_ENDPOINT_ACCEPTED
+      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->sec, socket))
+    return;
   GST_OBJECT_LOCK (self);
   cfg.handshake_timeout = self->handshake_timeout;
   GST_OBJECT_UNLOCK (self);
@@ -333,6 +337,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
   cfg.peer_id = self->node_id;
   cfg.name = "tcpmeshrouter";
+  gst_mcp_security_configure (&self->sec, &cfg, ep, caller);
   gst_mcp_fanout_add (self->fanout, socket, caller, &cfg);
 }
 
@@ -597,6 +602,7 @@ gst_tcp_mesh_router_class_init (GstTcpMeshRouterClass * klass)
       "Links island gateways into a mesh: forwards each datagram once to "
       "every island, over any path", "mcastproxy developers");
 
+  gst_mcp_security_install_properties (gobject_class, GST_PARAM_MUTABLE_READY);
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_change_state);
   gst_type_mark_as_plugin_api (GST_TYPE_MCP_SLOW_CLIENT_POLICY, 0);
@@ -632,6 +638,7 @@ gst_tcp_mesh_router_init (GstTcpMeshRouter * self)
   self->max_queue_time = DEFAULT_MAX_QUEUE_TIME;
   self->slow_client_policy = DEFAULT_SLOW_CLIENT_POLICY;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
+  gst_mcp_security_init (&self->sec);
   g_mutex_init (&self->lock);
   g_mutex_init (&self->dedup_lock);
   g_cond_init (&self->cond);
@@ -658,6 +665,7 @@ gst_tcp_mesh_router_finalize (GObject * object)
   clear_output (self);
   g_free (self->host);
   g_free (self->peers);
+  gst_mcp_security_clear (&self->sec);
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->dedup_lock);
   g_cond_clear (&self->cond);
@@ -688,6 +696,10 @@ gst_tcp_mesh_router_set_property (GObject * object, guint prop_id,
   GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (object);
 
   GST_OBJECT_LOCK (self);
+  if (gst_mcp_security_set (&self->sec, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
     case PROP_ISLAND_ID:
       self->island_id = g_value_get_uint64 (value);
@@ -742,6 +754,10 @@ gst_tcp_mesh_router_get_property (GObject * object, guint prop_id,
   GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (object);
 
   GST_OBJECT_LOCK (self);
+  if (gst_mcp_security_get (&self->sec, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
     case PROP_ISLAND_ID:
       g_value_set_uint64 (value, self->island_id);
@@ -873,10 +889,14 @@ fail:
   return FALSE;
 }
 
-static void
+static gboolean
 start (GstTcpMeshRouter * self)
 {
   guint64 island_id, interval;
+
+  if (!gst_mcp_security_prepare (GST_ELEMENT (self), &self->sec, TRUE,
+          mcp_endpoint_get_n_callers (self->endpoint) > 0))
+    return FALSE;
 
   GST_OBJECT_LOCK (self);
   island_id = self->island_id;
@@ -902,6 +922,7 @@ start (GstTcpMeshRouter * self)
   mcp_endpoint_start (self->endpoint, "tcpmeshrouter", &endpoint_funcs, self);
   gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
       (GstMcpStatsFunc) gst_tcp_mesh_router_get_stats);
+  return TRUE;
 }
 
 static void
@@ -911,6 +932,7 @@ stop (GstTcpMeshRouter * self)
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
   gst_mcp_fanout_stop (self->fanout);
+  gst_mcp_security_release (&self->sec);
   g_mutex_lock (&self->dedup_lock);
   g_clear_pointer (&self->dedup, mcp_dedup_free);
   g_mutex_unlock (&self->dedup_lock);
@@ -932,7 +954,8 @@ gst_tcp_mesh_router_change_state (GstElement * element,
         return GST_STATE_CHANGE_FAILURE;
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      start (self);
+      if (!start (self))
+        return GST_STATE_CHANGE_FAILURE;
       break;
     default:
       break;
@@ -982,6 +1005,7 @@ gst_tcp_mesh_router_get_stats (GstTcpMeshRouter * self)
       "output-dropped", G_TYPE_UINT64, self->output_dropped,
       "connect-failures", G_TYPE_UINT64, self->connect_failures, NULL);
   GST_OBJECT_UNLOCK (self);
+  gst_mcp_security_add_stats (GST_ELEMENT (self), &self->sec, s);
   gst_mcp_fanout_fill_stats (self->fanout, s);
   return s;
 }

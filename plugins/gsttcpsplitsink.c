@@ -196,6 +196,10 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   McpConnConfig cfg = { 0 };
   guint max_clients;
 
+  if (caller == MCP_ENDPOINT_ACCEPTED
+      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket))
+    return;
+
   GST_OBJECT_LOCK (self);
   max_clients = self->max_clients;
   cfg.framing = (McpFraming) self->tcp.framing;
@@ -227,6 +231,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
   cfg.discard_input = TRUE;
   cfg.name = "tcpsplitsink";
+  gst_mcp_security_configure (&self->tcp.sec, &cfg, ep, caller);
   gst_mcp_fanout_add (self->fanout, socket, caller, &cfg);
 }
 
@@ -529,7 +534,8 @@ gst_tcp_split_sink_start (GstBaseSink * bsink)
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (bsink);
   guint64 peer_id, interval;
 
-  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint))
+  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint)
+      || !gst_mcp_tcp_prepare_security (GST_ELEMENT (self), &self->tcp))
     return FALSE;
 
   GST_OBJECT_LOCK (self);
@@ -560,6 +566,7 @@ gst_tcp_split_sink_stop (GstBaseSink * bsink)
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
   gst_mcp_fanout_stop (self->fanout);
+  gst_mcp_security_release (&self->tcp.sec);
   return TRUE;
 }
 
@@ -643,6 +650,7 @@ gst_tcp_split_sink_get_stats (GstTcpSplitSink * self)
       "connects", G_TYPE_UINT64, self->connects,
       "connect-failures", G_TYPE_UINT64, self->connect_failures, NULL);
   GST_OBJECT_UNLOCK (self);
+  gst_mcp_security_add_stats (GST_ELEMENT (self), &self->tcp.sec, s);
   gst_mcp_fanout_fill_stats (self->fanout, s);
   return s;
 }

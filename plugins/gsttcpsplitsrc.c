@@ -518,6 +518,10 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   Source *src;
   guint max_sources;
 
+  if (caller == MCP_ENDPOINT_ACCEPTED
+      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket))
+    return;
+
   GST_OBJECT_LOCK (self);
   max_sources = self->max_sources;
   cfg.framing = (McpFraming) self->tcp.framing;
@@ -545,6 +549,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
   cfg.peer_id = self->active_peer_id;
   cfg.name = "tcpsplitsrc";
+  gst_mcp_security_configure (&self->tcp.sec, &cfg, ep, caller);
   /* A silent source is not a plain one: it must start talking within
    * handshake-timeout, or it would hold a source slot. */
   cfg.detect_timeout = 0;
@@ -834,7 +839,8 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
   guint64 peer_id, interval;
   GstCaps *caps;
 
-  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint))
+  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint)
+      || !gst_mcp_tcp_prepare_security (GST_ELEMENT (self), &self->tcp))
     return FALSE;
 
   GST_OBJECT_LOCK (self);
@@ -875,6 +881,7 @@ gst_tcp_split_src_stop (GstBaseSrc * bsrc)
   while (self->sources)
     mcp_conn_close (((Source *) self->sources->data)->conn, "element stopped");
   self->stopping = FALSE;
+  gst_mcp_security_release (&self->tcp.sec);
   g_clear_pointer (&self->dedup, mcp_dedup_free);
   /* a caller is made anew at the next start, with the settings of then */
   if (self->endpoint && !mcp_endpoint_is_listener (self->endpoint))
@@ -1025,5 +1032,6 @@ gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
       "queue-datagrams", G_TYPE_UINT, g_queue_get_length (&self->queue),
       "queue-bytes", G_TYPE_UINT64, self->queue_bytes, NULL);
   g_mutex_unlock (&self->lock);
+  gst_mcp_security_add_stats (GST_ELEMENT (self), &self->tcp.sec, s);
   return s;
 }

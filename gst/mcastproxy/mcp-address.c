@@ -205,6 +205,89 @@ mcp_parse_source_filters (const gchar * list, GError ** error)
   return out;
 }
 
+/* GLib checks the prefix length only with a warning: check it first. */
+static GInetAddressMask *
+parse_network (const gchar * item, GError ** error)
+{
+  const gchar *slash = strchr (item, '/');
+  gchar *host =
+      g_strndup (item, slash ? (gsize) (slash - item) : strlen (item));
+  GInetAddress *addr = g_inet_address_new_from_string (host);
+  GInetAddressMask *mask = NULL;
+  guint64 bits;
+
+  g_free (host);
+  if (!addr) {
+    g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID,
+        "not a numeric address");
+    return NULL;
+  }
+  bits = g_inet_address_get_native_size (addr) * 8;
+  if (slash && !g_ascii_string_to_unsigned (slash + 1, 10, 0, bits, &bits,
+          NULL)) {
+    g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID,
+        "the prefix length must be 0 to %" G_GSIZE_FORMAT,
+        g_inet_address_get_native_size (addr) * 8);
+  } else {
+    mask = g_inet_address_mask_new (addr, bits, error);
+  }
+  g_object_unref (addr);
+  return mask;
+}
+
+GPtrArray *
+mcp_parse_networks (const gchar * list, GError ** error)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+  gchar **items = split_list (list);
+  guint i;
+
+  for (i = 0; items[i]; i++) {
+    GError *err = NULL;
+    GInetAddressMask *mask = parse_network (items[i], &err);
+
+    if (!mask) {
+      g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID,
+          "'%s' is not a network (ADDRESS/PREFIX or ADDRESS): %s", items[i],
+          err->message);
+      g_error_free (err);
+      g_strfreev (items);
+      g_ptr_array_unref (out);
+      return NULL;
+    }
+    g_ptr_array_add (out, mask);
+  }
+  g_strfreev (items);
+  return out;
+}
+
+gboolean
+mcp_networks_match (GPtrArray * networks, GInetAddress * addr)
+{
+  GInetAddress *v4 = NULL;
+  gboolean found = FALSE;
+  guint i;
+
+  if (g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV6) {
+    const guint8 *b = g_inet_address_to_bytes (addr);
+    static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+      0xff
+    };
+
+    if (memcmp (b, mapped, sizeof (mapped)) == 0)
+      v4 = g_inet_address_new_from_bytes (b + 12, G_SOCKET_FAMILY_IPV4);
+  }
+  for (i = 0; networks && i < networks->len && !found; i++) {
+    GInetAddressMask *mask = g_ptr_array_index (networks, i);
+    GInetAddress *a = v4 && g_inet_address_mask_get_family (mask) ==
+        G_SOCKET_FAMILY_IPV4 ? v4 : addr;
+
+    found = g_inet_address_mask_matches (mask, a);
+  }
+  g_clear_object (&v4);
+  return found;
+}
+
 gboolean
 mcp_source_filters_match (GArray * filters, const struct sockaddr_storage *sa)
 {

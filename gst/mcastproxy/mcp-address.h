@@ -50,6 +50,15 @@ GArray *mcp_parse_source_filters (const gchar * list, GError ** error);
 gboolean mcp_source_filters_match (GArray * filters,
     const struct sockaddr_storage *sa);
 
+/* A comma-separated list of networks, "10.0.0.0/8", "2001:db8::/32", or
+ * single addresses; returns GInetAddressMask items, empty for an empty or
+ * NULL list. */
+GPtrArray *mcp_parse_networks (const gchar * list, GError ** error);
+
+/* Whether addr lies in one of the networks; an IPv4 peer that reached an
+ * IPv6 socket (::ffff:a.b.c.d) is matched as the IPv4 address it is. */
+gboolean mcp_networks_match (GPtrArray * networks, GInetAddress * addr);
+
 /* "192.0.2.1:5000", "[2001:db8::1]:5000" for logs. */
 gchar *mcp_socket_address_to_string (GSocketAddress * addr);
 

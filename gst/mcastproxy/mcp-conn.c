@@ -3,6 +3,8 @@
 
 #include "mcp-conn.h"
 #include "mcp-address.h"
+#include "mcp-auth.h"
+#include "mcp-tcp.h"
 
 #include <string.h>
 
@@ -10,13 +12,26 @@
  * the others sharing the thread. */
 #define READ_BUDGET (1024 * 1024)
 #define READ_CHUNK (64 * 1024)
+/* Over TLS, data is copied into the output buffer (one TLS record holds
+ * up to 16 KiB, whatever the vectors); up to this much is taken at once. */
+#define TLS_OUT_MAX (256 * 1024)
+/* The first byte of a TLS handshake record. */
+#define TLS_RECORD_HANDSHAKE 0x16
 
 typedef enum
 {
   TIMER_NONE,
   TIMER_DETECT,
   TIMER_HANDSHAKE,
+  TIMER_LIVENESS,               /* ready: keepalives out, silence in */
+  TIMER_TLS_DETECT,             /* tls_optional: no TLS hello in time */
 } TimerKind;
+
+/* The liveness timer looks this many times per interval, so a KEEPALIVE
+ * leaves at most 1.5 intervals after the last byte, and silence is noticed
+ * at most a quarter of peer-timeout late. */
+#define KEEPALIVE_CHECKS 2
+#define SILENCE_CHECKS 4
 
 struct _McpConn
 {
@@ -32,6 +47,15 @@ struct _McpConn
   gpointer fd_tag;
   GIOCondition events;
   TimerKind timer;
+  gint64 deadline;              /* the timer's, monotonic us; -1: none */
+  gboolean kick;                /* dispatch again at once: read on */
+
+  GTlsConnection *tls;          /* NULL: plain TCP */
+  GPollableInputStream *tls_in;
+  GPollableOutputStream *tls_out;
+  GCancellable *tls_cancel;
+  gboolean tls_handshaking;
+  gboolean tls_detecting;       /* tls_optional: waiting for a first byte */
 
   McpDecoder *dec;
   gboolean started;
@@ -40,10 +64,19 @@ struct _McpConn
   gboolean reading;
   gboolean want_write;
   gboolean hello_sent;
+  gboolean awaiting_proof;      /* HELLOs exchanged, AUTH pending */
+  gboolean authenticated;
+  McpAuthParty me, peer;
+
+  /* liveness: what the counters were at the last check, and when they
+   * last moved */
+  guint64 seen_in, seen_out;
+  gint64 moved_in, moved_out;
 
   GByteArray *ctl;              /* control bytes not yet written */
   gsize ctl_off;
 
+  gchar *tls_identity;
   gchar *peer_address;
   guint64 peer_id;
   gchar *peer_caps;
@@ -53,6 +86,8 @@ struct _McpConn
 
 static void update_events (McpConn * self);
 static void process_input (McpConn * self);
+static void start_framing (McpConn * self);
+static void tls_detect (McpConn * self);
 
 McpConn *
 mcp_conn_new (GSocket * socket, GMainContext * ctx, const McpConnConfig * cfg,
@@ -70,7 +105,19 @@ mcp_conn_new (GSocket * socket, GMainContext * ctx, const McpConnConfig * cfg,
   self->funcs = *funcs;
   self->user_data = user_data;
   self->reading = TRUE;
+  self->deadline = -1;
   self->ctl = g_byte_array_new ();
+  self->cfg.tls = cfg->tls ? mcp_tls_ref (cfg->tls) : NULL;
+  self->cfg.tls_server_identity = NULL;
+  self->tls_identity = g_strdup (cfg->tls_server_identity);
+  if (cfg->auth_secret && g_bytes_get_size (cfg->auth_secret) > 0)
+    self->cfg.auth_secret = g_bytes_ref (cfg->auth_secret);
+  else
+    self->cfg.auth_secret = NULL;
+  self->me.role = cfg->role;
+  self->me.peer_id = cfg->peer_id;
+  if (self->cfg.auth_secret)
+    mcp_auth_make_nonce (self->me.nonce);
   remote = g_socket_get_remote_address (socket, NULL);
   self->peer_address = remote ? mcp_socket_address_to_string (remote) :
       g_strdup ("(unknown peer)");
@@ -103,6 +150,11 @@ mcp_conn_unref (McpConn * self)
   g_free (self->peer_address);
   g_free (self->peer_caps);
   g_free (self->name);
+  g_clear_pointer (&self->cfg.auth_secret, g_bytes_unref);
+  g_clear_pointer (&self->cfg.tls, mcp_tls_unref);
+  g_clear_object (&self->tls);
+  g_clear_object (&self->tls_cancel);
+  g_free (self->tls_identity);
   g_free (self);
 }
 
@@ -110,6 +162,18 @@ gboolean
 mcp_conn_is_ready (McpConn * self)
 {
   return self->ready && !self->closed;
+}
+
+gboolean
+mcp_conn_is_authenticated (McpConn * self)
+{
+  return self->authenticated;
+}
+
+gboolean
+mcp_conn_is_tls (McpConn * self)
+{
+  return self->tls != NULL && !self->tls_handshaking;
 }
 
 gboolean
@@ -178,6 +242,8 @@ mcp_conn_close (McpConn * self, const gchar * reason)
     g_clear_pointer (&self->source, g_source_unref);
     self->fd_tag = NULL;
   }
+  if (self->tls_cancel)
+    g_cancellable_cancel (self->tls_cancel);
   g_socket_close (self->socket, NULL);
   mcp_conn_ref (self);
   self->funcs.closed (self, reason, self->user_data);
@@ -196,18 +262,54 @@ close_with_error (McpConn * self, const gchar * what, GError * err)
 /* ---- timers ------------------------------------------------------------ */
 
 static void
+arm_source (McpConn * self)
+{
+  if (self->source)
+    g_source_set_ready_time (self->source, self->kick ? 0 : self->deadline);
+}
+
+static void
 set_timer (McpConn * self, TimerKind kind, guint64 timeout_ns)
 {
-  self->timer = kind;
-  if (!self->source)
-    return;
   if (kind == TIMER_NONE || timeout_ns == 0) {
     self->timer = TIMER_NONE;
-    g_source_set_ready_time (self->source, -1);
+    self->deadline = -1;
   } else {
-    g_source_set_ready_time (self->source,
-        g_get_monotonic_time () + timeout_ns / 1000);
+    self->timer = kind;
+    self->deadline = g_get_monotonic_time () + timeout_ns / 1000;
   }
+  arm_source (self);
+}
+
+/* Over TLS, decrypted bytes may wait inside the TLS layer while the
+ * socket has nothing more: read again without waiting for poll. */
+static void
+kick (McpConn * self)
+{
+  if (self->tls && !self->kick) {
+    self->kick = TRUE;
+    arm_source (self);
+  }
+}
+
+/* ---- the byte stream: the socket, or TLS over it ------------------------ */
+
+static gssize
+stream_send (McpConn * self, const guint8 * data, gsize len, GError ** err)
+{
+  if (self->tls)
+    return g_pollable_output_stream_write_nonblocking (self->tls_out, data,
+        len, NULL, err);
+  return g_socket_send (self->socket, (const gchar *) data, len, NULL, err);
+}
+
+static gssize
+stream_receive (McpConn * self, guint8 * buf, gsize len, GError ** err)
+{
+  if (self->tls)
+    return g_pollable_input_stream_read_nonblocking (self->tls_in, buf, len,
+        NULL, err);
+  return g_socket_receive (self->socket, (gchar *) buf, len, NULL, err);
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -227,9 +329,10 @@ flush_control (McpConn * self)
 {
   while (self->ctl_off < self->ctl->len) {
     GError *err = NULL;
-    gssize n = g_socket_send (self->socket,
-        (const gchar *) self->ctl->data + self->ctl_off,
-        self->ctl->len - self->ctl_off, NULL, &err);
+    /* Over TLS, a write that would block must be repeated with the same
+     * bytes: they stay at the front of ctl until they are out. */
+    gssize n = stream_send (self, self->ctl->data + self->ctl_off,
+        self->ctl->len - self->ctl_off, &err);
 
     if (n < 0) {
       if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
@@ -276,6 +379,35 @@ mcp_conn_write (McpConn * self, const GOutputVector * vectors, guint n)
   if (n == 0)
     return 0;
 
+  if (self->tls) {
+    /* copy into the output buffer, then write it out in records */
+    gsize taken = 0;
+
+    for (i = 0; i < n; i++) {
+      gsize off = 0;
+
+      while (off < vectors[i].size) {
+        gsize room, chunk;
+
+        if (self->ctl->len >= TLS_OUT_MAX) {
+          if (!flush_control (self))
+            return self->closed ? -1 : (gssize) taken;
+        }
+        room = TLS_OUT_MAX - self->ctl->len;
+        chunk = MIN (room, vectors[i].size - off);
+        g_byte_array_append (self->ctl,
+            (const guint8 *) vectors[i].buffer + off, chunk);
+        off += chunk;
+        taken += chunk;
+      }
+    }
+    /* what is still in ctl counts as taken: it leaves before anything
+     * else, and writable follows */
+    if (!flush_control (self) && self->closed)
+      return -1;
+    return taken;
+  }
+
   written = g_socket_send_message (self->socket, NULL,
       (GOutputVector *) vectors, n, NULL, 0, 0, NULL, &err);
   if (written < 0) {
@@ -303,13 +435,31 @@ send_hello (McpConn * self)
 {
   gchar *caps = self->funcs.hello_caps ?
       self->funcs.hello_caps (self, self->user_data) : NULL;
-  GBytes *hello = mcp_mpx_build_hello (self->cfg.role, self->cfg.peer_id,
-      caps, self->cfg.name);
+  GBytes *hello = mcp_mpx_build_hello_full (self->cfg.role,
+      self->cfg.peer_id, caps, self->cfg.name,
+      self->cfg.auth_secret ? self->me.nonce : NULL);
 
   self->hello_sent = TRUE;
   mcp_conn_send_control (self, hello);
   g_bytes_unref (hello);
   g_free (caps);
+}
+
+/* How often the liveness timer looks (0: no need). */
+static guint64
+liveness_period (McpConn * self)
+{
+  guint64 period = G_MAXUINT64;
+
+  if (mcp_decoder_get_framing (self->dec) != MCP_FRAMING_MPX)
+    return 0;
+  if (self->cfg.keepalive_interval)
+    period = MIN (period, self->cfg.keepalive_interval / KEEPALIVE_CHECKS);
+  if (self->cfg.peer_timeout)
+    period = MIN (period, self->cfg.peer_timeout / SILENCE_CHECKS);
+  if (period == G_MAXUINT64)
+    return 0;
+  return MAX (period, 1000000);
 }
 
 static void
@@ -319,7 +469,91 @@ become_ready (McpConn * self)
     return;
   set_timer (self, TIMER_NONE, 0);
   self->ready = TRUE;
+  self->seen_in = self->bytes_in;
+  self->seen_out = self->bytes_out;
+  self->moved_in = self->moved_out = g_get_monotonic_time ();
+  set_timer (self, TIMER_LIVENESS, liveness_period (self));
   self->funcs.ready (self, self->user_data);
+}
+
+/* Tells the peer why, in one line, and closes. */
+static void
+refuse (McpConn * self, const gchar * told, const gchar * logged)
+{
+  if (mcp_decoder_get_framing (self->dec) == MCP_FRAMING_MPX) {
+    GBytes *msg = mcp_mpx_build_error (told, !self->hello_sent);
+
+    self->hello_sent = TRUE;
+    mcp_conn_send_control (self, msg);
+    g_bytes_unref (msg);
+  }
+  mcp_conn_close (self, logged);
+}
+
+static void
+auth_parties (McpConn * self, const McpAuthParty ** caller,
+    const McpAuthParty ** listener)
+{
+  *caller = self->cfg.initiator ? &self->me : &self->peer;
+  *listener = self->cfg.initiator ? &self->peer : &self->me;
+}
+
+static void
+send_proof (McpConn * self)
+{
+  const McpAuthParty *caller, *listener;
+  guint8 proof[MCP_AUTH_PROOF_LEN];
+  GBytes *msg;
+
+  auth_parties (self, &caller, &listener);
+  mcp_auth_compute_proof (self->cfg.auth_secret, self->cfg.initiator, caller,
+      listener, proof);
+  msg = mcp_mpx_build_auth (proof);
+  mcp_conn_send_control (self, msg);
+  g_bytes_unref (msg);
+}
+
+/* The caller proves first; the listener answers with its own proof only
+ * to a caller that passed, so a stranger learns nothing to test guesses
+ * of the secret against. */
+static void
+handle_auth (McpConn * self, const guint8 * proof)
+{
+  const McpAuthParty *caller, *listener;
+  guint8 expected[MCP_AUTH_PROOF_LEN];
+
+  if (!self->awaiting_proof) {
+    mcp_conn_close (self, "bad input: unexpected AUTH message");
+    return;
+  }
+  auth_parties (self, &caller, &listener);
+  mcp_auth_compute_proof (self->cfg.auth_secret, !self->cfg.initiator,
+      caller, listener, expected);
+  if (!mcp_auth_proof_equal (proof, expected)) {
+    if (self->cfg.initiator)
+      mcp_conn_close (self, "authentication failed: the listener does not "
+          "know the shared secret (a different auth-secret?)");
+    else
+      refuse (self, "authentication failed",
+          "authentication failed: the peer does not know the shared secret "
+          "(a different auth-secret?)");
+    return;
+  }
+  self->awaiting_proof = FALSE;
+  self->authenticated = TRUE;
+  if (!self->cfg.initiator)
+    send_proof (self);
+  become_ready (self);
+}
+
+/* A peer that cannot take part in the handshake at all. */
+static void
+refuse_unauthenticated (McpConn * self, const gchar * what)
+{
+  gchar *reason = g_strdup_printf ("authentication required, but %s", what);
+
+  mcp_conn_close (self, reason);
+  g_free (reason);
 }
 
 static void
@@ -342,9 +576,31 @@ handle_hello (McpConn * self, const McpHello * hello)
   self->peer_id = hello->peer_id;
   g_free (self->peer_caps);
   self->peer_caps = g_strdup (hello->caps);
-  if (!self->hello_sent)
+  if (!self->cfg.auth_secret) {
+    if (!self->hello_sent)
+      send_hello (self);
+    become_ready (self);
+    return;
+  }
+
+  if (!hello->has_auth_nonce) {
+    if (self->cfg.initiator)
+      mcp_conn_close (self, "authentication required, but the listener "
+          "does not offer it (no auth-secret there?)");
+    else
+      refuse (self, "authentication required: this port needs the shared "
+          "secret (auth-secret)", "authentication required, but the peer "
+          "did not offer it (no auth-secret there?)");
+    return;
+  }
+  self->peer.role = hello->role;
+  self->peer.peer_id = hello->peer_id;
+  memcpy (self->peer.nonce, hello->auth_nonce, MCP_AUTH_NONCE_LEN);
+  self->awaiting_proof = TRUE;
+  if (self->cfg.initiator)
+    send_proof (self);
+  else
     send_hello (self);
-  become_ready (self);
 }
 
 /* ---- input ------------------------------------------------------------- */
@@ -362,7 +618,10 @@ process_input (McpConn * self)
       McpFraming now = mcp_decoder_get_framing (self->dec);
 
       if (now == MCP_FRAMING_RAW) {
-        become_ready (self);
+        if (self->cfg.auth_secret)
+          refuse_unauthenticated (self, "the peer does not speak mpx");
+        else
+          become_ready (self);
       } else if (now == MCP_FRAMING_MPX && self->timer != TIMER_HANDSHAKE) {
         set_timer (self, TIMER_HANDSHAKE, self->cfg.handshake_timeout);
       }
@@ -385,11 +644,28 @@ process_input (McpConn * self)
         self->peer_caps = g_strdup (msg.caps);
         /* fall through */
       case MCP_DECODE_DATA:
+        if (!self->ready) {
+          /* an mpx peer that sends before the handshake ended */
+          mcp_conn_close (self, "bad input: data before the handshake "
+              "completed");
+          return;
+        }
         if (!self->cfg.discard_input)
           self->funcs.message (self, r, &msg, self->user_data);
         break;
       case MCP_DECODE_KEEPALIVE:
         break;
+      case MCP_DECODE_AUTH:
+        handle_auth (self, msg.auth_proof);
+        break;
+      case MCP_DECODE_PEER_ERROR:{
+        gchar *reason = g_strdup_printf ("peer closed: %s",
+            *msg.reason ? msg.reason : "(no reason given)");
+
+        mcp_conn_close (self, reason);
+        g_free (reason);
+        return;
+      }
     }
   }
 }
@@ -403,8 +679,7 @@ read_socket (McpConn * self)
     GError *err = NULL;
     gsize avail;
     guint8 *buf = mcp_decoder_reserve (self->dec, READ_CHUNK, &avail);
-    gssize n = g_socket_receive (self->socket, (gchar *) buf,
-        MIN (avail, budget), NULL, &err);
+    gssize n = stream_receive (self, buf, MIN (avail, budget), &err);
 
     if (n < 0) {
       if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -426,6 +701,47 @@ read_socket (McpConn * self)
     budget -= n;
     process_input (self);
   }
+  if (budget == 0 && !self->closed && self->reading)
+    kick (self);
+}
+
+static void
+check_liveness (McpConn * self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->bytes_in != self->seen_in || !self->reading) {
+    /* while we do not read, the peer's silence proves nothing */
+    self->seen_in = self->bytes_in;
+    self->moved_in = now;
+  }
+  if (self->bytes_out != self->seen_out) {
+    self->seen_out = self->bytes_out;
+    self->moved_out = now;
+  }
+  if (self->cfg.peer_timeout
+      && (guint64) (now - self->moved_in) * 1000 >= self->cfg.peer_timeout) {
+    gchar *reason = g_strdup_printf ("peer silent for %" G_GINT64_FORMAT
+        " ms (peer-timeout %" G_GUINT64_FORMAT " ms)",
+        (now - self->moved_in) / 1000, self->cfg.peer_timeout / 1000000);
+
+    mcp_conn_close (self, reason);
+    g_free (reason);
+    return;
+  }
+  if (self->cfg.keepalive_interval && !self->want_write
+      && self->ctl->len == 0
+      && (guint64) (now - self->moved_out) * 1000 >=
+      self->cfg.keepalive_interval
+      && (!self->funcs.at_frame_boundary
+          || self->funcs.at_frame_boundary (self, self->user_data))) {
+    GBytes *msg = mcp_mpx_build_keepalive ();
+
+    mcp_conn_send_control (self, msg);
+    g_bytes_unref (msg);
+  }
+  if (!self->closed)
+    set_timer (self, TIMER_LIVENESS, liveness_period (self));
 }
 
 static void
@@ -437,10 +753,23 @@ timer_fired (McpConn * self)
   if (kind == TIMER_DETECT) {
     /* A client that says nothing is a plain player. */
     mcp_decoder_set_framing (self->dec, MCP_FRAMING_RAW);
+    if (self->cfg.auth_secret) {
+      refuse_unauthenticated (self, "the peer said nothing (a plain "
+          "player?)");
+      return;
+    }
     become_ready (self);
     process_input (self);
+  } else if (kind == TIMER_LIVENESS) {
+    check_liveness (self);
+  } else if (kind == TIMER_TLS_DETECT) {
+    /* silence: a plain player (it reads and never speaks) */
+    self->tls_detecting = FALSE;
+    start_framing (self);
   } else if (kind == TIMER_HANDSHAKE) {
     gchar *reason = g_strdup_printf ("%s within %" G_GUINT64_FORMAT " ms",
+        self->tls_handshaking ? "TLS handshake not completed" :
+        self->awaiting_proof ? "authentication not completed" :
         self->bytes_in ? "no mpx HELLO" : "peer sent nothing",
         self->cfg.handshake_timeout / 1000000);
 
@@ -462,22 +791,32 @@ conn_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
   GRecMutex *lock = self->cfg.lock;
   GIOCondition revents = 0;
 
+  gboolean kicked;
+
   if (lock)
     g_rec_mutex_lock (lock);
   mcp_conn_ref (self);
   if (self->fd_tag)
     revents = g_source_query_unix_fd (source, self->fd_tag);
+  kicked = self->kick;
+  if (kicked) {
+    self->kick = FALSE;
+    arm_source (self);
+  }
 
-  if (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR))
+  if (self->tls_detecting) {
+    if (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR))
+      tls_detect (self);
+  } else if ((revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) || kicked) {
     read_socket (self);
+  }
   if (!self->closed && (revents & G_IO_OUT)) {
     set_want_write (self, FALSE);
     if (flush_control (self) && self->ready)
       self->funcs.writable (self, self->user_data);
   }
-  if (!self->closed && self->timer != TIMER_NONE
-      && g_source_get_ready_time (source) != -1
-      && g_source_get_time (source) >= g_source_get_ready_time (source))
+  if (!self->closed && self->timer != TIMER_NONE && self->deadline != -1
+      && g_get_monotonic_time () >= self->deadline)
     timer_fired (self);
   mcp_conn_unref (self);
   if (lock)
@@ -496,7 +835,8 @@ update_events (McpConn * self)
 
   if (!self->source || self->closed)
     return;
-  if (self->reading)
+  /* the TLS handshake watches the socket by itself */
+  if (self->reading && !self->tls_handshaking)
     events |= G_IO_IN;
   if (self->want_write)
     events |= G_IO_OUT;
@@ -527,30 +867,23 @@ mcp_conn_set_reading (McpConn * self, gboolean reading)
   if (reading && self->dec) {
     mcp_conn_ref (self);
     process_input (self);
+    kick (self);
     mcp_conn_unref (self);
   }
 }
 
-void
-mcp_conn_start (McpConn * self)
+/* Plain TCP, or TLS once its handshake is done: the framing's turn. */
+static void
+start_framing (McpConn * self)
 {
-  McpFraming framing = self->cfg.framing;
-
-  g_return_if_fail (!self->started);
-  self->started = TRUE;
-  self->dec = mcp_decoder_new (framing);
-
-  self->source = g_source_new (&conn_source_funcs, sizeof (ConnSource));
-  ((ConnSource *) self->source)->conn = self;
-  g_source_set_name (self->source, "mcastproxy connection");
-  g_source_attach (self->source, self->context);
-  update_events (self);
-
-  mcp_conn_ref (self);
-  switch (framing) {
+  switch (self->cfg.framing) {
     case MCP_FRAMING_RAW:
     case MCP_FRAMING_RFC4571:
-      become_ready (self);
+      if (self->cfg.auth_secret)
+        refuse_unauthenticated (self, "this end is set to speak "
+            "raw or rfc4571, which cannot authenticate");
+      else
+        become_ready (self);
       break;
     case MCP_FRAMING_MPX:
       if (self->cfg.initiator)
@@ -565,6 +898,117 @@ mcp_conn_start (McpConn * self)
       else
         set_timer (self, TIMER_HANDSHAKE, self->cfg.handshake_timeout);
       break;
+  }
+}
+
+static void
+tls_handshake_done (GObject * object, GAsyncResult * result, gpointer data)
+{
+  McpConn *self = data;
+  GRecMutex *lock = self->cfg.lock;
+  GError *err = NULL;
+  gboolean ok = g_tls_connection_handshake_finish (G_TLS_CONNECTION (object),
+      result, &err);
+
+  if (lock)
+    g_rec_mutex_lock (lock);
+  if (!self->closed) {
+    if (ok) {
+      self->tls_handshaking = FALSE;
+      set_timer (self, TIMER_NONE, 0);
+      update_events (self);
+      start_framing (self);
+    } else {
+      gchar *reason = mcp_tls_describe_error (self->tls, err);
+
+      mcp_conn_close (self, reason);
+      g_free (reason);
+    }
+  }
+  g_clear_error (&err);
+  if (lock)
+    g_rec_mutex_unlock (lock);
+  mcp_conn_unref (self);
+}
+
+static void
+start_tls (McpConn * self)
+{
+  GError *err = NULL;
+
+  self->tls = mcp_tls_wrap (self->cfg.tls, self->socket, self->tls_identity,
+      &err);
+  if (!self->tls) {
+    close_with_error (self, "TLS set-up failed", err);
+    g_error_free (err);
+    return;
+  }
+  self->tls_in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream
+      (G_IO_STREAM (self->tls)));
+  self->tls_out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream
+      (G_IO_STREAM (self->tls)));
+  self->tls_cancel = g_cancellable_new ();
+  self->tls_handshaking = TRUE;
+  update_events (self);
+  set_timer (self, TIMER_HANDSHAKE, self->cfg.handshake_timeout);
+  g_main_context_push_thread_default (self->context);
+  g_tls_connection_handshake_async (self->tls, G_PRIORITY_DEFAULT,
+      self->tls_cancel, tls_handshake_done, mcp_conn_ref (self));
+  g_main_context_pop_thread_default (self->context);
+}
+
+/* tls_optional: a client that opens with a TLS handshake record gets TLS,
+ * anything else is served in plain. Peeks, so that the bytes stay. */
+static void
+tls_detect (McpConn * self)
+{
+  guint8 first;
+  GError *err = NULL;
+  GInputVector v = { &first, 1 };
+  gint flags = MSG_PEEK;
+  gssize n = g_socket_receive_message (self->socket, NULL, &v, 1, NULL, NULL,
+      &flags, NULL, &err);
+
+  if (n < 0) {
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      close_with_error (self, "read failed", err);
+    g_error_free (err);
+    return;
+  }
+  self->tls_detecting = FALSE;
+  set_timer (self, TIMER_NONE, 0);
+  if (n == 1 && first == TLS_RECORD_HANDSHAKE)
+    start_tls (self);
+  else
+    start_framing (self);
+  update_events (self);
+}
+
+void
+mcp_conn_start (McpConn * self)
+{
+  g_return_if_fail (!self->started);
+  self->started = TRUE;
+  self->dec = mcp_decoder_new (self->cfg.framing);
+
+  self->source = g_source_new (&conn_source_funcs, sizeof (ConnSource));
+  ((ConnSource *) self->source)->conn = self;
+  g_source_set_name (self->source, "mcastproxy connection");
+  g_source_attach (self->source, self->context);
+  update_events (self);
+
+  if (self->cfg.peer_timeout)
+    mcp_tcp_set_keepalive (self->socket, self->cfg.peer_timeout);
+
+  mcp_conn_ref (self);
+  if (!self->cfg.tls) {
+    start_framing (self);
+  } else if (self->cfg.tls_optional && !self->cfg.initiator) {
+    self->tls_detecting = TRUE;
+    set_timer (self, TIMER_TLS_DETECT, self->cfg.detect_timeout ?
+        self->cfg.detect_timeout : self->cfg.handshake_timeout);
+  } else {
+    start_tls (self);
   }
   mcp_conn_unref (self);
 }

@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "mcp-tls.h"
 #include "mcp-wire.h"
 
 G_BEGIN_DECLS
@@ -25,6 +26,10 @@ typedef struct
   void (*closed) (McpConn * conn, const gchar * reason, gpointer user_data);
   /* Optional: the caps to announce in our HELLO (newly allocated or NULL). */
   gchar *(*hello_caps) (McpConn * conn, gpointer user_data);
+  /* Optional: FALSE while the user is in the middle of writing a frame
+   * (a KEEPALIVE must wait); without it the connection assumes that a
+   * write that went out whole ended at a frame boundary. */
+  gboolean (*at_frame_boundary) (McpConn * conn, gpointer user_data);
 } McpConnFuncs;
 
 typedef struct
@@ -40,6 +45,20 @@ typedef struct
   guint64 handshake_timeout;    /* mpx: the HELLO must arrive within (ns);
                                  * 0: no limit */
   gboolean discard_input;       /* read and drop the peer's data */
+  GBytes *auth_secret;          /* optional: both ends must prove that they
+                                 * know it in the mpx handshake; raw and
+                                 * rfc4571 peers are then refused */
+  guint64 keepalive_interval;   /* mpx: send a KEEPALIVE after this long
+                                 * without sending anything (ns; 0: never) */
+  guint64 peer_timeout;         /* mpx: close after this long without
+                                 * hearing from the peer (ns; 0: never);
+                                 * also tunes TCP keepalive for any peer */
+  McpTls *tls;                  /* optional: TLS first, then the framing */
+  gboolean tls_optional;        /* acceptor with tls: a client that does not
+                                 * start a TLS handshake within
+                                 * detect_timeout is served in plain */
+  const gchar *tls_server_identity;     /* initiator: host name the server's
+                                         * certificate must name */
   GRecMutex *lock;              /* optional: held around all the connection
                                  * does on ctx's thread (and so around every
                                  * callback); whoever holds it may use the
@@ -71,6 +90,10 @@ void mcp_conn_send_control (McpConn * conn, GBytes * bytes);
 void mcp_conn_set_reading (McpConn * conn, gboolean reading);
 
 gboolean mcp_conn_is_ready (McpConn * conn);
+/* The peer proved that it knows the shared secret. */
+gboolean mcp_conn_is_authenticated (McpConn * conn);
+/* The connection runs over TLS (once the handshake is done). */
+gboolean mcp_conn_is_tls (McpConn * conn);
 gboolean mcp_conn_is_closed (McpConn * conn);
 /* Waiting for room in the socket (writable will be called). */
 gboolean mcp_conn_is_write_blocked (McpConn * conn);

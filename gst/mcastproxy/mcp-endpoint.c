@@ -141,6 +141,17 @@ mcp_endpoint_get_n_callers (McpEndpoint * ep)
   return ep->callers->len;
 }
 
+const gchar *
+mcp_endpoint_get_caller_host (McpEndpoint * ep, gint caller)
+{
+  const gchar *host;
+
+  if (caller < 0 || (guint) caller >= ep->callers->len)
+    return NULL;
+  host = ((Caller *) g_ptr_array_index (ep->callers, caller))->host;
+  return host && *host ? host : "localhost";
+}
+
 GMainContext *
 mcp_endpoint_get_context (McpEndpoint * ep)
 {

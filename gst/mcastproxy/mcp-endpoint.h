@@ -51,6 +51,9 @@ gboolean mcp_endpoint_is_listener (McpEndpoint * ep);
 /* The listening port (0 without a listener). */
 guint16 mcp_endpoint_get_port (McpEndpoint * ep);
 guint mcp_endpoint_get_n_callers (McpEndpoint * ep);
+/* The host caller number `caller` connects to ("localhost" for an empty
+ * one); NULL for MCP_ENDPOINT_ACCEPTED. */
+const gchar *mcp_endpoint_get_caller_host (McpEndpoint * ep, gint caller);
 
 /* Starts the thread, then accepting and calling on it. Callbacks run on
  * that thread. */

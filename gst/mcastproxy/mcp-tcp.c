@@ -20,6 +20,21 @@ mcp_tcp_tune (GSocket * socket)
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
 }
 
+void
+mcp_tcp_set_keepalive (GSocket * socket, guint64 timeout)
+{
+  /* probes start after a third of the time, then one every ninth: six
+   * unanswered ones (the other two thirds) end the connection */
+  gint idle = MAX (1, (gint) (MIN (timeout, 3600 * G_GUINT64_CONSTANT
+              (1000000000)) / 3000000000u));
+  gint interval = MAX (1, idle / 3);
+
+  g_socket_set_keepalive (socket, TRUE);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPIDLE, idle, NULL);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPINTVL, interval, NULL);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPCNT, 6, NULL);
+}
+
 static GSocket *
 listen_on (GInetAddress * addr, guint16 port, GError ** error)
 {

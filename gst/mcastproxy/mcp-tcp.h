@@ -12,6 +12,10 @@ GSocket *mcp_tcp_listen (const gchar * host, guint16 port, GError ** error);
 
 /* Non-blocking, no Nagle delay, TCP keepalive. */
 void mcp_tcp_tune (GSocket * socket);
+/* Kernel keepalive probes so that a peer that vanished without a word
+ * (host down, link cut) is noticed within about timeout (ns) even while
+ * nothing is sent. */
+void mcp_tcp_set_keepalive (GSocket * socket, guint64 timeout);
 
 typedef struct _McpConnector McpConnector;
 

@@ -134,24 +134,45 @@ append_tlv (GByteArray * out, guint16 type, const gchar * value)
   g_byte_array_append (out, (const guint8 *) value, len);
 }
 
-GBytes *
-mcp_mpx_build_hello (McpRole role, guint64 peer_id, const gchar * caps,
-    const gchar * name)
+static void
+append_preamble (GByteArray * out)
 {
-  GByteArray *out = g_byte_array_sized_new (128);
-  GByteArray *tlv = g_byte_array_new ();
   guint8 pre[MCP_MPX_PREAMBLE_LEN] = { 0 };
-  guint8 meta[MCP_MPX_HELLO_META_LEN] = { 0 };
 
   memcpy (pre, MCP_MPX_MAGIC, MCP_MPX_MAGIC_LEN);
   pre[4] = MCP_MPX_VERSION_MAJOR;
   pre[5] = MCP_MPX_VERSION_MINOR;
   g_byte_array_append (out, pre, sizeof (pre));
+}
 
+GBytes *
+mcp_mpx_build_hello (McpRole role, guint64 peer_id, const gchar * caps,
+    const gchar * name)
+{
+  return mcp_mpx_build_hello_full (role, peer_id, caps, name, NULL);
+}
+
+GBytes *
+mcp_mpx_build_hello_full (McpRole role, guint64 peer_id, const gchar * caps,
+    const gchar * name, const guint8 * auth_nonce)
+{
+  GByteArray *out = g_byte_array_sized_new (128);
+  GByteArray *tlv = g_byte_array_new ();
+  guint8 meta[MCP_MPX_HELLO_META_LEN] = { 0 };
+
+  append_preamble (out);
   if (caps && *caps)
     append_tlv (tlv, MCP_HELLO_TLV_CAPS, caps);
   if (name && *name)
     append_tlv (tlv, MCP_HELLO_TLV_NAME, name);
+  if (auth_nonce) {
+    guint8 h[4];
+
+    put_u16 (h, MCP_HELLO_TLV_AUTH_NONCE);
+    put_u16 (h + 2, MCP_AUTH_NONCE_LEN);
+    g_byte_array_append (tlv, h, sizeof (h));
+    g_byte_array_append (tlv, auth_nonce, MCP_AUTH_NONCE_LEN);
+  }
 
   meta[0] = role;
   put_u64 (meta + 4, peer_id);
@@ -160,6 +181,37 @@ mcp_mpx_build_hello (McpRole role, guint64 peer_id, const gchar * caps,
   g_byte_array_append (out, tlv->data, tlv->len);
   g_byte_array_unref (tlv);
 
+  return g_byte_array_free_to_bytes (out);
+}
+
+GBytes *
+mcp_mpx_build_auth (const guint8 * proof)
+{
+  GByteArray *out = g_byte_array_new ();
+
+  append_msg_header (out, MCP_MSG_AUTH, 0, 0, MCP_AUTH_PROOF_LEN);
+  g_byte_array_append (out, proof, MCP_AUTH_PROOF_LEN);
+  return g_byte_array_free_to_bytes (out);
+}
+
+GBytes *
+mcp_mpx_build_error (const gchar * reason, gboolean with_preamble)
+{
+  GByteArray *out = g_byte_array_new ();
+  gsize len = reason ? MIN (strlen (reason), MCP_MPX_MAX_ERROR_LEN) : 0;
+
+  /* cut at a character boundary, so that the reason stays UTF-8 */
+  if (len && !g_utf8_validate (reason, len, NULL)) {
+    const gchar *end;
+
+    g_utf8_validate (reason, len, &end);
+    len = end - reason;
+  }
+  if (with_preamble)
+    append_preamble (out);
+  append_msg_header (out, MCP_MSG_ERROR, MCP_MSG_FLAG_IGNORABLE, 0, len);
+  if (len)
+    g_byte_array_append (out, (const guint8 *) reason, len);
   return g_byte_array_free_to_bytes (out);
 }
 
@@ -357,6 +409,23 @@ keep_string (McpDecoder * dec, const guint8 * p, gsize len)
   return s;
 }
 
+/* A peer's free text for a log line: control characters become '?',
+ * invalid UTF-8 and NUL bytes U+FFFD; at most MCP_MPX_MAX_ERROR_LEN bytes
+ * are looked at. */
+static const gchar *
+keep_printable (McpDecoder * dec, const guint8 * p, gsize len)
+{
+  gchar *s = g_utf8_make_valid ((const gchar *) p,
+      MIN (len, MCP_MPX_MAX_ERROR_LEN));
+  gchar *c;
+
+  for (c = s; *c; c++)
+    if ((guchar) * c < 0x20 || *c == 0x7f)
+      *c = '?';
+  g_ptr_array_add (dec->strings, s);
+  return s;
+}
+
 static McpDecodeResult
 parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
     guint32 payload_len, McpMessage * msg, GError ** error)
@@ -370,6 +439,7 @@ parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
   msg->hello.peer_id = get_u64 (meta + 4);
   msg->hello.caps = NULL;
   msg->hello.name = NULL;
+  msg->hello.has_auth_nonce = FALSE;
   if (msg->hello.role != MCP_ROLE_SOURCE
       && msg->hello.role != MCP_ROLE_RECEIVER
       && msg->hello.role != MCP_ROLE_PEER)
@@ -399,6 +469,13 @@ parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
       if (!msg->hello.name)
         return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
             "HELLO name is not a UTF-8 string");
+    } else if (type == MCP_HELLO_TLV_AUTH_NONCE) {
+      if (len != MCP_AUTH_NONCE_LEN)
+        return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
+            "HELLO authentication nonce is %u bytes, not %u", len,
+            MCP_AUTH_NONCE_LEN);
+      msg->hello.has_auth_nonce = TRUE;
+      memcpy (msg->hello.auth_nonce, payload + off, len);
     }
     off += len;
   }
@@ -454,8 +531,14 @@ again:
             "DATA metadata is %u bytes, needs %u", meta_len,
             MCP_MPX_DATA_META_LEN);
       break;
+    case MCP_MSG_AUTH:
+      if (payload_len != MCP_AUTH_PROOF_LEN)
+        return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
+            "AUTH proof is %u bytes, not %u", payload_len, MCP_AUTH_PROOF_LEN);
+      break;
     case MCP_MSG_CAPS:
     case MCP_MSG_KEEPALIVE:
+    case MCP_MSG_ERROR:
       break;
     default:
       if (!(flags & MCP_MSG_FLAG_IGNORABLE))
@@ -463,7 +546,9 @@ again:
             "unknown message type 0x%02x", type);
       break;
   }
-  if (dec->state == STATE_EXPECT_HELLO && type != MCP_MSG_HELLO)
+  /* an ERROR may come instead of the HELLO: a refusal */
+  if (dec->state == STATE_EXPECT_HELLO && type != MCP_MSG_HELLO
+      && type != MCP_MSG_ERROR)
     return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
         "first message is type 0x%02x, not HELLO", type);
 
@@ -502,6 +587,14 @@ again:
       return MCP_DECODE_CAPS;
     case MCP_MSG_KEEPALIVE:
       return MCP_DECODE_KEEPALIVE;
+    case MCP_MSG_AUTH:
+      memcpy (msg->auth_proof, payload, MCP_AUTH_PROOF_LEN);
+      return MCP_DECODE_AUTH;
+    case MCP_MSG_ERROR:
+      /* whatever it says, the peer is leaving: make it printable */
+      msg->reason = keep_printable (dec, payload, payload_len);
+      dec->state = STATE_MESSAGES;
+      return MCP_DECODE_PEER_ERROR;
     default:
       /* ignorable and unknown: skip it and look at the next one */
       goto again;

@@ -32,6 +32,8 @@ typedef enum
   MCP_MSG_DATA = 'D',
   MCP_MSG_CAPS = 'C',
   MCP_MSG_KEEPALIVE = 'K',
+  MCP_MSG_AUTH = 'A',
+  MCP_MSG_ERROR = 'E',
 } McpMsgType;
 
 /* A receiver that does not know a message type skips it when this flag is
@@ -50,6 +52,8 @@ typedef enum
 #define MCP_MPX_MAX_META_LEN 1024
 #define MCP_MPX_MAX_CONTROL_LEN 65535
 #define MCP_RFC4571_HEADER_LEN 2
+/* An ERROR's reason: one line for a log. */
+#define MCP_MPX_MAX_ERROR_LEN 512
 
 /* Largest datagram any framing carries: the IP length field is 16 bits. */
 #define MCP_MAX_DATAGRAM 65535
@@ -57,6 +61,11 @@ typedef enum
 /* HELLO payload TLV types; unknown types are skipped. */
 #define MCP_HELLO_TLV_CAPS 1
 #define MCP_HELLO_TLV_NAME 2
+#define MCP_HELLO_TLV_AUTH_NONCE 3
+
+/* Authentication (docs/protocol.md): a HELLO's nonce and an AUTH proof. */
+#define MCP_AUTH_NONCE_LEN 32
+#define MCP_AUTH_PROOF_LEN 32
 
 /* Per-datagram metadata carried by mpx DATA messages. */
 typedef struct
@@ -79,6 +88,8 @@ typedef struct
   guint64 peer_id;
   const gchar *caps;            /* NULL when not sent */
   const gchar *name;            /* NULL when not sent */
+  gboolean has_auth_nonce;      /* the sender offers authentication */
+  guint8 auth_nonce[MCP_AUTH_NONCE_LEN];
 } McpHello;
 
 typedef enum
@@ -88,6 +99,8 @@ typedef enum
   MCP_DECODE_DATA,
   MCP_DECODE_CAPS,
   MCP_DECODE_KEEPALIVE,
+  MCP_DECODE_AUTH,              /* the peer's proof (mpx) */
+  MCP_DECODE_PEER_ERROR,        /* the peer says why it is closing (mpx) */
   MCP_DECODE_ERROR,
 } McpDecodeResult;
 
@@ -101,6 +114,8 @@ typedef struct
   gsize payload_len;
   McpHello hello;               /* HELLO */
   const gchar *caps;            /* CAPS */
+  guint8 auth_proof[MCP_AUTH_PROOF_LEN];        /* AUTH */
+  const gchar *reason;          /* ERROR */
 } McpMessage;
 
 #define MCP_WIRE_ERROR (mcp_wire_error_quark ())
@@ -122,6 +137,13 @@ const gchar *mcp_role_to_string (McpRole role);
 /* Encoding. */
 GBytes *mcp_mpx_build_hello (McpRole role, guint64 peer_id, const gchar * caps,
     const gchar * name);
+/* The same with an authentication nonce (MCP_AUTH_NONCE_LEN bytes). */
+GBytes *mcp_mpx_build_hello_full (McpRole role, guint64 peer_id,
+    const gchar * caps, const gchar * name, const guint8 * auth_nonce);
+GBytes *mcp_mpx_build_auth (const guint8 * proof);
+/* Why this end closes the connection; with_preamble when it is the first
+ * thing sent (a refusal before any HELLO). */
+GBytes *mcp_mpx_build_error (const gchar * reason, gboolean with_preamble);
 GBytes *mcp_mpx_build_caps (const gchar * caps);
 GBytes *mcp_mpx_build_keepalive (void);
 /* Writes the DATA header (MCP_MPX_DATA_HEADER_LEN bytes) for a payload of

@@ -416,6 +416,76 @@ test_source_filters_invalid (void)
   }
 }
 
+static gboolean
+net_match (GPtrArray * nets, const gchar * addr)
+{
+  GInetAddress *a = g_inet_address_new_from_string (addr);
+  gboolean r;
+
+  g_assert_nonnull (a);
+  r = mcp_networks_match (nets, a);
+  g_object_unref (a);
+  return r;
+}
+
+static void
+test_networks (void)
+{
+  GError *err = NULL;
+  GPtrArray *nets = mcp_parse_networks (" 10.0.0.0/8, 192.0.2.7 ,"
+      "2001:db8::/32,,::1", &err);
+
+  g_assert_no_error (err);
+  g_assert_cmpuint (nets->len, ==, 4);
+  g_assert_true (net_match (nets, "10.255.1.2"));
+  g_assert_false (net_match (nets, "11.0.0.1"));
+  g_assert_true (net_match (nets, "192.0.2.7"));
+  g_assert_false (net_match (nets, "192.0.2.8"));
+  g_assert_true (net_match (nets, "2001:db8:ffff::1"));
+  g_assert_false (net_match (nets, "2001:db9::1"));
+  g_assert_true (net_match (nets, "::1"));
+  g_assert_false (net_match (nets, "127.0.0.1"));
+  /* IPv4 clients of a dual-stack listener */
+  g_assert_true (net_match (nets, "::ffff:10.1.2.3"));
+  g_assert_true (net_match (nets, "::ffff:192.0.2.7"));
+  g_assert_false (net_match (nets, "::ffff:11.1.2.3"));
+  g_ptr_array_unref (nets);
+
+  /* empty: matches nothing (the caller decides what empty means) */
+  nets = mcp_parse_networks ("", &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (nets->len, ==, 0);
+  g_assert_false (net_match (nets, "10.0.0.1"));
+  g_ptr_array_unref (nets);
+  nets = mcp_parse_networks (NULL, &err);
+  g_assert_cmpuint (nets->len, ==, 0);
+  g_ptr_array_unref (nets);
+
+  /* 0.0.0.0/0 and ::/0 take everyone */
+  nets = mcp_parse_networks ("0.0.0.0/0,::/0", &err);
+  g_assert_true (net_match (nets, "203.0.113.9"));
+  g_assert_true (net_match (nets, "::ffff:203.0.113.9"));
+  g_assert_true (net_match (nets, "fe80::1"));
+  g_ptr_array_unref (nets);
+}
+
+static void
+test_networks_invalid (void)
+{
+  const gchar *bad[] = { "10.0.0.0/33", "10.0.0.0/", "host.example",
+    "10.0.0.1/8", "2001:db8::/129", "1.2.3.4,nope", "/8"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    GError *err = NULL;
+
+    g_assert_null (mcp_parse_networks (bad[i], &err));
+    g_assert_error (err, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID);
+    g_clear_error (&err);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -435,6 +505,8 @@ main (int argc, char **argv)
   g_test_add_func ("/address/source-filters", test_source_filters);
   g_test_add_func ("/address/source-filters/invalid",
       test_source_filters_invalid);
+  g_test_add_func ("/address/networks", test_networks);
+  g_test_add_func ("/address/networks/invalid", test_networks_invalid);
   g_test_add_func ("/address/socket-address-to-string",
       test_socket_address_to_string);
   g_test_add_func ("/address/socket-address-not-inet",

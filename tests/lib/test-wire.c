@@ -1394,7 +1394,7 @@ test_ignorable_skipped (void)
 
   fill_meta (&m, 3, TRUE);
   append_start (a);
-  append_header (a, 'A', MCP_MSG_FLAG_IGNORABLE, 0, 0);
+  append_header (a, 'Q', MCP_MSG_FLAG_IGNORABLE, 0, 0);
   append_header (a, 0x00, MCP_MSG_FLAG_IGNORABLE | 0x80, 5, 7);
   append_zeros (a, 12);
   append_header (a, 0xff, MCP_MSG_FLAG_IGNORABLE, MCP_MPX_MAX_META_LEN,
@@ -1816,6 +1816,147 @@ test_set_framing (void)
   g_byte_array_unref (a);
 }
 
+/* A HELLO that offers authentication carries its nonce through; a nonce of
+ * the wrong size is refused. */
+static void
+test_auth_hello_nonce (void)
+{
+  GByteArray *a = g_byte_array_new ();
+  guint8 nonce[MCP_AUTH_NONCE_LEN], tlvs[4 + MCP_AUTH_NONCE_LEN + 1];
+  McpDecoder *dec;
+  McpMessage msg;
+  guint i;
+
+  for (i = 0; i < sizeof (nonce); i++)
+    nonce[i] = 0xc0 + i;
+  append_gbytes (a, mcp_mpx_build_hello_full (MCP_ROLE_PEER, PEER_ID,
+          "a/b", "n", nonce));
+  dec = decoder_with (MCP_FRAMING_AUTO, a);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_HELLO);
+  g_assert_cmpint (msg.hello.role, ==, MCP_ROLE_PEER);
+  g_assert_cmpstr (msg.hello.caps, ==, "a/b");
+  g_assert_cmpstr (msg.hello.name, ==, "n");
+  g_assert_true (msg.hello.has_auth_nonce);
+  g_assert_cmpmem (msg.hello.auth_nonce, MCP_AUTH_NONCE_LEN, nonce,
+      sizeof (nonce));
+  mcp_decoder_free (dec);
+
+  /* without: not offered */
+  g_byte_array_set_size (a, 0);
+  append_start (a);
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_HELLO);
+  g_assert_false (msg.hello.has_auth_nonce);
+  mcp_decoder_free (dec);
+
+  /* 31 and 33 bytes */
+  for (i = 0; i < 2; i++) {
+    guint16 len = i ? MCP_AUTH_NONCE_LEN + 1 : MCP_AUTH_NONCE_LEN - 1;
+
+    g_byte_array_set_size (a, 0);
+    tlvs[0] = 0;
+    tlvs[1] = MCP_HELLO_TLV_AUTH_NONCE;
+    tlvs[2] = 0;
+    tlvs[3] = len;
+    memset (tlvs + 4, 7, len);
+    append_preamble (a, 1, 0);
+    append_hello_msg (a, MCP_ROLE_SOURCE, MCP_MPX_HELLO_META_LEN, 1, tlvs,
+        4 + len);
+    g_free (expect_stream_error (MCP_FRAMING_MPX, a, FALSE,
+            MCP_WIRE_ERROR_PROTOCOL));
+  }
+  g_byte_array_unref (a);
+}
+
+/* AUTH carries exactly one proof. */
+static void
+test_auth_message (void)
+{
+  GByteArray *a = g_byte_array_new ();
+  guint8 proof[MCP_AUTH_PROOF_LEN];
+  McpDecoder *dec;
+  McpMessage msg;
+  guint i;
+
+  for (i = 0; i < sizeof (proof); i++)
+    proof[i] = 255 - i;
+  append_start (a);
+  append_gbytes (a, mcp_mpx_build_auth (proof));
+  g_assert_cmpuint (a->len, ==, 55 - 27 + 0 + 8 + MCP_AUTH_PROOF_LEN);
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  expect_hello (dec, MCP_ROLE_SOURCE);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_AUTH);
+  g_assert_cmpmem (msg.auth_proof, MCP_AUTH_PROOF_LEN, proof, sizeof (proof));
+  expect_need_more (dec);
+  mcp_decoder_free (dec);
+
+  /* a proof of another size is a length error, even flagged ignorable */
+  for (i = 0; i < 3; i++) {
+    guint32 len = i == 0 ? 0 : i == 1 ? 31 : 33;
+
+    g_byte_array_set_size (a, 0);
+    append_start (a);
+    append_header (a, MCP_MSG_AUTH, i == 2 ? MCP_MSG_FLAG_IGNORABLE : 0, 0,
+        len);
+    append_zeros (a, len);
+    g_free (expect_stream_error (MCP_FRAMING_MPX, a, TRUE,
+            MCP_WIRE_ERROR_BAD_LENGTH));
+  }
+  g_byte_array_unref (a);
+}
+
+/* ERROR tells why the sender closes: instead of a HELLO (a refusal) or
+ * after it. What it says is cleaned for a log line. */
+static void
+test_error_message (void)
+{
+  GByteArray *a = g_byte_array_new ();
+  McpDecoder *dec;
+  McpMessage msg;
+  GString *longer = g_string_new (NULL);
+  guint i;
+
+  append_gbytes (a, mcp_mpx_build_error ("authentication required", TRUE));
+  dec = decoder_with (MCP_FRAMING_AUTO, a);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_PEER_ERROR);
+  g_assert_cmpstr (msg.reason, ==, "authentication required");
+  g_assert_cmpint (mcp_decoder_get_framing (dec), ==, MCP_FRAMING_MPX);
+  mcp_decoder_free (dec);
+
+  g_byte_array_set_size (a, 0);
+  append_start (a);
+  append_gbytes (a, mcp_mpx_build_error ("", FALSE));
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  expect_hello (dec, MCP_ROLE_SOURCE);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_PEER_ERROR);
+  g_assert_cmpstr (msg.reason, ==, "");
+  mcp_decoder_free (dec);
+
+  /* control characters, broken UTF-8 and a NUL from a hostile peer */
+  g_byte_array_set_size (a, 0);
+  append_start (a);
+  append_header (a, MCP_MSG_ERROR, 0, 0, 9);
+  g_byte_array_append (a, (const guint8 *) "a\nb\x1b[\xffz\x7f", 9);
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  expect_hello (dec, MCP_ROLE_SOURCE);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_PEER_ERROR);
+  g_assert_cmpstr (msg.reason, ==, "a?b?[\xef\xbf\xbdz?\xef\xbf\xbd");
+  mcp_decoder_free (dec);
+
+  /* the encoder cuts a long reason at a character boundary */
+  for (i = 0; i < MCP_MPX_MAX_ERROR_LEN; i++)
+    g_string_append (longer, i == MCP_MPX_MAX_ERROR_LEN - 1 ? "\xc3\xa9" : "x");
+  g_byte_array_set_size (a, 0);
+  append_gbytes (a, mcp_mpx_build_error (longer->str, TRUE));
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_PEER_ERROR);
+  g_assert_cmpuint (strlen (msg.reason), ==, MCP_MPX_MAX_ERROR_LEN - 1);
+  g_assert_true (g_utf8_validate (msg.reason, -1, NULL));
+  mcp_decoder_free (dec);
+  g_string_free (longer, TRUE);
+  g_byte_array_unref (a);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1865,6 +2006,9 @@ main (int argc, char **argv)
       test_error_hello_tlv_truncated);
   g_test_add_func ("/wire/error/not-utf8", test_error_not_utf8);
   g_test_add_func ("/wire/ignorable-skipped", test_ignorable_skipped);
+  g_test_add_func ("/wire/auth/hello-nonce", test_auth_hello_nonce);
+  g_test_add_func ("/wire/auth/message", test_auth_message);
+  g_test_add_func ("/wire/error-message", test_error_message);
   g_test_add_func ("/wire/finish/clean", test_finish_clean);
   g_test_add_func ("/wire/finish/truncated", test_finish_truncated);
   g_test_add_func ("/wire/finish/after-error", test_finish_after_error);

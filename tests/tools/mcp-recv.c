@@ -749,10 +749,21 @@ process_mpx (Receiver * r, McpDecoder * dec, gboolean * got_hello)
       case MCP_DECODE_CAPS:
       case MCP_DECODE_KEEPALIVE:
         break;
+      case MCP_DECODE_PEER_ERROR:
+        g_printerr ("mcp-recv: the server refused: %s\n", msg.reason);
+        r->failed = TRUE;
+        return FALSE;
+      case MCP_DECODE_AUTH:
+        /* mcp-recv never offers authentication */
+        g_printerr ("mcp-recv: unexpected AUTH from the server\n");
+        r->failed = TRUE;
+        return FALSE;
     }
   }
   return TRUE;
 }
+
+#define KEEPALIVE_INTERVAL_US (1 * G_USEC_PER_SEC)
 
 /* Speaks mpx as a receiver on the connected socket @fd until the run is
  * complete, times out or the connection ends; a protocol error sets
@@ -764,6 +775,7 @@ run_mpx (Receiver * r, gint fd)
   gboolean got_hello = FALSE, eof = FALSE;
   guint64 peer_id;
   GBytes *hello;
+  gint64 next_keepalive = 0;
 
   /* The caller speaks first (docs/protocol.md, Handshake). */
   do
@@ -784,10 +796,19 @@ run_mpx (Receiver * r, gint fd)
     ssize_t got;
     guint8 *buf;
     gsize avail;
+    gint64 now = g_get_monotonic_time ();
 
     if (ms == 0)
       break;
-    n = poll (&pfd, 1, ms);
+    /* a receiver never sends data: keepalives tell the server it lives */
+    if (got_hello && now >= next_keepalive) {
+      GBytes *ka = mcp_mpx_build_keepalive ();
+
+      send_all (fd, ka);
+      g_bytes_unref (ka);
+      next_keepalive = now + KEEPALIVE_INTERVAL_US;
+    }
+    n = poll (&pfd, 1, MIN (ms, KEEPALIVE_INTERVAL_US / 1000));
     if (n < 0 && errno != EINTR) {
       g_printerr ("mcp-recv: poll failed: %s\n", g_strerror (errno));
       break;

@@ -246,6 +246,14 @@ if framing == "mpx":
 for chunk in (data[:5], data[5:37], data[37:]):
     conn.sendall(chunk)
     time.sleep(0.05)
+# End our direction, then read what the receiver sent (its keepalives)
+# until it closes: closing with unread bytes would reset the connection.
+conn.shutdown(socket.SHUT_WR)
+try:
+    while conn.recv(4096):
+        pass
+except OSError:
+    pass
 conn.close()
 srv.close()
 EOF

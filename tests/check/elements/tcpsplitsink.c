@@ -5,53 +5,8 @@
 #include <gst/check/gstharness.h>
 
 #include "gstmcpmeta.h"
-#include "mcp-check-util.h"
+#include "mcp-check-fixtures.h"
 #include "mcp-wire.h"
-
-typedef struct
-{
-  GstHarness *h;
-  McpTestEvents added;
-  McpTestEvents removed;
-  guint port;
-} SinkFixture;
-
-/* A playing tcpsplitsink with the given properties (gst-launch syntax). */
-static void
-sink_setup (SinkFixture * f, const gchar * props)
-{
-  GstElement *sink = gst_element_factory_make ("tcpsplitsink", NULL);
-
-  /* configured and watched before the harness starts it */
-  g_object_set (sink, "port", 0, NULL);
-  mcp_test_set_props (sink, props);
-  mcp_test_events_init (&f->added);
-  mcp_test_events_init (&f->removed);
-  g_signal_connect (sink, "client-added", G_CALLBACK (mcp_test_events_cb),
-      &f->added);
-  g_signal_connect (sink, "client-removed", G_CALLBACK (mcp_test_events_cb),
-      &f->removed);
-  f->h = gst_harness_new_with_element (sink, "sink", NULL);
-  gst_object_unref (sink);
-  gst_harness_set_src_caps_str (f->h, "application/x-test, n=(int)1");
-  gst_harness_play (f->h);
-  g_object_get (f->h->element, "current-port", &f->port, NULL);
-  fail_unless (f->port > 0 || strstr (props, "mode=caller"));
-}
-
-static void
-sink_teardown (SinkFixture * f)
-{
-  gst_harness_teardown (f->h);
-  mcp_test_events_clear (&f->added);
-  mcp_test_events_clear (&f->removed);
-}
-
-static GstStructure *
-sink_stats (SinkFixture * f)
-{
-  return mcp_test_stats (f->h->element, "tcpsplitsink-stats");
-}
 
 #define stat_u64 mcp_test_stat_field
 

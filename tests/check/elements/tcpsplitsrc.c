@@ -6,61 +6,9 @@
 #include <gst/base/gstbasesrc.h>
 
 #include "gstmcpmeta.h"
-#include "mcp-check-util.h"
+#include "mcp-check-fixtures.h"
 #include "mcp-dedup.h"
 #include "mcp-wire.h"
-
-typedef struct
-{
-  GstHarness *h;
-  McpTestEvents connected;
-  McpTestEvents disconnected;
-  guint port;                   /* listener: current-port */
-} SrcFixture;
-
-static void
-src_setup (SrcFixture * f, const gchar * props)
-{
-  GstElement *src = gst_element_factory_make ("tcpsplitsrc", NULL);
-
-  /* configured and watched before the harness starts it */
-  mcp_test_set_props (src, props);
-  mcp_test_events_init (&f->connected);
-  mcp_test_events_init (&f->disconnected);
-  g_signal_connect (src, "connected", G_CALLBACK (mcp_test_events_cb),
-      &f->connected);
-  g_signal_connect (src, "disconnected", G_CALLBACK (mcp_test_events_cb),
-      &f->disconnected);
-  f->h = gst_harness_new_with_element (src, NULL, "src");
-  gst_object_unref (src);
-  gst_harness_play (f->h);
-  g_object_get (f->h->element, "current-port", &f->port, NULL);
-}
-
-static void
-src_teardown (SrcFixture * f)
-{
-  gst_harness_teardown (f->h);
-  mcp_test_events_clear (&f->connected);
-  mcp_test_events_clear (&f->disconnected);
-}
-
-static guint64
-src_stat (SrcFixture * f, const gchar * field)
-{
-  return mcp_test_stat (f->h->element, "tcpsplitsrc-stats", field);
-}
-
-/* Pulls the next buffer and checks it is datagram n of size bytes. */
-static GstBuffer *
-pull_datagram (SrcFixture * f, guint n, gsize size)
-{
-  GstBuffer *buf = gst_harness_pull (f->h);
-
-  fail_unless (buf != NULL, "no buffer");
-  mcp_test_assert_buffer (buf, n, size);
-  return buf;
-}
 
 /* Sends datagram n as the next of meta's stream (its seq then moves on: a
  * repeated sequence number would be a duplicate). */

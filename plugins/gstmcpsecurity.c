@@ -1,0 +1,339 @@
+/* mcastproxy — the TCP elements' security settings (see gstmcpsecurity.h). */
+#include "config.h"
+
+#include "gstmcpsecurity.h"
+#include "mcp-address.h"
+#include "mcp-auth.h"
+
+#include <string.h>
+
+
+void
+gst_mcp_security_install_properties (GObjectClass * klass,
+    GParamFlags start_flag)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      start_flag;
+
+  /* write-only, so that no tool prints it */
+  g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_AUTH_SECRET,
+      g_param_spec_string ("auth-secret", "Authentication secret",
+          "Shared secret that both ends of every connection must prove they "
+          "know (mpx only; plain players are then refused). Write-only; "
+          "prefer auth-secret-file, command lines are visible to all users",
+          NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | start_flag));
+  g_object_class_install_property (klass,
+      GST_MCP_SECURITY_PROP_AUTH_SECRET_FILE,
+      g_param_spec_string ("auth-secret-file", "Authentication secret file",
+          "File holding the shared secret (a trailing newline is ignored; "
+          "must not be readable by group or others)", NULL, rw));
+  g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_TLS,
+      g_param_spec_boolean ("tls", "TLS",
+          "Speak TLS on every connection (a listener needs tls-certificate)",
+          FALSE, rw));
+  g_object_class_install_property (klass,
+      GST_MCP_SECURITY_PROP_TLS_CERTIFICATE,
+      g_param_spec_string ("tls-certificate", "TLS certificate",
+          "PEM file with this end's certificate (listener: required; "
+          "caller: presented when the listener asks for one)", NULL, rw));
+  g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_TLS_KEY,
+      g_param_spec_string ("tls-key", "TLS key",
+          "PEM file with the certificate's private key (empty: in "
+          "tls-certificate)", NULL, rw));
+  g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_TLS_CA,
+      g_param_spec_string ("tls-ca", "TLS CA",
+          "PEM file of trusted CAs. listener: clients must present a "
+          "certificate they signed (mutual TLS); caller: the listener's "
+          "certificate must be signed by one of them (empty: the system's "
+          "CAs)", NULL, rw));
+  g_object_class_install_property (klass,
+      GST_MCP_SECURITY_PROP_TLS_ALLOW_PLAIN,
+      g_param_spec_boolean ("tls-allow-plain", "Allow plain clients",
+          "listener with tls: also serve clients that do not start TLS "
+          "(plain players), told apart by their first byte", FALSE, rw));
+  g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_ALLOW,
+      g_param_spec_string ("allow", "Allowed networks",
+          "listener: comma-separated networks that may connect "
+          "(\"10.0.0.0/8,2001:db8::/32,192.0.2.7\"); empty: anyone", NULL, rw));
+  g_object_class_install_property (klass,
+      GST_MCP_SECURITY_PROP_KEEPALIVE_INTERVAL,
+      g_param_spec_uint64 ("keepalive-interval", "Keepalive interval",
+          "mpx: send a KEEPALIVE after this long without sending anything "
+          "(ns; 0: never)", 0, G_MAXUINT64,
+          GST_MCP_SECURITY_DEFAULT_KEEPALIVE_INTERVAL, rw));
+  g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_PEER_TIMEOUT,
+      g_param_spec_uint64 ("peer-timeout", "Peer timeout",
+          "mpx: close a connection whose peer sent nothing for this long "
+          "(a caller then reconnects); any framing: TCP keepalive probes "
+          "notice a vanished host within about this time (ns; 0: never)",
+          0, G_MAXUINT64, GST_MCP_SECURITY_DEFAULT_PEER_TIMEOUT, rw));
+}
+
+void
+gst_mcp_security_init (GstMcpSecurity * sec)
+{
+  memset (sec, 0, sizeof (*sec));
+  sec->keepalive_interval = GST_MCP_SECURITY_DEFAULT_KEEPALIVE_INTERVAL;
+  sec->peer_timeout = GST_MCP_SECURITY_DEFAULT_PEER_TIMEOUT;
+}
+
+static void
+forget_secret (gchar ** secret)
+{
+  if (*secret) {
+    memset (*secret, 0, strlen (*secret));
+    g_clear_pointer (secret, g_free);
+  }
+}
+
+void
+gst_mcp_security_clear (GstMcpSecurity * sec)
+{
+  gst_mcp_security_release (sec);
+  forget_secret (&sec->auth_secret);
+  g_clear_pointer (&sec->auth_secret_file, g_free);
+  g_clear_pointer (&sec->tls_certificate, g_free);
+  g_clear_pointer (&sec->tls_key, g_free);
+  g_clear_pointer (&sec->tls_ca, g_free);
+  g_clear_pointer (&sec->allow, g_free);
+}
+
+static void
+set_string (gchar ** field, const GValue * value)
+{
+  g_free (*field);
+  *field = g_value_dup_string (value);
+}
+
+gboolean
+gst_mcp_security_set (GstMcpSecurity * sec, guint prop_id, const GValue * value)
+{
+  switch (prop_id) {
+    case GST_MCP_SECURITY_PROP_AUTH_SECRET:
+      forget_secret (&sec->auth_secret);
+      sec->auth_secret = g_value_dup_string (value);
+      break;
+    case GST_MCP_SECURITY_PROP_AUTH_SECRET_FILE:
+      set_string (&sec->auth_secret_file, value);
+      break;
+    case GST_MCP_SECURITY_PROP_TLS:
+      sec->tls = g_value_get_boolean (value);
+      break;
+    case GST_MCP_SECURITY_PROP_TLS_CERTIFICATE:
+      set_string (&sec->tls_certificate, value);
+      break;
+    case GST_MCP_SECURITY_PROP_TLS_KEY:
+      set_string (&sec->tls_key, value);
+      break;
+    case GST_MCP_SECURITY_PROP_TLS_CA:
+      set_string (&sec->tls_ca, value);
+      break;
+    case GST_MCP_SECURITY_PROP_TLS_ALLOW_PLAIN:
+      sec->tls_allow_plain = g_value_get_boolean (value);
+      break;
+    case GST_MCP_SECURITY_PROP_ALLOW:
+      set_string (&sec->allow, value);
+      break;
+    case GST_MCP_SECURITY_PROP_KEEPALIVE_INTERVAL:
+      sec->keepalive_interval = g_value_get_uint64 (value);
+      break;
+    case GST_MCP_SECURITY_PROP_PEER_TIMEOUT:
+      sec->peer_timeout = g_value_get_uint64 (value);
+      break;
+    default:
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+gst_mcp_security_get (GstMcpSecurity * sec, guint prop_id, GValue * value)
+{
+  switch (prop_id) {
+    case GST_MCP_SECURITY_PROP_AUTH_SECRET_FILE:
+      g_value_set_string (value, sec->auth_secret_file);
+      break;
+    case GST_MCP_SECURITY_PROP_TLS:
+      g_value_set_boolean (value, sec->tls);
+      break;
+    case GST_MCP_SECURITY_PROP_TLS_CERTIFICATE:
+      g_value_set_string (value, sec->tls_certificate);
+      break;
+    case GST_MCP_SECURITY_PROP_TLS_KEY:
+      g_value_set_string (value, sec->tls_key);
+      break;
+    case GST_MCP_SECURITY_PROP_TLS_CA:
+      g_value_set_string (value, sec->tls_ca);
+      break;
+    case GST_MCP_SECURITY_PROP_TLS_ALLOW_PLAIN:
+      g_value_set_boolean (value, sec->tls_allow_plain);
+      break;
+    case GST_MCP_SECURITY_PROP_ALLOW:
+      g_value_set_string (value, sec->allow);
+      break;
+    case GST_MCP_SECURITY_PROP_KEEPALIVE_INTERVAL:
+      g_value_set_uint64 (value, sec->keepalive_interval);
+      break;
+    case GST_MCP_SECURITY_PROP_PEER_TIMEOUT:
+      g_value_set_uint64 (value, sec->peer_timeout);
+      break;
+    default:
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
+    gboolean listens, gboolean calls)
+{
+  GError *err = NULL;
+  gchar *secret, *secret_file, *cert, *key, *ca, *allow;
+  gboolean tls;
+  GBytes *secret_bytes = NULL;
+  McpTls *tls_server = NULL, *tls_client = NULL;
+  GPtrArray *networks = NULL;
+
+  GST_OBJECT_LOCK (element);
+  secret = g_strdup (sec->auth_secret);
+  secret_file = g_strdup (sec->auth_secret_file);
+  tls = sec->tls;
+  cert = g_strdup (sec->tls_certificate);
+  key = g_strdup (sec->tls_key);
+  ca = g_strdup (sec->tls_ca);
+  allow = g_strdup (sec->allow);
+  GST_OBJECT_UNLOCK (element);
+
+  if (secret_file && *secret_file) {
+    secret_bytes = mcp_auth_load_secret_file (secret_file, &err);
+    if (!secret_bytes) {
+      GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+          ("Cannot read the authentication secret"), ("%s", err->message));
+      goto failed;
+    }
+  } else if (secret && *secret) {
+    secret_bytes = g_bytes_new (secret, strlen (secret));
+  }
+  if (secret_bytes && g_bytes_get_size (secret_bytes) < 16)
+    GST_ELEMENT_WARNING (element, RESOURCE, SETTINGS,
+        ("The authentication secret is short"),
+        ("%" G_GSIZE_FORMAT " bytes; a stranger who captures one handshake "
+            "can test guesses offline: use 16 random bytes or more (e.g. "
+            "head -c 32 /dev/urandom | base64)",
+            g_bytes_get_size (secret_bytes)));
+
+  if (tls && listens)
+    tls_server = mcp_tls_new (TRUE, cert, key, ca, &err);
+  if (tls && calls && !err)
+    tls_client = mcp_tls_new (FALSE, cert, key, ca, &err);
+  if (err) {
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        ("Cannot set up TLS"), ("%s", err->message));
+    goto failed;
+  }
+
+  if (allow && *allow) {
+    networks = mcp_parse_networks (allow, &err);
+    if (!networks) {
+      GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+          ("Invalid allow-list"), ("allow: %s", err->message));
+      goto failed;
+    }
+  }
+
+  gst_mcp_security_release (sec);
+  GST_OBJECT_LOCK (element);
+  sec->secret = secret_bytes;
+  sec->tls_server = tls_server;
+  sec->tls_client = tls_client;
+  sec->networks = networks;
+  sec->refused = 0;
+  GST_OBJECT_UNLOCK (element);
+  GST_INFO_OBJECT (element, "authentication %s, TLS %s%s, allow-list %s",
+      secret_bytes ? "required" : "off", tls ? "on" : "off",
+      tls && sec->tls_allow_plain ? " (plain clients too)" : "",
+      networks ? allow : "off");
+  forget_secret (&secret);
+  g_free (secret_file);
+  g_free (cert);
+  g_free (key);
+  g_free (ca);
+  g_free (allow);
+  return TRUE;
+
+failed:
+  g_clear_error (&err);
+  g_clear_pointer (&secret_bytes, g_bytes_unref);
+  g_clear_pointer (&tls_server, mcp_tls_unref);
+  g_clear_pointer (&tls_client, mcp_tls_unref);
+  forget_secret (&secret);
+  g_free (secret_file);
+  g_free (cert);
+  g_free (key);
+  g_free (ca);
+  g_free (allow);
+  return FALSE;
+}
+
+void
+gst_mcp_security_release (GstMcpSecurity * sec)
+{
+  g_clear_pointer (&sec->secret, g_bytes_unref);
+  g_clear_pointer (&sec->tls_server, mcp_tls_unref);
+  g_clear_pointer (&sec->tls_client, mcp_tls_unref);
+  g_clear_pointer (&sec->networks, g_ptr_array_unref);
+}
+
+gboolean
+gst_mcp_security_admit (GstElement * element, GstMcpSecurity * sec,
+    GSocket * socket)
+{
+  GSocketAddress *sa;
+  gboolean ok = TRUE;
+
+  if (!sec->networks)
+    return TRUE;
+  sa = g_socket_get_remote_address (socket, NULL);
+  if (!sa || !G_IS_INET_SOCKET_ADDRESS (sa)
+      || !mcp_networks_match (sec->networks,
+          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)))) {
+    gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
+
+    GST_OBJECT_LOCK (element);
+    sec->refused++;
+    GST_OBJECT_UNLOCK (element);
+    GST_WARNING_OBJECT (element, "refused %s: not in the allow-list", who);
+    g_free (who);
+    g_socket_close (socket, NULL);
+    g_object_unref (socket);
+    ok = FALSE;
+  }
+  g_clear_object (&sa);
+  return ok;
+}
+
+void
+gst_mcp_security_configure (GstMcpSecurity * sec, McpConnConfig * cfg,
+    McpEndpoint * ep, gint caller)
+{
+  cfg->auth_secret = sec->secret;
+  if (caller == MCP_ENDPOINT_ACCEPTED) {
+    cfg->tls = sec->tls_server;
+    cfg->tls_optional = sec->tls_allow_plain;
+  } else {
+    cfg->tls = sec->tls_client;
+    cfg->tls_server_identity = mcp_endpoint_get_caller_host (ep, caller);
+  }
+  cfg->keepalive_interval = sec->keepalive_interval;
+  cfg->peer_timeout = sec->peer_timeout;
+}
+
+void
+gst_mcp_security_add_stats (GstElement * element, GstMcpSecurity * sec,
+    GstStructure * s)
+{
+  GST_OBJECT_LOCK (element);
+  gst_structure_set (s, "refused-by-allow-list", G_TYPE_UINT64, sec->refused,
+      NULL);
+  GST_OBJECT_UNLOCK (element);
+}

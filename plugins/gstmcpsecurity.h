@@ -1,0 +1,87 @@
+/* mcastproxy — who may connect and how connections are protected: the
+ * settings and properties that every TCP element shares (authentication,
+ * TLS, allow-list, keepalives), and their use per connection. */
+#ifndef __GST_MCP_SECURITY_H__
+#define __GST_MCP_SECURITY_H__
+
+#include <gst/gst.h>
+
+#include "mcp-conn.h"
+#include "mcp-endpoint.h"
+
+G_BEGIN_DECLS
+/* Property ids of these settings; an element's own ids stay below. */
+    enum
+{
+  GST_MCP_SECURITY_PROP_AUTH_SECRET = 0x100,
+  GST_MCP_SECURITY_PROP_AUTH_SECRET_FILE,
+  GST_MCP_SECURITY_PROP_TLS,
+  GST_MCP_SECURITY_PROP_TLS_CERTIFICATE,
+  GST_MCP_SECURITY_PROP_TLS_KEY,
+  GST_MCP_SECURITY_PROP_TLS_CA,
+  GST_MCP_SECURITY_PROP_TLS_ALLOW_PLAIN,
+  GST_MCP_SECURITY_PROP_ALLOW,
+  GST_MCP_SECURITY_PROP_KEEPALIVE_INTERVAL,
+  GST_MCP_SECURITY_PROP_PEER_TIMEOUT,
+};
+
+#define GST_MCP_SECURITY_DEFAULT_KEEPALIVE_INTERVAL (5 * GST_SECOND)
+#define GST_MCP_SECURITY_DEFAULT_PEER_TIMEOUT (20 * GST_SECOND)
+
+/* Settings under the element's object lock. What start() prepares from
+ * them stays unchanged until stop(), so the network thread reads it
+ * without the lock. */
+typedef struct
+{
+  gchar *auth_secret;
+  gchar *auth_secret_file;
+  gboolean tls;
+  gchar *tls_certificate;
+  gchar *tls_key;
+  gchar *tls_ca;
+  gboolean tls_allow_plain;
+  gchar *allow;
+  guint64 keepalive_interval;
+  guint64 peer_timeout;
+
+  /* prepared */
+  GBytes *secret;
+  McpTls *tls_server;           /* for accepted connections */
+  McpTls *tls_client;           /* for the ones we make */
+  GPtrArray *networks;          /* NULL: anyone */
+  guint64 refused;              /* connections the allow-list refused */
+} GstMcpSecurity;
+
+/* start_flag as for gst_mcp_tcp_install_properties(). */
+void gst_mcp_security_install_properties (GObjectClass * klass,
+    GParamFlags start_flag);
+void gst_mcp_security_init (GstMcpSecurity * sec);
+void gst_mcp_security_clear (GstMcpSecurity * sec);
+/* FALSE when prop_id is not one of these. */
+gboolean gst_mcp_security_set (GstMcpSecurity * sec, guint prop_id,
+    const GValue * value);
+gboolean gst_mcp_security_get (GstMcpSecurity * sec, guint prop_id,
+    GValue * value);
+
+/* Loads the secret, the certificates and the allow-list for an element
+ * that accepts connections (listens) and/or makes them (calls); posts an
+ * element error and returns FALSE when one of them is wrong. */
+gboolean gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
+    gboolean listens, gboolean calls);
+void gst_mcp_security_release (GstMcpSecurity * sec);
+
+/* For an accepted socket: whether its peer is on the allow-list; if not,
+ * logs why, closes and releases the socket and returns FALSE. */
+gboolean gst_mcp_security_admit (GstElement * element, GstMcpSecurity * sec,
+    GSocket * socket);
+/* Fills the authentication, TLS and keepalive part of the configuration
+ * of a connection that ep accepted or that its caller number `caller`
+ * made (borrowed: valid until release). */
+void gst_mcp_security_configure (GstMcpSecurity * sec, McpConnConfig * cfg,
+    McpEndpoint * ep, gint caller);
+/* Adds what it counted to a get-stats structure. */
+void gst_mcp_security_add_stats (GstElement * element, GstMcpSecurity * sec,
+    GstStructure * s);
+
+G_END_DECLS
+#endif /* __GST_MCP_SECURITY_H__ */
