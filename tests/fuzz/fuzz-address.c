@@ -1,9 +1,10 @@
 /* mcastproxy fuzzing — the address and list parsers (mcp-address).
  *
- * Input: byte 0 picks the parser (modulo 5): 0 an address and a group,
- * 1 interfaces, 2 IPv4 sources, 3 IPv6 sources, 4 source filters, whose
- * bytes 1-19 are then a sender to match (family bit, 16 address bytes,
- * port); the rest is the text (up to a NUL).
+ * Input: byte 0 picks the parser (modulo 6): 0 an address and a group,
+ * 1 interfaces, 2 IPv4 sources, 3 IPv6 sources, 4 source filters, 5
+ * networks (CIDR); for 4 and 5 bytes 1-19 are then a peer to match
+ * (family bit, 16 address bytes, port); the rest is the text (up to a
+ * NUL).
  */
 #include "config.h"
 
@@ -235,6 +236,72 @@ fuzz_source_filters (const guint8 * sender, const gchar * text)
   g_array_unref (filters);
 }
 
+static GInetAddress *
+make_peer (const guint8 * peer)
+{
+  return g_inet_address_new_from_bytes (peer + 1,
+      (peer[0] & 1) ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
+}
+
+/* A network holds its own address, also as an IPv4-mapped IPv6 peer, and
+ * reads back from its canonical form. */
+static void
+check_network (GInetAddressMask * mask)
+{
+  GPtrArray *one = g_ptr_array_new ();
+  GInetAddress *addr = g_inet_address_mask_get_address (mask);
+  gchar *text = g_inet_address_mask_to_string (mask);
+  GPtrArray *back = mcp_parse_networks (text, NULL);
+
+  g_ptr_array_add (one, mask);
+  g_assert_true (mcp_networks_match (one, addr));
+  if (g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV4) {
+    guint8 mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    GInetAddress *v6;
+
+    memcpy (mapped + 12, g_inet_address_to_bytes (addr), 4);
+    v6 = g_inet_address_new_from_bytes (mapped, G_SOCKET_FAMILY_IPV6);
+    g_assert_true (mcp_networks_match (one, v6));
+    g_object_unref (v6);
+  }
+  g_assert_nonnull (back);
+  g_assert_cmpuint (back->len, ==, 1);
+  g_assert_true (g_inet_address_mask_equal (g_ptr_array_index (back, 0), mask));
+  g_ptr_array_unref (back);
+  g_free (text);
+  g_ptr_array_unref (one);
+}
+
+static void
+fuzz_networks (const guint8 * peer, const gchar * text)
+{
+  GError *err = NULL;
+  GPtrArray *networks = mcp_parse_networks (text, &err);
+  GInetAddress *addr;
+  gboolean any = FALSE;
+  guint i;
+
+  assert_outcome (networks, err, MCP_ADDRESS_ERROR_INVALID, -1);
+  g_clear_error (&err);
+  if (!networks)
+    return;
+  g_assert_cmpuint (networks->len, ==, count_items (text));
+
+  /* the list holds a peer when one of its networks does */
+  addr = make_peer (peer);
+  for (i = 0; i < networks->len; i++) {
+    GPtrArray *one = g_ptr_array_new ();
+
+    check_network (g_ptr_array_index (networks, i));
+    g_ptr_array_add (one, g_ptr_array_index (networks, i));
+    any |= mcp_networks_match (one, addr);
+    g_ptr_array_unref (one);
+  }
+  g_assert_cmpint (mcp_networks_match (networks, addr), ==, any);
+  g_object_unref (addr);
+  g_ptr_array_unref (networks);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
@@ -244,8 +311,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 
   if (size < 1)
     return 0;
-  which = data[0] % 5;
-  if (which == 4)
+  which = data[0] % 6;
+  if (which >= 4)
     skip += SENDER_LEN;
   if (size < skip)
     return 0;
@@ -264,8 +331,11 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     case 3:
       fuzz_sources (text, G_SOCKET_FAMILY_IPV6);
       break;
-    default:
+    case 4:
       fuzz_source_filters (data + 1, text);
+      break;
+    default:
+      fuzz_networks (data + 1, text);
       break;
   }
   g_free (text);

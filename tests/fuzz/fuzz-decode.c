@@ -12,6 +12,8 @@ typedef struct
   gsize fed;                    /* bytes given to the decoder */
   gsize consumed;               /* bytes of the messages returned */
   gboolean seen_hello;
+  /* a HELLO, or something else that ends the handshake (an ERROR) */
+  gboolean settled;
   GPtrArray *records;
 } Decoding;
 
@@ -25,6 +27,7 @@ record_free (gpointer p)
   g_free ((gchar *) r->hello.caps);
   g_free ((gchar *) r->hello.name);
   g_free (r->caps);
+  g_free (r->reason);
   g_free (r);
 }
 
@@ -62,6 +65,7 @@ take_message (Decoding * d, McpDecodeResult kind, const McpMessage * msg,
   gsize msg_len = d->consumed - start;
   McpFraming framing = mcp_decoder_get_framing (d->dec);
   FuzzRecord *r;
+  gsize i;
 
   /* every message moves the decoder on: no endless loop on any input */
   g_assert_cmpuint (msg_len, >, 0);
@@ -78,7 +82,7 @@ take_message (Decoding * d, McpDecodeResult kind, const McpMessage * msg,
         g_assert_cmpuint (msg->payload_len + MCP_RFC4571_HEADER_LEN, ==,
             msg_len);
       } else {
-        g_assert_true (d->seen_hello);
+        g_assert_true (d->settled);
         g_assert_cmpuint (msg->payload_len, <=, MCP_MAX_DATAGRAM);
         g_assert_cmpuint (msg->payload_len + MCP_MPX_DATA_HEADER_LEN, <=,
             msg_len);
@@ -96,7 +100,7 @@ take_message (Decoding * d, McpDecodeResult kind, const McpMessage * msg,
       g_assert_true (msg->hello.role == MCP_ROLE_SOURCE
           || msg->hello.role == MCP_ROLE_RECEIVER
           || msg->hello.role == MCP_ROLE_PEER);
-      d->seen_hello = TRUE;
+      d->seen_hello = d->settled = TRUE;
       r->hello = msg->hello;
       if (msg->hello.caps)
         assert_string (msg->hello.caps);
@@ -106,13 +110,30 @@ take_message (Decoding * d, McpDecodeResult kind, const McpMessage * msg,
       r->hello.name = g_strdup (msg->hello.name);
       break;
     case MCP_DECODE_CAPS:
-      g_assert_true (d->seen_hello);
+      g_assert_true (d->settled);
       assert_string (msg->caps);
       r->caps = g_strdup (msg->caps);
       break;
+    case MCP_DECODE_AUTH:
+      g_assert_true (d->seen_hello);
+      memcpy (r->auth_proof, msg->auth_proof, sizeof (r->auth_proof));
+      break;
+    case MCP_DECODE_PEER_ERROR:
+      /* the peer's text, made fit for a log line */
+      assert_string (msg->reason);
+      for (i = 0; msg->reason[i]; i++)
+        g_assert_true ((guchar) msg->reason[i] >= 0x20
+            && msg->reason[i] != 0x7f);
+      r->reason = g_strdup (msg->reason);
+      d->settled = TRUE;
+      break;
+    case MCP_DECODE_KEEPALIVE:
+      g_assert_true (d->settled);
+      break;
     default:
-      /* KEEPALIVE and kinds added later: mpx only */
+      /* kinds added later: mpx only */
       g_assert_cmpint (framing, ==, MCP_FRAMING_MPX);
+      d->settled = TRUE;
       break;
   }
 }
@@ -177,7 +198,7 @@ finish (Decoding * d)
   GError *err = NULL;
   gboolean ok = mcp_decoder_finish (d->dec, &err);
   gboolean clean = mcp_decoder_pending (d->dec) == 0
-      && (d->seen_hello || mcp_decoder_get_framing (d->dec) != MCP_FRAMING_MPX);
+      && (d->settled || mcp_decoder_get_framing (d->dec) != MCP_FRAMING_MPX);
 
   g_assert_cmpint (ok, ==, clean);
   if (!ok) {
@@ -292,6 +313,16 @@ fuzz_records_assert_equal (GPtrArray * a, GPtrArray * b)
         g_assert_cmpuint (x->hello.peer_id, ==, y->hello.peer_id);
         g_assert_cmpstr (x->hello.caps, ==, y->hello.caps);
         g_assert_cmpstr (x->hello.name, ==, y->hello.name);
+        g_assert_cmpint (x->hello.has_auth_nonce, ==, y->hello.has_auth_nonce);
+        g_assert_cmpmem (x->hello.auth_nonce, sizeof (x->hello.auth_nonce),
+            y->hello.auth_nonce, sizeof (y->hello.auth_nonce));
+        break;
+      case MCP_DECODE_AUTH:
+        g_assert_cmpmem (x->auth_proof, sizeof (x->auth_proof),
+            y->auth_proof, sizeof (y->auth_proof));
+        break;
+      case MCP_DECODE_PEER_ERROR:
+        g_assert_cmpstr (x->reason, ==, y->reason);
         break;
       case MCP_DECODE_CAPS:
         g_assert_cmpstr (x->caps, ==, y->caps);

@@ -19,6 +19,8 @@ typedef struct
   GBytes *payload;              /* DATA */
   McpHello hello;               /* HELLO; its strings point into the record */
   gchar *caps;                  /* CAPS */
+  guint8 auth_proof[MCP_AUTH_PROOF_LEN];        /* AUTH */
+  gchar *reason;                /* PEER_ERROR */
   gint error_code;              /* ERROR: the McpWireError */
   gboolean at_finish;           /* ERROR: from mcp_decoder_finish() */
 } FuzzRecord;

@@ -3,10 +3,11 @@
  * Input: byte 0 picks the decoder's framing (bit 0: auto or mpx) and the
  * chunk size for the second pass (bits 1-7, 0: one piece); the rest is a
  * stream. Whatever the decoder takes from it (up to an error) is encoded
- * again with mcp_mpx_build_hello(), mcp_mpx_write_data_header(),
- * mcp_mpx_build_caps() and mcp_mpx_build_keepalive(); that encoding must
- * decode to the same messages, as the builders normalise them, and encode
- * to the same bytes once more.
+ * again with mcp_mpx_build_hello_full(), mcp_mpx_write_data_header(),
+ * mcp_mpx_build_caps(), mcp_mpx_build_keepalive(), mcp_mpx_build_auth()
+ * and mcp_mpx_build_error(); that encoding must decode to the same
+ * messages, as the builders normalise them, and encode to the same bytes
+ * once more.
  */
 #include "config.h"
 
@@ -44,22 +45,33 @@ append_data (GByteArray * out, const FuzzRecord * r)
 }
 
 /* The mpx stream for the records of an mpx decoding that began with a
- * HELLO. Kinds without a builder here (errors, kinds added later) are
- * left out. */
+ * HELLO or an ERROR (a refusal). Kinds without a builder here (decoding
+ * errors, kinds added later) are left out. */
 static GByteArray *
 encode (GPtrArray * records)
 {
   GByteArray *out = g_byte_array_new ();
-  FuzzRecord *hello = g_ptr_array_index (records, 0);
+  FuzzRecord *first = g_ptr_array_index (records, 0);
   guint i;
 
-  g_assert_cmpint (hello->kind, ==, MCP_DECODE_HELLO);
-  append_bytes (out, mcp_mpx_build_hello (hello->hello.role,
-          hello->hello.peer_id, hello->hello.caps, hello->hello.name));
+  if (first->kind == MCP_DECODE_HELLO) {
+    append_bytes (out, mcp_mpx_build_hello_full (first->hello.role,
+            first->hello.peer_id, first->hello.caps, first->hello.name,
+            first->hello.has_auth_nonce ? first->hello.auth_nonce : NULL));
+  } else {
+    g_assert_cmpint (first->kind, ==, MCP_DECODE_PEER_ERROR);
+    append_bytes (out, mcp_mpx_build_error (first->reason, TRUE));
+  }
   for (i = 1; i < records->len; i++) {
     FuzzRecord *r = g_ptr_array_index (records, i);
 
     switch (r->kind) {
+      case MCP_DECODE_AUTH:
+        append_bytes (out, mcp_mpx_build_auth (r->auth_proof));
+        break;
+      case MCP_DECODE_PEER_ERROR:
+        append_bytes (out, mcp_mpx_build_error (r->reason, FALSE));
+        break;
       case MCP_DECODE_DATA:
         append_data (out, r);
         break;
@@ -85,26 +97,50 @@ normalise_hello_string (const gchar ** s)
   }
 }
 
+/* mcp_mpx_build_error() sends at most MCP_MPX_MAX_ERROR_LEN bytes, cut
+ * at a character boundary; the decoder may have made the reason longer
+ * (each invalid byte became U+FFFD). */
+static void
+normalise_reason (gchar * reason)
+{
+  const gchar *end;
+
+  if (strlen (reason) > MCP_MPX_MAX_ERROR_LEN) {
+    g_utf8_validate (reason, MCP_MPX_MAX_ERROR_LEN, &end);
+    reason[end - reason] = '\0';
+  }
+}
+
 /* What decoding encode (records) must give: the records the builders
  * can express, as they express them. */
 static void
 normalise (GPtrArray * records)
 {
-  FuzzRecord *hello = g_ptr_array_index (records, 0);
-  guint i = 1;
+  guint i = 0;
 
-  hello->hello.version_minor = MCP_MPX_VERSION_MINOR;
-  hello->hello.flags = 0;
-  normalise_hello_string (&hello->hello.caps);
-  normalise_hello_string (&hello->hello.name);
   while (i < records->len) {
     FuzzRecord *r = g_ptr_array_index (records, i);
 
-    if (r->kind == MCP_DECODE_DATA || r->kind == MCP_DECODE_CAPS
-        || r->kind == MCP_DECODE_KEEPALIVE)
-      i++;
-    else
-      g_ptr_array_remove_index (records, i);
+    switch (r->kind) {
+      case MCP_DECODE_HELLO:
+        r->hello.version_minor = MCP_MPX_VERSION_MINOR;
+        r->hello.flags = 0;
+        normalise_hello_string (&r->hello.caps);
+        normalise_hello_string (&r->hello.name);
+        break;
+      case MCP_DECODE_PEER_ERROR:
+        normalise_reason (r->reason);
+        break;
+      case MCP_DECODE_DATA:
+      case MCP_DECODE_CAPS:
+      case MCP_DECODE_KEEPALIVE:
+      case MCP_DECODE_AUTH:
+        break;
+      default:
+        g_ptr_array_remove_index (records, i);
+        continue;
+    }
+    i++;
   }
 }
 
@@ -138,7 +174,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 
   first = fuzz_decode (framing, data + 1, size - 1, &one_piece, &settled);
   r = first->len > 0 ? g_ptr_array_index (first, 0) : NULL;
-  if (settled != MCP_FRAMING_MPX || !r || r->kind != MCP_DECODE_HELLO) {
+  if (settled != MCP_FRAMING_MPX || !r || (r->kind != MCP_DECODE_HELLO
+          && r->kind != MCP_DECODE_PEER_ERROR)) {
     g_ptr_array_unref (first);
     return 0;
   }
