@@ -28,6 +28,9 @@ GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 /* One write call carries at most this many datagrams or bytes. */
 #define WRITE_MAX_ENTRIES 128
 #define WRITE_MAX_BYTES (512 * 1024)
+/* A client to be dropped first gets this long to take the rest of the
+ * datagram it is in the middle of, so that its stream ends whole. */
+#define DROP_GRACE_US (2 * G_USEC_PER_SEC)
 
 /* Up to this many active connections the pushing thread writes itself. */
 #define DIRECT_MAX_CLIENTS 4
@@ -75,6 +78,8 @@ struct _GstMcpFanoutClient
   gchar *hello_caps;            /* caps announced in our HELLO */
   guint64 datagrams;
   guint64 skipped;
+  gchar *drop_reason;           /* to be dropped once cur is complete */
+  gint64 drop_deadline;         /* ... or at this time (monotonic us) */
 };
 
 typedef struct
@@ -307,6 +312,7 @@ client_free (GstMcpFanoutClient * c)
     mcp_conn_unref (c->conn);
   g_free (c->address);
   g_free (c->hello_caps);
+  g_free (c->drop_reason);
   g_free (c);
 }
 
@@ -316,18 +322,35 @@ client_check_lag (GstMcpFanout * fo, GstMcpFanoutClient * c)
 {
   guint64 newest;
 
+  if (c->drop_reason) {
+    gchar *reason;
+
+    /* the datagram it was in the middle of is out: the framing ends
+     * whole; one that cannot even take that much is cut */
+    if (c->cur && g_get_monotonic_time () < c->drop_deadline)
+      return TRUE;
+    if (c->cur) {
+      reason = g_strdup_printf ("%s; could not take the rest of its current "
+          "datagram either", c->drop_reason);
+      mcp_conn_close (c->conn, reason);
+      g_free (reason);
+    } else {
+      /* gracefully: a reset could cost it what it has not read yet */
+      mcp_conn_finish (c->conn, c->drop_reason);
+    }
+    return FALSE;
+  }
+
   if (c->next >= fo->front_index)
     return TRUE;
 
   if (fo->policy == GST_MCP_SLOW_CLIENT_DROP) {
-    gchar *reason = g_strdup_printf ("too slow: %" G_GUINT64_FORMAT
+    c->drop_reason = g_strdup_printf ("too slow: %" G_GUINT64_FORMAT
         " datagrams behind, beyond max-queue-bytes/max-queue-time",
         queue_end (fo) - c->next);
-
+    c->drop_deadline = g_get_monotonic_time () + DROP_GRACE_US;
     fo->clients_dropped++;
-    mcp_conn_close (c->conn, reason);
-    g_free (reason);
-    return FALSE;
+    return client_check_lag (fo, c);
   }
 
   /* resync: continue with the newest datagram */
@@ -366,7 +389,7 @@ client_write (GstMcpFanout * fo, GstMcpFanoutClient * c)
     }
     end = queue_end (fo);
     for (idx = c->next; idx < end && n_e < WRITE_MAX_ENTRIES + 1
-        && total < WRITE_MAX_BYTES; idx++) {
+        && total < WRITE_MAX_BYTES && !c->drop_reason; idx++) {
       Entry *e = queue_at (fo, idx);
 
       if (!entry_is_for (fo, e, c)) {

@@ -193,6 +193,7 @@ gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
   GBytes *secret_bytes = NULL;
   McpTls *tls_server = NULL, *tls_client = NULL;
   GPtrArray *networks = NULL;
+  gboolean ok = FALSE;
 
   GST_OBJECT_LOCK (element);
   secret = g_strdup (sec->auth_secret);
@@ -253,26 +254,22 @@ gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
       secret_bytes ? "required" : "off", tls ? "on" : "off",
       tls && sec->tls_allow_plain ? " (plain clients too)" : "",
       networks ? allow : "off");
-  forget_secret (&secret);
-  g_free (secret_file);
-  g_free (cert);
-  g_free (key);
-  g_free (ca);
-  g_free (allow);
-  return TRUE;
+  ok = TRUE;
+  goto done;
 
 failed:
   g_clear_error (&err);
   g_clear_pointer (&secret_bytes, g_bytes_unref);
   g_clear_pointer (&tls_server, mcp_tls_unref);
   g_clear_pointer (&tls_client, mcp_tls_unref);
+done:
   forget_secret (&secret);
   g_free (secret_file);
   g_free (cert);
   g_free (key);
   g_free (ca);
   g_free (allow);
-  return FALSE;
+  return ok;
 }
 
 void
@@ -286,30 +283,45 @@ gst_mcp_security_release (GstMcpSecurity * sec)
 
 gboolean
 gst_mcp_security_admit (GstElement * element, GstMcpSecurity * sec,
-    GSocket * socket)
+    GSocket * socket, guint count, guint limit, const gchar * limit_name,
+    guint64 * limit_counter, GMutex * counter_lock)
 {
-  GSocketAddress *sa;
-  gboolean ok = TRUE;
+  GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
+  gboolean allowed = !sec->networks || (sa && G_IS_INET_SOCKET_ADDRESS (sa)
+      && mcp_networks_match (sec->networks,
+          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa))));
+  gchar *who;
 
-  if (!sec->networks)
+  if (allowed && (limit == 0 || count < limit)) {
+    g_clear_object (&sa);
     return TRUE;
-  sa = g_socket_get_remote_address (socket, NULL);
-  if (!sa || !G_IS_INET_SOCKET_ADDRESS (sa)
-      || !mcp_networks_match (sec->networks,
-          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)))) {
-    gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
+  }
 
+  /* counted before the close, so that whoever sees the close sees it */
+  who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
+  if (!allowed) {
     GST_OBJECT_LOCK (element);
     sec->refused++;
     GST_OBJECT_UNLOCK (element);
     GST_WARNING_OBJECT (element, "refused %s: not in the allow-list", who);
-    g_free (who);
-    g_socket_close (socket, NULL);
-    g_object_unref (socket);
-    ok = FALSE;
+  } else {
+    if (counter_lock)
+      g_mutex_lock (counter_lock);
+    else
+      GST_OBJECT_LOCK (element);
+    (*limit_counter)++;
+    if (counter_lock)
+      g_mutex_unlock (counter_lock);
+    else
+      GST_OBJECT_UNLOCK (element);
+    GST_WARNING_OBJECT (element, "refused %s: %s (%u) reached", who,
+        limit_name, limit);
   }
+  g_free (who);
   g_clear_object (&sa);
-  return ok;
+  g_socket_close (socket, NULL);
+  g_object_unref (socket);
+  return FALSE;
 }
 
 void

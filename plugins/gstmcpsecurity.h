@@ -70,10 +70,14 @@ gboolean gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
     gboolean listens, gboolean calls);
 void gst_mcp_security_release (GstMcpSecurity * sec);
 
-/* For an accepted socket: whether its peer is on the allow-list; if not,
- * logs why, closes and releases the socket and returns FALSE. */
+/* For an accepted socket: whether its peer is on the allow-list and there
+ * is room (count < limit; limit 0: no limit; limit_name is the property,
+ * for the log). If not, logs why, counts it (refused-by-allow-list, or
+ * *limit_counter under counter_lock, or under the object lock when that
+ * is NULL), then closes and releases the socket and returns FALSE. */
 gboolean gst_mcp_security_admit (GstElement * element, GstMcpSecurity * sec,
-    GSocket * socket);
+    GSocket * socket, guint count, guint limit, const gchar * limit_name,
+    guint64 * limit_counter, GMutex * counter_lock);
 /* Fills the authentication, TLS and keepalive part of the configuration
  * of a connection that ep accepted or that its caller number `caller`
  * made (borrowed: valid until release). */

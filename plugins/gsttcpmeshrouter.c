@@ -67,6 +67,7 @@ GST_DEBUG_CATEGORY_STATIC (tcp_mesh_router_debug);
 #define DEFAULT_MAX_QUEUE_TIME (3 * GST_SECOND)
 #define DEFAULT_SLOW_CLIENT_POLICY GST_MCP_SLOW_CLIENT_RESYNC
 #define DEFAULT_STATS_INTERVAL 0
+#define DEFAULT_MAX_PEERS 0
 
 #define CONNECT_TIMEOUT (10 * GST_SECOND)
 #define DEDUP_WINDOW 8192
@@ -92,6 +93,7 @@ enum
   PROP_MAX_QUEUE_TIME,
   PROP_SLOW_CLIENT_POLICY,
   PROP_STATS_INTERVAL,
+  PROP_MAX_PEERS,
 };
 
 enum
@@ -121,6 +123,7 @@ struct _GstTcpMeshRouter
   guint64 reconnect_delay;
   guint64 reconnect_max_delay;
   guint64 max_queue_bytes;
+  guint max_peers;
   guint64 max_queue_time;
   GstMcpSlowClientPolicy slow_client_policy;
   guint64 stats_interval;
@@ -154,6 +157,7 @@ struct _GstTcpMeshRouter
   guint64 datagrams_out;        /* pushed out of the src pad */
   guint64 output_dropped;
   guint64 connect_failures;
+  guint64 peers_refused;        /* max-peers reached */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -325,13 +329,18 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
 {
   GstTcpMeshRouter *self = user_data;
   McpConnConfig cfg = { 0 };
+  guint max_peers;
 
-  if (caller == MCP_ENDPOINT_ACCEPTED
-      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->sec, socket))
-    return;
   GST_OBJECT_LOCK (self);
   cfg.handshake_timeout = self->handshake_timeout;
+  max_peers = self->max_peers;
   GST_OBJECT_UNLOCK (self);
+  /* the links we call count too, but never stop us from calling */
+  if (caller == MCP_ENDPOINT_ACCEPTED
+      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->sec, socket,
+          gst_mcp_fanout_get_n_connections (self->fanout), max_peers,
+          "max-peers", &self->peers_refused, NULL))
+    return;
   cfg.framing = MCP_FRAMING_MPX;
   cfg.role = MCP_ROLE_PEER;
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
@@ -557,6 +566,11 @@ gst_tcp_mesh_router_class_init (GstTcpMeshRouterClass * klass)
           "What happens to a link that falls behind the queue limits",
           GST_TYPE_MCP_SLOW_CLIENT_POLICY, DEFAULT_SLOW_CLIENT_POLICY,
           rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_PEERS,
+      g_param_spec_uint ("max-peers", "Max peers",
+          "Links accepted beyond this many (counting those we called) are "
+          "closed at once (0: no limit)", 0, G_MAXUINT, DEFAULT_MAX_PEERS,
+          rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint64 ("stats-interval", "Stats interval",
           "Post the statistics as an element message this often (ns; 0: "
@@ -638,6 +652,7 @@ gst_tcp_mesh_router_init (GstTcpMeshRouter * self)
   self->max_queue_time = DEFAULT_MAX_QUEUE_TIME;
   self->slow_client_policy = DEFAULT_SLOW_CLIENT_POLICY;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
+  self->max_peers = DEFAULT_MAX_PEERS;
   gst_mcp_security_init (&self->sec);
   g_mutex_init (&self->lock);
   g_mutex_init (&self->dedup_lock);
@@ -739,6 +754,9 @@ gst_tcp_mesh_router_set_property (GObject * object, guint prop_id,
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint64 (value);
       break;
+    case PROP_MAX_PEERS:
+      self->max_peers = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -797,6 +815,9 @@ gst_tcp_mesh_router_get_property (GObject * object, guint prop_id,
       break;
     case PROP_STATS_INTERVAL:
       g_value_set_uint64 (value, self->stats_interval);
+      break;
+    case PROP_MAX_PEERS:
+      g_value_set_uint (value, self->max_peers);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -907,6 +928,7 @@ start (GstTcpMeshRouter * self)
   self->local_in = self->peer_in = self->forwarded = 0;
   self->duplicates = self->hops_exceeded = 0;
   self->datagrams_out = self->output_dropped = self->connect_failures = 0;
+  self->peers_refused = 0;
   GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->dedup_lock);
@@ -1003,7 +1025,8 @@ gst_tcp_mesh_router_get_stats (GstTcpMeshRouter * self)
       "hops-exceeded", G_TYPE_UINT64, self->hops_exceeded,
       "output", G_TYPE_UINT64, self->datagrams_out,
       "output-dropped", G_TYPE_UINT64, self->output_dropped,
-      "connect-failures", G_TYPE_UINT64, self->connect_failures, NULL);
+      "connect-failures", G_TYPE_UINT64, self->connect_failures,
+      "peers-refused", G_TYPE_UINT64, self->peers_refused, NULL);
   GST_OBJECT_UNLOCK (self);
   gst_mcp_security_add_stats (GST_ELEMENT (self), &self->sec, s);
   gst_mcp_fanout_fill_stats (self->fanout, s);

@@ -196,10 +196,6 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   McpConnConfig cfg = { 0 };
   guint max_clients;
 
-  if (caller == MCP_ENDPOINT_ACCEPTED
-      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket))
-    return;
-
   GST_OBJECT_LOCK (self);
   max_clients = self->max_clients;
   cfg.framing = (McpFraming) self->tcp.framing;
@@ -208,22 +204,11 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   cfg.peer_id = self->origin_id;
   GST_OBJECT_UNLOCK (self);
 
-  if (caller == MCP_ENDPOINT_ACCEPTED && max_clients
-      && gst_mcp_fanout_get_n_connections (self->fanout) >= max_clients) {
-    GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
-    gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
-
-    GST_OBJECT_LOCK (self);
-    self->clients_rejected++;
-    GST_OBJECT_UNLOCK (self);
-    GST_WARNING_OBJECT (self, "rejected client %s: max-clients (%u) "
-        "reached", who, max_clients);
-    g_free (who);
-    g_clear_object (&sa);
-    g_socket_close (socket, NULL);
-    g_object_unref (socket);
+  if (caller == MCP_ENDPOINT_ACCEPTED
+      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket,
+          gst_mcp_fanout_get_n_connections (self->fanout), max_clients,
+          "max-clients", &self->clients_rejected, NULL))
     return;
-  }
 
   if (caller != MCP_ENDPOINT_ACCEPTED && cfg.framing == MCP_FRAMING_AUTO)
     cfg.framing = MCP_FRAMING_MPX;

@@ -518,32 +518,17 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   Source *src;
   guint max_sources;
 
-  if (caller == MCP_ENDPOINT_ACCEPTED
-      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket))
-    return;
-
   GST_OBJECT_LOCK (self);
   max_sources = self->max_sources;
   cfg.framing = (McpFraming) self->tcp.framing;
   cfg.handshake_timeout = self->tcp.handshake_timeout;
   GST_OBJECT_UNLOCK (self);
 
-  if (caller == MCP_ENDPOINT_ACCEPTED && max_sources
-      && g_list_length (self->sources) >= max_sources) {
-    GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
-    gchar *who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
-
-    GST_WARNING_OBJECT (self, "refused source %s: already receiving from "
-        "%u source(s) (max-sources)", who, max_sources);
-    g_mutex_lock (&self->lock);
-    self->rejected++;
-    g_mutex_unlock (&self->lock);
-    g_free (who);
-    g_clear_object (&sa);
-    g_socket_close (socket, NULL);
-    g_object_unref (socket);
+  if (caller == MCP_ENDPOINT_ACCEPTED
+      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket,
+          g_list_length (self->sources), max_sources, "max-sources",
+          &self->rejected, &self->lock))
     return;
-  }
 
   cfg.role = MCP_ROLE_RECEIVER;
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;

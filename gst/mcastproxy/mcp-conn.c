@@ -17,6 +17,8 @@
 #define TLS_OUT_MAX (256 * 1024)
 /* The first byte of a TLS handshake record. */
 #define TLS_RECORD_HANDSHAKE 0x16
+/* How long a finishing connection waits for the peer to close its side. */
+#define LINGER_TIMEOUT (2 * G_TIME_SPAN_SECOND * 1000)
 
 typedef enum
 {
@@ -25,6 +27,7 @@ typedef enum
   TIMER_HANDSHAKE,
   TIMER_LIVENESS,               /* ready: keepalives out, silence in */
   TIMER_TLS_DETECT,             /* tls_optional: no TLS hello in time */
+  TIMER_LINGER,                 /* finishing: the peer did not close */
 } TimerKind;
 
 /* The liveness timer looks this many times per interval, so a KEEPALIVE
@@ -56,6 +59,9 @@ struct _McpConn
   GCancellable *tls_cancel;
   gboolean tls_handshaking;
   gboolean tls_detecting;       /* tls_optional: waiting for a first byte */
+
+  gchar *finish_reason;         /* finishing: what closed will say */
+  gboolean write_shut;
 
   McpDecoder *dec;
   gboolean started;
@@ -155,6 +161,7 @@ mcp_conn_unref (McpConn * self)
   g_clear_object (&self->tls);
   g_clear_object (&self->tls_cancel);
   g_free (self->tls_identity);
+  g_free (self->finish_reason);
   g_free (self);
 }
 
@@ -230,6 +237,20 @@ mcp_conn_get_user_data (McpConn * self)
   return self->user_data;
 }
 
+/* Closing a socket with unread input makes the kernel reset the
+ * connection, and a reset can make the peer lose what we wrote last (a
+ * refusal, the end of the stream): read what is there first. */
+static void
+drain_input (GSocket * socket)
+{
+  gchar buf[16 * 1024];
+  guint i;
+
+  for (i = 0; i < 64; i++)
+    if (g_socket_receive (socket, buf, sizeof (buf), NULL, NULL) <= 0)
+      break;
+}
+
 void
 mcp_conn_close (McpConn * self, const gchar * reason)
 {
@@ -244,6 +265,7 @@ mcp_conn_close (McpConn * self, const gchar * reason)
   }
   if (self->tls_cancel)
     g_cancellable_cancel (self->tls_cancel);
+  drain_input (self->socket);
   g_socket_close (self->socket, NULL);
   mcp_conn_ref (self);
   self->funcs.closed (self, reason, self->user_data);
@@ -358,7 +380,7 @@ mcp_conn_send_control (McpConn * self, GBytes * bytes)
   gsize len;
   gconstpointer data = g_bytes_get_data (bytes, &len);
 
-  if (self->closed)
+  if (self->closed || self->write_shut)
     return;
   g_byte_array_append (self->ctl, data, len);
   flush_control (self);
@@ -374,6 +396,8 @@ mcp_conn_write (McpConn * self, const GOutputVector * vectors, guint n)
 
   if (self->closed)
     return -1;
+  if (self->finish_reason)
+    return 0;
   if (!flush_control (self))
     return self->closed ? -1 : 0;
   if (n == 0)
@@ -670,6 +694,59 @@ process_input (McpConn * self)
   }
 }
 
+/* Finishing: what the peer still sends is read and dropped until it
+ * closes its side. */
+static void
+finish_read (McpConn * self)
+{
+  for (;;) {
+    guint8 buf[16 * 1024];
+    GError *err = NULL;
+    gssize n = g_socket_receive (self->socket, (gchar *) buf, sizeof (buf),
+        NULL, &err);
+
+    if (n < 0 && g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+      g_error_free (err);
+      return;
+    }
+    g_clear_error (&err);
+    if (n <= 0) {
+      mcp_conn_close (self, self->finish_reason);
+      return;
+    }
+  }
+}
+
+/* Finishing, once all we had to send is out: end our direction. */
+static void
+finish_shutdown (McpConn * self)
+{
+  if (self->write_shut || self->ctl->len > 0)
+    return;
+  self->write_shut = TRUE;
+  g_socket_shutdown (self->socket, FALSE, TRUE, NULL);
+}
+
+void
+mcp_conn_finish (McpConn * self, const gchar * reason)
+{
+  if (self->closed || self->finish_reason)
+    return;
+  self->finish_reason = g_strdup (reason);
+  self->ready = FALSE;
+  self->tls_detecting = FALSE;
+  mcp_conn_ref (self);
+  flush_control (self);
+  if (!self->closed) {
+    finish_shutdown (self);
+    self->reading = TRUE;
+    update_events (self);
+    set_timer (self, TIMER_LINGER, LINGER_TIMEOUT);
+    finish_read (self);
+  }
+  mcp_conn_unref (self);
+}
+
 static void
 read_socket (McpConn * self)
 {
@@ -678,8 +755,15 @@ read_socket (McpConn * self)
   while (!self->closed && self->reading && budget > 0) {
     GError *err = NULL;
     gsize avail;
-    guint8 *buf = mcp_decoder_reserve (self->dec, READ_CHUNK, &avail);
-    gssize n = stream_receive (self, buf, MIN (avail, budget), &err);
+    guint8 *buf;
+    gssize n;
+
+    if (self->finish_reason) {
+      finish_read (self);
+      return;
+    }
+    buf = mcp_decoder_reserve (self->dec, READ_CHUNK, &avail);
+    n = stream_receive (self, buf, MIN (avail, budget), &err);
 
     if (n < 0) {
       if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -762,6 +846,8 @@ timer_fired (McpConn * self)
     process_input (self);
   } else if (kind == TIMER_LIVENESS) {
     check_liveness (self);
+  } else if (kind == TIMER_LINGER) {
+    mcp_conn_close (self, self->finish_reason);
   } else if (kind == TIMER_TLS_DETECT) {
     /* silence: a plain player (it reads and never speaks) */
     self->tls_detecting = FALSE;
@@ -812,7 +898,9 @@ conn_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
   }
   if (!self->closed && (revents & G_IO_OUT)) {
     set_want_write (self, FALSE);
-    if (flush_control (self) && self->ready)
+    if (flush_control (self) && self->finish_reason)
+      finish_shutdown (self);
+    else if (!self->closed && self->ready && !self->ctl->len)
       self->funcs.writable (self, self->user_data);
   }
   if (!self->closed && self->timer != TIMER_NONE && self->deadline != -1

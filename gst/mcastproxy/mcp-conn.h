@@ -78,6 +78,12 @@ void mcp_conn_unref (McpConn * conn);
 void mcp_conn_start (McpConn * conn);
 /* Closes the socket and calls closed (once). */
 void mcp_conn_close (McpConn * conn, const gchar * reason);
+/* A graceful close: sends what is queued, ends our direction, reads and
+ * drops what the peer still sends until it closes (or 2 s passed), then
+ * closes with reason. Unlike a plain close it never resets the connection,
+ * which could cost the peer what it has not read yet. Nothing more is
+ * written meanwhile. */
+void mcp_conn_finish (McpConn * conn, const gchar * reason);
 
 /* Writes data after any queued control bytes. Returns the number of bytes
  * of vectors written (possibly 0 or short: writable follows when there is

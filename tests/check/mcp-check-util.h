@@ -168,6 +168,17 @@ mcp_test_events_cb (GObject * obj, const gchar * a, const gchar * b,
   mcp_test_events_add (data, a, b);
 }
 
+/* For tcpmeshrouter's peer-added (instance, address, peer id, events). */
+static inline void
+mcp_test_peer_added_cb (GstElement * router, const gchar * address,
+    guint64 peer_id, gpointer data)
+{
+  gchar *id = g_strdup_printf ("%" G_GUINT64_FORMAT, peer_id);
+
+  mcp_test_events_add (data, address, id);
+  g_free (id);
+}
+
 /* Waits until count reaches n; fails the test on timeout. */
 static inline void
 mcp_test_events_wait (McpTestEvents * ev, guint n)

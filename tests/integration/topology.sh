@@ -12,36 +12,15 @@
 # Needs MCASTPROXY_BUILD (the meson build directory). Exit 77 without root.
 set -u
 TOPOLOGY=${1:?topology}
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${MCASTPROXY_BUILD:?set MCASTPROXY_BUILD}
-P=$TOP/pipelines
-MCP_SEND=$BUILD/tests/tools/mcp-send
-MCP_RECV=$BUILD/tests/tools/mcp-recv
-
-if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1; then
-  echo "topology: needs root (ip netns)"
-  exit 77
-fi
-export MCASTPROXY_PLUGIN_DIR=$BUILD/plugins
-export GST_REGISTRY=${GST_REGISTRY:-$BUILD/topology-registry.bin}
-unset MCASTPROXY_CONF MCASTPROXY_DRY_RUN MCASTPROXY_LAUNCH_FLAGS
-
-. "$P/islands-lib.sh"
-islands_init
+. "$(dirname "$0")/islands-test.sh"
+islands_test_init topology
 
 COUNT=${COUNT:-3000}
 RATE=${RATE:-1000}
 SIZES=188,1316,1500,576,9000,1316
 GROUP=239.77.0.1
 PORT=6000
-TAG=mt$$
-FAILED=0
 STATS="MCASTPROXY_STATS_INTERVAL=200000000"
-
-fail () { echo "FAIL: $*"; FAILED=1; }
-pass () { echo "PASS: $*"; }
-
-ns () { echo "$TAG-$1"; }
 
 gateway () {   # gateway NAME ISLAND ID HUB_IP [ENV...]
   local name=$1 isl=$2 id=$3 hub=$4
@@ -67,36 +46,6 @@ sender () {   # sender NAME ISLAND STREAM [GROUP PORT]
   start "$1" "$(ns "$2")" -- "$MCP_SEND" --group "${4:-$GROUP}" \
     --port "${5:-$PORT}" --iface lo --stream-id "$3" --count "$COUNT" --rate "$RATE" \
     --sizes "$SIZES"
-}
-
-# check_receiver NAME: exit status 0 and its summary
-check_receiver () {
-  local rc
-  wait "$(eval echo "\$PID_$1")"
-  rc=$?
-  grep '^mcp-recv: ' "$LOGS/$1.log" | grep -v joined | sed "s/^/   $1: /"
-  if [ $rc = 0 ]; then
-    pass "$1 got every stream exactly once, in order"
-  else
-    fail "$1 (exit $rc)"
-  fi
-}
-
-# fresh_stats NAME...: one more statistics message from each after now
-fresh_stats () {
-  local n name
-  for name in "$@"; do
-    n=$(grep -c -- "-stats," "$LOGS/$name.log")
-    timeout 5 tail -n +$((n + 1)) -f "$LOGS/$name.log" |
-      grep -q -m1 -- "-stats,"
-  done
-}
-
-# link_counts NAME STRUCT: "peer-id datagrams" of each connection in the
-# last statistics message (the client-list of a sink or router)
-link_counts () {
-  grep -- "$2," "$LOGS/$1.log" | tail -n 1 | grep -o 'client\\,[^;]*' |
-    sed -n 's/.*peer-id\\=\\(guint64\\)\([0-9]*\).*\\,\\ datagrams\\=\\(guint64\\)\([0-9]*\).*/\1 \2/p'
 }
 
 send_all () {   # send_all SENDER...: start them together, wait for them

@@ -6,7 +6,7 @@
  *   mcp-recv --tcp HOST:PORT [--framing raw|rfc4571|mpx]
  *   common:  [--count 1000] [--sizes 1316] [--stream-id 1[,2...]]
  *            [--expect-absent ID[,ID...]] [--timeout 10]
- *            [--ready-file FILE] [--quiet]
+ *            [--ready-file FILE] [--allow-gaps N] [--quiet]
  *
  * Several streams (one sender each, same group) are checked at once with
  * --stream-id 1,2,3: --count is then per stream, each stream is tracked on
@@ -35,6 +35,18 @@
  * and in order (and with the expected TTL), nothing foreign or absent
  * arrived, and (mpx) the connection had no protocol error; 1 otherwise;
  * 2 usage or socket set-up error.
+ *
+ * --allow-gaps N is for fault tests (a server killed mid-stream, a link
+ * down, a slow client skipped ahead): the datagrams of each stream may miss
+ * up to N runs of consecutive sequence numbers ("gaps", one at the start or
+ * the end included), but what arrived must still be intact, once and in
+ * order. Each gap is printed, before the summary line (which then ends
+ * with gaps=G, the total over all streams), as
+ *   mcp-recv: gap stream=S seqs=A-B count=N before_sent_ns=T1 after_sent_ns=T2
+ * where T1 and T2 are the send times (the sender's CLOCK_REALTIME, from the
+ * datagram headers) of the datagrams received just before and just after
+ * the gap, -1 at the start or the end of the stream: every missing datagram
+ * was sent between T1 and T2. At most 50 gaps per stream are printed.
  */
 #include <glib.h>
 #include <gio/gio.h>
@@ -85,6 +97,9 @@ static gdouble opt_timeout = 10.0;
 static gchar *opt_ready_file = NULL;
 static gint opt_expect_ttl = -1;
 static gboolean opt_quiet = FALSE;
+static gint opt_allow_gaps = -1;
+
+#define MAX_GAPS_PRINTED 50
 
 static GOptionEntry entries[] = {
   {"group", 'g', 0, G_OPTION_ARG_STRING, &opt_group,
@@ -121,10 +136,24 @@ static GOptionEntry entries[] = {
   {"expect-ttl", 'e', 0, G_OPTION_ARG_INT, &opt_expect_ttl,
       "Count stream datagrams whose TTL / hop limit is not N "
         "(multicast mode)", "N"},
+  {"allow-gaps", 'G', 0, G_OPTION_ARG_INT, &opt_allow_gaps,
+        "Accept up to N runs of missing datagrams per stream, each printed "
+        "with the send times around it (what arrived must still be intact, "
+        "once, in order)", "N"},
   {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
       "No progress messages on stderr", NULL},
   {NULL}
 };
+
+/* A run of missing sequence numbers, and the send times of the datagrams
+ * received around it (-1: none). */
+typedef struct
+{
+  guint64 first;
+  guint64 last;
+  gint64 before_sent;
+  gint64 after_sent;
+} Gap;
 
 /* One stream of --stream-id, tracked on its own. */
 typedef struct
@@ -140,6 +169,9 @@ typedef struct
   guint64 expected;             /* next sequence number expected */
   guint8 *seen;                 /* bitmap of sequence numbers received */
   gboolean finished;            /* its last sequence number arrived */
+  gint64 last_sent;             /* send time of seq last_seq, -1 before */
+  guint64 n_gaps;
+  GArray *gaps;                 /* Gap, the first MAX_GAPS_PRINTED */
 } Stream;
 
 typedef struct
@@ -241,6 +273,17 @@ report_unlisted (Receiver * r, guint32 id, guint64 seq)
   }
 }
 
+static void
+add_gap (Stream * s, guint64 first, guint64 last, gint64 before_sent,
+    gint64 after_sent)
+{
+  Gap g = { first, last, before_sent, after_sent };
+
+  s->n_gaps++;
+  if (s->gaps->len < MAX_GAPS_PRINTED)
+    g_array_append_val (s->gaps, g);
+}
+
 /* One datagram of @len bytes; @ttl is -1 when unknown. */
 static void
 handle_datagram (Receiver * r, const guint8 * buf, gsize len, gint ttl)
@@ -308,9 +351,13 @@ handle_datagram (Receiver * r, const guint8 * buf, gsize len, gint ttl)
   if (s->first_seq < 0)
     s->first_seq = (gint64) seq;
   if (seq >= s->expected) {
+    if (seq > s->expected)
+      add_gap (s, s->expected, seq - 1, s->last_sent,
+          (gint64) mcpt_header_send_ns (buf));
     s->lost += seq - s->expected;
     s->expected = seq + 1;
     s->last_seq = (gint64) seq;
+    s->last_sent = (gint64) mcpt_header_send_ns (buf);
   } else if (s->seen[seq / 8] & (1u << (seq % 8))) {
     s->duplicates++;
     return;
@@ -973,6 +1020,24 @@ print_summary (Receiver * r, Stream * total)
   memset (total, 0, sizeof (*total));
   total->first_seq = -1;
   total->last_seq = -1;
+  for (i = 0; opt_allow_gaps >= 0 && i < r->n_streams; i++) {
+    Stream *s = &r->streams[i];
+    guint j;
+
+    for (j = 0; j < s->gaps->len; j++) {
+      Gap *g = &g_array_index (s->gaps, Gap, j);
+
+      printf ("mcp-recv: gap stream=%u seqs=%" G_GUINT64_FORMAT "-%"
+          G_GUINT64_FORMAT " count=%" G_GUINT64_FORMAT " before_sent_ns=%"
+          G_GINT64_FORMAT " after_sent_ns=%" G_GINT64_FORMAT "\n", s->id,
+          g->first, g->last, g->last - g->first + 1, g->before_sent,
+          g->after_sent);
+    }
+    if (s->n_gaps > s->gaps->len)
+      printf ("mcp-recv: gap stream=%u: %" G_GUINT64_FORMAT " more gaps not "
+          "shown\n", s->id, s->n_gaps - s->gaps->len);
+    total->n_gaps += s->n_gaps;
+  }
   for (i = 0; i < r->n_streams; i++) {
     Stream *s = &r->streams[i];
 
@@ -1006,6 +1071,8 @@ print_summary (Receiver * r, Stream * total)
       r->foreign);
   if (opt_expect_absent)
     printf (" absent_violations=%" G_GUINT64_FORMAT, r->absent_violations);
+  if (opt_allow_gaps >= 0)
+    printf (" gaps=%" G_GUINT64_FORMAT, total->n_gaps);
   printf ("\n");
   fflush (stdout);
 }
@@ -1077,6 +1144,8 @@ setup_streams (Receiver * r)
     s->first_seq = -1;
     s->last_seq = -1;
     s->seen = g_malloc0 ((gsize) (r->count + 7) / 8);
+    s->last_sent = -1;
+    s->gaps = g_array_new (FALSE, FALSE, sizeof (Gap));
     if (!g_hash_table_insert (r->by_id, GUINT_TO_POINTER (s->id), s)) {
       g_printerr ("mcp-recv: --stream-id lists %u twice\n", s->id);
       ok = FALSE;
@@ -1103,8 +1172,11 @@ clear_receiver (Receiver * r)
 {
   guint i;
 
-  for (i = 0; i < r->n_streams; i++)
+  for (i = 0; i < r->n_streams; i++) {
     g_free (r->streams[i].seen);
+    if (r->streams[i].gaps)
+      g_array_unref (r->streams[i].gaps);
+  }
   g_free (r->streams);
   g_clear_pointer (&r->by_id, g_hash_table_unref);
   g_clear_pointer (&r->absent, g_hash_table_unref);
@@ -1139,8 +1211,12 @@ main (int argc, char **argv)
       "last_seq=X'.\n"
       "Prints 'mcp-recv: received=N lost=L duplicates=D reordered=R "
       "corrupt=C bad_ttl=T warmup=W first_seq=F last_seq=X p50_us=A "
-      "p99_us=B max_us=M foreign=F [absent_violations=V]' at the end "
-      "(totals over all streams).\n"
+      "p99_us=B max_us=M foreign=F [absent_violations=V] [gaps=G]' at the "
+      "end (totals over all streams).\n"
+      "With --allow-gaps N, up to N runs of missing datagrams per stream "
+      "pass; before the summary each is printed as 'mcp-recv: gap stream=S "
+      "seqs=A-B count=N before_sent_ns=T1 after_sent_ns=T2' (send times of "
+      "the datagrams received around it, -1 at either end).\n"
       "Exit status: 0 all datagrams of every stream arrived intact, once, "
       "in order, nothing foreign or absent arrived, and (mpx) the "
       "connection had no protocol error; 1 otherwise; "
@@ -1202,9 +1278,18 @@ main (int argc, char **argv)
       Stream *s = &r.streams[i];
 
       /* whatever never came after the last one is lost too */
+      if (s->expected < r.count)
+        add_gap (s, s->expected, r.count - 1, s->last_sent, -1);
       s->lost += r.count - s->expected;
-      if (s->received != r.count || s->lost || s->duplicates || s->reordered)
+      if (opt_allow_gaps >= 0) {
+        /* in order and once: then the gaps are exactly what is missing */
+        if (s->duplicates || s->reordered || s->received == 0
+            || s->n_gaps > (guint64) opt_allow_gaps)
+          status = EXIT_FAILED;
+      } else if (s->received != r.count || s->lost || s->duplicates
+          || s->reordered) {
         status = EXIT_FAILED;
+      }
     }
     print_summary (&r, &total);
     if (r.corrupt || r.bad_ttl || r.foreign || r.absent_violations || r.failed)

@@ -157,6 +157,8 @@ seqs = list(range(count))
 if mutation == "reorder-dup":     # 11 before 10, 20 twice (in every stream)
     seqs[10], seqs[11] = seqs[11], seqs[10]
     seqs.insert(21, 20)
+if mutation == "gaps":            # 0-4, 20-29 and the last 5 missing
+    seqs = [s for s in seqs if not (s < 5 or 20 <= s < 30 or s >= count - 5)]
 for seq in seqs:
     for sid in sids:
         d = bytearray(datagram(b"MCPT", seq, sid))
@@ -388,6 +390,35 @@ ok=$(expect reorder received=50 lost=0 duplicates=1 reordered=1)
 [ "$(single reorder)" = yes ] || ok=no
 [ $rrc -eq 1 ] || ok=no
 result "reordered and duplicate datagrams counted (must fail)" $ok \
+  "recv rc=$rrc"
+
+# (7b) --allow-gaps: three runs missing (at the start, inside, at the end),
+# each reported with the send times around it.
+run_tcp gaps 127.0.0.1 rfc4571 50 1316,200 0 gaps "--count 50 --allow-gaps 3"
+ok=$(expect gaps received=30 lost=20 duplicates=0 reordered=0 corrupt=0 \
+  first_seq=5 last_seq=44 gaps=3)
+[ $rrc -eq 0 ] || ok=no
+[ "$(grep -c '^mcp-recv: gap ' "$dir/gaps.recv")" = 3 ] || ok=no
+grep -q '^mcp-recv: gap stream=1 seqs=0-4 count=5 before_sent_ns=-1 after_sent_ns=[1-9][0-9]*$' \
+  "$dir/gaps.recv" || ok=no
+grep -q '^mcp-recv: gap stream=1 seqs=20-29 count=10 before_sent_ns=[1-9][0-9]* after_sent_ns=[1-9][0-9]*$' \
+  "$dir/gaps.recv" || ok=no
+grep -q '^mcp-recv: gap stream=1 seqs=45-49 count=5 before_sent_ns=[1-9][0-9]* after_sent_ns=-1$' \
+  "$dir/gaps.recv" || ok=no
+result "tcp, --allow-gaps 3 with three gaps" $ok "recv rc=$rrc"
+
+# (7c) The same stream with --allow-gaps 2 (must fail: three gaps).
+run_tcp gaps2 127.0.0.1 rfc4571 50 1316,200 0 gaps "--count 50 --allow-gaps 2"
+ok=$(expect gaps2 received=30 lost=20 gaps=3)
+[ $rrc -eq 1 ] || ok=no
+result "tcp, --allow-gaps 2 with three gaps (must fail)" $ok "recv rc=$rrc"
+
+# (7d) --allow-gaps does not excuse reordering or duplicates (must fail).
+run_tcp gapsdup 127.0.0.1 raw 50 1316,200 0 reorder-dup \
+  "--count 50 --allow-gaps 5"
+ok=$(expect gapsdup received=50 duplicates=1 reordered=1)
+[ $rrc -eq 1 ] || ok=no
+result "tcp, --allow-gaps with reordered and duplicates (must fail)" $ok \
   "recv rc=$rrc"
 
 # ---- several streams on one group ----

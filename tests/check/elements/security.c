@@ -182,6 +182,37 @@ n_clients (SinkFixture * f)
   return n;
 }
 
+/* An element that must refuse to start: set_state fails and the error
+ * message says text, its debug part needle. props in gst-launch syntax. */
+static void
+expect_start_error (const gchar * factory, const gchar * props,
+    const gchar * text, const gchar * needle)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  gst_element_set_bus (e, bus);
+  g_object_set (e, "port", 0, NULL);
+  mcp_test_set_props (e, props);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, &debug);
+  fail_unless_equals_string (err->message, text);
+  fail_unless (strstr (debug, needle), "%s", debug);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
 /* ---- authentication ---------------------------------------------------- */
 
 GST_START_TEST (test_auth_same_secret)
@@ -341,39 +372,21 @@ GST_END_TEST;
  * start, and says why. */
 GST_START_TEST (test_auth_secret_file_errors)
 {
-  const gchar *modes[] = { "0644", "missing" };
-  guint i;
+  gchar *path = write_secret_file (SECRET, 0644);
+  gchar *props = g_strdup_printf ("auth-secret-file=%s", path);
 
-  for (i = 0; i < G_N_ELEMENTS (modes); i++) {
-    GstElement *sink = gst_element_factory_make ("tcpsplitsink", NULL);
-    GstBus *bus = gst_bus_new ();
-    GstMessage *msg;
-    GError *err = NULL;
-    gchar *debug = NULL;
-    gchar *path = i == 0 ? write_secret_file (SECRET, 0644) :
-        cert ("no-such-secret");
+  expect_start_error ("tcpsplitsink", props,
+      "Cannot read the authentication secret", "chmod 600");
+  g_unlink (path);
+  g_free (props);
+  g_free (path);
 
-    gst_element_set_bus (sink, bus);
-    g_object_set (sink, "port", 0, "auth-secret-file", path, NULL);
-    fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_PAUSED),
-        GST_STATE_CHANGE_FAILURE);
-    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    fail_unless (msg != NULL);
-    gst_message_parse_error (msg, &err, &debug);
-    fail_unless_equals_string (err->message,
-        "Cannot read the authentication secret");
-    fail_unless (strstr (debug, i == 0 ? "chmod 600" : "no-such-secret"),
-        "%s", debug);
-    g_clear_error (&err);
-    g_free (debug);
-    gst_message_unref (msg);
-    gst_element_set_state (sink, GST_STATE_NULL);
-    gst_element_set_bus (sink, NULL);
-    gst_object_unref (bus);
-    gst_object_unref (sink);
-    g_unlink (path);
-    g_free (path);
-  }
+  path = cert ("no-such-secret");
+  props = g_strdup_printf ("mode=listener auth-secret-file=%s", path);
+  expect_start_error ("tcpsplitsrc", props,
+      "Cannot read the authentication secret", "no-such-secret");
+  g_free (props);
+  g_free (path);
 }
 
 GST_END_TEST;
@@ -531,28 +544,11 @@ GST_END_TEST;
 
 GST_START_TEST (test_tls_listener_needs_certificate)
 {
-  GstElement *sink = gst_element_factory_make ("tcpsplitsink", NULL);
-  GstBus *bus = gst_bus_new ();
-  GstMessage *msg;
-  GError *err = NULL;
-  gchar *debug = NULL;
-
-  gst_element_set_bus (sink, bus);
-  g_object_set (sink, "port", 0, "tls", TRUE, NULL);
-  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, &debug);
-  fail_unless_equals_string (err->message, "Cannot set up TLS");
-  fail_unless (strstr (debug, "needs a certificate"), "%s", debug);
-  g_clear_error (&err);
-  g_free (debug);
-  gst_message_unref (msg);
-  gst_element_set_state (sink, GST_STATE_NULL);
-  gst_element_set_bus (sink, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (sink);
+  expect_start_error ("tcpsplitsink", "tls=true", "Cannot set up TLS",
+      "needs a certificate");
+  expect_start_error ("tcpsplitsrc", "mode=listener tls=true "
+      "tls-certificate=/nonexistent.pem", "Cannot set up TLS",
+      "/nonexistent.pem");
 }
 
 GST_END_TEST;
@@ -599,28 +595,10 @@ GST_END_TEST;
 
 GST_START_TEST (test_allow_list_invalid)
 {
-  GstElement *sink = gst_element_factory_make ("tcpsplitsink", NULL);
-  GstBus *bus = gst_bus_new ();
-  GstMessage *msg;
-  GError *err = NULL;
-  gchar *debug = NULL;
-
-  gst_element_set_bus (sink, bus);
-  g_object_set (sink, "port", 0, "allow", "10.0.0.0/8,10.1.2.3/8", NULL);
-  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, &debug);
-  fail_unless_equals_string (err->message, "Invalid allow-list");
-  fail_unless (strstr (debug, "10.1.2.3/8"), "%s", debug);
-  g_clear_error (&err);
-  g_free (debug);
-  gst_message_unref (msg);
-  gst_element_set_state (sink, GST_STATE_NULL);
-  gst_element_set_bus (sink, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (sink);
+  expect_start_error ("tcpsplitsink", "allow=10.0.0.0/8,10.1.2.3/8",
+      "Invalid allow-list", "10.1.2.3/8");
+  expect_start_error ("tcpmeshrouter", "allow=2001:db8::/129",
+      "Invalid allow-list", "2001:db8::/129");
 }
 
 GST_END_TEST;
@@ -730,27 +708,18 @@ GST_END_TEST;
 
 /* ---- the mesh ---------------------------------------------------------- */
 
-static void
-peer_added_cb (GstElement * e, const gchar * address, guint64 peer_id,
-    McpTestEvents * ev)
-{
-  gchar *id = g_strdup_printf ("%" G_GUINT64_FORMAT, peer_id);
-
-  mcp_test_events_add (ev, address, id);
-  g_free (id);
-}
-
 static GstElement *
 mesh_node (const gchar * props, McpTestEvents * added, McpTestEvents * removed)
 {
   GstElement *e = gst_element_factory_make ("tcpmeshrouter", NULL);
 
   mcp_test_set_props (e, props);
-  g_signal_connect (e, "peer-added", G_CALLBACK (peer_added_cb), added);
+  g_signal_connect (e, "peer-added", G_CALLBACK (mcp_test_peer_added_cb),
+      added);
   g_signal_connect (e, "peer-removed", G_CALLBACK (mcp_test_events_cb),
       removed);
-  fail_unless (gst_element_set_state (e, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
+  fail_unless (gst_element_set_state (e,
+          GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
   return e;
 }
 
@@ -818,6 +787,49 @@ GST_START_TEST (test_mesh_tls_and_auth)
 
 GST_END_TEST;
 
+/* max-peers: one link taken, the next refused and counted, and the first
+ * unharmed. */
+GST_START_TEST (test_mesh_max_peers)
+{
+  McpTestEvents a_added, a_removed, b_added, b_removed;
+  GstElement *a, *b;
+  GSocket *third;
+  guint port;
+  gchar *props;
+
+  mcp_test_events_init (&a_added);
+  mcp_test_events_init (&a_removed);
+  mcp_test_events_init (&b_added);
+  mcp_test_events_init (&b_removed);
+  a = mesh_node ("island-id=1 port=0 host=127.0.0.1 max-peers=1", &a_added,
+      &a_removed);
+  g_object_get (a, "current-port", &port, NULL);
+  props = g_strdup_printf ("island-id=2 port=0 host=127.0.0.1 "
+      "peers=127.0.0.1:%u", port);
+  b = mesh_node (props, &b_added, &b_removed);
+  g_free (props);
+  mcp_test_events_wait (&a_added, 1);
+
+  third = mcp_test_tcp_connect (port);
+  fail_unless (mcp_test_wait_closed (third));
+  fail_unless_equals_int (mcp_test_stat (a, "tcpmeshrouter-stats",
+          "peers-refused"), 1);
+  fail_unless_equals_int (a_removed.count, 0);
+  fail_unless_equals_int (b_removed.count, 0);
+
+  g_object_unref (third);
+  gst_element_set_state (b, GST_STATE_NULL);
+  gst_element_set_state (a, GST_STATE_NULL);
+  gst_object_unref (a);
+  gst_object_unref (b);
+  mcp_test_events_clear (&a_added);
+  mcp_test_events_clear (&a_removed);
+  mcp_test_events_clear (&b_added);
+  mcp_test_events_clear (&b_removed);
+}
+
+GST_END_TEST;
+
 static Suite *
 security_suite (void)
 {
@@ -845,6 +857,7 @@ security_suite (void)
   tcase_add_test (tc, test_keepalive_sink_side);
   tcase_add_test (tc, test_keepalive_caller_reconnects);
   tcase_add_test (tc, test_mesh_tls_and_auth);
+  tcase_add_test (tc, test_mesh_max_peers);
   return s;
 }
 

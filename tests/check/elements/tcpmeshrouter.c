@@ -27,16 +27,6 @@ typedef struct
   McpDecoder *dec;
 } TestPeer;
 
-static void
-peer_added_cb (GstElement * router, const gchar * address, guint64 peer_id,
-    McpTestEvents * ev)
-{
-  gchar *id = g_strdup_printf ("%" G_GUINT64_FORMAT, peer_id);
-
-  mcp_test_events_add (ev, address, id);
-  g_free (id);
-}
-
 /* A playing router with the given properties (gst-launch syntax), both
  * pads on the harness. */
 static void
@@ -49,7 +39,7 @@ router_setup (RouterFixture * f, const gchar * props)
   mcp_test_set_props (router, props);
   mcp_test_events_init (&f->added);
   mcp_test_events_init (&f->removed);
-  g_signal_connect (router, "peer-added", G_CALLBACK (peer_added_cb),
+  g_signal_connect (router, "peer-added", G_CALLBACK (mcp_test_peer_added_cb),
       &f->added);
   g_signal_connect (router, "peer-removed", G_CALLBACK (mcp_test_events_cb),
       &f->removed);
