@@ -142,7 +142,8 @@ parse_source_filter (const gchar * item, McpSourceFilter * f)
   gboolean ok = TRUE;
 
   memset (f, 0, sizeof (*f));
-  if (item[0] == ':') {
+  if (item[0] == ':' && item[1] != ':') {
+    /* ":PORT"; "::1" and "::ffff:192.0.2.7" are IPv6 addresses */
     port = item + 1;
   } else if (item[0] == '[') {
     const gchar *close = strstr (item, "]:");

@@ -386,6 +386,11 @@ test_source_filters (void)
   g_assert_true (filters_match ("[2001:db8::7]:6000", "2001:db8::7", 6000));
   g_assert_false (filters_match ("[2001:db8::7]:6000", "2001:db8::7", 6001));
   g_assert_true (filters_match ("2001:db8::8", "2001:db8::8", 9));
+  /* IPv6 addresses that start with "::" are addresses, not ports */
+  g_assert_true (filters_match ("::1", "::1", 9));
+  g_assert_false (filters_match ("::1", "::2", 9));
+  g_assert_true (filters_match ("::ffff:192.0.2.7", "::ffff:192.0.2.7", 9));
+  g_assert_true (filters_match ("[::1]:5499", "::1", 5499));
   /* families never mix */
   g_assert_false (filters_match ("0.0.0.0", "::", 9));
   /* an empty list matches nothing */
