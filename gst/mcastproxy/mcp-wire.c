@@ -15,6 +15,7 @@ typedef enum
   STATE_PREAMBLE,               /* mpx: magic and version */
   STATE_EXPECT_HELLO,           /* mpx: the first message must be HELLO */
   STATE_MESSAGES,               /* mpx: anything but a second HELLO */
+  STATE_ENDED,                  /* mpx: the peer sent ERROR; nothing follows */
   STATE_RFC4571,
   STATE_RAW,
   STATE_FAILED,
@@ -184,6 +185,20 @@ mcp_mpx_build_hello_full (McpRole role, guint64 peer_id, const gchar * caps,
   return g_byte_array_free_to_bytes (out);
 }
 
+/* The length of the longest prefix of s of at most max bytes that ends
+ * at a character boundary (s is UTF-8; NULL: 0). */
+static gsize
+utf8_prefix_len (const gchar * s, gsize max)
+{
+  gsize len = s ? strlen (s) : 0;
+  const gchar *end;
+
+  if (len <= max)
+    return len;
+  g_utf8_validate (s, max, &end);
+  return end - s;
+}
+
 GBytes *
 mcp_mpx_build_auth (const guint8 * proof)
 {
@@ -198,15 +213,7 @@ GBytes *
 mcp_mpx_build_error (const gchar * reason, gboolean with_preamble)
 {
   GByteArray *out = g_byte_array_new ();
-  gsize len = reason ? MIN (strlen (reason), MCP_MPX_MAX_ERROR_LEN) : 0;
-
-  /* cut at a character boundary, so that the reason stays UTF-8 */
-  if (len && !g_utf8_validate (reason, len, NULL)) {
-    const gchar *end;
-
-    g_utf8_validate (reason, len, &end);
-    len = end - reason;
-  }
+  gsize len = utf8_prefix_len (reason, MCP_MPX_MAX_ERROR_LEN);
   if (with_preamble)
     append_preamble (out);
   append_msg_header (out, MCP_MSG_ERROR, MCP_MSG_FLAG_IGNORABLE, 0, len);
@@ -219,7 +226,7 @@ GBytes *
 mcp_mpx_build_caps (const gchar * caps)
 {
   GByteArray *out = g_byte_array_new ();
-  gsize len = caps ? MIN (strlen (caps), MCP_MPX_MAX_CONTROL_LEN) : 0;
+  gsize len = utf8_prefix_len (caps, MCP_MPX_MAX_CONTROL_LEN);
 
   append_msg_header (out, MCP_MSG_CAPS, 0, 0, len);
   if (len)
@@ -593,7 +600,7 @@ again:
     case MCP_MSG_ERROR:
       /* whatever it says, the peer is leaving: make it printable */
       msg->reason = keep_printable (dec, payload, payload_len);
-      dec->state = STATE_MESSAGES;
+      dec->state = STATE_ENDED;
       return MCP_DECODE_PEER_ERROR;
     default:
       /* ignorable and unknown: skip it and look at the next one */
@@ -645,6 +652,12 @@ mcp_decoder_next (McpDecoder * dec, McpMessage * msg, GError ** error)
     case STATE_EXPECT_HELLO:
     case STATE_MESSAGES:
       return next_mpx_message (dec, msg, error);
+
+    case STATE_ENDED:
+      if (avail == 0)
+        return MCP_DECODE_NEED_MORE;
+      return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
+          "%" G_GSIZE_FORMAT " more bytes after the peer's ERROR", avail);
 
     case STATE_RFC4571:{
       guint16 len;

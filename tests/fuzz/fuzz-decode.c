@@ -12,9 +12,9 @@ typedef struct
   gsize fed;                    /* bytes given to the decoder */
   gsize consumed;               /* bytes of the messages returned */
   gboolean seen_hello;
-  /* a HELLO, or something else that ends the handshake: an ERROR (after
-   * which mcp-wire.c takes any message, as its callers close) */
+  /* a HELLO, or something else that ends the handshake: an ERROR */
   gboolean settled;
+  gboolean ended;               /* the peer's ERROR: nothing may follow */
   GPtrArray *records;
 } Decoding;
 
@@ -83,7 +83,7 @@ take_message (Decoding * d, McpDecodeResult kind, const McpMessage * msg,
         g_assert_cmpuint (msg->payload_len + MCP_RFC4571_HEADER_LEN, ==,
             msg_len);
       } else {
-        g_assert_true (d->settled);
+        g_assert_true (d->seen_hello && !d->ended);
         g_assert_cmpuint (msg->payload_len, <=, MCP_MAX_DATAGRAM);
         g_assert_cmpuint (msg->payload_len + MCP_MPX_DATA_HEADER_LEN, <=,
             msg_len);
@@ -95,7 +95,7 @@ take_message (Decoding * d, McpDecodeResult kind, const McpMessage * msg,
       break;
     case MCP_DECODE_HELLO:
       g_assert_cmpint (framing, ==, MCP_FRAMING_MPX);
-      g_assert_false (d->seen_hello);
+      g_assert_false (d->seen_hello || d->ended);
       g_assert_cmpuint (d->records->len, ==, 1);
       g_assert_cmpuint (msg->hello.version_major, ==, MCP_MPX_VERSION_MAJOR);
       g_assert_true (msg->hello.role == MCP_ROLE_SOURCE
@@ -111,12 +111,12 @@ take_message (Decoding * d, McpDecodeResult kind, const McpMessage * msg,
       r->hello.name = g_strdup (msg->hello.name);
       break;
     case MCP_DECODE_CAPS:
-      g_assert_true (d->settled);
+      g_assert_true (d->seen_hello && !d->ended);
       assert_string (msg->caps);
       r->caps = g_strdup (msg->caps);
       break;
     case MCP_DECODE_AUTH:
-      g_assert_true (d->settled);
+      g_assert_true (d->seen_hello && !d->ended);
       memcpy (r->auth_proof, msg->auth_proof, sizeof (r->auth_proof));
       break;
     case MCP_DECODE_PEER_ERROR:
@@ -126,10 +126,11 @@ take_message (Decoding * d, McpDecodeResult kind, const McpMessage * msg,
         g_assert_true ((guchar) msg->reason[i] >= 0x20
             && msg->reason[i] != 0x7f);
       r->reason = g_strdup (msg->reason);
-      d->settled = TRUE;
+      g_assert_false (d->ended);
+      d->settled = d->ended = TRUE;
       break;
     case MCP_DECODE_KEEPALIVE:
-      g_assert_true (d->settled);
+      g_assert_true (d->seen_hello && !d->ended);
       break;
     default:
       /* kinds added later: mpx only */

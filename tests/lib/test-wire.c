@@ -1932,6 +1932,27 @@ test_error_message (void)
   g_assert_cmpstr (msg.reason, ==, "");
   mcp_decoder_free (dec);
 
+  /* nothing may follow an ERROR; the stream may end right after it */
+  g_byte_array_set_size (a, 0);
+  append_gbytes (a, mcp_mpx_build_error ("bye", TRUE));
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_PEER_ERROR);
+  expect_need_more (dec);
+  g_assert_true (mcp_decoder_finish (dec, NULL));
+  mcp_decoder_free (dec);
+  for (i = 0; i < 2; i++) {
+    g_byte_array_set_size (a, 0);
+    append_gbytes (a, mcp_mpx_build_error ("bye", TRUE));
+    if (i == 0)
+      append_gbytes (a, mcp_mpx_build_keepalive ());
+    else
+      append_start (a);
+    dec = decoder_with (i == 0 ? MCP_FRAMING_MPX : MCP_FRAMING_AUTO, a);
+    g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_PEER_ERROR);
+    g_free (expect_error (dec, MCP_WIRE_ERROR_PROTOCOL));
+    mcp_decoder_free (dec);
+  }
+
   /* control characters, broken UTF-8 and a NUL from a hostile peer */
   g_byte_array_set_size (a, 0);
   append_start (a);
@@ -1955,6 +1976,32 @@ test_error_message (void)
   mcp_decoder_free (dec);
   g_string_free (longer, TRUE);
   g_byte_array_unref (a);
+}
+
+/* Caps longer than a CAPS message holds are cut at a character boundary,
+ * so that the receiver still takes them as UTF-8. */
+static void
+test_caps_cut_whole_characters (void)
+{
+  GString *caps = g_string_new (NULL);
+  GByteArray *a = g_byte_array_new ();
+  McpDecoder *dec;
+  McpMessage msg;
+
+  while (caps->len < MCP_MPX_MAX_CONTROL_LEN - 1)
+    g_string_append_c (caps, 'c');
+  /* a 2-byte character across the limit */
+  g_string_append (caps, "\xc3\xa9tail");
+  append_start (a);
+  append_gbytes (a, mcp_mpx_build_caps (caps->str));
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  expect_hello (dec, MCP_ROLE_SOURCE);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_CAPS);
+  g_assert_cmpuint (strlen (msg.caps), ==, MCP_MPX_MAX_CONTROL_LEN - 1);
+  g_assert_true (g_utf8_validate (msg.caps, -1, NULL));
+  mcp_decoder_free (dec);
+  g_byte_array_unref (a);
+  g_string_free (caps, TRUE);
 }
 
 int
@@ -2009,6 +2056,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/auth/hello-nonce", test_auth_hello_nonce);
   g_test_add_func ("/wire/auth/message", test_auth_message);
   g_test_add_func ("/wire/error-message", test_error_message);
+  g_test_add_func ("/wire/caps-cut", test_caps_cut_whole_characters);
   g_test_add_func ("/wire/finish/clean", test_finish_clean);
   g_test_add_func ("/wire/finish/truncated", test_finish_truncated);
   g_test_add_func ("/wire/finish/after-error", test_finish_after_error);
