@@ -18,8 +18,8 @@ BUILD = os.environ["MCASTPROXY_BUILD"]
 DOC = os.path.join(TOP, "docs", "cookbook.md")
 HOST = "relay-a.example.net"
 PLAYER_BUFFERS = 50
-READY_SECONDS = 30      # a line's readiness; polled, never slept on
-PLAYER_SECONDS = 60     # the last line of a recipe, all of it
+READY_SECONDS = 20      # a line's readiness; polled, never slept on
+PLAYER_SECONDS = 30     # the last line of a recipe, all of it
 # frames a decoder may let go at the player's EOS (see check_player)
 DRAIN = 8
 WORK = None
@@ -239,7 +239,11 @@ def check_mpegts(out, rc, procs):
     # what tsdemux exposed, as h264parse took it
     if not re.search(r"GstH264Parse:h264parse0\.GstPad:sink: caps = video/x-h264", out):
         bad.append("tsdemux exposed no H.264 stream")
-    return bad, "H.264 demuxed; 320x240 I420: %s" % got
+    # the relay's caps came across in the mpx handshake
+    if not re.search(r"GstTcpSplitSrc:tcpsplitsrc0\.GstPad:src: caps = video/mpegts, "
+                     r"systemstream=\(boolean\)true, packetsize=\(int\)188$", out, re.M):
+        bad.append("tcpsplitsrc did not get the relay's caps")
+    return bad, "caps from the relay, H.264 demuxed; 320x240 I420: %s" % got
 
 
 def check_transcode(out, rc, procs):
