@@ -112,6 +112,37 @@ mcp_test_stat_field (const GstStructure * s, const gchar * field)
   return v;
 }
 
+/* Entry i of the statistics' list field (client-list, source-list). */
+static inline const GstStructure *
+mcp_test_stat_item (const GstStructure * s, const gchar * list, guint i)
+{
+  const GValue *v = gst_structure_get_value (s, list);
+
+  fail_unless (v != NULL, "no field %s", list);
+  fail_unless (i < gst_value_array_get_size (v), "%s has no entry %u", list, i);
+  return gst_value_get_structure (gst_value_array_get_value (v, i));
+}
+
+/* A guint field of a statistics structure. */
+static inline guint
+mcp_test_stat_u32 (const GstStructure * s, const gchar * field)
+{
+  guint v = 0;
+
+  fail_unless (gst_structure_get_uint (s, field, &v), "no field %s", field);
+  return v;
+}
+
+/* A boolean field of a statistics structure. */
+static inline gboolean
+mcp_test_stat_bool (const GstStructure * s, const gchar * field)
+{
+  gboolean v = FALSE;
+
+  fail_unless (gst_structure_get_boolean (s, field, &v), "no field %s", field);
+  return v;
+}
+
 /* One guint64 field of the element's statistics. */
 static inline guint64
 mcp_test_stat (gpointer element, const gchar * name, const gchar * field)

@@ -339,6 +339,8 @@ GST_START_TEST (test_caller_reconnects_after_server_restart)
   gchar *props = g_strdup_printf ("host=127.0.0.1 port=%u "
       "reconnect-delay=10000000", port);
   guint round, i, n = 0;
+  GstStructure *s;
+  const GstStructure *one;
 
   src_setup (&f, props);
   g_free (props);
@@ -350,6 +352,19 @@ GST_START_TEST (test_caller_reconnects_after_server_restart)
       send_mpx_data (peer, &meta, n, 100);
       gst_buffer_unref (pull_datagram (&f, n, 100));
     }
+    /* each connection counts its own */
+    s = mcp_test_stats (f.h->element, "tcpsplitsrc-stats");
+    fail_unless_equals_int (mcp_test_stat_u32 (s, "sources"), 1);
+    fail_unless_equals_uint64 (mcp_test_stat_field (s, "reconnects"), round);
+    one = mcp_test_stat_item (s, "source-list", 0);
+    fail_unless_equals_string (gst_structure_get_string (one, "framing"),
+        "mpx");
+    fail_unless (mcp_test_stat_bool (one, "caller"));
+    fail_if (mcp_test_stat_bool (one, "standby"));
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams"), 10);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes"), 1000);
+    fail_unless (mcp_test_stat_field (one, "connected-time") > 0);
+    gst_structure_free (s);
     /* server restart: everything goes away, then comes back */
     g_clear_object (&listener);
     g_object_unref (peer);
@@ -359,6 +374,7 @@ GST_START_TEST (test_caller_reconnects_after_server_restart)
   assert_no_eos (&f);
   fail_unless_equals_uint64 (src_stat (&f, "connects"), 3);
   fail_unless_equals_uint64 (src_stat (&f, "disconnects"), 3);
+  fail_unless_equals_uint64 (src_stat (&f, "reconnects"), 3);
   fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 30);
   g_object_unref (listener);
   src_teardown (&f);
