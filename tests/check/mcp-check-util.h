@@ -684,6 +684,33 @@ mcp_test_wait_stats_message (GstBus * bus, const gchar * name,
   }
 }
 
+/* The next element message called name on the bus (a stats-interval
+ * message), as a copy to free. */
+static inline GstStructure *
+mcp_test_next_stats_message (GstBus * bus, const gchar * name)
+{
+  gint64 end = g_get_monotonic_time () + MCP_TEST_TIMEOUT_US;
+
+  for (;;) {
+    gint64 left = end - g_get_monotonic_time ();
+    GstMessage *msg;
+    const GstStructure *s;
+    GstStructure *copy = NULL;
+
+    fail_unless (left > 0, "timed out waiting for %s", name);
+    msg = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
+        GST_MESSAGE_ELEMENT);
+    if (!msg)
+      continue;
+    s = gst_message_get_structure (msg);
+    if (s && gst_structure_has_name (s, name))
+      copy = gst_structure_copy (s);
+    gst_message_unref (msg);
+    if (copy)
+      return copy;
+  }
+}
+
 /* ---- playing an mpx peer ------------------------------------------------ */
 
 #include "mcp-wire.h"

@@ -914,6 +914,27 @@ GST_START_TEST (test_listener_standby_source_takes_over)
   send_mpx_data (standby_src, &mb, 2, 200);
   /* dropped: counted, and not what comes out next */
   mcp_test_wait_stats_message (bus, "tcpsplitsrc-stats", "standby-dropped", 1);
+  {
+    /* the periodic message has the per-source list as well */
+    GstStructure *st = mcp_test_next_stats_message (bus, "tcpsplitsrc-stats");
+    guint i, standby = 0;
+
+    fail_unless_equals_int (mcp_test_stat_u32 (st, "sources"), 2);
+    for (i = 0; i < 2; i++) {
+      const GstStructure *one = mcp_test_stat_item (st, "source-list", i);
+      gboolean sb = mcp_test_stat_bool (one, "standby");
+
+      standby += sb;
+      fail_unless_equals_uint64 (mcp_test_stat_field (one, "peer-id"), 7);
+      fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams"),
+          sb ? 0 : 1);
+      fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes"),
+          sb ? 0 : 100);
+      fail_if (mcp_test_stat_bool (one, "caller"));
+    }
+    fail_unless_equals_int (standby, 1);
+    gst_structure_free (st);
+  }
   send_mpx_data (first_src, &ma, 3, 300);
   gst_buffer_unref (pull_datagram (&f, 3, 300));
 
