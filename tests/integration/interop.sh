@@ -1,7 +1,8 @@
 #!/bin/bash
 # mcastproxy — the tools against plain clients: nc gets the raw stream of a
 # multicast-tcp-relay; GStreamer's rtpstreamdepay reads its rfc4571 framing;
-# every tool prints exactly one gst-launch-1.0 line. Runs inside netns-run
+# every tool prints exactly one gst-launch-1.0 line; MCASTPROXY_STATUS=1 shows
+# the right live status while a stream flows. Runs inside netns-run
 # (one private namespace, multicast on lo). Usage: interop.sh MCP_SEND
 set -u
 MCP_SEND=$1
