@@ -26,6 +26,18 @@ static const gsize mcp_test_sizes[] = { 0, 1, 1316, 9000, 65507 };
 
 #define MCP_N_TEST_SIZES G_N_ELEMENTS (mcp_test_sizes)
 
+/* The bytes of one datagram of each test size. */
+static inline guint64
+mcp_test_sizes_total (void)
+{
+  guint64 total = 0;
+  guint i;
+
+  for (i = 0; i < MCP_N_TEST_SIZES; i++)
+    total += mcp_test_sizes[i];
+  return total;
+}
+
 /* Deterministic content: byte i of datagram n. */
 static inline guint8
 mcp_test_byte (guint n, gsize i)

@@ -296,6 +296,9 @@ GST_START_TEST (test_local_to_every_peer)
   fail_unless_equals_uint64 (mcp_test_stat_field (s, "forwarded"),
       MCP_N_TEST_SIZES);
   fail_unless_equals_uint64 (mcp_test_stat_field (s, "peer-in"), 0);
+  fail_unless_equals_uint64 (mcp_test_stat_field (s, "peer-bytes-in"), 0);
+  fail_unless_equals_uint64 (mcp_test_stat_field (s, "local-bytes-in"),
+      mcp_test_sizes_total ());
   fail_unless_equals_uint64 (mcp_test_stat_field (s, "reconnects"), 0);
   /* both links took everything: nothing waits for them */
   for (i = 0; i < 2; i++) {
@@ -512,6 +515,10 @@ GST_START_TEST (test_two_routers)
   fail_unless_equals_uint64 (router_stat (&b, "island-id"), 2);
   fail_unless_equals_uint64 (router_stat (&a, "peer-in"), MCP_N_TEST_SIZES);
   fail_unless_equals_uint64 (router_stat (&b, "peer-in"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&a, "peer-bytes-in"),
+      mcp_test_sizes_total ());
+  fail_unless_equals_uint64 (router_stat (&b, "peer-bytes-in"),
+      mcp_test_sizes_total ());
   /* B called A */
   for (i = 0; i < 2; i++) {
     GstStructure *s = mcp_test_stats ((i ? &b : &a)->h->element,
