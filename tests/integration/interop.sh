@@ -78,6 +78,15 @@ for tool in multicast-tcp-relay multicast-tcp-client-relay splitting-server \
   fi
 done
 
+# a dry run prints the same one line with the status asked for
+out=$(MCASTPROXY_CONF=$WORK/test.conf MCASTPROXY_DRY_RUN=1 MCASTPROXY_STATUS=1 \
+  "$P/splitting-server" 2>&1)
+if [ "$out" = "gst-launch-1.0 tcpsplitsrc mode=listener host=192.0.2.1 port=6200 framing=auto ! tcpsplitsink host=192.0.2.2 port=6201 framing=auto" ]; then
+  pass "MCASTPROXY_STATUS=1 leaves the dry run alone"
+else
+  fail "dry run with MCASTPROXY_STATUS=1 printed: $out"
+fi
+
 # --- 2. nc, a plain TCP client, gets the raw stream of multicast-tcp-relay
 run_relay () {   # run_relay NAME FRAMING
   : >"$WORK/$1.log"   # exists before anyone waits on it
