@@ -208,10 +208,11 @@ typedef struct
 
 /* Under lock. */
 static void
-queue_raw (GstTcpSplitSrc * self, const guint8 * data, gsize len)
+queue_raw (Source * src, const guint8 * data, gsize len)
 {
-  queue_item (self, gst_buffer_new_memdup (data, len), len);
-  self->datagrams++;
+  queue_item (src->self, gst_buffer_new_memdup (data, len), len);
+  src->self->datagrams++;
+  src->datagrams++;
 }
 
 /* Sends what is left of a raw stream as one short buffer. */
@@ -223,7 +224,7 @@ flush_raw_rest (Source * src)
   if (!src->raw_rest || src->raw_rest->len == 0)
     return;
   g_mutex_lock (&self->lock);
-  queue_raw (self, src->raw_rest->data, src->raw_rest->len);
+  queue_raw (src, src->raw_rest->data, src->raw_rest->len);
   g_mutex_unlock (&self->lock);
   g_byte_array_set_size (src->raw_rest, 0);
 }
@@ -262,12 +263,12 @@ take_raw (Source * src, const guint8 * data, gsize len)
     off = MIN (len, blocksize - src->raw_rest->len);
     g_byte_array_append (src->raw_rest, data, off);
     if (src->raw_rest->len == blocksize) {
-      queue_raw (self, src->raw_rest->data, blocksize);
+      queue_raw (src, src->raw_rest->data, blocksize);
       g_byte_array_set_size (src->raw_rest, 0);
     }
   }
   for (; len - off >= blocksize; off += blocksize)
-    queue_raw (self, data + off, blocksize);
+    queue_raw (src, data + off, blocksize);
   g_mutex_unlock (&self->lock);
   g_byte_array_append (src->raw_rest, data + off, len - off);
 
@@ -397,8 +398,6 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
   GstTcpSplitSrc *self = src->self;
   McpFraming framing = mcp_conn_get_framing (conn);
   guint64 max_bytes;
-  /* only this thread changes it (but at start) */
-  guint64 datagrams_before = self->datagrams;
 
   if (src->standby) {
     if (kind == MCP_DECODE_DATA) {
@@ -441,10 +440,10 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
     g_mutex_lock (&self->lock);
     queue_item (self, buf, msg->payload_len);
     self->datagrams++;
+    src->datagrams++;
   }
   self->bytes += msg->payload_len;
   src->bytes += msg->payload_len;
-  src->datagrams += self->datagrams - datagrams_before;
   if (max_bytes && self->queue_bytes >= max_bytes && !self->reading_paused) {
     GList *l;
 
