@@ -616,6 +616,26 @@ GST_START_TEST (test_raw_comes_in_blocksize_pieces)
     gst_buffer_unref (buf);
   }
   fail_unless (mcp_test_check_bytes (6, all, 13160));
+  {
+    /* a short rest goes out alone after a pause, and counts for its source */
+    guint8 rest[500] = { 0 };
+    GstBuffer *buf;
+    GstStructure *st;
+    const GstStructure *one;
+
+    mcp_test_send_all (peer, rest, sizeof (rest));
+    buf = gst_harness_pull (f.h);
+    fail_unless_equals_uint64 (gst_buffer_get_size (buf), 500);
+    gst_buffer_unref (buf);
+    st = mcp_test_stats (f.h->element, "tcpsplitsrc-stats");
+    fail_unless_equals_uint64 (mcp_test_stat_field (st, "datagrams"), 11);
+    one = mcp_test_stat_item (st, "source-list", 0);
+    fail_unless_equals_string (gst_structure_get_string (one, "framing"),
+        "raw");
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams"), 11);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes"), 13660);
+    gst_structure_free (st);
+  }
   g_free (all);
   gst_buffer_unref (sent);
   g_object_unref (peer);
