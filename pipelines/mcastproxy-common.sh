@@ -98,6 +98,24 @@ secure () {
   esac
 }
 
+# The live status line on stderr (pipelines/mcastproxy-status):
+# MCASTPROXY_STATUS=1 shows it, 0 never; unset, it shows when stderr is a
+# terminal. It needs the stats messages: without MCASTPROXY_STATS_INTERVAL
+# they come every second, and then stay off a terminal's stdout. A dry run
+# prints the pipeline as it is without the status.
+mcastproxy_status=0
+mcastproxy_status_quiet=0
+if [ "${MCASTPROXY_DRY_RUN:-0}" != 1 ]; then
+  case ${MCASTPROXY_STATUS:-auto} in
+    1) mcastproxy_status=1 ;;
+    auto) [ -t 2 ] && mcastproxy_status=1 ;;
+  esac
+fi
+if [ $mcastproxy_status = 1 ] && [ "${MCASTPROXY_STATS_INTERVAL:-0}" = 0 ]; then
+  MCASTPROXY_STATS_INTERVAL=1000000000
+  [ -t 1 ] && mcastproxy_status_quiet=1
+fi
+
 stats () {
   [ "${MCASTPROXY_STATS_INTERVAL:-0}" != 0 ] &&
     printf ' stats-interval=%s' "$MCASTPROXY_STATS_INTERVAL"
@@ -112,6 +130,18 @@ run_pipeline () {
   echo "gst-launch-1.0 $flags $*" | tr -s ' '
   [ "${MCASTPROXY_DRY_RUN:-0}" = 1 ] && exit 0
   mcastproxy_find_plugin
+  if [ $mcastproxy_status = 1 ]; then
+    # gst-launch-1.0 keeps this process (signals, exit status); the filter
+    # reads its output through a FIFO, removed once both ends are open
+    fifo_dir=$(mktemp -d "${TMPDIR:-/tmp}/mcastproxy.XXXXXX") &&
+      mkfifo "$fifo_dir/out" || exit 2
+    { rm -rf "$fifo_dir"
+      exec "$MCASTPROXY_PIPELINES/mcastproxy-status" \
+        "$MCASTPROXY_STATS_INTERVAL" "$([ -t 2 ] && echo 1 || echo 0)" \
+        "$mcastproxy_status_quiet"; } <"$fifo_dir/out" &
+    # shellcheck disable=SC2086,SC2048
+    exec gst-launch-1.0 $flags $* >"$fifo_dir/out"
+  fi
   # shellcheck disable=SC2086,SC2048
   exec gst-launch-1.0 $flags $*
 }

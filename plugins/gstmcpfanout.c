@@ -51,6 +51,7 @@ typedef struct
   EntryKind kind;
   guint64 index;
   gint64 arrival;               /* monotonic, µs */
+  guint64 bytes_before;         /* payload bytes queued before this one */
   guint64 origin;               /* origin id of the datagram */
   guint64 from;                 /* id of the connection it came from, or 0 */
   GstBuffer *buffer;
@@ -78,6 +79,7 @@ struct _GstMcpFanoutClient
   gchar *hello_caps;            /* caps announced in our HELLO */
   guint64 datagrams;
   guint64 skipped;
+  gint64 ready_at;              /* monotonic µs of its handshake's end */
   gchar *drop_reason;           /* to be dropped once cur is complete */
   gint64 drop_deadline;         /* ... or at this time (monotonic us) */
 };
@@ -114,6 +116,7 @@ struct _GstMcpFanout
   GstQueueArray *queue;         /* Entry *, oldest first */
   guint64 front_index;          /* index of the oldest entry in queue */
   guint64 queue_bytes;
+  guint64 bytes_queued;         /* payload bytes ever queued */
   GList *clients;               /* oldest last */
   guint n_active;
   guint64 next_id;
@@ -129,6 +132,8 @@ struct _GstMcpFanout
   guint64 oversize_dropped;
   guint64 clients_total;
   guint64 clients_dropped;
+  guint64 bytes_sent;           /* of connections that already left */
+  guint64 reconnects;
 };
 
 /* ---- entries ----------------------------------------------------------- */
@@ -284,6 +289,8 @@ static void
 queue_push (GstMcpFanout * fo, Entry * e)
 {
   e->index = queue_end (fo);
+  e->bytes_before = fo->bytes_queued;
+  fo->bytes_queued += entry_payload_size (e);
   gst_queue_array_push_tail (fo->queue, e);
   fo->queue_bytes += entry_payload_size (e);
 
@@ -463,6 +470,7 @@ static void
 client_activate (GstMcpFanout * fo, GstMcpFanoutClient * c)
 {
   c->active = TRUE;
+  c->ready_at = g_get_monotonic_time ();
   c->framing = mcp_conn_get_framing (c->conn);
   c->peer_id = mcp_conn_get_peer_id (c->conn);
   c->next = queue_end (fo);
@@ -639,6 +647,9 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   if (c->active)
     fo->n_active--;
   fo->datagrams_sent += c->datagrams;
+  fo->bytes_sent += mcp_conn_get_bytes_out (conn);
+  if (c->caller != MCP_ENDPOINT_ACCEPTED && !fo->stopping)
+    fo->reconnects++;
   g_rec_mutex_unlock (&fo->lock);
 
   GST_INFO_OBJECT (fo->owner, "client %s removed after %" G_GUINT64_FORMAT
@@ -784,6 +795,7 @@ gst_mcp_fanout_start (GstMcpFanout * fo, McpEndpoint * ep)
   fo->endpoint = ep;
   fo->datagrams_sent = fo->datagrams_skipped = fo->oversize_dropped = 0;
   fo->clients_total = fo->clients_dropped = 0;
+  fo->bytes_sent = fo->reconnects = 0;
   /* attached with the first connection, on the endpoint's thread */
   fo->flush_source = g_source_new (&flush_source_funcs, sizeof (FlushSource));
   ((FlushSource *) fo->flush_source)->fo = fo;
@@ -955,24 +967,51 @@ gst_mcp_fanout_push (GstMcpFanout * fo, GstBuffer * buffer,
   return kept;
 }
 
+/* Under lock: how far c is behind the newest entry, in payload bytes and
+ * in time since the oldest datagram it has not fully written arrived (ns). */
+static void
+client_lag (GstMcpFanout * fo, GstMcpFanoutClient * c, gint64 now,
+    guint64 * bytes, guint64 * time)
+{
+  guint64 end = queue_end (fo), next = MAX (c->next, fo->front_index);
+  Entry *oldest = c->cur;
+
+  *bytes = 0;
+  *time = 0;
+  if (c->standby)
+    return;
+  if (next < end) {
+    *bytes = fo->bytes_queued - queue_at (fo, next)->bytes_before;
+    if (!oldest)
+      oldest = queue_at (fo, next);
+  }
+  if (oldest && now > oldest->arrival)
+    *time = (guint64) (now - oldest->arrival) * 1000;
+}
+
 void
 gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
 {
   GValue clients = G_VALUE_INIT;
-  guint64 sent;
+  guint64 sent, bytes_sent;
+  gint64 now = g_get_monotonic_time ();
   GList *l;
 
   g_value_init (&clients, GST_TYPE_ARRAY);
   g_rec_mutex_lock (&fo->lock);
   sent = fo->datagrams_sent;
+  bytes_sent = fo->bytes_sent;
   for (l = fo->clients; l; l = l->next) {
     GstMcpFanoutClient *c = l->data;
     GValue v = G_VALUE_INIT;
     GstStructure *cs;
+    guint64 lag_bytes, lag_time;
 
     sent += c->datagrams;
+    bytes_sent += mcp_conn_get_bytes_out (c->conn);
     if (!c->active)
       continue;
+    client_lag (fo, c, now, &lag_bytes, &lag_time);
     cs = gst_structure_new ("client",
         "address", G_TYPE_STRING, c->address,
         "framing", G_TYPE_STRING, mcp_framing_to_string (c->framing),
@@ -982,7 +1021,14 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
         "skipped", G_TYPE_UINT64, c->skipped,
         "bytes", G_TYPE_UINT64, mcp_conn_get_bytes_out (c->conn),
         "lag-datagrams", G_TYPE_UINT64,
-        c->standby ? 0 : queue_end (fo) - c->next, NULL);
+        c->standby ? 0 : queue_end (fo) - c->next,
+        "lag-bytes", G_TYPE_UINT64, lag_bytes,
+        "lag-time", G_TYPE_UINT64, lag_time,
+        "write-blocked", G_TYPE_BOOLEAN, mcp_conn_is_write_blocked (c->conn),
+        "caller", G_TYPE_BOOLEAN, c->caller != MCP_ENDPOINT_ACCEPTED,
+        "connected-time", G_TYPE_UINT64,
+        (guint64) (now - c->ready_at) * 1000,
+        "bytes-received", G_TYPE_UINT64, mcp_conn_get_bytes_in (c->conn), NULL);
     g_value_init (&v, GST_TYPE_STRUCTURE);
     gst_value_set_structure (&v, cs);
     gst_structure_free (cs);
@@ -990,6 +1036,8 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
   }
   gst_structure_set (s,
       "datagrams-sent", G_TYPE_UINT64, sent,
+      "bytes-sent", G_TYPE_UINT64, bytes_sent,
+      "reconnects", G_TYPE_UINT64, fo->reconnects,
       "datagrams-skipped", G_TYPE_UINT64, fo->datagrams_skipped,
       "oversize-dropped", G_TYPE_UINT64, fo->oversize_dropped,
       "clients", G_TYPE_UINT, fo->n_active,

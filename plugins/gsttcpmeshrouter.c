@@ -150,7 +150,9 @@ struct _GstTcpMeshRouter
 
   /* statistics, under the object lock */
   guint64 local_in;
+  guint64 local_bytes_in;
   guint64 peer_in;
+  guint64 peer_bytes_in;
   guint64 forwarded;            /* datagrams queued for the peers */
   guint64 duplicates;
   guint64 hops_exceeded;
@@ -273,6 +275,7 @@ fanout_message (GstMcpFanout * fo, GstMcpFanoutClient * from,
     info.hops++;
   GST_OBJECT_LOCK (self);
   self->peer_in++;
+  self->peer_bytes_in += msg->payload_len;
   GST_OBJECT_UNLOCK (self);
   if (!admit (self, &info))
     return;
@@ -386,6 +389,7 @@ take_local (GstTcpMeshRouter * self, GstBuffer * buffer)
   }
   GST_OBJECT_LOCK (self);
   self->local_in++;
+  self->local_bytes_in += gst_buffer_get_size (buffer);
   if (!meta)
     info.seq = self->seq++;
   GST_OBJECT_UNLOCK (self);
@@ -926,6 +930,7 @@ start (GstTcpMeshRouter * self)
       ((guint64) g_random_int () << 32 | g_random_int ());
   self->seq = mcp_seq_new_epoch ();
   self->local_in = self->peer_in = self->forwarded = 0;
+  self->local_bytes_in = self->peer_bytes_in = 0;
   self->duplicates = self->hops_exceeded = 0;
   self->datagrams_out = self->output_dropped = self->connect_failures = 0;
   self->peers_refused = 0;
@@ -1019,7 +1024,9 @@ gst_tcp_mesh_router_get_stats (GstTcpMeshRouter * self)
   s = gst_structure_new ("tcpmeshrouter-stats",
       "island-id", G_TYPE_UINT64, self->node_id,
       "local-in", G_TYPE_UINT64, self->local_in,
+      "local-bytes-in", G_TYPE_UINT64, self->local_bytes_in,
       "peer-in", G_TYPE_UINT64, self->peer_in,
+      "peer-bytes-in", G_TYPE_UINT64, self->peer_bytes_in,
       "forwarded", G_TYPE_UINT64, self->forwarded,
       "duplicates", G_TYPE_UINT64, self->duplicates,
       "hops-exceeded", G_TYPE_UINT64, self->hops_exceeded,

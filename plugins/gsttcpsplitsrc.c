@@ -126,6 +126,7 @@ struct _GstTcpSplitSrc
   guint64 disconnects;
   guint64 rejected;
   guint64 connect_failures;
+  guint64 reconnects;
   guint64 duplicates;
   guint64 hops_exceeded;
   guint64 standby_dropped;
@@ -187,7 +188,8 @@ queue_caps_string (GstTcpSplitSrc * self, const gchar * str)
   g_mutex_unlock (&self->lock);
 }
 
-/* One inbound connection. Endpoint thread only. */
+/* One inbound connection. Endpoint thread; the list of them, and the
+ * fields the statistics read, change under lock. */
 typedef struct
 {
   GstTcpSplitSrc *self;
@@ -196,16 +198,21 @@ typedef struct
   gboolean ready;
   gboolean standby;             /* another source has the same peer id */
   guint64 peer_id;
+  McpFraming framing;
+  gint64 ready_at;              /* monotonic µs */
+  guint64 datagrams;            /* queued for downstream */
+  guint64 bytes;                /* their payload bytes */
   GByteArray *raw_rest;         /* raw bytes short of a block */
   GSource *raw_flush;           /* sends raw_rest after a pause */
 } Source;
 
 /* Under lock. */
 static void
-queue_raw (GstTcpSplitSrc * self, const guint8 * data, gsize len)
+queue_raw (Source * src, const guint8 * data, gsize len)
 {
-  queue_item (self, gst_buffer_new_memdup (data, len), len);
-  self->datagrams++;
+  queue_item (src->self, gst_buffer_new_memdup (data, len), len);
+  src->self->datagrams++;
+  src->datagrams++;
 }
 
 /* Sends what is left of a raw stream as one short buffer. */
@@ -217,7 +224,7 @@ flush_raw_rest (Source * src)
   if (!src->raw_rest || src->raw_rest->len == 0)
     return;
   g_mutex_lock (&self->lock);
-  queue_raw (self, src->raw_rest->data, src->raw_rest->len);
+  queue_raw (src, src->raw_rest->data, src->raw_rest->len);
   g_mutex_unlock (&self->lock);
   g_byte_array_set_size (src->raw_rest, 0);
 }
@@ -256,12 +263,12 @@ take_raw (Source * src, const guint8 * data, gsize len)
     off = MIN (len, blocksize - src->raw_rest->len);
     g_byte_array_append (src->raw_rest, data, off);
     if (src->raw_rest->len == blocksize) {
-      queue_raw (self, src->raw_rest->data, blocksize);
+      queue_raw (src, src->raw_rest->data, blocksize);
       g_byte_array_set_size (src->raw_rest, 0);
     }
   }
   for (; len - off >= blocksize; off += blocksize)
-    queue_raw (self, data + off, blocksize);
+    queue_raw (src, data + off, blocksize);
   g_mutex_unlock (&self->lock);
   g_byte_array_append (src->raw_rest, data + off, len - off);
 
@@ -334,10 +341,12 @@ conn_ready (McpConn * conn, gpointer user_data)
 
   mcp_endpoint_reset_backoff (self->endpoint, src->caller);
   src->peer_id = mcp_conn_get_peer_id (conn);
+  g_mutex_lock (&self->lock);
   /* a second connection of one peer (gateways of one island) stands by */
   src->standby = has_twin (self, src);
   src->ready = TRUE;
-  g_mutex_lock (&self->lock);
+  src->framing = framing;
+  src->ready_at = g_get_monotonic_time ();
   self->connects++;
   g_mutex_unlock (&self->lock);
   update_peer_stat (self);
@@ -431,8 +440,10 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
     g_mutex_lock (&self->lock);
     queue_item (self, buf, msg->payload_len);
     self->datagrams++;
+    src->datagrams++;
   }
   self->bytes += msg->payload_len;
+  src->bytes += msg->payload_len;
   if (max_bytes && self->queue_bytes >= max_bytes && !self->reading_paused) {
     GList *l;
 
@@ -458,7 +469,9 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   GList *l;
 
   flush_raw_rest (src);
+  g_mutex_lock (&self->lock);
   self->sources = g_list_remove (self->sources, src);
+  g_mutex_unlock (&self->lock);
   if (src->ready && !src->standby) {
     /* the oldest source standing by for the same peer takes over */
     Source *heir = NULL;
@@ -470,7 +483,9 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
         heir = o;
     }
     if (heir) {
+      g_mutex_lock (&self->lock);
       heir->standby = FALSE;
+      g_mutex_unlock (&self->lock);
       GST_INFO_OBJECT (self, "%s takes over from %s",
           mcp_conn_get_peer_address (heir->conn), address);
       queue_caps_string (self, mcp_conn_get_peer_caps (heir->conn));
@@ -479,6 +494,8 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   g_mutex_lock (&self->lock);
   if (src->ready)
     self->disconnects++;
+  if (src->caller != MCP_ENDPOINT_ACCEPTED && !self->stopping)
+    self->reconnects++;
   g_mutex_unlock (&self->lock);
   update_peer_stat (self);
 
@@ -545,7 +562,9 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   src->conn = mcp_conn_new (socket, mcp_endpoint_get_context (self->endpoint),
       &cfg, &conn_funcs, src);
   g_object_unref (socket);
+  g_mutex_lock (&self->lock);
   self->sources = g_list_prepend (self->sources, src);
+  g_mutex_unlock (&self->lock);
   if (self->reading_paused)
     mcp_conn_set_reading (src->conn, FALSE);
   mcp_conn_start (src->conn);
@@ -841,7 +860,7 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
   g_mutex_lock (&self->lock);
   self->datagrams = self->bytes = 0;
   self->connects = self->disconnects = self->rejected = 0;
-  self->connect_failures = 0;
+  self->connect_failures = self->reconnects = 0;
   self->duplicates = self->hops_exceeded = self->standby_dropped = 0;
   self->reading_paused = FALSE;
   if (caps)
@@ -999,9 +1018,37 @@ gst_tcp_split_src_create (GstPushSrc * psrc, GstBuffer ** buf)
 static GstStructure *
 gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
 {
+  GValue list = G_VALUE_INIT;
   GstStructure *s;
+  gint64 now = g_get_monotonic_time ();
+  guint n_sources = 0;
+  GList *l;
 
+  g_value_init (&list, GST_TYPE_ARRAY);
   g_mutex_lock (&self->lock);
+  for (l = self->sources; l; l = l->next) {
+    Source *src = l->data;
+    GValue v = G_VALUE_INIT;
+    GstStructure *ss;
+
+    if (!src->ready)
+      continue;
+    n_sources++;
+    ss = gst_structure_new ("source",
+        "address", G_TYPE_STRING, mcp_conn_get_peer_address (src->conn),
+        "framing", G_TYPE_STRING, mcp_framing_to_string (src->framing),
+        "peer-id", G_TYPE_UINT64, src->peer_id,
+        "standby", G_TYPE_BOOLEAN, src->standby,
+        "caller", G_TYPE_BOOLEAN, src->caller != MCP_ENDPOINT_ACCEPTED,
+        "datagrams", G_TYPE_UINT64, src->datagrams,
+        "bytes", G_TYPE_UINT64, src->bytes,
+        "connected-time", G_TYPE_UINT64,
+        (guint64) (now - src->ready_at) * 1000, NULL);
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    gst_value_set_structure (&v, ss);
+    gst_structure_free (ss);
+    gst_value_array_append_and_take_value (&list, &v);
+  }
   s = gst_structure_new ("tcpsplitsrc-stats",
       "datagrams", G_TYPE_UINT64, self->datagrams,
       "bytes", G_TYPE_UINT64, self->bytes,
@@ -1010,13 +1057,16 @@ gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
       "connects", G_TYPE_UINT64, self->connects,
       "disconnects", G_TYPE_UINT64, self->disconnects,
       "connect-failures", G_TYPE_UINT64, self->connect_failures,
+      "reconnects", G_TYPE_UINT64, self->reconnects,
       "rejected", G_TYPE_UINT64, self->rejected,
       "duplicates", G_TYPE_UINT64, self->duplicates,
       "hops-exceeded", G_TYPE_UINT64, self->hops_exceeded,
       "standby-dropped", G_TYPE_UINT64, self->standby_dropped,
       "queue-datagrams", G_TYPE_UINT, g_queue_get_length (&self->queue),
-      "queue-bytes", G_TYPE_UINT64, self->queue_bytes, NULL);
+      "queue-bytes", G_TYPE_UINT64, self->queue_bytes,
+      "sources", G_TYPE_UINT, n_sources, NULL);
   g_mutex_unlock (&self->lock);
+  gst_structure_take_value (s, "source-list", &list);
   gst_mcp_security_add_stats (GST_ELEMENT (self), &self->tcp.sec, s);
   return s;
 }

@@ -26,6 +26,18 @@ static const gsize mcp_test_sizes[] = { 0, 1, 1316, 9000, 65507 };
 
 #define MCP_N_TEST_SIZES G_N_ELEMENTS (mcp_test_sizes)
 
+/* The bytes of one datagram of each test size. */
+static inline guint64
+mcp_test_sizes_total (void)
+{
+  guint64 total = 0;
+  guint i;
+
+  for (i = 0; i < MCP_N_TEST_SIZES; i++)
+    total += mcp_test_sizes[i];
+  return total;
+}
+
 /* Deterministic content: byte i of datagram n. */
 static inline guint8
 mcp_test_byte (guint n, gsize i)
@@ -109,6 +121,37 @@ mcp_test_stat_field (const GstStructure * s, const gchar * field)
   guint64 v = 0;
 
   fail_unless (gst_structure_get_uint64 (s, field, &v), "no field %s", field);
+  return v;
+}
+
+/* Entry i of the statistics' list field (client-list, source-list). */
+static inline const GstStructure *
+mcp_test_stat_item (const GstStructure * s, const gchar * list, guint i)
+{
+  const GValue *v = gst_structure_get_value (s, list);
+
+  fail_unless (v != NULL, "no field %s", list);
+  fail_unless (i < gst_value_array_get_size (v), "%s has no entry %u", list, i);
+  return gst_value_get_structure (gst_value_array_get_value (v, i));
+}
+
+/* A guint field of a statistics structure. */
+static inline guint
+mcp_test_stat_u32 (const GstStructure * s, const gchar * field)
+{
+  guint v = 0;
+
+  fail_unless (gst_structure_get_uint (s, field, &v), "no field %s", field);
+  return v;
+}
+
+/* A boolean field of a statistics structure. */
+static inline gboolean
+mcp_test_stat_bool (const GstStructure * s, const gchar * field)
+{
+  gboolean v = FALSE;
+
+  fail_unless (gst_structure_get_boolean (s, field, &v), "no field %s", field);
   return v;
 }
 
@@ -650,6 +693,33 @@ mcp_test_wait_stats_message (GstBus * bus, const gchar * name,
     gst_message_unref (msg);
     if (last == value)
       return;
+  }
+}
+
+/* The next element message called name on the bus (a stats-interval
+ * message), as a copy to free. */
+static inline GstStructure *
+mcp_test_next_stats_message (GstBus * bus, const gchar * name)
+{
+  gint64 end = g_get_monotonic_time () + MCP_TEST_TIMEOUT_US;
+
+  for (;;) {
+    gint64 left = end - g_get_monotonic_time ();
+    GstMessage *msg;
+    const GstStructure *s;
+    GstStructure *copy = NULL;
+
+    fail_unless (left > 0, "timed out waiting for %s", name);
+    msg = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
+        GST_MESSAGE_ELEMENT);
+    if (!msg)
+      continue;
+    s = gst_message_get_structure (msg);
+    if (s && gst_structure_has_name (s, name))
+      copy = gst_structure_copy (s);
+    gst_message_unref (msg);
+    if (copy)
+      return copy;
   }
 }
 

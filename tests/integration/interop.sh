@@ -1,7 +1,8 @@
 #!/bin/bash
 # mcastproxy — the tools against plain clients: nc gets the raw stream of a
 # multicast-tcp-relay; GStreamer's rtpstreamdepay reads its rfc4571 framing;
-# every tool prints exactly one gst-launch-1.0 line. Runs inside netns-run
+# every tool prints exactly one gst-launch-1.0 line; MCASTPROXY_STATUS=1 shows
+# the right live status while a stream flows. Runs inside netns-run
 # (one private namespace, multicast on lo). Usage: interop.sh MCP_SEND
 set -u
 MCP_SEND=$1
@@ -76,6 +77,15 @@ for tool in multicast-tcp-relay multicast-tcp-client-relay splitting-server \
     fail "$tool printed: $out"
   fi
 done
+
+# a dry run prints the same one line with the status asked for
+out=$(MCASTPROXY_CONF=$WORK/test.conf MCASTPROXY_DRY_RUN=1 MCASTPROXY_STATUS=1 \
+  "$P/splitting-server" 2>&1)
+if [ "$out" = "gst-launch-1.0 tcpsplitsrc mode=listener host=192.0.2.1 port=6200 framing=auto ! tcpsplitsink host=192.0.2.2 port=6201 framing=auto" ]; then
+  pass "MCASTPROXY_STATUS=1 leaves the dry run alone"
+else
+  fail "dry run with MCASTPROXY_STATUS=1 printed: $out"
+fi
 
 # --- 2. nc, a plain TCP client, gets the raw stream of multicast-tcp-relay
 run_relay () {   # run_relay NAME FRAMING
@@ -154,5 +164,58 @@ while IFS= read -r cmd && IFS= read -r want; do
   fi
 done < <(grep -A1 -E '^([A-Z_]+=[^ ]* |[A-Z_]+="[^"]*" )*pipelines/[a-z-]+$' \
   "$TOP/docs/topologies.md" | grep -v '^--$')
+
+# --- 5. MCASTPROXY_STATUS=1: a live status line on stderr, once a second,
+# while stdout keeps gst-launch's raw -m output (what the tests parse)
+: >"$WORK/status.log"
+: >"$WORK/status.err"
+MCAST_GROUP=239.7.7.9 MCAST_PORT=0 MCASTPROXY_FRAMING=auto \
+  MCAST_TCP_SPLITTER_IP=127.0.0.1 MCAST_TCP_SPLITTER_PORT=0 \
+  MCASTPROXY_STATUS=1 MCASTPROXY_LAUNCH_FLAGS=-v \
+  "$P/multicast-tcp-relay" >"$WORK/status.log" 2>"$WORK/status.err" &
+PIDS+=($!)
+status_pid=$!
+tcp_port=$(port_of "$WORK/status.log" GstTcpSplitSink:tcpsplitsink)
+mc_port=$(port_of "$WORK/status.log" GstMcastSrcRelay:mcastsrcrelay)
+for k in 1 2; do
+  nc -d 127.0.0.1 "$tcp_port" >/dev/null 2>&1 &
+  PIDS+=($!)
+done
+if wait_for "$WORK/status.log" "tcpsplitsink-stats.* clients=(uint)2,"; then
+  # 1000 datagrams/s of 1316 bytes for 8 s: the status catches it flowing
+  "$MCP_SEND" --group 239.7.7.9 --port "$mc_port" --count 8000 --rate 1000 \
+    --sizes 1316 >/dev/null &
+  send_pid=$!
+  PIDS+=($send_pid)
+  # a whole second of flow into 2 clients: 1000/s in (give or take the
+  # sender's pacing and the timer's phase), twice that out, nothing lost
+  want='^clients 2 | in [0-9]* dgram/s [0-9.]* Mbit/s | out [0-9]* dgram/s [0-9.]* Mbit/s | drops 0$'
+  line=
+  for i in $(seq 1 100); do
+    line=$(grep -E "$want" "$WORK/status.err" | awk '$5 >= 800 && $5 <= 1200 && $11 >= 1600' | tail -n 1)
+    [ -n "$line" ] && break
+    kill -0 "$send_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -n "$line" ]; then
+    pass "status line while flowing: $line"
+  else
+    fail "no status line with 2 clients and ~1000 dgram/s; stderr: $(tail -n 3 "$WORK/status.err")"
+  fi
+  # in Mbit/s agrees with the datagram rate: 1316 bytes each
+  echo "$line" | awk '{ d = $5; m = $7; if (m < d * 1316 * 8 / 1e6 * 0.95 || m > d * 1316 * 8 / 1e6 * 1.05) exit 1 }' ||
+    fail "in Mbit/s does not match 1316-byte datagrams: $line"
+  # the log keeps the raw stats messages; stderr has nothing but status lines
+  grep -q 'tcpsplitsink-stats, datagrams-in=(guint64)' "$WORK/status.log" ||
+    fail "the raw -m stats messages are missing from stdout"
+  grep -q 'stats-interval=1000000000' "$WORK/status.log" ||
+    fail "MCASTPROXY_STATUS=1 without MCASTPROXY_STATS_INTERVAL should ask for 1 s"
+  others=$(grep -v -E '^clients [0-9]+ \| in ' "$WORK/status.err" | head -n 3)
+  [ -z "$others" ] || fail "stderr holds more than status lines: $others"
+  kill "$send_pid" 2>/dev/null
+else
+  fail "the status tool's clients never connected"
+fi
+kill "$status_pid" 2>/dev/null
 
 exit $FAILED

@@ -296,6 +296,25 @@ GST_START_TEST (test_local_to_every_peer)
   fail_unless_equals_uint64 (mcp_test_stat_field (s, "forwarded"),
       MCP_N_TEST_SIZES);
   fail_unless_equals_uint64 (mcp_test_stat_field (s, "peer-in"), 0);
+  fail_unless_equals_uint64 (mcp_test_stat_field (s, "peer-bytes-in"), 0);
+  fail_unless_equals_uint64 (mcp_test_stat_field (s, "local-bytes-in"),
+      mcp_test_sizes_total ());
+  fail_unless_equals_uint64 (mcp_test_stat_field (s, "reconnects"), 0);
+  /* both links took everything: nothing waits for them */
+  for (i = 0; i < 2; i++) {
+    const GstStructure *c = mcp_test_stat_item (s, "client-list", i);
+    guint64 id = mcp_test_stat_field (c, "peer-id");
+
+    fail_unless (id == 20 || id == 30, "peer-id %" G_GUINT64_FORMAT, id);
+    fail_unless_equals_string (gst_structure_get_string (c, "framing"), "mpx");
+    fail_unless_equals_uint64 (mcp_test_stat_field (c, "datagrams"),
+        MCP_N_TEST_SIZES);
+    fail_unless_equals_uint64 (mcp_test_stat_field (c, "lag-datagrams"), 0);
+    fail_unless_equals_uint64 (mcp_test_stat_field (c, "lag-bytes"), 0);
+    fail_unless_equals_uint64 (mcp_test_stat_field (c, "lag-time"), 0);
+    fail_unless (mcp_test_stat_field (c, "bytes-received") > 0);
+    fail_if (mcp_test_stat_bool (c, "caller"));
+  }
   gst_structure_free (s);
   peer_close (&p20);
   peer_close (&p30);
@@ -496,6 +515,20 @@ GST_START_TEST (test_two_routers)
   fail_unless_equals_uint64 (router_stat (&b, "island-id"), 2);
   fail_unless_equals_uint64 (router_stat (&a, "peer-in"), MCP_N_TEST_SIZES);
   fail_unless_equals_uint64 (router_stat (&b, "peer-in"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&a, "peer-bytes-in"),
+      mcp_test_sizes_total ());
+  fail_unless_equals_uint64 (router_stat (&b, "peer-bytes-in"),
+      mcp_test_sizes_total ());
+  /* B called A */
+  for (i = 0; i < 2; i++) {
+    GstStructure *s = mcp_test_stats ((i ? &b : &a)->h->element,
+        "tcpmeshrouter-stats");
+
+    fail_unless_equals_int (mcp_test_stat_bool (mcp_test_stat_item (s,
+                "client-list", 0), "caller"), i == 1);
+    fail_unless_equals_uint64 (mcp_test_stat_field (s, "reconnects"), 0);
+    gst_structure_free (s);
+  }
   router_stop (&b);
   router_stop (&a);
   fail_unless_equals_uint64 (router_stat (&a, "output"), MCP_N_TEST_SIZES);

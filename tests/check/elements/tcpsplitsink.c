@@ -526,6 +526,26 @@ GST_START_TEST (test_client_leaves_others_continue)
   fail_unless_equals_uint64 (stat_u64 (s, "datagrams-in"), 20);
   fail_unless_equals_uint64 (stat_u64 (s, "clients-total"), 3);
   fail_unless_equals_uint64 (stat_u64 (s, "datagrams-sent"), 20 * 2 + 10);
+  fail_unless_equals_uint64 (stat_u64 (s, "bytes-sent"), (20 * 2 + 10) * 200);
+  fail_unless_equals_uint64 (stat_u64 (s, "reconnects"), 0);
+  fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+          (s, "client-list")), 2);
+  for (k = 0; k < 2; k++) {
+    const GstStructure *cl = mcp_test_stat_item (s, "client-list", k);
+
+    /* it received all 20: nothing is left for it */
+    fail_unless_equals_string (gst_structure_get_string (cl, "framing"),
+        "rfc4571");
+    fail_unless_equals_uint64 (stat_u64 (cl, "datagrams"), 20);
+    fail_unless_equals_uint64 (stat_u64 (cl, "bytes"), 20 * 200);
+    fail_unless_equals_uint64 (stat_u64 (cl, "lag-datagrams"), 0);
+    fail_unless_equals_uint64 (stat_u64 (cl, "lag-bytes"), 0);
+    fail_unless_equals_uint64 (stat_u64 (cl, "lag-time"), 0);
+    fail_unless_equals_uint64 (stat_u64 (cl, "bytes-received"), 0);
+    fail_unless (stat_u64 (cl, "connected-time") > 0);
+    fail_if (mcp_test_stat_bool (cl, "write-blocked"));
+    fail_if (mcp_test_stat_bool (cl, "caller"));
+  }
   gst_structure_free (s);
   g_object_unref (c[0]);
   g_object_unref (c[2]);
@@ -705,6 +725,23 @@ run_slow_client (const gchar * policy)
 
     fail_unless (stat_u64 (s, "datagrams-skipped") > 0);
     fail_unless_equals_uint64 (stat_u64 (s, "clients-dropped"), 0);
+    /* the slow client is blocked and behind, the fast one caught up */
+    for (i = 0; i < 2; i++) {
+      const GstStructure *c = mcp_test_stat_item (s, "client-list", i);
+
+      if (stat_u64 (c, "datagrams") == total) {
+        fail_unless_equals_uint64 (stat_u64 (c, "lag-datagrams"), 0);
+        fail_unless_equals_uint64 (stat_u64 (c, "lag-bytes"), 0);
+        fail_unless_equals_uint64 (stat_u64 (c, "lag-time"), 0);
+        fail_unless_equals_uint64 (stat_u64 (c, "skipped"), 0);
+      } else {
+        fail_unless (mcp_test_stat_bool (c, "write-blocked"));
+        fail_unless (stat_u64 (c, "lag-datagrams") > 0);
+        fail_unless (stat_u64 (c, "lag-bytes") >= 1316);
+        fail_unless (stat_u64 (c, "lag-time") > 0);
+        fail_unless (stat_u64 (c, "skipped") > 0);
+      }
+    }
     /* what the slow client does get is whole datagrams */
     for (got = 0; got < 200; got++) {
       mcp_test_recv_exact (slow, hdr, 2);
@@ -815,6 +852,8 @@ run_caller_reconnect (const gchar * framing)
   }
   s = sink_stats (&f);
   fail_unless_equals_uint64 (stat_u64 (s, "connects"), 2);
+  /* both connections were lost while running */
+  fail_unless_equals_uint64 (stat_u64 (s, "reconnects"), 2);
   fail_unless_equals_uint64 (stat_u64 (s, "datagrams-dropped"), 7);
   fail_unless_equals_uint64 (stat_u64 (s, "datagrams-sent"),
       2 * MCP_N_TEST_SIZES);

@@ -339,6 +339,8 @@ GST_START_TEST (test_caller_reconnects_after_server_restart)
   gchar *props = g_strdup_printf ("host=127.0.0.1 port=%u "
       "reconnect-delay=10000000", port);
   guint round, i, n = 0;
+  GstStructure *s;
+  const GstStructure *one;
 
   src_setup (&f, props);
   g_free (props);
@@ -350,6 +352,19 @@ GST_START_TEST (test_caller_reconnects_after_server_restart)
       send_mpx_data (peer, &meta, n, 100);
       gst_buffer_unref (pull_datagram (&f, n, 100));
     }
+    /* each connection counts its own */
+    s = mcp_test_stats (f.h->element, "tcpsplitsrc-stats");
+    fail_unless_equals_int (mcp_test_stat_u32 (s, "sources"), 1);
+    fail_unless_equals_uint64 (mcp_test_stat_field (s, "reconnects"), round);
+    one = mcp_test_stat_item (s, "source-list", 0);
+    fail_unless_equals_string (gst_structure_get_string (one, "framing"),
+        "mpx");
+    fail_unless (mcp_test_stat_bool (one, "caller"));
+    fail_if (mcp_test_stat_bool (one, "standby"));
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams"), 10);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes"), 1000);
+    fail_unless (mcp_test_stat_field (one, "connected-time") > 0);
+    gst_structure_free (s);
     /* server restart: everything goes away, then comes back */
     g_clear_object (&listener);
     g_object_unref (peer);
@@ -359,6 +374,7 @@ GST_START_TEST (test_caller_reconnects_after_server_restart)
   assert_no_eos (&f);
   fail_unless_equals_uint64 (src_stat (&f, "connects"), 3);
   fail_unless_equals_uint64 (src_stat (&f, "disconnects"), 3);
+  fail_unless_equals_uint64 (src_stat (&f, "reconnects"), 3);
   fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 30);
   g_object_unref (listener);
   src_teardown (&f);
@@ -600,6 +616,26 @@ GST_START_TEST (test_raw_comes_in_blocksize_pieces)
     gst_buffer_unref (buf);
   }
   fail_unless (mcp_test_check_bytes (6, all, 13160));
+  {
+    /* a short rest goes out alone after a pause, and counts for its source */
+    guint8 rest[500] = { 0 };
+    GstBuffer *buf;
+    GstStructure *st;
+    const GstStructure *one;
+
+    mcp_test_send_all (peer, rest, sizeof (rest));
+    buf = gst_harness_pull (f.h);
+    fail_unless_equals_uint64 (gst_buffer_get_size (buf), 500);
+    gst_buffer_unref (buf);
+    st = mcp_test_stats (f.h->element, "tcpsplitsrc-stats");
+    fail_unless_equals_uint64 (mcp_test_stat_field (st, "datagrams"), 11);
+    one = mcp_test_stat_item (st, "source-list", 0);
+    fail_unless_equals_string (gst_structure_get_string (one, "framing"),
+        "raw");
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams"), 11);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes"), 13660);
+    gst_structure_free (st);
+  }
   g_free (all);
   gst_buffer_unref (sent);
   g_object_unref (peer);
@@ -898,6 +934,27 @@ GST_START_TEST (test_listener_standby_source_takes_over)
   send_mpx_data (standby_src, &mb, 2, 200);
   /* dropped: counted, and not what comes out next */
   mcp_test_wait_stats_message (bus, "tcpsplitsrc-stats", "standby-dropped", 1);
+  {
+    /* the periodic message has the per-source list as well */
+    GstStructure *st = mcp_test_next_stats_message (bus, "tcpsplitsrc-stats");
+    guint i, standby = 0;
+
+    fail_unless_equals_int (mcp_test_stat_u32 (st, "sources"), 2);
+    for (i = 0; i < 2; i++) {
+      const GstStructure *one = mcp_test_stat_item (st, "source-list", i);
+      gboolean sb = mcp_test_stat_bool (one, "standby");
+
+      standby += sb;
+      fail_unless_equals_uint64 (mcp_test_stat_field (one, "peer-id"), 7);
+      fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams"),
+          sb ? 0 : 1);
+      fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes"),
+          sb ? 0 : 100);
+      fail_if (mcp_test_stat_bool (one, "caller"));
+    }
+    fail_unless_equals_int (standby, 1);
+    gst_structure_free (st);
+  }
   send_mpx_data (first_src, &ma, 3, 300);
   gst_buffer_unref (pull_datagram (&f, 3, 300));
 
