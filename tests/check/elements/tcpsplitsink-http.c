@@ -15,14 +15,23 @@ static const gchar STREAM_HEAD_11[] = "HTTP/1.1 200 OK\r\n"
     "Server: mcastproxy\r\nContent-Type: video/mp2t\r\n"
     "Cache-Control: no-cache\r\nConnection: close\r\n\r\n";
 
+/* A client that has sent text. */
+static GSocket *
+connect_and_send (guint port, const gchar * text)
+{
+  GSocket *s = mcp_test_tcp_connect (port);
+
+  mcp_test_send_all (s, text, strlen (text));
+  return s;
+}
+
 /* Sends a request, reads everything until the sink closes. */
 static gchar *
 http_exchange (guint port, const gchar * request, gsize * len)
 {
-  GSocket *s = mcp_test_tcp_connect (port);
+  GSocket *s = connect_and_send (port, request);
   GString *out = g_string_new (NULL);
 
-  mcp_test_send_all (s, request, strlen (request));
   for (;;) {
     gchar buf[4096];
     GError *err = NULL;
@@ -75,6 +84,18 @@ error_response (const gchar * version, const gchar * status,
 
   g_free (text);
   return r;
+}
+
+/* Pushes datagram n (1316 bytes), which client c must get as it is. */
+static void
+push_and_receive (SinkFixture * f, GSocket * c, guint n)
+{
+  guint8 buf[1316];
+
+  fail_unless_equals_int (gst_harness_push (f->h, mcp_test_buffer (n,
+              sizeof (buf))), GST_FLOW_OK);
+  mcp_test_recv_exact (c, buf, sizeof (buf));
+  fail_unless (mcp_test_check_bytes (n, buf, sizeof (buf)));
 }
 
 /* ---- a small strict JSON reader: checks the syntax, keeps the top-level
@@ -202,8 +223,7 @@ GST_START_TEST (test_http_get_streams)
 
   sink_setup (&f, "");
   gst_harness_set_src_caps_str (f.h, TS_CAPS);
-  c = mcp_test_tcp_connect (f.port);
-  mcp_test_send_all (c, req, strlen (req));
+  c = connect_and_send (f.port, req);
   mcp_test_events_wait (&f.added, 1);
   ev = mcp_test_events_get (&f.added, 0);
   fail_unless (g_str_has_suffix (ev, "|raw"), "%s", ev);
@@ -237,7 +257,7 @@ GST_START_TEST (test_http_10_in_pieces)
   const gchar expected[] = "HTTP/1.0 200 OK\r\nServer: mcastproxy\r\n"
       "Content-Type: application/octet-stream\r\n"
       "Cache-Control: no-cache\r\nConnection: close\r\n\r\n";
-  guint8 head[sizeof (expected) - 1], buf[1316];
+  guint8 head[sizeof (expected) - 1];
   guint i;
 
   sink_setup (&f, "detect-timeout=0");
@@ -247,10 +267,7 @@ GST_START_TEST (test_http_10_in_pieces)
   mcp_test_events_wait (&f.added, 1);
   mcp_test_recv_exact (c, head, sizeof (head));
   fail_unless_equals_int (memcmp (head, expected, sizeof (head)), 0);
-  fail_unless_equals_int (gst_harness_push (f.h, mcp_test_buffer (7, 1316)),
-      GST_FLOW_OK);
-  mcp_test_recv_exact (c, buf, 1316);
-  fail_unless (mcp_test_check_bytes (7, buf, 1316));
+  push_and_receive (&f, c, 7);
   g_object_unref (c);
   sink_teardown (&f);
 }
@@ -313,10 +330,9 @@ GST_START_TEST (test_http_errors)
 
   /* the right path still streams */
   {
-    GSocket *c = mcp_test_tcp_connect (f.port);
-    const gchar req[] = "GET /live.ts?t=1 HTTP/1.1\r\n\r\n";
+    GSocket *c = connect_and_send (f.port,
+        "GET /live.ts?t=1 HTTP/1.1\r\n\r\n");
 
-    mcp_test_send_all (c, req, strlen (req));
     mcp_test_events_wait (&f.added, 1);
     g_object_unref (c);
   }
@@ -334,8 +350,7 @@ GST_START_TEST (test_http_slow_head)
   const gchar part[] = "GET / HTTP/1.1\r\nHost: x\r\n";
 
   sink_setup (&f, "handshake-timeout=200000000");
-  c = mcp_test_tcp_connect (f.port);
-  mcp_test_send_all (c, part, strlen (part));
+  c = connect_and_send (f.port, part);
   fail_unless (mcp_test_wait_closed (c));
   expect_removed (&f, 1, "HTTP request not complete within 200 ms");
   fail_unless_equals_int (f.added.count, 0);
@@ -351,16 +366,11 @@ GST_START_TEST (test_http_off)
   SinkFixture f;
   GSocket *c;
   const gchar req[] = "GET / HTTP/1.1\r\n\r\n";
-  guint8 buf[1316];
 
   sink_setup (&f, "http-path=");
-  c = mcp_test_tcp_connect (f.port);
-  mcp_test_send_all (c, req, strlen (req));
+  c = connect_and_send (f.port, req);
   mcp_test_events_wait (&f.added, 1);
-  fail_unless_equals_int (gst_harness_push (f.h, mcp_test_buffer (3, 1316)),
-      GST_FLOW_OK);
-  mcp_test_recv_exact (c, buf, 1316);
-  fail_unless (mcp_test_check_bytes (3, buf, 1316));
+  push_and_receive (&f, c, 3);
   g_object_unref (c);
   sink_teardown (&f);
 }
