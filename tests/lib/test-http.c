@@ -285,6 +285,38 @@ test_json_string (void)
   g_string_free (s, TRUE);
 }
 
+/* How mcp-conn takes a request off an AUTO decoder: peek, parse, skip
+ * the head, go on raw. */
+static void
+test_decoder_peek_skip (void)
+{
+  const gchar in[] = "GET / HTTP/1.0\r\n\r\nxyz";
+  McpDecoder *dec = mcp_decoder_new (MCP_FRAMING_AUTO);
+  McpHttpRequest *req;
+  McpMessage msg;
+  const guint8 *p;
+  gsize len, head_len;
+
+  p = mcp_decoder_peek (dec, &len);
+  g_assert_cmpuint (len, ==, 0);
+  mcp_decoder_push (dec, (const guint8 *) in, strlen (in));
+  p = mcp_decoder_peek (dec, &len);
+  g_assert_cmpmem (p, len, in, strlen (in));
+  g_assert_cmpint (mcp_http_detect (p, len), ==, MCP_HTTP_DETECT_YES);
+  g_assert_cmpint (mcp_http_parse_request (p, len, &req, &head_len, NULL),
+      ==, MCP_HTTP_PARSE_DONE);
+  g_assert_cmpuint (head_len, ==, strlen (in) - 3);
+  mcp_http_request_free (req);
+  mcp_decoder_skip (dec, head_len);
+  g_assert_cmpuint (mcp_decoder_pending (dec), ==, 3);
+  mcp_decoder_set_framing (dec, MCP_FRAMING_RAW);
+  g_assert_cmpint (mcp_decoder_next (dec, &msg, NULL), ==, MCP_DECODE_DATA);
+  g_assert_cmpmem (msg.payload, msg.payload_len, "xyz", 3);
+  mcp_decoder_skip (dec, 0);
+  g_assert_cmpuint (mcp_decoder_pending (dec), ==, 0);
+  mcp_decoder_free (dec);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -299,5 +331,6 @@ main (int argc, char **argv)
   g_test_add_func ("/http/response", test_response);
   g_test_add_func ("/http/content-type", test_content_type);
   g_test_add_func ("/http/json-string", test_json_string);
+  g_test_add_func ("/http/decoder-peek-skip", test_decoder_peek_skip);
   return g_test_run ();
 }
