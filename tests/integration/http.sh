@@ -14,6 +14,12 @@ PIDS=()
 FAILED=0
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait; rm -rf "$WORK"' EXIT
 
+# The sanitized build preloads the ASan runtime for the plugin: only our
+# pipelines get it (curl hangs with it).
+GST_PRELOAD=${LD_PRELOAD:-}
+unset LD_PRELOAD
+GST=(env "LD_PRELOAD=$GST_PRELOAD")
+
 for tool in curl ffmpeg ffprobe python3; do
   command -v $tool >/dev/null || { echo "http.sh: $tool missing"; exit 77; }
 done
@@ -24,14 +30,14 @@ done
 : >"$WORK/relay.log"
 MCAST_GROUP=239.7.7.8 MCAST_PORT=0 MCAST_TCP_SPLITTER_IP=127.0.0.1 \
   MCAST_TCP_SPLITTER_PORT=0 MCASTPROXY_STATS_INTERVAL=100000000 \
-  MCASTPROXY_LAUNCH_FLAGS=-v "$P/multicast-tcp-relay" >"$WORK/relay.log" 2>&1 &
+  MCASTPROXY_LAUNCH_FLAGS=-v "${GST[@]}" "$P/multicast-tcp-relay" >"$WORK/relay.log" 2>&1 &
 relay_pid=$!
 PIDS+=($relay_pid)
 tcp_port=$(port_of "$WORK/relay.log" GstTcpSplitSink:tcpsplitsink)
 mc_port=$(port_of "$WORK/relay.log" GstMcastSrcRelay:mcastsrcrelay)
 URL=http://127.0.0.1:$tcp_port
 
-curl -sS -N -D "$WORK/get.head" -o "$WORK/get.body" "$URL/" \
+curl -sS -m 60 -N -D "$WORK/get.head" -o "$WORK/get.body" "$URL/" \
   2>"$WORK/curl.err" &
 curl_pid=$!
 PIDS+=($curl_pid)
@@ -41,7 +47,7 @@ if wait_for "$WORK/relay.log" "mcastproxy-client-added.*framing=(string)raw"; th
   wait_for "$WORK/relay.log" "datagrams-sent=(guint64)300," >/dev/null
 
   # /stats while the curl client is still served
-  curl -sS -D "$WORK/stats.head" -o "$WORK/stats.json" "$URL/stats"
+  curl -sS -m 20 -D "$WORK/stats.head" -o "$WORK/stats.json" "$URL/stats"
   if msg=$(python3 - "$WORK/stats.json" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -85,7 +91,7 @@ fi
 
 # --- 2. an MPEG-TS relay: HEAD, errors, N bytes, and ffprobe
 : >"$WORK/ts.log"
-gst-launch-1.0 -v mcastsrc-relay address=239.7.7.9 port=0 \
+"${GST[@]}" gst-launch-1.0 -v mcastsrc-relay address=239.7.7.9 port=0 \
   caps="video/mpegts,systemstream=(boolean)true,packetsize=(int)188" \
   ! tcpsplitsink host=127.0.0.1 port=0 >"$WORK/ts.log" 2>&1 &
 PIDS+=($!)
@@ -93,16 +99,16 @@ tcp_port=$(port_of "$WORK/ts.log" GstTcpSplitSink:tcpsplitsink)
 mc_port=$(port_of "$WORK/ts.log" GstMcastSrcRelay:mcastsrcrelay)
 URL=http://127.0.0.1:$tcp_port
 
-expect "curl -I" "$(curl -sS -I "$URL/" | tr -d '\r')" "HTTP/1.1 200 OK
+expect "curl -I" "$(curl -sS -m 20 -I "$URL/" | tr -d '\r')" "HTTP/1.1 200 OK
 Server: mcastproxy
 Content-Type: video/mp2t
 Cache-Control: no-cache
 Connection: close"
-expect "GET /nope" "$(curl -sS -o /dev/null -w '%{http_code}' "$URL/nope")" 404
-expect "POST /" "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d x "$URL/")" 405
-expect "405 Allow" "$(curl -sS -D - -o /dev/null -X PUT -d x "$URL/" |
+expect "GET /nope" "$(curl -sS -m 20 -o /dev/null -w '%{http_code}' "$URL/nope")" 404
+expect "POST /" "$(curl -sS -m 20 -o /dev/null -w '%{http_code}' -X POST -d x "$URL/")" 405
+expect "405 Allow" "$(curl -sS -m 20 -D - -o /dev/null -X PUT -d x "$URL/" |
   grep -i '^allow:' | tr -d '\r')" "Allow: GET, HEAD"
-expect "HTTP/1.0 request" "$(curl -sS -0 -I "$URL/" | head -n 1 | tr -d '\r')" \
+expect "HTTP/1.0 request" "$(curl -sS -m 20 -0 -I "$URL/" | head -n 1 | tr -d '\r')" \
   "HTTP/1.0 200 OK"
 expect "malformed request" "$(printf 'GET / HTTP/1.1\r\nno colon\r\n\r\n' |
   timeout 10 nc 127.0.0.1 "$tcp_port" | head -n 1 | tr -d '\r')" \
@@ -115,7 +121,7 @@ ffmpeg -nostdin -loglevel error -re -f lavfi \
 PIDS+=($!)
 
 # N bytes of the stream: 188-byte packets, each starting with 0x47
-curl -sS -N "$URL/" 2>/dev/null | head -c 188000 >"$WORK/ts.part"
+curl -sS -m 30 -N "$URL/" 2>/dev/null | head -c 188000 >"$WORK/ts.part"
 if msg=$(python3 - "$WORK/ts.part" <<'EOF'
 import sys
 d = open(sys.argv[1], 'rb').read()
