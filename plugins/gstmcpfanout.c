@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "gstmcpfanout.h"
+#include "gstmcphttp.h"
 
 #include <gst/base/gstqueuearray.h>
 #include <string.h>
@@ -675,6 +676,18 @@ conn_at_frame_boundary (McpConn * conn, gpointer user_data)
   return c->cur == NULL;
 }
 
+/* A player's GET or HEAD (listeners with McpConnConfig.http_path). */
+static void
+conn_http_request (McpConn * conn, const McpHttpRequest * req,
+    gpointer user_data)
+{
+  GstMcpFanoutClient *c = user_data;
+  GstMcpFanout *fo = c->fo;
+
+  gst_mcp_http_answer (fo->owner, conn, req, fo->caps,
+      mcp_endpoint_get_context (fo->endpoint));
+}
+
 static const McpConnFuncs conn_funcs = {
   conn_ready,
   conn_message,
@@ -682,6 +695,7 @@ static const McpConnFuncs conn_funcs = {
   conn_closed,
   conn_hello_caps,
   conn_at_frame_boundary,
+  conn_http_request,
 };
 
 /* Under lock: serves every connection that is not waiting for its socket,

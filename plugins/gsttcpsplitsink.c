@@ -65,6 +65,7 @@ GST_DEBUG_CATEGORY_STATIC (tcp_split_sink_debug);
 #define DEFAULT_DETECT_TIMEOUT (300 * GST_MSECOND)
 #define DEFAULT_NO_ECHO TRUE
 #define DEFAULT_ONE_PER_PEER TRUE
+#define DEFAULT_HTTP_PATH "/"
 
 /* After the properties shared with tcpsplitsrc (gstmcptcp.h). */
 enum
@@ -76,6 +77,7 @@ enum
   PROP_DETECT_TIMEOUT,
   PROP_NO_ECHO,
   PROP_ONE_PER_PEER,
+  PROP_HTTP_PATH,
 };
 
 enum
@@ -101,6 +103,7 @@ struct _GstTcpSplitSink
   guint64 detect_timeout;
   gboolean no_echo;
   gboolean one_per_peer;
+  gchar *http_path;
 
   McpEndpoint *endpoint;        /* a listener from NULL->READY on */
   GstMcpFanout *fanout;
@@ -195,9 +198,11 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   GstTcpSplitSink *self = user_data;
   McpConnConfig cfg = { 0 };
   guint max_clients;
+  gchar *http_path;
 
   GST_OBJECT_LOCK (self);
   max_clients = self->max_clients;
+  http_path = *self->http_path ? g_strdup (self->http_path) : NULL;
   cfg.framing = (McpFraming) self->tcp.framing;
   cfg.detect_timeout = self->detect_timeout;
   cfg.handshake_timeout = self->tcp.handshake_timeout;
@@ -207,8 +212,10 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   if (caller == MCP_ENDPOINT_ACCEPTED
       && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket,
           gst_mcp_fanout_get_n_connections (self->fanout), max_clients,
-          "max-clients", &self->clients_rejected, NULL))
+          "max-clients", &self->clients_rejected, NULL)) {
+    g_free (http_path);
     return;
+  }
 
   if (caller != MCP_ENDPOINT_ACCEPTED && cfg.framing == MCP_FRAMING_AUTO)
     cfg.framing = MCP_FRAMING_MPX;
@@ -216,8 +223,10 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
   cfg.discard_input = TRUE;
   cfg.name = "tcpsplitsink";
+  cfg.http_path = http_path;
   gst_mcp_security_configure (&self->tcp.sec, &cfg, ep, caller);
   gst_mcp_fanout_add (self->fanout, socket, caller, &cfg);
+  g_free (http_path);
 }
 
 static void
@@ -303,6 +312,13 @@ gst_tcp_split_sink_class_init (GstTcpSplitSinkClass * klass)
           "over when it leaves", DEFAULT_ONE_PER_PEER,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_HTTP_PATH,
+      g_param_spec_string ("http-path", "HTTP path",
+          "framing=auto listener: the path HTTP clients GET the stream from "
+          "(others get 404, /stats the statistics as JSON); empty: HTTP "
+          "requests are not recognised", DEFAULT_HTTP_PATH,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstTcpSplitSink::get-stats:
    *
@@ -365,6 +381,7 @@ gst_tcp_split_sink_init (GstTcpSplitSink * self)
   self->detect_timeout = DEFAULT_DETECT_TIMEOUT;
   self->no_echo = DEFAULT_NO_ECHO;
   self->one_per_peer = DEFAULT_ONE_PER_PEER;
+  self->http_path = g_strdup (DEFAULT_HTTP_PATH);
   self->fanout = gst_mcp_fanout_new (GST_ELEMENT (self), &fanout_funcs, self);
   gst_mcp_fanout_configure (self->fanout, self->max_queue_bytes,
       self->max_queue_time, self->slow_client_policy, self->no_echo,
@@ -384,6 +401,7 @@ gst_tcp_split_sink_finalize (GObject * object)
 
   gst_mcp_fanout_free (self->fanout);
   gst_mcp_tcp_settings_clear (&self->tcp);
+  g_free (self->http_path);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -439,6 +457,18 @@ gst_tcp_split_sink_set_property (GObject * object, guint prop_id,
     case PROP_ONE_PER_PEER:
       self->one_per_peer = g_value_get_boolean (value);
       break;
+    case PROP_HTTP_PATH:{
+      const gchar *path = g_value_get_string (value);
+
+      if (path && *path && *path != '/')
+        g_warning ("tcpsplitsink: http-path \"%s\" does not start with "
+            "'/', ignored", path);
+      else {
+        g_free (self->http_path);
+        self->http_path = g_strdup (path ? path : "");
+      }
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -479,6 +509,9 @@ gst_tcp_split_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ONE_PER_PEER:
       g_value_set_boolean (value, self->one_per_peer);
+      break;
+    case PROP_HTTP_PATH:
+      g_value_set_string (value, self->http_path);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -22,6 +22,14 @@
 
 typedef enum
 {
+  HTTP_UNDECIDED,               /* AUTO acceptor: could still be HTTP */
+  HTTP_NO,
+  HTTP_READING,                 /* the request head is coming in */
+  HTTP_ANSWERING,               /* taken: its answer, then data or close */
+} HttpState;
+
+typedef enum
+{
   TIMER_NONE,
   TIMER_DETECT,
   TIMER_HANDSHAKE,
@@ -82,6 +90,9 @@ struct _McpConn
   GByteArray *ctl;              /* control bytes not yet written */
   gsize ctl_off;
 
+  HttpState http;
+  gchar *http_path;
+
   gchar *tls_identity;
   gchar *peer_address;
   guint64 peer_id;
@@ -108,6 +119,11 @@ mcp_conn_new (GSocket * socket, GMainContext * ctx, const McpConnConfig * cfg,
   self->cfg = *cfg;
   self->name = g_strdup (cfg->name);
   self->cfg.name = self->name;
+  self->http_path = g_strdup (cfg->http_path);
+  self->cfg.http_path = self->http_path;
+  if (!self->http_path || !funcs->http_request || cfg->initiator
+      || cfg->framing != MCP_FRAMING_AUTO)
+    self->http = HTTP_NO;
   self->funcs = *funcs;
   self->user_data = user_data;
   self->reading = TRUE;
@@ -156,6 +172,7 @@ mcp_conn_unref (McpConn * self)
   g_free (self->peer_address);
   g_free (self->peer_caps);
   g_free (self->name);
+  g_free (self->http_path);
   g_clear_pointer (&self->cfg.auth_secret, g_bytes_unref);
   g_clear_pointer (&self->cfg.tls, mcp_tls_unref);
   g_clear_object (&self->tls);
@@ -229,6 +246,24 @@ guint64
 mcp_conn_get_bytes_out (McpConn * self)
 {
   return self->bytes_out;
+}
+
+gboolean
+mcp_conn_is_http (McpConn * self)
+{
+  return self->http == HTTP_ANSWERING;
+}
+
+const gchar *
+mcp_conn_get_http_path (McpConn * self)
+{
+  return self->http_path;
+}
+
+GRecMutex *
+mcp_conn_get_lock (McpConn * self)
+{
+  return self->cfg.lock;
 }
 
 gpointer
@@ -627,16 +662,118 @@ handle_hello (McpConn * self, const McpHello * hello)
     send_hello (self);
 }
 
+/* ---- HTTP clients of an AUTO acceptor ------------------------------------ */
+
+void
+mcp_conn_http_respond (McpConn * self, GBytes * response, gboolean stream,
+    const gchar * reason)
+{
+  if (self->closed || self->finish_reason)
+    return;
+  mcp_conn_send_control (self, response);
+  if (stream)
+    become_ready (self);
+  else if (!self->closed)
+    mcp_conn_finish (self, reason);
+}
+
+static void
+http_refuse (McpConn * self, guint version_minor, guint status,
+    const gchar * extra, gboolean with_body, const gchar * reason)
+{
+  GBytes *msg = mcp_http_response (version_minor, status, NULL, NULL, extra,
+      with_body);
+
+  mcp_conn_http_respond (self, msg, FALSE, reason);
+  g_bytes_unref (msg);
+}
+
+static void
+http_take_request (McpConn * self, McpHttpRequest * req)
+{
+  gboolean head = strcmp (req->method, "HEAD") == 0;
+
+  if (self->cfg.auth_secret) {
+    http_refuse (self, req->version_minor, 403, NULL, !head,
+        "authentication required, but the peer speaks HTTP");
+  } else if (!head && strcmp (req->method, "GET") != 0) {
+    gchar *reason = g_strdup_printf ("HTTP method %s not allowed",
+        req->method);
+
+    http_refuse (self, req->version_minor, 405, "Allow: GET, HEAD\r\n",
+        TRUE, reason);
+    g_free (reason);
+  } else {
+    self->funcs.http_request (self, req, self->user_data);
+  }
+}
+
+/* An AUTO acceptor that may get an HTTP request. TRUE: not HTTP, decode
+ * on; FALSE: the input was taken, or more is needed. */
+static gboolean
+process_http (McpConn * self)
+{
+  gsize len, head_len = 0;
+  const guint8 *p = mcp_decoder_peek (self->dec, &len);
+  McpHttpRequest *req = NULL;
+  GError *err = NULL;
+  McpHttpParseResult r;
+
+  if (self->http == HTTP_ANSWERING) {
+    /* nothing follows a request that we would read */
+    mcp_decoder_skip (self->dec, len);
+    return FALSE;
+  }
+  if (self->http == HTTP_UNDECIDED) {
+    switch (mcp_http_detect (p, len)) {
+      case MCP_HTTP_DETECT_NO:
+        self->http = HTTP_NO;
+        return TRUE;
+      case MCP_HTTP_DETECT_MAYBE:
+        return FALSE;
+      case MCP_HTTP_DETECT_YES:
+        self->http = HTTP_READING;
+        set_timer (self, TIMER_HANDSHAKE, self->cfg.handshake_timeout);
+        break;
+    }
+  }
+  r = mcp_http_parse_request (p, len, &req, &head_len, &err);
+  if (r == MCP_HTTP_PARSE_NEED_MORE)
+    return FALSE;
+  self->http = HTTP_ANSWERING;
+  set_timer (self, TIMER_NONE, 0);
+  mcp_decoder_set_framing (self->dec, MCP_FRAMING_RAW);
+  mcp_decoder_skip (self->dec, len);
+  if (r == MCP_HTTP_PARSE_ERROR) {
+    gchar *reason = g_strdup_printf ("bad HTTP request: %s", err->message);
+
+    http_refuse (self, 0, 400, NULL, TRUE, reason);
+    g_free (reason);
+    g_error_free (err);
+  } else {
+    http_take_request (self, req);
+    mcp_http_request_free (req);
+  }
+  return FALSE;
+}
+
 /* ---- input ------------------------------------------------------------- */
 
 static void
 process_input (McpConn * self)
 {
   while (!self->closed && self->reading) {
-    McpFraming before = mcp_decoder_get_framing (self->dec);
+    McpFraming before;
     McpMessage msg;
     GError *err = NULL;
-    McpDecodeResult r = mcp_decoder_next (self->dec, &msg, &err);
+    McpDecodeResult r;
+
+    if (self->http != HTTP_NO && (self->http != HTTP_UNDECIDED
+            || mcp_decoder_get_framing (self->dec) == MCP_FRAMING_AUTO)
+        && !process_http (self))
+      return;
+    before = mcp_decoder_get_framing (self->dec);
+    r = mcp_decoder_next (self->dec, &msg, &err);
 
     if (before == MCP_FRAMING_AUTO) {
       McpFraming now = mcp_decoder_get_framing (self->dec);
@@ -772,7 +909,9 @@ read_socket (McpConn * self)
       return;
     }
     if (n == 0) {
-      if (!mcp_decoder_finish (self->dec, &err)) {
+      if (self->http == HTTP_READING) {
+        mcp_conn_close (self, "peer closed inside its HTTP request");
+      } else if (!mcp_decoder_finish (self->dec, &err)) {
         close_with_error (self, "bad input", err);
         g_error_free (err);
       } else {
@@ -856,6 +995,7 @@ timer_fired (McpConn * self)
     gchar *reason = g_strdup_printf ("%s within %" G_GUINT64_FORMAT " ms",
         self->tls_handshaking ? "TLS handshake not completed" :
         self->awaiting_proof ? "authentication not completed" :
+        self->http == HTTP_READING ? "HTTP request not complete" :
         self->bytes_in ? "no mpx HELLO" : "peer sent nothing",
         self->cfg.handshake_timeout / 1000000);
 

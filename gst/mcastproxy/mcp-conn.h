@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "mcp-http.h"
 #include "mcp-tls.h"
 #include "mcp-wire.h"
 
@@ -30,6 +31,11 @@ typedef struct
    * (a KEEPALIVE must wait); without it the connection assumes that a
    * write that went out whole ended at a frame boundary. */
   gboolean (*at_frame_boundary) (McpConn * conn, gpointer user_data);
+  /* Optional, with cfg->http_path: a GET or HEAD request from an HTTP
+   * client (any path). Answer with mcp_conn_http_respond(), now or later;
+   * until then the connection reads and drops what the client sends. */
+  void (*http_request) (McpConn * conn, const McpHttpRequest * request,
+      gpointer user_data);
 } McpConnFuncs;
 
 typedef struct
@@ -59,6 +65,10 @@ typedef struct
                                  * detect_timeout is served in plain */
   const gchar *tls_server_identity;     /* initiator: host name the server's
                                          * certificate must name */
+  const gchar *http_path;       /* AUTO acceptor with an http_request
+                                 * callback: HTTP requests are recognised
+                                 * (docs/protocol.md) and this is the path
+                                 * the stream is served on; NULL: no HTTP */
   GRecMutex *lock;              /* optional: held around all the connection
                                  * does on ctx's thread (and so around every
                                  * callback); whoever holds it may use the
@@ -92,6 +102,18 @@ gssize mcp_conn_write (McpConn * conn, const GOutputVector * vectors,
     guint n_vectors);
 /* Queues control bytes (a whole mpx message); only at a frame boundary. */
 void mcp_conn_send_control (McpConn * conn, GBytes * bytes);
+/* Answers an HTTP request (http_request callback): queues response (a
+ * whole head, or head and body); stream: the client then gets the data
+ * as a raw client (ready follows); otherwise the connection finishes
+ * gracefully, with reason for the log. */
+void mcp_conn_http_respond (McpConn * conn, GBytes * response,
+    gboolean stream, const gchar * reason);
+/* The client spoke HTTP (its request was taken). */
+gboolean mcp_conn_is_http (McpConn * conn);
+const gchar *mcp_conn_get_http_path (McpConn * conn);
+/* cfg->lock (or NULL): to take before using the connection from outside
+ * its callbacks. */
+GRecMutex *mcp_conn_get_lock (McpConn * conn);
 /* Stops or resumes delivery of messages (flow control towards the peer). */
 void mcp_conn_set_reading (McpConn * conn, gboolean reading);
 

@@ -371,6 +371,20 @@ mcp_decoder_pending (McpDecoder * dec)
   return dec->end - dec->start;
 }
 
+const guint8 *
+mcp_decoder_peek (McpDecoder * dec, gsize * len)
+{
+  *len = dec->end - dec->start;
+  return dec->buf + dec->start;
+}
+
+void
+mcp_decoder_skip (McpDecoder * dec, gsize len)
+{
+  g_return_if_fail (len <= dec->end - dec->start);
+  dec->start += len;
+}
+
 /* *INDENT-OFF* */
 static McpDecodeResult fail (McpDecoder * dec, GError ** error,
     McpWireError code, const gchar * format, ...) G_GNUC_PRINTF (4, 5);

@@ -168,6 +168,10 @@ void mcp_decoder_commit (McpDecoder * dec, gsize len);
 void mcp_decoder_push (McpDecoder * dec, const guint8 * data, gsize len);
 /* Bytes received but not yet returned as a message. */
 gsize mcp_decoder_pending (McpDecoder * dec);
+/* Those bytes, to look at before decoding (valid until the next reserve,
+ * push or skip); skip drops len of them (at most mcp_decoder_pending()). */
+const guint8 *mcp_decoder_peek (McpDecoder * dec, gsize * len);
+void mcp_decoder_skip (McpDecoder * dec, gsize len);
 McpDecodeResult mcp_decoder_next (McpDecoder * dec, McpMessage * msg,
     GError ** error);
 /* The peer closed the stream: an error when it stopped inside a message. */

@@ -296,7 +296,7 @@ GST_START_TEST (test_auth_refuses_plain_clients)
       "said nothing");
 
   talker = mcp_test_tcp_connect (sink.port);
-  mcp_test_send_all (talker, "GET / HTTP/1.0\r\n\r\n", 18);
+  mcp_test_send_all (talker, "hello?\r\n\r\n", 10);
   fail_unless (mcp_test_wait_closed (talker));
   expect_event (&sink.removed, 2, "authentication required, but the peer "
       "does not speak mpx");

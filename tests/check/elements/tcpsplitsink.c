@@ -332,7 +332,7 @@ GST_START_TEST (test_auto_detects_each_client)
   GSocket *silent, *talker, *mpx;
   McpDecoder *dec;
   McpMessage msg;
-  const gchar get[] = "GET / HTTP/1.0\r\n\r\n";
+  const gchar get[] = "hello?\r\n\r\n";
   guint8 buf[1316];
   guint i, raw = 0, mpxn = 0;
 
