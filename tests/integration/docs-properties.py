@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Every property an element declares is documented in docs/elements.md,
-and every property documented there exists: compares gst-inspect-1.0's
-list for each element with the property tables of its section (the shared
-security table counts for the three TCP elements). Inherited properties of
-GStreamer's base classes are left out."""
+"""Every property and signal an element declares is documented in
+docs/elements.md, and every one documented there exists: compares
+gst-inspect-1.0's lists for each element with the property and signal
+tables of its section (the shared security table counts for the three TCP
+elements). Inherited properties of GStreamer's base classes are left
+out."""
 import re
 import subprocess
 import sys
@@ -25,12 +26,19 @@ INHERITED = {
 
 
 def inspect(element):
+    """(properties, signals and actions) that gst-inspect-1.0 lists"""
     out = subprocess.run(["gst-inspect-1.0", element], check=True,
                          capture_output=True, text=True).stdout
     props = out.split("Element Properties:", 1)[1]
     props = re.split(r"\n\S", props, 1)[0]
-    return {m.group(1) for m in
-            re.finditer(r"^  ([a-z][a-z0-9-]*)\s+:", props, re.M)} - INHERITED
+    signals = set()
+    for part in ("Element Signals:", "Element Actions:"):
+        if part in out:
+            block = re.split(r"\n\S", out.split(part, 1)[1], 1)[0]
+            signals |= set(re.findall(r'^  "([a-z][a-z0-9-]*)"', block, re.M))
+    return ({m.group(1) for m in
+             re.finditer(r"^  ([a-z][a-z0-9-]*)\s+:", props, re.M)}
+            - INHERITED, signals)
 
 
 def main():
@@ -38,20 +46,24 @@ def main():
     shared = table_names(section(doc, SHARED))
     failed = 0
     for element in ELEMENTS:
-        have = inspect(element)
+        have, signals = inspect(element)
+        text = section(doc, element)
         props_doc = table_names(
-            section(doc, element).split("### Properties", 1)[1]
-            .split("\n### ", 1)[0])
+            text.split("### Properties", 1)[1].split("\n### ", 1)[0])
+        signals_doc = table_names(
+            text.split("### Signals", 1)[1].split("\n### ", 1)[0]
+            .split("\n`", 1)[0])
         if element in SHARED_FOR:
             props_doc |= shared
-        missing = sorted(have - props_doc)
-        extra = sorted(props_doc - have)
+        missing = sorted((have - props_doc) | (signals - signals_doc))
+        extra = sorted((props_doc - have) | (signals_doc - signals))
         if missing or extra:
             failed += 1
             print(f"FAIL {element}: undocumented {missing}, "
                   f"documented but absent {extra}")
         else:
-            print(f"ok   {element}: {len(have)} properties documented")
+            print(f"ok   {element}: {len(have)} properties and "
+                  f"{len(signals)} signals documented")
     print(f"{len(ELEMENTS) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
