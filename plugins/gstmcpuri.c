@@ -452,32 +452,19 @@ mcp_uri_tcpsplit_get_protocols (GType type)
   return mcp_uri_tcpsplit_protocols;
 }
 
+/* The scheme is the handler's one protocol. */
 static gchar *
-mcp_uri_mcast_get_uri (GstURIHandler * handler)
+mcp_uri_get_uri (GstURIHandler * handler)
 {
-  return gst_mcp_uri_get (GST_ELEMENT (handler), GST_MCP_URI_SCHEME_MCAST);
+  return gst_mcp_uri_get (GST_ELEMENT (handler),
+      gst_uri_handler_get_protocols (handler)[0]);
 }
 
 static gboolean
-mcp_uri_mcast_set_uri (GstURIHandler * handler, const gchar * uri,
-    GError ** error)
+mcp_uri_set_uri (GstURIHandler * handler, const gchar * uri, GError ** error)
 {
-  return gst_mcp_uri_set (GST_ELEMENT (handler), GST_MCP_URI_SCHEME_MCAST,
-      uri, error);
-}
-
-static gchar *
-mcp_uri_tcpsplit_get_uri (GstURIHandler * handler)
-{
-  return gst_mcp_uri_get (GST_ELEMENT (handler), GST_MCP_URI_SCHEME_TCPSPLIT);
-}
-
-static gboolean
-mcp_uri_tcpsplit_set_uri (GstURIHandler * handler, const gchar * uri,
-    GError ** error)
-{
-  return gst_mcp_uri_set (GST_ELEMENT (handler), GST_MCP_URI_SCHEME_TCPSPLIT,
-      uri, error);
+  return gst_mcp_uri_set (GST_ELEMENT (handler),
+      gst_uri_handler_get_protocols (handler)[0], uri, error);
 }
 
 static void
@@ -487,8 +474,8 @@ mcp_uri_iface_init (GstURIHandlerInterface * iface, gboolean mcast,
   iface->get_type = get_type;
   iface->get_protocols = mcast ? mcp_uri_mcast_get_protocols :
       mcp_uri_tcpsplit_get_protocols;
-  iface->get_uri = mcast ? mcp_uri_mcast_get_uri : mcp_uri_tcpsplit_get_uri;
-  iface->set_uri = mcast ? mcp_uri_mcast_set_uri : mcp_uri_tcpsplit_set_uri;
+  iface->get_uri = mcp_uri_get_uri;
+  iface->set_uri = mcp_uri_set_uri;
 }
 
 void

@@ -25,20 +25,32 @@ make (GstURIType type, const gchar * uri, const gchar * factory)
   return e;
 }
 
-static gchar *
-get_string (GstElement * e, const gchar * name)
+/* Checks "name=value name=value" (strings as they are, "(null)" for
+ * NULL; other values as gst_value_serialize() writes them). */
+static void
+assert_props (GstElement * e, const gchar * props)
 {
-  gchar *s;
+  gchar **kv = g_strsplit (props, " ", -1);
+  guint i;
 
-  g_object_get (e, name, &s, NULL);
-  return s;
+  for (i = 0; kv[i]; i++) {
+    gchar **nv = g_strsplit (kv[i], "=", 2);
+    GValue v = G_VALUE_INIT;
+    gchar *got;
+
+    g_object_get_property (G_OBJECT (e), nv[0], &v);
+    if (G_VALUE_HOLDS_STRING (&v))
+      got = g_strdup (g_value_get_string (&v) ? g_value_get_string (&v) :
+          "(null)");
+    else
+      got = gst_value_serialize (&v);
+    fail_unless (g_str_equal (got, nv[1]), "%s: %s, not %s", nv[0], got, nv[1]);
+    g_free (got);
+    g_value_unset (&v);
+    g_strfreev (nv);
+  }
+  g_strfreev (kv);
 }
-
-#define assert_string_prop(e, name, want) G_STMT_START { \
-  gchar *_s = get_string (e, name); \
-  fail_unless_equals_string (_s, want); \
-  g_free (_s); \
-} G_STMT_END
 
 /* Takes caps. */
 static void
@@ -61,39 +73,22 @@ get_uint (GstElement * e, const gchar * name)
   return v;
 }
 
-static gint
-get_enum (GstElement * e, const gchar * name)
-{
-  gint v;
-
-  g_object_get (e, name, &v, NULL);
-  return v;
-}
-
 GST_START_TEST (test_make_mcast_src)
 {
   GstElement *e = make (GST_URI_SRC, "mcast://10.0.0.1,10.0.0.2@"
       "[ff3e::1234]:5004?multicast-iface=lo&buffer-size=65536"
       "&caps=" TEST_CAPS "&timeout=1000000000", "mcastsrc-relay");
   GstCaps *caps;
-  gint size;
-  guint64 timeout;
 
-  assert_string_prop (e, "address", "ff3e::1234");
-  fail_unless_equals_int (get_uint (e, "port"), 5004);
-  assert_string_prop (e, "multicast-source", "10.0.0.1,10.0.0.2");
-  assert_string_prop (e, "multicast-iface", "lo");
-  g_object_get (e, "buffer-size", &size, "caps", &caps, "timeout", &timeout,
-      NULL);
-  fail_unless_equals_int (size, 65536);
-  fail_unless_equals_uint64 (timeout, GST_SECOND);
+  assert_props (e, "address=ff3e::1234 port=5004 "
+      "multicast-source=10.0.0.1,10.0.0.2 multicast-iface=lo "
+      "buffer-size=65536 timeout=1000000000");
+  g_object_get (e, "caps", &caps, NULL);
   assert_caps (caps, TEST_CAPS);
   gst_object_unref (e);
 
   e = make (GST_URI_SRC, "mcast://239.1.2.3:1234", "mcastsrc-relay");
-  assert_string_prop (e, "address", "239.1.2.3");
-  fail_unless_equals_int (get_uint (e, "port"), 1234);
-  assert_string_prop (e, "multicast-source", NULL);
+  assert_props (e, "address=239.1.2.3 port=1234 multicast-source=(null)");
   gst_object_unref (e);
 }
 
@@ -104,15 +99,9 @@ GST_START_TEST (test_make_mcast_sink)
   GstElement *e = make (GST_URI_SINK,
       "mcast://239.1.2.3:5004?ttl-mc=4&loop=true&multicast-iface=lo",
       "tcpremcastsink");
-  gint ttl;
-  gboolean loop;
 
-  assert_string_prop (e, "address", "239.1.2.3");
-  fail_unless_equals_int (get_uint (e, "port"), 5004);
-  assert_string_prop (e, "multicast-iface", "lo");
-  g_object_get (e, "ttl-mc", &ttl, "loop", &loop, NULL);
-  fail_unless_equals_int (ttl, 4);
-  fail_unless (loop);
+  assert_props (e, "address=239.1.2.3 port=5004 multicast-iface=lo "
+      "ttl-mc=4 loop=true");
   gst_object_unref (e);
 }
 
@@ -123,27 +112,19 @@ GST_START_TEST (test_make_tcpsplit)
   GstElement *e = make (GST_URI_SRC, "tcpsplit://:5200?mode=listener",
       "tcpsplitsrc");
 
-  assert_string_prop (e, "host", NULL);
-  fail_unless_equals_int (get_uint (e, "port"), 5200);
-  fail_unless_equals_int (get_enum (e, "mode"), 0);
+  assert_props (e, "host=(null) port=5200 mode=listener");
   gst_object_unref (e);
 
   e = make (GST_URI_SRC, "tcpsplit://relay.example.net:5100?framing=mpx"
       "&max-hops=3", "tcpsplitsrc");
-  assert_string_prop (e, "host", "relay.example.net");
-  fail_unless_equals_int (get_uint (e, "port"), 5100);
-  fail_unless_equals_int (get_enum (e, "mode"), 1);
-  fail_unless_equals_int (get_enum (e, "framing"), 1);
-  fail_unless_equals_int (get_uint (e, "max-hops"), 3);
+  assert_props (e, "host=relay.example.net port=5100 mode=caller "
+      "framing=mpx max-hops=3");
   gst_object_unref (e);
 
   e = make (GST_URI_SINK, "tcpsplit://[::1]:5201?mode=caller"
       "&framing=rfc4571&allow=10.0.0.0/8,::1/128", "tcpsplitsink");
-  assert_string_prop (e, "host", "::1");
-  fail_unless_equals_int (get_uint (e, "port"), 5201);
-  fail_unless_equals_int (get_enum (e, "mode"), 1);
-  fail_unless_equals_int (get_enum (e, "framing"), 2);
-  assert_string_prop (e, "allow", "10.0.0.0/8,::1/128");
+  assert_props (e, "host=::1 port=5201 mode=caller framing=rfc4571 "
+      "allow=10.0.0.0/8,::1/128");
   gst_object_unref (e);
 }
 
@@ -228,9 +209,7 @@ GST_START_TEST (test_source_reset)
 
   fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (e),
           "mcast://239.1.1.2:5005", NULL));
-  assert_string_prop (e, "multicast-source", NULL);
-  assert_string_prop (e, "address", "239.1.1.2");
-  fail_unless_equals_int (get_uint (e, "port"), 5005);
+  assert_props (e, "multicast-source=(null) address=239.1.1.2 port=5005");
   gst_object_unref (e);
 }
 
@@ -393,7 +372,7 @@ GST_START_TEST (test_bad_state)
   fail_unless (g_error_matches (err, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE));
   fail_unless_equals_string (err->message, "Changing the URI of "
       "relay is only possible in the NULL or READY state, not " "PAUSED");
-  assert_string_prop (e, "address", "239.255.7.2");
+  assert_props (e, "address=239.255.7.2");
   g_error_free (err);
   fail_unless_equals_int (gst_element_set_state (e, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
@@ -508,6 +487,27 @@ assert_datagrams (Received * r, guint first, guint n, const gsize * sizes)
   g_mutex_unlock (&r->lock);
 }
 
+/* Sends n test datagrams of the given sizes to group:port and checks that
+ * r receives exactly those. */
+static void
+send_and_expect (GSocket * tx, const gchar * group, guint port, Received * r,
+    guint n, const gsize * sizes)
+{
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *b = mcp_test_buffer (i, sizes[i]);
+    GstMapInfo map;
+
+    gst_buffer_map (b, &map, GST_MAP_READ);
+    mcp_test_udp_send (tx, group, port, map.data, map.size);
+    gst_buffer_unmap (b, &map);
+    gst_buffer_unref (b);
+  }
+  received_wait (r, n);
+  assert_datagrams (r, 0, n, sizes);
+}
+
 static void
 assert_no_error (GstElement * pipeline)
 {
@@ -526,7 +526,7 @@ GST_START_TEST (test_uridecodebin_mcast)
   Received r;
   GstElement *pipeline, *src;
   GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, NULL);
-  guint port, i;
+  guint port;
 
   received_init (&r);
   pipeline = uridecodebin_pipeline ("mcast://239.255.8.1:0?caps=" TEST_CAPS
@@ -535,17 +535,8 @@ GST_START_TEST (test_uridecodebin_mcast)
       "mcastsrc-relay");
   port = get_uint (src, "current-port");
   fail_unless (port != 0);
-  for (i = 0; i < G_N_ELEMENTS (stream_sizes); i++) {
-    GstBuffer *b = mcp_test_buffer (i, stream_sizes[i]);
-    GstMapInfo map;
-
-    gst_buffer_map (b, &map, GST_MAP_READ);
-    mcp_test_udp_send (tx, "239.255.8.1", port, map.data, map.size);
-    gst_buffer_unmap (b, &map);
-    gst_buffer_unref (b);
-  }
-  received_wait (&r, G_N_ELEMENTS (stream_sizes));
-  assert_datagrams (&r, 0, G_N_ELEMENTS (stream_sizes), stream_sizes);
+  send_and_expect (tx, "239.255.8.1", port, &r, G_N_ELEMENTS (stream_sizes),
+      stream_sizes);
   assert_no_error (pipeline);
 
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
@@ -589,18 +580,9 @@ GST_START_TEST (test_playbin_mcast)
   port = get_uint (src, "current-port");
 
   /* 20 ms of 8 kHz mono S16LE each */
-  for (i = 0; i < G_N_ELEMENTS (sizes); i++) {
-    GstBuffer *b = mcp_test_buffer (i, 320);
-    GstMapInfo map;
-
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++)
     sizes[i] = 320;
-    gst_buffer_map (b, &map, GST_MAP_READ);
-    mcp_test_udp_send (tx, "ff15::8:2", port, map.data, map.size);
-    gst_buffer_unmap (b, &map);
-    gst_buffer_unref (b);
-  }
-  received_wait (&r, G_N_ELEMENTS (sizes));
-  assert_datagrams (&r, 0, G_N_ELEMENTS (sizes), sizes);
+  send_and_expect (tx, "ff15::8:2", port, &r, G_N_ELEMENTS (sizes), sizes);
   assert_no_error (playbin);
 
   /* the audio sink saw the caps from the URI */
