@@ -47,6 +47,7 @@
 #include "config.h"
 
 #include "gstmcastsrcrelay.h"
+#include "gstmcpuri.h"
 #include "gstmcpmeta.h"
 #include "gstmcpstats.h"
 
@@ -188,7 +189,9 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
 #define gst_mcast_src_relay_parent_class parent_class
-G_DEFINE_TYPE (GstMcastSrcRelay, gst_mcast_src_relay, GST_TYPE_PUSH_SRC);
+G_DEFINE_TYPE_WITH_CODE (GstMcastSrcRelay, gst_mcast_src_relay,
+    GST_TYPE_PUSH_SRC, G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_mcp_uri_mcast_src_init));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (mcastsrc_relay, "mcastsrc-relay",
     GST_RANK_NONE, GST_TYPE_MCAST_SRC_RELAY,
     GST_DEBUG_CATEGORY_INIT (mcast_src_relay_debug, "mcastsrc-relay", 0,

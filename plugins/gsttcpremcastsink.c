@@ -39,6 +39,7 @@
 #include "config.h"
 
 #include "gsttcpremcastsink.h"
+#include "gstmcpuri.h"
 #include "gstmcpmeta.h"
 #include "gstmcpstats.h"
 
@@ -136,7 +137,9 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
 #define gst_tcp_remcast_sink_parent_class parent_class
-G_DEFINE_TYPE (GstTcpRemcastSink, gst_tcp_remcast_sink, GST_TYPE_BASE_SINK);
+G_DEFINE_TYPE_WITH_CODE (GstTcpRemcastSink, gst_tcp_remcast_sink,
+    GST_TYPE_BASE_SINK, G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_mcp_uri_mcast_sink_init));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (tcpremcastsink, "tcpremcastsink",
     GST_RANK_NONE, GST_TYPE_TCP_REMCAST_SINK,
     GST_DEBUG_CATEGORY_INIT (tcp_remcast_sink_debug, "tcpremcastsink", 0,

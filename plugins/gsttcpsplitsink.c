@@ -44,6 +44,7 @@
 #include "config.h"
 
 #include "gsttcpsplitsink.h"
+#include "gstmcpuri.h"
 #include "gstmcpenums.h"
 #include "gstmcpfanout.h"
 #include "gstmcpmeta.h"
@@ -125,7 +126,9 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
 #define gst_tcp_split_sink_parent_class parent_class
-G_DEFINE_TYPE (GstTcpSplitSink, gst_tcp_split_sink, GST_TYPE_BASE_SINK);
+G_DEFINE_TYPE_WITH_CODE (GstTcpSplitSink, gst_tcp_split_sink,
+    GST_TYPE_BASE_SINK, G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_mcp_uri_tcpsplit_sink_init));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (tcpsplitsink, "tcpsplitsink",
     GST_RANK_NONE, GST_TYPE_TCP_SPLIT_SINK,
     GST_DEBUG_CATEGORY_INIT (tcp_split_sink_debug, "tcpsplitsink", 0,

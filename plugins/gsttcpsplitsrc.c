@@ -44,6 +44,7 @@
 #include "config.h"
 
 #include "gsttcpsplitsrc.h"
+#include "gstmcpuri.h"
 #include "gstmcpenums.h"
 #include "gstmcpmeta.h"
 #include "gstmcpstats.h"
@@ -137,7 +138,9 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
 #define gst_tcp_split_src_parent_class parent_class
-G_DEFINE_TYPE (GstTcpSplitSrc, gst_tcp_split_src, GST_TYPE_PUSH_SRC);
+G_DEFINE_TYPE_WITH_CODE (GstTcpSplitSrc, gst_tcp_split_src,
+    GST_TYPE_PUSH_SRC, G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_mcp_uri_tcpsplit_src_init));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (tcpsplitsrc, "tcpsplitsrc",
     GST_RANK_NONE, GST_TYPE_TCP_SPLIT_SRC,
     GST_DEBUG_CATEGORY_INIT (tcp_split_src_debug, "tcpsplitsrc", 0,
