@@ -122,6 +122,7 @@ typedef struct
   gchar *ifname;                /* as configured; NULL: the default one */
   guint ifindex;                /* where it is; 0: gone, or not known */
   gboolean joined;
+  gboolean went_down;           /* its link went down since the join */
   gboolean pending;             /* to re-join after the events at hand */
   gchar *reason;                /* why, for the log */
 } Member;
@@ -566,6 +567,8 @@ rejoin_member (GstMcastSrcRelay * self, Member * m, const gchar * reason)
         group, where, reason, err->message);
   }
   m->joined = ok;
+  if (ok)
+    m->went_down = FALSE;
   g_free (where);
   g_free (group);
   g_clear_error (&err);
@@ -634,16 +637,22 @@ on_interface_event (const McpNetlinkEvent * ev, gpointer data)
         }
         break;
       case MCP_NETLINK_LINK_UP:
-        if (ours || (!m->ifname && !m->joined))
+        /* A link that only gained its carrier after a good join (a new
+         * link settling) keeps the membership: a re-join there would only
+         * risk the datagrams of its instant. */
+        if ((ours && (m->went_down || !m->joined))
+            || (!m->ifname && !m->joined))
           mark_pending (m, g_strdup_printf ("link %s came up", ev->ifname));
         else if (route_moved_to (self, m, ev->ifindex))
           mark_pending (m, g_strdup_printf ("the route to the group moved "
                   "to %s", ev->ifname));
         break;
       case MCP_NETLINK_LINK_DOWN:
-        if (ours)
+        if (ours) {
+          m->went_down = TRUE;
           GST_INFO_OBJECT (self, "link %s went down: re-joining when it "
               "comes up", where);
+        }
         break;
       case MCP_NETLINK_LINK_REMOVED:
         if (ours) {
