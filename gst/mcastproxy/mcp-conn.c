@@ -272,18 +272,32 @@ mcp_conn_get_user_data (McpConn * self)
   return self->user_data;
 }
 
-/* Closing a socket with unread input makes the kernel reset the
- * connection, and a reset can make the peer lose what we wrote last (a
- * refusal, the end of the stream): read what is there first. */
-static void
-drain_input (GSocket * socket)
+/* Reads and drops what the socket holds, at most 1 MiB per call (one
+ * busy peer must not hold the thread). TRUE when the peer has closed its
+ * side or the socket failed: nothing more will come.
+ * Also used before a close: closing with unread input makes the kernel
+ * reset the connection, and a reset can make the peer lose what we wrote
+ * last (a refusal, the end of the stream). */
+static gboolean
+discard_input (GSocket * socket)
 {
   gchar buf[16 * 1024];
   guint i;
 
-  for (i = 0; i < 64; i++)
-    if (g_socket_receive (socket, buf, sizeof (buf), NULL, NULL) <= 0)
-      break;
+  for (i = 0; i < 64; i++) {
+    GError *err = NULL;
+    gssize n = g_socket_receive (socket, buf, sizeof (buf), NULL, &err);
+
+    if (n > 0)
+      continue;
+    if (n < 0 && g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+      g_error_free (err);
+      return FALSE;
+    }
+    g_clear_error (&err);
+    return TRUE;
+  }
+  return FALSE;
 }
 
 void
@@ -300,7 +314,7 @@ mcp_conn_close (McpConn * self, const gchar * reason)
   }
   if (self->tls_cancel)
     g_cancellable_cancel (self->tls_cancel);
-  drain_input (self->socket);
+  discard_input (self->socket);
   g_socket_close (self->socket, NULL);
   mcp_conn_ref (self);
   self->funcs.closed (self, reason, self->user_data);
@@ -836,22 +850,8 @@ process_input (McpConn * self)
 static void
 finish_read (McpConn * self)
 {
-  for (;;) {
-    guint8 buf[16 * 1024];
-    GError *err = NULL;
-    gssize n = g_socket_receive (self->socket, (gchar *) buf, sizeof (buf),
-        NULL, &err);
-
-    if (n < 0 && g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-      g_error_free (err);
-      return;
-    }
-    g_clear_error (&err);
-    if (n <= 0) {
-      mcp_conn_close (self, self->finish_reason);
-      return;
-    }
-  }
+  if (discard_input (self->socket))
+    mcp_conn_close (self, self->finish_reason);
 }
 
 /* Finishing, once all we had to send is out: end our direction. */
@@ -1008,19 +1008,28 @@ typedef struct
 {
   GSource source;
   McpConn *conn;                /* not a reference: the conn owns the source */
+  GRecMutex *lock;              /* conn->cfg.lock, readable after conn died */
 } ConnSource;
 
 static gboolean
 conn_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
 {
-  McpConn *self = ((ConnSource *) source)->conn;
-  GRecMutex *lock = self->cfg.lock;
+  McpConn *self;
+  GRecMutex *lock = ((ConnSource *) source)->lock;
   GIOCondition revents = 0;
-
   gboolean kicked;
 
   if (lock)
     g_rec_mutex_lock (lock);
+  /* Whoever holds the lock on another thread may have closed and freed the
+   * connection while this dispatch waited for it (closing destroys the
+   * source first, under the lock). */
+  if (g_source_is_destroyed (source)) {
+    if (lock)
+      g_rec_mutex_unlock (lock);
+    return G_SOURCE_REMOVE;
+  }
+  self = ((ConnSource *) source)->conn;
   mcp_conn_ref (self);
   if (self->fd_tag)
     revents = g_source_query_unix_fd (source, self->fd_tag);
@@ -1221,6 +1230,7 @@ mcp_conn_start (McpConn * self)
 
   self->source = g_source_new (&conn_source_funcs, sizeof (ConnSource));
   ((ConnSource *) self->source)->conn = self;
+  ((ConnSource *) self->source)->lock = self->cfg.lock;
   g_source_set_name (self->source, "mcastproxy connection");
   g_source_attach (self->source, self->context);
   update_events (self);
