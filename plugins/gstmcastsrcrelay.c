@@ -162,6 +162,7 @@ struct _GstMcastSrcRelay
   struct sockaddr_storage last_sender_native;
   socklen_t last_sender_len;
   guint64 origin_id;
+  gint64 max_datagrams;         /* num-buffers at start; -1: no limit */
   guint64 seq_base;             /* a random epoch: see mcp_seq_new_epoch */
   GstMcpStatsTimer stats_timer;
 
@@ -895,6 +896,9 @@ gst_mcast_src_relay_start (GstBaseSrc * bsrc)
   self->seq_base = mcp_seq_new_epoch ();
   self->origin_id = peer_id ? peer_id :
       ((guint64) g_random_int () << 32 | g_random_int ());
+  GST_OBJECT_LOCK (self);
+  self->max_datagrams = GST_BASE_SRC (self)->num_buffers;
+  GST_OBJECT_UNLOCK (self);
   self->slot_memory = g_malloc (BATCH * SLOT_SIZE);
   for (i = 0; i < BATCH; i++) {
     self->slots[i].data = self->slot_memory + i * SLOT_SIZE;
@@ -1194,11 +1198,11 @@ wait_readable (GstMcastSrcRelay * self, GCancellable * cancellable,
   }
 }
 
-/* Waits for and takes a batch of datagrams; the indexes of those to keep
- * (not from an ignored sender) go to keep. Returns how many, or -1 with
- * *ret set. */
+/* Waits for and takes a batch of at most max datagrams; the indexes of
+ * those to keep (not from an ignored sender) go to keep. Returns how many,
+ * or -1 with *ret set. */
 static gint
-receive (GstMcastSrcRelay * self, gint * keep, GstFlowReturn * ret)
+receive (GstMcastSrcRelay * self, gint max, gint * keep, GstFlowReturn * ret)
 {
   GCancellable *cancellable;
   GError *err = NULL;
@@ -1213,7 +1217,7 @@ receive (GstMcastSrcRelay * self, gint * keep, GstFlowReturn * ret)
   do {
     /* A short batch emptied the socket: wait before asking again. */
     n = self->drained ? 0 :
-        mcp_udp_receive_batch (self->socket, self->slots, BATCH, &err);
+        mcp_udp_receive_batch (self->socket, self->slots, max, &err);
     self->drained = FALSE;
     if (n == 0) {
       WaitResult w = wait_readable (self, cancellable, &err);
@@ -1246,7 +1250,7 @@ receive (GstMcastSrcRelay * self, gint * keep, GstFlowReturn * ret)
       self->ignored += ignored;
       GST_OBJECT_UNLOCK (self);
     }
-    self->drained = n < BATCH;
+    self->drained = n < max;
     now = monotonic_now ();
     measure_rate (self, n, now);
     if (kept)
@@ -1269,9 +1273,17 @@ gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
   McpFrameMeta info;
   guint64 bytes = 0, truncated = 0, first_seq;
   gint keep[BATCH];
-  gint n, i;
+  gint n, i, max = BATCH;
 
-  n = receive (self, keep, &ret);
+  /* num-buffers counts datagrams, not the lists they go out in */
+  if (self->max_datagrams >= 0) {
+    GST_OBJECT_LOCK (self);
+    max = MIN (max, self->max_datagrams - (gint64) self->datagrams);
+    GST_OBJECT_UNLOCK (self);
+    if (max <= 0)
+      return GST_FLOW_EOS;
+  }
+  n = receive (self, max, keep, &ret);
   if (n < 0)
     return ret;
 

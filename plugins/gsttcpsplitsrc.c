@@ -110,6 +110,8 @@ struct _GstTcpSplitSrc
   gboolean stopping;
   GstMcpStatsTimer stats_timer;
   guint64 active_peer_id;
+  gint64 max_datagrams;         /* num-buffers at start; -1: no limit */
+  gint64 pushed;                /* datagrams create() handed out */
 
   /* Hand-over from the loop thread to create(). */
   GMutex lock;
@@ -860,6 +862,10 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
   GST_OBJECT_UNLOCK (self);
 
   self->active_peer_id = gst_mcp_tcp_pick_peer_id (peer_id);
+  GST_OBJECT_LOCK (self);
+  self->max_datagrams = GST_BASE_SRC (self)->num_buffers;
+  GST_OBJECT_UNLOCK (self);
+  self->pushed = 0;
   g_mutex_lock (&self->lock);
   self->datagrams = self->bytes = 0;
   self->connects = self->disconnects = self->rejected = 0;
@@ -956,11 +962,17 @@ gst_tcp_split_src_create (GstPushSrc * psrc, GstBuffer ** buf)
   GstBuffer *batch[PUSH_BATCH];
   gpointer item;
   guint64 max_bytes;
-  guint n = 0;
+  guint n = 0, max = PUSH_BATCH;
 
   GST_OBJECT_LOCK (self);
   max_bytes = self->max_queue_bytes;
   GST_OBJECT_UNLOCK (self);
+  /* num-buffers counts datagrams, not the lists they go out in */
+  if (self->max_datagrams >= 0) {
+    if (self->pushed >= self->max_datagrams)
+      return GST_FLOW_EOS;
+    max = MIN (max, self->max_datagrams - self->pushed);
+  }
 
   for (;;) {
     g_mutex_lock (&self->lock);
@@ -986,7 +998,7 @@ gst_tcp_split_src_create (GstPushSrc * psrc, GstBuffer ** buf)
       self->queue_bytes -= gst_buffer_get_size (item);
       batch[n++] = item;
       item = g_queue_peek_head (&self->queue);
-      if (n == PUSH_BATCH || !item || GST_IS_CAPS (item))
+      if (n == max || !item || GST_IS_CAPS (item))
         break;
       g_queue_pop_head (&self->queue);
     }
@@ -996,6 +1008,7 @@ gst_tcp_split_src_create (GstPushSrc * psrc, GstBuffer ** buf)
           resume_reading, self);
     }
     g_mutex_unlock (&self->lock);
+    self->pushed += n;
     if (n == 1) {
       *buf = batch[0];
     } else {

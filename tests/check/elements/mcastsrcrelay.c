@@ -379,6 +379,35 @@ GST_START_TEST (test_burst_in_order)
 
 GST_END_TEST;
 
+/* num-buffers counts datagrams, however many a batch takes from the
+ * socket at once: 200 are waiting, exactly 10 come out, then EOS. */
+GST_START_TEST (test_num_buffers_counts_datagrams)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  RelayFixture f;
+  GstEvent *ev;
+  gboolean eos = FALSE;
+  guint i;
+
+  relay_setup_ready (&f, "address=239.255.0.2 num-buffers=10");
+  for (i = 0; i < BURST_QUEUED; i++)
+    send_datagram (tx, "239.255.0.2", f.port, i, BURST_SIZE (i));
+  gst_harness_play (f.h);
+  for (i = 0; i < 10; i++)
+    gst_buffer_unref (pull_datagram (&f, i, BURST_SIZE (i)));
+  while (!eos && (ev = gst_harness_pull_event (f.h))) {
+    eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    gst_event_unref (ev);
+  }
+  fail_unless (eos, "no EOS");
+  fail_unless_equals_int (gst_harness_buffers_received (f.h), 10);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), 10);
+  relay_teardown (&f);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
 /* While datagrams come faster than one per batch-latency, the relay waits
  * that long after the first of a batch: they leave in lists, all of them,
  * in order, and the latency it reports includes the wait. */
@@ -1204,6 +1233,7 @@ mcastsrcrelay_suite (void)
   tcase_add_test (tc, test_exact_bytes_and_metadata);
   tcase_add_test (tc, test_random_origin_id);
   tcase_add_test (tc, test_burst_in_order);
+  tcase_add_test (tc, test_num_buffers_counts_datagrams);
   tcase_add_test (tc, test_batching);
   tcase_add_test (tc, test_no_batching);
   tcase_add_test (tc, test_other_group_same_port_not_delivered);

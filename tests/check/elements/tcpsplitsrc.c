@@ -850,6 +850,79 @@ GST_START_TEST (test_queued_datagrams_leave_in_lists)
 
 GST_END_TEST;
 
+/* num-buffers counts datagrams, not the lists they leave in: 200 arrive
+ * in one write, exactly 10 come out, then EOS. */
+GST_START_TEST (test_num_buffers_counts_datagrams)
+{
+  GstElement *pipeline, *src, *sink;
+  McpTestEvents connected;
+  McpFrameMeta meta = { 0 };
+  GByteArray *burst = g_byte_array_new ();
+  GstMessage *msg;
+  GSocket *peer;
+  guint port, i;
+
+  pipeline = gst_parse_launch ("tcpsplitsrc name=src mode=listener port=0 "
+      "framing=mpx num-buffers=10 ! appsink name=out sync=false", NULL);
+  fail_unless (pipeline != NULL);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
+  mcp_test_events_init (&connected);
+  g_signal_connect (src, "connected", G_CALLBACK (mcp_test_events_cb),
+      &connected);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  g_object_get (src, "current-port", &port, NULL);
+  peer = connect_mpx_source (port, NULL);
+  mcp_test_events_wait (&connected, 1);
+
+  for (i = 0; i < 200; i++) {
+    guint8 hdr[MCP_MPX_DATA_HEADER_LEN];
+    GstBuffer *buf = mcp_test_buffer (i, 100);
+    GstMapInfo map;
+
+    meta.seq = i;
+    mcp_mpx_write_data_header (hdr, &meta, 100);
+    g_byte_array_append (burst, hdr, sizeof (hdr));
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    g_byte_array_append (burst, map.data, map.size);
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+  }
+  mcp_test_send_all (peer, burst->data, burst->len);
+
+  for (i = 0; i < 10; i++) {
+    GstSample *sample = NULL;
+
+    g_signal_emit_by_name (sink, "pull-sample", &sample);
+    fail_unless (sample != NULL, "datagram %u missing", i);
+    mcp_test_assert_buffer (gst_sample_get_buffer (sample), i, 100);
+    gst_sample_unref (sample);
+  }
+  /* appsink lets EOS through once its queue is empty */
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipeline),
+      20 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "no EOS");
+  gst_message_unref (msg);
+  {
+    GstSample *sample = NULL;
+
+    g_signal_emit_by_name (sink, "pull-sample", &sample);
+    fail_unless (sample == NULL, "more than 10 datagrams came out");
+  }
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_object_unref (peer);
+  g_byte_array_unref (burst);
+  mcp_test_events_clear (&connected);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* ---- several sources, duplicates, hops --------------------------------- */
 
 /* max-sources=0: any number of sources, their datagrams merged; each
@@ -1133,6 +1206,7 @@ tcpsplitsrc_suite (void)
   tcase_add_test (tc, test_listener_malformed_input);
   tcase_add_test (tc, test_bounded_queue_pushes_back);
   tcase_add_test (tc, test_queued_datagrams_leave_in_lists);
+  tcase_add_test (tc, test_num_buffers_counts_datagrams);
   tcase_add_test (tc, test_listener_silent_peer_times_out);
   tcase_add_test (tc, test_raw_comes_in_blocksize_pieces);
   tcase_add_test (tc, test_caller_restart_uses_new_settings);
