@@ -49,6 +49,7 @@
 #include "gstmcastsrcrelay.h"
 #include "gstmcpuri.h"
 #include "gstmcpmeta.h"
+#include "gstmcpprops.h"
 #include "gstmcpstats.h"
 
 #include <gst/net/gstnetaddressmeta.h>
@@ -234,7 +235,7 @@ gst_mcast_src_relay_class_init (GstMcastSrcRelayClass * klass)
           "Multicast group to join (numeric IPv4 or IPv6)", DEFAULT_ADDRESS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_PORT,
-      g_param_spec_uint ("port", "Port",
+      gst_mcp_param_spec_uint ("port", "Port",
           "UDP port of the group (0: pick one, see current-port)", 0,
           G_MAXUINT16, DEFAULT_PORT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
@@ -253,7 +254,7 @@ gst_mcast_src_relay_class_init (GstMcastSrcRelayClass * klass)
           "source)", DEFAULT_MULTICAST_SOURCE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_BUFFER_SIZE,
-      g_param_spec_int ("buffer-size", "Buffer size",
+      gst_mcp_param_spec_int ("buffer-size", "Buffer size",
           "Socket receive buffer in bytes (0: the system default)", 0,
           G_MAXINT, DEFAULT_BUFFER_SIZE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
@@ -279,7 +280,7 @@ gst_mcast_src_relay_class_init (GstMcastSrcRelayClass * klass)
           "ADDRESS:PORT, :PORT or [IPV6]:PORT", DEFAULT_IGNORE_SOURCES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_BATCH_LATENCY,
-      g_param_spec_uint64 ("batch-latency", "Batch latency",
+      gst_mcp_param_spec_uint64 ("batch-latency", "Batch latency",
           "While datagrams arrive faster than one per this time, wait this "
           "long after the first of a batch so that the ones following go "
           "out with it in one buffer list: fewer wake-ups downstream for at "
@@ -370,6 +371,8 @@ gst_mcast_src_relay_set_property (GObject * object, guint prop_id,
 {
   GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (object);
 
+  if (!gst_mcp_props_accept (object, pspec, value))
+    return;
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_ADDRESS:
@@ -858,7 +861,8 @@ gst_mcast_src_relay_change_state (GstElement * element,
   GstMcastSrcRelay *self = GST_MCAST_SRC_RELAY (element);
   GstStateChangeReturn ret;
 
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY && !open_socket (self))
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      && (!gst_mcp_props_check (element) || !open_socket (self)))
     return GST_STATE_CHANGE_FAILURE;
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);

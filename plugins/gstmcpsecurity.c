@@ -209,7 +209,8 @@ gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
     secret_bytes = mcp_auth_load_secret_file (secret_file, &err);
     if (!secret_bytes) {
       GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
-          ("Cannot read the authentication secret"), ("%s", err->message));
+          ("Cannot read the authentication secret: %s", err->message),
+          (NULL));
       goto failed;
     }
   } else if (secret && *secret) {
@@ -229,7 +230,7 @@ gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
     tls_client = mcp_tls_new (FALSE, cert, key, ca, &err);
   if (err) {
     GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
-        ("Cannot set up TLS"), ("%s", err->message));
+        ("Cannot set up TLS: %s", err->message), (NULL));
     goto failed;
   }
 
@@ -237,7 +238,7 @@ gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
     networks = mcp_parse_networks (allow, &err);
     if (!networks) {
       GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
-          ("Invalid allow-list"), ("allow: %s", err->message));
+          ("Invalid allow-list: %s", err->message), (NULL));
       goto failed;
     }
   }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "gstmcptcp.h"
+#include "gstmcpprops.h"
 
 void
 gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
@@ -19,7 +20,7 @@ gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
           "listener: address to listen on (empty: all); caller: host to "
           "connect to (empty: localhost)", GST_MCP_TCP_DEFAULT_HOST, rw));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_PORT,
-      g_param_spec_uint ("port", "Port",
+      gst_mcp_param_spec_uint ("port", "Port",
           "listener: TCP port to listen on (0: pick one, see current-port); "
           "caller: port to connect to", 0, G_MAXUINT16,
           GST_MCP_TCP_DEFAULT_PORT, rw));
@@ -38,13 +39,13 @@ gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
           "limit)", 0, G_MAXUINT64, GST_MCP_TCP_DEFAULT_HANDSHAKE_TIMEOUT,
           rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_RECONNECT_DELAY,
-      g_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
+      gst_mcp_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
           "caller: first wait (ns) before reconnecting; doubles per failure",
           1000000, G_MAXUINT64, GST_MCP_TCP_DEFAULT_RECONNECT_DELAY,
           rw | start_flag));
   g_object_class_install_property (klass,
       GST_MCP_TCP_PROP_RECONNECT_MAX_DELAY,
-      g_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
+      gst_mcp_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
           "caller: longest wait (ns) between connection attempts",
           1000000, G_MAXUINT64, GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY,
           rw | start_flag));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gstmcpuri.h"
+#include "gstmcpprops.h"
 
 /* Which properties a scheme's authority part stands for. */
 typedef struct
@@ -108,7 +109,7 @@ mcp_uri_settings_parse (McpUriSettings * st, GParamSpec * pspec,
   else if (!gst_value_deserialize_with_pspec (v, text, pspec))
     return mcp_uri_fail (error, uri, "bad value '%s' for %s (expected %s)",
         text, pspec->name, g_type_name (G_PARAM_SPEC_VALUE_TYPE (pspec)));
-  if (g_param_value_validate (pspec, v))
+  if (!gst_mcp_param_value_in_range (pspec, v, NULL))
     return mcp_uri_fail (error, uri, "value '%s' for %s is out of range",
         text, pspec->name);
   return TRUE;

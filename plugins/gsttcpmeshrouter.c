@@ -43,6 +43,7 @@
 #include "gstmcpenums.h"
 #include "gstmcpfanout.h"
 #include "gstmcpmeta.h"
+#include "gstmcpprops.h"
 #include "gstmcpstats.h"
 #include "gstmcptcp.h"
 
@@ -527,7 +528,7 @@ gst_tcp_mesh_router_class_init (GstTcpMeshRouterClass * klass)
       g_param_spec_string ("host", "Host",
           "Address to listen on for peers (empty: all)", DEFAULT_HOST, rw));
   g_object_class_install_property (gobject_class, PROP_PORT,
-      g_param_spec_uint ("port", "Port",
+      gst_mcp_param_spec_uint ("port", "Port",
           "TCP port peers connect to (0: pick one, see current-port)", 0,
           G_MAXUINT16, DEFAULT_PORT, rw));
   g_object_class_install_property (gobject_class, PROP_CURRENT_PORT,
@@ -540,7 +541,7 @@ gst_tcp_mesh_router_class_init (GstTcpMeshRouterClass * klass)
           "commas (each link needs to be listed on one side only)",
           DEFAULT_PEERS, rw));
   g_object_class_install_property (gobject_class, PROP_MAX_HOPS,
-      g_param_spec_uint ("max-hops", "Max hops",
+      gst_mcp_param_spec_uint ("max-hops", "Max hops",
           "Drop a datagram that crossed more links than this (0: no limit)",
           0, 255, DEFAULT_MAX_HOPS, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_HANDSHAKE_TIMEOUT,
@@ -549,11 +550,11 @@ gst_tcp_mesh_router_class_init (GstTcpMeshRouterClass * klass)
           "limit)", 0, G_MAXUINT64, DEFAULT_HANDSHAKE_TIMEOUT,
           rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_RECONNECT_DELAY,
-      g_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
+      gst_mcp_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
           "First wait (ns) before calling a peer again; doubles per failure",
           1000000, G_MAXUINT64, DEFAULT_RECONNECT_DELAY, rw));
   g_object_class_install_property (gobject_class, PROP_RECONNECT_MAX_DELAY,
-      g_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
+      gst_mcp_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
           "Longest wait (ns) between calls to a peer", 1000000, G_MAXUINT64,
           DEFAULT_RECONNECT_MAX_DELAY, rw));
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
@@ -714,6 +715,8 @@ gst_tcp_mesh_router_set_property (GObject * object, guint prop_id,
 {
   GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (object);
 
+  if (!gst_mcp_props_accept (object, pspec, value))
+    return;
   GST_OBJECT_LOCK (self);
   if (gst_mcp_security_set (&self->sec, prop_id, value)) {
     GST_OBJECT_UNLOCK (self);
@@ -977,7 +980,7 @@ gst_tcp_mesh_router_change_state (GstElement * element,
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
-      if (!open_endpoint (self))
+      if (!gst_mcp_props_check (element) || !open_endpoint (self))
         return GST_STATE_CHANGE_FAILURE;
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:

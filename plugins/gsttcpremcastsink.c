@@ -41,6 +41,7 @@
 #include "gsttcpremcastsink.h"
 #include "gstmcpuri.h"
 #include "gstmcpmeta.h"
+#include "gstmcpprops.h"
 #include "gstmcpstats.h"
 
 #include <string.h>
@@ -178,7 +179,7 @@ gst_tcp_remcast_sink_class_init (GstTcpRemcastSinkClass * klass)
           "Multicast group to send to (numeric IPv4 or IPv6)",
           DEFAULT_ADDRESS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_PORT,
-      g_param_spec_uint ("port", "Port", "UDP port to send to", 1,
+      gst_mcp_param_spec_uint ("port", "Port", "UDP port to send to", 1,
           G_MAXUINT16, DEFAULT_PORT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_MULTICAST_IFACE,
@@ -187,7 +188,7 @@ gst_tcp_remcast_sink_class_init (GstTcpRemcastSinkClass * klass)
           "(empty: the system's choice)", DEFAULT_MULTICAST_IFACE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_TTL_MC,
-      g_param_spec_int ("ttl-mc", "Multicast TTL",
+      gst_mcp_param_spec_int ("ttl-mc", "Multicast TTL",
           "TTL (IPv4) or hop limit (IPv6) of the datagrams", 0, 255,
           DEFAULT_TTL_MC, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_LOOP,
@@ -199,11 +200,11 @@ gst_tcp_remcast_sink_class_init (GstTcpRemcastSinkClass * klass)
           "Local address to send from (empty: any)", DEFAULT_BIND_ADDRESS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_BIND_PORT,
-      g_param_spec_uint ("bind-port", "Bind port",
+      gst_mcp_param_spec_uint ("bind-port", "Bind port",
           "Local port to send from (0: any)", 0, G_MAXUINT16,
           DEFAULT_BIND_PORT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_BUFFER_SIZE,
-      g_param_spec_int ("buffer-size", "Buffer size",
+      gst_mcp_param_spec_int ("buffer-size", "Buffer size",
           "Socket send buffer in bytes (0: the system default)", 0,
           G_MAXINT, DEFAULT_BUFFER_SIZE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
@@ -286,6 +287,8 @@ gst_tcp_remcast_sink_set_property (GObject * object, guint prop_id,
 {
   GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (object);
 
+  if (!gst_mcp_props_accept (object, pspec, value))
+    return;
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_ADDRESS:
@@ -519,7 +522,8 @@ gst_tcp_remcast_sink_change_state (GstElement * element,
   GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (element);
   GstStateChangeReturn ret;
 
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY && !open_sockets (self))
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      && (!gst_mcp_props_check (element) || !open_sockets (self)))
     return GST_STATE_CHANGE_FAILURE;
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);

@@ -48,6 +48,7 @@
 #include "gstmcpenums.h"
 #include "gstmcpfanout.h"
 #include "gstmcpmeta.h"
+#include "gstmcpprops.h"
 #include "gstmcpstats.h"
 #include "gstmcptcp.h"
 
@@ -433,6 +434,8 @@ gst_tcp_split_sink_set_property (GObject * object, guint prop_id,
 {
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (object);
 
+  if (!gst_mcp_props_accept (object, pspec, value))
+    return;
   GST_OBJECT_LOCK (self);
   if (gst_mcp_tcp_settings_set (&self->tcp, prop_id, value)) {
     GST_OBJECT_UNLOCK (self);
@@ -531,17 +534,23 @@ gst_tcp_split_sink_change_state (GstElement * element,
 {
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (element);
   GstStateChangeReturn ret;
-  gboolean listener;
 
-  GST_OBJECT_LOCK (self);
-  listener = self->tcp.mode == GST_MCP_MODE_LISTENER;
-  GST_OBJECT_UNLOCK (self);
-  /* a listener binds now, so that current-port is known in READY */
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY && listener
-      && !gst_mcp_tcp_open (element, &self->tcp, &self->endpoint))
+  /* A listener binds now, so that current-port is known in READY. What
+   * can fail at start is done here too: a start() that fails makes the
+   * base class post a second, reasonless error after ours. */
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      && (!gst_mcp_props_check (element)
+          || !gst_mcp_tcp_open (element, &self->tcp, &self->endpoint)
+          || !gst_mcp_tcp_prepare_security (element, &self->tcp))) {
+    gst_mcp_security_release (&self->tcp.sec);
+    gst_mcp_tcp_close (element, &self->tcp, &self->endpoint);
     return GST_STATE_CHANGE_FAILURE;
+  }
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE
+      && transition == GST_STATE_CHANGE_NULL_TO_READY)
+    gst_mcp_security_release (&self->tcp.sec);
   if ((ret == GST_STATE_CHANGE_FAILURE
           && transition == GST_STATE_CHANGE_NULL_TO_READY)
       || transition == GST_STATE_CHANGE_READY_TO_NULL)
@@ -555,10 +564,7 @@ gst_tcp_split_sink_start (GstBaseSink * bsink)
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (bsink);
   guint64 peer_id, interval;
 
-  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint)
-      || !gst_mcp_tcp_prepare_security (GST_ELEMENT (self), &self->tcp))
-    return FALSE;
-
+  /* the endpoint and the security settings are ready (change_state) */
   GST_OBJECT_LOCK (self);
   peer_id = self->tcp.peer_id;
   interval = self->tcp.stats_interval;

@@ -47,6 +47,7 @@
 #include "gstmcpuri.h"
 #include "gstmcpenums.h"
 #include "gstmcpmeta.h"
+#include "gstmcpprops.h"
 #include "gstmcpstats.h"
 #include "gstmcptcp.h"
 
@@ -651,7 +652,7 @@ gst_tcp_split_src_class_init (GstTcpSplitSrcClass * klass)
           DEFAULT_DEDUP, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_MAX_HOPS,
-      g_param_spec_uint ("max-hops", "Max hops",
+      gst_mcp_param_spec_uint ("max-hops", "Max hops",
           "Drop an mpx datagram that crossed more TCP links than this (0: no "
           "limit)", 0, 255, DEFAULT_MAX_HOPS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -754,6 +755,8 @@ gst_tcp_split_src_set_property (GObject * object, guint prop_id,
 {
   GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (object);
 
+  if (!gst_mcp_props_accept (object, pspec, value))
+    return;
   GST_OBJECT_LOCK (self);
   if (gst_mcp_tcp_settings_set (&self->tcp, prop_id, value)) {
     GST_OBJECT_UNLOCK (self);
@@ -818,6 +821,16 @@ gst_tcp_split_src_get_property (GObject * object, guint prop_id,
 
 /* ---- state ------------------------------------------------------------- */
 
+/* What READY->PAUSED prepared: a caller is made anew at the next start,
+ * with the settings of then. */
+static void
+release_caller (GstTcpSplitSrc * self)
+{
+  gst_mcp_security_release (&self->tcp.sec);
+  if (self->endpoint && !mcp_endpoint_is_listener (self->endpoint))
+    gst_mcp_tcp_close (GST_ELEMENT (self), &self->tcp, &self->endpoint);
+}
+
 static GstStateChangeReturn
 gst_tcp_split_src_change_state (GstElement * element, GstStateChange transition)
 {
@@ -828,12 +841,26 @@ gst_tcp_split_src_change_state (GstElement * element, GstStateChange transition)
   GST_OBJECT_LOCK (self);
   listener = self->tcp.mode == GST_MCP_MODE_LISTENER;
   GST_OBJECT_UNLOCK (self);
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      && !gst_mcp_props_check (element))
+    return GST_STATE_CHANGE_FAILURE;
   /* a listener binds now, so that current-port is known in READY */
   if (transition == GST_STATE_CHANGE_NULL_TO_READY && listener
       && !gst_mcp_tcp_open (element, &self->tcp, &self->endpoint))
     return GST_STATE_CHANGE_FAILURE;
+  /* What can fail at start is done here: a start() that fails makes the
+   * base class post a second, reasonless error after ours. */
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED
+      && (!gst_mcp_tcp_open (element, &self->tcp, &self->endpoint)
+          || !gst_mcp_tcp_prepare_security (element, &self->tcp))) {
+    release_caller (self);
+    return GST_STATE_CHANGE_FAILURE;
+  }
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE
+      && transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    release_caller (self);
   if ((ret == GST_STATE_CHANGE_FAILURE
           && transition == GST_STATE_CHANGE_NULL_TO_READY)
       || transition == GST_STATE_CHANGE_READY_TO_NULL)
@@ -848,10 +875,7 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
   guint64 peer_id, interval;
   GstCaps *caps;
 
-  if (!gst_mcp_tcp_open (GST_ELEMENT (self), &self->tcp, &self->endpoint)
-      || !gst_mcp_tcp_prepare_security (GST_ELEMENT (self), &self->tcp))
-    return FALSE;
-
+  /* the endpoint and the security settings are ready (change_state) */
   GST_OBJECT_LOCK (self);
   peer_id = self->tcp.peer_id;
   interval = self->tcp.stats_interval;
@@ -894,11 +918,8 @@ gst_tcp_split_src_stop (GstBaseSrc * bsrc)
   while (self->sources)
     mcp_conn_close (((Source *) self->sources->data)->conn, "element stopped");
   self->stopping = FALSE;
-  gst_mcp_security_release (&self->tcp.sec);
   g_clear_pointer (&self->dedup, mcp_dedup_free);
-  /* a caller is made anew at the next start, with the settings of then */
-  if (self->endpoint && !mcp_endpoint_is_listener (self->endpoint))
-    gst_mcp_tcp_close (GST_ELEMENT (self), &self->tcp, &self->endpoint);
+  release_caller (self);
 
   g_mutex_lock (&self->lock);
   clear_queue (self);
