@@ -1101,7 +1101,7 @@ run_timers (GstMcastSrcRelay * self, GstClockTime now)
               self->last_activity));
       gst_element_post_message (GST_ELEMENT (self),
           gst_message_new_element (GST_OBJECT (self),
-              gst_structure_new ("GstMcastSrcRelayTimeout", "timeout",
+              gst_structure_new ("mcastproxy-timeout", "timeout",
                   G_TYPE_UINT64, timeout, NULL)));
     } else {
       next = self->last_activity + timeout;
@@ -1345,10 +1345,10 @@ gst_mcast_src_relay_get_stats (GstMcastSrcRelay * self)
 
   GST_OBJECT_LOCK (self);
   s = gst_structure_new ("mcastsrc-relay-stats",
-      "datagrams", G_TYPE_UINT64, self->datagrams,
-      "bytes", G_TYPE_UINT64, self->bytes,
-      "truncated", G_TYPE_UINT64, self->truncated,
-      "ignored", G_TYPE_UINT64, self->ignored,
+      "datagrams-received", G_TYPE_UINT64, self->datagrams,
+      "bytes-received", G_TYPE_UINT64, self->bytes,
+      "datagrams-truncated", G_TYPE_UINT64, self->truncated,
+      "datagrams-ignored", G_TYPE_UINT64, self->ignored,
       "timeouts", G_TYPE_UINT64, self->timeouts,
       "rejoins", G_TYPE_UINT64, self->rejoins,
       "rejoin-failures", G_TYPE_UINT64, self->rejoin_failures,

@@ -87,8 +87,7 @@ struct _GstMcpFanoutClient
 
 typedef struct
 {
-  gchar *address;
-  gchar *reason;
+  GstMcpConnEnd r;        /* its strings owned */
 } Removal;
 
 typedef struct
@@ -593,9 +592,9 @@ flush_removals (GstMcpFanout * fo)
     g_rec_mutex_unlock (&fo->lock);
     if (!r)
       break;
-    fo->funcs.client_removed (fo, r->address, r->reason, fo->user_data);
-    g_free (r->address);
-    g_free (r->reason);
+    fo->funcs.client_removed (fo, &r->r, fo->user_data);
+    g_free ((gchar *) r->r.address);
+    g_free ((gchar *) r->r.reason);
     g_free (r);
   }
 }
@@ -611,13 +610,14 @@ flush_removals_idle (gpointer data)
  * owner hears of it from an idle callback on the endpoint's thread; what is
  * still pending at stop is told from stop(). */
 static void
-tell_removal (GstMcpFanout * fo, const gchar * address, const gchar * reason)
+tell_removal (GstMcpFanout * fo, const GstMcpConnEnd * removal)
 {
   Removal *r = g_new0 (Removal, 1);
   gboolean schedule;
 
-  r->address = g_strdup (address);
-  r->reason = g_strdup (reason);
+  r->r = *removal;
+  r->r.address = g_strdup (removal->address);
+  r->r.reason = g_strdup (removal->reason);
   g_rec_mutex_lock (&fo->lock);
   g_queue_push_tail (&fo->removals, r);
   schedule = !fo->removals_scheduled;
@@ -640,7 +640,9 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
 {
   GstMcpFanoutClient *c = user_data;
   GstMcpFanout *fo = c->fo;
-  gchar *address = g_strdup (c->address);
+  GstMcpConnEnd removal = { c->address, reason, c->caller, c->active,
+    mcp_conn_was_refused (conn), fo->stopping
+  };
 
   g_rec_mutex_lock (&fo->lock);
   promote_twin (fo, c);
@@ -654,17 +656,13 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   g_rec_mutex_unlock (&fo->lock);
 
   GST_INFO_OBJECT (fo->owner, "client %s removed after %" G_GUINT64_FORMAT
-      " datagrams: %s", address, c->datagrams, reason);
-  if (c->caller != MCP_ENDPOINT_ACCEPTED && !fo->stopping) {
-    GST_WARNING_OBJECT (fo->owner, "connection to %s lost (%s), "
-        "reconnecting", address, reason);
+      " datagrams: %s", c->address, c->datagrams, reason);
+  if (c->caller != MCP_ENDPOINT_ACCEPTED && !fo->stopping)
     mcp_endpoint_reconnect (fo->endpoint, c->caller);
-  }
+  tell_removal (fo, &removal);
   c->conn = NULL;
   client_free (c);
-  tell_removal (fo, address, reason);
   mcp_conn_unref (conn);
-  g_free (address);
 }
 
 /* A KEEPALIVE must not land inside a half-written datagram. */
@@ -1007,7 +1005,7 @@ void
 gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
 {
   GValue clients = G_VALUE_INIT;
-  guint64 sent, bytes_sent;
+  guint64 sent, bytes_sent, dropped;
   gint64 now = g_get_monotonic_time ();
   GList *l;
 
@@ -1031,16 +1029,16 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
         "framing", G_TYPE_STRING, mcp_framing_to_string (c->framing),
         "peer-id", G_TYPE_UINT64, c->peer_id,
         "standby", G_TYPE_BOOLEAN, c->standby,
-        "datagrams", G_TYPE_UINT64, c->datagrams,
-        "skipped", G_TYPE_UINT64, c->skipped,
-        "bytes", G_TYPE_UINT64, mcp_conn_get_bytes_out (c->conn),
+        "datagrams-sent", G_TYPE_UINT64, c->datagrams,
+        "dropped-buffers", G_TYPE_UINT64, c->skipped,
+        "bytes-sent", G_TYPE_UINT64, mcp_conn_get_bytes_out (c->conn),
         "lag-datagrams", G_TYPE_UINT64,
         c->standby ? 0 : queue_end (fo) - c->next,
         "lag-bytes", G_TYPE_UINT64, lag_bytes,
         "lag-time", G_TYPE_UINT64, lag_time,
         "write-blocked", G_TYPE_BOOLEAN, mcp_conn_is_write_blocked (c->conn),
         "caller", G_TYPE_BOOLEAN, c->caller != MCP_ENDPOINT_ACCEPTED,
-        "connected-time", G_TYPE_UINT64,
+        "connect-duration", G_TYPE_UINT64,
         (guint64) (now - c->ready_at) * 1000,
         "bytes-received", G_TYPE_UINT64, mcp_conn_get_bytes_in (c->conn), NULL);
     g_value_init (&v, GST_TYPE_STRUCTURE);
@@ -1048,12 +1046,16 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
     gst_structure_free (cs);
     gst_value_array_append_and_take_value (&clients, &v);
   }
+  if (!gst_structure_get_uint64 (s, "datagrams-dropped", &dropped))
+    dropped = 0;
   gst_structure_set (s,
       "datagrams-sent", G_TYPE_UINT64, sent,
       "bytes-sent", G_TYPE_UINT64, bytes_sent,
       "reconnects", G_TYPE_UINT64, fo->reconnects,
-      "datagrams-skipped", G_TYPE_UINT64, fo->datagrams_skipped,
-      "oversize-dropped", G_TYPE_UINT64, fo->oversize_dropped,
+      "datagrams-dropped", G_TYPE_UINT64,
+      dropped + fo->datagrams_skipped + fo->oversize_dropped,
+      "dropped-resync", G_TYPE_UINT64, fo->datagrams_skipped,
+      "dropped-oversize", G_TYPE_UINT64, fo->oversize_dropped,
       "clients", G_TYPE_UINT, fo->n_active,
       "clients-total", G_TYPE_UINT64, fo->clients_total,
       "clients-dropped", G_TYPE_UINT64, fo->clients_dropped,

@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 
 #include "gstmcpenums.h"
+#include "gstmcptcp.h"
 #include "mcp-conn.h"
 #include "mcp-endpoint.h"
 
@@ -23,8 +24,8 @@ typedef struct
       gpointer user_data);
   /* A connection ended (or was refused at its handshake). Endpoint thread
    * with no lock held, or the thread that stops the fan-out. */
-  void (*client_removed) (GstMcpFanout * fo, const gchar * address,
-      const gchar * reason, gpointer user_data);
+  void (*client_removed) (GstMcpFanout * fo,
+      const GstMcpConnEnd * removal, gpointer user_data);
   /* Optional: a DATA or CAPS message the connection sent (mesh peers send
    * as well as receive). Endpoint thread, no lock held. */
   void (*message) (GstMcpFanout * fo, GstMcpFanoutClient * client,
@@ -72,7 +73,8 @@ void gst_mcp_fanout_flush (GstMcpFanout * fo);
 /* Any thread: new caps, announced in HELLOs and in-band to mpx peers. */
 void gst_mcp_fanout_set_caps (GstMcpFanout * fo, const gchar * caps);
 
-/* Fields: datagrams-sent, datagrams-skipped, oversize-dropped, clients,
+/* Fields: datagrams-sent, bytes-sent, reconnects, dropped-resync,
+ * dropped-oversize (both added to datagrams-dropped), clients,
  * clients-total, clients-dropped, queue-datagrams, queue-bytes,
  * client-list. */
 void gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s);

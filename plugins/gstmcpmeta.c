@@ -13,12 +13,8 @@ gst_mcp_meta_api_get_type (void)
   static const gchar *tags[] = { NULL };
 
   if (g_once_init_enter (&type)) {
-    /* Another copy of this code in the process (a test program linking it
-     * next to the loaded plugin) may have registered it already. */
-    GType t = g_type_from_name ("GstMcpMetaAPI");
+    GType t = gst_meta_api_type_register ("GstMcpMetaAPI", tags);
 
-    if (!t)
-      t = gst_meta_api_type_register ("GstMcpMetaAPI", tags);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -46,11 +42,10 @@ gst_mcp_meta_get_info (void)
   static const GstMetaInfo *info = NULL;
 
   if (g_once_init_enter (&info)) {
-    const GstMetaInfo *i = gst_meta_get_info ("GstMcpMeta");
+    const GstMetaInfo *i = gst_meta_register (GST_MCP_META_API_TYPE,
+        "GstMcpMeta", sizeof (GstMcpMeta), mcp_meta_init, NULL,
+        mcp_meta_transform);
 
-    if (!i)
-      i = gst_meta_register (GST_MCP_META_API_TYPE, "GstMcpMeta",
-          sizeof (GstMcpMeta), mcp_meta_init, NULL, mcp_meta_transform);
     g_once_init_leave (&info, i);
   }
   return info;

@@ -75,6 +75,9 @@ gst_mcp_security_init (GstMcpSecurity * sec)
   memset (sec, 0, sizeof (*sec));
   sec->keepalive_interval = GST_MCP_SECURITY_DEFAULT_KEEPALIVE_INTERVAL;
   sec->peer_timeout = GST_MCP_SECURITY_DEFAULT_PEER_TIMEOUT;
+  g_mutex_init (&sec->refusals_lock);
+  sec->warned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
 }
 
 static void
@@ -90,6 +93,8 @@ void
 gst_mcp_security_clear (GstMcpSecurity * sec)
 {
   gst_mcp_security_release (sec);
+  g_clear_pointer (&sec->warned, g_hash_table_unref);
+  g_mutex_clear (&sec->refusals_lock);
   forget_secret (&sec->auth_secret);
   g_clear_pointer (&sec->auth_secret_file, g_free);
   g_clear_pointer (&sec->tls_certificate, g_free);
@@ -249,8 +254,13 @@ gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
   sec->tls_server = tls_server;
   sec->tls_client = tls_client;
   sec->networks = networks;
-  sec->refused = 0;
   GST_OBJECT_UNLOCK (element);
+  g_mutex_lock (&sec->refusals_lock);
+  sec->refused_allow_list = sec->refused_limit = sec->refused_handshake = 0;
+  sec->not_told = 0;
+  sec->burst_warnings = 0;
+  g_hash_table_remove_all (sec->warned);
+  g_mutex_unlock (&sec->refusals_lock);
   GST_INFO_OBJECT (element, "authentication %s, TLS %s%s, allow-list %s",
       secret_bytes ? "required" : "off", tls ? "on" : "off",
       tls && sec->tls_allow_plain ? " (plain clients too)" : "",
@@ -282,16 +292,100 @@ gst_mcp_security_release (GstMcpSecurity * sec)
   g_clear_pointer (&sec->networks, g_ptr_array_unref);
 }
 
+/* Warnings about refused connections: per peer address at most one in
+ * WARN_PEER_INTERVAL; in all at most WARN_BURST in WARN_BURST_INTERVAL. */
+#define WARN_PEER_INTERVAL (60 * G_USEC_PER_SEC)
+#define WARN_BURST 5
+#define WARN_BURST_INTERVAL (10 * G_USEC_PER_SEC)
+/* Peers remembered; beyond, the table starts afresh. */
+#define WARN_MAX_PEERS 4096
+
+/* "192.0.2.7:40000" -> "192.0.2.7", "[2001:db8::7]:4000" -> "2001:db8::7". */
+static gchar *
+host_of (const gchar * address)
+{
+  const gchar *colon = strrchr (address, ':');
+
+  if (address[0] == '[' && colon && colon > address && colon[-1] == ']')
+    return g_strndup (address + 1, colon - address - 2);
+  if (colon && strchr (address, ':') == colon)
+    return g_strndup (address, colon - address);
+  return g_strdup (address);
+}
+
+/* Under refusals_lock: whether this refusal gets a warning of its own. */
+static gboolean
+may_warn (GstMcpSecurity * sec, const gchar * address, gint64 now)
+{
+  gchar *host = host_of (address);
+  gpointer last;
+
+  if (g_hash_table_lookup_extended (sec->warned, host, NULL, &last)
+      && now - GPOINTER_TO_SIZE (last) < WARN_PEER_INTERVAL) {
+    g_free (host);
+    return FALSE;
+  }
+  if (now - sec->burst_start >= WARN_BURST_INTERVAL) {
+    sec->burst_start = now;
+    sec->burst_warnings = 0;
+  }
+  if (sec->burst_warnings >= WARN_BURST) {
+    g_free (host);
+    return FALSE;
+  }
+  sec->burst_warnings++;
+  if (g_hash_table_size (sec->warned) >= WARN_MAX_PEERS)
+    g_hash_table_remove_all (sec->warned);
+  g_hash_table_insert (sec->warned, host, GSIZE_TO_POINTER ((gsize) now));
+  return TRUE;
+}
+
+void
+gst_mcp_security_refused (GstElement * element, GstMcpSecurity * sec,
+    GstMcpRefusal why, const gchar * address, const gchar * reason)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint64 others = 0;
+  gboolean warn;
+
+  g_mutex_lock (&sec->refusals_lock);
+  if (why == GST_MCP_REFUSED_ALLOW_LIST)
+    sec->refused_allow_list++;
+  else if (why == GST_MCP_REFUSED_LIMIT)
+    sec->refused_limit++;
+  else
+    sec->refused_handshake++;
+  warn = may_warn (sec, address, now);
+  if (warn) {
+    others = sec->not_told;
+    sec->not_told = 0;
+  } else {
+    sec->not_told++;
+  }
+  g_mutex_unlock (&sec->refusals_lock);
+
+  if (!warn) {
+    GST_INFO_OBJECT (element, "refused %s: %s", address, reason);
+  } else if (others) {
+    GST_ELEMENT_WARNING (element, RESOURCE, NOT_AUTHORIZED,
+        ("Refused %s: %s (and %" G_GUINT64_FORMAT " refused connections "
+                "not told before this one)", address, reason, others),
+        (NULL));
+  } else {
+    GST_ELEMENT_WARNING (element, RESOURCE, NOT_AUTHORIZED,
+        ("Refused %s: %s", address, reason), (NULL));
+  }
+}
+
 gboolean
 gst_mcp_security_admit (GstElement * element, GstMcpSecurity * sec,
-    GSocket * socket, guint count, guint limit, const gchar * limit_name,
-    guint64 * limit_counter, GMutex * counter_lock)
+    GSocket * socket, guint count, guint limit, const gchar * limit_name)
 {
   GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
   gboolean allowed = !sec->networks || (sa && G_IS_INET_SOCKET_ADDRESS (sa)
       && mcp_networks_match (sec->networks,
           g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa))));
-  gchar *who;
+  gchar *who, *reason;
 
   if (allowed && (limit == 0 || count < limit)) {
     g_clear_object (&sa);
@@ -301,22 +395,13 @@ gst_mcp_security_admit (GstElement * element, GstMcpSecurity * sec,
   /* counted before the close, so that whoever sees the close sees it */
   who = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
   if (!allowed) {
-    GST_OBJECT_LOCK (element);
-    sec->refused++;
-    GST_OBJECT_UNLOCK (element);
-    GST_WARNING_OBJECT (element, "refused %s: not in the allow-list", who);
+    gst_mcp_security_refused (element, sec, GST_MCP_REFUSED_ALLOW_LIST, who,
+        "not in the allow-list");
   } else {
-    if (counter_lock)
-      g_mutex_lock (counter_lock);
-    else
-      GST_OBJECT_LOCK (element);
-    (*limit_counter)++;
-    if (counter_lock)
-      g_mutex_unlock (counter_lock);
-    else
-      GST_OBJECT_UNLOCK (element);
-    GST_WARNING_OBJECT (element, "refused %s: %s (%u) reached", who,
-        limit_name, limit);
+    reason = g_strdup_printf ("%s (%u) reached", limit_name, limit);
+    gst_mcp_security_refused (element, sec, GST_MCP_REFUSED_LIMIT, who,
+        reason);
+    g_free (reason);
   }
   g_free (who);
   g_clear_object (&sa);
@@ -345,8 +430,12 @@ void
 gst_mcp_security_add_stats (GstElement * element, GstMcpSecurity * sec,
     GstStructure * s)
 {
-  GST_OBJECT_LOCK (element);
-  gst_structure_set (s, "refused-by-allow-list", G_TYPE_UINT64, sec->refused,
-      NULL);
-  GST_OBJECT_UNLOCK (element);
+  g_mutex_lock (&sec->refusals_lock);
+  gst_structure_set (s,
+      "connections-refused", G_TYPE_UINT64, sec->refused_allow_list
+      + sec->refused_limit + sec->refused_handshake,
+      "refused-allow-list", G_TYPE_UINT64, sec->refused_allow_list,
+      "refused-limit", G_TYPE_UINT64, sec->refused_limit,
+      "refused-handshake", G_TYPE_UINT64, sec->refused_handshake, NULL);
+  g_mutex_unlock (&sec->refusals_lock);
 }

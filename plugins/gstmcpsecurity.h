@@ -49,8 +49,25 @@ typedef struct
   McpTls *tls_server;           /* for accepted connections */
   McpTls *tls_client;           /* for the ones we make */
   GPtrArray *networks;          /* NULL: anyone */
-  guint64 refused;              /* connections the allow-list refused */
+
+  /* Refused connections, counted and told (gst_mcp_security_refused);
+   * under refusals_lock: any thread. */
+  GMutex refusals_lock;
+  guint64 refused_allow_list;   /* not in the allow-list */
+  guint64 refused_limit;        /* max-clients / max-sources / max-peers */
+  guint64 refused_handshake;    /* TLS, authentication, protocol, timeout */
+  GHashTable *warned;           /* peer address -> last warning (µs) */
+  gint64 burst_start;           /* monotonic µs of this burst of warnings */
+  guint burst_warnings;
+  guint64 not_told;             /* refusals with no warning of their own */
 } GstMcpSecurity;
+
+typedef enum
+{
+  GST_MCP_REFUSED_ALLOW_LIST,
+  GST_MCP_REFUSED_LIMIT,
+  GST_MCP_REFUSED_HANDSHAKE,
+} GstMcpRefusal;
 
 /* start_flag as for gst_mcp_tcp_install_properties(). */
 void gst_mcp_security_install_properties (GObjectClass * klass,
@@ -72,18 +89,25 @@ void gst_mcp_security_release (GstMcpSecurity * sec);
 
 /* For an accepted socket: whether its peer is on the allow-list and there
  * is room (count < limit; limit 0: no limit; limit_name is the property,
- * for the log). If not, logs why, counts it (refused-by-allow-list, or
- * *limit_counter under counter_lock, or under the object lock when that
- * is NULL), then closes and releases the socket and returns FALSE. */
+ * for the message). If not, counts and tells it (gst_mcp_security_refused),
+ * closes and releases the socket and returns FALSE. */
 gboolean gst_mcp_security_admit (GstElement * element, GstMcpSecurity * sec,
-    GSocket * socket, guint count, guint limit, const gchar * limit_name,
-    guint64 * limit_counter, GMutex * counter_lock);
+    GSocket * socket, guint count, guint limit, const gchar * limit_name);
+/* A connection was turned away (address: the peer's "ip:port"): counts it
+ * and tells the user why, as a GST_ELEMENT_WARNING — once per peer
+ * address a minute and at most a few times a second in all, so that a
+ * flood of strangers cannot flood the log; the rest go to the debug log
+ * at INFO and are counted in the next warning. Any thread. */
+void gst_mcp_security_refused (GstElement * element, GstMcpSecurity * sec,
+    GstMcpRefusal why, const gchar * address, const gchar * reason);
+
 /* Fills the authentication, TLS and keepalive part of the configuration
  * of a connection that ep accepted or that its caller number `caller`
  * made (borrowed: valid until release). */
 void gst_mcp_security_configure (GstMcpSecurity * sec, McpConnConfig * cfg,
     McpEndpoint * ep, gint caller);
-/* Adds what it counted to a get-stats structure. */
+/* Adds what it counted to a get-stats structure: connections-refused and
+ * its parts refused-allow-list, refused-limit, refused-handshake. */
 void gst_mcp_security_add_stats (GstElement * element, GstMcpSecurity * sec,
     GstStructure * s);
 

@@ -3,6 +3,7 @@
 
 #include "gstmcptcp.h"
 #include "gstmcpprops.h"
+#include "mcp-mcast.h"
 
 void
 gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
@@ -58,6 +59,12 @@ gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
           "never)", 0, G_MAXUINT64, GST_MCP_TCP_DEFAULT_STATS_INTERVAL,
           rw | start_flag));
 
+  g_object_class_install_property (klass, GST_MCP_TCP_PROP_QOS_DSCP,
+      gst_mcp_param_spec_int ("qos-dscp", "QoS DSCP",
+          "Differentiated Services code point of what the connections send, "
+          "from their handshake on (-1: the system's default)", -1, 63,
+          GST_MCP_TCP_DEFAULT_QOS_DSCP, rw | GST_PARAM_MUTABLE_PLAYING));
+
   gst_mcp_security_install_properties (klass, start_flag);
 
   gst_type_mark_as_plugin_api (GST_TYPE_MCP_MODE, 0);
@@ -77,6 +84,7 @@ gst_mcp_tcp_settings_init (GstMcpTcpSettings * s, GstMcpMode mode)
   s->reconnect_max_delay = GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY;
   s->peer_id = GST_MCP_TCP_DEFAULT_PEER_ID;
   s->stats_interval = GST_MCP_TCP_DEFAULT_STATS_INTERVAL;
+  s->qos_dscp = GST_MCP_TCP_DEFAULT_QOS_DSCP;
   gst_mcp_security_init (&s->sec);
 }
 
@@ -120,6 +128,9 @@ gst_mcp_tcp_settings_set (GstMcpTcpSettings * s, guint prop_id,
     case GST_MCP_TCP_PROP_STATS_INTERVAL:
       s->stats_interval = g_value_get_uint64 (value);
       break;
+    case GST_MCP_TCP_PROP_QOS_DSCP:
+      s->qos_dscp = g_value_get_int (value);
+      break;
     default:
       return gst_mcp_security_set (&s->sec, prop_id, value);
   }
@@ -159,6 +170,9 @@ gst_mcp_tcp_settings_get (GstMcpTcpSettings * s, guint prop_id, GValue * value)
       break;
     case GST_MCP_TCP_PROP_STATS_INTERVAL:
       g_value_set_uint64 (value, s->stats_interval);
+      break;
+    case GST_MCP_TCP_PROP_QOS_DSCP:
+      g_value_set_int (value, s->qos_dscp);
       break;
     default:
       return gst_mcp_security_get (&s->sec, prop_id, value);
@@ -241,6 +255,22 @@ gst_mcp_tcp_prepare_security (GstElement * element, GstMcpTcpSettings * s)
 }
 
 void
+gst_mcp_tcp_prepare_socket (GstElement * element, GstMcpTcpSettings * s,
+    GSocket * socket)
+{
+  GError *err = NULL;
+  gint dscp;
+
+  GST_OBJECT_LOCK (element);
+  dscp = s->qos_dscp;
+  GST_OBJECT_UNLOCK (element);
+  if (dscp >= 0 && !mcp_socket_set_dscp (socket, dscp, &err)) {
+    GST_WARNING_OBJECT (element, "%s", err->message);
+    g_error_free (err);
+  }
+}
+
+void
 gst_mcp_tcp_accept_failed (McpEndpoint * ep, const gchar * reason,
     guint64 retry_in, gpointer element)
 {
@@ -253,4 +283,237 @@ gst_mcp_tcp_pick_peer_id (guint64 configured)
 {
   return configured ? configured :
       ((guint64) g_random_int () << 32 | g_random_int ());
+}
+
+/* ---- callers ----------------------------------------------------------- */
+
+/* A caller that keeps failing is told about again after this long, or at
+ * once when the reason changes; a lost connection at most this often. */
+#define CALLER_WARN_INTERVAL (30 * G_USEC_PER_SEC)
+
+typedef struct
+{
+  gchar *target;                /* host:port */
+  gboolean connected;
+  guint64 failures;             /* in a row, since the last success */
+  gchar *last_error;
+  gint64 warned_at;             /* monotonic µs of the last warning; 0 */
+  gboolean warned;              /* a warning since the last success */
+} CallerState;
+
+struct _GstMcpCallers
+{
+  GstElement *element;
+  GMutex lock;
+  GArray *states;               /* CallerState */
+  guint64 failures;             /* every failed attempt since start */
+};
+
+static void
+caller_state_clear (gpointer data)
+{
+  CallerState *c = data;
+
+  g_free (c->target);
+  g_free (c->last_error);
+}
+
+GstMcpCallers *
+gst_mcp_callers_new (GstElement * element)
+{
+  GstMcpCallers *callers = g_new0 (GstMcpCallers, 1);
+
+  callers->element = element;
+  g_mutex_init (&callers->lock);
+  callers->states = g_array_new (FALSE, TRUE, sizeof (CallerState));
+  g_array_set_clear_func (callers->states, caller_state_clear);
+  return callers;
+}
+
+void
+gst_mcp_callers_free (GstMcpCallers * callers)
+{
+  if (!callers)
+    return;
+  g_array_unref (callers->states);
+  g_mutex_clear (&callers->lock);
+  g_free (callers);
+}
+
+void
+gst_mcp_callers_reset (GstMcpCallers * callers, McpEndpoint * ep)
+{
+  guint i, n = ep ? mcp_endpoint_get_n_callers (ep) : 0;
+
+  g_mutex_lock (&callers->lock);
+  g_array_set_size (callers->states, 0);
+  for (i = 0; i < n; i++) {
+    CallerState c = { 0 };
+
+    c.target = mcp_endpoint_get_caller_target (ep, i);
+    g_array_append_val (callers->states, c);
+  }
+  callers->failures = 0;
+  g_mutex_unlock (&callers->lock);
+}
+
+static CallerState *
+caller_at (GstMcpCallers * callers, gint caller)
+{
+  if (caller < 0 || (guint) caller >= callers->states->len)
+    return NULL;
+  return &g_array_index (callers->states, CallerState, caller);
+}
+
+void
+gst_mcp_callers_failed (GstMcpCallers * callers, gint caller,
+    const gchar * reason, guint64 retry_in)
+{
+  gint64 now = g_get_monotonic_time ();
+  CallerState *c;
+  gboolean first, warn;
+  gchar *target, *retry;
+  guint64 tries;
+
+  g_mutex_lock (&callers->lock);
+  callers->failures++;
+  c = caller_at (callers, caller);
+  if (!c) {
+    g_mutex_unlock (&callers->lock);
+    return;
+  }
+  c->connected = FALSE;
+  c->failures++;
+  first = !c->warned;
+  warn = first || g_strcmp0 (reason, c->last_error) != 0
+      || now - c->warned_at >= CALLER_WARN_INTERVAL;
+  g_free (c->last_error);
+  c->last_error = g_strdup (reason);
+  if (warn) {
+    c->warned = TRUE;
+    c->warned_at = now;
+  }
+  target = g_strdup (c->target);
+  tries = c->failures;
+  g_mutex_unlock (&callers->lock);
+
+  retry = retry_in ? g_strdup_printf ("; retrying in %" G_GUINT64_FORMAT
+      " ms", retry_in / GST_MSECOND) : g_strdup ("; retrying");
+  if (!warn)
+    GST_INFO_OBJECT (callers->element, "cannot connect to %s: %s (%"
+        G_GUINT64_FORMAT " tries)%s", target, reason, tries, retry);
+  else if (first)
+    GST_ELEMENT_WARNING (callers->element, RESOURCE, OPEN_READ_WRITE,
+        ("Cannot connect to %s: %s%s", target, reason, retry), (NULL));
+  else
+    GST_ELEMENT_WARNING (callers->element, RESOURCE, OPEN_READ_WRITE,
+        ("Still cannot connect to %s: %s (%" G_GUINT64_FORMAT " tries)%s",
+            target, reason, tries, retry), (NULL));
+  g_free (retry);
+  g_free (target);
+}
+
+void
+gst_mcp_callers_connected (GstMcpCallers * callers, gint caller)
+{
+  CallerState *c;
+  gboolean was_warned = FALSE;
+  guint64 tries = 0;
+  gchar *target = NULL;
+
+  g_mutex_lock (&callers->lock);
+  c = caller_at (callers, caller);
+  if (c) {
+    was_warned = c->warned;
+    tries = c->failures;
+    target = g_strdup (c->target);
+    c->connected = TRUE;
+    c->failures = 0;
+    c->warned = FALSE;
+    g_clear_pointer (&c->last_error, g_free);
+  }
+  g_mutex_unlock (&callers->lock);
+  if (was_warned)
+    GST_ELEMENT_INFO (callers->element, RESOURCE, OPEN_READ_WRITE,
+        ("Connected to %s after %" G_GUINT64_FORMAT " failed tries", target,
+            tries), (NULL));
+  else if (target)
+    GST_INFO_OBJECT (callers->element, "connected to %s", target);
+  g_free (target);
+}
+
+void
+gst_mcp_callers_lost (GstMcpCallers * callers, gint caller,
+    const gchar * reason)
+{
+  gint64 now = g_get_monotonic_time ();
+  CallerState *c;
+  gboolean warn = FALSE;
+  gchar *target = NULL;
+
+  g_mutex_lock (&callers->lock);
+  c = caller_at (callers, caller);
+  if (c) {
+    c->connected = FALSE;
+    g_free (c->last_error);
+    c->last_error = g_strdup (reason);
+    warn = c->warned_at == 0 || now - c->warned_at >= CALLER_WARN_INTERVAL;
+    if (warn)
+      c->warned_at = now;
+    target = g_strdup (c->target);
+  }
+  g_mutex_unlock (&callers->lock);
+  if (warn)
+    GST_ELEMENT_WARNING (callers->element, RESOURCE, READ,
+        ("Connection to %s lost: %s; reconnecting", target, reason), (NULL));
+  else if (target)
+    GST_INFO_OBJECT (callers->element, "connection to %s lost: %s; "
+        "reconnecting", target, reason);
+  g_free (target);
+}
+
+void
+gst_mcp_callers_add_stats (GstMcpCallers * callers, GstStructure * s)
+{
+  GValue list = G_VALUE_INIT;
+  guint i;
+
+  g_value_init (&list, GST_TYPE_ARRAY);
+  g_mutex_lock (&callers->lock);
+  for (i = 0; i < callers->states->len; i++) {
+    CallerState *c = &g_array_index (callers->states, CallerState, i);
+    GValue v = G_VALUE_INIT;
+    GstStructure *cs = gst_structure_new ("caller",
+        "target", G_TYPE_STRING, c->target,
+        "connected", G_TYPE_BOOLEAN, c->connected,
+        "failures", G_TYPE_UINT64, c->failures,
+        "last-error", G_TYPE_STRING, c->last_error ? c->last_error : "",
+        NULL);
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    gst_value_set_structure (&v, cs);
+    gst_structure_free (cs);
+    gst_value_array_append_and_take_value (&list, &v);
+  }
+  gst_structure_set (s, "connect-failures", G_TYPE_UINT64, callers->failures,
+      NULL);
+  g_mutex_unlock (&callers->lock);
+  gst_structure_take_value (s, "caller-list", &list);
+}
+
+void
+gst_mcp_tcp_connection_ended (GstElement * element, GstMcpSecurity * sec,
+    GstMcpCallers * callers, const GstMcpConnEnd * r)
+{
+  if (r->stopping)
+    return;
+  if (r->caller == MCP_ENDPOINT_ACCEPTED) {
+    if (r->refused)
+      gst_mcp_security_refused (element, sec, GST_MCP_REFUSED_HANDSHAKE,
+          r->address, r->reason);
+  } else if (r->was_active) {
+    gst_mcp_callers_lost (callers, r->caller, r->reason);
+  } else {
+    gst_mcp_callers_failed (callers, r->caller, r->reason, 0);
+  }
 }

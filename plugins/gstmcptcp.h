@@ -11,6 +11,19 @@
 
 G_BEGIN_DECLS
 
+/* How a connection of an element ended. */
+typedef struct
+{
+  const gchar *address;         /* the peer's "ip:port" */
+  const gchar *reason;          /* one line, for the log */
+  gint caller;                  /* the endpoint's caller number, or
+                                 * MCP_ENDPOINT_ACCEPTED */
+  gboolean was_active;          /* it had finished its handshake */
+  gboolean refused;             /* turned away at its handshake
+                                 * (mcp_conn_was_refused) */
+  gboolean stopping;            /* closed because the fan-out stopped */
+} GstMcpConnEnd;
+
 /* Property ids 1 .. GST_MCP_TCP_PROP_LAST - 1 are these; an element's own
  * properties follow. */
 enum
@@ -25,6 +38,7 @@ enum
   GST_MCP_TCP_PROP_RECONNECT_MAX_DELAY,
   GST_MCP_TCP_PROP_PEER_ID,
   GST_MCP_TCP_PROP_STATS_INTERVAL,
+  GST_MCP_TCP_PROP_QOS_DSCP,
   GST_MCP_TCP_PROP_LAST,
 };
 
@@ -36,6 +50,7 @@ enum
 #define GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY (5 * GST_SECOND)
 #define GST_MCP_TCP_DEFAULT_PEER_ID 0
 #define GST_MCP_TCP_DEFAULT_STATS_INTERVAL 0
+#define GST_MCP_TCP_DEFAULT_QOS_DSCP -1
 #define GST_MCP_TCP_CONNECT_TIMEOUT (10 * GST_SECOND)
 
 /* Under the element's object lock. */
@@ -51,6 +66,7 @@ typedef struct
   guint64 reconnect_max_delay;
   guint64 peer_id;
   guint64 stats_interval;
+  gint qos_dscp;
   GstMcpSecurity sec;           /* and its properties */
 } GstMcpTcpSettings;
 
@@ -83,9 +99,44 @@ void gst_mcp_tcp_close (GstElement * element, GstMcpTcpSettings * s,
 gboolean gst_mcp_tcp_prepare_security (GstElement * element,
     GstMcpTcpSettings * s);
 
+/* Endpoint thread, for every new connection before it is used: marks it
+ * with qos-dscp. */
+void gst_mcp_tcp_prepare_socket (GstElement * element, GstMcpTcpSettings * s,
+    GSocket * socket);
+
 /* McpEndpointFuncs.accept_failed for an element (user_data): a warning. */
 void gst_mcp_tcp_accept_failed (McpEndpoint * ep, const gchar * reason,
     guint64 retry_in, gpointer element);
+
+/* What the user sees of an element's callers: a warning on the first
+ * failed attempt and, rate-limited, on later ones and on lost connections;
+ * an info message when a warned-about caller gets through; for the stats,
+ * each caller's state ("caller-list") and the failed attempts in all
+ * ("connect-failures"). Internally locked: any thread. */
+typedef struct _GstMcpCallers GstMcpCallers;
+
+GstMcpCallers *gst_mcp_callers_new (GstElement * element);
+void gst_mcp_callers_free (GstMcpCallers * callers);
+/* At start: one entry per caller of ep (none for a listener). */
+void gst_mcp_callers_reset (GstMcpCallers * callers, McpEndpoint * ep);
+/* An attempt of caller number `caller` failed: reason (a few words), and
+ * when the next starts (ns; 0: not known). Also for a connection that
+ * ended during its handshake (TLS, authentication, ...). */
+void gst_mcp_callers_failed (GstMcpCallers * callers, gint caller,
+    const gchar * reason, guint64 retry_in);
+/* Its connection finished the handshake. */
+void gst_mcp_callers_connected (GstMcpCallers * callers, gint caller);
+/* Its working connection ended; it reconnects. */
+void gst_mcp_callers_lost (GstMcpCallers * callers, gint caller,
+    const gchar * reason);
+void gst_mcp_callers_add_stats (GstMcpCallers * callers, GstStructure * s);
+
+/* A connection of the element ended :
+ * an accepted one turned away is a refusal (gst_mcp_security_refused); a
+ * caller's that never finished its handshake is a failed attempt, one
+ * that worked and ended is lost. */
+void gst_mcp_tcp_connection_ended (GstElement * element, GstMcpSecurity * sec,
+    GstMcpCallers * callers, const GstMcpConnEnd * removal);
 
 /* 0 in the settings means: pick one at random. */
 guint64 gst_mcp_tcp_pick_peer_id (guint64 configured);

@@ -159,8 +159,7 @@ struct _GstTcpMeshRouter
   guint64 hops_exceeded;
   guint64 datagrams_out;        /* pushed out of the src pad */
   guint64 output_dropped;
-  guint64 connect_failures;
-  guint64 peers_refused;        /* max-peers reached */
+  GstMcpCallers *callers;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -300,6 +299,9 @@ fanout_client_added (GstMcpFanout * fo, GstMcpFanoutClient * c,
 
   GST_INFO_OBJECT (self, "linked to island %" G_GUINT64_FORMAT " at %s",
       peer_id, address);
+  if (gst_mcp_fanout_client_get_caller (c) != MCP_ENDPOINT_ACCEPTED)
+    gst_mcp_callers_connected (self->callers,
+        gst_mcp_fanout_client_get_caller (c));
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("mcastproxy-peer-added", "address",
@@ -309,16 +311,20 @@ fanout_client_added (GstMcpFanout * fo, GstMcpFanoutClient * c,
 }
 
 static void
-fanout_client_removed (GstMcpFanout * fo, const gchar * address,
-    const gchar * reason, gpointer user_data)
+fanout_client_removed (GstMcpFanout * fo, const GstMcpConnEnd * r,
+    gpointer user_data)
 {
   GstTcpMeshRouter *self = user_data;
 
+  gst_mcp_tcp_connection_ended (GST_ELEMENT (self), &self->sec,
+      self->callers, r);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("mcastproxy-peer-removed", "address",
-              G_TYPE_STRING, address, "reason", G_TYPE_STRING, reason, NULL)));
-  g_signal_emit (self, signals[SIGNAL_PEER_REMOVED], 0, address, reason);
+              G_TYPE_STRING, r->address, "reason", G_TYPE_STRING, r->reason,
+              NULL)));
+  g_signal_emit (self, signals[SIGNAL_PEER_REMOVED], 0, r->address,
+      r->reason);
 }
 
 static const GstMcpFanoutFuncs fanout_funcs = {
@@ -343,7 +349,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   if (caller == MCP_ENDPOINT_ACCEPTED
       && !gst_mcp_security_admit (GST_ELEMENT (self), &self->sec, socket,
           gst_mcp_fanout_get_n_connections (self->fanout), max_peers,
-          "max-peers", &self->peers_refused, NULL))
+          "max-peers"))
     return;
   cfg.framing = MCP_FRAMING_MPX;
   cfg.role = MCP_ROLE_PEER;
@@ -360,11 +366,7 @@ endpoint_connect_failed (McpEndpoint * ep, gint caller, const gchar * reason,
 {
   GstTcpMeshRouter *self = user_data;
 
-  GST_OBJECT_LOCK (self);
-  self->connect_failures++;
-  GST_OBJECT_UNLOCK (self);
-  GST_WARNING_OBJECT (self, "%s; retrying in %" G_GUINT64_FORMAT " ms",
-      reason, retry_in / 1000000);
+  gst_mcp_callers_failed (self->callers, caller, reason, retry_in);
 }
 
 static const McpEndpointFuncs endpoint_funcs = {
@@ -664,6 +666,7 @@ gst_tcp_mesh_router_init (GstTcpMeshRouter * self)
   g_cond_init (&self->cond);
   g_queue_init (&self->output);
   self->fanout = gst_mcp_fanout_new (GST_ELEMENT (self), &fanout_funcs, self);
+  self->callers = gst_mcp_callers_new (GST_ELEMENT (self));
 }
 
 static void
@@ -682,6 +685,7 @@ gst_tcp_mesh_router_finalize (GObject * object)
   GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (object);
 
   gst_mcp_fanout_free (self->fanout);
+  gst_mcp_callers_free (self->callers);
   clear_output (self);
   g_free (self->host);
   g_free (self->peers);
@@ -935,8 +939,7 @@ start (GstTcpMeshRouter * self)
   self->local_in = self->peer_in = self->forwarded = 0;
   self->local_bytes_in = self->peer_bytes_in = 0;
   self->duplicates = self->hops_exceeded = 0;
-  self->datagrams_out = self->output_dropped = self->connect_failures = 0;
-  self->peers_refused = 0;
+  self->datagrams_out = self->output_dropped = 0;
   GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->dedup_lock);
@@ -948,6 +951,7 @@ start (GstTcpMeshRouter * self)
 
   configure_fanout (self);
   /* before the endpoint: a peer may be linked at once */
+  gst_mcp_callers_reset (self->callers, self->endpoint);
   gst_mcp_fanout_start (self->fanout, self->endpoint);
   mcp_endpoint_start (self->endpoint, "tcpmeshrouter", &endpoint_funcs, self);
   gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
@@ -1026,18 +1030,18 @@ gst_tcp_mesh_router_get_stats (GstTcpMeshRouter * self)
   GST_OBJECT_LOCK (self);
   s = gst_structure_new ("tcpmeshrouter-stats",
       "island-id", G_TYPE_UINT64, self->node_id,
-      "local-in", G_TYPE_UINT64, self->local_in,
-      "local-bytes-in", G_TYPE_UINT64, self->local_bytes_in,
-      "peer-in", G_TYPE_UINT64, self->peer_in,
-      "peer-bytes-in", G_TYPE_UINT64, self->peer_bytes_in,
-      "forwarded", G_TYPE_UINT64, self->forwarded,
-      "duplicates", G_TYPE_UINT64, self->duplicates,
-      "hops-exceeded", G_TYPE_UINT64, self->hops_exceeded,
-      "output", G_TYPE_UINT64, self->datagrams_out,
-      "output-dropped", G_TYPE_UINT64, self->output_dropped,
-      "connect-failures", G_TYPE_UINT64, self->connect_failures,
-      "peers-refused", G_TYPE_UINT64, self->peers_refused, NULL);
+      "datagrams-in", G_TYPE_UINT64, self->local_in,
+      "bytes-in", G_TYPE_UINT64, self->local_bytes_in,
+      "datagrams-received", G_TYPE_UINT64, self->peer_in,
+      "bytes-received", G_TYPE_UINT64, self->peer_bytes_in,
+      "datagrams-forwarded", G_TYPE_UINT64, self->forwarded,
+      "datagrams-duplicate", G_TYPE_UINT64, self->duplicates,
+      "datagrams-hops-exceeded", G_TYPE_UINT64, self->hops_exceeded,
+      "datagrams-out", G_TYPE_UINT64, self->datagrams_out,
+      "datagrams-dropped", G_TYPE_UINT64, self->output_dropped,
+      "dropped-output", G_TYPE_UINT64, self->output_dropped, NULL);
   GST_OBJECT_UNLOCK (self);
+  gst_mcp_callers_add_stats (self->callers, s);
   gst_mcp_security_add_stats (GST_ELEMENT (self), &self->sec, s);
   gst_mcp_fanout_fill_stats (self->fanout, s);
   return s;

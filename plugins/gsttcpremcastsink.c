@@ -61,6 +61,7 @@ GST_DEBUG_CATEGORY_STATIC (tcp_remcast_sink_debug);
 #define DEFAULT_BIND_ADDRESS NULL
 #define DEFAULT_BIND_PORT 0
 #define DEFAULT_BUFFER_SIZE 0
+#define DEFAULT_QOS_DSCP -1
 #define DEFAULT_STATS_INTERVAL 0
 #define DEFAULT_ORIGINAL_GROUP FALSE
 
@@ -83,6 +84,7 @@ enum
   PROP_BIND_PORT,
   PROP_BUFFER_SIZE,
   PROP_STATS_INTERVAL,
+  PROP_QOS_DSCP,
   PROP_ORIGINAL_GROUP,
 };
 
@@ -107,6 +109,7 @@ struct _GstTcpRemcastSink
   gchar *bind_address;
   guint bind_port;
   gint buffer_size;
+  gint qos_dscp;
   guint64 stats_interval;
 
   gboolean original_group;
@@ -127,7 +130,9 @@ struct _GstTcpRemcastSink
   GstMcpStatsTimer stats_timer;
 
   /* statistics, under the object lock */
-  guint64 datagrams;
+  guint64 datagrams_in;
+  guint64 bytes_in;
+  guint64 datagrams;            /* sent */
   guint64 bytes;
   guint64 errors;
   guint64 no_socket;
@@ -208,6 +213,11 @@ gst_tcp_remcast_sink_class_init (GstTcpRemcastSinkClass * klass)
           "Socket send buffer in bytes (0: the system default)", 0,
           G_MAXINT, DEFAULT_BUFFER_SIZE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_QOS_DSCP,
+      gst_mcp_param_spec_int ("qos-dscp", "QoS DSCP",
+          "Differentiated Services code point of the datagrams sent (-1: "
+          "the system's default)", -1, 63, DEFAULT_QOS_DSCP,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint64 ("stats-interval", "Stats interval",
           "Post the statistics as an element message this often (ns; 0: "
@@ -258,6 +268,7 @@ gst_tcp_remcast_sink_init (GstTcpRemcastSink * self)
   self->bind_address = g_strdup (DEFAULT_BIND_ADDRESS);
   self->bind_port = DEFAULT_BIND_PORT;
   self->buffer_size = DEFAULT_BUFFER_SIZE;
+  self->qos_dscp = DEFAULT_QOS_DSCP;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->original_group = DEFAULT_ORIGINAL_GROUP;
   self->cancellable = mcp_cancellable_new ();
@@ -318,6 +329,9 @@ gst_tcp_remcast_sink_set_property (GObject * object, guint prop_id,
     case PROP_BUFFER_SIZE:
       self->buffer_size = g_value_get_int (value);
       break;
+    case PROP_QOS_DSCP:
+      self->qos_dscp = g_value_get_int (value);
+      break;
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint64 (value);
       break;
@@ -362,6 +376,9 @@ gst_tcp_remcast_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_BUFFER_SIZE:
       g_value_set_int (value, self->buffer_size);
+      break;
+    case PROP_QOS_DSCP:
+      g_value_set_int (value, self->qos_dscp);
       break;
     case PROP_STATS_INTERVAL:
       g_value_set_uint64 (value, self->stats_interval);
@@ -428,6 +445,7 @@ open_sockets (GstTcpRemcastSink * self)
   cfg.loop = self->loop;
   cfg.bind_port = self->bind_port;
   cfg.buffer_size = self->buffer_size;
+  cfg.dscp = self->qos_dscp;
   GST_OBJECT_UNLOCK (self);
 
   cfg.group = mcp_parse_group (address, &err);
@@ -546,6 +564,7 @@ gst_tcp_remcast_sink_start (GstBaseSink * bsink)
   GST_OBJECT_LOCK (self);
   interval = self->stats_interval;
   self->datagrams = self->bytes = self->errors = self->no_socket = 0;
+  self->datagrams_in = self->bytes_in = 0;
   self->warned = FALSE;
   GST_OBJECT_UNLOCK (self);
   gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
@@ -704,8 +723,15 @@ render_buffers (GstTcpRemcastSink * self, GstBuffer ** buffers, guint n)
   GOutputVector vecs[BATCH];
   GstMapInfo maps[BATCH];
   GstFlowReturn ret = GST_FLOW_OK;
+  guint64 bytes_in = 0;
   guint i, m, f;
 
+  for (i = 0; i < n; i++)
+    bytes_in += gst_buffer_get_size (buffers[i]);
+  GST_OBJECT_LOCK (self);
+  self->datagrams_in += n;
+  self->bytes_in += bytes_in;
+  GST_OBJECT_UNLOCK (self);
   for (i = 0; i < n && ret == GST_FLOW_OK; i += m) {
     guint j, no_socket = 0;
 
@@ -776,10 +802,13 @@ gst_tcp_remcast_sink_get_stats (GstTcpRemcastSink * self)
 
   GST_OBJECT_LOCK (self);
   s = gst_structure_new ("tcpremcastsink-stats",
-      "datagrams", G_TYPE_UINT64, self->datagrams,
-      "bytes", G_TYPE_UINT64, self->bytes,
-      "errors", G_TYPE_UINT64, self->errors,
-      "no-socket", G_TYPE_UINT64, self->no_socket, NULL);
+      "datagrams-in", G_TYPE_UINT64, self->datagrams_in,
+      "bytes-in", G_TYPE_UINT64, self->bytes_in,
+      "datagrams-sent", G_TYPE_UINT64, self->datagrams,
+      "bytes-sent", G_TYPE_UINT64, self->bytes,
+      "datagrams-dropped", G_TYPE_UINT64, self->errors + self->no_socket,
+      "dropped-send-error", G_TYPE_UINT64, self->errors,
+      "dropped-no-socket", G_TYPE_UINT64, self->no_socket, NULL);
   GST_OBJECT_UNLOCK (self);
   return s;
 }

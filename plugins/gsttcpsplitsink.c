@@ -118,9 +118,8 @@ struct _GstTcpSplitSink
   guint64 datagrams_in;
   guint64 bytes_in;
   guint64 datagrams_dropped;    /* caller: nobody connected */
-  guint64 clients_rejected;
   guint64 connects;
-  guint64 connect_failures;
+  GstMcpCallers *callers;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -167,6 +166,8 @@ fanout_client_added (GstMcpFanout * fo, GstMcpFanoutClient * c,
     GST_OBJECT_LOCK (self);
     self->connects++;
     GST_OBJECT_UNLOCK (self);
+    gst_mcp_callers_connected (self->callers,
+        gst_mcp_fanout_client_get_caller (c));
   }
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
@@ -177,16 +178,20 @@ fanout_client_added (GstMcpFanout * fo, GstMcpFanoutClient * c,
 }
 
 static void
-fanout_client_removed (GstMcpFanout * fo, const gchar * address,
-    const gchar * reason, gpointer user_data)
+fanout_client_removed (GstMcpFanout * fo, const GstMcpConnEnd * r,
+    gpointer user_data)
 {
   GstTcpSplitSink *self = user_data;
 
+  gst_mcp_tcp_connection_ended (GST_ELEMENT (self), &self->tcp.sec,
+      self->callers, r);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("mcastproxy-client-removed", "address",
-              G_TYPE_STRING, address, "reason", G_TYPE_STRING, reason, NULL)));
-  g_signal_emit (self, signals[SIGNAL_CLIENT_REMOVED], 0, address, reason);
+              G_TYPE_STRING, r->address, "reason", G_TYPE_STRING, r->reason,
+              NULL)));
+  g_signal_emit (self, signals[SIGNAL_CLIENT_REMOVED], 0, r->address,
+      r->reason);
 }
 
 static const GstMcpFanoutFuncs fanout_funcs = {
@@ -216,11 +221,12 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   if (caller == MCP_ENDPOINT_ACCEPTED
       && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket,
           gst_mcp_fanout_get_n_connections (self->fanout), max_clients,
-          "max-clients", &self->clients_rejected, NULL)) {
+          "max-clients")) {
     g_free (http_path);
     return;
   }
 
+  gst_mcp_tcp_prepare_socket (GST_ELEMENT (self), &self->tcp, socket);
   if (caller != MCP_ENDPOINT_ACCEPTED && cfg.framing == MCP_FRAMING_AUTO)
     cfg.framing = MCP_FRAMING_MPX;
   cfg.role = MCP_ROLE_SOURCE;
@@ -239,11 +245,7 @@ endpoint_connect_failed (McpEndpoint * ep, gint caller, const gchar * reason,
 {
   GstTcpSplitSink *self = user_data;
 
-  GST_OBJECT_LOCK (self);
-  self->connect_failures++;
-  GST_OBJECT_UNLOCK (self);
-  GST_WARNING_OBJECT (self, "%s; retrying in %" G_GUINT64_FORMAT " ms",
-      reason, retry_in / 1000000);
+  gst_mcp_callers_failed (self->callers, caller, reason, retry_in);
 }
 
 static const McpEndpointFuncs endpoint_funcs = {
@@ -387,6 +389,7 @@ gst_tcp_split_sink_init (GstTcpSplitSink * self)
   self->one_per_peer = DEFAULT_ONE_PER_PEER;
   self->http_path = g_strdup (DEFAULT_HTTP_PATH);
   self->fanout = gst_mcp_fanout_new (GST_ELEMENT (self), &fanout_funcs, self);
+  self->callers = gst_mcp_callers_new (GST_ELEMENT (self));
   gst_mcp_fanout_configure (self->fanout, self->max_queue_bytes,
       self->max_queue_time, self->slow_client_policy, self->no_echo,
       self->one_per_peer);
@@ -404,6 +407,7 @@ gst_tcp_split_sink_finalize (GObject * object)
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (object);
 
   gst_mcp_fanout_free (self->fanout);
+  gst_mcp_callers_free (self->callers);
   gst_mcp_tcp_settings_clear (&self->tcp);
   g_free (self->http_path);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -572,8 +576,9 @@ gst_tcp_split_sink_start (GstBaseSink * bsink)
   self->origin_id = gst_mcp_tcp_pick_peer_id (peer_id);
   self->seq = mcp_seq_new_epoch ();
   self->datagrams_in = self->bytes_in = self->datagrams_dropped = 0;
-  self->clients_rejected = self->connects = self->connect_failures = 0;
+  self->connects = 0;
   GST_OBJECT_UNLOCK (self);
+  gst_mcp_callers_reset (self->callers, self->caller ? self->endpoint : NULL);
 
   configure_fanout (self);
   /* before the endpoint: a caller may connect at once */
@@ -673,10 +678,10 @@ gst_tcp_split_sink_get_stats (GstTcpSplitSink * self)
       "datagrams-in", G_TYPE_UINT64, self->datagrams_in,
       "bytes-in", G_TYPE_UINT64, self->bytes_in,
       "datagrams-dropped", G_TYPE_UINT64, self->datagrams_dropped,
-      "clients-rejected", G_TYPE_UINT64, self->clients_rejected,
-      "connects", G_TYPE_UINT64, self->connects,
-      "connect-failures", G_TYPE_UINT64, self->connect_failures, NULL);
+      "dropped-no-connection", G_TYPE_UINT64, self->datagrams_dropped,
+      "connects", G_TYPE_UINT64, self->connects, NULL);
   GST_OBJECT_UNLOCK (self);
+  gst_mcp_callers_add_stats (self->callers, s);
   gst_mcp_security_add_stats (GST_ELEMENT (self), &self->tcp.sec, s);
   gst_mcp_fanout_fill_stats (self->fanout, s);
   return s;

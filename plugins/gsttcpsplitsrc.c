@@ -128,9 +128,8 @@ struct _GstTcpSplitSrc
   guint64 bytes;
   guint64 connects;
   guint64 disconnects;
-  guint64 rejected;
-  guint64 connect_failures;
   guint64 reconnects;
+  GstMcpCallers *callers;
   guint64 duplicates;
   guint64 hops_exceeded;
   guint64 standby_dropped;
@@ -346,6 +345,8 @@ conn_ready (McpConn * conn, gpointer user_data)
   McpFraming framing = mcp_conn_get_framing (conn);
 
   mcp_endpoint_reset_backoff (self->endpoint, src->caller);
+  if (src->caller != MCP_ENDPOINT_ACCEPTED)
+    gst_mcp_callers_connected (self->callers, src->caller);
   src->peer_id = mcp_conn_get_peer_id (conn);
   g_mutex_lock (&self->lock);
   /* a second connection of one peer (gateways of one island) stands by */
@@ -505,14 +506,17 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   g_mutex_unlock (&self->lock);
   update_peer_stat (self);
 
-  if (self->stopping) {
-    GST_INFO_OBJECT (self, "closed %s: %s", address, reason);
-  } else if (src->caller != MCP_ENDPOINT_ACCEPTED) {
-    GST_WARNING_OBJECT (self, "connection to %s lost (%s), reconnecting",
-        address, reason);
-    mcp_endpoint_reconnect (self->endpoint, src->caller);
-  } else {
-    GST_INFO_OBJECT (self, "source %s left (%s)", address, reason);
+  {
+    GstMcpConnEnd end = { address, reason, src->caller, src->ready,
+      mcp_conn_was_refused (conn), self->stopping
+    };
+
+    GST_INFO_OBJECT (self, "%s %s: %s", self->stopping ? "closed" :
+        "connection ended with", address, reason);
+    gst_mcp_tcp_connection_ended (GST_ELEMENT (self), &self->tcp.sec,
+        self->callers, &end);
+    if (src->caller != MCP_ENDPOINT_ACCEPTED && !self->stopping)
+      mcp_endpoint_reconnect (self->endpoint, src->caller);
   }
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
@@ -549,10 +553,10 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
 
   if (caller == MCP_ENDPOINT_ACCEPTED
       && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket,
-          g_list_length (self->sources), max_sources, "max-sources",
-          &self->rejected, &self->lock))
+          g_list_length (self->sources), max_sources, "max-sources"))
     return;
 
+  gst_mcp_tcp_prepare_socket (GST_ELEMENT (self), &self->tcp, socket);
   cfg.role = MCP_ROLE_RECEIVER;
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
   cfg.peer_id = self->active_peer_id;
@@ -582,11 +586,7 @@ endpoint_connect_failed (McpEndpoint * ep, gint caller, const gchar * reason,
 {
   GstTcpSplitSrc *self = user_data;
 
-  g_mutex_lock (&self->lock);
-  self->connect_failures++;
-  g_mutex_unlock (&self->lock);
-  GST_WARNING_OBJECT (self, "%s; retrying in %" G_GUINT64_FORMAT " ms",
-      reason, retry_in / 1000000);
+  gst_mcp_callers_failed (self->callers, caller, reason, retry_in);
 }
 
 static const McpEndpointFuncs endpoint_funcs = {
@@ -718,6 +718,7 @@ gst_tcp_split_src_init (GstTcpSplitSrc * self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   g_queue_init (&self->queue);
+  self->callers = gst_mcp_callers_new (GST_ELEMENT (self));
 
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
@@ -743,6 +744,7 @@ gst_tcp_split_src_finalize (GObject * object)
   gst_clear_caps (&self->caps);
   gst_clear_caps (&self->current_caps);
   gst_mcp_tcp_settings_clear (&self->tcp);
+  gst_mcp_callers_free (self->callers);
   g_free (self->peer);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -892,14 +894,14 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
   self->pushed = 0;
   g_mutex_lock (&self->lock);
   self->datagrams = self->bytes = 0;
-  self->connects = self->disconnects = self->rejected = 0;
-  self->connect_failures = self->reconnects = 0;
+  self->connects = self->disconnects = self->reconnects = 0;
   self->duplicates = self->hops_exceeded = self->standby_dropped = 0;
   self->reading_paused = FALSE;
   if (caps)
     queue_item (self, caps, 0);
   g_mutex_unlock (&self->lock);
 
+  gst_mcp_callers_reset (self->callers, self->endpoint);
   mcp_endpoint_start (self->endpoint, "tcpsplitsrc", &endpoint_funcs, self);
   gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
       (GstMcpStatsFunc) gst_tcp_split_src_get_stats);
@@ -1077,9 +1079,9 @@ gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
         "peer-id", G_TYPE_UINT64, src->peer_id,
         "standby", G_TYPE_BOOLEAN, src->standby,
         "caller", G_TYPE_BOOLEAN, src->caller != MCP_ENDPOINT_ACCEPTED,
-        "datagrams", G_TYPE_UINT64, src->datagrams,
-        "bytes", G_TYPE_UINT64, src->bytes,
-        "connected-time", G_TYPE_UINT64,
+        "datagrams-received", G_TYPE_UINT64, src->datagrams,
+        "bytes-received", G_TYPE_UINT64, src->bytes,
+        "connect-duration", G_TYPE_UINT64,
         (guint64) (now - src->ready_at) * 1000, NULL);
     g_value_init (&v, GST_TYPE_STRUCTURE);
     gst_value_set_structure (&v, ss);
@@ -1087,23 +1089,22 @@ gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
     gst_value_array_append_and_take_value (&list, &v);
   }
   s = gst_structure_new ("tcpsplitsrc-stats",
-      "datagrams", G_TYPE_UINT64, self->datagrams,
-      "bytes", G_TYPE_UINT64, self->bytes,
+      "datagrams-received", G_TYPE_UINT64, self->datagrams,
+      "bytes-received", G_TYPE_UINT64, self->bytes,
       "connected", G_TYPE_BOOLEAN, self->peer != NULL,
       "peer", G_TYPE_STRING, self->peer ? self->peer : "",
       "connects", G_TYPE_UINT64, self->connects,
       "disconnects", G_TYPE_UINT64, self->disconnects,
-      "connect-failures", G_TYPE_UINT64, self->connect_failures,
       "reconnects", G_TYPE_UINT64, self->reconnects,
-      "rejected", G_TYPE_UINT64, self->rejected,
-      "duplicates", G_TYPE_UINT64, self->duplicates,
-      "hops-exceeded", G_TYPE_UINT64, self->hops_exceeded,
-      "standby-dropped", G_TYPE_UINT64, self->standby_dropped,
+      "datagrams-duplicate", G_TYPE_UINT64, self->duplicates,
+      "datagrams-hops-exceeded", G_TYPE_UINT64, self->hops_exceeded,
+      "datagrams-standby", G_TYPE_UINT64, self->standby_dropped,
       "queue-datagrams", G_TYPE_UINT, g_queue_get_length (&self->queue),
       "queue-bytes", G_TYPE_UINT64, self->queue_bytes,
       "sources", G_TYPE_UINT, n_sources, NULL);
   g_mutex_unlock (&self->lock);
   gst_structure_take_value (s, "source-list", &list);
   gst_mcp_security_add_stats (GST_ELEMENT (self), &self->tcp.sec, s);
+  gst_mcp_callers_add_stats (self->callers, s);
   return s;
 }

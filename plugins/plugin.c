@@ -4,6 +4,7 @@
 #include <gst/gst.h>
 
 #include "gstmcastsrcrelay.h"
+#include "gstmcpstats.h"
 #include "gsttcpmeshrouter.h"
 #include "gsttcpremcastsink.h"
 #include "gsttcpsplitsink.h"
@@ -14,6 +15,7 @@ plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
+  gst_mcp_stats_init ();
   ret |= GST_ELEMENT_REGISTER (mcastsrc_relay, plugin);
   ret |= GST_ELEMENT_REGISTER (tcpsplitsink, plugin);
   ret |= GST_ELEMENT_REGISTER (tcpsplitsrc, plugin);

@@ -34,7 +34,7 @@ typedef enum
   TIMER_DETECT,
   TIMER_HANDSHAKE,
   TIMER_LIVENESS,               /* ready: keepalives out, silence in */
-  TIMER_TLS_DETECT,             /* tls_optional: no TLS hello in time */
+  TIMER_TLS_DETECT,             /* TLS listener: no first byte in time */
   TIMER_LINGER,                 /* finishing: the peer did not close */
 } TimerKind;
 
@@ -80,6 +80,7 @@ struct _McpConn
   gboolean hello_sent;
   gboolean awaiting_proof;      /* HELLOs exchanged, AUTH pending */
   gboolean authenticated;
+  gboolean refused;             /* turned away at the handshake */
   McpAuthParty me, peer;
 
   /* liveness: what the counters were at the last check, and when they
@@ -186,6 +187,12 @@ gboolean
 mcp_conn_is_ready (McpConn * self)
 {
   return self->ready && !self->closed;
+}
+
+gboolean
+mcp_conn_was_refused (McpConn * self)
+{
+  return self->refused;
 }
 
 gboolean
@@ -319,6 +326,15 @@ mcp_conn_close (McpConn * self, const gchar * reason)
   mcp_conn_ref (self);
   self->funcs.closed (self, reason, self->user_data);
   mcp_conn_unref (self);
+}
+
+/* The peer is turned away during the handshake (security, protocol): the
+ * owner may want to tell the user (mcp_conn_was_refused). */
+static void
+close_refused (McpConn * self, const gchar * reason)
+{
+  self->refused = TRUE;
+  mcp_conn_close (self, reason);
 }
 
 static void
@@ -560,7 +576,7 @@ refuse (McpConn * self, const gchar * told, const gchar * logged)
     mcp_conn_send_control (self, msg);
     g_bytes_unref (msg);
   }
-  mcp_conn_close (self, logged);
+  close_refused (self, logged);
 }
 
 static void
@@ -596,7 +612,7 @@ handle_auth (McpConn * self, const guint8 * proof)
   guint8 expected[MCP_AUTH_PROOF_LEN];
 
   if (!self->awaiting_proof) {
-    mcp_conn_close (self, "bad input: unexpected AUTH message");
+    close_refused (self, "bad input: unexpected AUTH message");
     return;
   }
   auth_parties (self, &caller, &listener);
@@ -604,7 +620,7 @@ handle_auth (McpConn * self, const guint8 * proof)
       caller, listener, expected);
   if (!mcp_auth_proof_equal (proof, expected)) {
     if (self->cfg.initiator)
-      mcp_conn_close (self, "authentication failed: the listener does not "
+      close_refused (self, "authentication failed: the listener does not "
           "know the shared secret (a different auth-secret?)");
     else
       refuse (self, "authentication failed",
@@ -625,7 +641,7 @@ refuse_unauthenticated (McpConn * self, const gchar * what)
 {
   gchar *reason = g_strdup_printf ("authentication required, but %s", what);
 
-  mcp_conn_close (self, reason);
+  close_refused (self, reason);
   g_free (reason);
 }
 
@@ -642,7 +658,7 @@ handle_hello (McpConn * self, const McpHello * hello)
         mcp_role_to_string (hello->role), mcp_role_to_string (self->cfg.role),
         mcp_role_to_string (expected));
 
-    mcp_conn_close (self, reason);
+    close_refused (self, reason);
     g_free (reason);
     return;
   }
@@ -658,7 +674,7 @@ handle_hello (McpConn * self, const McpHello * hello)
 
   if (!hello->has_auth_nonce) {
     if (self->cfg.initiator)
-      mcp_conn_close (self, "authentication required, but the listener "
+      close_refused (self, "authentication required, but the listener "
           "does not offer it (no auth-secret there?)");
     else
       refuse (self, "authentication required: this port needs the shared "
@@ -708,6 +724,7 @@ http_take_request (McpConn * self, McpHttpRequest * req)
   gboolean head = strcmp (req->method, "HEAD") == 0;
 
   if (self->cfg.auth_secret) {
+    self->refused = TRUE;
     http_refuse (self, req->version_minor, 403, NULL, !head,
         "authentication required, but the peer speaks HTTP");
   } else if (!head && strcmp (req->method, "GET") != 0) {
@@ -761,6 +778,7 @@ process_http (McpConn * self)
   if (r == MCP_HTTP_PARSE_ERROR) {
     gchar *reason = g_strdup_printf ("bad HTTP request: %s", err->message);
 
+    self->refused = TRUE;
     http_refuse (self, 0, 400, NULL, TRUE, reason);
     g_free (reason);
     g_error_free (err);
@@ -808,6 +826,7 @@ process_input (McpConn * self)
       case MCP_DECODE_NEED_MORE:
         return;
       case MCP_DECODE_ERROR:
+        self->refused = !self->ready;
         close_with_error (self, "bad input", err);
         g_error_free (err);
         return;
@@ -821,7 +840,7 @@ process_input (McpConn * self)
       case MCP_DECODE_DATA:
         if (!self->ready) {
           /* an mpx peer that sends before the handshake ended */
-          mcp_conn_close (self, "bad input: data before the handshake "
+          close_refused (self, "bad input: data before the handshake "
               "completed");
           return;
         }
@@ -988,9 +1007,17 @@ timer_fired (McpConn * self)
   } else if (kind == TIMER_LINGER) {
     mcp_conn_close (self, self->finish_reason);
   } else if (kind == TIMER_TLS_DETECT) {
-    /* silence: a plain player (it reads and never speaks) */
     self->tls_detecting = FALSE;
-    start_framing (self);
+    if (self->cfg.tls_optional) {
+      /* silence: a plain player (it reads and never speaks) */
+      start_framing (self);
+    } else {
+      gchar *reason = g_strdup_printf ("TLS handshake not completed within %"
+          G_GUINT64_FORMAT " ms", self->cfg.handshake_timeout / 1000000);
+
+      close_refused (self, reason);
+      g_free (reason);
+    }
   } else if (kind == TIMER_HANDSHAKE) {
     gchar *reason = g_strdup_printf ("%s within %" G_GUINT64_FORMAT " ms",
         self->tls_handshaking ? "TLS handshake not completed" :
@@ -999,7 +1026,7 @@ timer_fired (McpConn * self)
         self->bytes_in ? "no mpx HELLO" : "peer sent nothing",
         self->cfg.handshake_timeout / 1000000);
 
-    mcp_conn_close (self, reason);
+    close_refused (self, reason);
     g_free (reason);
   }
 }
@@ -1158,7 +1185,7 @@ tls_handshake_done (GObject * object, GAsyncResult * result, gpointer data)
     } else {
       gchar *reason = mcp_tls_describe_error (self->tls, err);
 
-      mcp_conn_close (self, reason);
+      close_refused (self, reason);
       g_free (reason);
     }
   }
@@ -1194,14 +1221,38 @@ start_tls (McpConn * self)
   g_main_context_pop_thread_default (self->context);
 }
 
-/* tls_optional: a client that opens with a TLS handshake record gets TLS,
- * anything else is served in plain. Peeks, so that the bytes stay. */
+/* A client of a TLS listener that does not start TLS: an http:// player
+ * is told in plain HTTP to use https://, anything else is closed. */
+static void
+refuse_plain (McpConn * self, const guint8 * first, gsize len)
+{
+  if (len > 0 && mcp_http_detect (first, len) != MCP_HTTP_DETECT_NO) {
+    GBytes *msg = mcp_http_response (1, 400, "text/plain",
+        "This port speaks TLS: use https://\n", NULL, TRUE);
+
+    self->refused = TRUE;
+    mcp_conn_send_control (self, msg);
+    g_bytes_unref (msg);
+    if (!self->closed)
+      mcp_conn_finish (self, "refused plain HTTP on a TLS port (the client "
+          "should use https://)");
+  } else if (len > 0) {
+    close_refused (self, "the client did not start TLS (a plain client on "
+        "a TLS port? see tls-allow-plain)");
+  } else {
+    mcp_conn_close (self, "peer closed the connection");
+  }
+}
+
+/* A TLS listener: a client that opens with a TLS handshake record gets
+ * TLS; anything else is served in plain (tls_optional) or refused. Peeks,
+ * so that the bytes stay. */
 static void
 tls_detect (McpConn * self)
 {
-  guint8 first;
+  guint8 first[8];
   GError *err = NULL;
-  GInputVector v = { &first, 1 };
+  GInputVector v = { first, sizeof (first) };
   gint flags = MSG_PEEK;
   gssize n = g_socket_receive_message (self->socket, NULL, &v, 1, NULL, NULL,
       &flags, NULL, &err);
@@ -1214,11 +1265,14 @@ tls_detect (McpConn * self)
   }
   self->tls_detecting = FALSE;
   set_timer (self, TIMER_NONE, 0);
-  if (n == 1 && first == TLS_RECORD_HANDSHAKE)
+  if (n >= 1 && first[0] == TLS_RECORD_HANDSHAKE)
     start_tls (self);
-  else
+  else if (self->cfg.tls_optional)
     start_framing (self);
-  update_events (self);
+  else
+    refuse_plain (self, first, n);
+  if (!self->closed)
+    update_events (self);
 }
 
 void
@@ -1241,10 +1295,12 @@ mcp_conn_start (McpConn * self)
   mcp_conn_ref (self);
   if (!self->cfg.tls) {
     start_framing (self);
-  } else if (self->cfg.tls_optional && !self->cfg.initiator) {
+  } else if (!self->cfg.initiator) {
+    /* the first byte tells a TLS client from a plain one */
     self->tls_detecting = TRUE;
-    set_timer (self, TIMER_TLS_DETECT, self->cfg.detect_timeout ?
-        self->cfg.detect_timeout : self->cfg.handshake_timeout);
+    set_timer (self, TIMER_TLS_DETECT, self->cfg.tls_optional
+        && self->cfg.detect_timeout ? self->cfg.detect_timeout :
+        self->cfg.handshake_timeout);
   } else {
     start_tls (self);
   }

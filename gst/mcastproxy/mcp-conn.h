@@ -123,6 +123,10 @@ gboolean mcp_conn_is_authenticated (McpConn * conn);
 /* The connection runs over TLS (once the handshake is done). */
 gboolean mcp_conn_is_tls (McpConn * conn);
 gboolean mcp_conn_is_closed (McpConn * conn);
+/* The connection ended, or is ending, because the peer was turned away at
+ * the handshake: TLS or authentication failed, it spoke another protocol
+ * or role, sent garbage, or did not finish in time. */
+gboolean mcp_conn_was_refused (McpConn * conn);
 /* Waiting for room in the socket (writable will be called). */
 gboolean mcp_conn_is_write_blocked (McpConn * conn);
 McpFraming mcp_conn_get_framing (McpConn * conn);

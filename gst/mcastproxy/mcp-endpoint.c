@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include "mcp-endpoint.h"
+
+#include <string.h>
 #include "mcp-loop.h"
 #include "mcp-mcast.h"
 #include "mcp-tcp.h"
@@ -150,6 +152,17 @@ mcp_endpoint_get_caller_host (McpEndpoint * ep, gint caller)
     return NULL;
   host = ((Caller *) g_ptr_array_index (ep->callers, caller))->host;
   return host && *host ? host : "localhost";
+}
+
+gchar *
+mcp_endpoint_get_caller_target (McpEndpoint * ep, gint caller)
+{
+  const gchar *host = mcp_endpoint_get_caller_host (ep, caller);
+
+  if (!host)
+    return NULL;
+  return g_strdup_printf (strchr (host, ':') ? "[%s]:%u" : "%s:%u", host,
+      ((Caller *) g_ptr_array_index (ep->callers, caller))->port);
 }
 
 GMainContext *

@@ -20,7 +20,8 @@ typedef struct
    * it; a caller whose connection ends is told to mcp_endpoint_reconnect. */
   void (*connection) (McpEndpoint * ep, GSocket * socket, gint caller,
       gpointer user_data);
-  /* A caller's attempt failed; the next starts by itself after retry_in. */
+  /* A caller's attempt failed (reason: a few words, "refused"); the next
+   * starts by itself after retry_in. */
   void (*connect_failed) (McpEndpoint * ep, gint caller, const gchar * reason,
       guint64 retry_in, gpointer user_data);
   /* Listener: accept() failed (out of file descriptors, say); accepting
@@ -54,6 +55,8 @@ guint mcp_endpoint_get_n_callers (McpEndpoint * ep);
 /* The host caller number `caller` connects to ("localhost" for an empty
  * one); NULL for MCP_ENDPOINT_ACCEPTED. */
 const gchar *mcp_endpoint_get_caller_host (McpEndpoint * ep, gint caller);
+/* "host:port" ("[v6]:port") of caller number `caller`, newly allocated. */
+gchar *mcp_endpoint_get_caller_target (McpEndpoint * ep, gint caller);
 
 /* Starts the thread, then accepting and calling on it. Callbacks run on
  * that thread. */

@@ -174,6 +174,32 @@ mcp_socket_set_buffer_size (GSocket * socket, gboolean receive, gint size)
   return got / 2;
 }
 
+gboolean
+mcp_socket_set_dscp (GSocket * socket, gint dscp, GError ** error)
+{
+  gint fd = g_socket_get_fd (socket);
+  gint tos = dscp << 2;
+  gint r;
+
+  g_return_val_if_fail (dscp >= 0 && dscp <= 63, FALSE);
+  if (g_socket_get_family (socket) == G_SOCKET_FAMILY_IPV6) {
+    r = setsockopt (fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof (tos));
+    /* a dual-stack socket also carries IPv4, marked by IP_TOS */
+    if (r == 0)
+      setsockopt (fd, IPPROTO_IP, IP_TOS, &tos, sizeof (tos));
+  } else {
+    r = setsockopt (fd, IPPROTO_IP, IP_TOS, &tos, sizeof (tos));
+  }
+  if (r < 0) {
+    gint err = errno;
+
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+        "cannot set DSCP %d: %s", dscp, g_strerror (err));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 guint16
 mcp_socket_get_local_port (GSocket * socket)
 {
@@ -316,6 +342,8 @@ mcp_mcast_open_sender (const McpMcastSenderConfig * cfg, GError ** error)
 
   if (cfg->buffer_size > 0)
     mcp_socket_set_buffer_size (socket, FALSE, cfg->buffer_size);
+  if (cfg->dscp >= 0 && !mcp_socket_set_dscp (socket, cfg->dscp, error))
+    goto fail;
   return socket;
 
 fail:

@@ -25,6 +25,7 @@ typedef struct
   GInetAddress *bind_address;   /* NULL: any */
   guint16 bind_port;
   gint buffer_size;             /* SO_SNDBUF bytes; 0: the kernel default */
+  gint dscp;                    /* 0-63; -1: the system's default marking */
 } McpMcastSenderConfig;
 
 /* Binds to the group (so other groups on the same port stay out), turns off
@@ -58,6 +59,10 @@ GSocket *mcp_mcast_open_sender (const McpMcastSenderConfig * cfg,
 /* Sets SO_RCVBUF or SO_SNDBUF, using the privileged variant when the normal
  * one is capped; returns what the kernel granted (bytes), or -1. */
 gint mcp_socket_set_buffer_size (GSocket * socket, gboolean receive, gint size);
+
+/* Marks what the socket sends with DSCP dscp (0-63: IP_TOS, IPV6_TCLASS;
+ * both on an IPv6 socket, which may carry IPv4 too). */
+gboolean mcp_socket_set_dscp (GSocket * socket, gint dscp, GError ** error);
 
 guint16 mcp_socket_get_local_port (GSocket * socket);
 

@@ -245,19 +245,33 @@ mcp_connector_reconnect (McpConnector * self)
 static void
 attempt_failed (McpConnector * self)
 {
-  gchar *reason = g_strdup_printf ("cannot connect to %s port %u: %s",
-      self->host, self->port, self->last_error ? self->last_error : "failed");
   guint64 wait = schedule_retry (self);
 
-  self->failed (self, reason, wait, self->user_data);
-  g_free (reason);
+  self->failed (self, self->last_error ? self->last_error : "failed", wait,
+      self->user_data);
 }
 
+/* Why an attempt failed, in the few words a status line has room for. */
 static void
-set_last_error (McpConnector * self, const gchar * message)
+set_last_error (McpConnector * self, const GError * err)
 {
+  const gchar *text = err->message;
+
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    text = "refused";
+  else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    text = "timed out";
+  else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE))
+    text = "host unreachable";
+  else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE))
+    text = "network unreachable";
+  else if (g_error_matches (err, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND))
+    text = "unknown host name";
+  else if (g_error_matches (err, G_RESOLVER_ERROR,
+          G_RESOLVER_ERROR_TEMPORARY_FAILURE))
+    text = "host name lookup failed (temporary failure)";
   g_free (self->last_error);
-  self->last_error = g_strdup (message);
+  self->last_error = g_strdup (text);
 }
 
 static void
@@ -291,7 +305,7 @@ connect_ready_cb (GSocket * socket, GIOCondition cond, gpointer data)
   GError *err = NULL;
 
   if (!g_socket_check_connect_result (socket, &err)) {
-    set_last_error (self, err->message);
+    set_last_error (self, err);
     g_error_free (err);
     address_done (self, FALSE);
   } else {
@@ -304,8 +318,11 @@ static gboolean
 connect_timeout_cb (gpointer data)
 {
   McpConnector *self = data;
+  GError *err = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+      "timed out");
 
-  set_last_error (self, "timed out");
+  set_last_error (self, err);
+  g_error_free (err);
   address_done (self, FALSE);
   return G_SOURCE_REMOVE;
 }
@@ -327,7 +344,7 @@ attempt_next_address (McpConnector * self)
   self->socket = g_socket_new (g_inet_address_get_family (addr),
       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &err);
   if (!self->socket) {
-    set_last_error (self, err->message);
+    set_last_error (self, err);
     g_error_free (err);
     attempt_next_address (self);
     return;
@@ -341,7 +358,7 @@ attempt_next_address (McpConnector * self)
   }
   g_object_unref (sa);
   if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_PENDING)) {
-    set_last_error (self, err->message);
+    set_last_error (self, err);
     g_error_free (err);
     address_done (self, FALSE);
     return;
@@ -370,7 +387,7 @@ resolved_cb (GObject * resolver, GAsyncResult * res, gpointer data)
   }
   g_clear_object (&self->cancellable);
   if (!list) {
-    set_last_error (self, err->message);
+    set_last_error (self, err);
     g_error_free (err);
     attempt_failed (self);
     return;

@@ -22,7 +22,8 @@ typedef struct _McpConnector McpConnector;
 /* socket: transfer full, connected and tuned. */
 typedef void (*McpConnectorConnectedFunc) (McpConnector * connector,
     GSocket * socket, gpointer user_data);
-/* An attempt failed; the next one starts by itself after retry_in ns. */
+/* An attempt failed; the next one starts by itself after retry_in ns.
+ * reason is short: "refused", "timed out", "unknown host name", ... */
 typedef void (*McpConnectorFailedFunc) (McpConnector * connector,
     const gchar * reason, guint64 retry_in, gpointer user_data);
 

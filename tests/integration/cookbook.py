@@ -277,9 +277,9 @@ def check_embed(out, rc, procs):
     text = open(log, errors="replace").read()
     if erc != 0:
         bad.append("embed-relay exit %s" % erc)
-    for line in ("mcastsrc-relay-stats: datagrams=200 bytes=263200",
+    for line in ("mcastsrc-relay-stats: datagrams-received=200 bytes-received=263200",
                  "tcpsplitsink-stats: datagrams-sent=200 bytes-in=263200",
-                 "tcpsplitsrc-stats: datagrams=200 bytes=263200",
+                 "tcpsplitsrc-stats: datagrams-received=200 bytes-received=263200",
                  "fakesink: buffers=200"):
         if not re.search("^" + re.escape(line) + "$", text, re.M):
             bad.append("embed-relay did not print '%s'" % line)

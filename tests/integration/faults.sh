@@ -202,7 +202,7 @@ restart () {
   cascade b c || return 1
   sender sender a "$MPORT"
   # mid-stream: once island b has had a quarter of the stream
-  wait_stat_ge gwb tcpremcastsink-stats datagrams $((COUNT / 4)) 20 || return 1
+  wait_stat_ge gwb tcpremcastsink-stats datagrams-sent $((COUNT / 4)) 20 || return 1
   local t_kill t_back t_restored isl
   t_kill=$(now_ns)
   kill -KILL "$PID_server"
@@ -342,8 +342,8 @@ flap () {
   sleep "$(awk -v ms="$DOWN_MS" 'BEGIN { print ms / 1000 }')"
   ip -n "$1" link set "$2" up
   T_UP=$(now_ns)
-  before=$(last_stat gwb tcpremcastsink-stats datagrams)
-  wait_stat_ge gwb tcpremcastsink-stats datagrams $((before + 1)) 30 || return 1
+  before=$(last_stat gwb tcpremcastsink-stats datagrams-sent)
+  wait_stat_ge gwb tcpremcastsink-stats datagrams-sent $((before + 1)) 30 || return 1
   T_RESUMED=$(now_ns)
   echo "   $2 of $1 down for $(ms_between "$T_DOWN" "$T_UP") ms; island b" \
     "receives again $(ms_between "$T_UP" "$T_RESUMED") ms after link-up"
@@ -354,13 +354,13 @@ link_flap () {
   RECV_ARGS="--allow-gaps 2"
   cascade b c || return 1
   sender sender a "$MPORT"
-  wait_stat_ge gwb tcpremcastsink-stats datagrams $((RATE * 2)) 20 || return 1
+  wait_stat_ge gwb tcpremcastsink-stats datagrams-sent $((RATE * 2)) 20 || return 1
   # the source island's link, then (after a second of normal delivery) the
   # link of island b
   flap "$(ns a)" up0 || return 1
   local w1="$T_DOWN $T_RESUMED" d1=$((T_UP - T_DOWN)) r1=$((T_RESUMED - T_UP))
-  wait_stat_ge gwb tcpremcastsink-stats datagrams \
-    $(( $(last_stat gwb tcpremcastsink-stats datagrams) + RATE )) 20 || return 1
+  wait_stat_ge gwb tcpremcastsink-stats datagrams-sent \
+    $(( $(last_stat gwb tcpremcastsink-stats datagrams-sent) + RATE )) 20 || return 1
   flap "$(ns b)" up0 || return 1
   local w2="$T_DOWN $T_RESUMED" d2=$((T_UP - T_DOWN)) r2=$((T_RESUMED - T_UP))
   wait "$PID_sender"
@@ -382,7 +382,7 @@ link_flap () {
   done
   fresh_stats relay gwb gwc server
   local legs
-  legs="relay connects $(last_stat relay tcpsplitsink-stats connects), skipped $(last_stat relay tcpsplitsink-stats datagrams-skipped); server skipped $(last_stat server tcpsplitsink-stats datagrams-skipped); gateway connects b $(last_stat gwb tcpsplitsrc-stats connects), c $(last_stat gwc tcpsplitsrc-stats connects)"
+  legs="relay connects $(last_stat relay tcpsplitsink-stats connects), skipped $(last_stat relay tcpsplitsink-stats dropped-resync); server skipped $(last_stat server tcpsplitsink-stats dropped-resync); gateway connects b $(last_stat gwb tcpsplitsrc-stats connects), c $(last_stat gwc tcpsplitsrc-stats connects)"
   echo "   $legs"
   echo "OUTCOME link-flap: island a's link down $((d1 / 1000000)) ms (delivery" \
     "back $((r1 / 1000000)) ms after link-up), island b's $((d2 / 1000000)) ms" \
@@ -616,7 +616,7 @@ throttle () {   # throttle drop|resync
   [ "$policy" = drop ] || [ "$written" = "$sent_want" ] ||
     fail "relay wrote $written datagrams, expected $sent_want (2 x $COUNT + $received)"
   local skipped dropped
-  skipped=$(last_stat relay tcpsplitsink-stats datagrams-skipped)
+  skipped=$(last_stat relay tcpsplitsink-stats dropped-resync)
   dropped=$(last_stat relay tcpsplitsink-stats clients-dropped)
   if [ "$policy" = drop ]; then
     local reason corrupt end_log unclean=""
@@ -667,7 +667,7 @@ throttle () {   # throttle drop|resync
     else
       fail "slow: rc $slow_rc, $slow_line; skipped $skipped, clients-dropped $dropped"
     fi
-    outcome="slow client (tbf $TBF_RATE) stayed, received $received/$COUNT in order, $lost skipped in $gaps_n gaps (relay: datagrams-skipped $skipped)"
+    outcome="slow client (tbf $TBF_RATE) stayed, received $received/$COUNT in order, $lost skipped in $gaps_n gaps (relay: dropped-resync $skipped)"
   fi
   echo "OUTCOME throttle-$policy: $outcome; fast clients" \
     "$(field "$line_fast1" received)/$COUNT (mpx) and" \

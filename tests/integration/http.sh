@@ -50,19 +50,31 @@ if wait_for "$WORK/relay.log" "mcastproxy-client-added.*framing=(string)raw"; th
   curl -sS -m 20 -D "$WORK/stats.head" -o "$WORK/stats.json" "$URL/stats"
   if msg=$(python3 - "$WORK/stats.json" <<'EOF'
 import json, sys
-s = json.load(open(sys.argv[1]))
-want = {"datagrams-in": 300, "bytes-in": 300 * 1316, "datagrams-sent": 300,
-        "clients": 1}
-for k, v in want.items():
+top = json.load(open(sys.argv[1]))
+if not isinstance(top.get("version"), str) or top.get("uptime-seconds", 0) <= 0:
+    sys.exit("version/uptime %r" % top)
+el = top["elements"]
+# the whole pipeline, source side first
+if [e["factory"] for e in el.values()] != ["mcastsrc-relay", "tcpsplitsink"]:
+    sys.exit("elements %r" % list(el))
+relay, sink = el.values()
+want = [(relay, "datagrams-received", 300), (relay, "bytes-received", 300 * 1316),
+        (sink, "datagrams-in", 300), (sink, "bytes-in", 300 * 1316),
+        (sink, "datagrams-sent", 300), (sink, "clients", 1)]
+for s, k, v in want:
     if s.get(k) != v:
-        sys.exit("%s = %r, expected %r" % (k, s.get(k), v))
-cl = s["client-list"]
-if len(cl) != 1 or cl[0]["framing"] != "raw" or cl[0]["datagrams"] != 300 \
+        sys.exit("%s %s = %r, expected %r" % (s["factory"], k, s.get(k), v))
+cl = sink["client-list"]
+if len(cl) != 1 or cl[0]["framing"] != "raw" or cl[0]["datagrams-sent"] != 300 \
         or not cl[0]["address"].startswith("127.0.0.1:"):
     sys.exit("client-list %r" % cl)
+# 64-bit ids survive as strings; durations come in seconds
+if not isinstance(cl[0]["peer-id"], str) or \
+        not 0 < cl[0]["connect-duration-seconds"] < 600:
+    sys.exit("client %r" % cl[0])
 EOF
   ); then
-    pass "curl /stats: JSON with datagrams-in 300, one raw client of 300"
+    pass "curl /stats: the pipeline as JSON: relay received 300, sink sent 300 to one raw client"
   else
     fail "/stats: $msg ($(cat "$WORK/stats.json"))"
   fi

@@ -72,7 +72,7 @@ fresh_stats () {
 
 link_counts () {
   grep -- "$2," "$LOGS/$1.log" | tail -n 1 | grep -o 'client\\,[^;]*' |
-    sed -n 's/.*peer-id\\=\\(guint64\\)\([0-9]*\).*\\,\\ datagrams\\=\\(guint64\\)\([0-9]*\).*/\1 \2/p'
+    sed -n 's/.*peer-id\\=\\(guint64\\)\([0-9]*\).*\\,\\ datagrams-sent\\=\\(guint64\\)\([0-9]*\).*/\1 \2/p'
 }
 
 stat_ge () {

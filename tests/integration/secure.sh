@@ -93,7 +93,7 @@ check_receiver receiver
 # each stranger was refused, with its reason, and got nothing
 expect_refused () {
   if wait_for "$1" "$2" 10 && [ "$(last_stat "$1" tcpsplitsrc-stats connects)" = 0 ] &&
-      [ "$(last_stat "$1" tcpsplitsrc-stats datagrams)" = 0 ]; then
+      [ "$(last_stat "$1" tcpsplitsrc-stats datagrams-received)" = 0 ]; then
     pass "$3"
   else
     fail "$1: $(tail -n 3 "$LOGS/$1.log")"
@@ -110,11 +110,11 @@ if ! wait "$PID_player" && grep -q "received=0 " "$LOGS/player.log"; then
 else
   fail "plain player: $(tail -n 3 "$LOGS/player.log")"
 fi
-refused=$(last_stat server tcpsplitsink-stats refused-by-allow-list)
+refused=$(last_stat server tcpsplitsink-stats refused-allow-list)
 if [ "${refused:-0}" -ge 1 ]; then
   pass "the server counted $refused connection(s) refused by its allow-list"
 else
-  fail "refused-by-allow-list is ${refused:-missing}"
+  fail "refused-allow-list is ${refused:-missing}"
 fi
 sent=$(last_stat server tcpsplitsink-stats datagrams-sent)
 got=$(grep -o 'received=[0-9]*' "$LOGS/receiver.log" | tail -n 1)

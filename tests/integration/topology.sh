@@ -78,8 +78,8 @@ star () {   # a hub and 3 islands, each island's own sender on one group
   for i in 1 2 3; do check_receiver "recv$i"; done
 
   wait_stat hub tcpsplitsink-stats datagrams-sent $((6 * COUNT))
-  echo "   hub: $(last_stat hub tcpsplitsrc-stats datagrams) in," \
-    "$(last_stat hub tcpsplitsrc-stats duplicates) duplicates dropped;" \
+  echo "   hub: $(last_stat hub tcpsplitsrc-stats datagrams-received) in," \
+    "$(last_stat hub tcpsplitsrc-stats datagrams-duplicate) duplicates dropped;" \
     "out per island (id datagrams): $(link_counts hub tcpsplitsink-stats | tr '\n' ' ')"
   local id n ok=1
   while read -r id n; do
@@ -120,23 +120,23 @@ two_gateways () {   # island 1 has two gateways; island 2 one
   check_receiver recv1
   check_receiver recv2
 
-  wait_stat gw1a tcpremcastsink-stats datagrams "$COUNT"
+  wait_stat gw1a tcpremcastsink-stats datagrams-sent "$COUNT"
   fresh_stats hub gw1b
   local a b
-  a=$(last_stat gw1a tcpremcastsink-stats datagrams)
-  b=$(last_stat gw1b tcpremcastsink-stats datagrams)
+  a=$(last_stat gw1a tcpremcastsink-stats datagrams-sent)
+  b=$(last_stat gw1b tcpremcastsink-stats datagrams-sent)
   echo "   re-multicast into island 1: gw1a $a, gw1b $b;" \
-    "hub: $(last_stat hub tcpsplitsrc-stats standby-dropped) standby datagrams dropped"
+    "hub: $(last_stat hub tcpsplitsrc-stats datagrams-standby) standby datagrams dropped"
   if [ "$a" = "$COUNT" ] && [ "$b" = 0 ]; then
     pass "one gateway of island 1 serves, the other stands by: no loop, no copy"
   else
     fail "island 1's gateways re-multicast $a and $b"
   fi
   # both saw island 2's stream re-multicast into their island and left it
-  wait_stat gw1a mcastsrc-relay-stats ignored "$COUNT"
-  wait_stat gw1b mcastsrc-relay-stats ignored "$COUNT"
-  a=$(last_stat gw1a mcastsrc-relay-stats ignored)
-  b=$(last_stat gw1b mcastsrc-relay-stats ignored)
+  wait_stat gw1a mcastsrc-relay-stats datagrams-ignored "$COUNT"
+  wait_stat gw1b mcastsrc-relay-stats datagrams-ignored "$COUNT"
+  a=$(last_stat gw1a mcastsrc-relay-stats datagrams-ignored)
+  b=$(last_stat gw1b mcastsrc-relay-stats datagrams-ignored)
   echo "   re-multicast ignored at capture: gw1a $a, gw1b $b"
   if [ "$a" = "$COUNT" ] && [ "$b" = "$COUNT" ]; then
     pass "neither gateway picked up the island's re-multicast"
@@ -176,12 +176,12 @@ mesh_check () {   # mesh_check N: receivers, then the link counts
   local n=$1 i id c ok=1 total
   for i in $(seq 1 "$n"); do check_receiver "recv$i"; done
   for i in $(seq 1 "$n"); do
-    wait_stat "node$i" tcpmeshrouter-stats output $(((n - 1) * COUNT))
+    wait_stat "node$i" tcpmeshrouter-stats datagrams-out $(((n - 1) * COUNT))
   done
   fresh_stats $(for i in $(seq 1 "$n"); do echo "node$i"; done)
   total=$((n * COUNT))
   for i in $(seq 1 "$n"); do
-    echo "   node$i: $(last_stat node$i tcpmeshrouter-stats duplicates) duplicates dropped;" \
+    echo "   node$i: $(last_stat node$i tcpmeshrouter-stats datagrams-duplicate) duplicates dropped;" \
       "sent per link (peer datagrams): $(link_counts node$i tcpmeshrouter-stats | tr '\n' ' ')"
     while read -r id c; do
       # a datagram crosses a link at most once each way
@@ -226,7 +226,7 @@ sleep_until_half () {
   timeout 20 tail -n +1 -f "$LOGS/node2.log" | while read -r line; do
     case "$line" in
       *tcpmeshrouter-stats,*)
-        v=$(echo "$line" | sed -n 's/.*[ ,]output=(guint64)\([0-9]*\).*/\1/p')
+        v=$(echo "$line" | sed -n 's/.*[ ,]datagrams-out=(guint64)\([0-9]*\).*/\1/p')
         [ "${v:-0}" -ge "$want" ] && break ;;
     esac
   done

@@ -291,7 +291,7 @@ GST_START_TEST (test_exact_bytes_and_metadata)
   }
   /* exactly one buffer per datagram */
   fail_unless_equals_int (gst_harness_buffers_in_queue (f.h), 0);
-  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), MCP_N_TEST_SIZES);
 
   caps = gst_pad_get_current_caps (f.h->sinkpad);
   want = gst_caps_from_string ("application/x-test");
@@ -369,10 +369,10 @@ GST_START_TEST (test_burst_in_order)
   }
   for (i = 0; i < BURST_QUEUED + BURST_LIVE; i++)
     bytes += BURST_SIZE (i);
-  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"),
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"),
       BURST_QUEUED + BURST_LIVE);
-  fail_unless_equals_uint64 (relay_stat (&f, "bytes"), bytes);
-  fail_unless_equals_uint64 (relay_stat (&f, "truncated"), 0);
+  fail_unless_equals_uint64 (relay_stat (&f, "bytes-received"), bytes);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-truncated"), 0);
   relay_teardown (&f);
   g_object_unref (tx);
 }
@@ -401,7 +401,7 @@ GST_START_TEST (test_num_buffers_counts_datagrams)
   }
   fail_unless (eos, "no EOS");
   fail_unless_equals_int (gst_harness_buffers_received (f.h), 10);
-  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), 10);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 10);
   relay_teardown (&f);
   g_object_unref (tx);
 }
@@ -441,7 +441,7 @@ GST_START_TEST (test_batching)
             info.seq), i);
     gst_buffer_unref (buf);
   }
-  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), n);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), n);
   /* after the first 50 ms window most of them came in lists */
   fail_unless (g_atomic_int_get (&f.lists) > 10, "%d lists",
       g_atomic_int_get (&f.lists));
@@ -506,8 +506,8 @@ GST_START_TEST (test_ignore_sources)
     assert_mcp_meta (buf, "239.255.1.5", f.port, i);
     gst_buffer_unref (buf);
   }
-  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), 3);
-  fail_unless_equals_uint64 (relay_stat (&f, "ignored"), 3);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 3);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-ignored"), 3);
   relay_teardown (&f);
   g_object_unref (gw);
   g_object_unref (tx);
@@ -537,8 +537,8 @@ GST_START_TEST (test_other_group_same_port_not_delivered)
   buf = pull_datagram (&f, 2, 50);
   assert_mcp_meta (buf, "239.255.1.1", f.port, 0);
   gst_buffer_unref (buf);
-  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), 1);
-  fail_unless_equals_uint64 (relay_stat (&f, "bytes"), 50);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 1);
+  fail_unless_equals_uint64 (relay_stat (&f, "bytes-received"), 50);
   relay_teardown (&f);
   g_object_unref (other);
   g_object_unref (tx);
@@ -592,8 +592,8 @@ run_source_specific (GSocketFamily family, const gchar * group,
   assert_sender (buf, good);
   assert_mcp_meta (buf, group, f.port, 1);
   gst_buffer_unref (buf);
-  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), 2);
-  fail_unless_equals_uint64 (relay_stat (&f, "bytes"), 110);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 2);
+  fail_unless_equals_uint64 (relay_stat (&f, "bytes-received"), 110);
   relay_teardown (&f);
   g_object_unref (witness);
   g_object_unref (bad);
@@ -659,24 +659,24 @@ GST_START_TEST (test_stats)
   g_signal_emit_by_name (idle, "get-stats", &s);
   fail_unless (s != NULL);
   fail_unless (gst_structure_has_name (s, "mcastsrc-relay-stats"));
-  fail_unless (gst_structure_get_uint64 (s, "datagrams", &v));
+  fail_unless (gst_structure_get_uint64 (s, "datagrams-received", &v));
   fail_unless_equals_uint64 (v, 0);
   gst_structure_free (s);
   gst_check_teardown_element (idle);
 
   relay_setup (&f, "buffer-size=100000");
-  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), 0);
-  fail_unless_equals_uint64 (relay_stat (&f, "bytes"), 0);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 0);
+  fail_unless_equals_uint64 (relay_stat (&f, "bytes-received"), 0);
   for (i = 0; i < MCP_N_TEST_SIZES; i++)
     send_datagram (tx, "239.255.0.1", f.port, i, mcp_test_sizes[i]);
   for (i = 0; i < MCP_N_TEST_SIZES; i++)
     gst_buffer_unref (pull_datagram (&f, i, mcp_test_sizes[i]));
   s = relay_stats (&f);
-  fail_unless (gst_structure_get_uint64 (s, "datagrams", &v));
+  fail_unless (gst_structure_get_uint64 (s, "datagrams-received", &v));
   fail_unless_equals_uint64 (v, MCP_N_TEST_SIZES);
-  fail_unless (gst_structure_get_uint64 (s, "bytes", &v));
+  fail_unless (gst_structure_get_uint64 (s, "bytes-received", &v));
   fail_unless_equals_uint64 (v, 0 + 1 + 1316 + 9000 + 65507);
-  fail_unless (gst_structure_get_uint64 (s, "truncated", &v));
+  fail_unless (gst_structure_get_uint64 (s, "datagrams-truncated", &v));
   fail_unless_equals_uint64 (v, 0);
   /* what the kernel granted: at least what was asked, under rmem_max */
   fail_unless (gst_structure_get_int (s, "buffer-size", &granted));
@@ -692,7 +692,7 @@ GST_END_TEST;
 
 #define SILENCE (400 * GST_MSECOND)
 
-/* The next GstMcastSrcRelayTimeout message on bus within wait ns, or
+/* The next mcastproxy-timeout message on bus within wait ns, or
  * NULL. Other element messages are dropped. */
 static GstMessage *
 pop_timeout_message (GstBus * bus, GstClockTime wait)
@@ -709,7 +709,7 @@ pop_timeout_message (GstBus * bus, GstClockTime wait)
         GST_MESSAGE_ELEMENT);
     if (!msg)
       return NULL;
-    if (gst_message_has_name (msg, "GstMcastSrcRelayTimeout"))
+    if (gst_message_has_name (msg, "mcastproxy-timeout"))
       return msg;
     gst_message_unref (msg);
   }
@@ -721,7 +721,7 @@ assert_timeout_message (GstMessage * msg, GstElement * src, guint64 timeout)
   const GstStructure *s;
   guint64 v = 0;
 
-  fail_unless (msg != NULL, "no GstMcastSrcRelayTimeout message");
+  fail_unless (msg != NULL, "no mcastproxy-timeout message");
   fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (src));
   s = gst_message_get_structure (msg);
   fail_unless_equals_int (gst_structure_n_fields (s), 1);
@@ -773,7 +773,7 @@ GST_START_TEST (test_timeout_message)
   /* still running */
   send_datagram (tx, "239.255.0.3", f.port, n, 50);
   gst_buffer_unref (pull_datagram (&f, n, 50));
-  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), n + 1);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), n + 1);
   fail_unless_equals_uint64 (relay_stat (&f, "rejoins"), 0);
   fail_unless (pop_timeout_message (bus, 0) == NULL);
 
@@ -850,7 +850,7 @@ run_rejoin_interval (GSocketFamily family, const gchar * group,
             info.seq), i);
     gst_buffer_unref (buf);
   }
-  fail_unless_equals_uint64 (relay_stat (&f, "datagrams"), n);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), n);
   fail_unless (rejoins >= REJOINS);
   fail_unless (rejoins <= (guint64) elapsed * GST_USECOND / REJOIN_INTERVAL,
       "%" G_GUINT64_FORMAT " re-joins in %" G_GINT64_FORMAT " us", rejoins,
@@ -1048,7 +1048,7 @@ send_and_pull (RelayFixture * f, GSocket * tx, guint from, guint count)
     mcp_test_assert_buffer (buf, i, 200 + i);
     gst_buffer_unref (buf);
   }
-  fail_unless_equals_uint64 (relay_stat (f, "datagrams"), from + count);
+  fail_unless_equals_uint64 (relay_stat (f, "datagrams-received"), from + count);
   fail_unless_equals_uint64 (relay_stat (f, "rejoins"), rejoins);
 }
 

@@ -233,7 +233,7 @@ GST_START_TEST (test_state_cycles_and_current_port)
         GST_STATE_CHANGE_FAILURE);
     s = mcp_test_stats (router, "tcpmeshrouter-stats");
     fail_unless_equals_uint64 (mcp_test_stat_field (s, "island-id"), ISLAND);
-    fail_unless_equals_uint64 (mcp_test_stat_field (s, "local-in"), 0);
+    fail_unless_equals_uint64 (mcp_test_stat_field (s, "datagrams-in"), 0);
     fail_unless (gst_structure_has_field (s, "datagrams-sent"));
     fail_unless (gst_structure_has_field (s, "clients"));
     fail_unless (gst_structure_has_field (s, "client-list"));
@@ -291,13 +291,13 @@ GST_START_TEST (test_local_to_every_peer)
     mcp_test_mpx_expect_data (p30.socket, p30.dec, &m, i, mcp_test_sizes[i]);
   }
   s = mcp_test_stats (f.h->element, "tcpmeshrouter-stats");
-  fail_unless_equals_uint64 (mcp_test_stat_field (s, "local-in"),
+  fail_unless_equals_uint64 (mcp_test_stat_field (s, "datagrams-in"),
       MCP_N_TEST_SIZES);
-  fail_unless_equals_uint64 (mcp_test_stat_field (s, "forwarded"),
+  fail_unless_equals_uint64 (mcp_test_stat_field (s, "datagrams-forwarded"),
       MCP_N_TEST_SIZES);
-  fail_unless_equals_uint64 (mcp_test_stat_field (s, "peer-in"), 0);
-  fail_unless_equals_uint64 (mcp_test_stat_field (s, "peer-bytes-in"), 0);
-  fail_unless_equals_uint64 (mcp_test_stat_field (s, "local-bytes-in"),
+  fail_unless_equals_uint64 (mcp_test_stat_field (s, "datagrams-received"), 0);
+  fail_unless_equals_uint64 (mcp_test_stat_field (s, "bytes-received"), 0);
+  fail_unless_equals_uint64 (mcp_test_stat_field (s, "bytes-in"),
       mcp_test_sizes_total ());
   fail_unless_equals_uint64 (mcp_test_stat_field (s, "reconnects"), 0);
   /* both links took everything: nothing waits for them */
@@ -307,7 +307,7 @@ GST_START_TEST (test_local_to_every_peer)
 
     fail_unless (id == 20 || id == 30, "peer-id %" G_GUINT64_FORMAT, id);
     fail_unless_equals_string (gst_structure_get_string (c, "framing"), "mpx");
-    fail_unless_equals_uint64 (mcp_test_stat_field (c, "datagrams"),
+    fail_unless_equals_uint64 (mcp_test_stat_field (c, "datagrams-sent"),
         MCP_N_TEST_SIZES);
     fail_unless_equals_uint64 (mcp_test_stat_field (c, "lag-datagrams"), 0);
     fail_unless_equals_uint64 (mcp_test_stat_field (c, "lag-bytes"), 0);
@@ -364,15 +364,15 @@ GST_START_TEST (test_peer_to_output_and_forward)
   mcp_test_mpx_expect_data (p20.socket, p20.dec, &marker_meta, 77, 100);
   mcp_test_mpx_expect_data (p30.socket, p30.dec, &marker_meta, 77, 100);
 
-  fail_unless_equals_uint64 (router_stat (&f, "peer-in"), MCP_N_TEST_SIZES);
-  fail_unless_equals_uint64 (router_stat (&f, "local-in"), 1);
-  fail_unless_equals_uint64 (router_stat (&f, "forwarded"),
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-received"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-in"), 1);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-forwarded"),
       MCP_N_TEST_SIZES + 1);
-  fail_unless_equals_uint64 (router_stat (&f, "duplicates"), 0);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-duplicate"), 0);
   peer_close (&p20);
   peer_close (&p30);
   router_stop (&f);
-  fail_unless_equals_uint64 (router_stat (&f, "output"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-out"), MCP_N_TEST_SIZES);
   router_teardown (&f);
 }
 
@@ -402,12 +402,12 @@ GST_START_TEST (test_duplicate_over_two_paths)
   mcp_test_mpx_send_data (p30.socket, &fence, 2, 10);
   mcp_test_mpx_expect_data (p20.socket, p20.dec, &fence_out, 2, 10);
 
-  fail_unless_equals_uint64 (router_stat (&f, "duplicates"), 1);
-  fail_unless_equals_uint64 (router_stat (&f, "peer-in"), 3);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-duplicate"), 1);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-received"), 3);
   peer_close (&p20);
   peer_close (&p30);
   router_stop (&f);
-  fail_unless_equals_uint64 (router_stat (&f, "output"), 1);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-out"), 1);
   router_teardown (&f);
 }
 
@@ -428,13 +428,13 @@ GST_START_TEST (test_hop_limit)
   mcp_test_mpx_send_data (p20.socket, &near, 2, 200);
   pull_expect (&f, &near_out, 2, 200);
   mcp_test_mpx_expect_data (p30.socket, p30.dec, &near_out, 2, 200);
-  fail_unless_equals_uint64 (router_stat (&f, "hops-exceeded"), 1);
-  fail_unless_equals_uint64 (router_stat (&f, "peer-in"), 2);
-  fail_unless_equals_uint64 (router_stat (&f, "forwarded"), 1);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-hops-exceeded"), 1);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-received"), 2);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-forwarded"), 1);
   peer_close (&p20);
   peer_close (&p30);
   router_stop (&f);
-  fail_unless_equals_uint64 (router_stat (&f, "output"), 1);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-out"), 1);
   router_teardown (&f);
 }
 
@@ -453,11 +453,11 @@ GST_START_TEST (test_own_island_not_output)
   mcp_test_mpx_send_data (p20.socket, &own, 1, 1316);
   mcp_test_mpx_send_data (p20.socket, &other, 2, 1316);
   pull_expect (&f, &other_out, 2, 1316);
-  fail_unless_equals_uint64 (router_stat (&f, "peer-in"), 2);
-  fail_unless_equals_uint64 (router_stat (&f, "duplicates"), 0);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-received"), 2);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-duplicate"), 0);
   peer_close (&p20);
   router_stop (&f);
-  fail_unless_equals_uint64 (router_stat (&f, "output"), 1);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-out"), 1);
   router_teardown (&f);
 }
 
@@ -513,11 +513,11 @@ GST_START_TEST (test_two_routers)
   }
   fail_unless_equals_uint64 (router_stat (&a, "island-id"), 1);
   fail_unless_equals_uint64 (router_stat (&b, "island-id"), 2);
-  fail_unless_equals_uint64 (router_stat (&a, "peer-in"), MCP_N_TEST_SIZES);
-  fail_unless_equals_uint64 (router_stat (&b, "peer-in"), MCP_N_TEST_SIZES);
-  fail_unless_equals_uint64 (router_stat (&a, "peer-bytes-in"),
+  fail_unless_equals_uint64 (router_stat (&a, "datagrams-received"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&b, "datagrams-received"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&a, "bytes-received"),
       mcp_test_sizes_total ());
-  fail_unless_equals_uint64 (router_stat (&b, "peer-bytes-in"),
+  fail_unless_equals_uint64 (router_stat (&b, "bytes-received"),
       mcp_test_sizes_total ());
   /* B called A */
   for (i = 0; i < 2; i++) {
@@ -531,8 +531,8 @@ GST_START_TEST (test_two_routers)
   }
   router_stop (&b);
   router_stop (&a);
-  fail_unless_equals_uint64 (router_stat (&a, "output"), MCP_N_TEST_SIZES);
-  fail_unless_equals_uint64 (router_stat (&b, "output"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&a, "datagrams-out"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&b, "datagrams-out"), MCP_N_TEST_SIZES);
   router_teardown (&b);
   router_teardown (&a);
 }

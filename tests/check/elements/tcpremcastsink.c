@@ -281,10 +281,10 @@ run_exact_bytes (const gchar * group)
   /* one datagram per buffer: the next one is the marker */
   push_datagram (f.h, 99, 7);
   recv_datagram_from_any (f.rx, 99, 7);
-  fail_unless_equals_uint64 (sink_stat (f.h, "datagrams"),
+  fail_unless_equals_uint64 (sink_stat (f.h, "datagrams-sent"),
       MCP_N_TEST_SIZES + 1);
-  fail_unless_equals_uint64 (sink_stat (f.h, "bytes"), bytes + 7);
-  fail_unless_equals_uint64 (sink_stat (f.h, "errors"), 0);
+  fail_unless_equals_uint64 (sink_stat (f.h, "bytes-sent"), bytes + 7);
+  fail_unless_equals_uint64 (sink_stat (f.h, "dropped-send-error"), 0);
   sink_teardown (&f);
 }
 
@@ -318,7 +318,7 @@ GST_START_TEST (test_buffer_list)
     recv_datagram_from_any (f.rx, i, 100 + i);
   push_datagram (f.h, 200, 3);
   recv_datagram_from_any (f.rx, 200, 3);
-  fail_unless_equals_uint64 (sink_stat (f.h, "datagrams"), 101);
+  fail_unless_equals_uint64 (sink_stat (f.h, "datagrams-sent"), 101);
   sink_teardown (&f);
 }
 
@@ -388,8 +388,8 @@ run_loop_false (const gchar * group)
   /* looped back on the tap */
   fail_unless_equals_int (ifindex, if_nametoindex ("mcptap0"));
   /* A did send it, to the network */
-  fail_unless_equals_uint64 (sink_stat (a, "datagrams"), 1);
-  fail_unless_equals_uint64 (sink_stat (a, "errors"), 0);
+  fail_unless_equals_uint64 (sink_stat (a, "datagrams-sent"), 1);
+  fail_unless_equals_uint64 (sink_stat (a, "dropped-send-error"), 0);
   gst_harness_teardown (a);
   gst_harness_teardown (b);
   g_object_unref (rx);
@@ -450,7 +450,7 @@ run_every_interface (const gchar * group)
     fail_unless (via_tap && via_lo);
   }
   /* one send per interface */
-  fail_unless_equals_uint64 (sink_stat (h, "datagrams"), 6);
+  fail_unless_equals_uint64 (sink_stat (h, "datagrams-sent"), 6);
   gst_harness_teardown (h);
   g_object_unref (rx);
   g_free (buf);
@@ -537,8 +537,8 @@ GST_START_TEST (test_send_failure_is_a_warning)
   mcp_test_link_set_up ("mcptap0", FALSE);
   for (i = 0; i < 3; i++)
     push_datagram (h, 10 + i, 10);
-  fail_unless_equals_uint64 (sink_stat (h, "errors"), 3);
-  fail_unless_equals_uint64 (sink_stat (h, "datagrams"), 1);
+  fail_unless_equals_uint64 (sink_stat (h, "dropped-send-error"), 3);
+  fail_unless_equals_uint64 (sink_stat (h, "datagrams-sent"), 1);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
   fail_unless (msg != NULL, "no warning");
   gst_message_parse_warning (msg, &err, NULL);
@@ -552,11 +552,11 @@ GST_START_TEST (test_send_failure_is_a_warning)
   mcp_test_link_set_up ("mcptap0", TRUE);
   push_datagram (h, 2, 20);
   recv_datagram_from_any (rx, 2, 20);
-  fail_unless_equals_uint64 (sink_stat (h, "datagrams"), 2);
+  fail_unless_equals_uint64 (sink_stat (h, "datagrams-sent"), 2);
 
   mcp_test_link_set_up ("mcptap0", FALSE);
   push_datagram (h, 20, 10);
-  fail_unless_equals_uint64 (sink_stat (h, "errors"), 4);
+  fail_unless_equals_uint64 (sink_stat (h, "dropped-send-error"), 4);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
   fail_unless (msg != NULL, "no warning after the recovery");
   gst_message_unref (msg);
@@ -582,23 +582,23 @@ GST_START_TEST (test_stats)
   g_signal_emit_by_name (idle, "get-stats", &s);
   fail_unless (s != NULL);
   fail_unless (gst_structure_has_name (s, "tcpremcastsink-stats"));
-  fail_unless (gst_structure_get_uint64 (s, "datagrams", &v));
+  fail_unless (gst_structure_get_uint64 (s, "datagrams-sent", &v));
   fail_unless_equals_uint64 (v, 0);
   gst_structure_free (s);
   gst_check_teardown_element (idle);
 
   sink_setup (&f, "239.255.2.8", "");
-  fail_unless_equals_uint64 (sink_stat (f.h, "datagrams"), 0);
+  fail_unless_equals_uint64 (sink_stat (f.h, "datagrams-sent"), 0);
   for (i = 0; i < MCP_N_TEST_SIZES; i++)
     push_datagram (f.h, i, mcp_test_sizes[i]);
   for (i = 0; i < MCP_N_TEST_SIZES; i++)
     recv_datagram_from_any (f.rx, i, mcp_test_sizes[i]);
   s = sink_stats (f.h);
-  fail_unless (gst_structure_get_uint64 (s, "datagrams", &v));
+  fail_unless (gst_structure_get_uint64 (s, "datagrams-sent", &v));
   fail_unless_equals_uint64 (v, MCP_N_TEST_SIZES);
-  fail_unless (gst_structure_get_uint64 (s, "bytes", &v));
+  fail_unless (gst_structure_get_uint64 (s, "bytes-sent", &v));
   fail_unless_equals_uint64 (v, 0 + 1 + 1316 + 9000 + 65507);
-  fail_unless (gst_structure_get_uint64 (s, "errors", &v));
+  fail_unless (gst_structure_get_uint64 (s, "dropped-send-error", &v));
   fail_unless_equals_uint64 (v, 0);
   gst_structure_free (s);
   sink_teardown (&f);
@@ -681,8 +681,8 @@ GST_START_TEST (test_original_group)
       recv_datagram_from_any (to[i].rx, 10 * round + i, 100 + i);
     recv_datagram_from_any (rx_d, 99, 50);
   }
-  fail_unless_equals_uint64 (sink_stat (h, "datagrams"), 12);
-  fail_unless_equals_uint64 (sink_stat (h, "no-socket"), 0);
+  fail_unless_equals_uint64 (sink_stat (h, "datagrams-sent"), 12);
+  fail_unless_equals_uint64 (sink_stat (h, "dropped-no-socket"), 0);
   gst_harness_teardown (h);
   g_object_unref (rx_a);
   g_object_unref (rx_b);

@@ -5,7 +5,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
-#include "gstmcphttp.h"
+#include "gstmcpstats.h"
 #include "mcp-check-fixtures.h"
 #include "mcp-http.h"
 
@@ -381,8 +381,8 @@ GST_START_TEST (test_http_stats)
 {
   SinkFixture f;
   GSocket *raw;
-  gchar *resp, *body, *head, *cl;
-  GHashTable *stats;
+  gchar *resp, *body, *head, *cl, *name;
+  GHashTable *top, *elements, *stats;
   gsize len;
   guint8 buf[100];
   guint i;
@@ -408,8 +408,22 @@ GST_START_TEST (test_http_stats)
   g_free (head);
   fail_unless_equals_int (strlen (body), len - (body - resp));
 
-  stats = json_parse_object (body);
-  fail_unless (stats != NULL, "not JSON: %s", body);
+  /* {"version": ..., "uptime-seconds": ..., "elements": {NAME: {...}}} */
+  top = json_parse_object (body);
+  fail_unless (top != NULL, "not JSON: %s", body);
+  fail_unless_equals_string (g_hash_table_lookup (top, "version"),
+      "\"" VERSION "\"");
+  fail_unless (g_ascii_strtod (g_hash_table_lookup (top, "uptime-seconds"),
+          NULL) > 0);
+  elements = json_parse_object (g_hash_table_lookup (top, "elements"));
+  fail_unless (elements != NULL);
+  fail_unless_equals_int (g_hash_table_size (elements), 1);
+  name = gst_element_get_name (f.h->element);
+  stats = json_parse_object (g_hash_table_lookup (elements, name));
+  g_free (name);
+  fail_unless (stats != NULL, "%s", body);
+  fail_unless_equals_string (g_hash_table_lookup (stats, "factory"),
+      "\"tcpsplitsink\"");
   fail_unless_equals_string (g_hash_table_lookup (stats, "datagrams-in"), "3");
   fail_unless_equals_string (g_hash_table_lookup (stats, "bytes-in"), "300");
   fail_unless_equals_string (g_hash_table_lookup (stats, "datagrams-sent"),
@@ -417,9 +431,14 @@ GST_START_TEST (test_http_stats)
   fail_unless_equals_string (g_hash_table_lookup (stats, "clients"), "1");
   cl = g_hash_table_lookup (stats, "client-list");
   fail_unless (g_str_has_prefix (cl, "[{\"address\":\"127.0.0.1:"), "%s", cl);
-  fail_unless (strstr (cl, "\"framing\":\"raw\",\"peer-id\":0,"
-          "\"standby\":false,\"datagrams\":3,") != NULL, "%s", cl);
+  /* ids as strings, durations in seconds */
+  fail_unless (strstr (cl, "\"framing\":\"raw\",\"peer-id\":\"0\","
+          "\"standby\":false,\"datagrams-sent\":3,") != NULL, "%s", cl);
+  fail_unless (strstr (cl, "\"lag-time-seconds\":0,") != NULL, "%s", cl);
+  fail_unless (strstr (cl, "\"connect-duration-seconds\":") != NULL, "%s", cl);
   g_hash_table_unref (stats);
+  g_hash_table_unref (elements);
+  g_hash_table_unref (top);
   g_free (resp);
   expect_removed (&f, 1, "HTTP /stats answered");
 
@@ -474,13 +493,18 @@ GST_START_TEST (test_structure_to_json)
       "i", G_TYPE_INT, -3,
       "u", G_TYPE_UINT, 4000000000u,
       "big", G_TYPE_UINT64, G_MAXUINT64,
+      "peer-id", G_TYPE_UINT64, G_GUINT64_CONSTANT (3375086579507320967),
+      "lag-time", G_TYPE_UINT64, G_GUINT64_CONSTANT (1500000000),
+      "count-id", G_TYPE_INT, 3,
       "neg", G_TYPE_INT64, G_MININT64,
       "d", G_TYPE_DOUBLE, 0.5, "off", G_TYPE_BOOLEAN, FALSE, NULL);
   gst_structure_take_value (s, "list", &arr);
   json = gst_mcp_structure_to_json (s);
   fail_unless_equals_string (json, "{\"text\":\"a\\\"b\\\\c\\n\","
       "\"none\":null,\"i\":-3,\"u\":4000000000,"
-      "\"big\":18446744073709551615,\"neg\":-9223372036854775808,"
+      "\"big\":18446744073709551615,\"peer-id\":\"3375086579507320967\","
+      "\"lag-time-seconds\":1.5,\"count-id\":3,"
+      "\"neg\":-9223372036854775808,"
       "\"d\":0.5,\"off\":false,"
       "\"list\":[{\"address\":\"[::1]:5\",\"on\":true}]}");
   g_free (json);

@@ -252,7 +252,7 @@ GST_START_TEST (test_caller_mpx_datagrams_caps_and_metadata)
     gst_buffer_unref (buf);
     assert_caps (&f, "audio/x-raw, rate=(int)48000");
   }
-  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), MCP_N_TEST_SIZES + 1);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), MCP_N_TEST_SIZES + 1);
   g_object_unref (peer);
   g_object_unref (listener);
   src_teardown (&f);
@@ -361,9 +361,9 @@ GST_START_TEST (test_caller_reconnects_after_server_restart)
         "mpx");
     fail_unless (mcp_test_stat_bool (one, "caller"));
     fail_if (mcp_test_stat_bool (one, "standby"));
-    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams"), 10);
-    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes"), 1000);
-    fail_unless (mcp_test_stat_field (one, "connected-time") > 0);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams-received"), 10);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes-received"), 1000);
+    fail_unless (mcp_test_stat_field (one, "connect-duration") > 0);
     gst_structure_free (s);
     /* server restart: everything goes away, then comes back */
     g_clear_object (&listener);
@@ -375,7 +375,7 @@ GST_START_TEST (test_caller_reconnects_after_server_restart)
   fail_unless_equals_uint64 (src_stat (&f, "connects"), 3);
   fail_unless_equals_uint64 (src_stat (&f, "disconnects"), 3);
   fail_unless_equals_uint64 (src_stat (&f, "reconnects"), 3);
-  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 30);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), 30);
   g_object_unref (listener);
   src_teardown (&f);
 }
@@ -421,7 +421,7 @@ GST_START_TEST (test_listener_one_source_at_a_time)
   /* a second source while the first is on: refused */
   src_b = connect_mpx_source (f.port, NULL);
   fail_unless (mcp_test_wait_closed (src_b));
-  fail_unless_equals_uint64 (src_stat (&f, "rejected"), 1);
+  fail_unless_equals_uint64 (src_stat (&f, "refused-limit"), 1);
   send_mpx_data (src_a, &meta, 50, 10);
   gst_buffer_unref (pull_datagram (&f, 50, 10));
 
@@ -575,7 +575,7 @@ GST_START_TEST (test_listener_silent_peer_times_out)
   good = connect_mpx_source (f.port, NULL);
   send_mpx_data (good, &meta, 4, 1316);
   gst_buffer_unref (pull_datagram (&f, 4, 1316));
-  fail_unless_equals_uint64 (src_stat (&f, "rejected"), 0);
+  fail_unless_equals_uint64 (src_stat (&f, "refused-limit"), 0);
   g_object_unref (silent);
   g_object_unref (good);
   src_teardown (&f);
@@ -628,12 +628,12 @@ GST_START_TEST (test_raw_comes_in_blocksize_pieces)
     fail_unless_equals_uint64 (gst_buffer_get_size (buf), 500);
     gst_buffer_unref (buf);
     st = mcp_test_stats (f.h->element, "tcpsplitsrc-stats");
-    fail_unless_equals_uint64 (mcp_test_stat_field (st, "datagrams"), 11);
+    fail_unless_equals_uint64 (mcp_test_stat_field (st, "datagrams-received"), 11);
     one = mcp_test_stat_item (st, "source-list", 0);
     fail_unless_equals_string (gst_structure_get_string (one, "framing"),
         "raw");
-    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams"), 11);
-    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes"), 13660);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams-received"), 11);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes-received"), 13660);
     gst_structure_free (st);
   }
   g_free (all);
@@ -820,7 +820,7 @@ GST_START_TEST (test_queued_datagrams_leave_in_lists)
     guint q = 0;
 
     g_signal_emit_by_name (src, "get-stats", &st);
-    fail_unless (gst_structure_get_uint64 (st, "datagrams", &received));
+    fail_unless (gst_structure_get_uint64 (st, "datagrams-received", &received));
     fail_unless (gst_structure_get_uint (st, "queue-datagrams", &q));
     gst_structure_free (st);
     queued = q;
@@ -970,9 +970,9 @@ GST_START_TEST (test_listener_merges_unlimited_sources)
   }
   for (k = 0; k < 3; k++)
     fail_unless_equals_int (next[k], MCP_N_TEST_SIZES);
-  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 3 * MCP_N_TEST_SIZES);
-  fail_unless_equals_uint64 (src_stat (&f, "rejected"), 0);
-  fail_unless_equals_uint64 (src_stat (&f, "duplicates"), 0);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), 3 * MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (src_stat (&f, "refused-limit"), 0);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-duplicate"), 0);
   for (k = 0; k < 3; k++)
     g_object_unref (s[k]);
   src_teardown (&f);
@@ -1006,7 +1006,7 @@ GST_START_TEST (test_listener_standby_source_takes_over)
   mcp_test_events_wait (&f.connected, 2);
   send_mpx_data (standby_src, &mb, 2, 200);
   /* dropped: counted, and not what comes out next */
-  mcp_test_wait_stats_message (bus, "tcpsplitsrc-stats", "standby-dropped", 1);
+  mcp_test_wait_stats_message (bus, "tcpsplitsrc-stats", "datagrams-standby", 1);
   {
     /* the periodic message has the per-source list as well */
     GstStructure *st = mcp_test_next_stats_message (bus, "tcpsplitsrc-stats");
@@ -1019,9 +1019,9 @@ GST_START_TEST (test_listener_standby_source_takes_over)
 
       standby += sb;
       fail_unless_equals_uint64 (mcp_test_stat_field (one, "peer-id"), 7);
-      fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams"),
+      fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams-received"),
           sb ? 0 : 1);
-      fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes"),
+      fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes-received"),
           sb ? 0 : 100);
       fail_if (mcp_test_stat_bool (one, "caller"));
     }
@@ -1043,11 +1043,11 @@ GST_START_TEST (test_listener_standby_source_takes_over)
     fail_unless_equals_uint64 (m->info.seq, 1001);
     gst_buffer_unref (buf);
   }
-  fail_unless_equals_uint64 (src_stat (&f, "standby-dropped"), 1);
-  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 3);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-standby"), 1);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), 3);
   fail_unless_equals_uint64 (src_stat (&f, "connects"), 2);
   fail_unless_equals_uint64 (src_stat (&f, "disconnects"), 1);
-  fail_unless_equals_uint64 (src_stat (&f, "rejected"), 0);
+  fail_unless_equals_uint64 (src_stat (&f, "refused-limit"), 0);
   gst_element_set_bus (f.h->element, NULL);
   gst_object_unref (bus);
   g_object_unref (standby_src);
@@ -1078,8 +1078,8 @@ run_duplicates (gboolean dedup)
   if (!dedup)
     gst_buffer_unref (pull_datagram (&f, 1, 1316));
   gst_buffer_unref (pull_datagram (&f, 2, 1316));
-  fail_unless_equals_uint64 (src_stat (&f, "duplicates"), dedup ? 1 : 0);
-  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), dedup ? 2 : 3);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-duplicate"), dedup ? 1 : 0);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), dedup ? 2 : 3);
   g_object_unref (s);
   src_teardown (&f);
 }
@@ -1118,8 +1118,8 @@ GST_START_TEST (test_max_hops)
   fail_unless_equals_int (gst_buffer_get_mcp_meta (buf)->info.hops, 1);
   fail_unless_equals_uint64 (gst_buffer_get_mcp_meta (buf)->info.seq, 2);
   gst_buffer_unref (buf);
-  fail_unless_equals_uint64 (src_stat (&f, "hops-exceeded"), 1);
-  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 1);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-hops-exceeded"), 1);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), 1);
   g_object_unref (s);
   src_teardown (&f);
 }
@@ -1172,14 +1172,14 @@ GST_START_TEST (test_restarted_origin_is_not_a_duplicate)
         new_epoch + i);
     gst_buffer_unref (buf);
   }
-  fail_unless_equals_uint64 (src_stat (&f, "duplicates"), 0);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-duplicate"), 0);
   /* a repeat within the new stream is one */
   meta.seq = new_epoch + 4;
   send_mpx_data (s, &meta, 14, 1316);
   send_mpx_data (s, &meta, 15, 1316);
   gst_buffer_unref (pull_datagram (&f, 15, 1316));
-  fail_unless_equals_uint64 (src_stat (&f, "duplicates"), 1);
-  fail_unless_equals_uint64 (src_stat (&f, "datagrams"), 11);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-duplicate"), 1);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), 11);
   g_object_unref (s);
   src_teardown (&f);
 }
