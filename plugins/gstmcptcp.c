@@ -288,7 +288,8 @@ gst_mcp_tcp_pick_peer_id (guint64 configured)
 /* ---- callers ----------------------------------------------------------- */
 
 /* A caller that keeps failing is told about again after this long, or at
- * once when the reason changes; a lost connection at most this often. */
+ * once when the reason changes; so is one that gets through and fails
+ * again (a flapping link). A lost connection is told at most this often. */
 #define CALLER_WARN_INTERVAL (30 * G_USEC_PER_SEC)
 
 typedef struct
@@ -297,8 +298,9 @@ typedef struct
   gboolean connected;
   guint64 failures;             /* in a row, since the last success */
   gchar *last_error;
-  gint64 warned_at;             /* monotonic µs of the last warning; 0 */
-  gboolean warned;              /* a warning since the last success */
+  gint64 failure_warned_at;     /* monotonic µs of the last such warning */
+  gint64 loss_warned_at;        /* ... 0: none yet */
+  gboolean warned;              /* a failure warning since the last success */
 } CallerState;
 
 struct _GstMcpCallers
@@ -385,13 +387,14 @@ gst_mcp_callers_failed (GstMcpCallers * callers, gint caller,
   c->connected = FALSE;
   c->failures++;
   first = !c->warned;
-  warn = first || g_strcmp0 (reason, c->last_error) != 0
-      || now - c->warned_at >= CALLER_WARN_INTERVAL;
+  warn = c->failure_warned_at == 0
+      || now - c->failure_warned_at >= CALLER_WARN_INTERVAL
+      || (!first && g_strcmp0 (reason, c->last_error) != 0);
   g_free (c->last_error);
   c->last_error = g_strdup (reason);
   if (warn) {
     c->warned = TRUE;
-    c->warned_at = now;
+    c->failure_warned_at = now;
   }
   target = g_strdup (c->target);
   tries = c->failures;
@@ -457,9 +460,10 @@ gst_mcp_callers_lost (GstMcpCallers * callers, gint caller,
     c->connected = FALSE;
     g_free (c->last_error);
     c->last_error = g_strdup (reason);
-    warn = c->warned_at == 0 || now - c->warned_at >= CALLER_WARN_INTERVAL;
+    warn = c->loss_warned_at == 0
+        || now - c->loss_warned_at >= CALLER_WARN_INTERVAL;
     if (warn)
-      c->warned_at = now;
+      c->loss_warned_at = now;
     target = g_strdup (c->target);
   }
   g_mutex_unlock (&callers->lock);

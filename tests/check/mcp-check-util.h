@@ -135,6 +135,16 @@ mcp_test_stat_item (const GstStructure * s, const gchar * list, guint i)
   return gst_value_get_structure (gst_value_array_get_value (v, i));
 }
 
+/* How many entries a list field of a statistics structure has. */
+static inline guint
+mcp_test_stat_count (const GstStructure * s, const gchar * list)
+{
+  const GValue *v = gst_structure_get_value (s, list);
+
+  fail_unless (v != NULL, "no field %s", list);
+  return gst_value_array_get_size (v);
+}
+
 /* A guint field of a statistics structure. */
 static inline guint
 mcp_test_stat_u32 (const GstStructure * s, const gchar * field)

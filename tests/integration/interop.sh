@@ -184,4 +184,29 @@ else
 fi
 kill "$status_pid" 2>/dev/null
 
+# --- 6. a caller with nobody to call says so: one warning on the console,
+# and the status line names where it connects and why it cannot
+free_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+: >"$WORK/caller.log"
+: >"$WORK/caller.err"
+MCAST_GROUP=239.7.7.10 MCAST_PORT=5004 TCP_SPLITTER_CLIENT_IP=127.0.0.1 \
+  TCP_SPLITTER_CLIENT_PORT="$free_port" MCASTPROXY_STATUS=1 \
+  "$P/tcp-relay-multicast" >"$WORK/caller.log" 2>"$WORK/caller.err" &
+PIDS+=($!)
+caller_pid=$!
+want="^clients 0 sources 0 \| in 0 dgram/s 0.00 Mbit/s \| out 0 dgram/s 0.00 Mbit/s \| drops 0 \| connecting to 127.0.0.1:$free_port: refused \([0-9]+ tries\)\$"
+if wait_for "$WORK/caller.err" "connecting to 127.0.0.1:$free_port: refused (" >/dev/null &&
+    line=$(grep -E "$want" "$WORK/caller.err" | tail -n 1) && [ -n "$line" ]; then
+  pass "status line of a caller that cannot connect: $line"
+else
+  fail "no 'connecting to ...: refused' status line; stderr: $(tail -n 3 "$WORK/caller.err")"
+fi
+n=$(grep -c "WARNING: from element .*: Cannot connect to 127.0.0.1:$free_port: refused; retrying in [0-9]* ms" "$WORK/caller.log")
+if [ "$n" = 1 ]; then
+  pass "one console warning for the refused caller"
+else
+  fail "$n console warnings for the refused caller: $(grep WARNING "$WORK/caller.log" | head -n 3)"
+fi
+kill "$caller_pid" 2>/dev/null
+
 exit $FAILED

@@ -545,6 +545,88 @@ GST_START_TEST (test_tls_allow_plain)
 
 GST_END_TEST;
 
+/* Reads what s gets until the peer closes. */
+static gchar *
+read_to_close (GSocket * s)
+{
+  GString *out = g_string_new (NULL);
+
+  for (;;) {
+    gchar buf[1024];
+    gssize n = g_socket_receive (s, buf, sizeof (buf), NULL, NULL);
+
+    if (n <= 0)
+      break;
+    g_string_append_len (out, buf, n);
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* A TLS-only port: a plain HTTP player is told to use https://, anything
+ * else plain is closed. The user hears of it once per peer (a bus
+ * warning); every refusal is counted. */
+GST_START_TEST (test_tls_port_refuses_plain_with_reason)
+{
+  SinkFixture sink;
+  gchar *sp = tls_listener_props ("framing=auto");
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  GSocket *c;
+  gchar *got;
+
+  sink_setup (&sink, sp);
+  gst_element_set_bus (sink.h->element, bus);
+
+  c = mcp_test_tcp_connect (sink.port);
+  mcp_test_send_all (c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
+  got = read_to_close (c);
+  fail_unless (g_str_has_prefix (got, "HTTP/1.1 400 Bad Request\r\n"), "%s",
+      got);
+  fail_unless (g_str_has_suffix (got, "\r\n\r\nThis port speaks TLS: use "
+          "https://\n"), "%s", got);
+  g_free (got);
+  g_object_unref (c);
+  expect_event (&sink.removed, 1, "refused plain HTTP on a TLS port");
+
+  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+      GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning");
+  gst_message_parse_warning (msg, &err, NULL);
+  fail_unless (g_str_has_prefix (err->message, "Refused 127.0.0.1:"), "%s",
+      err->message);
+  fail_unless (g_str_has_suffix (err->message, ": refused plain HTTP on a TLS "
+          "port (the client should use https://)"), "%s", err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+
+  /* the same peer again, not HTTP: closed, counted, not told again */
+  c = mcp_test_tcp_connect (sink.port);
+  mcp_test_send_all (c, "hello", 5);
+  got = read_to_close (c);
+  fail_unless_equals_string (got, "");
+  g_free (got);
+  g_object_unref (c);
+  expect_event (&sink.removed, 2, "the client did not start TLS");
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+  {
+    GstStructure *st = sink_stats (&sink);
+
+    fail_unless_equals_int (stat_u64 (st, "refused-handshake"), 2);
+    fail_unless_equals_int (stat_u64 (st, "connections-refused"), 2);
+    gst_structure_free (st);
+  }
+  fail_unless_equals_int (sink.added.count, 0);
+
+  gst_element_set_bus (sink.h->element, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  sink_teardown (&sink);
+  g_free (sp);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_tls_listener_needs_certificate)
 {
   expect_start_error ("tcpsplitsink", "tls=true", "Cannot set up TLS",
@@ -857,6 +939,7 @@ security_suite (void)
   tcase_add_test (tc, test_tls_untrusted);
   tcase_add_test (tc, test_tls_mutual);
   tcase_add_test (tc, test_tls_allow_plain);
+  tcase_add_test (tc, test_tls_port_refuses_plain_with_reason);
   tcase_add_test (tc, test_tls_listener_needs_certificate);
   tcase_add_test (tc, test_allow_list);
   tcase_add_test (tc, test_allow_list_invalid);

@@ -197,6 +197,133 @@ GST_START_TEST (test_caller_state_cycles_without_server)
 
 GST_END_TEST;
 
+/* The next message of type on bus within 20 s; its text in *text. */
+static GstMessage *
+pop_text (GstBus * bus, GstMessageType type, gchar ** text)
+{
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND, type);
+  GError *err = NULL;
+
+  fail_unless (msg != NULL, "no %s message", gst_message_type_get_name (type));
+  if (type == GST_MESSAGE_WARNING)
+    gst_message_parse_warning (msg, &err, NULL);
+  else
+    gst_message_parse_info (msg, &err, NULL);
+  *text = g_strdup (err->message);
+  g_error_free (err);
+  return msg;
+}
+
+/* caller-list's one entry. */
+static GstStructure *
+caller_entry (GstElement * src)
+{
+  GstStructure *s = mcp_test_stats (src, "tcpsplitsrc-stats");
+  GstStructure *c = gst_structure_copy (mcp_test_stat_item (s, "caller-list",
+          0));
+
+  fail_unless_equals_int (mcp_test_stat_count (s, "caller-list"), 1);
+  gst_structure_free (s);
+  return c;
+}
+
+/* A caller that cannot connect says so once, then keeps trying quietly;
+ * its stats say to what and why; when the far end comes, it says it got
+ * through; when that connection is lost, it says so too. */
+GST_START_TEST (test_caller_tells_why_it_cannot_connect)
+{
+  GSocket *l = mcp_test_tcp_listen (0), *peer;
+  guint port = mcp_test_local_port (l);
+  GstElement *src = gst_element_factory_make ("tcpsplitsrc", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GstStructure *c;
+  McpTestEvents connected;
+  GstMessage *msg;
+  gchar *text, *want;
+  guint64 failures = 0;
+  gint64 deadline;
+
+  g_object_unref (l);           /* nobody listens there now */
+  g_object_set (src, "host", "127.0.0.1", "port", port, "reconnect-delay",
+      (guint64) 10 * GST_MSECOND, "reconnect-max-delay",
+      (guint64) 20 * GST_MSECOND, NULL);
+  mcp_test_events_init (&connected);
+  g_signal_connect (src, "connected", G_CALLBACK (mcp_test_events_cb),
+      &connected);
+  gst_element_set_bus (src, bus);
+  h = gst_harness_new_with_element (src, NULL, "src");
+  gst_harness_play (h);
+
+  msg = pop_text (bus, GST_MESSAGE_WARNING, &text);
+  want = g_strdup_printf ("Cannot connect to 127.0.0.1:%u: refused; "
+      "retrying in ", port);
+  fail_unless (g_str_has_prefix (text, want), "%s", text);
+  fail_unless (g_str_has_suffix (text, " ms"), "%s", text);
+  g_free (want);
+  g_free (text);
+  gst_message_unref (msg);
+
+  /* five more tries: no more warnings (they are 30 s apart) */
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (failures < 6 && g_get_monotonic_time () < deadline) {
+    c = caller_entry (src);
+    failures = mcp_test_stat_field (c, "failures");
+    gst_structure_free (c);
+    g_usleep (5000);
+  }
+  fail_unless (failures >= 6, "only %" G_GUINT64_FORMAT " tries", failures);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+  c = caller_entry (src);
+  want = g_strdup_printf ("127.0.0.1:%u", port);
+  fail_unless_equals_string (gst_structure_get_string (c, "target"), want);
+  g_free (want);
+  fail_if (mcp_test_stat_bool (c, "connected"));
+  fail_unless_equals_string (gst_structure_get_string (c, "last-error"),
+      "refused");
+  gst_structure_free (c);
+  fail_unless (mcp_test_stat (src, "tcpsplitsrc-stats", "connect-failures")
+      >= 6);
+
+  /* the far end comes up */
+  l = mcp_test_tcp_listen (port);
+  peer = accept_mpx_receiver (l, NULL);
+  mcp_test_events_wait (&connected, 1);
+  msg = pop_text (bus, GST_MESSAGE_INFO, &text);
+  want = g_strdup_printf ("Connected to 127.0.0.1:%u after ", port);
+  fail_unless (g_str_has_prefix (text, want), "%s", text);
+  fail_unless (g_str_has_suffix (text, " failed tries"), "%s", text);
+  g_free (want);
+  g_free (text);
+  gst_message_unref (msg);
+  c = caller_entry (src);
+  fail_unless (mcp_test_stat_bool (c, "connected"));
+  fail_unless_equals_uint64 (mcp_test_stat_field (c, "failures"), 0);
+  fail_unless_equals_string (gst_structure_get_string (c, "last-error"), "");
+  gst_structure_free (c);
+
+  /* and goes away again */
+  g_object_unref (l);
+  g_object_unref (peer);
+  msg = pop_text (bus, GST_MESSAGE_WARNING, &text);
+  want = g_strdup_printf ("Connection to 127.0.0.1:%u lost: peer closed the "
+      "connection; reconnecting", port);
+  fail_unless_equals_string (text, want);
+  g_free (want);
+  g_free (text);
+  gst_message_unref (msg);
+
+  /* messages still on the bus hold the element, which holds the bus */
+  gst_harness_teardown (h);
+  gst_element_set_bus (src, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (src);
+  gst_object_unref (bus);
+  mcp_test_events_clear (&connected);
+}
+
+GST_END_TEST;
+
 /* ---- caller: framings -------------------------------------------------- */
 
 GST_START_TEST (test_caller_mpx_datagrams_caps_and_metadata)
@@ -1197,6 +1324,7 @@ tcpsplitsrc_suite (void)
   tcase_add_test (tc, test_defaults_and_properties);
   tcase_add_test (tc, test_listener_state_cycles_and_current_port);
   tcase_add_test (tc, test_caller_state_cycles_without_server);
+  tcase_add_test (tc, test_caller_tells_why_it_cannot_connect);
   tcase_add_test (tc, test_caller_mpx_datagrams_caps_and_metadata);
   tcase_add_test (tc, test_caller_rfc4571);
   tcase_add_test (tc, test_caller_auto_falls_back_to_raw);
