@@ -882,16 +882,6 @@ gst_mcp_fanout_get_n_connections (GstMcpFanout * fo)
   return n;
 }
 
-guint
-gst_mcp_fanout_get_n_active (GstMcpFanout * fo)
-{
-  guint n;
-
-  g_rec_mutex_lock (&fo->lock);
-  n = fo->n_active;
-  g_rec_mutex_unlock (&fo->lock);
-  return n;
-}
 
 void
 gst_mcp_fanout_set_caps (GstMcpFanout * fo, const gchar * caps)

@@ -57,8 +57,6 @@ void gst_mcp_fanout_stop (GstMcpFanout * fo);
 void gst_mcp_fanout_add (GstMcpFanout * fo, GSocket * socket, gint caller,
     const McpConnConfig * cfg);
 guint gst_mcp_fanout_get_n_connections (GstMcpFanout * fo);
-/* Connections that finished their handshake. */
-guint gst_mcp_fanout_get_n_active (GstMcpFanout * fo);
 
 /* Any thread: queues a datagram for every active connection but `from`
  * (NULL: none excluded) and gets it written. Returns FALSE when no

@@ -463,11 +463,6 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
 }
 
 static void
-conn_writable (McpConn * conn, gpointer user_data)
-{
-}
-
-static void
 conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
 {
   Source *src = user_data;
@@ -531,7 +526,7 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
 static const McpConnFuncs conn_funcs = {
   conn_ready,
   conn_message,
-  conn_writable,
+  NULL,                         /* a source writes only control messages */
   conn_closed,
   NULL,
 };

@@ -79,7 +79,6 @@ struct _McpConn
   gboolean want_write;
   gboolean hello_sent;
   gboolean awaiting_proof;      /* HELLOs exchanged, AUTH pending */
-  gboolean authenticated;
   gboolean refused;             /* turned away at the handshake */
   McpAuthParty me, peer;
 
@@ -183,11 +182,6 @@ mcp_conn_unref (McpConn * self)
   g_free (self);
 }
 
-gboolean
-mcp_conn_is_ready (McpConn * self)
-{
-  return self->ready && !self->closed;
-}
 
 gboolean
 mcp_conn_was_refused (McpConn * self)
@@ -195,17 +189,7 @@ mcp_conn_was_refused (McpConn * self)
   return self->refused;
 }
 
-gboolean
-mcp_conn_is_authenticated (McpConn * self)
-{
-  return self->authenticated;
-}
 
-gboolean
-mcp_conn_is_tls (McpConn * self)
-{
-  return self->tls != NULL && !self->tls_handshaking;
-}
 
 gboolean
 mcp_conn_is_closed (McpConn * self)
@@ -255,11 +239,6 @@ mcp_conn_get_bytes_out (McpConn * self)
   return self->bytes_out;
 }
 
-gboolean
-mcp_conn_is_http (McpConn * self)
-{
-  return self->http == HTTP_ANSWERING;
-}
 
 const gchar *
 mcp_conn_get_http_path (McpConn * self)
@@ -273,11 +252,6 @@ mcp_conn_get_lock (McpConn * self)
   return self->cfg.lock;
 }
 
-gpointer
-mcp_conn_get_user_data (McpConn * self)
-{
-  return self->user_data;
-}
 
 /* Reads and drops what the socket holds, at most 1 MiB per call (one
  * busy peer must not hold the thread). TRUE when the peer has closed its
@@ -629,7 +603,6 @@ handle_auth (McpConn * self, const guint8 * proof)
     return;
   }
   self->awaiting_proof = FALSE;
-  self->authenticated = TRUE;
   if (!self->cfg.initiator)
     send_proof (self);
   become_ready (self);
@@ -1076,7 +1049,8 @@ conn_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
     set_want_write (self, FALSE);
     if (flush_control (self) && self->finish_reason)
       finish_shutdown (self);
-    else if (!self->closed && self->ready && !self->ctl->len)
+    else if (!self->closed && self->ready && !self->ctl->len
+        && self->funcs.writable)
       self->funcs.writable (self, self->user_data);
   }
   if (!self->closed && self->timer != TIMER_NONE && self->deadline != -1

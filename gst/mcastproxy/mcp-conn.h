@@ -21,7 +21,7 @@ typedef struct
   /* A DATA or CAPS message from the peer. */
   void (*message) (McpConn * conn, McpDecodeResult kind,
       const McpMessage * msg, gpointer user_data);
-  /* The socket took everything queued and can take more. */
+  /* Optional: the socket took everything queued and can take more. */
   void (*writable) (McpConn * conn, gpointer user_data);
   /* The connection is gone; reason is one line for the log. Called once. */
   void (*closed) (McpConn * conn, const gchar * reason, gpointer user_data);
@@ -108,8 +108,6 @@ void mcp_conn_send_control (McpConn * conn, GBytes * bytes);
  * gracefully, with reason for the log. */
 void mcp_conn_http_respond (McpConn * conn, GBytes * response,
     gboolean stream, const gchar * reason);
-/* The client spoke HTTP (its request was taken). */
-gboolean mcp_conn_is_http (McpConn * conn);
 const gchar *mcp_conn_get_http_path (McpConn * conn);
 /* cfg->lock (or NULL): to take before using the connection from outside
  * its callbacks. */
@@ -117,11 +115,6 @@ GRecMutex *mcp_conn_get_lock (McpConn * conn);
 /* Stops or resumes delivery of messages (flow control towards the peer). */
 void mcp_conn_set_reading (McpConn * conn, gboolean reading);
 
-gboolean mcp_conn_is_ready (McpConn * conn);
-/* The peer proved that it knows the shared secret. */
-gboolean mcp_conn_is_authenticated (McpConn * conn);
-/* The connection runs over TLS (once the handshake is done). */
-gboolean mcp_conn_is_tls (McpConn * conn);
 gboolean mcp_conn_is_closed (McpConn * conn);
 /* The connection ended, or is ending, because the peer was turned away at
  * the handshake: TLS or authentication failed, it spoke another protocol
@@ -135,7 +128,6 @@ guint64 mcp_conn_get_peer_id (McpConn * conn);
 const gchar *mcp_conn_get_peer_caps (McpConn * conn);
 guint64 mcp_conn_get_bytes_in (McpConn * conn);
 guint64 mcp_conn_get_bytes_out (McpConn * conn);
-gpointer mcp_conn_get_user_data (McpConn * conn);
 
 G_END_DECLS
 

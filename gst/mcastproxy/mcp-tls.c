@@ -75,11 +75,6 @@ mcp_tls_unref (McpTls * self)
   g_free (self);
 }
 
-gboolean
-mcp_tls_is_server (McpTls * self)
-{
-  return self->server;
-}
 
 /* A server connection accepts a client certificate only when asked: take
  * those that the CA database verified without a complaint. */

@@ -19,7 +19,6 @@ McpTls *mcp_tls_new (gboolean server, const gchar * cert_file,
     const gchar * key_file, const gchar * ca_file, GError ** error);
 McpTls *mcp_tls_ref (McpTls * tls);
 void mcp_tls_unref (McpTls * tls);
-gboolean mcp_tls_is_server (McpTls * tls);
 
 /* A TLS stream over the connected socket; the handshake is the caller's
  * to run. server_identity: the host name (or address) the client expects
