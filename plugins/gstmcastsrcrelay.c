@@ -27,7 +27,7 @@
  * it never picks up what it, or another gateway of its island, re-emits.
  *
  * Upstream loss: with `timeout`, a silence that long posts one
- * "GstMcastSrcRelayTimeout" element message (and another only after data
+ * "mcastproxy-timeout" element message (and another only after data
  * came back and stopped again); the element goes on waiting. With
  * `rejoin-interval` it leaves and at once re-joins the group every so
  * often, so that the host announces its membership again to switches that
@@ -289,7 +289,7 @@ gst_mcast_src_relay_class_init (GstMcastSrcRelayClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_TIMEOUT,
       g_param_spec_uint64 ("timeout", "Timeout",
-          "Post a GstMcastSrcRelayTimeout element message when no datagram "
+          "Post a mcastproxy-timeout element message when no datagram "
           "came for this long, once per silence (ns; 0: never)", 0,
           G_MAXUINT64, DEFAULT_TIMEOUT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |

@@ -1020,7 +1020,7 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
         "peer-id", G_TYPE_UINT64, c->peer_id,
         "standby", G_TYPE_BOOLEAN, c->standby,
         "datagrams-sent", G_TYPE_UINT64, c->datagrams,
-        "dropped-buffers", G_TYPE_UINT64, c->skipped,
+        "buffers-dropped", G_TYPE_UINT64, c->skipped,
         "bytes-sent", G_TYPE_UINT64, mcp_conn_get_bytes_out (c->conn),
         "lag-datagrams", G_TYPE_UINT64,
         c->standby ? 0 : queue_end (fo) - c->next,

@@ -438,8 +438,8 @@ gst_mcp_callers_connected (GstMcpCallers * callers, gint caller)
   g_mutex_unlock (&callers->lock);
   if (was_warned)
     GST_ELEMENT_INFO (callers->element, RESOURCE, OPEN_READ_WRITE,
-        ("Connected to %s after %" G_GUINT64_FORMAT " failed tries", target,
-            tries), (NULL));
+        ("Connected to %s after %" G_GUINT64_FORMAT " failed %s", target,
+            tries, tries == 1 ? "try" : "tries"), (NULL));
   else if (target)
     GST_INFO_OBJECT (callers->element, "connected to %s", target);
   g_free (target);
