@@ -14,6 +14,9 @@ typedef struct
   GInetAddress *source;
   guint refs;
   guint64 leave_at;             /* with refs 0: when the linger ends */
+  gboolean held;                /* a join was tried on the member's ifindex
+                                 * since the last leave: the socket may
+                                 * hold it */
 } Ref;
 
 /* The group's membership on one interface, for one socket. */
@@ -24,8 +27,6 @@ typedef struct
   gchar *ifname;                /* as configured; NULL: the default one */
   guint ifindex;                /* where it is; 0: gone, or not known */
   gboolean joined;              /* the last (re-)join there worked */
-  gboolean held;                /* a join was tried on ifindex since the
-                                 * last leave: the socket may hold it */
   gboolean went_down;           /* its link went down since the join */
   gboolean pending;             /* to re-join after the events at hand */
   gchar *reason;                /* why, for the log */
@@ -162,18 +163,18 @@ apply_leave (McpMembership * mb, Member * m, GInetAddress * source,
 static void
 member_lost (McpMembership * mb, Member * m, const gchar * reason)
 {
+  gchar *where = member_where (mb, m);
   guint j;
 
-  if (m->held) {
-    gchar *where = member_where (mb, m);
+  for (j = 0; j < m->refs->len; j++) {
+    Ref *r = &g_array_index (m->refs, Ref, j);
 
-    for (j = 0; j < m->refs->len; j++)
-      apply_leave (mb, m, g_array_index (m->refs, Ref, j).source, where,
-          reason);
-    g_free (where);
+    if (r->held)
+      apply_leave (mb, m, r->source, where, reason);
+    r->held = FALSE;
   }
+  g_free (where);
   m->joined = FALSE;
-  m->held = FALSE;
   m->ifindex = 0;
 }
 
@@ -184,7 +185,7 @@ drop_ref (McpMembership * mb, Member * m, guint index, const gchar * reason)
 {
   Ref *r = &g_array_index (m->refs, Ref, index);
 
-  if (m->held) {
+  if (r->held) {
     gchar *where = member_where (mb, m);
     gchar *group = g_inet_address_to_string (m->group);
 
@@ -231,7 +232,7 @@ member_new (McpMembership * mb, gpointer socket, GInetAddress * group,
     const gchar * ifname, GInetAddress * source, GError ** error)
 {
   McpMembershipAction a = { MCP_MEMBERSHIP_JOIN, socket, group };
-  Ref r = { source ? g_object_ref (source) : NULL, 1, 0 };
+  Ref r = { source ? g_object_ref (source) : NULL, 1, 0, TRUE };
   Member *m;
   gchar *where;
   gboolean ok;
@@ -268,7 +269,7 @@ member_new (McpMembership * mb, gpointer socket, GInetAddress * group,
     member_free (mb, m);
     return NULL;
   }
-  m->joined = m->held = TRUE;
+  m->joined = TRUE;
   g_ptr_array_add (mb->members, m);
   return m;
 }
@@ -279,7 +280,7 @@ mcp_membership_join (McpMembership * mb, gpointer socket,
     GError ** error)
 {
   Member *m = find_member (mb, socket, group, ifname);
-  Ref *r, added = { NULL, 1, 0 };
+  Ref *r, added = { NULL, 1, 0, FALSE };
   gchar *where;
   gboolean ok = TRUE;
 
@@ -312,6 +313,7 @@ mcp_membership_join (McpMembership * mb, gpointer socket,
     a.where = where;
     ok = mb->env.apply (&a, mb->env.data, error);
     g_free (where);
+    added.held = TRUE;
   }
   if (ok) {
     added.source = g_object_ref (source);
@@ -418,14 +420,14 @@ rejoin_member (McpMembership * mb, Member * m, const gchar * reason)
   a.ifindex = m->ifindex;
   a.sources = g_ptr_array_sized_new (m->refs->len);
   for (j = 0; j < m->refs->len; j++) {
-    GInetAddress *source = g_array_index (m->refs, Ref, j).source;
+    Ref *r = &g_array_index (m->refs, Ref, j);
 
-    if (source)
-      g_ptr_array_add (a.sources, source);
+    if (r->source)
+      g_ptr_array_add (a.sources, r->source);
+    r->held = TRUE;
   }
   a.where = where;
   a.reason = reason;
-  m->held = TRUE;
   ok = mb->env.apply (&a, mb->env.data, &err);
   g_ptr_array_unref (a.sources);
   if (ok) {

@@ -931,6 +931,28 @@ test_failed_rejoin_retried (void)
   host_free (h);
 }
 
+/* A source whose membership was never tried (taken while its interface's
+ * re-join had failed) is not left; the others are. */
+static void
+test_leave_only_what_was_joined (void)
+{
+  Host *h = host_new (0);
+
+  join (h, S1, SSM, "eth0", SRC_A);
+  h->fail_on = 2;
+  link_set_up (h, 2, FALSE);
+  link_set_up (h, 2, TRUE);
+  mcp_membership_flush (h->mb);
+  join (h, S1, SSM, "eth0", SRC_B);
+  g_assert_true (leave (h, S1, SSM, "eth0", SRC_B, 0));
+  g_assert_true (leave (h, S1, SSM, "eth0", SRC_A, 0));
+  expect (h, "join s1 232.1.1.1 #2 from 10.0.0.1",
+      "rejoin s1 232.1.1.1 #2 from 10.0.0.1: link eth0 came up",
+      "leave s1 232.1.1.1 #2 from 10.0.0.1: no longer wanted", NULL);
+  g_assert_true (mcp_membership_is_empty (h->mb));
+  host_free (h);
+}
+
 /* rejoin-interval: every membership, every interval, counted from the
  * tick that set it; after a stall, once. */
 static void
@@ -1144,6 +1166,8 @@ main (int argc, char **argv)
   g_test_add_func ("/membership/resync", test_resync_rejoins_everywhere);
   g_test_add_func ("/membership/burst-once", test_burst_rejoins_once);
   g_test_add_func ("/membership/failed-rejoin", test_failed_rejoin_retried);
+  g_test_add_func ("/membership/leave-only-what-was-joined",
+      test_leave_only_what_was_joined);
   g_test_add_func ("/membership/rejoin-interval", test_rejoin_interval);
   g_test_add_func ("/membership/several-interfaces",
       test_several_interfaces);
