@@ -50,9 +50,10 @@ deadline (guint64 now, guint64 delay)
   return delay > G_MAXUINT64 - now ? G_MAXUINT64 : now + delay;
 }
 
-static void
-say (McpMembership * mb, GLogLevelFlags level, const gchar * format, ...)
-    G_GNUC_PRINTF (3, 4);
+/* *INDENT-OFF* */
+static void say (McpMembership * mb, GLogLevelFlags level,
+    const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+/* *INDENT-ON* */
 
 static void
 say (McpMembership * mb, GLogLevelFlags level, const gchar * format, ...)
@@ -693,8 +694,7 @@ driver_apply (const McpMembershipAction * a, gpointer data, GError ** error)
 {
   switch (a->type) {
     case MCP_MEMBERSHIP_JOIN:
-      return mcp_mcast_join (a->socket, a->group, a->ifindex, a->source,
-          error);
+      return mcp_mcast_join (a->socket, a->group, a->ifindex, a->source, error);
     case MCP_MEMBERSHIP_LEAVE:
       mcp_mcast_leave (a->socket, a->group, a->ifindex, a->source, NULL);
       return TRUE;

@@ -30,6 +30,7 @@ int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
 
 static const gchar *names[N_NAMES] = { "eth0", "eth1", "eth2" };
 static const gchar *groups[] = { "239.1.1.1", "232.1.1.1", "ff3e::1" };
+
 static const gchar *sources[] = { NULL, "10.0.0.1", "10.0.0.2",
   "2001:db8::1"
 };
@@ -382,8 +383,7 @@ operate (Host * h, guint8 op, guint8 a, guint8 b)
       h->fail_on = b % 5 == 1 && l ? l->index : 0;
       break;
     case 13:
-      mcp_membership_set_rejoin_interval (h->mb, (guint64) a *10 * MS,
-          h->now);
+      mcp_membership_set_rejoin_interval (h->mb, (guint64) a * 10 * MS, h->now);
       break;
   }
   check_refs (h);
