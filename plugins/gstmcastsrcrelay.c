@@ -62,7 +62,7 @@
 #include "mcp-dedup.h"
 #include "mcp-loop.h"
 #include "mcp-mcast.h"
-#include "mcp-netlink.h"
+#include "mcp-membership.h"
 
 GST_DEBUG_CATEGORY_STATIC (mcast_src_relay_debug);
 #define GST_CAT_DEFAULT mcast_src_relay_debug
@@ -117,17 +117,6 @@ enum
 
 static guint signals[LAST_SIGNAL];
 
-/* The group's membership on one interface (for each source, with SSM). */
-typedef struct
-{
-  gchar *ifname;                /* as configured; NULL: the default one */
-  guint ifindex;                /* where it is; 0: gone, or not known */
-  gboolean joined;
-  gboolean went_down;           /* its link went down since the join */
-  gboolean pending;             /* to re-join after the events at hand */
-  gchar *reason;                /* why, for the log */
-} Member;
-
 struct _GstMcastSrcRelay
 {
   GstPushSrc parent;
@@ -168,13 +157,9 @@ struct _GstMcastSrcRelay
   GstMcpStatsTimer stats_timer;
 
   /* From NULL->READY to READY->NULL; used by the streaming thread only. */
-  GArray *members;              /* Member */
-  GPtrArray *sources;           /* GInetAddress: SSM sources, or empty */
-  McpNetlink *netlink;          /* NULL: interfaces are not watched */
+  McpMembershipDriver *membership;      /* the group's joins */
   GstClockTime last_activity;   /* monotonic: last datagram, or start */
   gboolean timeout_posted;      /* for the silence since last_activity */
-  guint64 rejoin_every;         /* the interval next_rejoin is set for */
-  GstClockTime next_rejoin;     /* monotonic */
   GstClockTime next_check;      /* monotonic: see CHECK_INTERVAL */
 
   /* statistics, under the object lock */
@@ -479,218 +464,30 @@ gst_mcast_src_relay_get_property (GObject * object, guint prop_id,
 /* ---- memberships ------------------------------------------------------- */
 
 static void
-clear_member (gpointer data)
-{
-  Member *m = data;
-
-  g_free (m->ifname);
-  g_free (m->reason);
-}
-
-/* For logs: "eth0", "#7", "the default interface (eth0)". */
-static gchar *
-member_where (GstMcastSrcRelay * self, Member * m)
-{
-  const gchar *name = NULL;
-  gchar buf[IF_NAMESIZE];
-
-  if (m->ifname)
-    return g_strdup (m->ifname);
-  if (m->ifindex && self->netlink)
-    name = mcp_netlink_lookup_name (self->netlink, m->ifindex);
-  if (m->ifindex && !name)
-    name = if_indextoname (m->ifindex, buf);
-  if (name)
-    return g_strdup_printf ("the default interface (%s)", name);
-  return g_strdup ("the default interface");
-}
-
-static void
-mark_pending (Member * m, gchar * reason)
-{
-  if (m->pending) {
-    g_free (reason);
-    return;
-  }
-  m->pending = TRUE;
-  g_free (m->reason);
-  m->reason = reason;
-}
-
-/* Our membership on m's interface is gone with it; drop what the socket
- * still records of it. */
-static void
-member_lost (GstMcastSrcRelay * self, Member * m)
-{
-  guint n = self->sources->len, j;
-
-  for (j = 0; j < MAX (n, 1) && m->ifindex; j++)
-    mcp_mcast_leave (self->socket, self->group, m->ifindex,
-        n ? g_ptr_array_index (self->sources, j) : NULL, NULL);
-  m->joined = FALSE;
-  m->ifindex = 0;
-}
-
-/* Leaves and joins again on m's interface (just joins when m is not
- * joined). The default interface is looked up anew: the route may have
- * moved. */
-static void
-rejoin_member (GstMcastSrcRelay * self, Member * m, const gchar * reason)
-{
-  GError *err = NULL;
-  gchar *where, *group;
-  gboolean ok;
-
-  if (m->ifname && m->ifindex == 0)
-    return;                     /* waiting for the interface to appear */
-  if (!m->ifname) {
-    guint oif = mcp_netlink_route_interface (self->group, NULL);
-
-    if (oif && oif != m->ifindex) {
-      if (m->joined)
-        member_lost (self, m);
-      m->ifindex = oif;
-    }
-  }
-  ok = mcp_mcast_rejoin (self->socket, self->group, m->ifindex,
-      self->sources, &err);
-  where = member_where (self, m);
-  group = g_inet_address_to_string (self->group);
-  GST_OBJECT_LOCK (self);
-  if (ok)
-    self->rejoins++;
-  else
-    self->rejoin_failures++;
-  GST_OBJECT_UNLOCK (self);
-  if (ok) {
-    GST_INFO_OBJECT (self, "%s %s on %s: %s", m->joined ? "re-joined" :
-        "joined", group, where, reason);
-  } else {
-    GST_WARNING_OBJECT (self, "could not join %s on %s again (%s): %s; "
-        "trying again when an interface comes up or gets an address",
-        group, where, reason, err->message);
-  }
-  m->joined = ok;
-  if (ok)
-    m->went_down = FALSE;
-  g_free (where);
-  g_free (group);
-  g_clear_error (&err);
-}
-
-static void
-rejoin_all (GstMcastSrcRelay * self, const gchar * reason)
-{
-  guint i;
-
-  for (i = 0; i < self->members->len; i++)
-    rejoin_member (self, &g_array_index (self->members, Member, i), reason);
-}
-
-/* Whether the default interface m is joined on is no longer the one the
- * group is routed over, but ifindex. */
-static gboolean
-route_moved_to (GstMcastSrcRelay * self, Member * m, guint ifindex)
-{
-  return !m->ifname && ifindex != m->ifindex
-      && mcp_netlink_route_interface (self->group, NULL) == ifindex;
-}
-
-/* The policy: which interface changes call for a (re-)join. */
-static void
-on_interface_event (const McpNetlinkEvent * ev, gpointer data)
+log_membership (GLogLevelFlags level, const gchar * message, gpointer data)
 {
   GstMcastSrcRelay *self = data;
-  GSocketFamily family = g_inet_address_get_family (self->group);
-  guint i;
 
-  if (ev->type == MCP_NETLINK_RESYNC) {
-    GST_WARNING_OBJECT (self, "interface notifications were lost (netlink "
-        "overrun): re-joining everywhere");
-    for (i = 0; i < self->members->len; i++) {
-      Member *m = &g_array_index (self->members, Member, i);
+  if (level & G_LOG_LEVEL_WARNING)
+    GST_WARNING_OBJECT (self, "%s", message);
+  else
+    GST_INFO_OBJECT (self, "%s", message);
+}
 
-      if (m->ifname)
-        m->ifindex = mcp_netlink_lookup_index (self->netlink, m->ifname);
-      mark_pending (m, g_strdup ("interface notifications were lost"));
-    }
+/* Adds the re-joins done since the last call to the statistics. */
+static void
+count_rejoins (GstMcastSrcRelay * self)
+{
+  guint64 rejoins, failures;
+
+  mcp_membership_take_counts (mcp_membership_driver_get_table
+      (self->membership), &rejoins, &failures);
+  if (rejoins == 0 && failures == 0)
     return;
-  }
-
-  for (i = 0; i < self->members->len; i++) {
-    Member *m = &g_array_index (self->members, Member, i);
-    gboolean ours = m->ifindex != 0 && ev->ifindex == m->ifindex;
-    gchar *where = member_where (self, m);
-
-    switch (ev->type) {
-      case MCP_NETLINK_LINK_ADDED:
-        if (m->ifname && strcmp (ev->ifname, m->ifname) == 0 && !ours) {
-          member_lost (self, m);
-          m->ifindex = ev->ifindex;
-          /* joining on a link that is down gains nothing: its coming up
-           * re-joins anyway */
-          if (mcp_netlink_is_up (self->netlink, ev->ifindex))
-            mark_pending (m, g_strdup_printf ("interface %s appeared, up, "
-                    "as #%u", ev->ifname, ev->ifindex));
-          else
-            GST_INFO_OBJECT (self, "interface %s is there (again), as #%u: "
-                "joining when it comes up", ev->ifname, ev->ifindex);
-        } else if (m->ifname && ours) {
-          GST_INFO_OBJECT (self, "interface %s was renamed %s; staying "
-              "joined on it", m->ifname, ev->ifname);
-        }
-        break;
-      case MCP_NETLINK_LINK_UP:
-        /* A link that only gained its carrier after a good join (a new
-         * link settling) keeps the membership: a re-join there would only
-         * risk the datagrams of its instant. */
-        if ((ours && (m->went_down || !m->joined))
-            || (!m->ifname && !m->joined))
-          mark_pending (m, g_strdup_printf ("link %s came up", ev->ifname));
-        else if (route_moved_to (self, m, ev->ifindex))
-          mark_pending (m, g_strdup_printf ("the route to the group moved "
-                  "to %s", ev->ifname));
-        break;
-      case MCP_NETLINK_LINK_DOWN:
-        if (ours) {
-          m->went_down = TRUE;
-          GST_INFO_OBJECT (self, "link %s went down: re-joining when it "
-              "comes up", where);
-        }
-        break;
-      case MCP_NETLINK_LINK_REMOVED:
-        if (ours) {
-          GST_WARNING_OBJECT (self, "interface %s was removed, and the "
-              "membership with it: re-joining when %s", where, m->ifname ?
-              "an interface of that name appears" : "a route to the group "
-              "comes up");
-          member_lost (self, m);
-        }
-        break;
-      case MCP_NETLINK_ADDRESS_ADDED:
-        if (ev->family != family)
-          break;
-        /* a link coming up re-joins anyway */
-        if (ours && !mcp_netlink_is_up (self->netlink, m->ifindex))
-          GST_INFO_OBJECT (self, "address %s added to %s, which is down",
-              ev->address, where);
-        else if (ours || (!m->ifname && !m->joined))
-          mark_pending (m, g_strdup_printf ("address %s added to %s",
-                  ev->address, ev->ifname));
-        else if (route_moved_to (self, m, ev->ifindex))
-          mark_pending (m, g_strdup_printf ("the route to the group moved "
-                  "to %s", ev->ifname));
-        break;
-      case MCP_NETLINK_ADDRESS_REMOVED:
-        if (ours && ev->family == family)
-          GST_INFO_OBJECT (self, "address %s removed from %s", ev->address,
-              where);
-        break;
-      default:
-        break;
-    }
-    g_free (where);
-  }
+  GST_OBJECT_LOCK (self);
+  self->rejoins += rejoins;
+  self->rejoin_failures += failures;
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* Reads what changed on the interfaces, then re-joins where that calls
@@ -698,49 +495,37 @@ on_interface_event (const McpNetlinkEvent * ev, gpointer data)
 static void
 watch_interfaces (GstMcastSrcRelay * self)
 {
-  GError *err = NULL;
-  guint i;
-
-  if (!mcp_netlink_dispatch (self->netlink, on_interface_event, self, &err)) {
-    GST_WARNING_OBJECT (self, "stopped watching interfaces: %s; a membership "
-        "lost to an interface change is not re-joined", err->message);
-    g_clear_error (&err);
-    g_clear_pointer (&self->netlink, mcp_netlink_free);
-  }
-  for (i = 0; i < self->members->len; i++) {
-    Member *m = &g_array_index (self->members, Member, i);
-
-    if (!m->pending)
-      continue;
-    m->pending = FALSE;
-    rejoin_member (self, m, m->reason);
-  }
+  mcp_membership_driver_dispatch (self->membership);
+  count_rejoins (self);
 }
 
-/* Sets up what keeps the memberships: one per interface, joined by
- * mcp_mcast_open_receiver, and the watch on interfaces. */
-static void
-init_members (GstMcastSrcRelay * self, McpMcastReceiverConfig * cfg,
-    McpNetlink * netlink)
+/* Joins the group on every interface (ifindexes; none: the default one),
+ * from every source (none: any source). *where gets the first interface,
+ * for the log. */
+static gboolean
+join_members (McpMembership * table, GSocket * socket, GInetAddress * group,
+    GArray * ifindexes, GPtrArray * sources, gchar ** where, GError ** error)
 {
-  guint n = cfg->ifindexes->len, i;
+  guint n_if = ifindexes->len, n_src = sources->len, i, j;
   gchar name[IF_NAMESIZE];
 
-  self->members = g_array_new (FALSE, TRUE, sizeof (Member));
-  g_array_set_clear_func (self->members, clear_member);
-  self->sources = g_ptr_array_ref (cfg->sources);
-  self->netlink = netlink;
-  for (i = 0; i < MAX (n, 1); i++) {
-    Member m = { NULL, 0, TRUE };
+  for (i = 0; i < MAX (n_if, 1); i++) {
+    guint ifindex = n_if ? g_array_index (ifindexes, guint, i) : 0;
+    const gchar *ifname = NULL;
 
-    if (n) {
-      m.ifindex = g_array_index (cfg->ifindexes, guint, i);
-      m.ifname = g_strdup (if_indextoname (m.ifindex, name));
-    } else {
-      m.ifindex = mcp_netlink_route_interface (cfg->group, NULL);
+    if (ifindex && !(ifname = if_indextoname (ifindex, name))) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+          "interface #%u is gone", ifindex);
+      return FALSE;
     }
-    g_array_append_val (self->members, m);
+    for (j = 0; j < MAX (n_src, 1); j++)
+      if (!mcp_membership_join (table, socket, group, ifname,
+              n_src ? g_ptr_array_index (sources, j) : NULL, error))
+        return FALSE;
+    if (i == 0)
+      *where = mcp_membership_where (table, socket, group, ifname);
   }
+  return TRUE;
 }
 
 /* ---- state ------------------------------------------------------------- */
@@ -751,11 +536,12 @@ open_socket (GstMcastSrcRelay * self)
   McpMcastReceiverConfig cfg = { 0 };
   GError *err = NULL;
   gchar *address, *ifaces, *sources, *ignore_list;
-  GArray *ignore = NULL;
+  GArray *ignore = NULL, *ifindexes = NULL;
+  GPtrArray *source_list = NULL;
   GSocket *socket = NULL;
-  McpNetlink *netlink = NULL;
+  McpMembershipDriver *membership = NULL;
   gint granted = 0;
-  gchar *where;
+  gchar *where = NULL;
 
   GST_OBJECT_LOCK (self);
   address = g_strdup (self->address);
@@ -772,15 +558,15 @@ open_socket (GstMcastSrcRelay * self)
         ("Invalid multicast address: %s", err->message), (NULL));
     goto done;
   }
-  cfg.ifindexes = mcp_parse_interfaces (ifaces, &err);
-  if (!cfg.ifindexes) {
+  ifindexes = mcp_parse_interfaces (ifaces, &err);
+  if (!ifindexes) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("Invalid multicast-iface: %s", err->message), (NULL));
     goto done;
   }
-  cfg.sources = mcp_parse_sources (sources,
+  source_list = mcp_parse_sources (sources,
       g_inet_address_get_family (cfg.group), &err);
-  if (!cfg.sources) {
+  if (!source_list) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Invalid multicast-source: %s", err->message), (NULL));
     goto done;
@@ -792,17 +578,14 @@ open_socket (GstMcastSrcRelay * self)
     goto done;
   }
   /* watching first: no change after the join goes unseen */
-  netlink = mcp_netlink_new (&err);
-  if (!netlink) {
-    GST_WARNING_OBJECT (self, "cannot watch interfaces: %s; a membership "
-        "lost to an interface change will not be re-joined", err->message);
-    g_clear_error (&err);
-  }
+  membership = mcp_membership_driver_new (0, log_membership, self);
   socket = mcp_mcast_open_receiver (&cfg, &granted, &err);
-  if (!socket) {
+  if (!socket || !join_members (mcp_membership_driver_get_table (membership),
+          socket, cfg.group, ifindexes, source_list, &where, &err)) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not receive multicast group %s port %u: %s", address,
             cfg.port, err->message), (NULL));
+    g_clear_object (&socket);
     goto done;
   }
   if (cfg.buffer_size > 0 && granted < cfg.buffer_size)
@@ -816,24 +599,23 @@ open_socket (GstMcastSrcRelay * self)
   self->current_port = mcp_socket_get_local_port (socket);
   self->buffer_size_granted = granted;
   GST_OBJECT_UNLOCK (self);
-  init_members (self, &cfg, g_steal_pointer (&netlink));
-  where = member_where (self, &g_array_index (self->members, Member, 0));
+  self->membership = g_steal_pointer (&membership);
   GST_INFO_OBJECT (self, "joined %s port %u on %s%s", address,
-      self->current_port, where, self->members->len > 1 ? " and others" : "");
-  g_free (where);
+      self->current_port, where, ifindexes->len > 1 ? " and others" : "");
   g_object_notify (G_OBJECT (self), "current-port");
 
 done:
   g_clear_error (&err);
   g_clear_object (&cfg.group);
-  g_clear_pointer (&cfg.ifindexes, g_array_unref);
-  g_clear_pointer (&cfg.sources, g_ptr_array_unref);
+  g_clear_pointer (&ifindexes, g_array_unref);
+  g_clear_pointer (&source_list, g_ptr_array_unref);
   g_free (address);
   g_free (ifaces);
   g_free (sources);
   g_free (ignore_list);
+  g_free (where);
   g_clear_pointer (&ignore, g_array_unref);
-  g_clear_pointer (&netlink, mcp_netlink_free);
+  g_clear_pointer (&membership, mcp_membership_driver_free);
   return socket != NULL;
 }
 
@@ -849,9 +631,7 @@ close_socket (GstMcastSrcRelay * self)
   g_clear_pointer (&self->ignore, g_array_unref);
   self->current_port = 0;
   GST_OBJECT_UNLOCK (self);
-  g_clear_pointer (&self->members, g_array_unref);
-  g_clear_pointer (&self->sources, g_ptr_array_unref);
-  g_clear_pointer (&self->netlink, mcp_netlink_free);
+  g_clear_pointer (&self->membership, mcp_membership_driver_free);
 }
 
 static GstStateChangeReturn
@@ -894,7 +674,8 @@ gst_mcast_src_relay_start (GstBaseSrc * bsrc)
   self->drained = self->batching = FALSE;
   self->window_start = g_get_monotonic_time () * GST_USECOND;
   self->window_count = 0;
-  self->rejoin_every = 0;
+  mcp_membership_set_rejoin_interval (mcp_membership_driver_get_table
+      (self->membership), 0, 0);
   self->next_check = 0;
   self->slack_thread = NULL;
   self->seq_base = mcp_seq_new_epoch ();
@@ -1078,6 +859,7 @@ run_timers (GstMcastSrcRelay * self, GstClockTime now)
   GstClockTime next = GST_CLOCK_TIME_NONE;
   guint64 timeout, interval;
   gboolean restart;
+  McpMembership *table;
 
   GST_OBJECT_LOCK (self);
   timeout = self->timeout;
@@ -1108,18 +890,10 @@ run_timers (GstMcastSrcRelay * self, GstClockTime now)
     }
   }
 
-  if (interval != self->rejoin_every) {
-    self->rejoin_every = interval;
-    self->next_rejoin = now + interval;
-  }
-  if (interval > 0) {
-    if (now >= self->next_rejoin) {
-      rejoin_all (self, "rejoin-interval");
-      /* not caught up after a stall: one re-join is as good as many */
-      self->next_rejoin = monotonic_now () + interval;
-    }
-    next = MIN (next, self->next_rejoin);
-  }
+  table = mcp_membership_driver_get_table (self->membership);
+  mcp_membership_set_rejoin_interval (table, interval, now);
+  next = MIN (next, mcp_membership_tick (table, now));
+  count_rejoins (self);
   return next;
 }
 
@@ -1143,8 +917,7 @@ check_between_batches (GstMcastSrcRelay * self, GstClockTime now)
 
   if (now < self->next_check)
     return;
-  if (self->netlink)
-    watch_interfaces (self);
+  watch_interfaces (self);
   next = run_timers (self, now);
   self->next_check = MIN (now + CHECK_INTERVAL, next);
 }
@@ -1167,6 +940,7 @@ wait_readable (GstMcastSrcRelay * self, GCancellable * cancellable,
     GPollFD fds[3] = { {0}
     };
     gint n = 0, cancel_fd = -1, netlink_fd = -1, timeout_ms = -1, r;
+    gint watch_fd = mcp_membership_driver_get_fd (self->membership);
 
     self->next_check = MIN (now + CHECK_INTERVAL, next);
     if (GST_CLOCK_TIME_IS_VALID (next))
@@ -1176,8 +950,8 @@ wait_readable (GstMcastSrcRelay * self, GCancellable * cancellable,
     fds[n++].events = G_IO_IN;
     if (g_cancellable_make_pollfd (cancellable, &fds[n]))
       cancel_fd = n++;
-    if (self->netlink) {
-      fds[n].fd = mcp_netlink_get_fd (self->netlink);
+    if (watch_fd >= 0) {
+      fds[n].fd = watch_fd;
       fds[n].events = G_IO_IN;
       netlink_fd = n++;
     }

@@ -221,9 +221,6 @@ mcp_mcast_open_receiver (const McpMcastReceiverConfig * cfg,
   GSocket *socket;
   GSocketAddress *bind_addr;
   gboolean ok;
-  guint n_if = cfg->ifindexes ? cfg->ifindexes->len : 0;
-  guint n_src = cfg->sources ? cfg->sources->len : 0;
-  guint i, j;
 
   socket = g_socket_new (family, G_SOCKET_TYPE_DATAGRAM,
       G_SOCKET_PROTOCOL_UDP, error);
@@ -247,17 +244,6 @@ mcp_mcast_open_receiver (const McpMcastReceiverConfig * cfg,
   } else {
     /* Older kernels lack it; the bind above still filters. */
     g_socket_set_option (socket, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, NULL);
-  }
-
-  for (i = 0; i < MAX (n_if, 1); i++) {
-    guint ifindex = n_if ? g_array_index (cfg->ifindexes, guint, i) : 0;
-
-    for (j = 0; j < MAX (n_src, 1); j++) {
-      GInetAddress *src = n_src ? g_ptr_array_index (cfg->sources, j) : NULL;
-
-      if (!mcp_mcast_join (socket, cfg->group, ifindex, src, error))
-        goto fail;
-    }
   }
 
   if (cfg->buffer_size > 0) {

@@ -11,8 +11,6 @@ typedef struct
 {
   GInetAddress *group;
   guint16 port;                 /* 0: an ephemeral port */
-  GArray *ifindexes;            /* guint; NULL or empty: the default interface */
-  GPtrArray *sources;           /* GInetAddress; NULL or empty: any source */
   gint buffer_size;             /* SO_RCVBUF bytes; 0: the kernel default */
 } McpMcastReceiverConfig;
 
@@ -28,10 +26,10 @@ typedef struct
   gint dscp;                    /* 0-63; -1: the system's default marking */
 } McpMcastSenderConfig;
 
-/* Binds to the group (so other groups on the same port stay out), turns off
- * delivery of groups joined by other sockets, and joins the group on every
- * interface, source-specific when sources are given. *buffer_size_out gets
- * the receive buffer the kernel granted. */
+/* Binds to the group (so other groups on the same port stay out) and turns
+ * off delivery of groups joined by other sockets; joining is up to the
+ * caller (McpMembership). *buffer_size_out gets the receive buffer the
+ * kernel granted. */
 GSocket *mcp_mcast_open_receiver (const McpMcastReceiverConfig * cfg,
     gint * buffer_size_out, GError ** error);
 
