@@ -231,6 +231,20 @@ mcp_parse_source_filters (const gchar * list, GError ** error)
   return out;
 }
 
+/* A host name or numeric address has no brackets and no blanks. */
+static gboolean
+host_is_plain (const gchar * host)
+{
+  const gchar *c;
+
+  if (*host == '\0')
+    return FALSE;
+  for (c = host; *c; c++)
+    if (*c == '[' || *c == ']' || g_ascii_isspace (*c))
+      return FALSE;
+  return TRUE;
+}
+
 gboolean
 mcp_parse_host_port (const gchar * text, gchar ** host, guint16 * port,
     GError ** error)
@@ -244,7 +258,7 @@ mcp_parse_host_port (const gchar * text, gchar ** host, guint16 * port,
     h = g_strndup (text, colon - text);
     port_text = colon + 1;
   }
-  if (!h || *h == '\0' || !parse_port (port_text, port)) {
+  if (!h || !host_is_plain (h) || !parse_port (port_text, port)) {
     g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID,
         "'%s': expected host:port", text ? text : "");
     g_free (h);
