@@ -231,7 +231,8 @@ mcp_parse_source_filters (const gchar * list, GError ** error)
   return out;
 }
 
-/* A host name or numeric address has no brackets and no blanks. */
+/* A host name or numeric address has no brackets, blanks or control
+ * characters. */
 static gboolean
 host_is_plain (const gchar * host)
 {
@@ -240,7 +241,7 @@ host_is_plain (const gchar * host)
   if (*host == '\0')
     return FALSE;
   for (c = host; *c; c++)
-    if (*c == '[' || *c == ']' || g_ascii_isspace (*c))
+    if (*c == '[' || *c == ']' || *c == ' ' || g_ascii_iscntrl (*c))
       return FALSE;
   return TRUE;
 }

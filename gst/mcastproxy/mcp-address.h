@@ -43,8 +43,8 @@ typedef struct
 
 /* "HOST:PORT" or "[IPV6]:PORT"; an IPv6 address without brackets ends at
  * the last colon ("2001:db8::1:5300" is 2001:db8::1 port 5300). The host
- * is not resolved, but must be there, without blanks or brackets. host: a
- * new string. */
+ * is not resolved, but must be there, without blanks, control characters
+ * or brackets. host: a new string. */
 gboolean mcp_parse_host_port (const gchar * text, gchar ** host,
     guint16 * port, GError ** error);
 

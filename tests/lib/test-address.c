@@ -394,7 +394,8 @@ test_host_port_invalid (void)
   static const gchar *bad[] = { "", "nocolon", "host:", ":5000", "host:0",
     "host:65536", "host:99999", "host:+5", "host:-1", "host:5x", "host: 5",
     "host:5 ", "[]:5", "[::1]", "[::1:5", "[::1]5", "[::1]:", "a]:5",
-    "[a[b]:5", "a b:5", "\t:5", "[::1]:5]:6",
+    "[a[b]:5", "a b:5", "\t:5", "a\vb:5", "[a\x01]:5", "a\x7f:5",
+    "[::1]:5]:6",
   };
   guint i;
 
