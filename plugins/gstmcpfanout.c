@@ -23,6 +23,8 @@
 #include <gst/base/gstqueuearray.h>
 #include <string.h>
 
+#include "mcp-loopguard.h"
+
 GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 #define GST_CAT_DEFAULT fanout_debug
 
@@ -113,6 +115,7 @@ struct _GstMcpFanout
   GstMcpSlowClientPolicy policy;
   gboolean no_echo;
   gboolean one_per_peer;
+  McpElection *election;        /* of the active connections' peer ids */
   GstQueueArray *queue;         /* Entry *, oldest first */
   guint64 front_index;          /* index of the oldest entry in queue */
   guint64 queue_bytes;
@@ -447,25 +450,6 @@ client_write (GstMcpFanout * fo, GstMcpFanoutClient * c)
   }
 }
 
-/* The oldest other active connection with c's peer id, if any. */
-static GstMcpFanoutClient *
-peer_twin (GstMcpFanout * fo, GstMcpFanoutClient * c)
-{
-  GList *l;
-  GstMcpFanoutClient *found = NULL;
-
-  if (!fo->one_per_peer || c->peer_id == 0)
-    return NULL;
-  /* the list is newest first: the last match is the oldest */
-  for (l = fo->clients; l; l = l->next) {
-    GstMcpFanoutClient *o = l->data;
-
-    if (o != c && o->active && o->peer_id == c->peer_id)
-      found = o;
-  }
-  return found;
-}
-
 static void
 client_activate (GstMcpFanout * fo, GstMcpFanoutClient * c)
 {
@@ -474,7 +458,9 @@ client_activate (GstMcpFanout * fo, GstMcpFanoutClient * c)
   c->framing = mcp_conn_get_framing (c->conn);
   c->peer_id = mcp_conn_get_peer_id (c->conn);
   c->next = queue_end (fo);
-  c->standby = peer_twin (fo, c) != NULL;
+  /* without one-per-peer it is not elected: it never stands by */
+  c->standby = !mcp_election_join (fo->election,
+      fo->one_per_peer ? c->peer_id : 0, c);
   fo->n_active++;
   if (c->standby)
     GST_INFO_OBJECT (fo->owner, "client %s stands by: peer %" G_GUINT64_FORMAT
@@ -493,17 +479,11 @@ client_activate (GstMcpFanout * fo, GstMcpFanoutClient * c)
 static void
 promote_twin (GstMcpFanout * fo, GstMcpFanoutClient * c)
 {
-  GList *l;
-  GstMcpFanoutClient *heir = NULL;
+  GstMcpFanoutClient *heir;
 
-  if (!c->active || c->standby || c->peer_id == 0)
+  if (!c->active)
     return;
-  for (l = fo->clients; l; l = l->next) {
-    GstMcpFanoutClient *o = l->data;
-
-    if (o != c && o->active && o->standby && o->peer_id == c->peer_id)
-      heir = o;
-  }
+  heir = mcp_election_leave (fo->election, c->peer_id, c);
   if (heir) {
     heir->standby = FALSE;
     heir->next = queue_end (fo);
@@ -767,6 +747,7 @@ gst_mcp_fanout_new (GstElement * owner, const GstMcpFanoutFuncs * funcs,
   fo->policy = GST_MCP_SLOW_CLIENT_RESYNC;
   fo->no_echo = TRUE;
   fo->one_per_peer = TRUE;
+  fo->election = mcp_election_new ();
   g_rec_mutex_init (&fo->lock);
   g_queue_init (&fo->removals);
   fo->queue = gst_queue_array_new (1024);
@@ -782,6 +763,7 @@ gst_mcp_fanout_free (GstMcpFanout * fo)
   queue_clear (fo);
   gst_queue_array_free (fo->queue);
   g_free (fo->caps);
+  mcp_election_free (fo->election);
   g_rec_mutex_clear (&fo->lock);
   g_free (fo);
 }

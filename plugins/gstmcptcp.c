@@ -5,78 +5,106 @@
 #include "gstmcpprops.h"
 #include "mcp-mcast.h"
 
+#include "mcp-address.h"
+
+/* spec's text, or the standard one */
+#define TEXT(spec, field, standard) ((spec)->field ? (spec)->field : (standard))
+
 void
-gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
-    GParamFlags start_flag, const gchar * framing_blurb,
-    const gchar * peer_id_blurb)
+gst_mcp_tcp_install_properties_spec (GObjectClass * klass,
+    const GstMcpTcpSpec * spec)
 {
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
 
-  g_object_class_install_property (klass, GST_MCP_TCP_PROP_MODE,
-      g_param_spec_enum ("mode", "Mode",
-          "listener: accept connections on port; caller: connect to "
-          "host:port, reconnecting", GST_TYPE_MCP_MODE, default_mode, rw));
+  if (!(spec->omit & GST_MCP_TCP_OMIT_MODE)) {
+    g_object_class_install_property (klass, GST_MCP_TCP_PROP_MODE,
+        g_param_spec_enum ("mode", "Mode",
+            "listener: accept connections on port; caller: connect to "
+            "host:port, reconnecting", GST_TYPE_MCP_MODE, spec->default_mode,
+            rw));
+    gst_type_mark_as_plugin_api (GST_TYPE_MCP_MODE, 0);
+  }
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_HOST,
-      g_param_spec_string ("host", "Host",
-          "listener: address to listen on (empty: all); caller: host to "
-          "connect to (empty: localhost)", GST_MCP_TCP_DEFAULT_HOST, rw));
+      g_param_spec_string ("host", "Host", TEXT (spec, host_blurb,
+              "listener: address to listen on (empty: all); caller: host to "
+              "connect to (empty: localhost)"), GST_MCP_TCP_DEFAULT_HOST, rw));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_PORT,
-      gst_mcp_param_spec_uint ("port", "Port",
-          "listener: TCP port to listen on (0: pick one, see current-port); "
-          "caller: port to connect to", 0, G_MAXUINT16,
-          GST_MCP_TCP_DEFAULT_PORT, rw));
+      gst_mcp_param_spec_uint ("port", "Port", TEXT (spec, port_blurb,
+              "listener: TCP port to listen on (0: pick one, see "
+              "current-port); caller: port to connect to"), 0, G_MAXUINT16,
+          spec->default_port, rw));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_CURRENT_PORT,
       g_param_spec_uint ("current-port", "Current port",
           "The port listened on (readable from READY, notified)", 0,
           G_MAXUINT16, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  g_object_class_install_property (klass, GST_MCP_TCP_PROP_FRAMING,
-      g_param_spec_enum ("framing", "Framing", framing_blurb,
-          GST_TYPE_MCP_FRAMING, GST_MCP_TCP_DEFAULT_FRAMING,
-          rw | GST_PARAM_MUTABLE_PLAYING));
+  if (!(spec->omit & GST_MCP_TCP_OMIT_FRAMING)) {
+    g_object_class_install_property (klass, GST_MCP_TCP_PROP_FRAMING,
+        g_param_spec_enum ("framing", "Framing", spec->framing_blurb,
+            GST_TYPE_MCP_FRAMING, GST_MCP_TCP_DEFAULT_FRAMING,
+            rw | GST_PARAM_MUTABLE_PLAYING));
+    gst_type_mark_as_plugin_api (GST_TYPE_MCP_FRAMING, 0);
+  }
   g_object_class_install_property (klass,
       GST_MCP_TCP_PROP_HANDSHAKE_TIMEOUT,
       g_param_spec_uint64 ("handshake-timeout", "Handshake timeout",
-          "An mpx peer must complete its HELLO within this time (ns; 0: no "
-          "limit)", 0, G_MAXUINT64, GST_MCP_TCP_DEFAULT_HANDSHAKE_TIMEOUT,
+          TEXT (spec, handshake_timeout_blurb, "An mpx peer must complete "
+              "its HELLO within this time (ns; 0: no limit)"), 0,
+          G_MAXUINT64, GST_MCP_TCP_DEFAULT_HANDSHAKE_TIMEOUT,
           rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_RECONNECT_DELAY,
       gst_mcp_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
-          "caller: first wait (ns) before reconnecting; doubles per failure",
-          1000000, G_MAXUINT64, GST_MCP_TCP_DEFAULT_RECONNECT_DELAY,
-          rw | start_flag));
+          TEXT (spec, reconnect_delay_blurb, "caller: first wait (ns) "
+              "before reconnecting; doubles per failure"), 1000000,
+          G_MAXUINT64, GST_MCP_TCP_DEFAULT_RECONNECT_DELAY,
+          rw | spec->open_flag));
   g_object_class_install_property (klass,
       GST_MCP_TCP_PROP_RECONNECT_MAX_DELAY,
       gst_mcp_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
-          "caller: longest wait (ns) between connection attempts",
-          1000000, G_MAXUINT64, GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY,
-          rw | start_flag));
-  g_object_class_install_property (klass, GST_MCP_TCP_PROP_PEER_ID,
-      g_param_spec_uint64 ("peer-id", "Peer id", peer_id_blurb, 0,
-          G_MAXUINT64, GST_MCP_TCP_DEFAULT_PEER_ID, rw | start_flag));
+          TEXT (spec, reconnect_max_delay_blurb, "caller: longest wait (ns) "
+              "between connection attempts"), 1000000, G_MAXUINT64,
+          GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY, rw | spec->open_flag));
+  if (!(spec->omit & GST_MCP_TCP_OMIT_PEER_ID))
+    g_object_class_install_property (klass, GST_MCP_TCP_PROP_PEER_ID,
+        g_param_spec_uint64 ("peer-id", "Peer id", spec->peer_id_blurb, 0,
+            G_MAXUINT64, GST_MCP_TCP_DEFAULT_PEER_ID,
+            rw | spec->start_flag));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_STATS_INTERVAL,
       g_param_spec_uint64 ("stats-interval", "Stats interval",
           "Post the statistics as an element message this often (ns; 0: "
           "never)", 0, G_MAXUINT64, GST_MCP_TCP_DEFAULT_STATS_INTERVAL,
-          rw | start_flag));
-
+          rw | spec->start_flag));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_QOS_DSCP,
       gst_mcp_param_spec_int ("qos-dscp", "QoS DSCP",
           "Differentiated Services code point of what the connections send, "
           "from their handshake on (-1: the system's default)", -1, 63,
           GST_MCP_TCP_DEFAULT_QOS_DSCP, rw | GST_PARAM_MUTABLE_PLAYING));
 
-  gst_mcp_security_install_properties (klass, start_flag);
-
-  gst_type_mark_as_plugin_api (GST_TYPE_MCP_MODE, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_MCP_FRAMING, 0);
+  gst_mcp_security_install_properties (klass, spec->start_flag);
 }
 
 void
-gst_mcp_tcp_settings_init (GstMcpTcpSettings * s, GstMcpMode mode)
+gst_mcp_tcp_install_properties (GObjectClass * klass, GstMcpMode default_mode,
+    GParamFlags start_flag, const gchar * framing_blurb,
+    const gchar * peer_id_blurb)
 {
+  GstMcpTcpSpec spec = { 0 };
+
+  spec.default_mode = default_mode;
+  spec.default_port = GST_MCP_TCP_DEFAULT_PORT;
+  spec.open_flag = spec.start_flag = start_flag;
+  spec.framing_blurb = framing_blurb;
+  spec.peer_id_blurb = peer_id_blurb;
+  gst_mcp_tcp_install_properties_spec (klass, &spec);
+}
+
+static void
+settings_init (GstMcpTcpSettings * s, const GstMcpTcpSpec * spec,
+    GstMcpMode mode, guint port)
+{
+  s->spec = spec;
   s->mode = mode;
   s->host = g_strdup (GST_MCP_TCP_DEFAULT_HOST);
-  s->port = GST_MCP_TCP_DEFAULT_PORT;
+  s->port = port;
   s->current_port = 0;
   s->framing = GST_MCP_TCP_DEFAULT_FRAMING;
   s->handshake_timeout = GST_MCP_TCP_DEFAULT_HANDSHAKE_TIMEOUT;
@@ -86,6 +114,19 @@ gst_mcp_tcp_settings_init (GstMcpTcpSettings * s, GstMcpMode mode)
   s->stats_interval = GST_MCP_TCP_DEFAULT_STATS_INTERVAL;
   s->qos_dscp = GST_MCP_TCP_DEFAULT_QOS_DSCP;
   gst_mcp_security_init (&s->sec);
+}
+
+void
+gst_mcp_tcp_settings_init (GstMcpTcpSettings * s, GstMcpMode mode)
+{
+  settings_init (s, NULL, mode, GST_MCP_TCP_DEFAULT_PORT);
+}
+
+void
+gst_mcp_tcp_settings_init_spec (GstMcpTcpSettings * s,
+    const GstMcpTcpSpec * spec)
+{
+  settings_init (s, spec, spec->default_mode, spec->default_port);
 }
 
 void
@@ -190,57 +231,115 @@ gst_mcp_tcp_close (GstElement * element, GstMcpTcpSettings * s,
   GST_OBJECT_UNLOCK (element);
 }
 
-gboolean
-gst_mcp_tcp_open (GstElement * element, GstMcpTcpSettings * s,
-    McpEndpoint ** ep)
+/* What the endpoint is made of, read under the object lock. */
+typedef struct
 {
-  GError *err = NULL;
   GstMcpMode mode;
   gchar *host;
   guint port;
-  guint64 delay, max_delay;
+  guint64 delay;
+  guint64 max_delay;
+} EndpointSettings;
 
+static void
+endpoint_settings_read (GstElement * element, GstMcpTcpSettings * s,
+    EndpointSettings * es)
+{
   GST_OBJECT_LOCK (element);
-  mode = s->mode;
-  host = g_strdup (s->host);
-  port = s->port;
-  delay = s->reconnect_delay;
-  max_delay = s->reconnect_max_delay;
+  es->mode = s->mode;
+  es->host = g_strdup (s->host);
+  es->port = s->port;
+  es->delay = s->reconnect_delay;
+  es->max_delay = s->reconnect_max_delay;
   GST_OBJECT_UNLOCK (element);
+}
 
-  if (*ep) {
-    g_free (host);
-    return TRUE;
-  }
+/* Binds ep's listener at once, so that current-port is known (and
+ * notified); posts an element error when it cannot. */
+static gboolean
+listen_now (GstElement * element, GstMcpTcpSettings * s, McpEndpoint * ep,
+    const EndpointSettings * es)
+{
+  GError *err = NULL;
 
-  if (mode == GST_MCP_MODE_CALLER) {
-    if (port == 0) {
-      GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
-          ("No port to connect to"), ("mode=caller needs port > 0"));
-      g_free (host);
-      return FALSE;
-    }
-    *ep = mcp_endpoint_new_caller (host, port, delay, max_delay,
-        GST_MCP_TCP_CONNECT_TIMEOUT);
-    g_free (host);
-    return TRUE;
-  }
-
-  *ep = mcp_endpoint_new_listener (host, port, &err);
-  g_free (host);
-  if (!*ep) {
+  if (!mcp_endpoint_listen (ep, es->host, es->port, &err)) {
     GST_ELEMENT_ERROR (element, RESOURCE, OPEN_READ_WRITE,
-        ("Could not listen for TCP connections"), ("%s", err->message));
+        ("Could not listen for %s", s->spec && s->spec->listening_for ?
+            s->spec->listening_for : "TCP connections"), ("%s",
+            err->message));
     g_error_free (err);
     return FALSE;
   }
   GST_OBJECT_LOCK (element);
-  s->current_port = mcp_endpoint_get_port (*ep);
+  s->current_port = mcp_endpoint_get_port (ep);
   GST_OBJECT_UNLOCK (element);
   GST_INFO_OBJECT (element, "listening on port %u",
-      mcp_endpoint_get_port (*ep));
+      mcp_endpoint_get_port (ep));
   g_object_notify (G_OBJECT (element), "current-port");
   return TRUE;
+}
+
+gboolean
+gst_mcp_tcp_open (GstElement * element, GstMcpTcpSettings * s,
+    McpEndpoint ** ep)
+{
+  EndpointSettings es;
+  gboolean ok = TRUE;
+
+  if (*ep)
+    return TRUE;
+  endpoint_settings_read (element, s, &es);
+
+  if (es.mode == GST_MCP_MODE_CALLER) {
+    if (es.port == 0) {
+      GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+          ("No port to connect to"), ("mode=caller needs port > 0"));
+      ok = FALSE;
+    } else {
+      *ep = mcp_endpoint_new_caller (es.host, es.port, es.delay,
+          es.max_delay, GST_MCP_TCP_CONNECT_TIMEOUT);
+    }
+  } else {
+    *ep = mcp_endpoint_new ();
+    ok = listen_now (element, s, *ep, &es);
+  }
+  if (!ok)
+    g_clear_pointer (ep, mcp_endpoint_free);
+  g_free (es.host);
+  return ok;
+}
+
+gboolean
+gst_mcp_tcp_open_peers (GstElement * element, GstMcpTcpSettings * s,
+    const gchar * peers, McpEndpoint ** ep)
+{
+  EndpointSettings es;
+  GError *err = NULL;
+  GArray *list;
+  guint i;
+
+  if (*ep)
+    return TRUE;
+  list = mcp_parse_host_port_list (peers, &err);
+  if (!list) {
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        ("Invalid peer %s", err->message), (NULL));
+    g_error_free (err);
+    return FALSE;
+  }
+  endpoint_settings_read (element, s, &es);
+  *ep = mcp_endpoint_new ();
+  for (i = 0; i < list->len; i++) {
+    McpHostPort *peer = &g_array_index (list, McpHostPort, i);
+
+    mcp_endpoint_add_caller (*ep, peer->host, peer->port, es.delay,
+        es.max_delay, GST_MCP_TCP_CONNECT_TIMEOUT);
+  }
+  g_array_unref (list);
+  if (!listen_now (element, s, *ep, &es))
+    g_clear_pointer (ep, mcp_endpoint_free);
+  g_free (es.host);
+  return *ep != NULL;
 }
 
 gboolean

@@ -1,5 +1,7 @@
-/* mcastproxy — what the two TCP elements share: the listener/caller
- * settings and their properties, and opening the endpoint. */
+/* mcastproxy — what the TCP elements share: the listener/caller settings
+ * and their properties, and opening the endpoint. tcpsplitsink and
+ * tcpsplitsrc take them all; tcpmeshrouter, which listens and calls at
+ * once, a subset (GstMcpTcpSpec). */
 #ifndef __GST_MCP_TCP_H__
 #define __GST_MCP_TCP_H__
 
@@ -53,9 +55,44 @@ enum
 #define GST_MCP_TCP_DEFAULT_QOS_DSCP -1
 #define GST_MCP_TCP_CONNECT_TIMEOUT (10 * GST_SECOND)
 
+/* The shared settings an element leaves out. */
+typedef enum
+{
+  GST_MCP_TCP_OMIT_MODE = 1 << 0,       /* it listens and calls at once */
+  GST_MCP_TCP_OMIT_FRAMING = 1 << 1,    /* it speaks mpx only */
+  GST_MCP_TCP_OMIT_PEER_ID = 1 << 2,    /* a property of its own sets peer_id */
+} GstMcpTcpOmit;
+
+/* How an element presents the shared settings; static (the param specs
+ * keep its strings). A NULL text stands for the one of tcpsplitsink and
+ * tcpsplitsrc. */
+typedef struct
+{
+  GstMcpTcpOmit omit;
+  GstMcpMode default_mode;
+  guint default_port;
+  /* When the settings read as the endpoint is made (reconnect-delay,
+   * reconnect-max-delay) and those read at start (peer-id, stats-interval,
+   * the security settings) may change: 0 for in NULL only, or
+   * GST_PARAM_MUTABLE_READY. */
+  GParamFlags open_flag;
+  GParamFlags start_flag;
+  const gchar *host_blurb;
+  const gchar *port_blurb;
+  const gchar *framing_blurb;
+  const gchar *handshake_timeout_blurb;
+  const gchar *reconnect_delay_blurb;
+  const gchar *reconnect_max_delay_blurb;
+  const gchar *peer_id_blurb;
+  /* what a listener that cannot listen could not listen for, in its
+   * error: "Could not listen for <listening_for>" */
+  const gchar *listening_for;
+} GstMcpTcpSpec;
+
 /* Under the element's object lock. */
 typedef struct
 {
+  const GstMcpTcpSpec *spec;    /* NULL: all settings, standard texts */
   GstMcpMode mode;
   gchar *host;
   guint port;
@@ -78,6 +115,11 @@ void gst_mcp_tcp_install_properties (GObjectClass * klass,
     GstMcpMode default_mode, GParamFlags start_flag,
     const gchar * framing_blurb, const gchar * peer_id_blurb);
 void gst_mcp_tcp_settings_init (GstMcpTcpSettings * s, GstMcpMode mode);
+/* The same for the settings a spec describes. */
+void gst_mcp_tcp_install_properties_spec (GObjectClass * klass,
+    const GstMcpTcpSpec * spec);
+void gst_mcp_tcp_settings_init_spec (GstMcpTcpSettings * s,
+    const GstMcpTcpSpec * spec);
 void gst_mcp_tcp_settings_clear (GstMcpTcpSettings * s);
 /* FALSE when prop_id is not one of the shared ones. */
 gboolean gst_mcp_tcp_settings_set (GstMcpTcpSettings * s, guint prop_id,
@@ -91,6 +133,12 @@ gboolean gst_mcp_tcp_settings_get (GstMcpTcpSettings * s, guint prop_id,
  * returns FALSE when it cannot. */
 gboolean gst_mcp_tcp_open (GstElement * element, GstMcpTcpSettings * s,
     McpEndpoint ** ep);
+/* The same without mode: *ep listens on host:port of the settings and
+ * calls each "host:port" of peers (mcp_parse_host_port_list()), with the
+ * reconnect settings. Posts an element error ("Invalid peer ...", or one
+ * of not listening) and returns FALSE when it cannot. */
+gboolean gst_mcp_tcp_open_peers (GstElement * element, GstMcpTcpSettings * s,
+    const gchar * peers, McpEndpoint ** ep);
 void gst_mcp_tcp_close (GstElement * element, GstMcpTcpSettings * s,
     McpEndpoint ** ep);
 

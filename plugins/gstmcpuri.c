@@ -7,6 +7,8 @@
 #include "gstmcpuri.h"
 #include "gstmcpprops.h"
 
+#include "mcp-address.h"
+
 /* Which properties a scheme's authority part stands for. */
 typedef struct
 {
@@ -115,7 +117,8 @@ mcp_uri_settings_parse (McpUriSettings * st, GParamSpec * pspec,
   return TRUE;
 }
 
-/* The group in its canonical spelling, or NULL. */
+/* The group (mcp_parse_group()) in its canonical spelling, or NULL. The
+ * reason names the URI's way of writing IPv6. */
 static gchar *
 mcp_uri_parse_group (const gchar * host, const gchar * uri, GError ** error)
 {
@@ -126,8 +129,8 @@ mcp_uri_parse_group (const gchar * host, const gchar * uri, GError ** error)
     mcp_uri_fail (error, uri, "no multicast group");
     return NULL;
   }
-  a = g_inet_address_new_from_string (host);
-  if (a != NULL && g_inet_address_get_is_multicast (a))
+  a = mcp_parse_group (host, NULL);
+  if (a != NULL)
     group = g_inet_address_to_string (a);
   else
     mcp_uri_fail (error, uri, "'%s' is not a multicast group (an IPv4 or "
@@ -136,24 +139,23 @@ mcp_uri_parse_group (const gchar * host, const gchar * uri, GError ** error)
   return group;
 }
 
+/* The sources of a source-specific join (mcp_parse_sources()); their
+ * family is checked against the group's when the element joins. */
 static gboolean
 mcp_uri_check_sources (const gchar * sources, const gchar * uri,
     GError ** error)
 {
-  gchar **list = g_strsplit (sources, ",", -1);
-  gboolean ok = TRUE;
-  guint i;
+  GError *err = NULL;
+  GPtrArray *list = mcp_parse_sources (sources, G_SOCKET_FAMILY_INVALID,
+      &err);
 
-  for (i = 0; ok && list[i]; i++) {
-    GInetAddress *a = g_inet_address_new_from_string (list[i]);
-
-    if (a == NULL || g_inet_address_get_is_multicast (a))
-      ok = mcp_uri_fail (error, uri, "source '%s' is not a unicast IP "
-          "address", list[i]);
-    g_clear_object (&a);
+  if (list == NULL) {
+    mcp_uri_fail (error, uri, "%s", err->message);
+    g_error_free (err);
+    return FALSE;
   }
-  g_strfreev (list);
-  return ok;
+  g_ptr_array_unref (list);
+  return TRUE;
 }
 
 /* The authority part: host, port and user. */

@@ -49,51 +49,54 @@
 
 #include <string.h>
 
-#include "mcp-address.h"
 #include "mcp-dedup.h"
 #include "mcp-endpoint.h"
+#include "mcp-loopguard.h"
 
 GST_DEBUG_CATEGORY_STATIC (tcp_mesh_router_debug);
 #define GST_CAT_DEFAULT tcp_mesh_router_debug
 
 #define DEFAULT_ISLAND_ID 0
-#define DEFAULT_HOST NULL
 #define DEFAULT_PORT 5300
 #define DEFAULT_PEERS NULL
-#define DEFAULT_MAX_HOPS 16
-#define DEFAULT_HANDSHAKE_TIMEOUT (5 * GST_SECOND)
-#define DEFAULT_RECONNECT_DELAY (100 * GST_MSECOND)
-#define DEFAULT_RECONNECT_MAX_DELAY (5 * GST_SECOND)
+#define DEFAULT_MAX_HOPS MCP_LOOP_GUARD_DEFAULT_MAX_HOPS
 #define DEFAULT_MAX_QUEUE_BYTES (4 * 1024 * 1024)
 #define DEFAULT_MAX_QUEUE_TIME (3 * GST_SECOND)
 #define DEFAULT_SLOW_CLIENT_POLICY GST_MCP_SLOW_CLIENT_RESYNC
-#define DEFAULT_STATS_INTERVAL 0
 #define DEFAULT_MAX_PEERS 0
-
-#define CONNECT_TIMEOUT (10 * GST_SECOND)
-#define DEDUP_WINDOW 8192
-#define DEDUP_MAX_STREAMS 1024
-#define DEDUP_EXPIRY (60 * G_TIME_SPAN_SECOND)
 /* Datagrams for the src pad waiting for downstream; beyond this the oldest
  * is dropped and counted (peers must not wait for a slow local sink). */
 #define OUTPUT_QUEUE_MAX_BYTES (4 * 1024 * 1024)
 
+/* The node listens and calls its peers at once: no mode; mpx only; its
+ * island-id is the peer id. The endpoint is made at NULL->READY, the rest
+ * read at start. */
+static const GstMcpTcpSpec tcp_spec = {
+  .omit = GST_MCP_TCP_OMIT_MODE | GST_MCP_TCP_OMIT_FRAMING |
+      GST_MCP_TCP_OMIT_PEER_ID,
+  .default_mode = GST_MCP_MODE_LISTENER,
+  .default_port = DEFAULT_PORT,
+  .open_flag = 0,
+  .start_flag = GST_PARAM_MUTABLE_READY,
+  .host_blurb = "Address to listen on for peers (empty: all)",
+  .port_blurb = "TCP port peers connect to (0: pick one, see current-port)",
+  .handshake_timeout_blurb = "A peer must complete its HELLO within this "
+      "time (ns; 0: no limit)",
+  .reconnect_delay_blurb = "First wait (ns) before calling a peer again; "
+      "doubles per failure",
+  .reconnect_max_delay_blurb = "Longest wait (ns) between calls to a peer",
+  .listening_for = "mesh peers",
+};
+
+/* After the properties shared with the other TCP elements (gstmcptcp.h). */
 enum
 {
-  PROP_0,
-  PROP_ISLAND_ID,
-  PROP_HOST,
-  PROP_PORT,
-  PROP_CURRENT_PORT,
+  PROP_ISLAND_ID = GST_MCP_TCP_PROP_LAST,
   PROP_PEERS,
   PROP_MAX_HOPS,
-  PROP_HANDSHAKE_TIMEOUT,
-  PROP_RECONNECT_DELAY,
-  PROP_RECONNECT_MAX_DELAY,
   PROP_MAX_QUEUE_BYTES,
   PROP_MAX_QUEUE_TIME,
   PROP_SLOW_CLIENT_POLICY,
-  PROP_STATS_INTERVAL,
   PROP_MAX_PEERS,
 };
 
@@ -114,21 +117,12 @@ struct _GstTcpMeshRouter
   GstPad *srcpad;
 
   /* properties, under the object lock */
-  guint64 island_id;
-  gchar *host;
-  guint port;
-  guint current_port;
+  GstMcpTcpSettings tcp;        /* its peer_id is island-id */
   gchar *peers;
-  guint max_hops;
-  guint64 handshake_timeout;
-  guint64 reconnect_delay;
-  guint64 reconnect_max_delay;
   guint64 max_queue_bytes;
   guint max_peers;
   guint64 max_queue_time;
   GstMcpSlowClientPolicy slow_client_policy;
-  guint64 stats_interval;
-  GstMcpSecurity sec;
 
   McpEndpoint *endpoint;        /* from NULL->READY on */
   GstMcpFanout *fanout;         /* the peers */
@@ -136,10 +130,11 @@ struct _GstTcpMeshRouter
   guint64 node_id;              /* island-id, or random when 0 */
   guint64 seq;                  /* for local datagrams without metadata */
 
-  /* The seen datagrams: used by the streaming thread (local datagrams) and
-   * the endpoint's thread (the peers'). */
-  GMutex dedup_lock;
-  McpDedup *dedup;
+  /* Hop limit (max-hops) and dedup of local and peer datagrams alike,
+   * under the object lock: the streaming thread admits the local ones, the
+   * endpoint's thread the peers'. */
+  McpLoopGuard *guard;
+  guint max_hops;               /* the property, under the object lock */
 
   /* Hand-over from the endpoint's thread to the src pad's task. */
   GMutex lock;
@@ -155,8 +150,6 @@ struct _GstTcpMeshRouter
   guint64 peer_in;
   guint64 peer_bytes_in;
   guint64 forwarded;            /* datagrams queued for the peers */
-  guint64 duplicates;
-  guint64 hops_exceeded;
   guint64 datagrams_out;        /* pushed out of the src pad */
   guint64 output_dropped;
   GstMcpCallers *callers;
@@ -192,35 +185,6 @@ static gboolean gst_tcp_mesh_router_src_activate_mode (GstPad * pad,
 static GstStructure *gst_tcp_mesh_router_get_stats (GstTcpMeshRouter * self);
 
 /* ---- routing ----------------------------------------------------------- */
-
-/* Whether a datagram is new and within the hop limit. Any thread. */
-static gboolean
-admit (GstTcpMeshRouter * self, const McpFrameMeta * info)
-{
-  McpDedupResult r;
-  guint max_hops;
-
-  GST_OBJECT_LOCK (self);
-  max_hops = self->max_hops;
-  GST_OBJECT_UNLOCK (self);
-  if (max_hops && info->hops > max_hops) {
-    GST_OBJECT_LOCK (self);
-    self->hops_exceeded++;
-    GST_OBJECT_UNLOCK (self);
-    return FALSE;
-  }
-  g_mutex_lock (&self->dedup_lock);
-  r = self->dedup ? mcp_dedup_check (self->dedup, info,
-      g_get_monotonic_time ()) : MCP_DEDUP_NEW;
-  g_mutex_unlock (&self->dedup_lock);
-  if (r != MCP_DEDUP_NEW) {
-    GST_OBJECT_LOCK (self);
-    self->duplicates++;
-    GST_OBJECT_UNLOCK (self);
-    return FALSE;
-  }
-  return TRUE;
-}
 
 static void
 forward (GstTcpMeshRouter * self, GstBuffer * buf, const McpFrameMeta * info,
@@ -266,18 +230,19 @@ fanout_message (GstMcpFanout * fo, GstMcpFanoutClient * from,
 {
   GstTcpMeshRouter *self = user_data;
   McpFrameMeta info;
+  McpLoopGuardVerdict verdict;
   GstBuffer *buf;
 
   if (kind != MCP_DECODE_DATA)
     return;                     /* peers' caps say nothing about ours */
   info = msg->meta;
-  if (info.hops < G_MAXUINT8)
-    info.hops++;
   GST_OBJECT_LOCK (self);
   self->peer_in++;
   self->peer_bytes_in += msg->payload_len;
+  verdict = mcp_loop_guard_admit_received (self->guard, &info,
+      g_get_monotonic_time ());
   GST_OBJECT_UNLOCK (self);
-  if (!admit (self, &info))
+  if (verdict != MCP_LOOP_GUARD_PASS)
     return;
 
   buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
@@ -316,7 +281,7 @@ fanout_client_removed (GstMcpFanout * fo, const GstMcpConnEnd * r,
 {
   GstTcpMeshRouter *self = user_data;
 
-  gst_mcp_tcp_connection_ended (GST_ELEMENT (self), &self->sec,
+  gst_mcp_tcp_connection_ended (GST_ELEMENT (self), &self->tcp.sec,
       self->callers, r);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
@@ -342,21 +307,22 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   guint max_peers;
 
   GST_OBJECT_LOCK (self);
-  cfg.handshake_timeout = self->handshake_timeout;
+  cfg.handshake_timeout = self->tcp.handshake_timeout;
   max_peers = self->max_peers;
   GST_OBJECT_UNLOCK (self);
   /* the links we call count too, but never stop us from calling */
   if (caller == MCP_ENDPOINT_ACCEPTED
-      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->sec, socket,
+      && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket,
           gst_mcp_fanout_get_n_connections (self->fanout), max_peers,
           "max-peers"))
     return;
+  gst_mcp_tcp_prepare_socket (GST_ELEMENT (self), &self->tcp, socket);
   cfg.framing = MCP_FRAMING_MPX;
   cfg.role = MCP_ROLE_PEER;
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
   cfg.peer_id = self->node_id;
   cfg.name = "tcpmeshrouter";
-  gst_mcp_security_configure (&self->sec, &cfg, ep, caller);
+  gst_mcp_security_configure (&self->tcp.sec, &cfg, ep, caller);
   gst_mcp_fanout_add (self->fanout, socket, caller, &cfg);
 }
 
@@ -382,6 +348,7 @@ take_local (GstTcpMeshRouter * self, GstBuffer * buffer)
 {
   GstMcpMeta *meta = gst_buffer_get_mcp_meta (buffer);
   McpFrameMeta info;
+  McpLoopGuardVerdict verdict;
 
   if (meta) {
     info = meta->info;
@@ -395,9 +362,10 @@ take_local (GstTcpMeshRouter * self, GstBuffer * buffer)
   self->local_bytes_in += gst_buffer_get_size (buffer);
   if (!meta)
     info.seq = self->seq++;
-  GST_OBJECT_UNLOCK (self);
   /* remembered, so that it is dropped if it comes back round the mesh */
-  if (admit (self, &info))
+  verdict = mcp_loop_guard_admit (self->guard, &info, g_get_monotonic_time ());
+  GST_OBJECT_UNLOCK (self);
+  if (verdict == MCP_LOOP_GUARD_PASS)
     forward (self, buffer, &info, NULL);
 }
 
@@ -521,22 +489,12 @@ gst_tcp_mesh_router_class_init (GstTcpMeshRouterClass * klass)
   gobject_class->get_property = gst_tcp_mesh_router_get_property;
   gobject_class->finalize = gst_tcp_mesh_router_finalize;
 
+  gst_mcp_tcp_install_properties_spec (gobject_class, &tcp_spec);
   g_object_class_install_property (gobject_class, PROP_ISLAND_ID,
       g_param_spec_uint64 ("island-id", "Island id",
           "This island's id: the peer id of its links and the origin of its "
           "datagrams (mcastsrc-relay peer-id must be the same); 0: random",
           0, G_MAXUINT64, DEFAULT_ISLAND_ID, rw | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_HOST,
-      g_param_spec_string ("host", "Host",
-          "Address to listen on for peers (empty: all)", DEFAULT_HOST, rw));
-  g_object_class_install_property (gobject_class, PROP_PORT,
-      gst_mcp_param_spec_uint ("port", "Port",
-          "TCP port peers connect to (0: pick one, see current-port)", 0,
-          G_MAXUINT16, DEFAULT_PORT, rw));
-  g_object_class_install_property (gobject_class, PROP_CURRENT_PORT,
-      g_param_spec_uint ("current-port", "Current port",
-          "The port listened on (readable from READY, notified)", 0,
-          G_MAXUINT16, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_PEERS,
       g_param_spec_string ("peers", "Peers",
           "Peers this node calls, \"host:port\" separated by spaces or "
@@ -546,19 +504,6 @@ gst_tcp_mesh_router_class_init (GstTcpMeshRouterClass * klass)
       gst_mcp_param_spec_uint ("max-hops", "Max hops",
           "Drop a datagram that crossed more links than this (0: no limit)",
           0, 255, DEFAULT_MAX_HOPS, rw | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_HANDSHAKE_TIMEOUT,
-      g_param_spec_uint64 ("handshake-timeout", "Handshake timeout",
-          "A peer must complete its HELLO within this time (ns; 0: no "
-          "limit)", 0, G_MAXUINT64, DEFAULT_HANDSHAKE_TIMEOUT,
-          rw | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_RECONNECT_DELAY,
-      gst_mcp_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
-          "First wait (ns) before calling a peer again; doubles per failure",
-          1000000, G_MAXUINT64, DEFAULT_RECONNECT_DELAY, rw));
-  g_object_class_install_property (gobject_class, PROP_RECONNECT_MAX_DELAY,
-      gst_mcp_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
-          "Longest wait (ns) between calls to a peer", 1000000, G_MAXUINT64,
-          DEFAULT_RECONNECT_MAX_DELAY, rw));
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
       g_param_spec_uint64 ("max-queue-bytes", "Max queue bytes",
           "How far (payload bytes) a link may fall behind (0: no limit)", 0,
@@ -578,11 +523,6 @@ gst_tcp_mesh_router_class_init (GstTcpMeshRouterClass * klass)
           "Links accepted beyond this many (counting those we called) are "
           "closed at once (0: no limit)", 0, G_MAXUINT, DEFAULT_MAX_PEERS,
           rw | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
-      g_param_spec_uint64 ("stats-interval", "Stats interval",
-          "Post the statistics as an element message this often (ns; 0: "
-          "never)", 0, G_MAXUINT64, DEFAULT_STATS_INTERVAL,
-          rw | GST_PARAM_MUTABLE_READY));
 
   /**
    * GstTcpMeshRouter::get-stats:
@@ -623,7 +563,6 @@ gst_tcp_mesh_router_class_init (GstTcpMeshRouterClass * klass)
       "Links island gateways into a mesh: forwards each datagram once to "
       "every island, over any path", "mcastproxy developers");
 
-  gst_mcp_security_install_properties (gobject_class, GST_PARAM_MUTABLE_READY);
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_change_state);
   gst_type_mark_as_plugin_api (GST_TYPE_MCP_SLOW_CLIENT_POLICY, 0);
@@ -647,22 +586,17 @@ gst_tcp_mesh_router_init (GstTcpMeshRouter * self)
   gst_pad_use_fixed_caps (self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
-  self->island_id = DEFAULT_ISLAND_ID;
-  self->host = g_strdup (DEFAULT_HOST);
-  self->port = DEFAULT_PORT;
+  gst_mcp_tcp_settings_init_spec (&self->tcp, &tcp_spec);
+  self->tcp.peer_id = DEFAULT_ISLAND_ID;
   self->peers = g_strdup (DEFAULT_PEERS);
+  self->guard = mcp_loop_guard_new ();
   self->max_hops = DEFAULT_MAX_HOPS;
-  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
-  self->reconnect_delay = DEFAULT_RECONNECT_DELAY;
-  self->reconnect_max_delay = DEFAULT_RECONNECT_MAX_DELAY;
+  mcp_loop_guard_set_max_hops (self->guard, DEFAULT_MAX_HOPS);
   self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
   self->max_queue_time = DEFAULT_MAX_QUEUE_TIME;
   self->slow_client_policy = DEFAULT_SLOW_CLIENT_POLICY;
-  self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->max_peers = DEFAULT_MAX_PEERS;
-  gst_mcp_security_init (&self->sec);
   g_mutex_init (&self->lock);
-  g_mutex_init (&self->dedup_lock);
   g_cond_init (&self->cond);
   g_queue_init (&self->output);
   self->fanout = gst_mcp_fanout_new (GST_ELEMENT (self), &fanout_funcs, self);
@@ -687,11 +621,10 @@ gst_tcp_mesh_router_finalize (GObject * object)
   gst_mcp_fanout_free (self->fanout);
   gst_mcp_callers_free (self->callers);
   clear_output (self);
-  g_free (self->host);
   g_free (self->peers);
-  gst_mcp_security_clear (&self->sec);
+  gst_mcp_tcp_settings_clear (&self->tcp);
+  mcp_loop_guard_free (self->guard);
   g_mutex_clear (&self->lock);
-  g_mutex_clear (&self->dedup_lock);
   g_cond_clear (&self->cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -722,36 +655,23 @@ gst_tcp_mesh_router_set_property (GObject * object, guint prop_id,
   if (!gst_mcp_props_accept (object, pspec, value))
     return;
   GST_OBJECT_LOCK (self);
-  if (gst_mcp_security_set (&self->sec, prop_id, value)) {
+  if (gst_mcp_tcp_settings_set (&self->tcp, prop_id, value)) {
     GST_OBJECT_UNLOCK (self);
     return;
   }
   switch (prop_id) {
     case PROP_ISLAND_ID:
-      self->island_id = g_value_get_uint64 (value);
-      break;
-    case PROP_HOST:
-      g_free (self->host);
-      self->host = g_value_dup_string (value);
-      break;
-    case PROP_PORT:
-      self->port = g_value_get_uint (value);
+      self->tcp.peer_id = g_value_get_uint64 (value);
       break;
     case PROP_PEERS:
       g_free (self->peers);
       self->peers = g_value_dup_string (value);
       break;
     case PROP_MAX_HOPS:
+      /* kept as written; out of range, the element does not start */
       self->max_hops = g_value_get_uint (value);
-      break;
-    case PROP_HANDSHAKE_TIMEOUT:
-      self->handshake_timeout = g_value_get_uint64 (value);
-      break;
-    case PROP_RECONNECT_DELAY:
-      self->reconnect_delay = g_value_get_uint64 (value);
-      break;
-    case PROP_RECONNECT_MAX_DELAY:
-      self->reconnect_max_delay = g_value_get_uint64 (value);
+      if (self->max_hops <= 255)
+        mcp_loop_guard_set_max_hops (self->guard, self->max_hops);
       break;
     case PROP_MAX_QUEUE_BYTES:
       self->max_queue_bytes = g_value_get_uint64 (value);
@@ -761,9 +681,6 @@ gst_tcp_mesh_router_set_property (GObject * object, guint prop_id,
       break;
     case PROP_SLOW_CLIENT_POLICY:
       self->slow_client_policy = g_value_get_enum (value);
-      break;
-    case PROP_STATS_INTERVAL:
-      self->stats_interval = g_value_get_uint64 (value);
       break;
     case PROP_MAX_PEERS:
       self->max_peers = g_value_get_uint (value);
@@ -783,37 +700,19 @@ gst_tcp_mesh_router_get_property (GObject * object, guint prop_id,
   GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (object);
 
   GST_OBJECT_LOCK (self);
-  if (gst_mcp_security_get (&self->sec, prop_id, value)) {
+  if (gst_mcp_tcp_settings_get (&self->tcp, prop_id, value)) {
     GST_OBJECT_UNLOCK (self);
     return;
   }
   switch (prop_id) {
     case PROP_ISLAND_ID:
-      g_value_set_uint64 (value, self->island_id);
-      break;
-    case PROP_HOST:
-      g_value_set_string (value, self->host);
-      break;
-    case PROP_PORT:
-      g_value_set_uint (value, self->port);
-      break;
-    case PROP_CURRENT_PORT:
-      g_value_set_uint (value, self->current_port);
+      g_value_set_uint64 (value, self->tcp.peer_id);
       break;
     case PROP_PEERS:
       g_value_set_string (value, self->peers);
       break;
     case PROP_MAX_HOPS:
       g_value_set_uint (value, self->max_hops);
-      break;
-    case PROP_HANDSHAKE_TIMEOUT:
-      g_value_set_uint64 (value, self->handshake_timeout);
-      break;
-    case PROP_RECONNECT_DELAY:
-      g_value_set_uint64 (value, self->reconnect_delay);
-      break;
-    case PROP_RECONNECT_MAX_DELAY:
-      g_value_set_uint64 (value, self->reconnect_max_delay);
       break;
     case PROP_MAX_QUEUE_BYTES:
       g_value_set_uint64 (value, self->max_queue_bytes);
@@ -823,9 +722,6 @@ gst_tcp_mesh_router_get_property (GObject * object, guint prop_id,
       break;
     case PROP_SLOW_CLIENT_POLICY:
       g_value_set_enum (value, self->slow_client_policy);
-      break;
-    case PROP_STATS_INTERVAL:
-      g_value_set_uint64 (value, self->stats_interval);
       break;
     case PROP_MAX_PEERS:
       g_value_set_uint (value, self->max_peers);
@@ -839,86 +735,21 @@ gst_tcp_mesh_router_get_property (GObject * object, guint prop_id,
 
 /* ---- state ------------------------------------------------------------- */
 
-/* "host:port" (or "[v6]:port"); FALSE when it is not one. */
-static gboolean
-split_peer (const gchar * item, gchar ** host, guint16 * port)
-{
-  const gchar *colon = strrchr (item, ':');
-  guint64 p;
-  gchar *end;
-
-  if (!colon || colon == item)
-    return FALSE;
-  p = g_ascii_strtoull (colon + 1, &end, 10);
-  if (*end != '\0' || p == 0 || p > G_MAXUINT16)
-    return FALSE;
-  if (item[0] == '[' && colon[-1] == ']')
-    *host = g_strndup (item + 1, colon - item - 2);
-  else
-    *host = g_strndup (item, colon - item);
-  *port = p;
-  return TRUE;
-}
-
 /* NULL->READY: the listener (so that current-port is known) and the
  * peers to call. */
 static gboolean
 open_endpoint (GstTcpMeshRouter * self)
 {
-  GError *err = NULL;
-  gchar *host, *peers;
-  guint port;
-  guint64 delay, max_delay;
-  gchar **items;
-  guint i;
+  gchar *peers;
+  gboolean ok;
 
   GST_OBJECT_LOCK (self);
-  host = g_strdup (self->host);
   peers = g_strdup (self->peers);
-  port = self->port;
-  delay = self->reconnect_delay;
-  max_delay = self->reconnect_max_delay;
   GST_OBJECT_UNLOCK (self);
-
-  self->endpoint = mcp_endpoint_new ();
-  items = g_strsplit_set (peers ? peers : "", " ,", -1);
-  for (i = 0; items[i]; i++) {
-    gchar *peer_host;
-    guint16 peer_port;
-
-    if (*items[i] == '\0')
-      continue;
-    if (!split_peer (items[i], &peer_host, &peer_port)) {
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          ("Invalid peer '%s': expected host:port", items[i]), (NULL));
-      goto fail;
-    }
-    mcp_endpoint_add_caller (self->endpoint, peer_host, peer_port, delay,
-        max_delay, CONNECT_TIMEOUT);
-    g_free (peer_host);
-  }
-  if (!mcp_endpoint_listen (self->endpoint, host, port, &err)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
-        ("Could not listen for mesh peers"), ("%s", err->message));
-    g_error_free (err);
-    goto fail;
-  }
-  g_strfreev (items);
-  g_free (host);
+  ok = gst_mcp_tcp_open_peers (GST_ELEMENT (self), &self->tcp, peers,
+      &self->endpoint);
   g_free (peers);
-
-  GST_OBJECT_LOCK (self);
-  self->current_port = mcp_endpoint_get_port (self->endpoint);
-  GST_OBJECT_UNLOCK (self);
-  g_object_notify (G_OBJECT (self), "current-port");
-  return TRUE;
-
-fail:
-  g_strfreev (items);
-  g_free (host);
-  g_free (peers);
-  g_clear_pointer (&self->endpoint, mcp_endpoint_free);
-  return FALSE;
+  return ok;
 }
 
 static gboolean
@@ -926,25 +757,22 @@ start (GstTcpMeshRouter * self)
 {
   guint64 island_id, interval;
 
-  if (!gst_mcp_security_prepare (GST_ELEMENT (self), &self->sec, TRUE,
+  if (!gst_mcp_security_prepare (GST_ELEMENT (self), &self->tcp.sec, TRUE,
           mcp_endpoint_get_n_callers (self->endpoint) > 0))
     return FALSE;
 
   GST_OBJECT_LOCK (self);
-  island_id = self->island_id;
-  interval = self->stats_interval;
-  self->node_id = island_id ? island_id :
-      ((guint64) g_random_int () << 32 | g_random_int ());
+  island_id = self->tcp.peer_id;
+  interval = self->tcp.stats_interval;
+  self->node_id = gst_mcp_tcp_pick_peer_id (island_id);
   self->seq = mcp_seq_new_epoch ();
   self->local_in = self->peer_in = self->forwarded = 0;
   self->local_bytes_in = self->peer_bytes_in = 0;
-  self->duplicates = self->hops_exceeded = 0;
   self->datagrams_out = self->output_dropped = 0;
+  /* dedup always on: each island gets a datagram once, whatever the paths */
+  mcp_loop_guard_start (self->guard, TRUE);
   GST_OBJECT_UNLOCK (self);
 
-  g_mutex_lock (&self->dedup_lock);
-  self->dedup = mcp_dedup_new (DEDUP_WINDOW, DEDUP_MAX_STREAMS, DEDUP_EXPIRY);
-  g_mutex_unlock (&self->dedup_lock);
   g_mutex_lock (&self->lock);
   self->started = FALSE;
   g_mutex_unlock (&self->lock);
@@ -966,10 +794,10 @@ stop (GstTcpMeshRouter * self)
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
   gst_mcp_fanout_stop (self->fanout);
-  gst_mcp_security_release (&self->sec);
-  g_mutex_lock (&self->dedup_lock);
-  g_clear_pointer (&self->dedup, mcp_dedup_free);
-  g_mutex_unlock (&self->dedup_lock);
+  gst_mcp_security_release (&self->tcp.sec);
+  GST_OBJECT_LOCK (self);
+  mcp_loop_guard_stop (self->guard);
+  GST_OBJECT_UNLOCK (self);
   g_mutex_lock (&self->lock);
   clear_output (self);
   g_mutex_unlock (&self->lock);
@@ -1004,10 +832,7 @@ gst_tcp_mesh_router_change_state (GstElement * element,
       stop (self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
-      g_clear_pointer (&self->endpoint, mcp_endpoint_free);
-      GST_OBJECT_LOCK (self);
-      self->current_port = 0;
-      GST_OBJECT_UNLOCK (self);
+      gst_mcp_tcp_close (element, &self->tcp, &self->endpoint);
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
@@ -1035,14 +860,16 @@ gst_tcp_mesh_router_get_stats (GstTcpMeshRouter * self)
       "datagrams-received", G_TYPE_UINT64, self->peer_in,
       "bytes-received", G_TYPE_UINT64, self->peer_bytes_in,
       "datagrams-forwarded", G_TYPE_UINT64, self->forwarded,
-      "datagrams-duplicate", G_TYPE_UINT64, self->duplicates,
-      "datagrams-hops-exceeded", G_TYPE_UINT64, self->hops_exceeded,
+      "datagrams-duplicate", G_TYPE_UINT64,
+      mcp_loop_guard_get_duplicates (self->guard),
+      "datagrams-hops-exceeded", G_TYPE_UINT64,
+      mcp_loop_guard_get_hops_exceeded (self->guard),
       "datagrams-out", G_TYPE_UINT64, self->datagrams_out,
       "datagrams-dropped", G_TYPE_UINT64, self->output_dropped,
       "dropped-output", G_TYPE_UINT64, self->output_dropped, NULL);
   GST_OBJECT_UNLOCK (self);
   gst_mcp_callers_add_stats (self->callers, s);
-  gst_mcp_security_add_stats (GST_ELEMENT (self), &self->sec, s);
+  gst_mcp_security_add_stats (GST_ELEMENT (self), &self->tcp.sec, s);
   gst_mcp_fanout_fill_stats (self->fanout, s);
   return s;
 }

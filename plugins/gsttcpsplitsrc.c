@@ -53,7 +53,7 @@
 
 #include "mcp-address.h"
 #include "mcp-conn.h"
-#include "mcp-dedup.h"
+#include "mcp-loopguard.h"
 
 GST_DEBUG_CATEGORY_STATIC (tcp_split_src_debug);
 #define GST_CAT_DEFAULT tcp_split_src_debug
@@ -62,13 +62,8 @@ GST_DEBUG_CATEGORY_STATIC (tcp_split_src_debug);
 #define DEFAULT_MAX_QUEUE_BYTES (4 * 1024 * 1024)
 #define DEFAULT_MAX_SOURCES 1
 #define DEFAULT_DEDUP TRUE
-#define DEFAULT_MAX_HOPS 16
+#define DEFAULT_MAX_HOPS MCP_LOOP_GUARD_DEFAULT_MAX_HOPS
 
-/* Duplicate suppression: how far back a sequence number is remembered,
- * how many streams at once, and when an idle stream is forgotten. */
-#define DEDUP_WINDOW 8192
-#define DEDUP_MAX_STREAMS 1024
-#define DEDUP_EXPIRY (60 * G_TIME_SPAN_SECOND)
 /* create() hands over at most this many queued datagrams as one list. */
 #define PUSH_BATCH 64
 
@@ -106,8 +101,6 @@ struct _GstTcpSplitSrc
 
   McpEndpoint *endpoint;        /* a listener from NULL->READY on */
   GList *sources;               /* Source: the connections (endpoint thread) */
-  McpDedup *dedup;              /* from start to stop (endpoint thread) */
-  guint max_hops;               /* fixed from start to stop */
   gboolean stopping;
   GstMcpStatsTimer stats_timer;
   guint64 active_peer_id;
@@ -123,6 +116,12 @@ struct _GstTcpSplitSrc
   gboolean reading_paused;
   GstCaps *current_caps;        /* last caps pushed out */
 
+  /* Loop safety, under lock: hop limit and dedup of mpx datagrams (its
+   * settings fixed from start to stop), and which source of a peer id is
+   * in service. */
+  McpLoopGuard *guard;
+  McpElection *election;
+
   /* statistics, under lock */
   guint64 datagrams;
   guint64 bytes;
@@ -130,8 +129,6 @@ struct _GstTcpSplitSrc
   guint64 disconnects;
   guint64 reconnects;
   GstMcpCallers *callers;
-  guint64 duplicates;
-  guint64 hops_exceeded;
   guint64 standby_dropped;
   gchar *peer;
 };
@@ -301,23 +298,6 @@ source_free (Source * src)
   g_free (src);
 }
 
-/* Another ready source with the same peer id (the one in service). */
-static gboolean
-has_twin (GstTcpSplitSrc * self, Source * src)
-{
-  GList *l;
-
-  if (src->peer_id == 0)
-    return FALSE;
-  for (l = self->sources; l; l = l->next) {
-    Source *o = l->data;
-
-    if (o != src && o->ready && o->peer_id == src->peer_id)
-      return TRUE;
-  }
-  return FALSE;
-}
-
 static void
 update_peer_stat (GstTcpSplitSrc * self)
 {
@@ -350,7 +330,7 @@ conn_ready (McpConn * conn, gpointer user_data)
   src->peer_id = mcp_conn_get_peer_id (conn);
   g_mutex_lock (&self->lock);
   /* a second connection of one peer (gateways of one island) stands by */
-  src->standby = has_twin (self, src);
+  src->standby = !mcp_election_join (self->election, src->peer_id, src);
   src->ready = TRUE;
   src->framing = framing;
   src->ready_at = g_get_monotonic_time ();
@@ -369,32 +349,6 @@ conn_ready (McpConn * conn, gpointer user_data)
               mcp_framing_to_string (framing), NULL)));
   g_signal_emit (self, signals[SIGNAL_CONNECTED], 0, address,
       mcp_framing_to_string (framing));
-}
-
-/* Whether a datagram goes on: not past the hop limit, not seen before. */
-static gboolean
-admit (GstTcpSplitSrc * self, const McpFrameMeta * info)
-{
-  gboolean ok = TRUE;
-
-  if (self->max_hops && info->hops > self->max_hops) {
-    g_mutex_lock (&self->lock);
-    self->hops_exceeded++;
-    g_mutex_unlock (&self->lock);
-    return FALSE;
-  }
-  if (self->dedup) {
-    McpDedupResult r = mcp_dedup_check (self->dedup, info,
-        g_get_monotonic_time ());
-
-    if (r != MCP_DEDUP_NEW) {
-      g_mutex_lock (&self->lock);
-      self->duplicates++;
-      g_mutex_unlock (&self->lock);
-      ok = FALSE;
-    }
-  }
-  return ok;
 }
 
 static void
@@ -431,11 +385,13 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
 
     if (framing == MCP_FRAMING_MPX) {
       McpFrameMeta info = msg->meta;
+      McpLoopGuardVerdict verdict;
 
-      /* one more link crossed */
-      if (info.hops < G_MAXUINT8)
-        info.hops++;
-      if (!admit (self, &info))
+      g_mutex_lock (&self->lock);
+      verdict = mcp_loop_guard_admit_received (self->guard, &info,
+          g_get_monotonic_time ());
+      g_mutex_unlock (&self->lock);
+      if (verdict != MCP_LOOP_GUARD_PASS)
         return;
       buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
           msg->payload_len) : gst_buffer_new ();
@@ -468,30 +424,21 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   Source *src = user_data;
   GstTcpSplitSrc *self = src->self;
   gchar *address = g_strdup (mcp_conn_get_peer_address (conn));
-  GList *l;
+  Source *heir = NULL;
 
   flush_raw_rest (src);
   g_mutex_lock (&self->lock);
   self->sources = g_list_remove (self->sources, src);
+  /* the oldest source standing by for the same peer takes over */
+  if (src->ready)
+    heir = mcp_election_leave (self->election, src->peer_id, src);
+  if (heir)
+    heir->standby = FALSE;
   g_mutex_unlock (&self->lock);
-  if (src->ready && !src->standby) {
-    /* the oldest source standing by for the same peer takes over */
-    Source *heir = NULL;
-
-    for (l = self->sources; l; l = l->next) {
-      Source *o = l->data;
-
-      if (o->ready && o->standby && o->peer_id == src->peer_id)
-        heir = o;
-    }
-    if (heir) {
-      g_mutex_lock (&self->lock);
-      heir->standby = FALSE;
-      g_mutex_unlock (&self->lock);
-      GST_INFO_OBJECT (self, "%s takes over from %s",
-          mcp_conn_get_peer_address (heir->conn), address);
-      queue_caps_string (self, mcp_conn_get_peer_caps (heir->conn));
-    }
+  if (heir) {
+    GST_INFO_OBJECT (self, "%s takes over from %s",
+        mcp_conn_get_peer_address (heir->conn), address);
+    queue_caps_string (self, mcp_conn_get_peer_caps (heir->conn));
   }
   g_mutex_lock (&self->lock);
   if (src->ready)
@@ -714,6 +661,8 @@ gst_tcp_split_src_init (GstTcpSplitSrc * self)
   g_cond_init (&self->cond);
   g_queue_init (&self->queue);
   self->callers = gst_mcp_callers_new (GST_ELEMENT (self));
+  self->guard = mcp_loop_guard_new ();
+  self->election = mcp_election_new ();
 
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
@@ -741,6 +690,8 @@ gst_tcp_split_src_finalize (GObject * object)
   gst_mcp_tcp_settings_clear (&self->tcp);
   gst_mcp_callers_free (self->callers);
   g_free (self->peer);
+  mcp_loop_guard_free (self->guard);
+  mcp_election_free (self->election);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -870,6 +821,8 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
 {
   GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (bsrc);
   guint64 peer_id, interval;
+  guint max_hops;
+  gboolean dedup;
   GstCaps *caps;
 
   /* the endpoint and the security settings are ready (change_state) */
@@ -877,9 +830,8 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
   peer_id = self->tcp.peer_id;
   interval = self->tcp.stats_interval;
   caps = self->caps ? gst_caps_ref (self->caps) : NULL;
-  self->max_hops = self->max_hops_prop;
-  if (self->dedup_on)
-    self->dedup = mcp_dedup_new (DEDUP_WINDOW, DEDUP_MAX_STREAMS, DEDUP_EXPIRY);
+  max_hops = self->max_hops_prop;
+  dedup = self->dedup_on;
   GST_OBJECT_UNLOCK (self);
 
   self->active_peer_id = gst_mcp_tcp_pick_peer_id (peer_id);
@@ -890,7 +842,9 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
   g_mutex_lock (&self->lock);
   self->datagrams = self->bytes = 0;
   self->connects = self->disconnects = self->reconnects = 0;
-  self->duplicates = self->hops_exceeded = self->standby_dropped = 0;
+  self->standby_dropped = 0;
+  mcp_loop_guard_set_max_hops (self->guard, max_hops);
+  mcp_loop_guard_start (self->guard, dedup);
   self->reading_paused = FALSE;
   if (caps)
     queue_item (self, caps, 0);
@@ -915,7 +869,9 @@ gst_tcp_split_src_stop (GstBaseSrc * bsrc)
   while (self->sources)
     mcp_conn_close (((Source *) self->sources->data)->conn, "element stopped");
   self->stopping = FALSE;
-  g_clear_pointer (&self->dedup, mcp_dedup_free);
+  g_mutex_lock (&self->lock);
+  mcp_loop_guard_stop (self->guard);
+  g_mutex_unlock (&self->lock);
   release_caller (self);
 
   g_mutex_lock (&self->lock);
@@ -1091,8 +1047,10 @@ gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
       "connects", G_TYPE_UINT64, self->connects,
       "disconnects", G_TYPE_UINT64, self->disconnects,
       "reconnects", G_TYPE_UINT64, self->reconnects,
-      "datagrams-duplicate", G_TYPE_UINT64, self->duplicates,
-      "datagrams-hops-exceeded", G_TYPE_UINT64, self->hops_exceeded,
+      "datagrams-duplicate", G_TYPE_UINT64,
+      mcp_loop_guard_get_duplicates (self->guard),
+      "datagrams-hops-exceeded", G_TYPE_UINT64,
+      mcp_loop_guard_get_hops_exceeded (self->guard),
       "datagrams-standby", G_TYPE_UINT64, self->standby_dropped,
       "queue-datagrams", G_TYPE_UINT, g_queue_get_length (&self->queue),
       "queue-bytes", G_TYPE_UINT64, self->queue_bytes,

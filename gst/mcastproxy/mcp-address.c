@@ -47,11 +47,12 @@ mcp_parse_group (const gchar * text, GError ** error)
   return addr;
 }
 
-/* The non-empty, stripped items of a comma-separated list (NULL: none). */
+/* The non-empty, stripped items of a list separated by any of seps (NULL:
+ * none). */
 static gchar **
-split_list (const gchar * list)
+split_list_set (const gchar * list, const gchar * seps)
 {
-  gchar **items = g_strsplit (list ? list : "", ",", -1);
+  gchar **items = g_strsplit_set (list ? list : "", seps, -1);
   guint i, n = 0;
 
   for (i = 0; items[i]; i++) {
@@ -63,6 +64,13 @@ split_list (const gchar * list)
   }
   items[n] = NULL;
   return items;
+}
+
+/* The same for a comma-separated list. */
+static gchar **
+split_list (const gchar * list)
+{
+  return split_list_set (list, ",");
 }
 
 GArray *
@@ -100,8 +108,16 @@ mcp_parse_sources (const gchar * list, GSocketFamily family, GError ** error)
     gchar *item = items[i];
     GInetAddress *addr;
 
-    addr = mcp_parse_inet_address (item, error);
-    if (addr && g_inet_address_get_family (addr) != family) {
+    addr = mcp_parse_inet_address (item, NULL);
+    if (!addr) {
+      g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID,
+          "source '%s' is not a numeric IPv4 or IPv6 address", item);
+    } else if (g_inet_address_get_is_multicast (addr)) {
+      g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID,
+          "source '%s' is not a unicast IP address", item);
+      g_clear_object (&addr);
+    } else if (family != G_SOCKET_FAMILY_INVALID
+        && g_inet_address_get_family (addr) != family) {
       g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_FAMILY,
           "source '%s' is not of the group's address family (%s)", item,
           family == G_SOCKET_FAMILY_IPV6 ? "IPv6" : "IPv4");
@@ -133,6 +149,20 @@ parse_port (const gchar * text, guint16 * port)
   return TRUE;
 }
 
+/* "[HOST]:PORT": the host between the brackets (a new string) and where
+ * the port starts; FALSE when item is not of that form. */
+static gboolean
+split_bracketed (const gchar * item, gchar ** host, const gchar ** port)
+{
+  const gchar *close = strstr (item, "]:");
+
+  if (item[0] != '[' || !close)
+    return FALSE;
+  *host = g_strndup (item + 1, close - item - 1);
+  *port = close + 2;
+  return TRUE;
+}
+
 static gboolean
 parse_source_filter (const gchar * item, McpSourceFilter * f)
 {
@@ -146,12 +176,8 @@ parse_source_filter (const gchar * item, McpSourceFilter * f)
     /* ":PORT"; "::1" and "::ffff:192.0.2.7" are IPv6 addresses */
     port = item + 1;
   } else if (item[0] == '[') {
-    const gchar *close = strstr (item, "]:");
-
-    if (!close)
+    if (!split_bracketed (item, &host, &port))
       return FALSE;
-    host = g_strndup (item + 1, close - item - 1);
-    port = close + 2;
   } else if (strchr (item, ':') && strchr (item, ':') == strrchr (item, ':')) {
     /* one colon: IPv4 address and port */
     const gchar *colon = strchr (item, ':');
@@ -200,6 +226,72 @@ mcp_parse_source_filters (const gchar * list, GError ** error)
       return NULL;
     }
     g_array_append_val (out, f);
+  }
+  g_strfreev (items);
+  return out;
+}
+
+/* A host name or numeric address has no brackets, blanks or control
+ * characters. */
+static gboolean
+host_is_plain (const gchar * host)
+{
+  const gchar *c;
+
+  if (*host == '\0')
+    return FALSE;
+  for (c = host; *c; c++)
+    if (*c == '[' || *c == ']' || *c == ' ' || g_ascii_iscntrl (*c))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+mcp_parse_host_port (const gchar * text, gchar ** host, guint16 * port,
+    GError ** error)
+{
+  const gchar *colon, *port_text = NULL;
+  gchar *h = NULL;
+
+  if (text && text[0] == '[') {
+    split_bracketed (text, &h, &port_text);
+  } else if (text && (colon = strrchr (text, ':')) != NULL) {
+    h = g_strndup (text, colon - text);
+    port_text = colon + 1;
+  }
+  if (!h || !host_is_plain (h) || !parse_port (port_text, port)) {
+    g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID,
+        "'%s': expected host:port", text ? text : "");
+    g_free (h);
+    return FALSE;
+  }
+  *host = h;
+  return TRUE;
+}
+
+static void
+host_port_clear (McpHostPort * hp)
+{
+  g_free (hp->host);
+}
+
+GArray *
+mcp_parse_host_port_list (const gchar * list, GError ** error)
+{
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (McpHostPort));
+  gchar **items = split_list_set (list, " ,");
+  guint i;
+
+  g_array_set_clear_func (out, (GDestroyNotify) host_port_clear);
+  for (i = 0; items[i]; i++) {
+    McpHostPort hp;
+
+    if (!mcp_parse_host_port (items[i], &hp.host, &hp.port, error)) {
+      g_strfreev (items);
+      g_array_unref (out);
+      return NULL;
+    }
+    g_array_append_val (out, hp);
   }
   g_strfreev (items);
   return out;

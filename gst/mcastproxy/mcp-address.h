@@ -28,10 +28,29 @@ GInetAddress *mcp_parse_inet_address (const gchar * text, GError ** error);
  * interface indexes (guint), empty for an empty or NULL list. */
 GArray *mcp_parse_interfaces (const gchar * list, GError ** error);
 
-/* A comma-separated list of numeric source addresses of the given family;
- * empty for an empty or NULL list. */
+/* A comma-separated list of numeric unicast source addresses (a
+ * source-specific join), all of the given family (G_SOCKET_FAMILY_INVALID:
+ * any); empty for an empty or NULL list. */
 GPtrArray *mcp_parse_sources (const gchar * list, GSocketFamily family,
     GError ** error);
+
+/* A host and port to connect to. */
+typedef struct
+{
+  gchar *host;                  /* a name or a numeric address, no brackets */
+  guint16 port;                 /* 1 to 65535 */
+} McpHostPort;
+
+/* "HOST:PORT" or "[IPV6]:PORT"; an IPv6 address without brackets ends at
+ * the last colon ("2001:db8::1:5300" is 2001:db8::1 port 5300). The host
+ * is not resolved, but must be there, without blanks, control characters
+ * or brackets. host: a new string. */
+gboolean mcp_parse_host_port (const gchar * text, gchar ** host,
+    guint16 * port, GError ** error);
+
+/* A list of those separated by spaces and/or commas; McpHostPort items
+ * (freed with the array), empty for an empty or NULL list. */
+GArray *mcp_parse_host_port_list (const gchar * list, GError ** error);
 
 /* A sender to ignore: an address, a port, or both. */
 typedef struct

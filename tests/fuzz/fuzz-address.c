@@ -1,10 +1,10 @@
 /* mcastproxy fuzzing — the address and list parsers (mcp-address).
  *
- * Input: byte 0 picks the parser (modulo 6): 0 an address and a group,
+ * Input: byte 0 picks the parser (modulo 8): 0 an address and a group,
  * 1 interfaces, 2 IPv4 sources, 3 IPv6 sources, 4 source filters, 5
- * networks (CIDR); for 4 and 5 bytes 1-19 are then a peer to match
- * (family bit, 16 address bytes, port); the rest is the text (up to a
- * NUL).
+ * networks (CIDR), 6 host:port lists, 7 sources of any family; for 4 and 5
+ * bytes 1-19 are then a peer to match (family bit, 16 address bytes,
+ * port); the rest is the text (up to a NUL).
  */
 #include "config.h"
 
@@ -21,9 +21,9 @@ int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
 
 /* The list items the parsers must see: non-empty after stripping. */
 static guint
-count_items (const gchar * text)
+count_items_set (const gchar * text, const gchar * seps)
 {
-  gchar **items = g_strsplit (text, ",", -1);
+  gchar **items = g_strsplit_set (text, seps, -1);
   guint i, n = 0;
 
   for (i = 0; items[i]; i++)
@@ -31,6 +31,12 @@ count_items (const gchar * text)
       n++;
   g_strfreev (items);
   return n;
+}
+
+static guint
+count_items (const gchar * text)
+{
+  return count_items_set (text, ",");
 }
 
 /* Exactly one of result and error, with an error of the expected codes. */
@@ -139,10 +145,59 @@ fuzz_sources (const gchar * text, GSocketFamily family)
   if (!sources)
     return;
   g_assert_cmpuint (sources->len, ==, count_items (text));
-  for (i = 0; i < sources->len; i++)
-    g_assert_cmpint (g_inet_address_get_family (g_ptr_array_index (sources,
-                i)), ==, family);
+  for (i = 0; i < sources->len; i++) {
+    GInetAddress *addr = g_ptr_array_index (sources, i);
+
+    g_assert_false (g_inet_address_get_is_multicast (addr));
+    if (family != G_SOCKET_FAMILY_INVALID)
+      g_assert_cmpint (g_inet_address_get_family (addr), ==, family);
+  }
   g_ptr_array_unref (sources);
+}
+
+/* Each item reads back from "host:port" ("[host]:port" when the host has a
+ * colon), and a list that parses parses item by item alike. */
+static void
+fuzz_host_ports (const gchar * text)
+{
+  GError *err = NULL;
+  GArray *list = mcp_parse_host_port_list (text, &err);
+  guint i;
+
+  assert_outcome (list, err, MCP_ADDRESS_ERROR_INVALID, -1);
+  g_clear_error (&err);
+  if (!list) {
+    gchar *host = NULL;
+    guint16 port = 0;
+
+    /* one item alone fails the same way when it is the whole text */
+    if (!strpbrk (text, " ,"))
+      g_assert_false (mcp_parse_host_port (text, &host, &port, NULL));
+    g_assert_null (host);
+    return;
+  }
+  g_assert_cmpuint (list->len, ==, count_items_set (text, " ,"));
+  for (i = 0; i < list->len; i++) {
+    McpHostPort *hp = &g_array_index (list, McpHostPort, i);
+    gchar *again = g_strdup_printf (strchr (hp->host, ':') ? "[%s]:%u" :
+        "%s:%u", hp->host, hp->port);
+    gchar *host = NULL;
+    guint16 port = 0;
+    const gchar *c;
+
+    g_assert_cmpuint (strlen (hp->host), >, 0);
+    for (c = hp->host; *c; c++)
+      g_assert_true (*c != '[' && *c != ']' && *c != ',' && (guchar) * c > ' '
+          && *c != 0x7f);
+    g_assert_cmpuint (hp->port, >, 0);
+    g_assert_true (mcp_parse_host_port (again, &host, &port, &err));
+    g_assert_no_error (err);
+    g_assert_cmpstr (host, ==, hp->host);
+    g_assert_cmpuint (port, ==, hp->port);
+    g_free (host);
+    g_free (again);
+  }
+  g_array_unref (list);
 }
 
 static void
@@ -311,8 +366,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 
   if (size < 1)
     return 0;
-  which = data[0] % 6;
-  if (which >= 4)
+  which = data[0] % 8;
+  if (which == 4 || which == 5)
     skip += SENDER_LEN;
   if (size < skip)
     return 0;
@@ -334,8 +389,14 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     case 4:
       fuzz_source_filters (data + 1, text);
       break;
-    default:
+    case 5:
       fuzz_networks (data + 1, text);
+      break;
+    case 6:
+      fuzz_host_ports (text);
+      break;
+    default:
+      fuzz_sources (text, G_SOCKET_FAMILY_INVALID);
       break;
   }
   g_free (text);

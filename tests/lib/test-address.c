@@ -288,6 +288,169 @@ test_sources_invalid (void)
       MCP_ADDRESS_ERROR_INVALID, "::g");
 }
 
+/* Unicast only: a multicast group is no sender. */
+static void
+test_sources_multicast (void)
+{
+  check_sources_error ("239.1.1.1", G_SOCKET_FAMILY_IPV4,
+      MCP_ADDRESS_ERROR_INVALID, "source '239.1.1.1' is not a unicast IP "
+      "address");
+  check_sources_error ("192.0.2.1, 224.0.0.1", G_SOCKET_FAMILY_IPV4,
+      MCP_ADDRESS_ERROR_INVALID, "'224.0.0.1'");
+  check_sources_error ("ff02::1", G_SOCKET_FAMILY_IPV6,
+      MCP_ADDRESS_ERROR_INVALID, "source 'ff02::1' is not a unicast IP "
+      "address");
+  /* the item as written (stripped), in the reason */
+  check_sources_error (" garbage ", G_SOCKET_FAMILY_IPV4,
+      MCP_ADDRESS_ERROR_INVALID, "source 'garbage' is not a numeric IPv4 "
+      "or IPv6 address");
+  /* not multicast comes before the family */
+  check_sources_error ("ff02::1", G_SOCKET_FAMILY_IPV4,
+      MCP_ADDRESS_ERROR_INVALID, "not a unicast");
+}
+
+/* G_SOCKET_FAMILY_INVALID: any family, each item as it is. */
+static void
+test_sources_any_family (void)
+{
+  const gchar *want[] = { "192.0.2.1", "2001:db8::1", "10.0.0.1", NULL };
+  GError *err = NULL;
+  GPtrArray *got =
+      mcp_parse_sources (" 192.0.2.1,2001:0db8::1 ,, 10.0.0.1",
+      G_SOCKET_FAMILY_INVALID, &err);
+  guint i;
+
+  g_assert_no_error (err);
+  g_assert_cmpuint (got->len, ==, 3);
+  for (i = 0; i < got->len; i++) {
+    gchar *text = g_inet_address_to_string (g_ptr_array_index (got, i));
+
+    g_assert_cmpstr (text, ==, want[i]);
+    g_free (text);
+  }
+  g_ptr_array_unref (got);
+
+  got = mcp_parse_sources (NULL, G_SOCKET_FAMILY_INVALID, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (got->len, ==, 0);
+  g_ptr_array_unref (got);
+
+  check_sources_error ("192.0.2.1,ff15::1", G_SOCKET_FAMILY_INVALID,
+      MCP_ADDRESS_ERROR_INVALID, "source 'ff15::1' is not a unicast");
+  check_sources_error ("2001:db8::1,nope", G_SOCKET_FAMILY_INVALID,
+      MCP_ADDRESS_ERROR_INVALID, "source 'nope' is not a numeric");
+}
+
+/* ---- host:port --------------------------------------------------------- */
+
+static void
+check_host_port (const gchar * text, const gchar * host, guint16 port)
+{
+  GError *err = NULL;
+  gchar *got_host = NULL;
+  guint16 got_port = 0;
+
+  g_assert_true (mcp_parse_host_port (text, &got_host, &got_port, &err));
+  g_assert_no_error (err);
+  g_assert_cmpstr (got_host, ==, host);
+  g_assert_cmpuint (got_port, ==, port);
+  g_free (got_host);
+}
+
+static void
+check_host_port_error (const gchar * text)
+{
+  GError *err = NULL;
+  gchar *host = NULL;
+  guint16 port = 0;
+  gchar *want = g_strdup_printf ("'%s': expected host:port", text);
+
+  g_assert_false (mcp_parse_host_port (text, &host, &port, &err));
+  g_assert_error (err, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID);
+  g_assert_cmpstr (err->message, ==, want);
+  g_assert_null (host);
+  g_assert_cmpuint (port, ==, 0);
+  g_clear_error (&err);
+  g_assert_false (mcp_parse_host_port (text, &host, &port, NULL));
+  g_free (want);
+}
+
+static void
+test_host_port (void)
+{
+  check_host_port ("islandb.example.net:5300", "islandb.example.net", 5300);
+  check_host_port ("192.0.2.1:1", "192.0.2.1", 1);
+  check_host_port ("localhost:65535", "localhost", 65535);
+  check_host_port ("[2001:db8::1]:5300", "2001:db8::1", 5300);
+  check_host_port ("[::1]:7", "::1", 7);
+  /* without brackets an IPv6 address ends at the last colon */
+  check_host_port ("2001:db8::1:5300", "2001:db8::1", 5300);
+  check_host_port ("h:007", "h", 7);
+}
+
+static void
+test_host_port_invalid (void)
+{
+  static const gchar *bad[] = { "", "nocolon", "host:", ":5000", "host:0",
+    "host:65536", "host:99999", "host:+5", "host:-1", "host:5x", "host: 5",
+    "host:5 ", "[]:5", "[::1]", "[::1:5", "[::1]5", "[::1]:", "a]:5",
+    "[a[b]:5", "a b:5", "\t:5", "a\vb:5", "[a\x01]:5", "a\x7f:5",
+    "[::1]:5]:6",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    check_host_port_error (bad[i]);
+  g_assert_false (mcp_parse_host_port (NULL, NULL, NULL, NULL));
+}
+
+static void
+test_host_port_list (void)
+{
+  static const struct
+  {
+    const gchar *host;
+    guint16 port;
+  } want[] = { {"a", 1}, {"192.0.2.1", 5300}, {"2001:db8::1", 5300},
+    {"b.example", 65535}
+  };
+  GError *err = NULL;
+  GArray *list;
+  guint i;
+
+  list = mcp_parse_host_port_list (" a:1,192.0.2.1:5300 ,, [2001:db8::1]:5300"
+      "   b.example:65535 ,", &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (list->len, ==, G_N_ELEMENTS (want));
+  for (i = 0; i < list->len; i++) {
+    McpHostPort *hp = &g_array_index (list, McpHostPort, i);
+
+    g_assert_cmpstr (hp->host, ==, want[i].host);
+    g_assert_cmpuint (hp->port, ==, want[i].port);
+  }
+  g_array_unref (list);
+
+  for (i = 0; i < 4; i++) {
+    const gchar *empty[] = { NULL, "", " ", " , ,, " };
+
+    list = mcp_parse_host_port_list (empty[i], &err);
+    g_assert_no_error (err);
+    g_assert_cmpuint (list->len, ==, 0);
+    g_array_unref (list);
+  }
+
+  /* one bad item spoils the list; the first is named */
+  g_assert_null (mcp_parse_host_port_list ("a:1 b:0 c", &err));
+  g_assert_error (err, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_INVALID);
+  g_assert_cmpstr (err->message, ==, "'b:0': expected host:port");
+  g_clear_error (&err);
+  g_assert_null (mcp_parse_host_port_list ("127.0.0.1:5000 host:", &err));
+  g_assert_cmpstr (err->message, ==, "'host:': expected host:port");
+  g_clear_error (&err);
+  /* spaces and commas separate, nothing else */
+  g_assert_null (mcp_parse_host_port_list ("a:1\tb:2", NULL));
+}
+
 /* ---- socket addresses -------------------------------------------------- */
 
 static void
@@ -502,6 +665,11 @@ main (int argc, char **argv)
   g_test_add_func ("/address/sources/ok", test_sources_ok);
   g_test_add_func ("/address/sources/family", test_sources_family);
   g_test_add_func ("/address/sources/invalid", test_sources_invalid);
+  g_test_add_func ("/address/sources/multicast", test_sources_multicast);
+  g_test_add_func ("/address/sources/any-family", test_sources_any_family);
+  g_test_add_func ("/address/host-port", test_host_port);
+  g_test_add_func ("/address/host-port/invalid", test_host_port_invalid);
+  g_test_add_func ("/address/host-port/list", test_host_port_list);
   g_test_add_func ("/address/source-filters", test_source_filters);
   g_test_add_func ("/address/source-filters/invalid",
       test_source_filters_invalid);

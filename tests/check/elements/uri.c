@@ -248,7 +248,7 @@ static const BadUri bad_uris[] = {
   {"mcastsrc-relay", "mcast:239.1.1.1:5004",
       "expected mcast://[SOURCE@]HOST:PORT"},
   {"mcastsrc-relay", "mcast://nobody@239.1.1.1:5004",
-      "source 'nobody' is not a unicast IP address"},
+      "source 'nobody' is not a numeric IPv4 or IPv6 address"},
   {"mcastsrc-relay", "mcast://10.0.0.1,239.2.2.2@239.1.1.1:5004",
       "source '239.2.2.2' is not a unicast IP address"},
   {"tcpremcastsink", "mcast://10.0.0.1@239.1.1.1:5004",
