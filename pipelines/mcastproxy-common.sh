@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2153,SC2154  # settings come from eval
 # mcastproxy — sourced by the tools in pipelines/: reads and checks the
 # configuration (mcastproxy-config.awk), finds the plugin, prints and runs
 # one gst-launch-1.0 line.
