@@ -105,6 +105,10 @@ checks () {
       fail "$c: exit $RC, stderr '$ERR', ran: $([ -e "$WORK/ran" ] && echo yes || echo no)"
     fi
   done
+  c=$(conf conf.conf 'MCASTPROXY_CONF=/etc/other.conf')
+  run hub MCASTPROXY_CONF="$c"
+  refused "MCASTPROXY_CONF in a file is refused" \
+    "hub: $c:1: MCASTPROXY_CONF=/etc/other.conf: MCASTPROXY_CONF names the file to read: it is taken from the environment only"
   c=$(conf plain.conf '  # comments, blank lines, quotes' '' \
     "MCAST_GROUP='239.1.2.3'   # a comment after the value" \
     'MCAST_PORT="6000"' "MCAST_CAPS='video/x-raw, format=(string)\"S16LE\"'")
@@ -205,6 +209,11 @@ hub: warning: environment: TCP_SPLITER_CLIENT_PORT is not a setting of the tools
   run splitting-server TCP_TCP_SPLITTER_PORT=0 TCP_SPLITTER_CLIENT_PORT=00
   accepted "a listener's port 0: any free one" \
     "gst-launch-1.0 tcpsplitsrc mode=listener host=127.0.0.1 port=0 framing=auto ! tcpsplitsink host=127.0.0.1 port=0 framing=auto"
+  for t in multicast-tcp-relay multicast-tcp-client-relay; do
+    run $t MCAST_PORT=0
+    accepted "$t, which only receives the group: MCAST_PORT=0 binds a free port" \
+      "gst-launch-1.0 mcastsrc-relay address=239.255.42.42 port=0 ! .*"
+  done
   run island-gateway MCAST_GATEWAY_PORT=0
   refused "MCAST_GATEWAY_PORT=0 is refused" \
     "island-gateway: environment: MCAST_GATEWAY_PORT=0: not a port number (1-65535)"
@@ -265,13 +274,18 @@ EOF
   real multicast-tcp-relay MCASTPROXY_AUTH_SECRET_FILE="$WORK/secret"
   refused "a secret file others may read" \
     "multicast-tcp-relay: environment: MCASTPROXY_AUTH_SECRET_FILE=$WORK/secret: others may read it (mode 644): chmod 600 it"
+  : >"$WORK/secret"
+  chmod 600 "$WORK/secret"
+  real multicast-tcp-relay MCASTPROXY_AUTH_SECRET_FILE="$WORK/secret"
+  refused "an empty secret file" \
+    "multicast-tcp-relay: environment: MCASTPROXY_AUTH_SECRET_FILE=$WORK/secret: the secret file is empty"
   real multicast-tcp-relay MCASTPROXY_TLS=on MCASTPROXY_TLS_CERTIFICATE="$WORK"
   refused "a directory for a certificate" \
     "multicast-tcp-relay: environment: MCASTPROXY_TLS_CERTIFICATE=$WORK: a directory, not a file"
 
   echo "-- MCASTPROXY_DSCP"
   local n_send n_dscp tools
-  for v in EF:46 af41:34 CS1:8 0:0 63:63; do
+  for v in EF:46 af41:34 CS1:8 cs7:56 VA:44 le:1 DF:0 0:0 63:63; do
     # every tool once, every spelling once
     case $v in
       EF:46) tools=$TOOLS ;;
