@@ -1,21 +1,127 @@
-# mcastproxy — sourced by the tools in pipelines/: reads the configuration,
-# finds the plugin, prints and runs one gst-launch-1.0 line.
+# shellcheck shell=sh disable=SC2153,SC2154  # settings come from eval
+# mcastproxy — sourced by the tools in pipelines/: reads and checks the
+# configuration (mcastproxy-config.awk), finds the plugin, prints and runs
+# one gst-launch-1.0 line.
+#
+# A tool gives run_pipeline the words of its line: element names, "!",
+# name=value properties. The helpers below print their properties one per
+# line, and IFS is a newline here, so that a helper's output splits into
+# those words and a value with spaces or commas (MCAST_CAPS, a path) stays
+# one. run_pipeline prints the line with every value quoted for a shell
+# where it needs it, and runs exactly those words.
 
 MCASTPROXY_PIPELINES=$(cd "$(dirname "$0")" && pwd)
 MCASTPROXY_TOP=$(dirname "$MCASTPROXY_PIPELINES")
+mcastproxy_tool=$(basename "$0")
+set -f
+IFS='
+'
 
-: "${MCASTPROXY_CONF:=$MCASTPROXY_PIPELINES/mcastproxy.conf}"
-if [ ! -r "$MCASTPROXY_CONF" ]; then
-  echo "$(basename "$0"): cannot read configuration $MCASTPROXY_CONF" >&2
+# The settings, checked, each with its origin (mcp_from_NAME): the
+# environment, else MCASTPROXY_CONF, else the shipped mcastproxy.conf.
+mcastproxy_config=$(awk -f "$MCASTPROXY_PIPELINES/mcastproxy-config.awk" \
+  "$mcastproxy_tool" "$MCASTPROXY_PIPELINES/mcastproxy.conf") || exit 2
+eval "$mcastproxy_config"
+
+# A value for a shell: as it is when that is safe, else in single quotes.
+q () {
+  case $1 in
+    '' | *[!A-Za-z0-9_./:@%+,-]*)
+      printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")" ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+
+# "ORIGIN: NAME=VALUE: WHY..." for setting NAME.
+mcastproxy_say () {
+  eval "mcp_value=\$$1 mcp_from=\${mcp_from_$1:-default}"
+  mcp_say="$mcp_from: $1=$(q "$mcp_value"):"
+  shift
+  for mcp_word in "$@"; do mcp_say="$mcp_say $mcp_word"; done
+}
+
+# mcastproxy_bad NAME WHY...: one line naming the setting, its value and
+# where it came from; exit status 2.
+mcastproxy_bad () {
+  mcastproxy_say "$@"
+  echo "$mcastproxy_tool: $mcp_say" >&2
   exit 2
+}
+
+# A mistake that depends on this host (a missing interface or file): a
+# dry run, whose line may be meant for another host, only warns.
+mcastproxy_bad_here () {
+  [ "$MCASTPROXY_DRY_RUN" = true ] || mcastproxy_bad "$@"
+  mcastproxy_say "$@"
+  echo "$mcastproxy_tool: warning: $mcp_say (a real run stops here)" >&2
+}
+
+for mcp_name in MCASTPROXY_AUTH_SECRET_FILE MCASTPROXY_TLS_CERTIFICATE \
+  MCASTPROXY_TLS_KEY MCASTPROXY_TLS_CA MCASTPROXY_TLS_CLIENT_CA; do
+  eval "mcp_file=\$$mcp_name"
+  if [ -z "$mcp_file" ]; then
+    continue
+  elif [ ! -e "$mcp_file" ]; then
+    mcastproxy_bad_here $mcp_name "no such file"
+  elif [ -d "$mcp_file" ]; then
+    mcastproxy_bad_here $mcp_name "a directory, not a file"
+  elif [ ! -r "$mcp_file" ]; then
+    mcastproxy_bad_here $mcp_name "not readable by $(id -un)"
+  elif [ $mcp_name = MCASTPROXY_AUTH_SECRET_FILE ]; then
+    # as the elements require
+    mcp_mode=$(stat -L -c %a "$mcp_file")
+    if [ $((0$mcp_mode & 077)) != 0 ]; then
+      mcastproxy_bad_here $mcp_name "others may read it (mode $mcp_mode):" \
+        "chmod 600 it"
+    elif [ -z "$(tr -d '\r\n' <"$mcp_file" | head -c 1)" ]; then
+      mcastproxy_bad_here $mcp_name "the secret file is empty"
+    fi
+  fi
+done
+if [ -n "$MCASTPROXY_PLUGIN_DIR" ] && [ ! -d "$MCASTPROXY_PLUGIN_DIR" ]; then
+  mcastproxy_bad_here MCASTPROXY_PLUGIN_DIR "no such directory"
 fi
-# The chosen file, then the shipped defaults for whatever it leaves out;
-# variables given in the environment win over both.
-mcastproxy_env=$(export -p)
-# shellcheck source=mcastproxy.conf
-. "$MCASTPROXY_CONF"
-. "$MCASTPROXY_PIPELINES/mcastproxy.conf"
-eval "$mcastproxy_env"
+# GStreamer itself reads the caps (without GStreamer a dry run skips this)
+case $MCAST_CAPS in
+  '') ;;
+  [Ee][Mm][Pp][Tt][Yy])
+    mcastproxy_bad MCAST_CAPS "EMPTY caps would refuse every datagram" ;;
+  *)
+    if command -v gst-launch-1.0 >/dev/null &&
+      ! gst-launch-1.0 -q fakesrc num-buffers=0 ! capsfilter \
+        "caps=$MCAST_CAPS" ! fakesink >/dev/null 2>&1; then
+      mcastproxy_bad MCAST_CAPS "not caps that GStreamer can read" \
+        "(e.g. video/mpegts,systemstream=true)"
+    fi ;;
+esac
+
+# What a tool needs beyond what every value is checked for:
+#   mcastproxy_need iface       the interfaces of MCAST_IFACE exist here
+#   mcastproxy_need listener    with TLS, a certificate to present
+#   mcastproxy_need groups      MCAST_GROUPS, or a MCAST_PORT to send to
+#   mcastproxy_need port NAME   a port it connects or sends to: not 0
+mcastproxy_need () {
+  case $1 in
+    iface)
+      for mcp_if in $(printf '%s\n' "$MCAST_IFACE" | tr , '\n'); do
+        [ -e "/sys/class/net/$mcp_if" ] ||
+          mcastproxy_bad_here MCAST_IFACE "no network interface named" \
+            "$mcp_if on this host"
+      done ;;
+    listener)
+      if [ "$MCASTPROXY_TLS" = true ] && [ -z "$MCASTPROXY_TLS_CERTIFICATE" ]
+      then
+        mcastproxy_bad MCASTPROXY_TLS_CERTIFICATE "empty, but with" \
+          "MCASTPROXY_TLS=true a listener needs its certificate"
+      fi ;;
+    groups)
+      [ -n "$MCAST_GROUPS" ] || mcastproxy_need port MCAST_PORT ;;
+    port)
+      eval "mcp_port=\$$2"
+      [ "$mcp_port" != 0 ] ||
+        mcastproxy_bad "$2" "0 is no port to connect or send to (1-65535)" ;;
+  esac
+}
 
 # The plugin: MCASTPROXY_PLUGIN_DIR if given, else an installed one, else
 # the build tree (build/ at the top of the source tree, or MCASTPROXY_BUILD).
@@ -34,101 +140,112 @@ mcastproxy_find_plugin () {
     export GST_PLUGIN_PATH
     return 0
   fi
-  echo "$(basename "$0"): the mcastproxy plugin is neither installed nor" \
+  echo "$mcastproxy_tool: the mcastproxy plugin is neither installed nor" \
     "built in $dir (build it: ./run build)" >&2
   exit 2
 }
 
 # Optional properties: "name=value" when the value is not empty.
 opt () {
-  [ -n "$2" ] && printf ' %s=%s' "$1" "$2"
+  [ -n "$2" ] && printf '%s=%s\n' "$1" "$2"
 }
 
-# The MCAST_GROUPS list (MCAST_GROUP:MCAST_PORT when empty), one
-# "group port" line each; [v6]:port becomes "v6 port".
-groups () {
-  for g in ${MCAST_GROUPS:-$MCAST_GROUP:$MCAST_PORT}; do
-    case "$g" in
-      \[*\]:*) a=${g%]:*}; echo "${a#[} ${g##*]:}" ;;
-      *:*:*) echo "$(basename "$0"): write IPv6 groups as [group]:port: $g" >&2
-        exit 2 ;;
-      *:*) echo "${g%:*} ${g##*:}" ;;
-      *) echo "$(basename "$0"): '$g' is not group:port" >&2; exit 2 ;;
-    esac
-  done
-}
+# The caps of every mcastsrc-relay, and the DSCP of every sending element.
+caps () { opt caps "$MCAST_CAPS"; }
+dscp () { opt qos-dscp "$MCASTPROXY_DSCP"; }
 
-# One mcastsrc-relay per group, all into the element named $1 (as "$1."),
-# through a funnel when there are several: the island's side of a gateway.
+# One mcastsrc-relay per group (mcastproxy_groups), all into the element
+# named $1 (as "$1."), through a funnel when there are several: the
+# island's side of a gateway.
 capture_groups () {
-  list=$(groups) || exit 2
-  n=$(printf '%s\n' "$list" | wc -l)
   into="$1."
-  if [ "$n" -gt 1 ]; then
-    printf ' funnel name=up ! %s' "$into"
-    into="up."
+  if [ "$(printf '%s\n' "$mcastproxy_groups" | wc -l)" -gt 1 ]; then
+    printf '%s\n' funnel name=up ! "$into"
+    into=up.
   fi
-  printf '%s\n' "$list" | while read -r addr port; do
-    printf ' mcastsrc-relay address=%s port=%s peer-id=%s ignore-sources=:%s%s%s ! %s' \
-      "$addr" "$port" "$ISLAND_ID" "$MCAST_GATEWAY_PORT" \
-      "$(opt multicast-iface "$MCAST_IFACE")" "$(stats)" "$into"
+  printf '%s\n' "$mcastproxy_groups" | while IFS=' ' read -r addr port; do
+    printf '%s\n' mcastsrc-relay "address=$addr" "port=$port" \
+      "peer-id=$ISLAND_ID" "ignore-sources=:$MCAST_GATEWAY_PORT"
+    opt multicast-iface "$MCAST_IFACE"
+    caps
+    stats
+    printf '%s\n' ! "$into"
   done
 }
 
 # The island's re-multicast of what arrives from elsewhere: each datagram
 # on its own group and port, from MCAST_GATEWAY_PORT.
 remulticast () {
-  set -- $(groups | head -n 1)
-  printf ' tcpremcastsink original-group=true address=%s port=%s bind-port=%s ttl-mc=%s loop=%s%s%s' \
-    "$1" "$2" "$MCAST_GATEWAY_PORT" "$MCAST_TTL" "$MCAST_LOOP" \
-    "$(opt multicast-iface "$MCAST_IFACE")" "$(stats)"
+  printf '%s\n' "$mcastproxy_groups" | {
+    IFS=' ' read -r addr port
+    printf '%s\n' tcpremcastsink original-group=true "address=$addr" \
+      "port=$port" "bind-port=$MCAST_GATEWAY_PORT" "ttl-mc=$MCAST_TTL" \
+      "loop=$MCAST_LOOP"
+  }
+  opt multicast-iface "$MCAST_IFACE"
+  dscp
+  stats
 }
 
 # The security settings of a TCP element that is a "listener" or a
 # "caller" (a mesh node is both: "both").
 secure () {
-  printf '%s%s' "$(opt auth-secret-file "$MCASTPROXY_AUTH_SECRET_FILE")" \
-    "$(opt allow "$([ "$1" != caller ] && echo "$MCASTPROXY_ALLOW")")"
+  opt auth-secret-file "$MCASTPROXY_AUTH_SECRET_FILE"
+  [ "$1" != caller ] && opt allow "$MCASTPROXY_ALLOW"
   [ "$MCASTPROXY_TLS" = true ] || return 0
-  printf ' tls=true%s%s' "$(opt tls-certificate "$MCASTPROXY_TLS_CERTIFICATE")" \
-    "$(opt tls-key "$MCASTPROXY_TLS_KEY")"
+  echo tls=true
+  opt tls-certificate "$MCASTPROXY_TLS_CERTIFICATE"
+  opt tls-key "$MCASTPROXY_TLS_KEY"
   case $1 in
-    listener) printf '%s' "$(opt tls-ca "$MCASTPROXY_TLS_CLIENT_CA")" ;;
-    *) printf '%s' "$(opt tls-ca "$MCASTPROXY_TLS_CA")" ;;
+    listener) opt tls-ca "$MCASTPROXY_TLS_CLIENT_CA" ;;
+    *) opt tls-ca "$MCASTPROXY_TLS_CA" ;;
   esac
+  return 0
 }
 
 # The live status line on stderr (pipelines/mcastproxy-status):
-# MCASTPROXY_STATUS=1 shows it, 0 never; unset, it shows when stderr is a
-# terminal. It needs the stats messages: without MCASTPROXY_STATS_INTERVAL
-# they come every second, and then stay off a terminal's stdout. A dry run
-# prints the pipeline as it is without the status.
+# MCASTPROXY_STATUS=1 shows it, 0 never; auto (or unset), it shows when
+# stderr is a terminal. It needs the stats messages: without
+# MCASTPROXY_STATS_INTERVAL they come every second, and then stay off a
+# terminal's stdout. A dry run prints the pipeline as it is without the
+# status.
 mcastproxy_status=0
 mcastproxy_status_quiet=0
-if [ "${MCASTPROXY_DRY_RUN:-0}" != 1 ]; then
-  case ${MCASTPROXY_STATUS:-auto} in
+if [ "$MCASTPROXY_DRY_RUN" != true ]; then
+  case $MCASTPROXY_STATUS in
     1) mcastproxy_status=1 ;;
     auto) [ -t 2 ] && mcastproxy_status=1 ;;
   esac
 fi
-if [ $mcastproxy_status = 1 ] && [ "${MCASTPROXY_STATS_INTERVAL:-0}" = 0 ]; then
+if [ $mcastproxy_status = 1 ] && [ "$MCASTPROXY_STATS_INTERVAL" = 0 ]; then
   MCASTPROXY_STATS_INTERVAL=1000000000
   [ -t 1 ] && mcastproxy_status_quiet=1
 fi
 
 stats () {
-  [ "${MCASTPROXY_STATS_INTERVAL:-0}" != 0 ] &&
-    printf ' stats-interval=%s' "$MCASTPROXY_STATS_INTERVAL"
+  [ "$MCASTPROXY_STATS_INTERVAL" != 0 ] &&
+    printf 'stats-interval=%s\n' "$MCASTPROXY_STATS_INTERVAL"
 }
 
 # Prints the pipeline, then replaces this shell with gst-launch-1.0 running
 # it. MCASTPROXY_DRY_RUN=1 only prints; MCASTPROXY_LAUNCH_FLAGS adds
 # gst-launch-1.0 options (e.g. -v to see current-port of port=0 listeners).
 run_pipeline () {
-  flags=${MCASTPROXY_LAUNCH_FLAGS:-}
-  [ "${MCASTPROXY_STATS_INTERVAL:-0}" != 0 ] && flags="$flags -m"
-  echo "gst-launch-1.0 $flags $*" | tr -s ' '
-  [ "${MCASTPROXY_DRY_RUN:-0}" = 1 ] && exit 0
+  IFS=' '
+  flags=$MCASTPROXY_LAUNCH_FLAGS
+  [ "$MCASTPROXY_STATS_INTERVAL" != 0 ] && flags="$flags -m"
+  mcp_line=gst-launch-1.0
+  for mcp_word in $flags; do
+    mcp_line="$mcp_line $mcp_word"
+  done
+  for mcp_word in "$@"; do
+    case $mcp_word in
+      *=*) mcp_word="${mcp_word%%=*}=$(q "${mcp_word#*=}")" ;;
+    esac
+    mcp_line="$mcp_line $mcp_word"
+  done
+  echo "$mcp_line"
+  [ "$MCASTPROXY_DRY_RUN" = true ] && exit 0
   mcastproxy_find_plugin
   if [ $mcastproxy_status = 1 ]; then
     # gst-launch-1.0 keeps this process (signals, exit status); the filter
@@ -139,9 +256,9 @@ run_pipeline () {
       exec "$MCASTPROXY_PIPELINES/mcastproxy-status" \
         "$MCASTPROXY_STATS_INTERVAL" "$([ -t 2 ] && echo 1 || echo 0)" \
         "$mcastproxy_status_quiet"; } <"$fifo_dir/out" &
-    # shellcheck disable=SC2086,SC2048
-    exec gst-launch-1.0 $flags $* >"$fifo_dir/out"
+    # shellcheck disable=SC2086
+    exec gst-launch-1.0 $flags "$@" >"$fifo_dir/out"
   fi
-  # shellcheck disable=SC2086,SC2048
-  exec gst-launch-1.0 $flags $*
+  # shellcheck disable=SC2086
+  exec gst-launch-1.0 $flags "$@"
 }

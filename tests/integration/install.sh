@@ -39,13 +39,16 @@ else
 fi
 
 # 3. the tools find the plugin in the build tree when it is not installed:
-#    a bad group must get the element's own error, not "no element"
+#    a file that is no certificate (which the tools pass on unread) must
+#    get the element's own error, not "no element"
+echo "not a certificate" >"$WORK/cert.pem"
 out=$(env -u GST_PLUGIN_PATH -u MCASTPROXY_PLUGIN_DIR \
   GST_PLUGIN_SYSTEM_PATH_1_0="$SYSTEM_PLUGINS" MCASTPROXY_BUILD="$BUILD" \
-  MCAST_GROUP=10.1.2.3 timeout 20 "$TOP/pipelines/multicast-tcp-relay" 2>&1)
-if printf '%s\n' "$out" | grep -q "Invalid multicast address: '10.1.2.3' is not a multicast group"; then
-  pass "pipelines/ finds the plugin in the build tree; a bad group is a clear error"
+  MCASTPROXY_TLS=true MCASTPROXY_TLS_CERTIFICATE="$WORK/cert.pem" \
+  MCAST_TCP_SPLITTER_PORT=0 timeout 20 "$TOP/pipelines/multicast-tcp-relay" 2>&1)
+if printf '%s\n' "$out" | grep -q "certificate $WORK/cert.pem: No PEM-encoded certificate found"; then
+  pass "pipelines/ finds the plugin in the build tree; a bad certificate is a clear error"
 else
-  fail "multicast-tcp-relay with a bad group said: $out"
+  fail "multicast-tcp-relay with a bad certificate said: $out"
 fi
 exit $FAILED

@@ -1,0 +1,453 @@
+#!/bin/bash
+# mcastproxy — the configuration of the tools in pipelines/: what they
+# accept, what they refuse, and how they say it.
+#
+#   tools-config.sh checks   (inside netns-run) every tool, in dry runs and
+#                            real ones: plain NAME=value files never run as
+#                            shell code; each bad value stops the tool with
+#                            exit status 2 and exactly one line on stderr
+#                            naming the setting, the value and its origin
+#                            (file:line or the environment); booleans in
+#                            every spelling; ISLAND_ID names; MCAST_CAPS
+#                            quoted and served (curl HEAD gets video/mp2t
+#                            from a real multicast-tcp-relay);
+#                            MCASTPROXY_DSCP on every sending element;
+#                            misspelled names warned about; precedence; the
+#                            README's and the shipped file's settings are
+#                            the ones the tools read.
+#   tools-config.sh island   (root; 77 otherwise) a hub, island "london"
+#                            and island "paris", each gateway given its
+#                            island's name: 200 datagrams sent in london
+#                            reach its receiver exactly once (none echoed
+#                            back by the hub) and paris's exactly once.
+set -u
+MODE=${1:?checks or island}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+P=$TOP/pipelines
+TOOLS="multicast-tcp-relay multicast-tcp-client-relay splitting-server
+tcp-relay-multicast hub island-gateway mesh-node"
+
+# London's id, worked out here as docs say: the first 8 bytes of the
+# SHA-256 of the lower-case name, top bit set.
+LONDON_ID=$(python3 -c '
+import hashlib
+print(int.from_bytes(hashlib.sha256(b"london").digest()[:8], "big") | 1 << 63)')
+
+# ---------------------------------------------------------------------------
+checks () {
+  WORK=$(mktemp -d /tmp/mcastproxy-tools-config.XXXXXX)
+  PIDS=()
+  FAILED=0
+  trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait; rm -rf "$WORK"' EXIT
+  . "$TOP/tests/integration/plain-lib.sh"
+  # the tools see only what each check gives them
+  # shellcheck disable=SC2046
+  unset MCASTPROXY_CONF MCASTPROXY_DRY_RUN MCASTPROXY_LAUNCH_FLAGS \
+    $(awk -f "$P/mcastproxy-config.awk" list settings)
+
+  # run TOOL [NAME=VALUE...]: a dry run; OUT, ERR and RC
+  run () {
+    local tool=$1
+    shift
+    OUT=$(env "$@" MCASTPROXY_DRY_RUN=1 "$P/$tool" 2>"$WORK/err")
+    RC=$?
+    ERR=$(cat "$WORK/err")
+  }
+  # refused WHAT ERROR-LINE: the last run stopped, saying exactly that
+  refused () {
+    if [ "$RC" = 2 ] && [ -z "$OUT" ] && [ "$ERR" = "$2" ]; then
+      pass "$1"
+    else
+      fail "$1: exit $RC, stdout '$OUT', stderr '$ERR'; wanted stderr '$2'"
+    fi
+  }
+  # accepted WHAT PATTERN: the last run printed a line matching PATTERN
+  # (grep -E, the whole line) and nothing on stderr
+  accepted () {
+    if [ "$RC" = 0 ] && [ -z "$ERR" ] &&
+        printf '%s\n' "$OUT" | grep -qxE -- "$2"; then
+      pass "$1"
+    else
+      fail "$1: exit $RC, stdout '$OUT', stderr '$ERR'; wanted /$2/"
+    fi
+  }
+  # conf NAME LINE...: a configuration file
+  conf () {
+    local f=$WORK/$1
+    shift
+    printf '%s\n' "$@" >"$f"
+    echo "$f"
+  }
+
+  echo "-- the shipped configuration"
+  local t
+  for t in $TOOLS; do
+    run "$t"
+    accepted "$t: the shipped file is read without a word" "gst-launch-1.0 .*"
+  done
+
+  echo "-- a file is read, never run"
+  local c
+  c=$(conf space.conf '# the group' 'MCAST_GROUP=239.1.1.1 5000')
+  run multicast-tcp-relay MCASTPROXY_CONF="$c"
+  refused "MCAST_GROUP=239.1.1.1 5000 is an error at its line" \
+    "multicast-tcp-relay: $c:2: MCAST_GROUP=239.1.1.1 5000: a space outside quotes (a value with spaces needs quotes; a comment starts with #)"
+  for c in 'MCAST_GROUP=$(touch WORK/ran)' 'MCAST_GROUP="$(touch WORK/ran)"' \
+      'MCAST_GROUP=`touch WORK/ran`' 'MCAST_GROUP=239.1.1.1; touch WORK/ran' \
+      ': "${MCAST_GROUP:=$(touch WORK/ran)}"'; do
+    c=${c//WORK/$WORK}
+    run hub MCASTPROXY_CONF="$(conf code.conf "$c")"
+    if [ "$RC" = 2 ] && [ -z "$OUT" ] && [ ! -e "$WORK/ran" ] &&
+        [ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] &&
+        [[ $ERR == "hub: $WORK/code.conf:1: $c: "* ]]; then
+      pass "not run but refused: $c"
+    else
+      fail "$c: exit $RC, stderr '$ERR', ran: $([ -e "$WORK/ran" ] && echo yes || echo no)"
+    fi
+  done
+  c=$(conf conf.conf 'MCASTPROXY_CONF=/etc/other.conf')
+  run hub MCASTPROXY_CONF="$c"
+  refused "MCASTPROXY_CONF in a file is refused" \
+    "hub: $c:1: MCASTPROXY_CONF=/etc/other.conf: MCASTPROXY_CONF names the file to read: it is taken from the environment only"
+  c=$(conf plain.conf '  # comments, blank lines, quotes' '' \
+    "MCAST_GROUP='239.1.2.3'   # a comment after the value" \
+    'MCAST_PORT="6000"' "MCAST_CAPS='video/x-raw, format=(string)\"S16LE\"'")
+  run multicast-tcp-relay MCASTPROXY_CONF="$c"
+  accepted "comments, blank lines, quoted values" \
+    "gst-launch-1.0 mcastsrc-relay address=239.1.2.3 port=6000 caps='video/x-raw, format=\(string\)\"S16LE\"' ! tcpsplitsink port=5100 framing=auto"
+
+  echo "-- booleans in every spelling; TLS never silently off"
+  local v cert=$WORK/cert.pem
+  echo "a readable file" >"$cert"
+  for v in true yes 1 on TRUE Yes ON True; do
+    run multicast-tcp-relay MCASTPROXY_TLS=$v MCASTPROXY_TLS_CERTIFICATE="$cert"
+    accepted "MCASTPROXY_TLS=$v is TLS" \
+      "gst-launch-1.0 mcastsrc-relay address=239.255.42.42 port=5004 ! tcpsplitsink port=5100 framing=auto tls=true tls-certificate=$cert"
+  done
+  for v in false no 0 off FALSE No OFF ''; do
+    run multicast-tcp-relay MCASTPROXY_TLS=$v MCAST_LOOP=$v
+    accepted "MCASTPROXY_TLS='$v' is no TLS" \
+      "gst-launch-1.0 mcastsrc-relay address=239.255.42.42 port=5004 ! tcpsplitsink port=5100 framing=auto"
+  done
+  run tcp-relay-multicast MCAST_LOOP=Yes
+  accepted "MCAST_LOOP=Yes is loop=true" ".* ttl-mc=1 loop=true"
+  run splitting-server MCASTPROXY_TLS=maybe
+  refused "MCASTPROXY_TLS=maybe is refused" \
+    "splitting-server: environment: MCASTPROXY_TLS=maybe: not a boolean (true/false, yes/no, on/off, 1/0)"
+  c=$(conf tls.conf 'MCASTPROXY_TLS=yes')
+  run multicast-tcp-relay MCASTPROXY_CONF="$c"
+  refused "TLS from a file, a listener without a certificate" \
+    "multicast-tcp-relay: $P/mcastproxy.conf:$(grep -n '^MCASTPROXY_TLS_CERTIFICATE=' "$P/mcastproxy.conf" | cut -d: -f1): MCASTPROXY_TLS_CERTIFICATE='': empty, but with MCASTPROXY_TLS=true a listener needs its certificate"
+
+  echo "-- misspelled names"
+  c=$(conf typo.conf 'MCAST_GROUP=239.1.1.9' 'MCAST_GRUOP=239.1.1.1')
+  run multicast-tcp-relay MCASTPROXY_CONF="$c"
+  if [ "$RC" = 0 ] && [ "$OUT" = "gst-launch-1.0 mcastsrc-relay address=239.1.1.9 port=5004 ! tcpsplitsink port=5100 framing=auto" ] &&
+      [ "$ERR" = "multicast-tcp-relay: warning: $c:2: MCAST_GRUOP is not a setting of the tools, ignored (did you mean MCAST_GROUP?)" ]; then
+    pass "a misspelled name in a file: one warning, with the likely name"
+  else
+    fail "misspelled name in a file: exit $RC, stdout '$OUT', stderr '$ERR'"
+  fi
+  run hub TCP_SPLITER_CLIENT_PORT=1 HUB_IN_PROT=5 ISLAND_NAME=x
+  if [ "$RC" = 0 ] && [ "$(printf '%s\n' "$ERR" | sort)" = \
+"hub: warning: environment: HUB_IN_PROT is not a setting of the tools, ignored (did you mean HUB_IN_PORT?)
+hub: warning: environment: ISLAND_NAME is not a setting of the tools, ignored
+hub: warning: environment: TCP_SPLITER_CLIENT_PORT is not a setting of the tools, ignored (did you mean TCP_SPLITTER_CLIENT_PORT?)" ]; then
+    pass "names that look like ours in the environment: a warning each"
+  else
+    fail "misspelled names in the environment: exit $RC, stderr '$ERR'"
+  fi
+
+  echo "-- ISLAND_ID"
+  for t in island-gateway mesh-node; do
+    run $t ISLAND_ID=0
+    refused "$t: ISLAND_ID=0 is refused" \
+      "$t: environment: ISLAND_ID=0: 0 is no island id (every element would pick its own random id and the island would get its own traffic back): a number 1-18446744073709551615 or a name"
+    run $t ISLAND_ID=
+    refused "$t: an empty ISLAND_ID is refused" \
+      "$t: environment: ISLAND_ID='': empty: a number 1-18446744073709551615 or a name (a letter, then letters, digits, '.', '-' or '_'; at most 64)"
+  done
+  c=$(conf id.conf '' 'ISLAND_ID=18446744073709551616')
+  run island-gateway MCASTPROXY_CONF="$c"
+  refused "an id beyond 64 bits is refused, at its line" \
+    "island-gateway: $c:2: ISLAND_ID=18446744073709551616: out of range: an island id is a number 1-18446744073709551615 or a name"
+  run island-gateway ISLAND_ID=2x
+  refused "ISLAND_ID=2x is refused" \
+    "island-gateway: environment: ISLAND_ID=2x: not an island id: a number 1-18446744073709551615 or a name (a letter, then letters, digits, '.', '-' or '_'; at most 64)"
+  run island-gateway ISLAND_ID=18446744073709551615
+  accepted "the largest id" \
+    "gst-launch-1.0 tcpsplitsrc .* peer-id=18446744073709551615 .* peer-id=18446744073709551615 .* peer-id=18446744073709551615 ignore-sources=:5499 ! hub_in."
+  local id=" peer-id=$LONDON_ID "
+  for v in london London LONDON; do
+    run island-gateway ISLAND_ID=$v
+    accepted "ISLAND_ID=$v is peer-id $LONDON_ID on all three elements" \
+      "gst-launch-1.0 tcpsplitsrc host=127.0.0.1 port=5401${id}framing=mpx ! .* tcpsplitsink name=hub_in mode=caller host=127.0.0.1 port=5400${id}framing=mpx mcastsrc-relay address=239.255.42.42 port=5004${id}ignore-sources=:5499 ! hub_in."
+  done
+  run mesh-node ISLAND_ID=london
+  accepted "mesh-node: ISLAND_ID=london is island-id $LONDON_ID" \
+    "gst-launch-1.0 tcpmeshrouter name=mesh island-id=$LONDON_ID port=5300 ! .*${id}ignore-sources=:5499 ! mesh."
+  run island-gateway ISLAND_ID=paris
+  [[ $OUT == *"$id"* ]] && fail "paris has london's id" ||
+    pass "another name, another id"
+
+  echo "-- ports"
+  for t in $TOOLS; do
+    run "$t" MCAST_PORT=70000
+    refused "$t: MCAST_PORT=70000 is refused" \
+      "$t: environment: MCAST_PORT=70000: not a port number (1-65535, or 0 for a free one)"
+  done
+  c=$(conf port.conf 'HUB_OUT_PORT=5x')
+  run hub MCASTPROXY_CONF="$c"
+  refused "HUB_OUT_PORT=5x from a file" \
+    "hub: $c:1: HUB_OUT_PORT=5x: not a port number (1-65535, or 0 for a free one)"
+  run multicast-tcp-client-relay TCP_TCP_SPLITTER_PORT=0
+  refused "a caller's port 0 is refused" \
+    "multicast-tcp-client-relay: environment: TCP_TCP_SPLITTER_PORT=0: 0 is no port to connect or send to (1-65535)"
+  run tcp-relay-multicast MCAST_PORT=0
+  refused "a re-multicast to port 0 is refused" \
+    "tcp-relay-multicast: environment: MCAST_PORT=0: 0 is no port to connect or send to (1-65535)"
+  run splitting-server TCP_TCP_SPLITTER_PORT=0 TCP_SPLITTER_CLIENT_PORT=00
+  accepted "a listener's port 0: any free one" \
+    "gst-launch-1.0 tcpsplitsrc mode=listener host=127.0.0.1 port=0 framing=auto ! tcpsplitsink host=127.0.0.1 port=0 framing=auto"
+  for t in multicast-tcp-relay multicast-tcp-client-relay; do
+    run $t MCAST_PORT=0
+    accepted "$t, which only receives the group: MCAST_PORT=0 binds a free port" \
+      "gst-launch-1.0 mcastsrc-relay address=239.255.42.42 port=0 ! .*"
+  done
+  run island-gateway MCAST_GATEWAY_PORT=0
+  refused "MCAST_GATEWAY_PORT=0 is refused" \
+    "island-gateway: environment: MCAST_GATEWAY_PORT=0: not a port number (1-65535)"
+
+  echo "-- groups, addresses, numbers, names"
+  local bad
+  while IFS='|' read -r t bad want; do
+    run "$t" "$bad"
+    refused "$bad" "$t: environment: $want"
+  done <<'EOF'
+multicast-tcp-relay|MCAST_GROUP=10.1.2.3|MCAST_GROUP=10.1.2.3: not a multicast group (IPv4 224.0.0.0 to 239.255.255.255, IPv6 ff00::/8)
+multicast-tcp-relay|MCAST_GROUP=239.1.1.256|MCAST_GROUP=239.1.1.256: not a multicast group (IPv4 224.0.0.0 to 239.255.255.255, IPv6 ff00::/8)
+multicast-tcp-relay|MCAST_GROUP=ff::1|MCAST_GROUP=ff::1: not a multicast group (IPv4 224.0.0.0 to 239.255.255.255, IPv6 ff00::/8)
+multicast-tcp-relay|MCAST_SOURCE=10.0.0.1,ff3e::1|MCAST_SOURCE=10.0.0.1,ff3e::1: 'ff3e::1' is not a numeric unicast address (sources are comma-separated)
+multicast-tcp-relay|MCAST_SOURCE=2001:db8::1|MCAST_SOURCE=2001:db8::1: sources and MCAST_GROUP 239.255.42.42 must be of one family (IPv4 or IPv6)
+tcp-relay-multicast|MCAST_TTL=256|MCAST_TTL=256: not a TTL (0-255)
+island-gateway|MCAST_GROUPS=239.1.1.1:5004 ff3e::1:5006|MCAST_GROUPS='239.1.1.1:5004 ff3e::1:5006': 'ff3e::1:5006': write IPv6 groups as [group]:port
+island-gateway|MCAST_GROUPS=239.1.1.1|MCAST_GROUPS=239.1.1.1: '239.1.1.1' is not group:port
+mesh-node|MCAST_GROUPS=[ff3e::1]:0|MCAST_GROUPS='[ff3e::1]:0': '[ff3e::1]:0': 0 is not a port number (1-65535)
+mesh-node|MESH_PEERS=10.0.0.1:5300 10.0.0.2|MESH_PEERS='10.0.0.1:5300 10.0.0.2': '10.0.0.2' is not host:port
+hub|HUB_IP=hub example|HUB_IP='hub example': not an address or a host name (IPv6 without [ ])
+splitting-server|MCASTPROXY_ALLOW=10.0.0.0/8,10.1.2.3/8|MCASTPROXY_ALLOW=10.0.0.0/8,10.1.2.3/8: '10.1.2.3/8' is not a network (ADDRESS/PREFIX with no bits set after the prefix, or ADDRESS; comma-separated)
+splitting-server|MCASTPROXY_FRAMING=mpeg|MCASTPROXY_FRAMING=mpeg: not a framing (auto, mpx, rfc4571 or raw)
+splitting-server|MCASTPROXY_STATS_INTERVAL=1s|MCASTPROXY_STATS_INTERVAL=1s: not a number of nanoseconds (0-18446744073709551615)
+splitting-server|MCASTPROXY_STATUS=sometimes|MCASTPROXY_STATUS=sometimes: not 1 (show), 0 (never) or auto (when stderr is a terminal); true/false, yes/no and on/off also do
+EOF
+  run island-gateway "MCAST_GROUPS=239.1.1.1:5004, [FF3E::1]:5006"
+  accepted "MCAST_GROUPS: IPv6 in brackets, commas or spaces" \
+    "gst-launch-1.0 .* tcpremcastsink original-group=true address=239.1.1.1 port=5004 .* mcastsrc-relay address=239.1.1.1 port=5004 .* mcastsrc-relay address=ff3e::1 port=5006 peer-id=1 ignore-sources=:5499 ! up."
+  run mesh-node "MESH_PEERS=10.0.0.1:5300 hub.example.net:5301,[fd00::1]:5302"
+  accepted "MESH_PEERS: one list for the element" \
+    "gst-launch-1.0 tcpmeshrouter name=mesh island-id=1 port=5300 peers='10.0.0.1:5300,hub.example.net:5301,\[fd00::1\]:5302' ! .*"
+
+  echo "-- what depends on the host: interfaces and files"
+  run multicast-tcp-relay MCAST_IFACE=lo,nosuch0
+  if [ "$RC" = 0 ] && [ "$ERR" = "multicast-tcp-relay: warning: environment: MCAST_IFACE=lo,nosuch0: no network interface named nosuch0 on this host (a real run stops here)" ] &&
+      [ "$OUT" = "gst-launch-1.0 mcastsrc-relay address=239.255.42.42 port=5004 multicast-iface=lo,nosuch0 ! tcpsplitsink port=5100 framing=auto" ]; then
+    pass "a dry run (perhaps for another host) warns about a missing interface"
+  else
+    fail "dry run, missing interface: exit $RC, stdout '$OUT', stderr '$ERR'"
+  fi
+  # real runs: they stop before anything starts
+  real () {
+    local tool=$1
+    shift
+    OUT=$(env "$@" MCAST_TCP_SPLITTER_PORT=0 timeout 20 "$P/$tool" 2>"$WORK/err")
+    RC=$?
+    ERR=$(cat "$WORK/err")
+  }
+  real multicast-tcp-relay MCAST_IFACE=lo,nosuch0
+  refused "a real run with a missing interface stops" \
+    "multicast-tcp-relay: environment: MCAST_IFACE=lo,nosuch0: no network interface named nosuch0 on this host"
+  real multicast-tcp-relay MCASTPROXY_AUTH_SECRET_FILE="$WORK/none"
+  refused "a missing secret file" \
+    "multicast-tcp-relay: environment: MCASTPROXY_AUTH_SECRET_FILE=$WORK/none: no such file"
+  head -c 32 /dev/urandom | base64 >"$WORK/secret"
+  chmod 644 "$WORK/secret"
+  real multicast-tcp-relay MCASTPROXY_AUTH_SECRET_FILE="$WORK/secret"
+  refused "a secret file others may read" \
+    "multicast-tcp-relay: environment: MCASTPROXY_AUTH_SECRET_FILE=$WORK/secret: others may read it (mode 644): chmod 600 it"
+  : >"$WORK/secret"
+  chmod 600 "$WORK/secret"
+  real multicast-tcp-relay MCASTPROXY_AUTH_SECRET_FILE="$WORK/secret"
+  refused "an empty secret file" \
+    "multicast-tcp-relay: environment: MCASTPROXY_AUTH_SECRET_FILE=$WORK/secret: the secret file is empty"
+  real multicast-tcp-relay MCASTPROXY_TLS=on MCASTPROXY_TLS_CERTIFICATE="$WORK"
+  refused "a directory for a certificate" \
+    "multicast-tcp-relay: environment: MCASTPROXY_TLS_CERTIFICATE=$WORK: a directory, not a file"
+
+  echo "-- MCASTPROXY_DSCP"
+  local n_send n_dscp tools
+  for v in EF:46 af41:34 CS1:8 cs7:56 VA:44 le:1 DF:0 0:0 63:63; do
+    # every tool once, every spelling once
+    case $v in
+      EF:46) tools=$TOOLS ;;
+      *) tools=island-gateway ;;
+    esac
+    for t in $tools; do
+      run "$t" MCASTPROXY_DSCP="${v%:*}"
+      n_send=$(printf '%s\n' "$OUT" | grep -oE ' (tcpsplitsink|tcpmeshrouter|tcpremcastsink) ' | wc -l)
+      n_dscp=$(printf '%s\n' "$OUT" | grep -o " qos-dscp=${v#*:}\( \|$\)" | wc -l)
+      if [ "$RC" = 0 ] && [ -z "$ERR" ] && [ "$n_send" -ge 1 ] &&
+          [ "$n_dscp" = "$n_send" ] &&
+          [ "$(printf '%s\n' "$OUT" | grep -o qos-dscp | wc -l)" = "$n_send" ]; then
+        pass "$t: MCASTPROXY_DSCP=${v%:*} is qos-dscp=${v#*:} on its $n_send sending element(s)"
+      else
+        fail "$t: MCASTPROXY_DSCP=${v%:*}: exit $RC, '$OUT', '$ERR'"
+      fi
+    done
+  done
+  run hub
+  [[ $OUT == *qos-dscp* ]] && fail "no MCASTPROXY_DSCP, yet qos-dscp" ||
+    pass "no MCASTPROXY_DSCP: the system's marking"
+  for v in 64 AF44 -1; do
+    run hub MCASTPROXY_DSCP=$v
+    refused "MCASTPROXY_DSCP=$v is refused" \
+      "hub: environment: MCASTPROXY_DSCP=$v: not a DSCP (0-63, or CS0-CS7, AF11-AF43, EF, VA, LE, DF)"
+  done
+
+  echo "-- precedence: environment, then MCASTPROXY_CONF, then the shipped file"
+  c=$(conf prec.conf 'MCAST_TTL=5' 'MCAST_IFACE=lo')
+  run tcp-relay-multicast MCASTPROXY_CONF="$c"
+  accepted "the file over the shipped defaults" ".* multicast-iface=lo ttl-mc=5 loop=false"
+  run tcp-relay-multicast MCASTPROXY_CONF="$c" MCAST_TTL=6 MCAST_IFACE=
+  accepted "the environment over the file, an empty value too" \
+    ".* port=5004 ttl-mc=6 loop=false"
+
+  echo "-- MCAST_CAPS"
+  local caps_re="caps='video/mpegts,systemstream=true'"
+  for t in multicast-tcp-relay multicast-tcp-client-relay island-gateway mesh-node; do
+    run "$t" MCAST_CAPS=video/mpegts,systemstream=true
+    if [ "$RC" = 0 ] && [ -z "$ERR" ] &&
+        [ "$(printf '%s\n' "$OUT" | grep -o "mcastsrc-relay [^!]* $caps_re " | wc -l)" = 1 ]; then
+      pass "$t: MCAST_CAPS quoted as $caps_re on its mcastsrc-relay"
+    else
+      fail "$t MCAST_CAPS: exit $RC, '$OUT', '$ERR'"
+    fi
+  done
+  run island-gateway MCAST_CAPS=video/mpegts "MCAST_GROUPS=239.1.1.1:1 239.1.1.2:2"
+  [ "$(printf '%s\n' "$OUT" | grep -o " caps=video/mpegts " | wc -l)" = 2 ] &&
+    pass "every mcastsrc-relay of a gateway gets the caps" ||
+    fail "gateway with two groups: '$OUT'"
+  run multicast-tcp-relay 'MCAST_CAPS=video/mpegts,,systemstream'
+  refused "caps GStreamer cannot read are refused" \
+    "multicast-tcp-relay: environment: MCAST_CAPS=video/mpegts,,systemstream: not caps that GStreamer can read (e.g. video/mpegts,systemstream=true)"
+  run multicast-tcp-relay MCAST_CAPS=EMPTY
+  refused "EMPTY caps are refused" \
+    "multicast-tcp-relay: environment: MCAST_CAPS=EMPTY: EMPTY caps would refuse every datagram"
+
+  # a real multicast-tcp-relay with the caps: an HTTP player gets video/mp2t
+  # (the sanitized build preloads the ASan runtime: for GStreamer only)
+  local gst_preload=${LD_PRELOAD:-} tcp_port
+  : >"$WORK/relay.log"
+  env -u LD_PRELOAD LD_PRELOAD="$gst_preload" \
+    MCAST_CAPS='video/mpegts, systemstream=(boolean)true' \
+    MCAST_GROUP=239.7.7.10 MCAST_PORT=0 MCAST_TCP_SPLITTER_IP=127.0.0.1 \
+    MCAST_TCP_SPLITTER_PORT=0 MCASTPROXY_LAUNCH_FLAGS=-v \
+    "$P/multicast-tcp-relay" >"$WORK/relay.log" 2>&1 &
+  PIDS+=($!)
+  tcp_port=$(port_of "$WORK/relay.log" GstTcpSplitSink:tcpsplitsink)
+  expect "the printed line" "$(head -n 1 "$WORK/relay.log")" \
+    "gst-launch-1.0 -v mcastsrc-relay address=239.7.7.10 port=0 caps='video/mpegts, systemstream=(boolean)true' ! tcpsplitsink host=127.0.0.1 port=0 framing=auto"
+  if [ -n "$tcp_port" ] &&
+      wait_for "$WORK/relay.log" "GstTcpSplitSink:tcpsplitsink0.GstPad:sink: caps = video/mpegts, systemstream=(boolean)true"; then
+    (unset LD_PRELOAD; curl -sS -m 20 -I "http://127.0.0.1:$tcp_port/") \
+      >"$WORK/head" 2>&1
+    expect "curl -I gets Content-Type video/mp2t" \
+      "$(grep -i '^content-type:' "$WORK/head" | tr -d '\r')" \
+      "Content-Type: video/mp2t"
+  else
+    fail "the relay with MCAST_CAPS did not start: $(tail -n 5 "$WORK/relay.log")"
+  fi
+
+  echo "-- the documented settings are the ones the tools read"
+  local names readme conf_names
+  names=$(awk -f "$P/mcastproxy-config.awk" list settings | sort)
+  conf_names=$(sed -n 's/^\([A-Z_]*\)=.*/\1/p' "$P/mcastproxy.conf" | sort)
+  expect "mcastproxy.conf sets every setting once" "$conf_names" "$names"
+  # the README's tables of variables: the `NAME`s of their first column
+  readme=$(grep -E '^\| `[A-Z_]+`' "$TOP/README.md" | cut -d '|' -f 2 |
+    grep -oE '`[A-Z_]+`' | tr -d '`' | sort -u)
+  expect "README's tables list exactly the settings and knobs" "$readme" \
+    "$( (awk -f "$P/mcastproxy-config.awk" list all; echo MCASTPROXY_CONF) |
+      sort)"
+  exit $FAILED
+}
+
+# ---------------------------------------------------------------------------
+island () {
+  . "$TOP/tests/integration/islands-test.sh"
+  islands_test_init tools-config
+  local COUNT=200 GROUP=239.77.3.1 PORT=6300 i
+  local STATS=MCASTPROXY_STATS_INTERVAL=100000000
+  island "$(ns hub)"
+  i=1
+  for isl in london paris; do
+    island "$(ns $isl)"
+    link "$(ns $isl)" up0 10.0.$i.1/24 "$(ns hub)" $isl 10.0.$i.2/24 off
+    i=$((i + 1))
+  done
+  start hub "$(ns hub)" $STATS HUB_IP= -- "$P/hub"
+  start gwlondon "$(ns london)" $STATS ISLAND_ID=london HUB_IP=10.0.1.2 \
+    MCAST_GROUP=$GROUP MCAST_PORT=$PORT MCAST_IFACE=lo -- "$P/island-gateway"
+  start gwparis "$(ns paris)" $STATS ISLAND_ID=Paris HUB_IP=10.0.2.2 \
+    MCAST_GROUP=$GROUP MCAST_PORT=$PORT MCAST_IFACE=lo -- "$P/island-gateway"
+  for isl in london paris; do
+    start "recv$isl" "$(ns $isl)" -- "$MCP_RECV" --group $GROUP --port $PORT \
+      --iface lo --count $COUNT --timeout 10
+    wait_for "gw$isl" mcastproxy-client-added || return 1
+    wait_for "gw$isl" mcastproxy-connected || return 1
+    wait_for "recv$isl" joined || return 1
+  done
+  # slowly enough that an echo would come back while london still receives
+  start send "$(ns london)" -- "$MCP_SEND" --group $GROUP --port $PORT \
+    --iface lo --count $COUNT --rate 100
+  wait "$PID_send"
+  check_receiver recvlondon
+  check_receiver recvparis
+
+  # the hub: all 200 in, all 200 to paris, none back to london
+  wait_stat hub tcpsplitsink-stats datagrams-sent $COUNT
+  fresh_stats hub gwlondon
+  local links want
+  links=$(link_counts hub tcpsplitsink-stats | sort)
+  want=$(printf '%s %s\n' "$LONDON_ID" 0 "$(paris_id)" $COUNT | sort)
+  echo "   hub: in $(last_stat hub tcpsplitsrc-stats datagrams), sent per island (id datagrams): $(echo $links)"
+  if [ "$(last_stat hub tcpsplitsrc-stats datagrams)" = $COUNT ] &&
+      [ "$links" = "$want" ]; then
+    pass "the hub sent london's $COUNT datagrams to paris only"
+  else
+    fail "hub links: '$links', expected '$want'"
+  fi
+  if [ "$(last_stat gwlondon tcpremcastsink-stats datagrams)" = 0 ]; then
+    pass "london's gateway re-multicast nothing (no echo)"
+  else
+    fail "london's gateway re-multicast $(last_stat gwlondon tcpremcastsink-stats datagrams)"
+  fi
+  return $FAILED
+}
+
+paris_id () {
+  python3 -c '
+import hashlib
+print(int.from_bytes(hashlib.sha256(b"paris").digest()[:8], "big") | 1 << 63)'
+}
+
+case $MODE in
+  checks) checks ;;
+  island)
+    island || FAILED=1
+    [ $FAILED = 0 ] && echo "tools-config island: PASS" || {
+      echo "tools-config island: FAIL"
+      KEEP_LOGS=1
+    }
+    exit $FAILED ;;
+  *) echo "usage: tools-config.sh checks|island" >&2; exit 2 ;;
+esac
