@@ -103,7 +103,7 @@ expect_refused nosecret "authentication required: this port needs the shared sec
   "a relay without the secret is told 'authentication required' and gets nothing"
 expect_refused othersecret "peer closed: authentication failed" \
   "a relay with another secret is told 'authentication failed' and gets nothing"
-expect_refused outsider "connection to 10.9.0.2:$OUT lost" \
+expect_refused outsider "Cannot connect to 10.9.0.2:$OUT: " \
   "a relay outside the allow-list is cut off at once and gets nothing"
 if ! wait "$PID_player" && grep -q "received=0 " "$LOGS/player.log"; then
   pass "a plain player (no TLS) gets nothing"
