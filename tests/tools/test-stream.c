@@ -273,6 +273,15 @@ cut_every_way (Run * r, McpsFraming framing, gboolean skip_long,
   return whole;
 }
 
+/* The log must be the one wanted; frees both. */
+static void
+expect_log (gchar * log, GString * want)
+{
+  g_assert_cmpstr (log, ==, want->str);
+  g_free (log);
+  g_string_free (want, TRUE);
+}
+
 /* The expected log of @d cut cleanly: one D line per datagram. */
 static GString *
 datagram_lines (GPtrArray * d, guint from, guint to)
@@ -305,15 +314,13 @@ test_clean (gconstpointer data)
   if (framing == MCPS_FRAMING_MPX)
     g_string_prepend (want, "H test-stream\n");
   log = cut_every_way (&r, framing, TRUE, stream);
-  g_assert_cmpstr (log, ==, want->str);
   g_assert_cmpuint (r.next, ==, d->len);
-  g_free (log);
+  expect_log (log, want);
 
   /* cut short inside the last datagram: the rest is pending (for mpx the
    * end breaks the framing) */
   g_byte_array_set_size (stream, stream->len - 10);
   log = cut_every_way (&r, framing, TRUE, stream);
-  g_string_free (want, TRUE);
   want = datagram_lines (d, 0, d->len - 1);
   last = g_bytes_get_size (g_ptr_array_index (d, d->len - 1));
   if (framing == MCPS_FRAMING_MPX) {
@@ -327,10 +334,8 @@ test_clean (gconstpointer data)
         "incomplete datagram at the end of the stream\n",
         (framing == MCPS_FRAMING_RFC4571 ? 2 : 0) + last - 10);
   }
-  g_assert_cmpstr (log, ==, want->str);
-  g_free (log);
+  expect_log (log, want);
 
-  g_string_free (want, TRUE);
   g_byte_array_unref (stream);
   g_ptr_array_unref (d);
   run_clear (&r);
@@ -394,14 +399,12 @@ test_raw_resync (void)
 
   r.expected = d;
   log = cut_every_way (&r, MCPS_FRAMING_RAW, FALSE, stream);
-  g_assert_cmpstr (log, ==, want->str);
   g_assert_cmpuint (r.next, ==, d->len);
-  g_free (log);
+  expect_log (log, want);
 
   g_bytes_unref (s3);
   g_bytes_unref (s4);
   g_bytes_unref (s7);
-  g_string_free (want, TRUE);
   g_ptr_array_unref (d);
   g_byte_array_unref (stream);
   run_clear (&r);
@@ -417,9 +420,9 @@ test_rfc4571_long (void)
   GByteArray *stream = g_byte_array_new ();
   guint8 *junk = g_malloc0 (20000);
   GBytes *long_frame = g_bytes_new_static (junk, 20000);
-  GString *head, *tail;
+  GString *head, *tail, *want;
   gsize off = 0;
-  gchar *log, *want;
+  gchar *log;
   guint i;
 
   run_init (&r, NULL);
@@ -435,20 +438,17 @@ test_rfc4571_long (void)
   log = cut_every_way (&r, MCPS_FRAMING_RFC4571, TRUE, stream);
   head = datagram_lines (d, 0, 2);
   tail = datagram_lines (d, 2, d->len);
-  want = g_strdup_printf ("%sC frame of 20000 bytes at stream offset %"
-      G_GSIZE_FORMAT ", longer than any of --sizes\n%s", head->str, off,
-      tail->str);
-  g_assert_cmpstr (log, ==, want);
-  g_free (log);
-  g_free (want);
+  want = g_string_new (head->str);
+  g_string_append_printf (want, "C frame of 20000 bytes at stream offset %"
+      G_GSIZE_FORMAT ", longer than any of --sizes\n%s", off, tail->str);
+  expect_log (log, want);
 
   /* held and cut, no check of what is inside */
   r.expected = NULL;
   log = cut_stream (&r, MCPS_FRAMING_RFC4571, FALSE, stream, NULL, 0);
-  want = g_strdup_printf ("%sD 20000\n%s", head->str, tail->str);
-  g_assert_cmpstr (log, ==, want);
-  g_free (log);
-  g_free (want);
+  want = g_string_new (head->str);
+  g_string_append_printf (want, "D 20000\n%s", tail->str);
+  expect_log (log, want);
   g_string_free (head, TRUE);
   g_string_free (tail, TRUE);
 
@@ -487,9 +487,7 @@ test_mpx_control (void)
   want = datagram_lines (d, 0, 2);
   g_string_prepend (want, "H test-stream\n");
   g_string_append (want, "E go away\n");
-  g_assert_cmpstr (log, ==, want->str);
-  g_free (log);
-  g_string_free (want, TRUE);
+  expect_log (log, want);
 
   /* a message of an unknown type that may not be skipped */
   g_byte_array_set_size (stream, 0);
@@ -502,9 +500,7 @@ test_mpx_control (void)
   want = datagram_lines (d, 0, 1);
   g_string_prepend (want, "H test-stream\n");
   g_string_append (want, "X mpx decode error: unknown message type 0x5a\n");
-  g_assert_cmpstr (log, ==, want->str);
-  g_free (log);
-  g_string_free (want, TRUE);
+  expect_log (log, want);
 
   g_byte_array_unref (stream);
   g_ptr_array_unref (d);
@@ -613,6 +609,30 @@ run_seq (McpsSeq * s, const SeqStep * steps, guint n)
   }
 }
 
+/* The counts of @s after its steps. */
+static void
+expect_counts (const McpsSeq * s, gboolean complete, gint64 first_seq,
+    gint64 last_seq, guint64 received, guint64 duplicates, guint64 reordered,
+    guint64 lost)
+{
+  g_assert_cmpint (s->complete, ==, complete);
+  g_assert_cmpint (s->first_seq, ==, first_seq);
+  g_assert_cmpint (s->last_seq, ==, last_seq);
+  g_assert_cmpuint (s->received, ==, received);
+  g_assert_cmpuint (s->duplicates, ==, duplicates);
+  g_assert_cmpuint (s->reordered, ==, reordered);
+  g_assert_cmpuint (s->lost, ==, lost);
+}
+
+/* Ends @s: @rest more are lost, @lost in all; then clears it. */
+static void
+expect_finish (McpsSeq * s, guint64 rest, guint64 lost)
+{
+  g_assert_cmpuint (mcps_seq_finish (s), ==, rest);
+  g_assert_cmpuint (s->lost, ==, lost);
+  mcps_seq_clear (s);
+}
+
 /* From seq 0 (mcp-recv): what is missing at the start counts as lost. */
 static void
 test_seq_from_zero (void)
@@ -627,23 +647,13 @@ test_seq_from_zero (void)
 
   mcps_seq_init (&s, 10, 0, FALSE);
   run_seq (&s, steps, G_N_ELEMENTS (steps));
-  g_assert_true (s.complete);
-  g_assert_cmpint (s.first_seq, ==, 2);
-  g_assert_cmpint (s.last_seq, ==, 9);
-  g_assert_cmpuint (s.received, ==, 6);
-  g_assert_cmpuint (s.duplicates, ==, 3);
-  g_assert_cmpuint (s.reordered, ==, 2);
-  /* 1, 4, 6, 8 */
-  g_assert_cmpuint (s.lost, ==, 4);
-  g_assert_cmpuint (mcps_seq_finish (&s), ==, 0);
-  g_assert_cmpuint (s.lost, ==, 4);
-  mcps_seq_clear (&s);
+  /* lost: 1, 4, 6, 8 */
+  expect_counts (&s, TRUE, 2, 9, 6, 3, 2, 4);
+  expect_finish (&s, 0, 4);
 
   /* nothing arrived: all lost */
   mcps_seq_init (&s, 10, 0, FALSE);
-  g_assert_cmpuint (mcps_seq_finish (&s), ==, 10);
-  g_assert_cmpuint (s.lost, ==, 10);
-  mcps_seq_clear (&s);
+  expect_finish (&s, 10, 10);
 }
 
 /* From the first seq (mcp-fanout's clients join mid-stream), with a window
@@ -666,26 +676,16 @@ test_seq_from_first (void)
   mcps_seq_init (&s, 1000, 64, TRUE);
   g_assert_cmpuint (s.window_bits, ==, 64);
   run_seq (&s, steps, G_N_ELEMENTS (steps));
-  g_assert_false (s.complete);
-  g_assert_cmpint (s.first_seq, ==, 100);
-  g_assert_cmpint (s.last_seq, ==, 301);
-  g_assert_cmpuint (s.received, ==, 8);
-  g_assert_cmpuint (s.duplicates, ==, 3);
-  g_assert_cmpuint (s.reordered, ==, 4);
-  /* 198 skipped, 3 of them came (99 was before the first) */
-  g_assert_cmpuint (s.lost, ==, 195);
-  g_assert_cmpuint (mcps_seq_finish (&s), ==, 698);
-  g_assert_cmpuint (s.lost, ==, 195 + 698);
+  /* lost: 198 skipped, 3 of them came (99 was before the first) */
+  expect_counts (&s, FALSE, 100, 301, 8, 3, 4, 195);
   mcps_seq_beyond_reason (&s, 1000, reason, sizeof (reason));
   g_assert_cmpstr (reason, ==, "seq 1000 is beyond the 1000 datagrams "
       "expected");
-  mcps_seq_clear (&s);
+  expect_finish (&s, 698, 195 + 698);
 
   /* nothing arrived: counting never started */
   mcps_seq_init (&s, 1000, 64, TRUE);
-  g_assert_cmpuint (mcps_seq_finish (&s), ==, 0);
-  g_assert_cmpuint (s.lost, ==, 0);
-  mcps_seq_clear (&s);
+  expect_finish (&s, 0, 0);
 }
 
 /* With a window of all seqs (mcp-recv), none is ever too old. */
