@@ -44,9 +44,7 @@
 
 #include <errno.h>
 #include <math.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,11 +54,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mcp-testpattern.h"
+#include "mcp-stream.h"
 
-#define EXIT_OK 0
-#define EXIT_FAILED 1
-#define EXIT_USAGE 2
+#define EXIT_OK MCPS_EXIT_OK
+#define EXIT_FAILED MCPS_EXIT_FAILED
+#define EXIT_USAGE MCPS_EXIT_USAGE
 
 #define MAX_REASONS 5
 #define READ_SIZE (256 * 1024)
@@ -139,24 +137,10 @@ typedef struct
   guint64 retry_at;             /* CLOCK_MONOTONIC ns */
   gboolean ever_connected;
 
-  /* reassembly: the incomplete tail of the last read */
-  guint8 *carry;
-  gsize carry_len;
-  gsize skip;                   /* rfc4571: rest of an oversized frame */
-  gboolean in_sync;             /* raw: at a datagram boundary */
-  guint64 offset;               /* stream bytes consumed, for messages */
-
-  guint64 received;
-  guint64 lost;
-  guint64 duplicates;
-  guint64 reordered;
+  McpsCutter cut;
+  McpsSeq seq;                  /* from the first seq that arrives */
   guint64 corrupt;
   guint64 warmup;
-  gint64 first_seq;
-  gint64 last_seq;
-  guint64 expected;             /* next seq expected */
-  guint8 *window;               /* bitmap of the seqs below expected */
-  gboolean complete;            /* seq C-1 arrived */
 
   guint32 *hist;
   guint64 n_lat;
@@ -171,15 +155,9 @@ typedef struct
   Client *clients;
   guint64 count;
   guint32 stream_id;
-  gboolean raw;
+  McpsFraming framing;
   McptSizes sizes;
-  gsize carry_size;
-  guint64 window_bits;
-
-  /* fast pattern check: ref + pos[v] is the pattern that starts with v */
-  guint8 *ref;
-  guint8 pos[256];
-  gboolean fast_check;
+  McpsChecker checker;
 
   struct addrinfo *addrs;
   guint n_addrs;
@@ -187,7 +165,7 @@ typedef struct
   gchar *port;
 
   gint epfd;
-  guint8 *rbuf;                 /* carry_size + READ_SIZE */
+  guint8 *rbuf;                 /* the cutters' headroom + READ_SIZE */
   guint n_started;
   guint n_connecting;           /* CONNECTING or RETRY */
   guint n_connected;            /* connected at some point */
@@ -202,20 +180,6 @@ typedef struct
   guint64 n_reads;
   guint64 n_bytes;
 } Fanout;
-
-static volatile sig_atomic_t stop_requested = 0;
-
-static void
-on_signal (int sig)
-{
-  stop_requested = 1;
-}
-
-static guint64
-mono_ns (void)
-{
-  return mcpt_now_ns (CLOCK_MONOTONIC);
-}
 
 /* *INDENT-OFF* */
 static void client_problem (Client * c, const gchar * format, ...)
@@ -276,14 +240,11 @@ static gint64
 hist_percentile_us (const guint32 * hist, guint64 total, guint pct,
     gint64 max_ns)
 {
-  guint64 rank, sum = 0;
+  guint64 rank = mcps_rank (total, pct), sum = 0;
   guint b;
 
   if (total == 0)
     return -1;
-  rank = (total * pct + 99) / 100;
-  if (rank == 0)
-    rank = 1;
   for (b = 0; b < HIST_BUCKETS; b++) {
     sum += hist[b];
     if (sum >= rank)
@@ -294,81 +255,11 @@ hist_percentile_us (const guint32 * hist, guint64 total, guint pct,
 
 /* ---- datagrams --------------------------------------------------------- */
 
-/* Sets up the fast pattern check: one copy of the pattern of seq 0 made by
- * mcpt_fill_pattern(); since the pattern advances by a fixed step per byte,
- * every datagram's pattern is a piece of it, found by its first byte. The
- * result is checked against mcpt_fill_pattern() for 256 seqs; if the
- * pattern ever changes shape, every datagram goes through mcpt_verify(). */
-static void
-setup_fast_check (Fanout * f)
-{
-  gsize ref_len = MCPT_HEADER_SIZE + 256 + f->sizes.max;
-  guint8 *full = g_malloc (ref_len);
-  guint8 *tmp = g_malloc (f->sizes.max);
-  gboolean seen[256];
-  guint v, s;
-
-  mcpt_fill_pattern (full, ref_len, f->stream_id, 0);
-  f->ref = full;
-  memset (seen, 0, sizeof (seen));
-  f->fast_check = TRUE;
-  for (v = 0; v < 256; v++) {
-    guint8 b = full[MCPT_HEADER_SIZE + v];
-
-    if (seen[b])
-      f->fast_check = FALSE;
-    seen[b] = TRUE;
-    f->pos[b] = (guint8) v;
-  }
-  for (s = 0; s < 256 && f->fast_check; s++) {
-    guint64 seq = s * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15) + s;
-    guint8 first = mcpt_pattern_byte (f->stream_id, seq, MCPT_HEADER_SIZE);
-
-    mcpt_fill_pattern (tmp, f->sizes.max, f->stream_id, seq);
-    if (memcmp (tmp + MCPT_HEADER_SIZE,
-            full + MCPT_HEADER_SIZE + f->pos[first],
-            f->sizes.max - MCPT_HEADER_SIZE) != 0)
-      f->fast_check = FALSE;
-  }
-  g_free (tmp);
-}
-
-/* TRUE when the datagram is certainly a good one of our stream; FALSE
- * means mcpt_verify() has to decide. */
-static inline gboolean
-fast_verify (Fanout * f, const guint8 * p, gsize len, guint64 seq)
-{
-  guint8 first;
-
-  if (!f->fast_check || mcpt_header_stream_id (p) != f->stream_id
-      || len != mcpt_size_for_seq (&f->sizes, seq))
-    return FALSE;
-  first = mcpt_pattern_byte (f->stream_id, seq, MCPT_HEADER_SIZE);
-  return memcmp (p + MCPT_HEADER_SIZE,
-      f->ref + MCPT_HEADER_SIZE + f->pos[first], len - MCPT_HEADER_SIZE) == 0;
-}
-
 static void
 client_corrupt (Client * c, const gchar * reason)
 {
   c->corrupt++;
   client_problem (c, "corrupt datagram: %s", reason);
-}
-
-static inline void
-window_set (Fanout * f, Client * c, guint64 seq)
-{
-  guint64 i = seq & (f->window_bits - 1);
-
-  c->window[i / 8] |= (guint8) (1u << (i % 8));
-}
-
-static inline gboolean
-window_get (Fanout * f, Client * c, guint64 seq)
-{
-  guint64 i = seq & (f->window_bits - 1);
-
-  return (c->window[i / 8] >> (i % 8)) & 1;
 }
 
 /* One datagram of @len bytes, read at @now_rt (CLOCK_REALTIME ns). */
@@ -377,81 +268,42 @@ handle_datagram (Fanout * f, Client * c, const guint8 * p, gsize len,
     guint64 now_rt)
 {
   gchar reason[160];
-  guint64 seq;
+  guint64 seq, skipped = 0;
+  gboolean was_complete = c->seq.complete;
   gint64 lat;
 
-  if (len >= MCPT_HEADER_SIZE) {
-    McptKind kind = mcpt_kind (p, len);
-
-    if (kind == MCPT_KIND_WARMUP) {
-      c->warmup++;
-      return;
-    }
-    if (kind == MCPT_KIND_STREAM
-        && fast_verify (f, p, len, mcpt_header_seq (p)))
-      goto good;
-  }
-  if (mcpt_verify (p, len, f->stream_id, &f->sizes, reason, sizeof (reason))) {
-    client_corrupt (c, reason);
-    return;
-  }
-  if (mcpt_kind (p, len) == MCPT_KIND_WARMUP) {
+  if (len >= MCPT_HEADER_SIZE && mcpt_kind (p, len) == MCPT_KIND_WARMUP) {
     c->warmup++;
     return;
   }
-
-good:
-  seq = mcpt_header_seq (p);
-  if (seq >= f->count) {
-    g_snprintf (reason, sizeof (reason), "seq %" G_GUINT64_FORMAT
-        " is beyond the %" G_GUINT64_FORMAT " datagrams expected", seq,
-        f->count);
+  if (mcps_checker_verify (&f->checker, p, len, f->stream_id, reason,
+          sizeof (reason))) {
     client_corrupt (c, reason);
     return;
   }
 
-  if (c->first_seq < 0) {
-    c->first_seq = (gint64) seq;
-    c->expected = seq;
+  seq = mcpt_header_seq (p);
+  switch (mcps_seq_add (&c->seq, seq, &skipped)) {
+    case MCPS_SEQ_BEYOND:
+      mcps_seq_beyond_reason (&c->seq, seq, reason, sizeof (reason));
+      client_corrupt (c, reason);
+      return;
+    case MCPS_SEQ_DUPLICATE:
+      client_problem (c, "duplicate seq %" G_GUINT64_FORMAT " (after seq %"
+          G_GUINT64_FORMAT ")", seq, c->seq.expected - 1);
+      return;
+    case MCPS_SEQ_LATE:
+      client_problem (c, "seq %" G_GUINT64_FORMAT " arrived after seq %"
+          G_GUINT64_FORMAT, seq, c->seq.expected - 1);
+      break;
+    case MCPS_SEQ_NEXT:
+      if (skipped == 1)
+        client_problem (c, "lost seq %" G_GUINT64_FORMAT, seq - 1);
+      else if (skipped > 1)
+        client_problem (c, "lost seq %" G_GUINT64_FORMAT "..%"
+            G_GUINT64_FORMAT, seq - skipped, seq - 1);
+      break;
   }
-  if (seq >= c->expected) {
-    guint64 gap = seq - c->expected;
-
-    if (gap == 1)
-      client_problem (c, "lost seq %" G_GUINT64_FORMAT, c->expected);
-    else if (gap > 1)
-      client_problem (c, "lost seq %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT,
-          c->expected, seq - 1);
-    /* the bits of the seqs skipped now stand for them: not seen */
-    if (gap >= f->window_bits)
-      memset (c->window, 0, f->window_bits / 8);
-    else {
-      guint64 s;
-
-      for (s = c->expected; s < seq; s++) {
-        guint64 i = s & (f->window_bits - 1);
-
-        c->window[i / 8] &= (guint8) ~ (1u << (i % 8));
-      }
-    }
-    c->lost += gap;
-    c->expected = seq + 1;
-    c->last_seq = (gint64) seq;
-  } else if (c->expected - seq > f->window_bits || window_get (f, c, seq)) {
-    c->duplicates++;
-    client_problem (c, "duplicate seq %" G_GUINT64_FORMAT " (after seq %"
-        G_GUINT64_FORMAT ")", seq, c->expected - 1);
-    return;
-  } else {
-    /* counted as lost when the gap opened, unless before the first */
-    c->reordered++;
-    if (seq > (guint64) c->first_seq)
-      c->lost--;
-    client_problem (c, "seq %" G_GUINT64_FORMAT " arrived after seq %"
-        G_GUINT64_FORMAT, seq, c->expected - 1);
-  }
-  window_set (f, c, seq);
-  c->received++;
 
   lat = (gint64) (now_rt - mcpt_header_send_ns (p));
   c->hist[hist_bucket (lat)]++;
@@ -459,83 +311,8 @@ good:
   if (lat > c->max_lat_ns)
     c->max_lat_ns = lat;
 
-  if (!c->complete && c->expected == f->count) {
-    c->complete = TRUE;
+  if (!was_complete && c->seq.complete)
     f->n_complete++;
-  }
-}
-
-/* Cuts datagrams out of buf[0..len-1]; returns how many bytes it used. */
-static gsize
-parse_stream (Fanout * f, Client * c, const guint8 * buf, gsize len,
-    guint64 now_rt)
-{
-  gsize pos = 0;
-
-  if (c->skip > 0) {
-    pos = MIN (c->skip, len);
-    c->skip -= pos;
-  }
-  for (;;) {
-    const guint8 *p = buf + pos;
-    gsize avail = len - pos;
-    gsize size;
-
-    if (!f->raw) {
-      if (avail < 2)
-        break;
-      size = ((gsize) p[0] << 8) | p[1];
-      if (size > f->sizes.max) {
-        gchar reason[128];
-
-        /* longer than any datagram: skip it without holding it */
-        g_snprintf (reason, sizeof (reason), "frame of %" G_GSIZE_FORMAT
-            " bytes at stream offset %" G_GUINT64_FORMAT ", longer than any "
-            "of --sizes", size, c->offset + pos);
-        client_corrupt (c, reason);
-        c->skip = 2 + size;
-        pos += MIN (c->skip, avail);
-        c->skip -= MIN (c->skip, avail);
-        continue;
-      }
-      if (avail < 2 + size)
-        break;
-      handle_datagram (f, c, p + 2, size, now_rt);
-      pos += 2 + size;
-      continue;
-    }
-
-    if (avail < MCPT_HEADER_SIZE)
-      break;
-    if (mcpt_kind (p, avail) == MCPT_KIND_INVALID) {
-      /* Lost the datagram boundaries: look for the next magic. */
-      gsize i;
-
-      if (c->in_sync) {
-        gchar reason[128];
-
-        g_snprintf (reason, sizeof (reason), "bad magic at stream offset %"
-            G_GUINT64_FORMAT "; resynchronising", c->offset + pos);
-        client_corrupt (c, reason);
-        c->in_sync = FALSE;
-      }
-      for (i = 1; i + 4 <= avail; i++)
-        if (mcpt_kind (p + i, 4) != MCPT_KIND_INVALID)
-          break;
-      pos += i;
-      if (i + 4 > avail)
-        break;
-      continue;
-    }
-    size = mcpt_size_for_seq (&f->sizes, mcpt_header_seq (p));
-    if (avail < size)
-      break;
-    c->in_sync = TRUE;
-    handle_datagram (f, c, p, size, now_rt);
-    pos += size;
-  }
-  c->offset += pos;
-  return pos;
 }
 
 /* ---- connections ------------------------------------------------------- */
@@ -636,33 +413,29 @@ client_connect_done (Fanout * f, Client * c, guint64 now)
 static void
 client_read (Fanout * f, Client * c)
 {
+  gchar reason[160];
+  McpsItem item;
+  McpsCut k;
   ssize_t got;
   guint64 now_rt;
-  gsize have, used;
 
-  if (c->carry_len > 0)
-    memcpy (f->rbuf, c->carry, c->carry_len);
-  got = recv (c->fd, f->rbuf + c->carry_len, READ_SIZE, MSG_DONTWAIT);
+  got = recv (c->fd, mcps_cutter_load (&c->cut, f->rbuf), READ_SIZE,
+      MSG_DONTWAIT);
   if (got < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
       return;
-    if (!c->complete)
+    if (!c->seq.complete)
       client_problem (c, "connection lost after seq %" G_GINT64_FORMAT ": %s",
-          c->last_seq, g_strerror (errno));
+          c->seq.last_seq, g_strerror (errno));
     client_close (f, c, CLIENT_CLOSED);
     return;
   }
   if (got == 0) {
-    if (!c->complete) {
+    if (!c->seq.complete) {
       client_problem (c, "connection closed by the server after seq %"
-          G_GINT64_FORMAT, c->last_seq);
-      if (c->carry_len > 0) {
-        gchar reason[128];
-
-        g_snprintf (reason, sizeof (reason), "%" G_GSIZE_FORMAT " bytes of "
-            "an incomplete datagram at the end of the stream", c->carry_len);
+          G_GINT64_FORMAT, c->seq.last_seq);
+      if (mcps_cutter_pending (&c->cut, reason, sizeof (reason)) > 0)
         client_corrupt (c, reason);
-      }
     }
     client_close (f, c, CLIENT_CLOSED);
     return;
@@ -670,11 +443,13 @@ client_read (Fanout * f, Client * c)
   now_rt = mcpt_now_ns (CLOCK_REALTIME);
   f->n_reads++;
   f->n_bytes += (guint64) got;
-  have = c->carry_len + (gsize) got;
-  used = parse_stream (f, c, f->rbuf, have, now_rt);
-  c->carry_len = have - used;
-  if (c->carry_len > 0)
-    memcpy (c->carry, f->rbuf + used, c->carry_len);
+  mcps_cutter_feed (&c->cut, f->rbuf, (gsize) got);
+  while ((k = mcps_cutter_next (&c->cut, &item)) != MCPS_CUT_NEED_MORE) {
+    if (k == MCPS_CUT_DATAGRAM)
+      handle_datagram (f, c, item.data, item.len, now_rt);
+    else
+      client_corrupt (c, item.reason);
+  }
 }
 
 /* Starts the connections that are due; the time of the next one that is
@@ -721,28 +496,15 @@ start_due (Fanout * f, guint64 now)
 }
 
 static void
-write_ready_file (void)
-{
-  GError *err = NULL;
-
-  if (!opt_ready_file)
-    return;
-  if (!g_file_set_contents (opt_ready_file, "ready\n", -1, &err)) {
-    g_printerr ("mcp-fanout: cannot write the ready file: %s\n", err->message);
-    g_error_free (err);
-  }
-}
-
-static void
 run (Fanout * f, const sigset_t * run_mask)
 {
   struct epoll_event *events = g_new (struct epoll_event, MAX_EVENTS);
   guint64 timeout_ns = (guint64) (opt_timeout * NS_PER_S);
 
-  f->t_start = mono_ns ();
+  f->t_start = mcps_mono_ns ();
   f->last_progress = f->t_start;
-  while (!stop_requested && !f->fatal && f->n_complete < f->n) {
-    guint64 now = mono_ns ();
+  while (!mcps_stop_requested && !f->fatal && f->n_complete < f->n) {
+    guint64 now = mcps_mono_ns ();
     guint64 deadline = f->last_progress + timeout_ns;
     guint64 wake = deadline;
     gint ms, n, i;
@@ -757,7 +519,7 @@ run (Fanout * f, const sigset_t * run_mask)
           g_printerr ("mcp-fanout: %u clients connected to %s port %s in "
               "%.3f s\n", f->n, f->host, f->port,
               (now - f->t_start) / NS_PER_S);
-        write_ready_file ();
+        mcps_write_ready_file (opt_ready_file);
         f->last_progress = now;
         continue;
       }
@@ -780,7 +542,7 @@ run (Fanout * f, const sigset_t * run_mask)
     if (n == 0)
       continue;
     f->n_wakeups++;
-    now = mono_ns ();
+    now = mcps_mono_ns ();
     for (i = 0; i < n; i++) {
       Client *c = events[i].data.ptr;
 
@@ -802,40 +564,12 @@ run (Fanout * f, const sigset_t * run_mask)
 static gboolean
 resolve (Fanout * f)
 {
-  GSocketConnectable *na;
-  GError *err = NULL;
-  struct addrinfo hints, *ai;
-  gint gai;
+  struct addrinfo *ai;
 
-  na = g_network_address_parse (opt_tcp, 0, &err);
-  if (!na) {
-    g_printerr ("mcp-fanout: bad --tcp '%s': %s\n", opt_tcp, err->message);
-    g_error_free (err);
-    return FALSE;
-  }
-  if (g_network_address_get_port (G_NETWORK_ADDRESS (na)) == 0) {
-    g_printerr ("mcp-fanout: --tcp '%s' needs a port: HOST:PORT\n", opt_tcp);
-    g_object_unref (na);
-    return FALSE;
-  }
-  f->host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (na)));
-  f->port = g_strdup_printf ("%u",
-      (guint) g_network_address_get_port (G_NETWORK_ADDRESS (na)));
-  g_object_unref (na);
-
-  memset (&hints, 0, sizeof (hints));
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  gai = getaddrinfo (f->host, f->port, &hints, &f->addrs);
-  if (gai != 0) {
-    g_printerr ("mcp-fanout: cannot resolve '%s': %s\n", f->host,
-        gai_strerror (gai));
-    f->addrs = NULL;
-    return FALSE;
-  }
+  f->addrs = mcps_resolve_tcp (opt_tcp, &f->host, &f->port);
   for (ai = f->addrs; ai; ai = ai->ai_next)
     f->n_addrs++;
-  return TRUE;
+  return f->addrs != NULL;
 }
 
 /* Raises the soft descriptor limit to the hard one; FALSE (with a message)
@@ -866,8 +600,8 @@ raise_fd_limit (guint n)
 static gboolean
 client_ok (Fanout * f, Client * c)
 {
-  return c->complete && c->lost == 0 && c->duplicates == 0
-      && c->reordered == 0 && c->corrupt == 0;
+  return c->seq.complete && c->seq.lost == 0 && c->seq.duplicates == 0
+      && c->seq.reordered == 0 && c->corrupt == 0;
 }
 
 static void
@@ -887,23 +621,24 @@ print_failed (Fanout * f)
       continue;
     if (!c->ever_connected)
       why = "never connected";
-    else if (!why && c->offset == 0 && c->carry_len == 0)
+    else if (!why && c->cut.bytes == 0)
       /* A connect burst beyond the server's listen backlog gets answered
        * with SYN cookies; a silent client whose final ACK then finds the
        * accept queue full believes it is connected, but never is. */
       why = "not a byte arrived (never accepted by the server? a lower "
           "--connect-rate helps)";
-    else if (!why && c->first_seq < 0)
+    else if (!why && c->seq.first_seq < 0)
       why = "no stream datagram arrived";
     else if (!why)
       why = tmp = g_strdup_printf ("stopped after seq %" G_GINT64_FORMAT
-          ", the last is %" G_GUINT64_FORMAT, c->last_seq, f->count - 1);
+          ", the last is %" G_GUINT64_FORMAT, c->seq.last_seq, f->count - 1);
     g_printerr ("mcp-fanout: client %u failed: %s (received=%"
         G_GUINT64_FORMAT " lost=%" G_GUINT64_FORMAT " duplicates=%"
         G_GUINT64_FORMAT " reordered=%" G_GUINT64_FORMAT " corrupt=%"
         G_GUINT64_FORMAT " first_seq=%" G_GINT64_FORMAT " last_seq=%"
-        G_GINT64_FORMAT ")\n", c->index, why, c->received, c->lost,
-        c->duplicates, c->reordered, c->corrupt, c->first_seq, c->last_seq);
+        G_GINT64_FORMAT ")\n", c->index, why, c->seq.received, c->seq.lost,
+        c->seq.duplicates, c->seq.reordered, c->corrupt, c->seq.first_seq,
+        c->seq.last_seq);
     g_free (tmp);
     printed++;
   }
@@ -928,18 +663,17 @@ print_summary (Fanout * f)
     Client *c = &f->clients[i];
 
     /* whatever never came after the last one is lost too */
-    if (c->first_seq >= 0)
-      c->lost += f->count - c->expected;
+    mcps_seq_finish (&c->seq);
     if (!client_ok (f, c))
       ok = FALSE;
-    received += c->received;
-    lost += c->lost;
-    dups += c->duplicates;
-    reordered += c->reordered;
+    received += c->seq.received;
+    lost += c->seq.lost;
+    dups += c->seq.duplicates;
+    reordered += c->seq.reordered;
     corrupt += c->corrupt;
     warmup += c->warmup;
-    min_rx = MIN (min_rx, c->received);
-    max_rx = MAX (max_rx, c->received);
+    min_rx = MIN (min_rx, c->seq.received);
+    max_rx = MAX (max_rx, c->seq.received);
     if (c->n_lat > 0) {
       gint64 p99 = hist_percentile_us (c->hist, c->n_lat, 99, c->max_lat_ns);
 
@@ -987,8 +721,8 @@ clear_fanout (Fanout * f)
 
     if (c->fd >= 0)
       close (c->fd);
-    g_free (c->carry);
-    g_free (c->window);
+    mcps_cutter_clear (&c->cut);
+    mcps_seq_clear (&c->seq);
     g_free (c->hist);
     g_free (c->problem);
   }
@@ -998,43 +732,35 @@ clear_fanout (Fanout * f)
   if (f->epfd >= 0)
     close (f->epfd);
   g_free (f->rbuf);
-  g_free (f->ref);
+  mcps_checker_clear (&f->checker);
   g_free (f->host);
   g_free (f->port);
   mcpt_sizes_clear (&f->sizes);
 }
 
+/* --help, after the options */
+static const gchar description[] =
+    "Prints 'mcp-fanout: clients=N connected=K complete=M received=TOTAL "
+    "lost=L duplicates=D reordered=R corrupt=X warmup=W min_received=A "
+    "max_received=B p50_us=.. p99_us=.. max_us=.. worst_p99_us=.. "
+    "worst_max_us=.. cpu_user_ms=.. cpu_sys_ms=..' at the end.\n"
+    "Exit status: 0 every client saw every datagram from its first one to "
+    "the last intact, once, in order; 1 otherwise; 2 usage or socket "
+    "error, or not all clients connected.\n";
+
 int
 main (int argc, char **argv)
 {
-  GOptionContext *ctx;
   GError *err = NULL;
-  struct sigaction sa;
-  sigset_t block, run_mask;
+  sigset_t run_mask;
   Fanout f;
   gint status;
   guint i;
 
-  ctx = g_option_context_new ("- hold many TCP clients of a fan-out server "
-      "and check the test stream of mcp-send on each");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_set_description (ctx,
-      "Prints 'mcp-fanout: clients=N connected=K complete=M received=TOTAL "
-      "lost=L duplicates=D reordered=R corrupt=X warmup=W min_received=A "
-      "max_received=B p50_us=.. p99_us=.. max_us=.. worst_p99_us=.. "
-      "worst_max_us=.. cpu_user_ms=.. cpu_sys_ms=..' at the end.\n"
-      "Exit status: 0 every client saw every datagram from its first one to "
-      "the last intact, once, in order; 1 otherwise; 2 usage or socket "
-      "error, or not all clients connected.\n");
-  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
-    g_printerr ("mcp-fanout: %s\n", err->message);
+  if (!mcps_parse_args ("mcp-fanout", "- hold many TCP clients of a "
+          "fan-out server and check the test stream of mcp-send on each",
+          entries, description, &argc, &argv))
     return EXIT_USAGE;
-  }
-  g_option_context_free (ctx);
-  if (argc > 1) {
-    g_printerr ("mcp-fanout: unexpected argument '%s'\n", argv[1]);
-    return EXIT_USAGE;
-  }
   if (!opt_tcp) {
     g_printerr ("mcp-fanout: --tcp HOST:PORT is required\n");
     return EXIT_USAGE;
@@ -1051,9 +777,9 @@ main (int argc, char **argv)
 
   memset (&f, 0, sizeof (f));
   f.epfd = -1;
-  if (!opt_framing || g_str_equal (opt_framing, "raw"))
-    f.raw = TRUE;
-  else if (!g_str_equal (opt_framing, "rfc4571")) {
+  f.framing = MCPS_FRAMING_RAW;
+  if (opt_framing && (!mcps_framing_parse (opt_framing, &f.framing)
+          || f.framing == MCPS_FRAMING_MPX)) {
     g_printerr ("mcp-fanout: --framing must be raw or rfc4571\n");
     return EXIT_USAGE;
   }
@@ -1074,42 +800,24 @@ main (int argc, char **argv)
     clear_fanout (&f);
     return EXIT_USAGE;
   }
-  setup_fast_check (&f);
+  mcps_checker_init (&f.checker, &f.sizes);
 
-  /* raw: a partial datagram; rfc4571: a partial frame (longer ones are
-   * skipped, not held) */
-  f.carry_size = f.sizes.max + (f.raw ? 0 : 2);
-  f.rbuf = g_malloc (f.carry_size + READ_SIZE);
-  f.window_bits = 64;
-  while (f.window_bits < MIN (f.count, MAX_WINDOW_BITS))
-    f.window_bits *= 2;
   f.clients = g_new0 (Client, f.n);
   for (i = 0; i < f.n; i++) {
     Client *c = &f.clients[i];
 
     c->index = i;
     c->fd = -1;
-    c->in_sync = TRUE;
-    c->first_seq = -1;
-    c->last_seq = -1;
-    c->carry = g_malloc (f.carry_size);
-    c->window = g_malloc0 (f.window_bits / 8);
+    /* a frame longer than any datagram is skipped, not held */
+    mcps_cutter_init (&c->cut, f.framing, &f.sizes, TRUE);
+    mcps_seq_init (&c->seq, f.count, MAX_WINDOW_BITS, TRUE);
     c->hist = g_new0 (guint32, HIST_BUCKETS);
   }
+  f.rbuf = g_malloc (mcps_cutter_headroom (&f.clients[0].cut) + READ_SIZE);
 
   /* Signals are blocked except inside epoll_pwait(), so none is missed
-   * between the check of stop_requested and the wait. */
-  memset (&sa, 0, sizeof (sa));
-  sa.sa_handler = on_signal;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigemptyset (&block);
-  sigaddset (&block, SIGINT);
-  sigaddset (&block, SIGTERM);
-  sigprocmask (SIG_BLOCK, &block, &run_mask);
-  sigdelset (&run_mask, SIGINT);
-  sigdelset (&run_mask, SIGTERM);
+   * between the check of mcps_stop_requested and the wait. */
+  mcps_catch_stop_signals (&run_mask);
   signal (SIGPIPE, SIG_IGN);
 
   run (&f, &run_mask);

@@ -54,10 +54,8 @@
 #include <errno.h>
 #include <math.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +63,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mcp-testpattern.h"
-#include "mcp-wire.h"
+#include "mcp-stream.h"
 
 #ifndef IP_MULTICAST_ALL
 #define IP_MULTICAST_ALL 49
@@ -75,14 +72,13 @@
 #define IPV6_MULTICAST_ALL 29
 #endif
 
-#define EXIT_OK 0
-#define EXIT_FAILED 1
-#define EXIT_USAGE 2
+#define EXIT_OK MCPS_EXIT_OK
+#define EXIT_FAILED MCPS_EXIT_FAILED
+#define EXIT_USAGE MCPS_EXIT_USAGE
 
 #define MAX_REASONS 5
-#define TCP_BUF_SIZE (256 * 1024)
+#define READ_SIZE (256 * 1024)
 #define CONNECT_RETRY_NS (100 * G_GUINT64_CONSTANT (1000000))
-#define MPX_READ_CHUNK (64 * 1024)
 
 static gchar *opt_group = NULL;
 static gint opt_port = -1;
@@ -137,7 +133,7 @@ static GOptionEntry entries[] = {
       "Count stream datagrams whose TTL / hop limit is not N "
         "(multicast mode)", "N"},
   {"allow-gaps", 'G', 0, G_OPTION_ARG_INT, &opt_allow_gaps,
-        "Accept up to N runs of missing datagrams per stream, each printed "
+      "Accept up to N runs of missing datagrams per stream, each printed "
         "with the send times around it (what arrived must still be intact, "
         "once, in order)", "N"},
   {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
@@ -159,15 +155,7 @@ typedef struct
 typedef struct
 {
   guint32 id;
-  guint64 received;
-  guint64 lost;
-  guint64 duplicates;
-  guint64 reordered;
-  gint64 first_seq;
-  gint64 last_seq;
-
-  guint64 expected;             /* next sequence number expected */
-  guint8 *seen;                 /* bitmap of sequence numbers received */
+  McpsSeq seq;                  /* counted from seq 0, every seq remembered */
   gboolean finished;            /* its last sequence number arrived */
   gint64 last_sent;             /* send time of seq last_seq, -1 before */
   guint64 n_gaps;
@@ -178,6 +166,7 @@ typedef struct
 {
   guint64 count;                /* per stream */
   McptSizes sizes;
+  McpsChecker checker;
   Stream *streams;              /* in the order of --stream-id */
   guint n_streams;
   guint unfinished;
@@ -201,26 +190,12 @@ typedef struct
   guint64 last_activity;        /* CLOCK_MONOTONIC ns */
 } Receiver;
 
-static volatile sig_atomic_t stop_requested = 0;
-
-static void
-on_signal (int sig)
-{
-  stop_requested = 1;
-}
-
-static guint64
-mono_ns (void)
-{
-  return mcpt_now_ns (CLOCK_MONOTONIC);
-}
-
 /* Milliseconds until the inactivity timeout, 0 once it has passed. */
 static gint
 remaining_ms (Receiver * r)
 {
   guint64 limit = r->last_activity + (guint64) (opt_timeout * 1e9);
-  guint64 now = mono_ns ();
+  guint64 now = mcps_mono_ns ();
 
   if (now >= limit)
     return 0;
@@ -234,20 +209,6 @@ report_corrupt (Receiver * r, const gchar * reason)
   if (r->reasons_printed < MAX_REASONS) {
     g_printerr ("mcp-recv: corrupt datagram: %s\n", reason);
     r->reasons_printed++;
-  }
-}
-
-static void
-write_ready_file (Receiver * r)
-{
-  GError *err = NULL;
-
-  r->ready_written = TRUE;
-  if (!opt_ready_file)
-    return;
-  if (!g_file_set_contents (opt_ready_file, "ready\n", -1, &err)) {
-    g_printerr ("mcp-recv: cannot write the ready file: %s\n", err->message);
-    g_error_free (err);
   }
 }
 
@@ -284,19 +245,48 @@ add_gap (Stream * s, guint64 first, guint64 last, gint64 before_sent,
     g_array_append_val (s->gaps, g);
 }
 
+/* Counts a datagram of stream @s, seq @seq, whose TTL is not the one of
+ * --expect-ttl. */
+static void
+check_ttl (Receiver * r, Stream * s, guint64 seq, gint ttl)
+{
+  gchar what[48];
+
+  if (opt_expect_ttl < 0 || ttl == opt_expect_ttl)
+    return;
+  r->bad_ttl++;
+  if (r->ttl_reasons_printed >= MAX_REASONS)
+    return;
+  if (r->n_streams > 1)
+    g_snprintf (what, sizeof (what), "stream %u seq %" G_GUINT64_FORMAT,
+        s->id, seq);
+  else
+    g_snprintf (what, sizeof (what), "seq %" G_GUINT64_FORMAT, seq);
+  if (ttl < 0)
+    g_printerr ("mcp-recv: %s arrived without a TTL, expected %d\n",
+        what, opt_expect_ttl);
+  else
+    g_printerr ("mcp-recv: %s arrived with TTL %d, expected %d\n",
+        what, ttl, opt_expect_ttl);
+  r->ttl_reasons_printed++;
+}
+
 /* One datagram of @len bytes; @ttl is -1 when unknown. */
 static void
 handle_datagram (Receiver * r, const guint8 * buf, gsize len, gint ttl)
 {
   guint64 now_rt = mcpt_now_ns (CLOCK_REALTIME);
   gchar reason[160];
-  gchar what[48];
   Stream *s = NULL;
-  guint64 seq;
+  McpsSeqResult res;
+  guint64 seq, skipped = 0;
+  gint64 sent, lat;
 
-  r->last_activity = mono_ns ();
-  if (!r->ready_written)
-    write_ready_file (r);
+  r->last_activity = mcps_mono_ns ();
+  if (!r->ready_written) {
+    r->ready_written = TRUE;
+    mcps_write_ready_file (opt_ready_file);
+  }
 
   if (len >= MCPT_HEADER_SIZE) {
     McptKind kind = mcpt_kind (buf, len);
@@ -315,65 +305,32 @@ handle_datagram (Receiver * r, const guint8 * buf, gsize len, gint ttl)
       }
     }
   }
-  /* Without a stream, the header is bad and mcpt_verify says why before
-   * it looks at the id. */
-  if (mcpt_verify (buf, len, s ? s->id : 0, &r->sizes, reason, sizeof (reason))) {
+  /* Without a stream, the header is bad and the check says why before it
+   * looks at the id. */
+  if (mcps_checker_verify (&r->checker, buf, len, s ? s->id : 0, reason,
+          sizeof (reason))) {
     report_corrupt (r, reason);
     return;
   }
   seq = mcpt_header_seq (buf);
-  if (seq >= r->count) {
-    g_snprintf (reason, sizeof (reason), "seq %" G_GUINT64_FORMAT
-        " is beyond the %" G_GUINT64_FORMAT " datagrams expected", seq,
-        r->count);
+  sent = (gint64) mcpt_header_send_ns (buf);
+  res = mcps_seq_add (&s->seq, seq, &skipped);
+  if (res == MCPS_SEQ_BEYOND) {
+    mcps_seq_beyond_reason (&s->seq, seq, reason, sizeof (reason));
     report_corrupt (r, reason);
     return;
   }
-
-  if (opt_expect_ttl >= 0 && ttl != opt_expect_ttl) {
-    r->bad_ttl++;
-    if (r->ttl_reasons_printed < MAX_REASONS) {
-      if (r->n_streams > 1)
-        g_snprintf (what, sizeof (what), "stream %u seq %" G_GUINT64_FORMAT,
-            s->id, seq);
-      else
-        g_snprintf (what, sizeof (what), "seq %" G_GUINT64_FORMAT, seq);
-      if (ttl < 0)
-        g_printerr ("mcp-recv: %s arrived without a TTL, expected %d\n",
-            what, opt_expect_ttl);
-      else
-        g_printerr ("mcp-recv: %s arrived with TTL %d, expected %d\n",
-            what, ttl, opt_expect_ttl);
-      r->ttl_reasons_printed++;
-    }
-  }
-
-  if (s->first_seq < 0)
-    s->first_seq = (gint64) seq;
-  if (seq >= s->expected) {
-    if (seq > s->expected)
-      add_gap (s, s->expected, seq - 1, s->last_sent,
-          (gint64) mcpt_header_send_ns (buf));
-    s->lost += seq - s->expected;
-    s->expected = seq + 1;
-    s->last_seq = (gint64) seq;
-    s->last_sent = (gint64) mcpt_header_send_ns (buf);
-  } else if (s->seen[seq / 8] & (1u << (seq % 8))) {
-    s->duplicates++;
+  check_ttl (r, s, seq, ttl);
+  if (res == MCPS_SEQ_DUPLICATE)
     return;
-  } else {
-    /* counted as lost when the gap opened */
-    s->reordered++;
-    s->lost--;
+  if (res == MCPS_SEQ_NEXT) {
+    if (skipped > 0)
+      add_gap (s, seq - skipped, seq - 1, s->last_sent, sent);
+    s->last_sent = sent;
   }
-  s->seen[seq / 8] |= (guint8) (1u << (seq % 8));
-  s->received++;
-  {
-    gint64 lat = (gint64) (now_rt - mcpt_header_send_ns (buf));
-
-    g_array_append_val (r->latencies, lat);
-  }
-  if (!s->finished && s->expected == r->count) {
+  lat = (gint64) now_rt - sent;
+  g_array_append_val (r->latencies, lat);
+  if (!s->finished && s->seq.complete) {
     s->finished = TRUE;
     if (--r->unfinished == 0)
       r->done = TRUE;
@@ -381,17 +338,6 @@ handle_datagram (Receiver * r, const guint8 * buf, gsize len, gint ttl)
 }
 
 /* ---- multicast mode ---------------------------------------------------- */
-
-static gboolean
-set_opt (gint fd, gint level, gint name, const void *value, socklen_t len,
-    const gchar * what)
-{
-  if (setsockopt (fd, level, name, value, len) < 0) {
-    g_printerr ("mcp-recv: cannot set %s: %s\n", what, g_strerror (errno));
-    return FALSE;
-  }
-  return TRUE;
-}
 
 static gint
 open_multicast (GInetAddress * group, guint ifindex)
@@ -411,9 +357,9 @@ open_multicast (GInetAddress * group, guint ifindex)
     return -1;
   }
   /* Other receivers (and proxies) may listen on the same group and port. */
-  if (!set_opt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof (one),
+  if (!mcps_set_opt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof (one),
           "SO_REUSEADDR")
-      || !set_opt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof (one),
+      || !mcps_set_opt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof (one),
           "SO_REUSEPORT"))
     goto fail;
   /* Room for bursts of large datagrams; limited by net.core.rmem_max. */
@@ -444,29 +390,29 @@ open_multicast (GInetAddress * group, guint ifindex)
     memset (&mreq, 0, sizeof (mreq));
     memcpy (&mreq.ipv6mr_multiaddr, g_inet_address_to_bytes (group), 16);
     mreq.ipv6mr_interface = ifindex;
-    if (!set_opt (fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof (mreq),
+    if (!mcps_set_opt (fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof (mreq),
             "IPV6_JOIN_GROUP"))
       goto fail;
     if (opt_expect_ttl >= 0
-        && !set_opt (fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof (one),
-            "IPV6_RECVHOPLIMIT"))
+        && !mcps_set_opt (fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one,
+            sizeof (one), "IPV6_RECVHOPLIMIT"))
       goto fail;
   } else {
     struct ip_mreqn mreq;
 
     if (bind (fd, (struct sockaddr *) &ss, ss_len) < 0)
       goto bind_fail;
-    if (!set_opt (fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof (zero),
+    if (!mcps_set_opt (fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof (zero),
             "IP_MULTICAST_ALL"))
       goto fail;
     memset (&mreq, 0, sizeof (mreq));
     memcpy (&mreq.imr_multiaddr, g_inet_address_to_bytes (group), 4);
     mreq.imr_ifindex = (gint) ifindex;
-    if (!set_opt (fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof (mreq),
+    if (!mcps_set_opt (fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof (mreq),
             "IP_ADD_MEMBERSHIP"))
       goto fail;
     if (opt_expect_ttl >= 0
-        && !set_opt (fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof (one),
+        && !mcps_set_opt (fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof (one),
             "IP_RECVTTL"))
       goto fail;
   }
@@ -527,7 +473,7 @@ drain_udp (Receiver * r, gint fd, guint8 * buf, gsize buf_size)
       return FALSE;
     }
     if (msg.msg_flags & MSG_TRUNC) {
-      r->last_activity = mono_ns ();
+      r->last_activity = mcps_mono_ns ();
       report_corrupt (r, "datagram larger than 65536 bytes (truncated)");
       continue;
     }
@@ -565,7 +511,7 @@ run_multicast (Receiver * r)
         opt_iface ? opt_iface : "the default interface");
 
   buf = g_malloc (65536);
-  while (!r->done && !stop_requested) {
+  while (!r->done && !mcps_stop_requested) {
     struct pollfd pfd = { fd, POLLIN, 0 };
     gint ms = remaining_ms (r);
     gint n;
@@ -597,40 +543,18 @@ run_multicast (Receiver * r)
 static gint
 connect_tcp (Receiver * r)
 {
-  GSocketConnectable *na;
-  GError *err = NULL;
-  struct addrinfo hints, *res = NULL, *ai;
-  gchar *host, port[8];
-  gint fd = -1, last_errno = 0, gai;
+  struct addrinfo *res, *ai;
+  gchar *host, *port;
+  gint fd = -1, last_errno = 0;
 
-  na = g_network_address_parse (opt_tcp, 0, &err);
-  if (!na) {
-    g_printerr ("mcp-recv: bad --tcp '%s': %s\n", opt_tcp, err->message);
-    g_error_free (err);
-    return -1;
-  }
-  if (g_network_address_get_port (G_NETWORK_ADDRESS (na)) == 0) {
-    g_printerr ("mcp-recv: --tcp '%s' needs a port: HOST:PORT\n", opt_tcp);
-    g_object_unref (na);
-    return -1;
-  }
-  host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (na)));
-  g_snprintf (port, sizeof (port), "%u",
-      (guint) g_network_address_get_port (G_NETWORK_ADDRESS (na)));
-  g_object_unref (na);
-
-  memset (&hints, 0, sizeof (hints));
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  gai = getaddrinfo (host, port, &hints, &res);
-  if (gai != 0) {
-    g_printerr ("mcp-recv: cannot resolve '%s': %s\n", host,
-        gai_strerror (gai));
+  res = mcps_resolve_tcp (opt_tcp, &host, &port);
+  if (!res) {
     g_free (host);
+    g_free (port);
     return -1;
   }
 
-  while (fd < 0 && !stop_requested) {
+  while (fd < 0 && !mcps_stop_requested) {
     for (ai = res; ai; ai = ai->ai_next) {
       fd = socket (ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
           ai->ai_protocol);
@@ -659,67 +583,13 @@ connect_tcp (Receiver * r)
   else if (!opt_quiet)
     g_printerr ("mcp-recv: connected to %s port %s\n", host, port);
   g_free (host);
+  g_free (port);
   return fd;
 }
 
-/* Cuts datagrams out of buf[0..len-1]; returns how many bytes it used.
- * @offset is the stream offset of buf[0], for messages. */
-static gsize
-parse_tcp (Receiver * r, const guint8 * buf, gsize len, gboolean raw,
-    guint64 offset, gboolean * in_sync)
-{
-  gsize pos = 0;
+/* ---- TCP mode, the mpx handshake --------------------------------------- */
 
-  while (!r->done) {
-    const guint8 *p = buf + pos;
-    gsize avail = len - pos;
-    gsize size;
-
-    if (!raw) {
-      if (avail < 2)
-        break;
-      size = ((gsize) p[0] << 8) | p[1];
-      if (avail < 2 + size)
-        break;
-      handle_datagram (r, p + 2, size, -1);
-      pos += 2 + size;
-      continue;
-    }
-
-    if (avail < MCPT_HEADER_SIZE)
-      break;
-    if (mcpt_kind (p, avail) == MCPT_KIND_INVALID) {
-      /* Lost the datagram boundaries: look for the next magic. */
-      gsize i;
-
-      if (*in_sync) {
-        gchar reason[128];
-
-        g_snprintf (reason, sizeof (reason), "bad magic at stream offset %"
-            G_GUINT64_FORMAT "; resynchronising", offset + pos);
-        r->last_activity = mono_ns ();
-        report_corrupt (r, reason);
-        *in_sync = FALSE;
-      }
-      for (i = 1; i + 4 <= avail; i++)
-        if (mcpt_kind (p + i, 4) != MCPT_KIND_INVALID)
-          break;
-      pos += i;
-      if (i + 4 > avail)
-        break;
-      continue;
-    }
-    size = mcpt_size_for_seq (&r->sizes, mcpt_header_seq (p));
-    if (avail < size)
-      break;
-    *in_sync = TRUE;
-    handle_datagram (r, p, size, -1);
-    pos += size;
-  }
-  return pos;
-}
-
-/* ---- TCP mode, mpx framing --------------------------------------------- */
+#define KEEPALIVE_INTERVAL_US (1 * G_USEC_PER_SEC)
 
 /* Sends all of @bytes on the blocking socket; FALSE (errno set) on error. */
 static gboolean
@@ -740,6 +610,26 @@ send_all (gint fd, GBytes * bytes)
     len -= (gsize) n;
   }
   return TRUE;
+}
+
+/* The caller speaks first (docs/protocol.md, Handshake): mcp-recv's HELLO
+ * as a receiver. */
+static void
+send_hello (Receiver * r, gint fd)
+{
+  guint64 peer_id;
+  GBytes *hello;
+
+  do
+    peer_id = ((guint64) g_random_int () << 32) | g_random_int ();
+  while (peer_id == 0);
+  hello = mcp_mpx_build_hello (MCP_ROLE_RECEIVER, peer_id, NULL, "mcp-recv");
+  if (!send_all (fd, hello)) {
+    g_printerr ("mcp-recv: cannot send the mpx HELLO: %s\n",
+        g_strerror (errno));
+    r->failed = TRUE;
+  }
+  g_bytes_unref (hello);
 }
 
 /* The server's HELLO: the counterpart of a receiver is a source. */
@@ -768,102 +658,112 @@ check_hello (Receiver * r, const McpHello * hello)
   return TRUE;
 }
 
-/* Handles every complete message in @dec; FALSE after an error. */
+/* An mpx message other than DATA, CAPS and KEEPALIVE; FALSE after an
+ * error. */
 static gboolean
-process_mpx (Receiver * r, McpDecoder * dec, gboolean * got_hello)
+handle_control (Receiver * r, const McpsItem * item, gboolean * got_hello)
 {
-  while (!r->done) {
-    McpMessage msg;
-    GError *err = NULL;
-
-    switch (mcp_decoder_next (dec, &msg, &err)) {
-      case MCP_DECODE_NEED_MORE:
-        return TRUE;
-      case MCP_DECODE_ERROR:
-        g_printerr ("mcp-recv: mpx decode error: %s\n", err->message);
-        g_error_free (err);
-        r->failed = TRUE;
+  switch (item->control) {
+    case MCP_DECODE_HELLO:
+      if (!check_hello (r, &item->msg.hello))
         return FALSE;
-      case MCP_DECODE_HELLO:
-        if (!check_hello (r, &msg.hello))
-          return FALSE;
-        *got_hello = TRUE;
-        break;
-      case MCP_DECODE_DATA:
-        /* the decoder returns DATA only after the HELLO */
-        handle_datagram (r, msg.payload, msg.payload_len, -1);
-        break;
-      case MCP_DECODE_CAPS:
-      case MCP_DECODE_KEEPALIVE:
-        break;
-      case MCP_DECODE_PEER_ERROR:
-        g_printerr ("mcp-recv: the server refused: %s\n", msg.reason);
-        r->failed = TRUE;
-        return FALSE;
-      case MCP_DECODE_AUTH:
-        /* mcp-recv never offers authentication */
-        g_printerr ("mcp-recv: unexpected AUTH from the server\n");
-        r->failed = TRUE;
-        return FALSE;
-    }
+      *got_hello = TRUE;
+      return TRUE;
+    case MCP_DECODE_PEER_ERROR:
+      g_printerr ("mcp-recv: the server refused: %s\n", item->msg.reason);
+      break;
+    default:
+      /* mcp-recv never offers authentication */
+      g_printerr ("mcp-recv: unexpected AUTH from the server\n");
+      break;
   }
-  return TRUE;
+  r->failed = TRUE;
+  return FALSE;
 }
 
-#define KEEPALIVE_INTERVAL_US (1 * G_USEC_PER_SEC)
+/* ---- TCP mode, all framings -------------------------------------------- */
 
-/* Speaks mpx as a receiver on the connected socket @fd until the run is
- * complete, times out or the connection ends; a protocol error sets
- * r->failed. */
+/* Handles what the cutter has, until it needs more, the run is complete or
+ * the connection broke the protocol. */
 static void
-run_mpx (Receiver * r, gint fd)
+cut_stream (Receiver * r, McpsCutter * cut, gboolean * got_hello)
 {
-  McpDecoder *dec = mcp_decoder_new (MCP_FRAMING_MPX);
-  gboolean got_hello = FALSE, eof = FALSE;
-  guint64 peer_id;
-  GBytes *hello;
-  gint64 next_keepalive = 0;
+  McpsItem item;
 
-  /* The caller speaks first (docs/protocol.md, Handshake). */
-  do
-    peer_id = ((guint64) g_random_int () << 32) | g_random_int ();
-  while (peer_id == 0);
-  hello = mcp_mpx_build_hello (MCP_ROLE_RECEIVER, peer_id, NULL, "mcp-recv");
-  if (!send_all (fd, hello)) {
-    g_printerr ("mcp-recv: cannot send the mpx HELLO: %s\n",
-        g_strerror (errno));
-    r->failed = TRUE;
+  while (!r->done && !r->failed) {
+    switch (mcps_cutter_next (cut, &item)) {
+      case MCPS_CUT_NEED_MORE:
+        return;
+      case MCPS_CUT_DATAGRAM:
+        handle_datagram (r, item.data, item.len, -1);
+        break;
+      case MCPS_CUT_CORRUPT:
+        r->last_activity = mcps_mono_ns ();
+        report_corrupt (r, item.reason);
+        break;
+      case MCPS_CUT_CONTROL:
+        handle_control (r, &item, got_hello);
+        break;
+      case MCPS_CUT_ERROR:
+        g_printerr ("mcp-recv: %s\n", item.reason);
+        r->failed = TRUE;
+        break;
+    }
   }
-  g_bytes_unref (hello);
+}
 
-  while (!r->failed && !r->done && !stop_requested) {
+/* Reads the stream until the run is complete, times out or the connection
+ * ends. With mpx, mcp-recv is a receiver: it sends its HELLO first, and a
+ * keepalive every second once the server's HELLO came; a protocol error
+ * sets r->failed. */
+static gint
+run_tcp (Receiver * r)
+{
+  McpsFraming framing = MCPS_FRAMING_RFC4571;
+  McpsCutter cut;
+  gboolean mpx, got_hello = FALSE, eof = FALSE;
+  gint64 next_keepalive = 0;
+  gchar reason[160];
+  guint8 *rbuf;
+  gint fd;
+
+  if (opt_framing && !mcps_framing_parse (opt_framing, &framing)) {
+    g_printerr ("mcp-recv: --framing must be raw, rfc4571 or mpx\n");
+    return EXIT_USAGE;
+  }
+  mpx = framing == MCPS_FRAMING_MPX;
+  fd = connect_tcp (r);
+  if (fd < 0)
+    return EXIT_USAGE;
+  mcps_cutter_init (&cut, framing, &r->sizes, FALSE);
+  if (mpx)
+    send_hello (r, fd);
+
+  rbuf = g_malloc (mcps_cutter_headroom (&cut) + READ_SIZE);
+  while (!r->failed && !r->done && !mcps_stop_requested) {
     struct pollfd pfd = { fd, POLLIN, 0 };
     gint ms = remaining_ms (r);
     gint n;
     ssize_t got;
-    guint8 *buf;
-    gsize avail;
-    gint64 now = g_get_monotonic_time ();
 
     if (ms == 0)
       break;
     /* a receiver never sends data: keepalives tell the server it lives */
-    if (got_hello && now >= next_keepalive) {
+    if (got_hello && g_get_monotonic_time () >= next_keepalive) {
       GBytes *ka = mcp_mpx_build_keepalive ();
 
       send_all (fd, ka);
       g_bytes_unref (ka);
-      next_keepalive = now + KEEPALIVE_INTERVAL_US;
+      next_keepalive = g_get_monotonic_time () + KEEPALIVE_INTERVAL_US;
     }
-    n = poll (&pfd, 1, MIN (ms, KEEPALIVE_INTERVAL_US / 1000));
+    n = poll (&pfd, 1, mpx ? MIN (ms, KEEPALIVE_INTERVAL_US / 1000) : ms);
     if (n < 0 && errno != EINTR) {
       g_printerr ("mcp-recv: poll failed: %s\n", g_strerror (errno));
       break;
     }
     if (n <= 0)
       continue;
-    buf = mcp_decoder_reserve (dec, MPX_READ_CHUNK, &avail);
-    got = recv (fd, buf, avail, MSG_DONTWAIT);
+    got = recv (fd, mcps_cutter_load (&cut, rbuf), READ_SIZE, MSG_DONTWAIT);
     if (got < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         continue;
@@ -871,117 +771,33 @@ run_mpx (Receiver * r, gint fd)
       break;
     }
     if (got == 0) {
-      GError *err = NULL;
-
       eof = TRUE;
-      if (!mcp_decoder_finish (dec, &err)) {
-        g_printerr ("mcp-recv: mpx decode error: %s\n", err->message);
-        g_error_free (err);
+      if (!mcps_cutter_finish (&cut, reason, sizeof (reason))) {
+        g_printerr ("mcp-recv: %s\n", reason);
         r->failed = TRUE;
       } else if (!opt_quiet) {
         g_printerr ("mcp-recv: connection closed by the peer\n");
       }
       break;
     }
-    mcp_decoder_commit (dec, (gsize) got);
-    process_mpx (r, dec, &got_hello);
+    mcps_cutter_feed (&cut, rbuf, (gsize) got);
+    cut_stream (r, &cut, &got_hello);
   }
 
-  if (!r->failed && !got_hello && !eof) {
-    if (stop_requested)
+  if (mpx && !r->failed && !got_hello && !eof) {
+    if (mcps_stop_requested)
       g_printerr ("mcp-recv: mpx: interrupted before the server's HELLO\n");
     else
       g_printerr ("mcp-recv: mpx: no HELLO from the server within %g s\n",
           opt_timeout);
     r->failed = TRUE;
-  } else if (!r->failed && !r->done && !eof && mcp_decoder_pending (dec) > 0) {
-    gchar reason[128];
-
-    g_snprintf (reason, sizeof (reason), "%" G_GSIZE_FORMAT " bytes of an "
-        "incomplete mpx message at the end of the stream",
-        mcp_decoder_pending (dec));
+  } else if (!r->failed && !r->done && !(mpx && eof)
+      && mcps_cutter_pending (&cut, reason, sizeof (reason)) > 0) {
+    /* (at the end of an mpx stream the decoder has said it) */
     report_corrupt (r, reason);
   }
-  mcp_decoder_free (dec);
-}
-
-/* ---- TCP mode, all framings -------------------------------------------- */
-
-/* Reads rfc4571 or raw itself, and hands an mpx connection to run_mpx(). */
-static gint
-run_tcp (Receiver * r)
-{
-  McpFraming framing;
-  gboolean raw;
-  gboolean in_sync = TRUE;
-  guint8 *buf;
-  gsize have = 0;
-  guint64 offset = 0;
-  gint fd;
-
-  if (!opt_framing || g_str_equal (opt_framing, "rfc4571"))
-    framing = MCP_FRAMING_RFC4571;
-  else if (g_str_equal (opt_framing, "raw"))
-    framing = MCP_FRAMING_RAW;
-  else if (g_str_equal (opt_framing, "mpx"))
-    framing = MCP_FRAMING_MPX;
-  else {
-    g_printerr ("mcp-recv: --framing must be raw, rfc4571 or mpx\n");
-    return EXIT_USAGE;
-  }
-  raw = framing == MCP_FRAMING_RAW;
-  fd = connect_tcp (r);
-  if (fd < 0)
-    return EXIT_USAGE;
-  if (framing == MCP_FRAMING_MPX) {
-    run_mpx (r, fd);
-    close (fd);
-    return EXIT_OK;
-  }
-
-  buf = g_malloc (TCP_BUF_SIZE);
-  while (!r->done && !stop_requested) {
-    struct pollfd pfd = { fd, POLLIN, 0 };
-    gint ms = remaining_ms (r);
-    gint n;
-    ssize_t got;
-    gsize used;
-
-    if (ms == 0)
-      break;
-    n = poll (&pfd, 1, ms);
-    if (n < 0 && errno != EINTR) {
-      g_printerr ("mcp-recv: poll failed: %s\n", g_strerror (errno));
-      break;
-    }
-    if (n <= 0)
-      continue;
-    got = recv (fd, buf + have, TCP_BUF_SIZE - have, MSG_DONTWAIT);
-    if (got < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        continue;
-      g_printerr ("mcp-recv: connection lost: %s\n", g_strerror (errno));
-      break;
-    }
-    if (got == 0) {
-      if (!opt_quiet)
-        g_printerr ("mcp-recv: connection closed by the peer\n");
-      break;
-    }
-    have += (gsize) got;
-    used = parse_tcp (r, buf, have, raw, offset, &in_sync);
-    offset += used;
-    have -= used;
-    memmove (buf, buf + used, have);
-  }
-  if (have > 0 && !r->done) {
-    gchar reason[128];
-
-    g_snprintf (reason, sizeof (reason), "%" G_GSIZE_FORMAT " bytes of an "
-        "incomplete datagram at the end of the stream", have);
-    report_corrupt (r, reason);
-  }
-  g_free (buf);
+  mcps_cutter_clear (&cut);
+  g_free (rbuf);
   close (fd);
   return EXIT_OK;
 }
@@ -1000,26 +816,24 @@ cmp_i64 (gconstpointer a, gconstpointer b)
 static gint64
 percentile_us (GArray * sorted, guint pct)
 {
-  guint64 rank;
-
   if (sorted->len == 0)
     return -1;
-  rank = ((guint64) sorted->len * pct + 99) / 100;
-  if (rank == 0)
-    rank = 1;
-  return g_array_index (sorted, gint64, rank - 1) / 1000;
+  return g_array_index (sorted, gint64, mcps_rank (sorted->len, pct) - 1)
+      / 1000;
 }
 
-/* The per-stream lines (with more than one stream) and the summary line;
- * @total gets the sums over all streams. */
+/* The per-stream lines (with more than one stream) and the summary line
+ * (totals over all streams). */
 static void
-print_summary (Receiver * r, Stream * total)
+print_summary (Receiver * r)
 {
+  McpsSeq total;
+  guint64 n_gaps = 0;
   guint i;
 
-  memset (total, 0, sizeof (*total));
-  total->first_seq = -1;
-  total->last_seq = -1;
+  memset (&total, 0, sizeof (total));
+  total.first_seq = -1;
+  total.last_seq = -1;
   for (i = 0; opt_allow_gaps >= 0 && i < r->n_streams; i++) {
     Stream *s = &r->streams[i];
     guint j;
@@ -1036,25 +850,25 @@ print_summary (Receiver * r, Stream * total)
     if (s->n_gaps > s->gaps->len)
       printf ("mcp-recv: gap stream=%u: %" G_GUINT64_FORMAT " more gaps not "
           "shown\n", s->id, s->n_gaps - s->gaps->len);
-    total->n_gaps += s->n_gaps;
+    n_gaps += s->n_gaps;
   }
   for (i = 0; i < r->n_streams; i++) {
-    Stream *s = &r->streams[i];
+    McpsSeq *s = &r->streams[i].seq;
 
     if (r->n_streams > 1)
       printf ("mcp-recv: stream=%u received=%" G_GUINT64_FORMAT " lost=%"
           G_GUINT64_FORMAT " duplicates=%" G_GUINT64_FORMAT " reordered=%"
           G_GUINT64_FORMAT " first_seq=%" G_GINT64_FORMAT " last_seq=%"
-          G_GINT64_FORMAT "\n", s->id, s->received, s->lost, s->duplicates,
-          s->reordered, s->first_seq, s->last_seq);
-    total->received += s->received;
-    total->lost += s->lost;
-    total->duplicates += s->duplicates;
-    total->reordered += s->reordered;
-    if (s->first_seq >= 0 && (total->first_seq < 0
-            || s->first_seq < total->first_seq))
-      total->first_seq = s->first_seq;
-    total->last_seq = MAX (total->last_seq, s->last_seq);
+          G_GINT64_FORMAT "\n", r->streams[i].id, s->received, s->lost,
+          s->duplicates, s->reordered, s->first_seq, s->last_seq);
+    total.received += s->received;
+    total.lost += s->lost;
+    total.duplicates += s->duplicates;
+    total.reordered += s->reordered;
+    if (s->first_seq >= 0 && (total.first_seq < 0
+            || s->first_seq < total.first_seq))
+      total.first_seq = s->first_seq;
+    total.last_seq = MAX (total.last_seq, s->last_seq);
   }
 
   g_array_sort (r->latencies, cmp_i64);
@@ -1064,15 +878,15 @@ print_summary (Receiver * r, Stream * total)
       " warmup=%" G_GUINT64_FORMAT " first_seq=%" G_GINT64_FORMAT
       " last_seq=%" G_GINT64_FORMAT " p50_us=%" G_GINT64_FORMAT
       " p99_us=%" G_GINT64_FORMAT " max_us=%" G_GINT64_FORMAT
-      " foreign=%" G_GUINT64_FORMAT, total->received, total->lost,
-      total->duplicates, total->reordered, r->corrupt, r->bad_ttl, r->warmup,
-      total->first_seq, total->last_seq, percentile_us (r->latencies, 50),
+      " foreign=%" G_GUINT64_FORMAT, total.received, total.lost,
+      total.duplicates, total.reordered, r->corrupt, r->bad_ttl, r->warmup,
+      total.first_seq, total.last_seq, percentile_us (r->latencies, 50),
       percentile_us (r->latencies, 99), percentile_us (r->latencies, 100),
       r->foreign);
   if (opt_expect_absent)
     printf (" absent_violations=%" G_GUINT64_FORMAT, r->absent_violations);
   if (opt_allow_gaps >= 0)
-    printf (" gaps=%" G_GUINT64_FORMAT, total->n_gaps);
+    printf (" gaps=%" G_GUINT64_FORMAT, n_gaps);
   printf ("\n");
   fflush (stdout);
 }
@@ -1141,9 +955,7 @@ setup_streams (Receiver * r)
     Stream *s = &r->streams[i];
 
     s->id = g_array_index (ids, guint32, i);
-    s->first_seq = -1;
-    s->last_seq = -1;
-    s->seen = g_malloc0 ((gsize) (r->count + 7) / 8);
+    mcps_seq_init (&s->seq, r->count, 0, FALSE);
     s->last_sent = -1;
     s->gaps = g_array_new (FALSE, FALSE, sizeof (Gap));
     if (!g_hash_table_insert (r->by_id, GUINT_TO_POINTER (s->id), s)) {
@@ -1173,7 +985,7 @@ clear_receiver (Receiver * r)
   guint i;
 
   for (i = 0; i < r->n_streams; i++) {
-    g_free (r->streams[i].seen);
+    mcps_seq_clear (&r->streams[i].seq);
     if (r->streams[i].gaps)
       g_array_unref (r->streams[i].gaps);
   }
@@ -1181,55 +993,46 @@ clear_receiver (Receiver * r)
   g_clear_pointer (&r->by_id, g_hash_table_unref);
   g_clear_pointer (&r->absent, g_hash_table_unref);
   g_clear_pointer (&r->latencies, g_array_unref);
+  mcps_checker_clear (&r->checker);
   mcpt_sizes_clear (&r->sizes);
 }
+
+/* --help, after the options */
+static const gchar description[] =
+    "Multicast mode: --group ADDR --port N; TCP mode: --tcp HOST:PORT "
+    "[--framing raw|rfc4571|mpx]. With mpx, mcp-recv sends an mpx HELLO "
+    "as a receiver, expects a source's HELLO and checks each DATA "
+    "payload as a datagram; a protocol error fails the run.\n"
+    "Several streams: --stream-id 1,2,3 (--count is per stream); a stream "
+    "datagram of another id is foreign, or an absent violation when its "
+    "id is in --expect-absent.\n"
+    "With several streams, prints one line per stream: 'mcp-recv: "
+    "stream=S received=N lost=L duplicates=D reordered=R first_seq=F "
+    "last_seq=X'.\n"
+    "Prints 'mcp-recv: received=N lost=L duplicates=D reordered=R "
+    "corrupt=C bad_ttl=T warmup=W first_seq=F last_seq=X p50_us=A "
+    "p99_us=B max_us=M foreign=F [absent_violations=V] [gaps=G]' at the "
+    "end (totals over all streams).\n"
+    "With --allow-gaps N, up to N runs of missing datagrams per stream "
+    "pass; before the summary each is printed as 'mcp-recv: gap stream=S "
+    "seqs=A-B count=N before_sent_ns=T1 after_sent_ns=T2' (send times of "
+    "the datagrams received around it, -1 at either end).\n"
+    "Exit status: 0 all datagrams of every stream arrived intact, once, "
+    "in order, nothing foreign or absent arrived, and (mpx) the "
+    "connection had no protocol error; 1 otherwise; "
+    "2 usage or socket error.\n";
 
 int
 main (int argc, char **argv)
 {
-  GOptionContext *ctx;
   GError *err = NULL;
-  struct sigaction sa;
   Receiver r;
-  Stream total;
   gint status;
   guint i;
 
-  ctx = g_option_context_new ("- receive and check the test stream of "
-      "mcp-send");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_set_description (ctx,
-      "Multicast mode: --group ADDR --port N; TCP mode: --tcp HOST:PORT "
-      "[--framing raw|rfc4571|mpx]. With mpx, mcp-recv sends an mpx HELLO "
-      "as a receiver, expects a source's HELLO and checks each DATA "
-      "payload as a datagram; a protocol error fails the run.\n"
-      "Several streams: --stream-id 1,2,3 (--count is per stream); a stream "
-      "datagram of another id is foreign, or an absent violation when its "
-      "id is in --expect-absent.\n"
-      "With several streams, prints one line per stream: 'mcp-recv: "
-      "stream=S received=N lost=L duplicates=D reordered=R first_seq=F "
-      "last_seq=X'.\n"
-      "Prints 'mcp-recv: received=N lost=L duplicates=D reordered=R "
-      "corrupt=C bad_ttl=T warmup=W first_seq=F last_seq=X p50_us=A "
-      "p99_us=B max_us=M foreign=F [absent_violations=V] [gaps=G]' at the "
-      "end (totals over all streams).\n"
-      "With --allow-gaps N, up to N runs of missing datagrams per stream "
-      "pass; before the summary each is printed as 'mcp-recv: gap stream=S "
-      "seqs=A-B count=N before_sent_ns=T1 after_sent_ns=T2' (send times of "
-      "the datagrams received around it, -1 at either end).\n"
-      "Exit status: 0 all datagrams of every stream arrived intact, once, "
-      "in order, nothing foreign or absent arrived, and (mpx) the "
-      "connection had no protocol error; 1 otherwise; "
-      "2 usage or socket error.\n");
-  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
-    g_printerr ("mcp-recv: %s\n", err->message);
+  if (!mcps_parse_args ("mcp-recv", "- receive and check the test stream "
+          "of mcp-send", entries, description, &argc, &argv))
     return EXIT_USAGE;
-  }
-  g_option_context_free (ctx);
-  if (argc > 1) {
-    g_printerr ("mcp-recv: unexpected argument '%s'\n", argv[1]);
-    return EXIT_USAGE;
-  }
   if ((opt_group != NULL) == (opt_tcp != NULL)) {
     g_printerr ("mcp-recv: give either --group ADDR --port N or "
         "--tcp HOST:PORT\n");
@@ -1256,20 +1059,17 @@ main (int argc, char **argv)
     return EXIT_USAGE;
   }
   r.count = (guint64) opt_count;
+  mcps_checker_init (&r.checker, &r.sizes);
   if (!setup_streams (&r)) {
     clear_receiver (&r);
     return EXIT_USAGE;
   }
   r.latencies = g_array_sized_new (FALSE, FALSE, sizeof (gint64),
       (guint) MIN (r.count * r.n_streams, 1 << 20));
-  r.last_activity = mono_ns ();
+  r.last_activity = mcps_mono_ns ();
 
   /* Interrupted, still report what arrived. */
-  memset (&sa, 0, sizeof (sa));
-  sa.sa_handler = on_signal;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
+  mcps_catch_stop_signals (NULL);
 
   status = opt_group ? run_multicast (&r) : run_tcp (&r);
 
@@ -1278,20 +1078,20 @@ main (int argc, char **argv)
       Stream *s = &r.streams[i];
 
       /* whatever never came after the last one is lost too */
-      if (s->expected < r.count)
-        add_gap (s, s->expected, r.count - 1, s->last_sent, -1);
-      s->lost += r.count - s->expected;
+      if (s->seq.expected < r.count)
+        add_gap (s, s->seq.expected, r.count - 1, s->last_sent, -1);
+      mcps_seq_finish (&s->seq);
       if (opt_allow_gaps >= 0) {
         /* in order and once: then the gaps are exactly what is missing */
-        if (s->duplicates || s->reordered || s->received == 0
+        if (s->seq.duplicates || s->seq.reordered || s->seq.received == 0
             || s->n_gaps > (guint64) opt_allow_gaps)
           status = EXIT_FAILED;
-      } else if (s->received != r.count || s->lost || s->duplicates
-          || s->reordered) {
+      } else if (s->seq.received != r.count || s->seq.lost
+          || s->seq.duplicates || s->seq.reordered) {
         status = EXIT_FAILED;
       }
     }
-    print_summary (&r, &total);
+    print_summary (&r);
     if (r.corrupt || r.bad_ttl || r.foreign || r.absent_violations || r.failed)
       status = EXIT_FAILED;
   }

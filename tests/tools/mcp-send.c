@@ -37,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mcp-testpattern.h"
+#include "mcp-stream.h"
 
 #define EXIT_SOCKET 1
 #define EXIT_USAGE 2
@@ -133,12 +133,6 @@ typedef struct
   guint64 bytes;
 } Sender;
 
-static guint64
-mono_ns (void)
-{
-  return mcpt_now_ns (CLOCK_MONOTONIC);
-}
-
 static void
 sleep_until (guint64 deadline_ns)
 {
@@ -147,17 +141,6 @@ sleep_until (guint64 deadline_ns)
   ts.tv_sec = (time_t) (deadline_ns / G_GUINT64_CONSTANT (1000000000));
   ts.tv_nsec = (long) (deadline_ns % G_GUINT64_CONSTANT (1000000000));
   while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR);
-}
-
-static gboolean
-set_opt (gint fd, gint level, gint name, const void *value, socklen_t len,
-    const gchar * what)
-{
-  if (setsockopt (fd, level, name, value, len) < 0) {
-    g_printerr ("mcp-send: cannot set %s: %s\n", what, g_strerror (errno));
-    return FALSE;
-  }
-  return TRUE;
 }
 
 /* Opens the socket and fills in the destination; exit status on failure,
@@ -198,22 +181,22 @@ open_socket (Sender * s, GInetAddress * group)
   setsockopt (s->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof (sndbuf));
 
   if (v6) {
-    if (!set_opt (s->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl,
+    if (!mcps_set_opt (s->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl,
             sizeof (ttl), "IPV6_MULTICAST_HOPS")
-        || !set_opt (s->fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &one,
+        || !mcps_set_opt (s->fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &one,
             sizeof (one), "IPV6_MULTICAST_LOOP"))
       return EXIT_SOCKET;
     if (ifindex) {
       gint idx = (gint) ifindex;
 
-      if (!set_opt (s->fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx,
+      if (!mcps_set_opt (s->fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx,
               sizeof (idx), "IPV6_MULTICAST_IF"))
         return EXIT_SOCKET;
     }
   } else {
-    if (!set_opt (s->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof (ttl),
+    if (!mcps_set_opt (s->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof (ttl),
             "IP_MULTICAST_TTL")
-        || !set_opt (s->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &one,
+        || !mcps_set_opt (s->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &one,
             sizeof (one), "IP_MULTICAST_LOOP"))
       return EXIT_SOCKET;
     if (ifindex) {
@@ -221,7 +204,7 @@ open_socket (Sender * s, GInetAddress * group)
 
       memset (&mreq, 0, sizeof (mreq));
       mreq.imr_ifindex = (gint) ifindex;
-      if (!set_opt (s->fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq,
+      if (!mcps_set_opt (s->fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq,
               sizeof (mreq), "IP_MULTICAST_IF"))
         return EXIT_SOCKET;
     }
@@ -433,12 +416,12 @@ send_batch (Sender * s, McptKind kind, guint64 seq, guint n)
 static gint
 warm_up (Sender * s, const gchar * file)
 {
-  guint64 start = mono_ns ();
+  guint64 start = mcps_mono_ns ();
   guint64 limit = (guint64) (opt_warmup_timeout * NS_PER_S);
   guint64 wseq = 0;
 
   while (access (file, F_OK) != 0) {
-    if (mono_ns () - start >= limit) {
+    if (mcps_mono_ns () - start >= limit) {
       g_printerr ("mcp-send: %s did not appear within %.1f s (sent %"
           G_GUINT64_FORMAT " warm-up datagrams)\n", file, opt_warmup_timeout,
           wseq);
@@ -459,7 +442,7 @@ warm_up (Sender * s, const gchar * file)
 static gint
 send_stream (Sender * s, guint64 count, guint64 * elapsed_ns)
 {
-  guint64 start = mono_ns ();
+  guint64 start = mcps_mono_ns ();
   guint64 next = 0;
 
   while (next < count) {
@@ -468,11 +451,11 @@ send_stream (Sender * s, guint64 count, guint64 * elapsed_ns)
 
     if (opt_rate > 0) {
       guint64 deadline = start + (guint64) (next * NS_PER_S / opt_rate);
-      guint64 now = mono_ns ();
+      guint64 now = mcps_mono_ns ();
 
       if (now < deadline) {
         sleep_until (deadline);
-        now = mono_ns ();
+        now = mcps_mono_ns ();
       }
       /* Every datagram whose deadline has passed goes out now. */
       due = (guint64) floor ((gdouble) (now - start) * opt_rate / NS_PER_S)
@@ -485,14 +468,13 @@ send_stream (Sender * s, guint64 count, guint64 * elapsed_ns)
       return EXIT_SOCKET;
     next += n;
   }
-  *elapsed_ns = mono_ns () - start;
+  *elapsed_ns = mcps_mono_ns () - start;
   return 0;
 }
 
 int
 main (int argc, char **argv)
 {
-  GOptionContext *ctx;
   GError *err = NULL;
   GInetAddress *group;
   Sender s;
@@ -503,22 +485,12 @@ main (int argc, char **argv)
   memset (&s, 0, sizeof (s));
   s.fd = -1;
 
-  ctx = g_option_context_new ("- send a numbered test stream to a "
-      "multicast group");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_set_description (ctx,
-      "Prints 'mcp-send: sent=N bytes=B seconds=S.sss rate=R' at the end.\n"
-      "Exit status: 0 done, 1 socket error, 2 usage error, 3 warm-up "
-      "timeout.\n");
-  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
-    g_printerr ("mcp-send: %s\n", err->message);
+  if (!mcps_parse_args ("mcp-send", "- send a numbered test stream to a "
+          "multicast group", entries,
+          "Prints 'mcp-send: sent=N bytes=B seconds=S.sss rate=R' at the "
+          "end.\nExit status: 0 done, 1 socket error, 2 usage error, 3 "
+          "warm-up timeout.\n", &argc, &argv))
     return EXIT_USAGE;
-  }
-  g_option_context_free (ctx);
-  if (argc > 1) {
-    g_printerr ("mcp-send: unexpected argument '%s'\n", argv[1]);
-    return EXIT_USAGE;
-  }
   if (opt_tcp_listen) {
     if (opt_group || (opt_framing && !g_str_equal (opt_framing, "rfc4571")
             && !g_str_equal (opt_framing, "raw"))) {
