@@ -550,6 +550,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   McpConnConfig cfg = { 0 };
   Source *src;
   guint max_sources;
+  gboolean paused;
 
   GST_OBJECT_LOCK (self);
   max_sources = self->max_sources;
@@ -584,8 +585,9 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   g_object_unref (socket);
   g_mutex_lock (&self->lock);
   self->sources = g_list_prepend (self->sources, src);
+  paused = self->reading_paused;
   g_mutex_unlock (&self->lock);
-  if (self->reading_paused)
+  if (paused)
     mcp_conn_set_reading (src->conn, FALSE);
   mcp_conn_start (src->conn);
   g_rec_mutex_unlock (&self->net_lock);

@@ -376,7 +376,8 @@ arm_source (McpConn * self)
   /* a kick is the reader's business while it has the input */
   if (self->close_pending || (self->kick && !self->reader))
     t = 0;
-  else if (self->reader_check != -1 && (t == -1 || self->reader_check < t))
+  else if (self->reader && self->reader_check != -1
+      && (t == -1 || self->reader_check < t))
     t = self->reader_check;
   g_source_set_ready_time (self->source, t);
 }
