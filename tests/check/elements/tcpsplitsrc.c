@@ -838,11 +838,12 @@ sender_thread (gpointer data)
 }
 
 /* With downstream stalled, the element stops reading at max-queue-bytes
- * instead of growing; TCP pushes back on the sender; nothing is lost. */
+ * instead of growing; TCP pushes back on the sender; nothing is lost.
+ * A sender held up this way is not silent: peer-timeout does not fire. */
 GST_START_TEST (test_bounded_queue_pushes_back)
 {
   GstElement *pipeline, *src, *sink;
-  McpTestEvents connected;
+  McpTestEvents connected, disconnected;
   Sender snd = { 0 };
   GThread *thread;
   GstStructure *st = NULL;
@@ -851,14 +852,17 @@ GST_START_TEST (test_bounded_queue_pushes_back)
   gboolean finished_early;
 
   pipeline = gst_parse_launch ("tcpsplitsrc name=src mode=listener port=0 "
-      "framing=mpx max-queue-bytes=65536 ! appsink name=out max-buffers=1 "
-      "sync=false", NULL);
+      "framing=mpx max-queue-bytes=65536 peer-timeout=1000000000 ! appsink "
+      "name=out max-buffers=1 sync=false", NULL);
   fail_unless (pipeline != NULL);
   src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
   mcp_test_events_init (&connected);
+  mcp_test_events_init (&disconnected);
   g_signal_connect (src, "connected", G_CALLBACK (mcp_test_events_cb),
       &connected);
+  g_signal_connect (src, "disconnected", G_CALLBACK (mcp_test_events_cb),
+      &disconnected);
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
   g_object_get (src, "current-port", &port, NULL);
@@ -897,12 +901,14 @@ GST_START_TEST (test_bounded_queue_pushes_back)
   }
   g_thread_join (thread);
   fail_unless (snd.done);
+  fail_unless_equals_int (disconnected.count, 0);
 
   gst_element_set_state (pipeline, GST_STATE_NULL);
   g_object_unref (snd.socket);
   g_mutex_clear (&snd.lock);
   g_cond_clear (&snd.cond);
   mcp_test_events_clear (&connected);
+  mcp_test_events_clear (&disconnected);
   gst_object_unref (src);
   gst_object_unref (sink);
   gst_object_unref (pipeline);
