@@ -107,9 +107,15 @@ struct _GstTcpSplitSrc
   gint64 max_datagrams;         /* num-buffers at start; -1: no limit */
   gint64 pushed;                /* datagrams create() handed out */
 
+  /* Held by the loop thread around all it does with the sources (their
+   * connections' lock); create() holds it to read a source itself. */
+  GRecMutex net_lock;
+  McpConn *reader;              /* the source create() reads, or NULL */
+
   /* Hand-over from the loop thread to create(). */
   GMutex lock;
-  GCond cond;
+  McpWakeup *wakeup;            /* create() waits for it */
+  gboolean waiting;             /* ... now: set it when something comes */
   GQueue queue;                 /* GstBuffer or GstCaps, in arrival order */
   guint64 queue_bytes;
   gboolean flushing;
@@ -170,7 +176,8 @@ queue_item (GstTcpSplitSrc * self, gpointer item, gsize size)
 {
   g_queue_push_tail (&self->queue, item);
   self->queue_bytes += size;
-  g_cond_signal (&self->cond);
+  if (self->waiting)
+    mcp_wakeup_set (self->wakeup);
 }
 
 static void
@@ -240,8 +247,12 @@ typedef struct
 static gboolean
 raw_flush_dispatch (GSource * source, GSourceFunc callback, gpointer data)
 {
+  Source *src = ((RawFlushSource *) source)->src;
+
   g_source_set_ready_time (source, -1);
-  flush_raw_rest (((RawFlushSource *) source)->src);
+  g_rec_mutex_lock (&src->self->net_lock);
+  flush_raw_rest (src);
+  g_rec_mutex_unlock (&src->self->net_lock);
   return G_SOURCE_CONTINUE;
 }
 
@@ -486,6 +497,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   McpConnConfig cfg = { 0 };
   Source *src;
   guint max_sources;
+  gboolean paused;
 
   GST_OBJECT_LOCK (self);
   max_sources = self->max_sources;
@@ -493,10 +505,13 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   cfg.handshake_timeout = self->tcp.handshake_timeout;
   GST_OBJECT_UNLOCK (self);
 
+  g_rec_mutex_lock (&self->net_lock);
   if (caller == MCP_ENDPOINT_ACCEPTED
       && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket,
-          g_list_length (self->sources), max_sources, "max-sources"))
+          g_list_length (self->sources), max_sources, "max-sources")) {
+    g_rec_mutex_unlock (&self->net_lock);
     return;
+  }
 
   gst_mcp_tcp_prepare_socket (GST_ELEMENT (self), &self->tcp, socket);
   cfg.role = MCP_ROLE_RECEIVER;
@@ -507,6 +522,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   /* A silent source is not a plain one: it must start talking within
    * handshake-timeout, or it would hold a source slot. */
   cfg.detect_timeout = 0;
+  cfg.lock = &self->net_lock;
 
   src = g_new0 (Source, 1);
   src->self = self;
@@ -516,10 +532,12 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   g_object_unref (socket);
   g_mutex_lock (&self->lock);
   self->sources = g_list_prepend (self->sources, src);
+  paused = self->reading_paused;
   g_mutex_unlock (&self->lock);
-  if (self->reading_paused)
+  if (paused)
     mcp_conn_set_reading (src->conn, FALSE);
   mcp_conn_start (src->conn);
+  g_rec_mutex_unlock (&self->net_lock);
 }
 
 static void
@@ -541,10 +559,14 @@ static gboolean
 resume_reading (gpointer data)
 {
   GstTcpSplitSrc *self = data;
-  GList *l;
+  GList *l, *next;
 
-  for (l = self->sources; l; l = l->next)
+  g_rec_mutex_lock (&self->net_lock);
+  for (l = self->sources; l; l = next) {
+    next = l->next;             /* a source can close on what it had read */
     mcp_conn_set_reading (((Source *) l->data)->conn, TRUE);
+  }
+  g_rec_mutex_unlock (&self->net_lock);
   return G_SOURCE_REMOVE;
 }
 
@@ -657,8 +679,9 @@ gst_tcp_split_src_init (GstTcpSplitSrc * self)
   self->max_sources = DEFAULT_MAX_SOURCES;
   self->dedup_on = DEFAULT_DEDUP;
   self->max_hops_prop = DEFAULT_MAX_HOPS;
+  g_rec_mutex_init (&self->net_lock);
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
+  self->wakeup = mcp_wakeup_new ();
   g_queue_init (&self->queue);
   self->callers = gst_mcp_callers_new (GST_ELEMENT (self));
   self->guard = mcp_loop_guard_new ();
@@ -693,7 +716,8 @@ gst_tcp_split_src_finalize (GObject * object)
   mcp_loop_guard_free (self->guard);
   mcp_election_free (self->election);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
+  mcp_wakeup_free (self->wakeup);
+  g_rec_mutex_clear (&self->net_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -869,6 +893,7 @@ gst_tcp_split_src_stop (GstBaseSrc * bsrc)
   while (self->sources)
     mcp_conn_close (((Source *) self->sources->data)->conn, "element stopped");
   self->stopping = FALSE;
+  g_clear_pointer (&self->reader, mcp_conn_unref);
   g_mutex_lock (&self->lock);
   mcp_loop_guard_stop (self->guard);
   g_mutex_unlock (&self->lock);
@@ -888,7 +913,7 @@ gst_tcp_split_src_unlock (GstBaseSrc * bsrc)
 
   g_mutex_lock (&self->lock);
   self->flushing = TRUE;
-  g_cond_broadcast (&self->cond);
+  mcp_wakeup_set (self->wakeup);
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -929,6 +954,96 @@ gst_tcp_split_src_get_caps (GstBaseSrc * bsrc, GstCaps * filter)
   return caps;
 }
 
+/* Under net_lock: the connection create() reads itself, if any. It takes
+ * the only source in service; with several, the loop thread reads them. */
+static McpConn *
+pick_reader (GstTcpSplitSrc * self)
+{
+  Source *only = NULL;
+  GList *l;
+
+  if (self->reader && mcp_conn_has_reader (self->reader))
+    return self->reader;
+  g_clear_pointer (&self->reader, mcp_conn_unref);
+  for (l = self->sources; l; l = l->next) {
+    Source *src = l->data;
+
+    if (!src->ready || src->standby)
+      continue;
+    if (only)
+      return NULL;
+    only = src;
+  }
+  if (!only)
+    return NULL;
+  mcp_conn_set_reader (only->conn, self->wakeup);
+  if (!mcp_conn_has_reader (only->conn))
+    return NULL;
+  self->reader = mcp_conn_ref (only->conn);
+  return self->reader;
+}
+
+/* Gives the input back to the loop thread: create() will not be back soon
+ * (flushing, paused, end of stream). */
+static void
+release_reader (GstTcpSplitSrc * self)
+{
+  g_rec_mutex_lock (&self->net_lock);
+  if (self->reader) {
+    mcp_conn_unset_reader (self->reader);
+    g_clear_pointer (&self->reader, mcp_conn_unref);
+  }
+  g_rec_mutex_unlock (&self->net_lock);
+}
+
+/* The queue is empty: waits until something may be there. With one source
+ * in service this thread reads its socket itself, so that a datagram wakes
+ * no other thread on its way; see mcp_conn_set_reader() for how the loop
+ * thread takes over while this one is away (downstream slow). */
+static void
+wait_for_input (GstTcpSplitSrc * self)
+{
+  GPollFD fds[2];
+  McpConn *reader;
+  gint fd = -1;
+  gboolean wait;
+
+  g_rec_mutex_lock (&self->net_lock);
+  reader = pick_reader (self);
+  if (reader && !mcp_conn_reader_wait (reader, &fd)) {
+    mcp_conn_reader_read (reader);
+    g_rec_mutex_unlock (&self->net_lock);
+    return;
+  }
+  if (reader)
+    mcp_conn_ref (reader);
+  g_mutex_lock (&self->lock);
+  wait = self->waiting = g_queue_is_empty (&self->queue) && !self->flushing;
+  g_mutex_unlock (&self->lock);
+  g_rec_mutex_unlock (&self->net_lock);
+
+  if (wait) {
+    mcp_wakeup_get_pollfd (self->wakeup, &fds[0]);
+    fds[1].fd = fd;
+    fds[1].events = G_IO_IN;
+    fds[1].revents = 0;
+    g_poll (fds, fd >= 0 ? 2 : 1, -1);
+    g_mutex_lock (&self->lock);
+    self->waiting = FALSE;
+    g_mutex_unlock (&self->lock);
+    if (fds[0].revents)
+      mcp_wakeup_clear (self->wakeup);
+  }
+  if (reader) {
+    /* also when only woken: the connection learns that this thread is
+     * no longer waiting for it */
+    g_rec_mutex_lock (&self->net_lock);
+    mcp_conn_reader_read (reader);
+    g_rec_mutex_unlock (&self->net_lock);
+    mcp_conn_unref (reader);
+  }
+}
+
 static GstFlowReturn
 gst_tcp_split_src_create (GstPushSrc * psrc, GstBuffer ** buf)
 {
@@ -943,18 +1058,24 @@ gst_tcp_split_src_create (GstPushSrc * psrc, GstBuffer ** buf)
   GST_OBJECT_UNLOCK (self);
   /* num-buffers counts datagrams, not the lists they go out in */
   if (self->max_datagrams >= 0) {
-    if (self->pushed >= self->max_datagrams)
+    if (self->pushed >= self->max_datagrams) {
+      release_reader (self);
       return GST_FLOW_EOS;
+    }
     max = MIN (max, self->max_datagrams - self->pushed);
   }
 
   for (;;) {
     g_mutex_lock (&self->lock);
-    while (g_queue_is_empty (&self->queue) && !self->flushing)
-      g_cond_wait (&self->cond, &self->lock);
     if (self->flushing) {
       g_mutex_unlock (&self->lock);
+      release_reader (self);
       return GST_FLOW_FLUSHING;
+    }
+    if (g_queue_is_empty (&self->queue)) {
+      g_mutex_unlock (&self->lock);
+      wait_for_input (self);
+      continue;
     }
     item = g_queue_pop_head (&self->queue);
     if (GST_IS_CAPS (item)) {

@@ -19,6 +19,10 @@
 #define TLS_RECORD_HANDSHAKE 0x16
 /* How long a finishing connection waits for the peer to close its side. */
 #define LINGER_TIMEOUT (2 * G_TIME_SPAN_SECOND * 1000)
+/* How often ctx's thread looks whether an external reader is still there
+ * (µs): one that neither read nor waited for a whole period loses the
+ * input. */
+#define READER_CHECK_US (20 * G_TIME_SPAN_MILLISECOND)
 
 typedef enum
 {
@@ -99,6 +103,17 @@ struct _McpConn
   gchar *peer_caps;
   guint64 bytes_in;
   guint64 bytes_out;
+
+  /* input handed to another thread (mcp_conn_set_reader) */
+  gboolean reader;
+  McpWakeup *reader_wakeup;     /* the reader's, set when it must look */
+  gboolean reader_waiting;      /* it polls the socket for input */
+  gboolean in_reader;           /* inside mcp_conn_reader_read() */
+  guint64 reader_reads;         /* its calls of mcp_conn_reader_read() */
+  guint64 reader_seen;          /* ... at the last check */
+  gint64 reader_check;          /* next check, monotonic µs; -1: none */
+  gchar *close_pending;         /* closed inside mcp_conn_reader_read():
+                                 * ctx's thread completes it */
 };
 
 static void update_events (McpConn * self);
@@ -128,6 +143,7 @@ mcp_conn_new (GSocket * socket, GMainContext * ctx, const McpConnConfig * cfg,
   self->user_data = user_data;
   self->reading = TRUE;
   self->deadline = -1;
+  self->reader_check = -1;
   self->ctl = g_byte_array_new ();
   self->cfg.tls = cfg->tls ? mcp_tls_ref (cfg->tls) : NULL;
   self->cfg.tls_server_identity = NULL;
@@ -179,6 +195,7 @@ mcp_conn_unref (McpConn * self)
   g_clear_object (&self->tls_cancel);
   g_free (self->tls_identity);
   g_free (self->finish_reason);
+  g_free (self->close_pending);
   g_free (self);
 }
 
@@ -281,13 +298,14 @@ discard_input (GSocket * socket)
   return FALSE;
 }
 
-void
-mcp_conn_close (McpConn * self, const gchar * reason)
+static void arm_source (McpConn * self);
+
+/* The close itself, after closed was set. */
+static void
+finish_close (McpConn * self)
 {
-  if (self->closed)
-    return;
-  self->closed = TRUE;
-  self->ready = FALSE;
+  gchar *reason = g_steal_pointer (&self->close_pending);
+
   if (self->source) {
     g_source_destroy (self->source);
     g_clear_pointer (&self->source, g_source_unref);
@@ -297,9 +315,35 @@ mcp_conn_close (McpConn * self, const gchar * reason)
     g_cancellable_cancel (self->tls_cancel);
   discard_input (self->socket);
   g_socket_close (self->socket, NULL);
+  if (self->reader) {
+    /* a reader may be polling the closed socket */
+    self->reader = FALSE;
+    mcp_wakeup_set (self->reader_wakeup);
+  }
   mcp_conn_ref (self);
   self->funcs.closed (self, reason, self->user_data);
   mcp_conn_unref (self);
+  g_free (reason);
+}
+
+void
+mcp_conn_close (McpConn * self, const gchar * reason)
+{
+  if (self->closed) {
+    /* one the reader found is completed by whoever comes next */
+    if (self->close_pending && !self->in_reader)
+      finish_close (self);
+    return;
+  }
+  self->closed = TRUE;
+  self->ready = FALSE;
+  self->close_pending = g_strdup (reason);
+  if (self->in_reader) {
+    /* closed runs on ctx's thread, never on the reader's */
+    arm_source (self);
+    return;
+  }
+  finish_close (self);
 }
 
 /* The peer is turned away during the handshake (security, protocol): the
@@ -325,8 +369,17 @@ close_with_error (McpConn * self, const gchar * what, GError * err)
 static void
 arm_source (McpConn * self)
 {
-  if (self->source)
-    g_source_set_ready_time (self->source, self->kick ? 0 : self->deadline);
+  gint64 t = self->deadline;
+
+  if (!self->source)
+    return;
+  /* a kick is the reader's business while it has the input */
+  if (self->close_pending || (self->kick && !self->reader))
+    t = 0;
+  else if (self->reader && self->reader_check != -1
+      && (t == -1 || self->reader_check < t))
+    t = self->reader_check;
+  g_source_set_ready_time (self->source, t);
 }
 
 static void
@@ -925,7 +978,8 @@ check_liveness (McpConn * self)
 {
   gint64 now = g_get_monotonic_time ();
 
-  if (self->bytes_in != self->seen_in || !self->reading) {
+  if (self->bytes_in != self->seen_in || !self->reading
+      || (self->reader && !self->reader_waiting)) {
     /* while we do not read, the peer's silence proves nothing */
     self->seen_in = self->bytes_in;
     self->moved_in = now;
@@ -1004,6 +1058,95 @@ timer_fired (McpConn * self)
   }
 }
 
+/* ---- input read by another thread ------------------------------------- */
+
+void
+mcp_conn_unset_reader (McpConn * self)
+{
+  if (!self->reader)
+    return;
+  self->reader = FALSE;
+  self->reader_waiting = FALSE;
+  self->reader_check = -1;
+  update_events (self);
+  arm_source (self);
+}
+
+void
+mcp_conn_set_reader (McpConn * self, McpWakeup * wakeup)
+{
+  g_return_if_fail (self->cfg.lock != NULL && wakeup != NULL);
+  if (self->closed || !self->ready || self->reader)
+    return;
+  self->reader = TRUE;
+  self->reader_wakeup = wakeup;
+  self->reader_waiting = FALSE;
+  self->reader_seen = self->reader_reads;
+  self->reader_check = g_get_monotonic_time () + READER_CHECK_US;
+  update_events (self);
+  arm_source (self);
+}
+
+gboolean
+mcp_conn_has_reader (McpConn * self)
+{
+  return self->reader && !self->closed;
+}
+
+gboolean
+mcp_conn_reader_wait (McpConn * self, gint * fd)
+{
+  *fd = -1;
+  if (!mcp_conn_has_reader (self))
+    return TRUE;
+  if (self->kick && self->reading)
+    return FALSE;
+  if (self->reading) {
+    self->reader_waiting = TRUE;
+    *fd = g_socket_get_fd (self->socket);
+  }
+  return TRUE;
+}
+
+void
+mcp_conn_reader_read (McpConn * self)
+{
+  if (!mcp_conn_has_reader (self))
+    return;
+  self->reader_waiting = FALSE;
+  self->reader_reads++;
+  if (self->reader_check == -1) {
+    /* back after a quiet spell: look after it again */
+    self->reader_check = g_get_monotonic_time () + READER_CHECK_US;
+    arm_source (self);
+  }
+  self->kick = FALSE;
+  mcp_conn_ref (self);
+  self->in_reader = TRUE;
+  read_socket (self);
+  self->in_reader = FALSE;
+  mcp_conn_unref (self);
+}
+
+/* ctx's thread, every READER_CHECK_US while a reader has the input. */
+static void
+check_reader (McpConn * self)
+{
+  gboolean has_read = self->reader_reads != self->reader_seen;
+
+  self->reader_seen = self->reader_reads;
+  if (!has_read && !self->reader_waiting) {
+    /* away: read here until it comes back and takes the input again */
+    mcp_conn_unset_reader (self);
+    mcp_wakeup_set (self->reader_wakeup);
+    return;
+  }
+  /* idle (waiting, nothing came): no need to look until it reads */
+  self->reader_check = has_read ? g_get_monotonic_time () + READER_CHECK_US :
+      -1;
+  arm_source (self);
+}
+
 typedef struct
 {
   GSource source;
@@ -1031,9 +1174,13 @@ conn_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
   }
   self = ((ConnSource *) source)->conn;
   mcp_conn_ref (self);
+  if (self->close_pending) {
+    mcp_conn_close (self, NULL);
+    goto out;
+  }
   if (self->fd_tag)
     revents = g_source_query_unix_fd (source, self->fd_tag);
-  kicked = self->kick;
+  kicked = self->kick && !self->reader;
   if (kicked) {
     self->kick = FALSE;
     arm_source (self);
@@ -1056,6 +1203,10 @@ conn_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
   if (!self->closed && self->timer != TIMER_NONE && self->deadline != -1
       && g_get_monotonic_time () >= self->deadline)
     timer_fired (self);
+  if (!self->closed && self->reader && self->reader_check != -1
+      && g_get_monotonic_time () >= self->reader_check)
+    check_reader (self);
+out:
   mcp_conn_unref (self);
   if (lock)
     g_rec_mutex_unlock (lock);
@@ -1073,8 +1224,8 @@ update_events (McpConn * self)
 
   if (!self->source || self->closed)
     return;
-  /* the TLS handshake watches the socket by itself */
-  if (self->reading && !self->tls_handshaking)
+  /* the TLS handshake watches the socket by itself; a reader, for input */
+  if (self->reading && !self->tls_handshaking && !self->reader)
     events |= G_IO_IN;
   if (self->want_write)
     events |= G_IO_OUT;
@@ -1102,6 +1253,9 @@ mcp_conn_set_reading (McpConn * self, gboolean reading)
     return;
   self->reading = reading;
   update_events (self);
+  /* a reader waiting without the socket must now watch it */
+  if (reading && self->reader)
+    mcp_wakeup_set (self->reader_wakeup);
   if (reading && self->dec) {
     mcp_conn_ref (self);
     process_input (self);

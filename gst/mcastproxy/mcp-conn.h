@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "mcp-http.h"
+#include "mcp-loop.h"
 #include "mcp-tls.h"
 #include "mcp-wire.h"
 
@@ -114,6 +115,36 @@ const gchar *mcp_conn_get_http_path (McpConn * conn);
 GRecMutex *mcp_conn_get_lock (McpConn * conn);
 /* Stops or resumes delivery of messages (flow control towards the peer). */
 void mcp_conn_set_reading (McpConn * conn, gboolean reading);
+
+/* Reading on another thread, the reader's, so that input reaches it
+ * without a wake-up of ctx's thread. With cfg->lock only, and for a ready
+ * connection; every call here under that lock.
+ *
+ * mcp_conn_set_reader() hands the input over: ctx's thread stops watching
+ * the socket for it (timers, keepalives and writes stay there). The reader
+ * calls mcp_conn_reader_wait() before it waits, polls the fd it got (with
+ * its own wake-up, without the lock), then calls mcp_conn_reader_read();
+ * the message callback runs on the reader's thread. ready and closed do
+ * not: a close found while reading completes on ctx's thread.
+ *
+ * A reader that neither waits nor reads for 20 to 40 ms (downstream slow,
+ * streaming stopped) loses the input to ctx's thread, which then reads as
+ * before; wakeup is set then, and when the connection closes, so that a
+ * reader waiting on the fd looks again. While the reader is away the
+ * peer's silence proves nothing (as while not reading). */
+void mcp_conn_set_reader (McpConn * conn, McpWakeup * wakeup);
+/* Takes the input back to ctx's thread (nothing if not handed over). */
+void mcp_conn_unset_reader (McpConn * conn);
+/* The input is still the reader's (not closed, not taken back). */
+gboolean mcp_conn_has_reader (McpConn * conn);
+/* Before the reader waits: FALSE when it must read at once instead (TLS
+ * may hold decrypted bytes). Otherwise *fd is the socket to poll for
+ * G_IO_IN, or -1 when there is no input to wait for (not reading, closed,
+ * taken back): wait for the wake-up alone. */
+gboolean mcp_conn_reader_wait (McpConn * conn, gint * fd);
+/* Reads and decodes what the socket holds now (at most 1 MiB), without
+ * blocking. */
+void mcp_conn_reader_read (McpConn * conn);
 
 gboolean mcp_conn_is_closed (McpConn * conn);
 /* The connection ended, or is ending, because the peer was turned away at

@@ -3,6 +3,10 @@
 
 #include "mcp-loop.h"
 
+#include <errno.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 struct _McpLoop
 {
   GMainContext *context;
@@ -142,4 +146,59 @@ mcp_cancellable_free (GCancellable * cancellable)
     return;
   g_cancellable_release_fd (cancellable);
   g_object_unref (cancellable);
+}
+
+struct _McpWakeup
+{
+  gint fd;                      /* an eventfd: its counter is the flag */
+};
+
+McpWakeup *
+mcp_wakeup_new (void)
+{
+  McpWakeup *wakeup = g_new (McpWakeup, 1);
+
+  wakeup->fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wakeup->fd < 0)
+    g_error ("eventfd: %s", g_strerror (errno));
+  return wakeup;
+}
+
+void
+mcp_wakeup_free (McpWakeup * wakeup)
+{
+  if (!wakeup)
+    return;
+  close (wakeup->fd);
+  g_free (wakeup);
+}
+
+void
+mcp_wakeup_get_pollfd (McpWakeup * wakeup, GPollFD * pfd)
+{
+  pfd->fd = wakeup->fd;
+  pfd->events = G_IO_IN;
+  pfd->revents = 0;
+}
+
+void
+mcp_wakeup_set (McpWakeup * wakeup)
+{
+  guint64 one = 1;
+  gssize n;
+
+  do
+    n = write (wakeup->fd, &one, sizeof (one));
+  while (n < 0 && errno == EINTR);
+}
+
+void
+mcp_wakeup_clear (McpWakeup * wakeup)
+{
+  guint64 count;
+  gssize n;
+
+  do
+    n = read (wakeup->fd, &count, sizeof (count));
+  while (n < 0 && errno == EINTR);
 }

@@ -27,6 +27,17 @@ void mcp_loop_free (McpLoop * loop);
 GCancellable *mcp_cancellable_new (void);
 void mcp_cancellable_free (GCancellable * cancellable);
 
+/* Something a thread can wait for in poll() together with its sockets, and
+ * another thread set: cheap to set again while set, and reusable. */
+typedef struct _McpWakeup McpWakeup;
+
+McpWakeup *mcp_wakeup_new (void);
+void mcp_wakeup_free (McpWakeup * wakeup);
+/* For poll(): readable while set. */
+void mcp_wakeup_get_pollfd (McpWakeup * wakeup, GPollFD * pfd);
+void mcp_wakeup_set (McpWakeup * wakeup);
+void mcp_wakeup_clear (McpWakeup * wakeup);
+
 G_END_DECLS
 
 #endif /* __MCP_LOOP_H__ */

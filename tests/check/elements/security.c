@@ -437,6 +437,33 @@ GST_START_TEST (test_tls)
 
 GST_END_TEST;
 
+/* A burst over TLS, more than one read takes at once: decrypted bytes left
+ * inside the TLS layer are read on without waiting for the socket. */
+GST_START_TEST (test_tls_burst)
+{
+  SinkFixture sink;
+  SrcFixture src;
+  gchar *sp = tls_listener_props (NULL);
+  gchar *cp = tls_caller_props ("ca.pem", NULL);
+  guint i;
+
+  pair_setup (&sink, sp, &src, cp);
+  pass_datagrams (&sink, &src, 0);
+  for (i = 0; i < 2000; i++)
+    fail_unless_equals_int (gst_harness_push (sink.h,
+            mcp_test_buffer (100 + i, 1316)), GST_FLOW_OK);
+  for (i = 0; i < 2000; i++)
+    gst_buffer_unref (pull_datagram (&src, 100 + i, 1316));
+  fail_unless_equals_uint64 (src_stat (&src, "datagrams-received"),
+      MCP_N_TEST_SIZES + 2000);
+  src_teardown (&src);
+  sink_teardown (&sink);
+  g_free (sp);
+  g_free (cp);
+}
+
+GST_END_TEST;
+
 /* A caller that does not trust the listener's CA gives up on it, and says
  * why; so does a listener that wants client certificates from its CA. */
 GST_START_TEST (test_tls_untrusted)
@@ -936,6 +963,7 @@ security_suite (void)
   tcase_add_test (tc, test_auth_secret_file_errors);
   tcase_add_test (tc, test_auth_secret_write_only);
   tcase_add_test (tc, test_tls);
+  tcase_add_test (tc, test_tls_burst);
   tcase_add_test (tc, test_tls_untrusted);
   tcase_add_test (tc, test_tls_mutual);
   tcase_add_test (tc, test_tls_allow_plain);

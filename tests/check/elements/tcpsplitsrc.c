@@ -4,6 +4,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/base/gstbasesrc.h>
+#include <sys/prctl.h>
 
 #include "gstmcpmeta.h"
 #include "mcp-check-fixtures.h"
@@ -837,11 +838,12 @@ sender_thread (gpointer data)
 }
 
 /* With downstream stalled, the element stops reading at max-queue-bytes
- * instead of growing; TCP pushes back on the sender; nothing is lost. */
+ * instead of growing; TCP pushes back on the sender; nothing is lost.
+ * A sender held up this way is not silent: peer-timeout does not fire. */
 GST_START_TEST (test_bounded_queue_pushes_back)
 {
   GstElement *pipeline, *src, *sink;
-  McpTestEvents connected;
+  McpTestEvents connected, disconnected;
   Sender snd = { 0 };
   GThread *thread;
   GstStructure *st = NULL;
@@ -850,14 +852,17 @@ GST_START_TEST (test_bounded_queue_pushes_back)
   gboolean finished_early;
 
   pipeline = gst_parse_launch ("tcpsplitsrc name=src mode=listener port=0 "
-      "framing=mpx max-queue-bytes=65536 ! appsink name=out max-buffers=1 "
-      "sync=false", NULL);
+      "framing=mpx max-queue-bytes=65536 peer-timeout=1000000000 ! appsink "
+      "name=out max-buffers=1 sync=false", NULL);
   fail_unless (pipeline != NULL);
   src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
   mcp_test_events_init (&connected);
+  mcp_test_events_init (&disconnected);
   g_signal_connect (src, "connected", G_CALLBACK (mcp_test_events_cb),
       &connected);
+  g_signal_connect (src, "disconnected", G_CALLBACK (mcp_test_events_cb),
+      &disconnected);
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
   g_object_get (src, "current-port", &port, NULL);
@@ -896,12 +901,14 @@ GST_START_TEST (test_bounded_queue_pushes_back)
   }
   g_thread_join (thread);
   fail_unless (snd.done);
+  fail_unless_equals_int (disconnected.count, 0);
 
   gst_element_set_state (pipeline, GST_STATE_NULL);
   g_object_unref (snd.socket);
   g_mutex_clear (&snd.lock);
   g_cond_clear (&snd.cond);
   mcp_test_events_clear (&connected);
+  mcp_test_events_clear (&disconnected);
   gst_object_unref (src);
   gst_object_unref (sink);
   gst_object_unref (pipeline);
@@ -1313,6 +1320,257 @@ GST_START_TEST (test_restarted_origin_is_not_a_duplicate)
 
 GST_END_TEST;
 
+
+/* ---- who reads the socket ---------------------------------------------- */
+
+/* Voluntary context switches (sleeps) of this process's threads called
+ * name: how often they were woken. */
+static guint64
+thread_wakeups (const gchar * name)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+  guint64 total = 0;
+
+  fail_unless (dir != NULL);
+  while ((tid = g_dir_read_name (dir))) {
+    gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", tid);
+    gchar *comm = NULL, *status = NULL, *line;
+
+    if (g_file_get_contents (path, &comm, NULL, NULL)
+        && g_strcmp0 (g_strchomp (comm), name) == 0) {
+      g_free (path);
+      path = g_strdup_printf ("/proc/self/task/%s/status", tid);
+      if (g_file_get_contents (path, &status, NULL, NULL)
+          && (line = strstr (status, "\nvoluntary_ctxt_switches:")))
+        total += g_ascii_strtoull (strchr (line, ':') + 1, NULL, 10);
+    }
+    g_free (comm);
+    g_free (status);
+    g_free (path);
+  }
+  g_dir_close (dir);
+  return total;
+}
+
+/* With one source, the streaming thread reads its socket itself: a
+ * datagram on its way wakes no network thread. That thread only looks now
+ * and then whether the streaming thread is still there (every 20 ms at
+ * most) and keeps its timers. */
+GST_START_TEST (test_one_source_wakes_no_network_thread)
+{
+  SrcFixture f;
+  GSocket *s;
+  McpFrameMeta meta = { 0 };
+  guint64 w0, wakeups;
+  gint64 t0, elapsed_ms;
+  guint i;
+
+  src_setup (&f, "mode=listener port=0");
+  s = connect_mpx_source (f.port, NULL);
+  mcp_test_events_wait (&f.connected, 1);
+  for (i = 0; i < 2; i++) {
+    send_mpx_data (s, &meta, i, 1316);
+    gst_buffer_unref (pull_datagram (&f, i, 1316));
+  }
+
+  t0 = g_get_monotonic_time ();
+  w0 = thread_wakeups ("tcpsplitsrc");
+  for (i = 2; i < 502; i++) {
+    send_mpx_data (s, &meta, i, 1316);
+    gst_buffer_unref (pull_datagram (&f, i, 1316));
+  }
+  wakeups = thread_wakeups ("tcpsplitsrc") - w0;
+  elapsed_ms = (g_get_monotonic_time () - t0) / 1000;
+  /* a look per 10 ms: ample; a wake-up per datagram would be 500 */
+  fail_unless (wakeups <= (guint64) elapsed_ms / 10 + 10, "the network "
+      "thread woke %" G_GUINT64_FORMAT " times for 500 datagrams in %"
+      G_GINT64_FORMAT " ms", wakeups, elapsed_ms);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), 502);
+  g_object_unref (s);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+static void
+note_thread (GObject * obj, const gchar * address, const gchar * reason,
+    gpointer data)
+{
+  gchar name[16] = { 0 };
+
+  prctl (PR_GET_NAME, name);
+  mcp_test_events_add (data, name, reason);
+}
+
+/* A connection the streaming thread was reading ends there (the peer
+ * closes, or sends garbage): the loop thread completes the close and
+ * emits disconnected, and the next source is read at once. */
+GST_START_TEST (test_close_found_by_streaming_thread)
+{
+  SrcFixture f;
+  McpTestEvents ended;
+  GSocket *s;
+  McpFrameMeta meta = { 0 };
+  gchar *ev;
+
+  src_setup (&f, "mode=listener port=0");
+  mcp_test_events_init (&ended);
+  g_signal_connect (f.h->element, "disconnected", G_CALLBACK (note_thread),
+      &ended);
+
+  s = connect_mpx_source (f.port, NULL);
+  mcp_test_events_wait (&f.connected, 1);
+  send_mpx_data (s, &meta, 1, 1316);
+  gst_buffer_unref (pull_datagram (&f, 1, 1316));
+  send_mpx_data (s, &meta, 2, 9000);
+  g_socket_shutdown (s, FALSE, TRUE, NULL);
+  gst_buffer_unref (pull_datagram (&f, 2, 9000));
+  mcp_test_events_wait (&ended, 1);
+  ev = mcp_test_events_get (&ended, 0);
+  fail_unless_equals_string (ev, "tcpsplitsrc|peer closed the connection");
+  g_free (ev);
+  g_object_unref (s);
+
+  s = connect_mpx_source (f.port, NULL);
+  mcp_test_events_wait (&f.connected, 2);
+  send_mpx_data (s, &meta, 3, 65507);
+  gst_buffer_unref (pull_datagram (&f, 3, 65507));
+  /* an unknown message type: bad input */
+  mcp_test_send_all (s, "\x07\x00\x00\x00\x00\x00\x00\x00", 8);
+  mcp_test_events_wait (&ended, 2);
+  ev = mcp_test_events_get (&ended, 1);
+  fail_unless_equals_string (ev,
+      "tcpsplitsrc|bad input: unknown message type 0x07");
+  g_free (ev);
+  fail_unless (mcp_test_wait_closed (s));
+  g_object_unref (s);
+
+  s = connect_mpx_source (f.port, NULL);
+  mcp_test_events_wait (&f.connected, 3);
+  send_mpx_data (s, &meta, 4, 0);
+  gst_buffer_unref (pull_datagram (&f, 4, 0));
+  fail_unless_equals_uint64 (src_stat (&f, "disconnects"), 2);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), 4);
+  g_object_unref (s);
+  src_teardown (&f);
+  mcp_test_events_clear (&ended);
+}
+
+GST_END_TEST;
+
+/* While PAUSED the network thread reads (up to max-queue-bytes) and keeps
+ * the connection's timers; back in PLAYING all comes out in order, and
+ * the streaming thread reads again. Pausing never waits for data; a peer
+ * that falls silent is noticed. */
+GST_START_TEST (test_pause_while_reading)
+{
+  SrcFixture f;
+  GSocket *s;
+  McpFrameMeta meta = { 0 };
+  GstElement *e;
+  McpDecoder *dec = mcp_decoder_new (MCP_FRAMING_MPX);
+  guint i, round;
+
+  src_setup (&f, "mode=listener port=0 keepalive-interval=50000000 "
+      "peer-timeout=2000000000");
+  e = f.h->element;
+  s = connect_mpx_source (f.port, NULL);
+  mcp_test_events_wait (&f.connected, 1);
+  for (round = 0; round < 3; round++) {
+    guint base = round * 100;
+    McpMessage msg;
+    GError *err = NULL;
+    McpDecodeResult r;
+
+    send_mpx_data (s, &meta, base, 1316);
+    gst_buffer_unref (pull_datagram (&f, base, 1316));
+    /* the streaming thread waits in the socket now */
+    fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+        GST_STATE_CHANGE_NO_PREROLL);
+    for (i = 1; i < 100; i++)
+      send_mpx_data (s, &meta, base + i, 1316);
+    mcp_test_wait_stat (e, "tcpsplitsrc-stats", "datagrams-received",
+        base + 100);
+    /* the element's keepalives go out meanwhile */
+    while ((r = mcp_decoder_next (dec, &msg, &err)) != MCP_DECODE_KEEPALIVE) {
+      guint8 b;
+
+      fail_unless (r == MCP_DECODE_NEED_MORE || r == MCP_DECODE_HELLO);
+      mcp_test_recv_exact (s, &b, 1);
+      mcp_decoder_push (dec, &b, 1);
+    }
+    fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PLAYING),
+        GST_STATE_CHANGE_SUCCESS);
+    for (i = 1; i < 100; i++)
+      gst_buffer_unref (pull_datagram (&f, base + i, 1316));
+  }
+  fail_unless_equals_int (f.disconnected.count, 0);
+  /* the peer falls silent while the streaming thread waits for it */
+  mcp_test_events_wait (&f.disconnected, 1);
+  {
+    gchar *ev = mcp_test_events_get (&f.disconnected, 0);
+
+    fail_unless (strstr (ev, "peer-timeout 2000 ms") != NULL, "%s", ev);
+    g_free (ev);
+  }
+  mcp_decoder_free (dec);
+  g_object_unref (s);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* A second source joining while the streaming thread reads the first:
+ * both merged, each in order; when the first leaves, the second is read
+ * on. */
+GST_START_TEST (test_second_source_joins_while_reading)
+{
+  SrcFixture f;
+  GSocket *a, *b;
+  McpFrameMeta ma = { 0 }, mb = { 0 };
+  guint next_a = 0, next_b = 0, i;
+
+  src_setup (&f, "mode=listener port=0 max-sources=0");
+  ma.origin_id = 1;
+  mb.origin_id = 2;
+  a = connect_mpx_source_id (f.port, NULL, 1);
+  mcp_test_events_wait (&f.connected, 1);
+  send_mpx_data (a, &ma, 0, 100);
+  gst_buffer_unref (pull_datagram (&f, 0, 100));
+  b = connect_mpx_source_id (f.port, NULL, 2);
+  mcp_test_events_wait (&f.connected, 2);
+  for (i = 1; i < 200; i++) {
+    send_mpx_data (a, &ma, i, 100);
+    send_mpx_data (b, &mb, 1000 + i, 200);
+  }
+  for (i = 0; i < 2 * 199; i++) {
+    GstBuffer *buf = gst_harness_pull (f.h);
+    GstMcpMeta *m = gst_buffer_get_mcp_meta (buf);
+
+    fail_unless (m != NULL);
+    if (m->info.origin_id == 1)
+      mcp_test_assert_buffer (buf, ++next_a, 100);
+    else
+      mcp_test_assert_buffer (buf, 1000 + ++next_b, 200);
+    gst_buffer_unref (buf);
+  }
+  fail_unless_equals_int (next_a, 199);
+  fail_unless_equals_int (next_b, 199);
+  g_object_unref (a);
+  mcp_test_events_wait (&f.disconnected, 1);
+  for (i = 200; i < 300; i++) {
+    send_mpx_data (b, &mb, 1000 + i, 200);
+    gst_buffer_unref (pull_datagram (&f, 1000 + i, 200));
+  }
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), 1 + 2 * 199
+      + 100);
+  g_object_unref (b);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
 static Suite *
 tcpsplitsrc_suite (void)
 {
@@ -1344,6 +1602,10 @@ tcpsplitsrc_suite (void)
   tcase_add_test (tc, test_no_dedup);
   tcase_add_test (tc, test_max_hops);
   tcase_add_test (tc, test_restarted_origin_is_not_a_duplicate);
+  tcase_add_test (tc, test_one_source_wakes_no_network_thread);
+  tcase_add_test (tc, test_close_found_by_streaming_thread);
+  tcase_add_test (tc, test_pause_while_reading);
+  tcase_add_test (tc, test_second_source_joins_while_reading);
   return s;
 }
 
