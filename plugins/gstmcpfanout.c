@@ -87,10 +87,13 @@ struct _GstMcpFanoutClient
   gint64 drop_deadline;         /* ... or at this time (monotonic us) */
 };
 
+/* What the owner is to be told, in order: a client added or removed. */
 typedef struct
 {
-  GstMcpConnEnd r;        /* its strings owned */
-} Removal;
+  gboolean added;
+  GstMcpClientInfo info;        /* added; its address owned */
+  GstMcpConnEnd r;              /* removed; its strings owned */
+} Notice;
 
 typedef struct
 {
@@ -126,8 +129,8 @@ struct _GstMcpFanout
   gchar *caps;
   gboolean flush_pending;
   gint64 last_pass;             /* monotonic µs of the last pass's start */
-  GQueue removals;              /* Removal: client_removed not yet told */
-  gboolean removals_scheduled;
+  GQueue notices;               /* Notice: not yet told */
+  gboolean notices_scheduled;
 
   /* statistics */
   guint64 datagrams_sent;       /* of connections that already left */
@@ -502,6 +505,8 @@ promote_twin (GstMcpFanout * fo, GstMcpFanoutClient * c)
   }
 }
 
+static void tell (GstMcpFanout * fo, Notice * n);
+
 static gchar *
 conn_hello_caps (McpConn * conn, gpointer user_data)
 {
@@ -532,7 +537,16 @@ conn_ready (McpConn * conn, gpointer user_data)
   mcp_endpoint_reset_backoff (fo->endpoint, c->caller);
   GST_INFO_OBJECT (fo->owner, "client %s ready, framing %s", c->address,
       mcp_framing_to_string (c->framing));
-  fo->funcs.client_added (fo, c, fo->user_data);
+  {
+    Notice *n = g_new0 (Notice, 1);
+
+    n->added = TRUE;
+    n->info.address = g_strdup (c->address);
+    n->info.framing = c->framing;
+    n->info.peer_id = c->peer_id;
+    n->info.caller = c->caller;
+    tell (fo, n);
+  }
 }
 
 static void
@@ -558,61 +572,79 @@ conn_writable (McpConn * conn, gpointer user_data)
   g_rec_mutex_unlock (&fo->lock);
 }
 
-/* Tells the owner about pending removals, lock-free. */
 static void
-flush_removals (GstMcpFanout * fo)
+notice_free (Notice * n)
+{
+  g_free ((gchar *) n->info.address);
+  g_free ((gchar *) n->r.address);
+  g_free ((gchar *) n->r.reason);
+  g_free (n);
+}
+
+/* Tells the owner what happened, in order, lock-free. */
+static void
+flush_notices (GstMcpFanout * fo)
 {
   for (;;) {
-    Removal *r;
+    Notice *n;
 
     g_rec_mutex_lock (&fo->lock);
-    r = g_queue_pop_head (&fo->removals);
-    if (!r)
-      fo->removals_scheduled = FALSE;
+    n = g_queue_pop_head (&fo->notices);
+    if (!n)
+      fo->notices_scheduled = FALSE;
     g_rec_mutex_unlock (&fo->lock);
-    if (!r)
+    if (!n)
       break;
-    fo->funcs.client_removed (fo, &r->r, fo->user_data);
-    g_free ((gchar *) r->r.address);
-    g_free ((gchar *) r->r.reason);
-    g_free (r);
+    if (n->added)
+      fo->funcs.client_added (fo, &n->info, fo->user_data);
+    else
+      fo->funcs.client_removed (fo, &n->r, fo->user_data);
+    notice_free (n);
   }
 }
 
 static gboolean
-flush_removals_idle (gpointer data)
+flush_notices_idle (gpointer data)
 {
-  flush_removals (data);
+  flush_notices (data);
   return G_SOURCE_REMOVE;
 }
 
-/* A connection can close in the middle of a write with the lock held: the
- * owner hears of it from an idle callback on the endpoint's thread; what is
- * still pending at stop is told from stop(). */
+/* Connections become ready and close inside the connections' callbacks,
+ * with the lock held (a close even in the middle of a write): the owner
+ * hears of it from an idle callback on the endpoint's thread, where it may
+ * emit signals; what is still pending at stop is told from stop(). */
 static void
-tell_removal (GstMcpFanout * fo, const GstMcpConnEnd * removal)
+tell (GstMcpFanout * fo, Notice * n)
 {
-  Removal *r = g_new0 (Removal, 1);
   gboolean schedule;
 
-  r->r = *removal;
-  r->r.address = g_strdup (removal->address);
-  r->r.reason = g_strdup (removal->reason);
   g_rec_mutex_lock (&fo->lock);
-  g_queue_push_tail (&fo->removals, r);
-  schedule = !fo->removals_scheduled;
-  fo->removals_scheduled = TRUE;
+  g_queue_push_tail (&fo->notices, n);
+  schedule = !fo->notices_scheduled;
+  fo->notices_scheduled = TRUE;
   g_rec_mutex_unlock (&fo->lock);
 
   if (fo->stopping) {
-    flush_removals (fo);
+    flush_notices (fo);
   } else if (schedule) {
     GSource *idle = g_idle_source_new ();
 
-    g_source_set_callback (idle, flush_removals_idle, fo, NULL);
+    g_source_set_callback (idle, flush_notices_idle, fo, NULL);
     g_source_attach (idle, mcp_endpoint_get_context (fo->endpoint));
     g_source_unref (idle);
   }
+}
+
+static void
+tell_removal (GstMcpFanout * fo, const GstMcpConnEnd * removal)
+{
+  Notice *n = g_new0 (Notice, 1);
+
+  n->r = *removal;
+  n->r.address = g_strdup (removal->address);
+  n->r.reason = g_strdup (removal->reason);
+  tell (fo, n);
 }
 
 static void
@@ -749,7 +781,7 @@ gst_mcp_fanout_new (GstElement * owner, const GstMcpFanoutFuncs * funcs,
   fo->one_per_peer = TRUE;
   fo->election = mcp_election_new ();
   g_rec_mutex_init (&fo->lock);
-  g_queue_init (&fo->removals);
+  g_queue_init (&fo->notices);
   fo->queue = gst_queue_array_new (1024);
   fo->next_id = 1;
   return fo;
@@ -818,7 +850,7 @@ gst_mcp_fanout_stop (GstMcpFanout * fo)
   g_rec_mutex_unlock (&fo->lock);
   fo->stopping = FALSE;
   g_list_free (clients);
-  flush_removals (fo);
+  flush_notices (fo);
 
   g_rec_mutex_lock (&fo->lock);
   queue_clear (fo);
@@ -1036,28 +1068,4 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
       "queue-bytes", G_TYPE_UINT64, fo->queue_bytes, NULL);
   g_rec_mutex_unlock (&fo->lock);
   gst_structure_take_value (s, "client-list", &clients);
-}
-
-const gchar *
-gst_mcp_fanout_client_get_address (GstMcpFanoutClient * c)
-{
-  return c->address;
-}
-
-McpFraming
-gst_mcp_fanout_client_get_framing (GstMcpFanoutClient * c)
-{
-  return c->framing;
-}
-
-guint64
-gst_mcp_fanout_client_get_peer_id (GstMcpFanoutClient * c)
-{
-  return c->peer_id;
-}
-
-gint
-gst_mcp_fanout_client_get_caller (GstMcpFanoutClient * c)
-{
-  return c->caller;
 }

@@ -16,18 +16,32 @@ G_BEGIN_DECLS
 typedef struct _GstMcpFanout GstMcpFanout;
 typedef struct _GstMcpFanoutClient GstMcpFanoutClient;
 
+/* A connection that finished its handshake (client_added). */
+typedef struct
+{
+  const gchar *address;         /* the peer's "ip:port" */
+  McpFraming framing;
+  guint64 peer_id;              /* from its HELLO; 0 when it sent none */
+  gint caller;                  /* the endpoint's caller number, or
+                                 * MCP_ENDPOINT_ACCEPTED */
+} GstMcpClientInfo;
+
+/* client_added and client_removed are told in the order they happened,
+ * from an idle callback on the endpoint's thread with no lock held (so
+ * that the owner may emit signals), or at stop on the thread stopping the
+ * fan-out. */
 typedef struct
 {
   /* A connection finished its handshake and gets the datagrams from the
-   * next one on. Endpoint thread, no lock held. */
-  void (*client_added) (GstMcpFanout * fo, GstMcpFanoutClient * client,
+   * next one on. */
+  void (*client_added) (GstMcpFanout * fo, const GstMcpClientInfo * client,
       gpointer user_data);
-  /* A connection ended (or was refused at its handshake). Endpoint thread
-   * with no lock held, or the thread that stops the fan-out. */
+  /* A connection ended (or was refused at its handshake). */
   void (*client_removed) (GstMcpFanout * fo,
       const GstMcpConnEnd * removal, gpointer user_data);
   /* Optional: a DATA or CAPS message the connection sent (mesh peers send
-   * as well as receive). Endpoint thread, no lock held. */
+   * as well as receive). Endpoint thread (or whoever drives the
+   * connection), with the fan-out's lock held: emit no signal here. */
   void (*message) (GstMcpFanout * fo, GstMcpFanoutClient * client,
       McpDecodeResult kind, const McpMessage * msg, gpointer user_data);
 } GstMcpFanoutFuncs;
@@ -76,12 +90,6 @@ void gst_mcp_fanout_set_caps (GstMcpFanout * fo, const gchar * caps);
  * clients-total, clients-dropped, queue-datagrams, queue-bytes,
  * client-list. */
 void gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s);
-
-/* A connection, valid in callbacks. */
-const gchar *gst_mcp_fanout_client_get_address (GstMcpFanoutClient * c);
-McpFraming gst_mcp_fanout_client_get_framing (GstMcpFanoutClient * c);
-guint64 gst_mcp_fanout_client_get_peer_id (GstMcpFanoutClient * c);
-gint gst_mcp_fanout_client_get_caller (GstMcpFanoutClient * c);
 
 G_END_DECLS
 

@@ -255,18 +255,17 @@ fanout_message (GstMcpFanout * fo, GstMcpFanoutClient * from,
 }
 
 static void
-fanout_client_added (GstMcpFanout * fo, GstMcpFanoutClient * c,
+fanout_client_added (GstMcpFanout * fo, const GstMcpClientInfo * c,
     gpointer user_data)
 {
   GstTcpMeshRouter *self = user_data;
-  const gchar *address = gst_mcp_fanout_client_get_address (c);
-  guint64 peer_id = gst_mcp_fanout_client_get_peer_id (c);
+  const gchar *address = c->address;
+  guint64 peer_id = c->peer_id;
 
   GST_INFO_OBJECT (self, "linked to island %" G_GUINT64_FORMAT " at %s",
       peer_id, address);
-  if (gst_mcp_fanout_client_get_caller (c) != MCP_ENDPOINT_ACCEPTED)
-    gst_mcp_callers_connected (self->callers,
-        gst_mcp_fanout_client_get_caller (c));
+  if (c->caller != MCP_ENDPOINT_ACCEPTED)
+    gst_mcp_callers_connected (self->callers, c->caller);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("mcastproxy-peer-added", "address",

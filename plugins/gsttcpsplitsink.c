@@ -154,20 +154,18 @@ static GstStructure *gst_tcp_split_sink_get_stats (GstTcpSplitSink * self);
 /* ---- connections (endpoint thread) ------------------------------------- */
 
 static void
-fanout_client_added (GstMcpFanout * fo, GstMcpFanoutClient * c,
+fanout_client_added (GstMcpFanout * fo, const GstMcpClientInfo * c,
     gpointer user_data)
 {
   GstTcpSplitSink *self = user_data;
-  const gchar *address = gst_mcp_fanout_client_get_address (c);
-  const gchar *framing =
-      mcp_framing_to_string (gst_mcp_fanout_client_get_framing (c));
+  const gchar *address = c->address;
+  const gchar *framing = mcp_framing_to_string (c->framing);
 
-  if (gst_mcp_fanout_client_get_caller (c) != MCP_ENDPOINT_ACCEPTED) {
+  if (c->caller != MCP_ENDPOINT_ACCEPTED) {
     GST_OBJECT_LOCK (self);
     self->connects++;
     GST_OBJECT_UNLOCK (self);
-    gst_mcp_callers_connected (self->callers,
-        gst_mcp_fanout_client_get_caller (c));
+    gst_mcp_callers_connected (self->callers, c->caller);
   }
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),

@@ -114,6 +114,8 @@ struct _GstTcpSplitSrc
 
   /* Hand-over from the loop thread to create(). */
   GMutex lock;
+  GQueue events;                /* SrcEvent, not yet told (under lock) */
+  gboolean events_scheduled;
   McpWakeup *wakeup;            /* create() waits for it */
   gboolean waiting;             /* ... now: set it when something comes */
   GQueue queue;                 /* GstBuffer or GstCaps, in arrival order */
@@ -327,6 +329,91 @@ update_peer_stat (GstTcpSplitSrc * self)
   g_mutex_unlock (&self->lock);
 }
 
+/* What the user hears of a connection: its signal, bus message, warnings.
+ * The connections' callbacks run with net_lock held, so this is told from
+ * an idle callback on the network thread (no lock held), in order; at
+ * stop, on the stopping thread. */
+typedef struct
+{
+  gboolean connected;           /* or ended */
+  gint caller;
+  gboolean was_ready, refused, stopping;        /* ended */
+  gchar *address;
+  gchar *text;                  /* connected: framing; ended: reason */
+} SrcEvent;
+
+static void
+flush_events (GstTcpSplitSrc * self)
+{
+  for (;;) {
+    SrcEvent *e;
+
+    g_mutex_lock (&self->lock);
+    e = g_queue_pop_head (&self->events);
+    if (!e)
+      self->events_scheduled = FALSE;
+    g_mutex_unlock (&self->lock);
+    if (!e)
+      break;
+    if (e->connected) {
+      if (e->caller != MCP_ENDPOINT_ACCEPTED)
+        gst_mcp_callers_connected (self->callers, e->caller);
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_element (GST_OBJECT (self),
+              gst_structure_new ("mcastproxy-connected", "address",
+                  G_TYPE_STRING, e->address, "framing", G_TYPE_STRING,
+                  e->text, NULL)));
+      g_signal_emit (self, signals[SIGNAL_CONNECTED], 0, e->address,
+          e->text);
+    } else {
+      GstMcpConnEnd end = { e->address, e->text, e->caller, e->was_ready,
+        e->refused, e->stopping
+      };
+
+      gst_mcp_tcp_connection_ended (GST_ELEMENT (self), &self->tcp.sec,
+          self->callers, &end);
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_element (GST_OBJECT (self),
+              gst_structure_new ("mcastproxy-disconnected", "address",
+                  G_TYPE_STRING, e->address, "reason", G_TYPE_STRING,
+                  e->text, NULL)));
+      g_signal_emit (self, signals[SIGNAL_DISCONNECTED], 0, e->address,
+          e->text);
+    }
+    g_free (e->address);
+    g_free (e->text);
+    g_free (e);
+  }
+}
+
+static gboolean
+flush_events_idle (gpointer data)
+{
+  flush_events (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+tell (GstTcpSplitSrc * self, SrcEvent * e)
+{
+  gboolean schedule;
+
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->events, e);
+  schedule = !self->events_scheduled;
+  self->events_scheduled = TRUE;
+  g_mutex_unlock (&self->lock);
+  if (self->stopping) {
+    flush_events (self);
+  } else if (schedule) {
+    GSource *idle = g_idle_source_new ();
+
+    g_source_set_callback (idle, flush_events_idle, self, NULL);
+    g_source_attach (idle, mcp_endpoint_get_context (self->endpoint));
+    g_source_unref (idle);
+  }
+}
+
 static void
 conn_ready (McpConn * conn, gpointer user_data)
 {
@@ -336,8 +423,6 @@ conn_ready (McpConn * conn, gpointer user_data)
   McpFraming framing = mcp_conn_get_framing (conn);
 
   mcp_endpoint_reset_backoff (self->endpoint, src->caller);
-  if (src->caller != MCP_ENDPOINT_ACCEPTED)
-    gst_mcp_callers_connected (self->callers, src->caller);
   src->peer_id = mcp_conn_get_peer_id (conn);
   g_mutex_lock (&self->lock);
   /* a second connection of one peer (gateways of one island) stands by */
@@ -353,13 +438,15 @@ conn_ready (McpConn * conn, gpointer user_data)
       mcp_framing_to_string (framing), src->standby ? " (standing by)" : "");
   if (!src->standby)
     queue_caps_string (self, mcp_conn_get_peer_caps (conn));
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("mcastproxy-connected", "address",
-              G_TYPE_STRING, address, "framing", G_TYPE_STRING,
-              mcp_framing_to_string (framing), NULL)));
-  g_signal_emit (self, signals[SIGNAL_CONNECTED], 0, address,
-      mcp_framing_to_string (framing));
+  {
+    SrcEvent *e = g_new0 (SrcEvent, 1);
+
+    e->connected = TRUE;
+    e->caller = src->caller;
+    e->address = g_strdup (address);
+    e->text = g_strdup (mcp_framing_to_string (framing));
+    tell (self, e);
+  }
 }
 
 static void
@@ -459,23 +546,21 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   g_mutex_unlock (&self->lock);
   update_peer_stat (self);
 
+  GST_INFO_OBJECT (self, "%s %s: %s", self->stopping ? "closed" :
+      "connection ended with", address, reason);
+  if (src->caller != MCP_ENDPOINT_ACCEPTED && !self->stopping)
+    mcp_endpoint_reconnect (self->endpoint, src->caller);
   {
-    GstMcpConnEnd end = { address, reason, src->caller, src->ready,
-      mcp_conn_was_refused (conn), self->stopping
-    };
+    SrcEvent *e = g_new0 (SrcEvent, 1);
 
-    GST_INFO_OBJECT (self, "%s %s: %s", self->stopping ? "closed" :
-        "connection ended with", address, reason);
-    gst_mcp_tcp_connection_ended (GST_ELEMENT (self), &self->tcp.sec,
-        self->callers, &end);
-    if (src->caller != MCP_ENDPOINT_ACCEPTED && !self->stopping)
-      mcp_endpoint_reconnect (self->endpoint, src->caller);
+    e->caller = src->caller;
+    e->was_ready = src->ready;
+    e->refused = mcp_conn_was_refused (conn);
+    e->stopping = self->stopping;
+    e->address = g_strdup (address);
+    e->text = g_strdup (reason);
+    tell (self, e);
   }
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("mcastproxy-disconnected", "address",
-              G_TYPE_STRING, address, "reason", G_TYPE_STRING, reason, NULL)));
-  g_signal_emit (self, signals[SIGNAL_DISCONNECTED], 0, address, reason);
   source_free (src);
   mcp_conn_unref (conn);
   g_free (address);
@@ -683,6 +768,7 @@ gst_tcp_split_src_init (GstTcpSplitSrc * self)
   g_mutex_init (&self->lock);
   self->wakeup = mcp_wakeup_new ();
   g_queue_init (&self->queue);
+  g_queue_init (&self->events);
   self->callers = gst_mcp_callers_new (GST_ELEMENT (self));
   self->guard = mcp_loop_guard_new ();
   self->election = mcp_election_new ();
@@ -890,6 +976,7 @@ gst_tcp_split_src_stop (GstBaseSrc * bsrc)
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
   self->stopping = TRUE;
+  flush_events (self);
   while (self->sources)
     mcp_conn_close (((Source *) self->sources->data)->conn, "element stopped");
   self->stopping = FALSE;
