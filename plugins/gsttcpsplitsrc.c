@@ -131,6 +131,7 @@ struct _GstTcpSplitSrc
   McpElection *election;
 
   /* statistics, under lock */
+  guint64 datagrams_out;        /* queued for downstream */
   guint64 datagrams;
   guint64 bytes;
   guint64 connects;
@@ -222,7 +223,9 @@ static void
 queue_raw (Source * src, const guint8 * data, gsize len)
 {
   queue_item (src->self, gst_buffer_new_memdup (data, len), len);
+  /* raw bytes become datagrams here */
   src->self->datagrams++;
+  src->self->datagrams_out++;
   src->datagrams++;
 }
 
@@ -458,14 +461,21 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
   McpFraming framing = mcp_conn_get_framing (conn);
   guint64 max_bytes;
 
-  if (src->standby) {
-    if (kind == MCP_DECODE_DATA) {
-      g_mutex_lock (&self->lock);
-      self->standby_dropped++;
-      g_mutex_unlock (&self->lock);
+  if (kind == MCP_DECODE_DATA) {
+    /* received is everything that came, also what is dropped below */
+    g_mutex_lock (&self->lock);
+    if (framing != MCP_FRAMING_RAW) {
+      self->datagrams++;
+      src->datagrams++;
     }
-    return;
+    self->bytes += msg->payload_len;
+    src->bytes += msg->payload_len;
+    if (src->standby)
+      self->standby_dropped++;
+    g_mutex_unlock (&self->lock);
   }
+  if (src->standby)
+    return;
   if (kind == MCP_DECODE_CAPS) {
     queue_caps_string (self, msg->caps);
     return;
@@ -500,11 +510,8 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
     }
     g_mutex_lock (&self->lock);
     queue_item (self, buf, msg->payload_len);
-    self->datagrams++;
-    src->datagrams++;
+    self->datagrams_out++;
   }
-  self->bytes += msg->payload_len;
-  src->bytes += msg->payload_len;
   if (max_bytes && self->queue_bytes >= max_bytes && !self->reading_paused) {
     GList *l;
 
@@ -950,7 +957,7 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
   GST_OBJECT_UNLOCK (self);
   self->pushed = 0;
   g_mutex_lock (&self->lock);
-  self->datagrams = self->bytes = 0;
+  self->datagrams = self->bytes = self->datagrams_out = 0;
   self->connects = self->disconnects = self->reconnects = 0;
   self->standby_dropped = 0;
   mcp_loop_guard_set_max_hops (self->guard, max_hops);
@@ -1250,6 +1257,7 @@ gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
   s = gst_structure_new ("tcpsplitsrc-stats",
       "datagrams-received", G_TYPE_UINT64, self->datagrams,
       "bytes-received", G_TYPE_UINT64, self->bytes,
+      "datagrams-out", G_TYPE_UINT64, self->datagrams_out,
       "connected", G_TYPE_BOOLEAN, self->peer != NULL,
       "peer", G_TYPE_STRING, self->peer ? self->peer : "",
       "connects", G_TYPE_UINT64, self->connects,
