@@ -222,7 +222,9 @@ main (int argc, char **argv)
   if (app.status == 0) {
     ok = print_stats (&app, app.relay, "datagrams-received", "bytes-received");
     ok &= print_stats (&app, app.splitsink, "datagrams-sent", "bytes-in");
-    ok &= print_stats (&app, app.splitsrc, "datagrams-received", "bytes-received");
+    ok &=
+        print_stats (&app, app.splitsrc, "datagrams-received",
+        "bytes-received");
     g_print ("fakesink: buffers=%d\n", g_atomic_int_get (&app.received));
     if (!ok)
       app.status = EXIT_MISMATCH;

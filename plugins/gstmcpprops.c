@@ -195,8 +195,7 @@ gst_mcp_props_accept (GObject * object, GParamSpec * pspec,
     return TRUE;
   gst_mcp_param_value_in_range (pspec, value, &why);
   GST_ELEMENT_WARNING (GST_ELEMENT (object), RESOURCE, SETTINGS,
-      ("Ignored a new value of property \"%s\": %s", pspec->name, why),
-      (NULL));
+      ("Ignored a new value of property \"%s\": %s", pspec->name, why), (NULL));
   g_free (why);
   return FALSE;
 }

@@ -76,8 +76,7 @@ gst_mcp_security_init (GstMcpSecurity * sec)
   sec->keepalive_interval = GST_MCP_SECURITY_DEFAULT_KEEPALIVE_INTERVAL;
   sec->peer_timeout = GST_MCP_SECURITY_DEFAULT_PEER_TIMEOUT;
   g_mutex_init (&sec->refusals_lock);
-  sec->warned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
+  sec->warned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 static void
@@ -214,8 +213,7 @@ gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
     secret_bytes = mcp_auth_load_secret_file (secret_file, &err);
     if (!secret_bytes) {
       GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
-          ("Cannot read the authentication secret: %s", err->message),
-          (NULL));
+          ("Cannot read the authentication secret: %s", err->message), (NULL));
       goto failed;
     }
   } else if (secret && *secret) {
@@ -369,8 +367,7 @@ gst_mcp_security_refused (GstElement * element, GstMcpSecurity * sec,
   } else if (others) {
     GST_ELEMENT_WARNING (element, RESOURCE, NOT_AUTHORIZED,
         ("Refused %s: %s (and %" G_GUINT64_FORMAT " refused connections "
-                "not told before this one)", address, reason, others),
-        (NULL));
+            "not told before this one)", address, reason, others), (NULL));
   } else {
     GST_ELEMENT_WARNING (element, RESOURCE, NOT_AUTHORIZED,
         ("Refused %s: %s", address, reason), (NULL));
@@ -399,8 +396,7 @@ gst_mcp_security_admit (GstElement * element, GstMcpSecurity * sec,
         "not in the allow-list");
   } else {
     reason = g_strdup_printf ("%s (%u) reached", limit_name, limit);
-    gst_mcp_security_refused (element, sec, GST_MCP_REFUSED_LIMIT, who,
-        reason);
+    gst_mcp_security_refused (element, sec, GST_MCP_REFUSED_LIMIT, who, reason);
     g_free (reason);
   }
   g_free (who);

@@ -72,8 +72,7 @@ gst_mcp_stats_field_kind (const gchar * name)
 {
   if (g_str_has_suffix (name, "-id"))
     return GST_MCP_FIELD_ID;
-  if (g_str_has_suffix (name, "-time") || g_str_has_suffix (name,
-          "-duration"))
+  if (g_str_has_suffix (name, "-time") || g_str_has_suffix (name, "-duration"))
     return GST_MCP_FIELD_DURATION;
   return GST_MCP_FIELD_PLAIN;
 }

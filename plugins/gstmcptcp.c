@@ -66,8 +66,7 @@ gst_mcp_tcp_install_properties_spec (GObjectClass * klass,
   if (!(spec->omit & GST_MCP_TCP_OMIT_PEER_ID))
     g_object_class_install_property (klass, GST_MCP_TCP_PROP_PEER_ID,
         g_param_spec_uint64 ("peer-id", "Peer id", spec->peer_id_blurb, 0,
-            G_MAXUINT64, GST_MCP_TCP_DEFAULT_PEER_ID,
-            rw | spec->start_flag));
+            G_MAXUINT64, GST_MCP_TCP_DEFAULT_PEER_ID, rw | spec->start_flag));
   g_object_class_install_property (klass, GST_MCP_TCP_PROP_STATS_INTERVAL,
       g_param_spec_uint64 ("stats-interval", "Stats interval",
           "Post the statistics as an element message this often (ns; 0: "
@@ -265,16 +264,14 @@ listen_now (GstElement * element, GstMcpTcpSettings * s, McpEndpoint * ep,
   if (!mcp_endpoint_listen (ep, es->host, es->port, &err)) {
     GST_ELEMENT_ERROR (element, RESOURCE, OPEN_READ_WRITE,
         ("Could not listen for %s", s->spec && s->spec->listening_for ?
-            s->spec->listening_for : "TCP connections"), ("%s",
-            err->message));
+            s->spec->listening_for : "TCP connections"), ("%s", err->message));
     g_error_free (err);
     return FALSE;
   }
   GST_OBJECT_LOCK (element);
   s->current_port = mcp_endpoint_get_port (ep);
   GST_OBJECT_UNLOCK (element);
-  GST_INFO_OBJECT (element, "listening on port %u",
-      mcp_endpoint_get_port (ep));
+  GST_INFO_OBJECT (element, "listening on port %u", mcp_endpoint_get_port (ep));
   g_object_notify (G_OBJECT (element), "current-port");
   return TRUE;
 }

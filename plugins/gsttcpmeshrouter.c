@@ -287,8 +287,7 @@ fanout_client_removed (GstMcpFanout * fo, const GstMcpConnEnd * r,
           gst_structure_new ("mcastproxy-peer-removed", "address",
               G_TYPE_STRING, r->address, "reason", G_TYPE_STRING, r->reason,
               NULL)));
-  g_signal_emit (self, signals[SIGNAL_PEER_REMOVED], 0, r->address,
-      r->reason);
+  g_signal_emit (self, signals[SIGNAL_PEER_REMOVED], 0, r->address, r->reason);
 }
 
 static const GstMcpFanoutFuncs fanout_funcs = {

@@ -366,8 +366,7 @@ flush_events (GstTcpSplitSrc * self)
               gst_structure_new ("mcastproxy-connected", "address",
                   G_TYPE_STRING, e->address, "framing", G_TYPE_STRING,
                   e->text, NULL)));
-      g_signal_emit (self, signals[SIGNAL_CONNECTED], 0, e->address,
-          e->text);
+      g_signal_emit (self, signals[SIGNAL_CONNECTED], 0, e->address, e->text);
     } else {
       GstMcpConnEnd end = { e->address, e->text, e->caller, e->was_ready,
         e->refused, e->stopping

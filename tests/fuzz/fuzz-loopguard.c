@@ -210,8 +210,7 @@ do_datagram (McpLoopGuard * g, Model * m, guint stream, guint64 seq,
   else
     m->duplicates++;
   g_assert_cmpuint (mcp_loop_guard_get_passed (g), ==, m->passed);
-  g_assert_cmpuint (mcp_loop_guard_get_hops_exceeded (g), ==,
-      m->hops_exceeded);
+  g_assert_cmpuint (mcp_loop_guard_get_hops_exceeded (g), ==, m->hops_exceeded);
   g_assert_cmpuint (mcp_loop_guard_get_duplicates (g), ==, m->duplicates);
   g_assert_cmpuint (mcp_loop_guard_get_passed (g) +
       mcp_loop_guard_get_hops_exceeded (g) +

@@ -315,8 +315,7 @@ test_sources_any_family (void)
 {
   const gchar *want[] = { "192.0.2.1", "2001:db8::1", "10.0.0.1", NULL };
   GError *err = NULL;
-  GPtrArray *got =
-      mcp_parse_sources (" 192.0.2.1,2001:0db8::1 ,, 10.0.0.1",
+  GPtrArray *got = mcp_parse_sources (" 192.0.2.1,2001:0db8::1 ,, 10.0.0.1",
       G_SOCKET_FAMILY_INVALID, &err);
   guint i;
 
@@ -412,7 +411,7 @@ test_host_port_list (void)
     const gchar *host;
     guint16 port;
   } want[] = { {"a", 1}, {"192.0.2.1", 5300}, {"2001:db8::1", 5300},
-    {"b.example", 65535}
+  {"b.example", 65535}
   };
   GError *err = NULL;
   GArray *list;

@@ -139,8 +139,7 @@ test_dedup (void)
 
   mcp_loop_guard_start (g, TRUE);
   make_meta (&meta, 7, 100, 0);
-  g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==,
-      MCP_LOOP_GUARD_PASS);
+  g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==, MCP_LOOP_GUARD_PASS);
   /* the same datagram again, over another path (more hops) */
   meta.hops = 3;
   g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 1), ==,
@@ -179,11 +178,9 @@ test_dedup_window (void)
   g_assert_cmpuint (MCP_LOOP_GUARD_WINDOW, ==, 8192);
   mcp_loop_guard_start (g, TRUE);
   make_meta (&meta, 1, 100000, 0);
-  g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==,
-      MCP_LOOP_GUARD_PASS);
+  g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==, MCP_LOOP_GUARD_PASS);
   meta.seq = 100000 - (MCP_LOOP_GUARD_WINDOW - 1);
-  g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==,
-      MCP_LOOP_GUARD_PASS);
+  g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==, MCP_LOOP_GUARD_PASS);
   meta.seq = 100000 - MCP_LOOP_GUARD_WINDOW;
   g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==,
       MCP_LOOP_GUARD_DUPLICATE);
@@ -200,8 +197,7 @@ test_dedup_expiry (void)
 
   mcp_loop_guard_start (g, TRUE);
   make_meta (&meta, 1, 5, 0);
-  g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==,
-      MCP_LOOP_GUARD_PASS);
+  g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==, MCP_LOOP_GUARD_PASS);
   g_assert_cmpint (mcp_loop_guard_admit (g, &meta,
           MCP_LOOP_GUARD_EXPIRY_US), ==, MCP_LOOP_GUARD_DUPLICATE);
   g_assert_cmpint (mcp_loop_guard_admit (g, &meta,
@@ -223,8 +219,7 @@ test_hops_before_dedup (void)
   g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==,
       MCP_LOOP_GUARD_HOPS_EXCEEDED);
   meta.hops = 1;
-  g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==,
-      MCP_LOOP_GUARD_PASS);
+  g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==, MCP_LOOP_GUARD_PASS);
   meta.hops = 3;
   g_assert_cmpint (mcp_loop_guard_admit (g, &meta, 0), ==,
       MCP_LOOP_GUARD_HOPS_EXCEEDED);
@@ -408,8 +403,7 @@ main (int argc, char **argv)
   g_test_add_func ("/loopguard/dedup/window", test_dedup_window);
   g_test_add_func ("/loopguard/dedup/expiry", test_dedup_expiry);
   g_test_add_func ("/loopguard/start-stop", test_start_stop);
-  g_test_add_func ("/loopguard/election/first-wins",
-      test_election_first_wins);
+  g_test_add_func ("/loopguard/election/first-wins", test_election_first_wins);
   g_test_add_func ("/loopguard/election/oldest-takes-over",
       test_election_oldest_takes_over);
   g_test_add_func ("/loopguard/election/standby-leaves",

@@ -291,7 +291,8 @@ GST_START_TEST (test_exact_bytes_and_metadata)
   }
   /* exactly one buffer per datagram */
   fail_unless_equals_int (gst_harness_buffers_in_queue (f.h), 0);
-  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"),
+      MCP_N_TEST_SIZES);
 
   caps = gst_pad_get_current_caps (f.h->sinkpad);
   want = gst_caps_from_string ("application/x-test");
@@ -1048,7 +1049,8 @@ send_and_pull (RelayFixture * f, GSocket * tx, guint from, guint count)
     mcp_test_assert_buffer (buf, i, 200 + i);
     gst_buffer_unref (buf);
   }
-  fail_unless_equals_uint64 (relay_stat (f, "datagrams-received"), from + count);
+  fail_unless_equals_uint64 (relay_stat (f, "datagrams-received"),
+      from + count);
   fail_unless_equals_uint64 (relay_stat (f, "rejoins"), rejoins);
 }
 

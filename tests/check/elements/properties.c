@@ -203,8 +203,7 @@ GST_START_TEST (test_gst_launch_refuses)
    * worker thread, which a forked test process does not have */
   fail_unless (g_spawn_sync (NULL, argv, envp, G_SPAWN_SEARCH_PATH, NULL,
           NULL, &out, &errout, &status, &err), "%s", err ? err->message : "?");
-  fail_unless (!g_spawn_check_wait_status (status, NULL), "%s%s", out,
-      errout);
+  fail_unless (!g_spawn_check_wait_status (status, NULL), "%s%s", out, errout);
   fail_unless (strstr (errout, "Invalid value of property \"port\": 70000 "
           "is above the maximum 65535") != NULL, "%s%s", out, errout);
   fail_unless (strstr (errout, "GLib-GObject") == NULL, "%s", errout);

@@ -616,8 +616,7 @@ GST_START_TEST (test_tls_port_refuses_plain_with_reason)
   g_object_unref (c);
   expect_event (&sink.removed, 1, "refused plain HTTP on a TLS port");
 
-  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
-      GST_MESSAGE_WARNING);
+  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_WARNING);
   fail_unless (msg != NULL, "no warning");
   gst_message_parse_warning (msg, &err, NULL);
   fail_unless (g_str_has_prefix (err->message, "Refused 127.0.0.1:"), "%s",

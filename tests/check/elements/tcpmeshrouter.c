@@ -364,7 +364,8 @@ GST_START_TEST (test_peer_to_output_and_forward)
   mcp_test_mpx_expect_data (p20.socket, p20.dec, &marker_meta, 77, 100);
   mcp_test_mpx_expect_data (p30.socket, p30.dec, &marker_meta, 77, 100);
 
-  fail_unless_equals_uint64 (router_stat (&f, "datagrams-received"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-received"),
+      MCP_N_TEST_SIZES);
   fail_unless_equals_uint64 (router_stat (&f, "datagrams-in"), 1);
   fail_unless_equals_uint64 (router_stat (&f, "datagrams-forwarded"),
       MCP_N_TEST_SIZES + 1);
@@ -372,7 +373,8 @@ GST_START_TEST (test_peer_to_output_and_forward)
   peer_close (&p20);
   peer_close (&p30);
   router_stop (&f);
-  fail_unless_equals_uint64 (router_stat (&f, "datagrams-out"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&f, "datagrams-out"),
+      MCP_N_TEST_SIZES);
   router_teardown (&f);
 }
 
@@ -513,8 +515,10 @@ GST_START_TEST (test_two_routers)
   }
   fail_unless_equals_uint64 (router_stat (&a, "island-id"), 1);
   fail_unless_equals_uint64 (router_stat (&b, "island-id"), 2);
-  fail_unless_equals_uint64 (router_stat (&a, "datagrams-received"), MCP_N_TEST_SIZES);
-  fail_unless_equals_uint64 (router_stat (&b, "datagrams-received"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&a, "datagrams-received"),
+      MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&b, "datagrams-received"),
+      MCP_N_TEST_SIZES);
   fail_unless_equals_uint64 (router_stat (&a, "bytes-received"),
       mcp_test_sizes_total ());
   fail_unless_equals_uint64 (router_stat (&b, "bytes-received"),
@@ -531,8 +535,10 @@ GST_START_TEST (test_two_routers)
   }
   router_stop (&b);
   router_stop (&a);
-  fail_unless_equals_uint64 (router_stat (&a, "datagrams-out"), MCP_N_TEST_SIZES);
-  fail_unless_equals_uint64 (router_stat (&b, "datagrams-out"), MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&a, "datagrams-out"),
+      MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (router_stat (&b, "datagrams-out"),
+      MCP_N_TEST_SIZES);
   router_teardown (&b);
   router_teardown (&a);
 }

@@ -380,7 +380,8 @@ GST_START_TEST (test_caller_mpx_datagrams_caps_and_metadata)
     gst_buffer_unref (buf);
     assert_caps (&f, "audio/x-raw, rate=(int)48000");
   }
-  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), MCP_N_TEST_SIZES + 1);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"),
+      MCP_N_TEST_SIZES + 1);
   g_object_unref (peer);
   g_object_unref (listener);
   src_teardown (&f);
@@ -489,8 +490,10 @@ GST_START_TEST (test_caller_reconnects_after_server_restart)
         "mpx");
     fail_unless (mcp_test_stat_bool (one, "caller"));
     fail_if (mcp_test_stat_bool (one, "standby"));
-    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams-received"), 10);
-    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes-received"), 1000);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams-received"),
+        10);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes-received"),
+        1000);
     fail_unless (mcp_test_stat_field (one, "connect-duration") > 0);
     gst_structure_free (s);
     /* server restart: everything goes away, then comes back */
@@ -756,12 +759,15 @@ GST_START_TEST (test_raw_comes_in_blocksize_pieces)
     fail_unless_equals_uint64 (gst_buffer_get_size (buf), 500);
     gst_buffer_unref (buf);
     st = mcp_test_stats (f.h->element, "tcpsplitsrc-stats");
-    fail_unless_equals_uint64 (mcp_test_stat_field (st, "datagrams-received"), 11);
+    fail_unless_equals_uint64 (mcp_test_stat_field (st, "datagrams-received"),
+        11);
     one = mcp_test_stat_item (st, "source-list", 0);
     fail_unless_equals_string (gst_structure_get_string (one, "framing"),
         "raw");
-    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams-received"), 11);
-    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes-received"), 13660);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams-received"),
+        11);
+    fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes-received"),
+        13660);
     gst_structure_free (st);
   }
   g_free (all);
@@ -954,7 +960,8 @@ GST_START_TEST (test_queued_datagrams_leave_in_lists)
     guint q = 0;
 
     g_signal_emit_by_name (src, "get-stats", &st);
-    fail_unless (gst_structure_get_uint64 (st, "datagrams-received", &received));
+    fail_unless (gst_structure_get_uint64 (st, "datagrams-received",
+            &received));
     fail_unless (gst_structure_get_uint (st, "queue-datagrams", &q));
     gst_structure_free (st);
     queued = q;
@@ -1104,7 +1111,8 @@ GST_START_TEST (test_listener_merges_unlimited_sources)
   }
   for (k = 0; k < 3; k++)
     fail_unless_equals_int (next[k], MCP_N_TEST_SIZES);
-  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), 3 * MCP_N_TEST_SIZES);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"),
+      3 * MCP_N_TEST_SIZES);
   fail_unless_equals_uint64 (src_stat (&f, "refused-limit"), 0);
   fail_unless_equals_uint64 (src_stat (&f, "datagrams-duplicate"), 0);
   for (k = 0; k < 3; k++)
@@ -1140,7 +1148,8 @@ GST_START_TEST (test_listener_standby_source_takes_over)
   mcp_test_events_wait (&f.connected, 2);
   send_mpx_data (standby_src, &mb, 2, 200);
   /* dropped: counted, and not what comes out next */
-  mcp_test_wait_stats_message (bus, "tcpsplitsrc-stats", "datagrams-standby", 1);
+  mcp_test_wait_stats_message (bus, "tcpsplitsrc-stats", "datagrams-standby",
+      1);
   {
     /* the periodic message has the per-source list as well */
     GstStructure *st = mcp_test_next_stats_message (bus, "tcpsplitsrc-stats");
@@ -1154,8 +1163,8 @@ GST_START_TEST (test_listener_standby_source_takes_over)
       standby += sb;
       fail_unless_equals_uint64 (mcp_test_stat_field (one, "peer-id"), 7);
       /* what came, also from the one standing by */
-      fail_unless_equals_uint64 (mcp_test_stat_field (one, "datagrams-received"),
-          1);
+      fail_unless_equals_uint64 (mcp_test_stat_field (one,
+              "datagrams-received"), 1);
       fail_unless_equals_uint64 (mcp_test_stat_field (one, "bytes-received"),
           sb ? 200 : 100);
       fail_if (mcp_test_stat_bool (one, "caller"));
@@ -1214,7 +1223,8 @@ run_duplicates (gboolean dedup)
   if (!dedup)
     gst_buffer_unref (pull_datagram (&f, 1, 1316));
   gst_buffer_unref (pull_datagram (&f, 2, 1316));
-  fail_unless_equals_uint64 (src_stat (&f, "datagrams-duplicate"), dedup ? 1 : 0);
+  fail_unless_equals_uint64 (src_stat (&f, "datagrams-duplicate"),
+      dedup ? 1 : 0);
   fail_unless_equals_uint64 (src_stat (&f, "datagrams-received"), 3);
   fail_unless_equals_uint64 (src_stat (&f, "datagrams-out"), dedup ? 2 : 3);
   g_object_unref (s);
