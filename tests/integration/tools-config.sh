@@ -419,17 +419,17 @@ island () {
   local links want
   links=$(link_counts hub tcpsplitsink-stats | sort)
   want=$(printf '%s %s\n' "$LONDON_ID" 0 "$(paris_id)" $COUNT | sort)
-  echo "   hub: in $(last_stat hub tcpsplitsrc-stats datagrams), sent per island (id datagrams): $(echo $links)"
-  if [ "$(last_stat hub tcpsplitsrc-stats datagrams)" = $COUNT ] &&
+  echo "   hub: in $(last_stat hub tcpsplitsrc-stats datagrams-received), sent per island (id datagrams): $(echo $links)"
+  if [ "$(last_stat hub tcpsplitsrc-stats datagrams-received)" = $COUNT ] &&
       [ "$links" = "$want" ]; then
     pass "the hub sent london's $COUNT datagrams to paris only"
   else
     fail "hub links: '$links', expected '$want'"
   fi
-  if [ "$(last_stat gwlondon tcpremcastsink-stats datagrams)" = 0 ]; then
+  if [ "$(last_stat gwlondon tcpremcastsink-stats datagrams-sent)" = 0 ]; then
     pass "london's gateway re-multicast nothing (no echo)"
   else
-    fail "london's gateway re-multicast $(last_stat gwlondon tcpremcastsink-stats datagrams)"
+    fail "london's gateway re-multicast $(last_stat gwlondon tcpremcastsink-stats datagrams-sent)"
   fi
   return $FAILED
 }
