@@ -67,13 +67,15 @@ star () {   # a hub and 3 islands, each island's own sender on one group
     -- "$P/hub"
   for i in 1 2 3; do
     gateway "gw$i" $i $i 10.0.$i.2
-    receiver "recv$i" $i 1,2,3
   done
+  # receivers time out 10 s after their last datagram (or their join):
+  # they start once the paths are up, however slowly those came up
   for i in 1 2 3; do
     wait_for "gw$i" mcastproxy-client-added || return
     wait_for "gw$i" mcastproxy-connected || return
-    wait_for "recv$i" joined || return
   done
+  for i in 1 2 3; do receiver "recv$i" $i 1,2,3; done
+  for i in 1 2 3; do wait_for "recv$i" joined || return; done
   send_all send1 send2 send3
   for i in 1 2 3; do check_receiver "recv$i"; done
 
@@ -160,7 +162,6 @@ mesh () {   # mesh "EDGES" N: islands 1..N, edges "1-2 2-3 ..." (i calls j)
       [ "$a" = "$i" ] && peers="$peers 10.$a.$b.2:5300"
     done
     mesh_node "$i" "$i" "$peers"
-    receiver "recv$i" "$i" "$streams"
   done
   for i in $(seq 1 "$n"); do
     local degree=0
@@ -168,8 +169,9 @@ mesh () {   # mesh "EDGES" N: islands 1..N, edges "1-2 2-3 ..." (i calls j)
       case "-$e-" in *-$i-*) degree=$((degree + 1)) ;; esac
     done
     wait_count "node$i" mcastproxy-peer-added "$degree" || return
-    wait_for "recv$i" joined || return
   done
+  for i in $(seq 1 "$n"); do receiver "recv$i" "$i" "$streams"; done
+  for i in $(seq 1 "$n"); do wait_for "recv$i" joined || return; done
 }
 
 mesh_check () {   # mesh_check N: receivers, then the link counts
@@ -244,13 +246,13 @@ groups () {   # island 1 carries three groups (one IPv6) to island 2
   local g="239.77.1.1:6101 239.77.1.2:6102 [ff3e::77]:6103"
   gateway gw1 1 1 10.0.1.2 MCAST_GROUPS="$g"
   gateway gw2 2 2 10.0.2.2 MCAST_GROUPS="$g"
-  receiver recv_a 2 1 239.77.1.1 6101
-  receiver recv_b 2 2 239.77.1.2 6102
-  receiver recv_c 2 3 ff3e::77 6103
   for i in gw1 gw2; do
     wait_for $i mcastproxy-client-added || return
     wait_for $i mcastproxy-connected || return
   done
+  receiver recv_a 2 1 239.77.1.1 6101
+  receiver recv_b 2 2 239.77.1.2 6102
+  receiver recv_c 2 3 ff3e::77 6103
   for i in recv_a recv_b recv_c; do wait_for $i joined || return; done
   sender send_a 1 1 239.77.1.1 6101
   sender send_b 1 2 239.77.1.2 6102
