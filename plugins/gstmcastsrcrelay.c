@@ -506,26 +506,29 @@ static gboolean
 join_members (McpMembership * table, GSocket * socket, GInetAddress * group,
     GArray * ifindexes, GPtrArray * sources, gchar ** where, GError ** error)
 {
-  guint n_if = ifindexes->len, n_src = sources->len, i, j;
+  GPtrArray *ifnames = g_ptr_array_new_with_free_func (g_free);
   gchar name[IF_NAMESIZE];
+  gboolean ok = TRUE;
+  guint i;
 
-  for (i = 0; i < MAX (n_if, 1); i++) {
-    guint ifindex = n_if ? g_array_index (ifindexes, guint, i) : 0;
-    const gchar *ifname = NULL;
+  for (i = 0; ok && i < ifindexes->len; i++) {
+    guint ifindex = g_array_index (ifindexes, guint, i);
 
-    if (ifindex && !(ifname = if_indextoname (ifindex, name))) {
+    if (!if_indextoname (ifindex, name)) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
           "interface #%u is gone", ifindex);
-      return FALSE;
+      ok = FALSE;
+    } else {
+      g_ptr_array_add (ifnames, g_strdup (name));
     }
-    for (j = 0; j < MAX (n_src, 1); j++)
-      if (!mcp_membership_join (table, socket, group, ifname,
-              n_src ? g_ptr_array_index (sources, j) : NULL, error))
-        return FALSE;
-    if (i == 0)
-      *where = mcp_membership_where (table, socket, group, ifname);
   }
-  return TRUE;
+  ok = ok && mcp_membership_join_each (table, socket, group, ifnames,
+      sources, error);
+  if (ok)
+    *where = mcp_membership_where (table, socket, group,
+        ifnames->len ? g_ptr_array_index (ifnames, 0) : NULL);
+  g_ptr_array_unref (ifnames);
+  return ok;
 }
 
 /* ---- state ------------------------------------------------------------- */

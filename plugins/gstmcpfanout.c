@@ -111,8 +111,10 @@ struct _GstMcpFanout
   gboolean stopping;
 
   /* Shared by the pushing threads and the endpoint's thread. Recursive:
-   * a connection closing inside a write re-enters. */
-  GRecMutex lock;
+   * a connection closing inside a write re-enters. own_lock, or the one
+   * given to gst_mcp_fanout_new_shared(). */
+  GRecMutex own_lock;
+  GRecMutex *lock;
   guint64 max_bytes;
   guint64 max_time;             /* ns */
   GstMcpSlowClientPolicy policy;
@@ -131,6 +133,14 @@ struct _GstMcpFanout
   gint64 last_pass;             /* monotonic µs of the last pass's start */
   GQueue notices;               /* Notice: not yet told */
   gboolean notices_scheduled;
+
+  /* fast start (gst_mcp_fanout_set_burst): raw clients start with prefix,
+   * then the queue from burst_index */
+  guint64 burst_max_bytes;      /* 0: no burst */
+  Entry *burst_prefix;          /* NULL: no random-access point kept */
+  guint64 burst_index;
+  guint64 burst_bytes_base;     /* bytes_queued when it was marked */
+  guint64 bursts;               /* clients that started with a burst */
 
   /* statistics */
   guint64 datagrams_sent;       /* of connections that already left */
@@ -270,8 +280,19 @@ queue_trim (GstMcpFanout * fo)
     if (c->active && !c->standby && c->next < needed)
       needed = c->next;
   }
+  if (fo->burst_prefix && fo->burst_index < needed)
+    needed = fo->burst_index;
   while (fo->front_index < needed && gst_queue_array_get_length (fo->queue) > 0)
     queue_pop (fo);
+}
+
+static void
+burst_forget (GstMcpFanout * fo)
+{
+  if (fo->burst_prefix) {
+    entry_unref (fo->burst_prefix);
+    fo->burst_prefix = NULL;
+  }
 }
 
 /* A pass of the endpoint's thread, right away if the last one was long
@@ -300,12 +321,24 @@ queue_push (GstMcpFanout * fo, Entry * e)
   gst_queue_array_push_tail (fo->queue, e);
   fo->queue_bytes += entry_payload_size (e);
 
+  /* The burst kept since the last random-access point is bounded by
+   * burst_max_bytes: beyond that there is no burst until the next one. */
+  if (fo->burst_prefix
+      && fo->bytes_queued - fo->burst_bytes_base > fo->burst_max_bytes)
+    burst_forget (fo);
+
   /* The limits: whoever still needed a dropped entry is now behind and
-   * gets the slow-client policy on its next turn. The newest entry stays. */
+   * gets the slow-client policy on its next turn. The newest entry stays,
+   * and so does the burst (it is bounded by itself): the limits count what
+   * lies before it. */
   while (gst_queue_array_get_length (fo->queue) > 1) {
     Entry *front = gst_queue_array_peek_head (fo->queue);
+    guint64 burst_bytes = fo->burst_prefix ?
+        fo->bytes_queued - fo->burst_bytes_base : 0;
 
-    if ((fo->max_bytes && fo->queue_bytes > fo->max_bytes)
+    if (fo->burst_prefix && front->index >= fo->burst_index)
+      break;
+    if ((fo->max_bytes && fo->queue_bytes - burst_bytes > fo->max_bytes)
         || (fo->max_time
             && (guint64) (e->arrival - front->arrival) * 1000 > fo->max_time))
       queue_pop (fo);
@@ -461,6 +494,15 @@ client_activate (GstMcpFanout * fo, GstMcpFanoutClient * c)
   c->framing = mcp_conn_get_framing (c->conn);
   c->peer_id = mcp_conn_get_peer_id (c->conn);
   c->next = queue_end (fo);
+  if (fo->burst_prefix && c->framing == MCP_FRAMING_RAW
+      && fo->burst_index >= fo->front_index) {
+    /* fast start: the stream's tables and the random-access point, then
+     * everything since, at the client's pace */
+    c->cur = entry_ref (fo->burst_prefix);
+    c->cur_off = 0;
+    c->next = fo->burst_index;
+    fo->bursts++;
+  }
   /* without one-per-peer it is not elected: it never stands by */
   c->standby = !mcp_election_join (fo->election,
       fo->one_per_peer ? c->peer_id : 0, c);
@@ -514,11 +556,11 @@ conn_hello_caps (McpConn * conn, gpointer user_data)
   GstMcpFanout *fo = c->fo;
   gchar *caps;
 
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   caps = g_strdup (fo->caps);
   g_free (c->hello_caps);
   c->hello_caps = g_strdup (caps);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
   return caps;
 }
 
@@ -528,9 +570,9 @@ conn_ready (McpConn * conn, gpointer user_data)
   GstMcpFanoutClient *c = user_data;
   GstMcpFanout *fo = c->fo;
 
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   client_activate (fo, c);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
   /* a failed write in client_activate may have removed the connection */
   if (mcp_conn_is_closed (conn))
     return;
@@ -566,10 +608,10 @@ conn_writable (McpConn * conn, gpointer user_data)
   GstMcpFanoutClient *c = user_data;
   GstMcpFanout *fo = c->fo;
 
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   client_write (fo, c);
   queue_trim (fo);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
 }
 
 static void
@@ -588,11 +630,11 @@ flush_notices (GstMcpFanout * fo)
   for (;;) {
     Notice *n;
 
-    g_rec_mutex_lock (&fo->lock);
+    g_rec_mutex_lock (fo->lock);
     n = g_queue_pop_head (&fo->notices);
     if (!n)
       fo->notices_scheduled = FALSE;
-    g_rec_mutex_unlock (&fo->lock);
+    g_rec_mutex_unlock (fo->lock);
     if (!n)
       break;
     if (n->added)
@@ -619,11 +661,11 @@ tell (GstMcpFanout * fo, Notice * n)
 {
   gboolean schedule;
 
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   g_queue_push_tail (&fo->notices, n);
   schedule = !fo->notices_scheduled;
   fo->notices_scheduled = TRUE;
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
 
   if (fo->stopping) {
     flush_notices (fo);
@@ -656,7 +698,7 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
     mcp_conn_was_refused (conn), fo->stopping
   };
 
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   promote_twin (fo, c);
   fo->clients = g_list_remove (fo->clients, c);
   if (c->active)
@@ -665,7 +707,7 @@ conn_closed (McpConn * conn, const gchar * reason, gpointer user_data)
   fo->bytes_sent += mcp_conn_get_bytes_out (conn);
   if (c->caller != MCP_ENDPOINT_ACCEPTED && !fo->stopping)
     fo->reconnects++;
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
 
   GST_INFO_OBJECT (fo->owner, "client %s removed after %" G_GUINT64_FORMAT
       " datagrams: %s", c->address, c->datagrams, reason);
@@ -694,8 +736,11 @@ conn_http_request (McpConn * conn, const McpHttpRequest * req,
   GstMcpFanoutClient *c = user_data;
   GstMcpFanout *fo = c->fo;
 
-  gst_mcp_http_answer (fo->owner, conn, req, fo->caps,
-      mcp_endpoint_get_context (fo->endpoint));
+  if (fo->funcs.http_request)
+    fo->funcs.http_request (fo, c, req, fo->user_data);
+  else
+    gst_mcp_http_answer (fo->owner, conn, req, fo->caps,
+        mcp_endpoint_get_context (fo->endpoint));
 }
 
 static const McpConnFuncs conn_funcs = {
@@ -746,11 +791,11 @@ flush_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
   GstMcpFanout *fo = ((FlushSource *) source)->fo;
 
   g_source_set_ready_time (source, -1);
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   fo->flush_pending = FALSE;
   fo->last_pass = g_get_monotonic_time ();
   serve_all (fo);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
   return G_SOURCE_CONTINUE;
 }
 
@@ -780,10 +825,21 @@ gst_mcp_fanout_new (GstElement * owner, const GstMcpFanoutFuncs * funcs,
   fo->no_echo = TRUE;
   fo->one_per_peer = TRUE;
   fo->election = mcp_election_new ();
-  g_rec_mutex_init (&fo->lock);
+  g_rec_mutex_init (&fo->own_lock);
+  fo->lock = &fo->own_lock;
   g_queue_init (&fo->notices);
   fo->queue = gst_queue_array_new (1024);
   fo->next_id = 1;
+  return fo;
+}
+
+GstMcpFanout *
+gst_mcp_fanout_new_shared (GstElement * owner,
+    const GstMcpFanoutFuncs * funcs, gpointer user_data, GRecMutex * lock)
+{
+  GstMcpFanout *fo = gst_mcp_fanout_new (owner, funcs, user_data);
+
+  fo->lock = lock;
   return fo;
 }
 
@@ -792,11 +848,12 @@ gst_mcp_fanout_free (GstMcpFanout * fo)
 {
   if (!fo)
     return;
+  burst_forget (fo);
   queue_clear (fo);
   gst_queue_array_free (fo->queue);
   g_free (fo->caps);
   mcp_election_free (fo->election);
-  g_rec_mutex_clear (&fo->lock);
+  g_rec_mutex_clear (&fo->own_lock);
   g_free (fo);
 }
 
@@ -805,28 +862,28 @@ gst_mcp_fanout_configure (GstMcpFanout * fo, guint64 max_bytes,
     guint64 max_time, GstMcpSlowClientPolicy policy, gboolean no_echo,
     gboolean one_per_peer)
 {
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   fo->max_bytes = max_bytes;
   fo->max_time = max_time;
   fo->policy = policy;
   fo->no_echo = no_echo;
   fo->one_per_peer = one_per_peer;
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
 }
 
 void
 gst_mcp_fanout_start (GstMcpFanout * fo, McpEndpoint * ep)
 {
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   fo->endpoint = ep;
   fo->datagrams_sent = fo->datagrams_skipped = fo->oversize_dropped = 0;
   fo->clients_total = fo->clients_dropped = 0;
-  fo->bytes_sent = fo->reconnects = 0;
+  fo->bytes_sent = fo->reconnects = fo->bursts = 0;
   /* attached with the first connection, on the endpoint's thread */
   fo->flush_source = g_source_new (&flush_source_funcs, sizeof (FlushSource));
   ((FlushSource *) fo->flush_source)->fo = fo;
   g_source_set_priority (fo->flush_source, G_PRIORITY_HIGH);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
 }
 
 void
@@ -834,30 +891,31 @@ gst_mcp_fanout_stop (GstMcpFanout * fo)
 {
   GList *clients, *l;
 
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   if (fo->flush_source) {
     g_source_destroy (fo->flush_source);
     g_clear_pointer (&fo->flush_source, g_source_unref);
   }
   clients = g_list_copy (fo->clients);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
 
   /* Each close removes its connection. */
   fo->stopping = TRUE;
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   for (l = clients; l; l = l->next)
     mcp_conn_close (((GstMcpFanoutClient *) l->data)->conn, "element stopped");
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
   fo->stopping = FALSE;
   g_list_free (clients);
   flush_notices (fo);
 
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
+  burst_forget (fo);
   queue_clear (fo);
   fo->n_active = 0;
   fo->flush_pending = FALSE;
   g_clear_pointer (&fo->caps, g_free);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
 }
 
 void
@@ -869,8 +927,8 @@ gst_mcp_fanout_add (GstMcpFanout * fo, GSocket * socket, gint caller,
 
   c->fo = fo;
   c->caller = caller;
-  locked.lock = &fo->lock;
-  g_rec_mutex_lock (&fo->lock);
+  locked.lock = fo->lock;
+  g_rec_mutex_lock (fo->lock);
   if (!g_source_get_context (fo->flush_source))
     g_source_attach (fo->flush_source, mcp_endpoint_get_context (fo->endpoint));
   c->id = fo->next_id++;
@@ -881,7 +939,7 @@ gst_mcp_fanout_add (GstMcpFanout * fo, GSocket * socket, gint caller,
   fo->clients_total++;
   GST_DEBUG_OBJECT (fo->owner, "new connection %s", c->address);
   mcp_conn_start (c->conn);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
   g_object_unref (socket);
 }
 
@@ -890,9 +948,9 @@ gst_mcp_fanout_get_n_connections (GstMcpFanout * fo)
 {
   guint n;
 
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   n = g_list_length (fo->clients);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
   return n;
 }
 
@@ -900,7 +958,7 @@ gst_mcp_fanout_get_n_connections (GstMcpFanout * fo)
 void
 gst_mcp_fanout_set_caps (GstMcpFanout * fo, const gchar * caps)
 {
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   if (g_strcmp0 (caps, fo->caps) != 0) {
     g_free (fo->caps);
     fo->caps = g_strdup (caps);
@@ -915,7 +973,7 @@ gst_mcp_fanout_set_caps (GstMcpFanout * fo, const gchar * caps)
       kick (fo);
     }
   }
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
 }
 
 gboolean
@@ -925,9 +983,9 @@ gst_mcp_fanout_queue (GstMcpFanout * fo, GstBuffer * buffer,
   gsize size = gst_buffer_get_size (buffer);
   Entry *e;
 
-  g_rec_mutex_lock (&fo->lock);
-  if (fo->n_active == 0) {
-    g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
+  if (fo->n_active == 0 && !fo->burst_max_bytes) {
+    g_rec_mutex_unlock (fo->lock);
     return FALSE;
   }
   e = g_new (Entry, 1);
@@ -941,7 +999,7 @@ gst_mcp_fanout_queue (GstMcpFanout * fo, GstBuffer * buffer,
   if (!gst_buffer_map (buffer, &e->map, GST_MAP_READ)) {
     gst_buffer_unref (buffer);
     g_free (e);
-    g_rec_mutex_unlock (&fo->lock);
+    g_rec_mutex_unlock (fo->lock);
     return TRUE;
   }
   e->oversize = size > MCP_MAX_DATAGRAM;
@@ -956,17 +1014,23 @@ gst_mcp_fanout_queue (GstMcpFanout * fo, GstBuffer * buffer,
     mcp_rfc4571_write_header (e->len_header, size);
   }
   queue_push (fo, e);
-  g_rec_mutex_unlock (&fo->lock);
+  if (fo->n_active == 0) {
+    /* kept only for the burst of the next client */
+    queue_trim (fo);
+    g_rec_mutex_unlock (fo->lock);
+    return FALSE;
+  }
+  g_rec_mutex_unlock (fo->lock);
   return TRUE;
 }
 
 void
 gst_mcp_fanout_flush (GstMcpFanout * fo)
 {
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   if (gst_queue_array_get_length (fo->queue) > 0)
     kick (fo);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
 }
 
 gboolean
@@ -975,11 +1039,11 @@ gst_mcp_fanout_push (GstMcpFanout * fo, GstBuffer * buffer,
 {
   gboolean kept;
 
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   kept = gst_mcp_fanout_queue (fo, buffer, meta, from);
   if (kept)
     kick (fo);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
   return kept;
 }
 
@@ -1014,7 +1078,7 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
   GList *l;
 
   g_value_init (&clients, GST_TYPE_ARRAY);
-  g_rec_mutex_lock (&fo->lock);
+  g_rec_mutex_lock (fo->lock);
   sent = fo->datagrams_sent;
   bytes_sent = fo->bytes_sent;
   for (l = fo->clients; l; l = l->next) {
@@ -1063,9 +1127,106 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
       "clients", G_TYPE_UINT, fo->n_active,
       "clients-total", G_TYPE_UINT64, fo->clients_total,
       "clients-dropped", G_TYPE_UINT64, fo->clients_dropped,
+      "bursts", G_TYPE_UINT64, fo->bursts,
       "queue-datagrams", G_TYPE_UINT,
       gst_queue_array_get_length (fo->queue),
       "queue-bytes", G_TYPE_UINT64, fo->queue_bytes, NULL);
-  g_rec_mutex_unlock (&fo->lock);
+  g_rec_mutex_unlock (fo->lock);
   gst_structure_take_value (s, "client-list", &clients);
+}
+
+void
+gst_mcp_fanout_set_burst (GstMcpFanout * fo, guint64 max_bytes)
+{
+  g_rec_mutex_lock (fo->lock);
+  fo->burst_max_bytes = max_bytes;
+  if (!max_bytes) {
+    burst_forget (fo);
+    queue_trim (fo);
+  }
+  g_rec_mutex_unlock (fo->lock);
+}
+
+void
+gst_mcp_fanout_mark_random_access (GstMcpFanout * fo, GBytes * prefix)
+{
+  Entry *e;
+
+  g_rec_mutex_lock (fo->lock);
+  if (!fo->burst_max_bytes) {
+    g_rec_mutex_unlock (fo->lock);
+    return;
+  }
+  burst_forget (fo);
+  e = g_new0 (Entry, 1);
+  e->refcount = 1;
+  e->kind = ENTRY_DATA;
+  e->arrival = g_get_monotonic_time ();
+  e->buffer = gst_buffer_new_wrapped_bytes (prefix);
+  gst_buffer_map (e->buffer, &e->map, GST_MAP_READ);
+  e->oversize = TRUE;           /* never framed: raw clients only */
+  fo->burst_prefix = e;
+  fo->burst_index = queue_end (fo);
+  fo->burst_bytes_base = fo->bytes_queued;
+  queue_trim (fo);
+  g_rec_mutex_unlock (fo->lock);
+}
+
+void
+gst_mcp_fanout_move (GstMcpFanoutClient * c, GstMcpFanout * to)
+{
+  GstMcpFanout *from = c->fo;
+
+  g_return_if_fail (from->lock == to->lock);
+  g_return_if_fail (!c->active);
+  g_rec_mutex_lock (to->lock);
+  if (!g_source_get_context (to->flush_source))
+    g_source_attach (to->flush_source, mcp_endpoint_get_context (to->endpoint));
+  from->clients = g_list_remove (from->clients, c);
+  to->clients = g_list_prepend (to->clients, c);
+  to->clients_total++;
+  c->fo = to;
+  c->id = to->next_id++;
+  g_rec_mutex_unlock (to->lock);
+}
+
+McpConn *
+gst_mcp_fanout_client_get_conn (GstMcpFanoutClient * c)
+{
+  return c->conn;
+}
+
+GstMcpFanout *
+gst_mcp_fanout_client_get_fanout (GstMcpFanoutClient * c)
+{
+  return c->fo;
+}
+
+void
+gst_mcp_fanout_finish_all (GstMcpFanout * fo, const gchar * reason)
+{
+  GList *clients, *l;
+
+  g_rec_mutex_lock (fo->lock);
+  clients = g_list_copy (fo->clients);
+  for (l = clients; l; l = l->next) {
+    GstMcpFanoutClient *c = l->data;
+
+    if (g_list_find (fo->clients, c))
+      mcp_conn_finish (c->conn, reason);
+  }
+  g_list_free (clients);
+  g_rec_mutex_unlock (fo->lock);
+}
+
+gboolean
+gst_mcp_fanout_is_idle (GstMcpFanout * fo)
+{
+  gboolean idle;
+
+  g_rec_mutex_lock (fo->lock);
+  idle = fo->clients == NULL && g_queue_is_empty (&fo->notices)
+      && !fo->notices_scheduled;
+  g_rec_mutex_unlock (fo->lock);
+  return idle;
 }

@@ -44,11 +44,21 @@ typedef struct
    * connection), with the fan-out's lock held: emit no signal here. */
   void (*message) (GstMcpFanout * fo, GstMcpFanoutClient * client,
       McpDecodeResult kind, const McpMessage * msg, gpointer user_data);
+  /* Optional: an HTTP client's GET or HEAD (connections added with
+   * McpConnConfig.http_path), to answer with mcp_conn_http_respond() on
+   * gst_mcp_fanout_client_get_conn(), now or later. Without it the request
+   * gets gst_mcp_http_answer(). Endpoint thread, with the lock held. */
+  void (*http_request) (GstMcpFanout * fo, GstMcpFanoutClient * client,
+      const McpHttpRequest * request, gpointer user_data);
 } GstMcpFanoutFuncs;
 
 /* owner: for logging and bus messages. */
 GstMcpFanout *gst_mcp_fanout_new (GstElement * owner,
     const GstMcpFanoutFuncs * funcs, gpointer user_data);
+/* The same, with a lock shared by several fan-outs (and so by all their
+ * connections), between which clients may move (gst_mcp_fanout_move). */
+GstMcpFanout *gst_mcp_fanout_new_shared (GstElement * owner,
+    const GstMcpFanoutFuncs * funcs, gpointer user_data, GRecMutex * lock);
 void gst_mcp_fanout_free (GstMcpFanout * fo);
 
 /* How far a connection may fall behind and what happens then; whether a
@@ -85,9 +95,35 @@ void gst_mcp_fanout_flush (GstMcpFanout * fo);
 /* Any thread: new caps, announced in HELLOs and in-band to mpx peers. */
 void gst_mcp_fanout_set_caps (GstMcpFanout * fo, const gchar * caps);
 
+/* Fast start. With max_bytes > 0 the fan-out keeps what it queued since
+ * the last gst_mcp_fanout_mark_random_access() (even while no connection
+ * is active), up to max_bytes; a raw connection that becomes active gets
+ * that mark's prefix, then everything queued since, then the live stream,
+ * at its own pace. Beyond max_bytes the mark is forgotten (no burst until
+ * the next one). The queue limits count what lies before the mark. 0: no
+ * burst (the default). Any thread. */
+void gst_mcp_fanout_set_burst (GstMcpFanout * fo, guint64 max_bytes);
+/* Right after queueing the datagram that holds a random-access point:
+ * prefix (transfer none) is what a new raw client gets first (for MPEG-TS:
+ * the PAT, the PMT and that datagram from the random-access packet on);
+ * the datagrams queued from now on follow it. */
+void gst_mcp_fanout_mark_random_access (GstMcpFanout * fo, GBytes * prefix);
+
+/* Moves a connection that is not active yet (an HTTP client whose request
+ * named what it wants) to fan-out `to`, which shares its lock. With the
+ * lock held. */
+void gst_mcp_fanout_move (GstMcpFanoutClient * client, GstMcpFanout * to);
+McpConn *gst_mcp_fanout_client_get_conn (GstMcpFanoutClient * client);
+GstMcpFanout *gst_mcp_fanout_client_get_fanout (GstMcpFanoutClient * client);
+/* Ends every connection gracefully (mcp_conn_finish) with reason. */
+void gst_mcp_fanout_finish_all (GstMcpFanout * fo, const gchar * reason);
+/* No connection left, and the owner has been told of every removal: the
+ * fan-out may be stopped and freed on the endpoint's thread. */
+gboolean gst_mcp_fanout_is_idle (GstMcpFanout * fo);
+
 /* Fields: datagrams-sent, bytes-sent, reconnects, dropped-resync,
  * dropped-oversize (both added to datagrams-dropped), clients,
- * clients-total, clients-dropped, queue-datagrams, queue-bytes,
+ * clients-total, clients-dropped, bursts, queue-datagrams, queue-bytes,
  * client-list. */
 void gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s);
 

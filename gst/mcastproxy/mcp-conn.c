@@ -785,6 +785,10 @@ process_http (McpConn * self)
     switch (mcp_http_detect (p, len)) {
       case MCP_HTTP_DETECT_NO:
         self->http = HTTP_NO;
+        if (self->cfg.http_only) {
+          close_refused (self, "bad input: not an HTTP request");
+          return FALSE;
+        }
         return TRUE;
       case MCP_HTTP_DETECT_MAYBE:
         return FALSE;

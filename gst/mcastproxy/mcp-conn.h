@@ -70,6 +70,8 @@ typedef struct
                                  * callback: HTTP requests are recognised
                                  * (docs/protocol.md) and this is the path
                                  * the stream is served on; NULL: no HTTP */
+  gboolean http_only;           /* with http_path: a peer that does not
+                                 * start with an HTTP request is refused */
   GRecMutex *lock;              /* optional: held around all the connection
                                  * does on ctx's thread (and so around every
                                  * callback); whoever holds it may use the

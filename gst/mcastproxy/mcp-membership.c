@@ -323,6 +323,63 @@ mcp_membership_join (McpMembership * mb, gpointer socket,
   return ok;
 }
 
+/* The i-th of a list that may be NULL or empty (then one NULL item). */
+static gpointer
+each_item (GPtrArray * list, guint i)
+{
+  return list && list->len ? g_ptr_array_index (list, i) : NULL;
+}
+
+static guint
+each_len (GPtrArray * list)
+{
+  return list && list->len ? list->len : 1;
+}
+
+static void
+leave_first (McpMembership * mb, gpointer socket, GInetAddress * group,
+    GPtrArray * ifnames, GPtrArray * sources, guint n, guint64 now)
+{
+  guint n_src = each_len (sources), k;
+  guint64 linger = mb->linger;
+
+  mb->linger = 0;
+  for (k = 0; k < n; k++)
+    mcp_membership_leave (mb, socket, group, each_item (ifnames, k / n_src),
+        each_item (sources, k % n_src), now);
+  mb->linger = linger;
+}
+
+gboolean
+mcp_membership_join_each (McpMembership * mb, gpointer socket,
+    GInetAddress * group, GPtrArray * ifnames, GPtrArray * sources,
+    GError ** error)
+{
+  guint n_src = each_len (sources), n = each_len (ifnames) * n_src, k;
+
+  for (k = 0; k < n; k++) {
+    if (!mcp_membership_join (mb, socket, group,
+            each_item (ifnames, k / n_src), each_item (sources, k % n_src),
+            error)) {
+      leave_first (mb, socket, group, ifnames, sources, k, 0);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+void
+mcp_membership_leave_each (McpMembership * mb, gpointer socket,
+    GInetAddress * group, GPtrArray * ifnames, GPtrArray * sources,
+    guint64 now)
+{
+  guint n_src = each_len (sources), k;
+
+  for (k = 0; k < each_len (ifnames) * n_src; k++)
+    mcp_membership_leave (mb, socket, group, each_item (ifnames, k / n_src),
+        each_item (sources, k % n_src), now);
+}
+
 gboolean
 mcp_membership_leave (McpMembership * mb, gpointer socket,
     GInetAddress * group, const gchar * ifname, GInetAddress * source,

@@ -99,6 +99,18 @@ gboolean mcp_membership_join (McpMembership * mb, gpointer socket,
 gboolean mcp_membership_leave (McpMembership * mb, gpointer socket,
     GInetAddress * group, const gchar * ifname, GInetAddress * source,
     guint64 now);
+/* Joins group on each interface of ifnames (names; NULL or empty: the
+ * default one) from each source of sources (GInetAddress; NULL or empty:
+ * any source). All or nothing: when one join fails, those made are left
+ * again (at once) and error says which failed. */
+gboolean mcp_membership_join_each (McpMembership * mb, gpointer socket,
+    GInetAddress * group, GPtrArray * ifnames, GPtrArray * sources,
+    GError ** error);
+/* Drops what mcp_membership_join_each() took. */
+void mcp_membership_leave_each (McpMembership * mb, gpointer socket,
+    GInetAddress * group, GPtrArray * ifnames, GPtrArray * sources,
+    guint64 now);
+
 /* References held (0 while lingering, or when not a member). */
 guint mcp_membership_count (McpMembership * mb, gpointer socket,
     GInetAddress * group, const gchar * ifname, GInetAddress * source);
