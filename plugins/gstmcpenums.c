@@ -60,3 +60,22 @@ gst_mcp_slow_client_policy_get_type (void)
   }
   return type;
 }
+
+GType
+gst_mcp_burst_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_MCP_BURST_NONE, "The live stream only", "none"},
+    {GST_MCP_BURST_KEYFRAME,
+        "MPEG-TS: the PAT, the PMT and everything since the last key frame, "
+          "then the live stream", "keyframe"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstMcpBurst", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

@@ -27,12 +27,21 @@ typedef enum
   GST_MCP_SLOW_CLIENT_RESYNC = 1,
 } GstMcpSlowClientPolicy;
 
+/* What a new HTTP client gets first. */
+typedef enum
+{
+  GST_MCP_BURST_NONE = 0,
+  GST_MCP_BURST_KEYFRAME = 1,
+} GstMcpBurst;
+
 #define GST_TYPE_MCP_FRAMING (gst_mcp_framing_get_type ())
 GType gst_mcp_framing_get_type (void);
 #define GST_TYPE_MCP_MODE (gst_mcp_mode_get_type ())
 GType gst_mcp_mode_get_type (void);
 #define GST_TYPE_MCP_SLOW_CLIENT_POLICY (gst_mcp_slow_client_policy_get_type ())
 GType gst_mcp_slow_client_policy_get_type (void);
+#define GST_TYPE_MCP_BURST (gst_mcp_burst_get_type ())
+GType gst_mcp_burst_get_type (void);
 
 G_END_DECLS
 

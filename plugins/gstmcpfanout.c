@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "mcp-loopguard.h"
+#include "mcp-ts.h"
 
 GST_DEBUG_CATEGORY_STATIC (fanout_debug);
 #define GST_CAT_DEFAULT fanout_debug
@@ -1229,4 +1230,32 @@ gst_mcp_fanout_is_idle (GstMcpFanout * fo)
       && !fo->notices_scheduled;
   g_rec_mutex_unlock (fo->lock);
   return idle;
+}
+
+gboolean
+gst_mcp_fanout_mark_keyframe (GstMcpFanout * fo, McpTsTracker * ts,
+    GstBuffer * buffer)
+{
+  GstMapInfo map;
+  GBytes *psi = NULL;
+  gssize rap;
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return FALSE;
+  rap = mcp_ts_tracker_feed (ts, map.data, map.size);
+  if (rap >= 0 && (psi = mcp_ts_tracker_get_psi (ts))) {
+    gsize psi_len, tail = map.size - rap;
+    const guint8 *p = g_bytes_get_data (psi, &psi_len);
+    guint8 *prefix = g_malloc (psi_len + tail);
+    GBytes *bytes;
+
+    memcpy (prefix, p, psi_len);
+    memcpy (prefix + psi_len, map.data + rap, tail);
+    bytes = g_bytes_new_take (prefix, psi_len + tail);
+    gst_mcp_fanout_mark_random_access (fo, bytes);
+    g_bytes_unref (bytes);
+    g_bytes_unref (psi);
+  }
+  gst_buffer_unmap (buffer, &map);
+  return psi != NULL;
 }

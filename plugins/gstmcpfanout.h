@@ -10,6 +10,7 @@
 #include "gstmcptcp.h"
 #include "mcp-conn.h"
 #include "mcp-endpoint.h"
+#include "mcp-ts.h"
 
 G_BEGIN_DECLS
 
@@ -108,6 +109,13 @@ void gst_mcp_fanout_set_burst (GstMcpFanout * fo, guint64 max_bytes);
  * the PAT, the PMT and that datagram from the random-access packet on);
  * the datagrams queued from now on follow it. */
 void gst_mcp_fanout_mark_random_access (GstMcpFanout * fo, GBytes * prefix);
+
+/* Feeds an MPEG-TS datagram just queued to ts; when it holds a
+ * random-access point (and the PAT and PMT are known), marks it with the
+ * prefix the PAT, the PMT and the datagram from that packet on, and
+ * returns TRUE. */
+gboolean gst_mcp_fanout_mark_keyframe (GstMcpFanout * fo, McpTsTracker * ts,
+    GstBuffer * buffer);
 
 /* Moves a connection that is not active yet (an HTTP client whose request
  * named what it wants) to fan-out `to`, which shares its lock. With the

@@ -29,37 +29,68 @@ typedef struct
   McpConn *conn;
   guint version_minor;
   gboolean head;
-} StatsRequest;
+  GstMcpHttpBodyFunc body;
+  gchar *path;
+} LaterRequest;
 
 static void
-stats_request_free (gpointer data)
+later_request_free (gpointer data)
 {
-  StatsRequest *r = data;
+  LaterRequest *r = data;
 
   mcp_conn_unref (r->conn);
+  g_free (r->path);
   g_free (r);
 }
 
 static gboolean
-answer_stats (gpointer data)
+answer_later (gpointer data)
 {
-  StatsRequest *r = data;
+  LaterRequest *r = data;
   GRecMutex *lock = mcp_conn_get_lock (r->conn);
-  gchar *json;
+  const gchar *content_type = "application/json";
+  gchar *body, *reason;
   GBytes *msg;
 
-  json = gst_mcp_stats_pipeline_json (r->owner);
-  msg = mcp_http_response (r->version_minor, 200, "application/json", json,
-      NULL, !r->head);
+  body = r->body (r->owner, &content_type);
+  msg = mcp_http_response (r->version_minor, 200, content_type, body, NULL,
+      !r->head);
+  reason = g_strdup_printf ("HTTP %s answered", r->path);
   if (lock)
     g_rec_mutex_lock (lock);
   if (!mcp_conn_is_closed (r->conn))
-    mcp_conn_http_respond (r->conn, msg, FALSE, "HTTP " STATS_PATH " answered");
+    mcp_conn_http_respond (r->conn, msg, FALSE, reason);
   if (lock)
     g_rec_mutex_unlock (lock);
   g_bytes_unref (msg);
-  g_free (json);
+  g_free (body);
+  g_free (reason);
   return G_SOURCE_REMOVE;
+}
+
+void
+gst_mcp_http_answer_later (GstElement * owner, McpConn * conn,
+    const McpHttpRequest * req, GMainContext * ctx, GstMcpHttpBodyFunc body)
+{
+  LaterRequest *r = g_new0 (LaterRequest, 1);
+  GSource *idle = g_idle_source_new ();
+
+  r->owner = owner;
+  r->conn = mcp_conn_ref (conn);
+  r->version_minor = req->version_minor;
+  r->head = strcmp (req->method, "HEAD") == 0;
+  r->body = body;
+  r->path = g_strdup (req->path);
+  g_source_set_callback (idle, answer_later, r, later_request_free);
+  g_source_attach (idle, ctx);
+  g_source_unref (idle);
+}
+
+static gchar *
+stats_body (GstElement * owner, const gchar ** content_type)
+{
+  *content_type = "application/json";
+  return gst_mcp_stats_pipeline_json (owner);
 }
 
 void
@@ -73,16 +104,7 @@ gst_mcp_http_answer (GstElement * owner, McpConn * conn,
   GST_DEBUG_OBJECT (owner, "HTTP %s %s from %s", req->method, req->target,
       mcp_conn_get_peer_address (conn));
   if (strcmp (req->path, STATS_PATH) == 0) {
-    StatsRequest *r = g_new0 (StatsRequest, 1);
-    GSource *idle = g_idle_source_new ();
-
-    r->owner = owner;
-    r->conn = mcp_conn_ref (conn);
-    r->version_minor = req->version_minor;
-    r->head = head;
-    g_source_set_callback (idle, answer_stats, r, stats_request_free);
-    g_source_attach (idle, ctx);
-    g_source_unref (idle);
+    gst_mcp_http_answer_later (owner, conn, req, ctx, stats_body);
   } else if (strcmp (req->path, mcp_conn_get_http_path (conn)) != 0) {
     gchar *reason = g_strdup_printf ("HTTP 404 for %s", req->path);
 

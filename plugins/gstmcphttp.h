@@ -17,6 +17,16 @@ G_BEGIN_DECLS
 void gst_mcp_http_answer (GstElement * owner, McpConn * conn,
     const McpHttpRequest * request, const gchar * caps, GMainContext * ctx);
 
+/* A body computed on ctx's thread from an idle source, where no lock is
+ * held: returns it (newly allocated) and sets *content_type. */
+typedef gchar *(*GstMcpHttpBodyFunc) (GstElement * owner,
+    const gchar ** content_type);
+
+/* Answers req (GET or HEAD) with 200 and body's result, later, from an
+ * idle source on ctx. Called with conn's lock held. */
+void gst_mcp_http_answer_later (GstElement * owner, McpConn * conn,
+    const McpHttpRequest * req, GMainContext * ctx, GstMcpHttpBodyFunc body);
+
 G_END_DECLS
 
 #endif /* __GST_MCP_HTTP_H__ */

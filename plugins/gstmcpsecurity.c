@@ -10,23 +10,25 @@
 
 void
 gst_mcp_security_install_properties (GObjectClass * klass,
-    GParamFlags start_flag)
+    GParamFlags start_flag, gboolean http_only)
 {
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       start_flag;
 
-  /* write-only, so that no tool prints it */
-  g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_AUTH_SECRET,
-      g_param_spec_string ("auth-secret", "Authentication secret",
-          "Shared secret that both ends of every connection must prove they "
-          "know (mpx only; plain players are then refused). Write-only; "
-          "prefer auth-secret-file, command lines are visible to all users",
-          NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | start_flag));
-  g_object_class_install_property (klass,
-      GST_MCP_SECURITY_PROP_AUTH_SECRET_FILE,
-      g_param_spec_string ("auth-secret-file", "Authentication secret file",
-          "File holding the shared secret (a trailing newline is ignored; "
-          "must not be readable by group or others)", NULL, rw));
+  if (!http_only) {
+    /* write-only, so that no tool prints it */
+    g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_AUTH_SECRET,
+        g_param_spec_string ("auth-secret", "Authentication secret",
+            "Shared secret that both ends of every connection must prove they "
+            "know (mpx only; plain players are then refused). Write-only; "
+            "prefer auth-secret-file, command lines are visible to all users",
+            NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | start_flag));
+    g_object_class_install_property (klass,
+        GST_MCP_SECURITY_PROP_AUTH_SECRET_FILE,
+        g_param_spec_string ("auth-secret-file", "Authentication secret file",
+            "File holding the shared secret (a trailing newline is ignored; "
+            "must not be readable by group or others)", NULL, rw));
+  }
   g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_TLS,
       g_param_spec_boolean ("tls", "TLS",
           "Speak TLS on every connection (a listener needs tls-certificate)",
@@ -40,12 +42,13 @@ gst_mcp_security_install_properties (GObjectClass * klass,
       g_param_spec_string ("tls-key", "TLS key",
           "PEM file with the certificate's private key (empty: in "
           "tls-certificate)", NULL, rw));
-  g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_TLS_CA,
-      g_param_spec_string ("tls-ca", "TLS CA",
-          "PEM file of trusted CAs. listener: clients must present a "
-          "certificate they signed (mutual TLS); caller: the listener's "
-          "certificate must be signed by one of them (empty: the system's "
-          "CAs)", NULL, rw));
+  if (!http_only)
+    g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_TLS_CA,
+        g_param_spec_string ("tls-ca", "TLS CA",
+            "PEM file of trusted CAs. listener: clients must present a "
+            "certificate they signed (mutual TLS); caller: the listener's "
+            "certificate must be signed by one of them (empty: the system's "
+            "CAs)", NULL, rw));
   g_object_class_install_property (klass,
       GST_MCP_SECURITY_PROP_TLS_ALLOW_PLAIN,
       g_param_spec_boolean ("tls-allow-plain", "Allow plain clients",
@@ -55,6 +58,8 @@ gst_mcp_security_install_properties (GObjectClass * klass,
       g_param_spec_string ("allow", "Allowed networks",
           "listener: comma-separated networks that may connect "
           "(\"10.0.0.0/8,2001:db8::/32,192.0.2.7\"); empty: anyone", NULL, rw));
+  if (http_only)
+    return;
   g_object_class_install_property (klass,
       GST_MCP_SECURITY_PROP_KEEPALIVE_INTERVAL,
       g_param_spec_uint64 ("keepalive-interval", "Keepalive interval",

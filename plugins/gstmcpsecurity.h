@@ -69,9 +69,11 @@ typedef enum
   GST_MCP_REFUSED_HANDSHAKE,
 } GstMcpRefusal;
 
-/* start_flag as for gst_mcp_tcp_install_properties(). */
+/* start_flag as for gst_mcp_tcp_install_properties(). http_only: an
+ * element that serves HTTP clients only leaves out what concerns mpx
+ * peers (auth-*, tls-ca, keepalive-interval, peer-timeout). */
 void gst_mcp_security_install_properties (GObjectClass * klass,
-    GParamFlags start_flag);
+    GParamFlags start_flag, gboolean http_only);
 void gst_mcp_security_init (GstMcpSecurity * sec);
 void gst_mcp_security_clear (GstMcpSecurity * sec);
 /* FALSE when prop_id is not one of these. */

@@ -51,18 +51,20 @@ gst_mcp_tcp_install_properties_spec (GObjectClass * klass,
               "its HELLO within this time (ns; 0: no limit)"), 0,
           G_MAXUINT64, GST_MCP_TCP_DEFAULT_HANDSHAKE_TIMEOUT,
           rw | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (klass, GST_MCP_TCP_PROP_RECONNECT_DELAY,
-      gst_mcp_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
-          TEXT (spec, reconnect_delay_blurb, "caller: first wait (ns) "
-              "before reconnecting; doubles per failure"), 1000000,
-          G_MAXUINT64, GST_MCP_TCP_DEFAULT_RECONNECT_DELAY,
-          rw | spec->open_flag));
-  g_object_class_install_property (klass,
-      GST_MCP_TCP_PROP_RECONNECT_MAX_DELAY,
-      gst_mcp_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
-          TEXT (spec, reconnect_max_delay_blurb, "caller: longest wait (ns) "
-              "between connection attempts"), 1000000, G_MAXUINT64,
-          GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY, rw | spec->open_flag));
+  if (!(spec->omit & GST_MCP_TCP_OMIT_CALLER)) {
+    g_object_class_install_property (klass, GST_MCP_TCP_PROP_RECONNECT_DELAY,
+        gst_mcp_param_spec_uint64 ("reconnect-delay", "Reconnect delay",
+            TEXT (spec, reconnect_delay_blurb, "caller: first wait (ns) "
+                "before reconnecting; doubles per failure"), 1000000,
+            G_MAXUINT64, GST_MCP_TCP_DEFAULT_RECONNECT_DELAY,
+            rw | spec->open_flag));
+    g_object_class_install_property (klass,
+        GST_MCP_TCP_PROP_RECONNECT_MAX_DELAY,
+        gst_mcp_param_spec_uint64 ("reconnect-max-delay", "Reconnect max delay",
+            TEXT (spec, reconnect_max_delay_blurb, "caller: longest wait (ns) "
+                "between connection attempts"), 1000000, G_MAXUINT64,
+            GST_MCP_TCP_DEFAULT_RECONNECT_MAX_DELAY, rw | spec->open_flag));
+  }
   if (!(spec->omit & GST_MCP_TCP_OMIT_PEER_ID))
     g_object_class_install_property (klass, GST_MCP_TCP_PROP_PEER_ID,
         g_param_spec_uint64 ("peer-id", "Peer id", spec->peer_id_blurb, 0,
@@ -78,7 +80,8 @@ gst_mcp_tcp_install_properties_spec (GObjectClass * klass,
           "from their handshake on (-1: the system's default)", -1, 63,
           GST_MCP_TCP_DEFAULT_QOS_DSCP, rw | GST_PARAM_MUTABLE_PLAYING));
 
-  gst_mcp_security_install_properties (klass, spec->start_flag);
+  gst_mcp_security_install_properties (klass, spec->start_flag,
+      (spec->omit & GST_MCP_TCP_OMIT_MPX_SECURITY) != 0);
 }
 
 void

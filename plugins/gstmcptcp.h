@@ -61,6 +61,11 @@ typedef enum
   GST_MCP_TCP_OMIT_MODE = 1 << 0,       /* it listens and calls at once */
   GST_MCP_TCP_OMIT_FRAMING = 1 << 1,    /* it speaks mpx only */
   GST_MCP_TCP_OMIT_PEER_ID = 1 << 2,    /* a property of its own sets peer_id */
+  GST_MCP_TCP_OMIT_CALLER = 1 << 3,     /* it only listens: no reconnect-* */
+  GST_MCP_TCP_OMIT_MPX_SECURITY = 1 << 4,       /* it serves HTTP only: no
+                                                 * auth-*, tls-ca,
+                                                 * keepalive-interval,
+                                                 * peer-timeout */
 } GstMcpTcpOmit;
 
 /* How an element presents the shared settings; static (the param specs

@@ -56,6 +56,7 @@
 
 #include "mcp-address.h"
 #include "mcp-dedup.h"
+#include "mcp-ts.h"
 
 GST_DEBUG_CATEGORY_STATIC (tcp_split_sink_debug);
 #define GST_CAT_DEFAULT tcp_split_sink_debug
@@ -68,6 +69,8 @@ GST_DEBUG_CATEGORY_STATIC (tcp_split_sink_debug);
 #define DEFAULT_NO_ECHO TRUE
 #define DEFAULT_ONE_PER_PEER TRUE
 #define DEFAULT_HTTP_PATH "/"
+#define DEFAULT_BURST GST_MCP_BURST_NONE
+#define DEFAULT_BURST_MAX_BYTES (4 * 1024 * 1024)
 
 /* After the properties shared with tcpsplitsrc (gstmcptcp.h). */
 enum
@@ -80,6 +83,8 @@ enum
   PROP_NO_ECHO,
   PROP_ONE_PER_PEER,
   PROP_HTTP_PATH,
+  PROP_BURST,
+  PROP_BURST_MAX_BYTES,
 };
 
 enum
@@ -106,12 +111,15 @@ struct _GstTcpSplitSink
   gboolean no_echo;
   gboolean one_per_peer;
   gchar *http_path;
+  GstMcpBurst burst;
+  guint64 burst_max_bytes;
 
   McpEndpoint *endpoint;        /* a listener from NULL->READY on */
   GstMcpFanout *fanout;
   GstMcpStatsTimer stats_timer;
   gboolean caller;              /* mode, fixed from start to stop */
   guint64 origin_id;            /* for buffers without metadata */
+  McpTsTracker *ts;             /* burst=keyframe: streaming thread only */
 
   /* statistics and the sequence, under the object lock */
   guint64 seq;
@@ -323,6 +331,19 @@ gst_tcp_split_sink_class_init (GstTcpSplitSinkClass * klass)
           "requests are not recognised", DEFAULT_HTTP_PATH,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_BURST,
+      g_param_spec_enum ("burst", "Burst",
+          "What a new raw or HTTP client of an MPEG-TS stream gets first "
+          "(keyframe: the PAT, the PMT and everything since the last key "
+          "frame, so that a player shows a picture at once)",
+          GST_TYPE_MCP_BURST, DEFAULT_BURST,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_BURST_MAX_BYTES,
+      g_param_spec_uint64 ("burst-max-bytes", "Burst max bytes",
+          "Most kept since the last key frame for new clients (bytes; more: "
+          "no burst until the next key frame)", 1, G_MAXUINT64,
+          DEFAULT_BURST_MAX_BYTES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   /**
    * GstTcpSplitSink::get-stats:
    *
@@ -386,6 +407,8 @@ gst_tcp_split_sink_init (GstTcpSplitSink * self)
   self->no_echo = DEFAULT_NO_ECHO;
   self->one_per_peer = DEFAULT_ONE_PER_PEER;
   self->http_path = g_strdup (DEFAULT_HTTP_PATH);
+  self->burst = DEFAULT_BURST;
+  self->burst_max_bytes = DEFAULT_BURST_MAX_BYTES;
   self->fanout = gst_mcp_fanout_new (GST_ELEMENT (self), &fanout_funcs, self);
   self->callers = gst_mcp_callers_new (GST_ELEMENT (self));
   gst_mcp_fanout_configure (self->fanout, self->max_queue_bytes,
@@ -477,6 +500,12 @@ gst_tcp_split_sink_set_property (GObject * object, guint prop_id,
       }
       break;
     }
+    case PROP_BURST:
+      self->burst = g_value_get_enum (value);
+      break;
+    case PROP_BURST_MAX_BYTES:
+      self->burst_max_bytes = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -521,6 +550,12 @@ gst_tcp_split_sink_get_property (GObject * object, guint prop_id,
     case PROP_HTTP_PATH:
       g_value_set_string (value, self->http_path);
       break;
+    case PROP_BURST:
+      g_value_set_enum (value, self->burst);
+      break;
+    case PROP_BURST_MAX_BYTES:
+      g_value_set_uint64 (value, self->burst_max_bytes);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -564,10 +599,12 @@ static gboolean
 gst_tcp_split_sink_start (GstBaseSink * bsink)
 {
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (bsink);
-  guint64 peer_id, interval;
+  guint64 peer_id, interval, burst_bytes;
 
   /* the endpoint and the security settings are ready (change_state) */
   GST_OBJECT_LOCK (self);
+  burst_bytes = self->burst == GST_MCP_BURST_KEYFRAME ?
+      self->burst_max_bytes : 0;
   peer_id = self->tcp.peer_id;
   interval = self->tcp.stats_interval;
   self->caller = !mcp_endpoint_is_listener (self->endpoint);
@@ -579,6 +616,9 @@ gst_tcp_split_sink_start (GstBaseSink * bsink)
   gst_mcp_callers_reset (self->callers, self->caller ? self->endpoint : NULL);
 
   configure_fanout (self);
+  gst_mcp_fanout_set_burst (self->fanout, burst_bytes);
+  if (burst_bytes)
+    self->ts = mcp_ts_tracker_new ();
   /* before the endpoint: a caller may connect at once */
   gst_mcp_fanout_start (self->fanout, self->endpoint);
   mcp_endpoint_start (self->endpoint, "tcpsplitsink", &endpoint_funcs, self);
@@ -596,6 +636,7 @@ gst_tcp_split_sink_stop (GstBaseSink * bsink)
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
   gst_mcp_fanout_stop (self->fanout);
+  g_clear_pointer (&self->ts, mcp_ts_tracker_free);
   gst_mcp_security_release (&self->tcp.sec);
   return TRUE;
 }
@@ -640,6 +681,8 @@ add_buffer (GstTcpSplitSink * self, GstBuffer * buffer)
     self->datagrams_dropped++;
     GST_OBJECT_UNLOCK (self);
   }
+  if (self->ts)
+    gst_mcp_fanout_mark_keyframe (self->fanout, self->ts, buffer);
 }
 
 static GstFlowReturn

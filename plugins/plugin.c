@@ -3,6 +3,7 @@
 
 #include <gst/gst.h>
 
+#include "gstmcastgateway.h"
 #include "gstmcastsrcrelay.h"
 #include "gstmcpstats.h"
 #include "gsttcpmeshrouter.h"
@@ -21,6 +22,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (tcpsplitsrc, plugin);
   ret |= GST_ELEMENT_REGISTER (tcpremcastsink, plugin);
   ret |= GST_ELEMENT_REGISTER (tcpmeshrouter, plugin);
+  ret |= GST_ELEMENT_REGISTER (mcastgateway, plugin);
   return ret;
 }
 

@@ -72,6 +72,27 @@ mcp_auth_proof_equal (const guint8 * a, const guint8 * b)
   return diff == 0;
 }
 
+static void
+token_digest (const gchar * token, guint8 * digest)
+{
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize len = MCP_AUTH_PROOF_LEN;
+
+  g_checksum_update (sum, (const guchar *) token, strlen (token));
+  g_checksum_get_digest (sum, digest, &len);
+  g_checksum_free (sum);
+}
+
+gboolean
+mcp_auth_token_equal (const gchar * given, const gchar * expected)
+{
+  guint8 a[MCP_AUTH_PROOF_LEN], b[MCP_AUTH_PROOF_LEN];
+
+  token_digest (given, a);
+  token_digest (expected, b);
+  return mcp_auth_proof_equal (a, b);
+}
+
 GBytes *
 mcp_auth_load_secret_file (const gchar * path, GError ** error)
 {

@@ -29,6 +29,11 @@ void mcp_auth_compute_proof (GBytes * secret, gboolean from_caller,
 /* Compares two proofs in constant time. */
 gboolean mcp_auth_proof_equal (const guint8 * a, const guint8 * b);
 
+/* Whether a token a client gave equals the expected one, in a time that
+ * tells nothing of where they differ, nor of the expected one's length
+ * (both are compared as SHA-256 digests). */
+gboolean mcp_auth_token_equal (const gchar * given, const gchar * expected);
+
 /* Reads a secret from a file: its bytes without a trailing newline. An
  * empty file, or one that group or others may read, is an error. */
 GBytes *mcp_auth_load_secret_file (const gchar * path, GError ** error);
