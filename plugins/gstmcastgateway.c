@@ -50,6 +50,7 @@
 #include "gstmcpstatus.h"
 #include "gstmcptcp.h"
 
+#include <glib-unix.h>
 #include <string.h>
 
 #include "mcp-address.h"
@@ -81,6 +82,9 @@ GST_DEBUG_CATEGORY_STATIC (mcast_gateway_debug);
 #define TICK_MS 100
 
 #define PLAYLIST_PATH "/playlist.m3u"
+/* A client of a new MPEG-TS channel waits this long at most for a key
+ * frame to start with (ns); then it gets the stream as it comes. */
+#define KEYFRAME_WAIT (3 * GST_SECOND)
 
 static const GstMcpTcpSpec tcp_spec = {
   GST_MCP_TCP_OMIT_MODE | GST_MCP_TCP_OMIT_FRAMING | GST_MCP_TCP_OMIT_PEER_ID
@@ -370,9 +374,10 @@ chan_client_gone (Chan * c)
   g_source_attach (c->linger, mcp_endpoint_get_context (self->endpoint));
 }
 
-/* The channel's first datagram: every waiting client is answered. */
+/* The channel has data (and a key frame): every waiting client is
+ * answered. */
 static void
-channel_first_data (GstMcpChannel * ch, gpointer user_data)
+channel_ready (GstMcpChannel * ch, gpointer user_data)
 {
   Chan *c = user_data;
   GList *waiting = c->waiting, *l;
@@ -406,7 +411,7 @@ channel_silent (GstMcpChannel * ch, gpointer user_data)
 }
 
 static const GstMcpChannelFuncs channel_funcs = {
-  channel_first_data,
+  channel_ready,
   channel_silent,
 };
 
@@ -627,7 +632,7 @@ answer_channel (GstMcastGateway * self, GstMcpFanoutClient * client,
   c->clients_total++;
   self->clients_total++;
   gst_mcp_fanout_move (client, gst_mcp_channel_get_fanout (c->ch));
-  if (gst_mcp_channel_get_content_type (c->ch)) {
+  if (gst_mcp_channel_is_ready (c->ch)) {
     answer_stream (self, c, conn, req->version_minor,
         strcmp (req->method, "HEAD") == 0, g_get_monotonic_time ());
   } else {
@@ -772,6 +777,14 @@ on_tick (gpointer data)
       Waiter *w = l->data;
 
       next = l->next;
+      if (gst_mcp_channel_get_content_type (c->ch)
+          && (guint64) (now - w->since) * 1000 >= KEYFRAME_WAIT) {
+        /* an MPEG-TS stream without a key frame found so far: live */
+        c->waiting = g_list_delete_link (c->waiting, l);
+        answer_stream (self, c, w->conn, w->version_minor, w->head, w->since);
+        waiter_free (w);
+        continue;
+      }
       if (!self->shared.timeout
           || (guint64) (now - w->since) * 1000 < self->shared.timeout)
         continue;

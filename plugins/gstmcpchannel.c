@@ -86,15 +86,21 @@ deliver (GstMcpChannel * ch, GstBuffer * buf)
         G_GINT64_FORMAT " ms, %s", ch->path,
         (g_get_monotonic_time () - ch->created) / 1000, ch->content_type);
     /* the clients waiting for it are answered, and get this one */
-    ch->sh.funcs->first_data (ch, ch->sh.user_data);
+    if (!ch->ts)
+      ch->sh.funcs->ready (ch, ch->sh.user_data);
   }
 
   ch->meta.seq++;
   ch->meta.capture_time = g_get_real_time () * 1000;
   gst_mcp_fanout_queue (ch->fo, buf, &ch->meta, NULL);
 
-  if (ch->ts && gst_mcp_fanout_mark_keyframe (ch->fo, ch->ts, buf))
-    ch->random_access_points++;
+  if (ch->ts && gst_mcp_fanout_mark_keyframe (ch->fo, ch->ts, buf)
+      && ch->random_access_points++ == 0) {
+    GST_INFO_OBJECT (ch->sh.owner, "channel %s: first key frame after %"
+        G_GINT64_FORMAT " ms", ch->path,
+        (g_get_monotonic_time () - ch->created) / 1000);
+    ch->sh.funcs->ready (ch, ch->sh.user_data);
+  }
 }
 
 static void
@@ -272,7 +278,7 @@ gst_mcp_channel_new (const GstMcpChannelShared * shared,
   }
 
   ch->fo = gst_mcp_fanout_new_shared (shared->owner, shared->fanout_funcs,
-      ch, shared->lock);
+      shared->user_data, shared->lock);
   gst_mcp_fanout_configure (ch->fo, shared->max_queue_bytes,
       shared->max_queue_time, shared->policy, FALSE, FALSE);
   gst_mcp_fanout_start (ch->fo, shared->endpoint);
@@ -342,6 +348,12 @@ const gchar *
 gst_mcp_channel_get_content_type (GstMcpChannel * ch)
 {
   return ch->content_type;
+}
+
+gboolean
+gst_mcp_channel_is_ready (GstMcpChannel * ch)
+{
+  return ch->content_type && (!ch->ts || ch->random_access_points > 0);
 }
 
 GstStructure *

@@ -19,8 +19,8 @@ typedef struct _GstMcpChannel GstMcpChannel;
 
 typedef struct
 {
-  /* The first datagram arrived: the content type is known. */
-  void (*first_data) (GstMcpChannel * ch, gpointer user_data);
+  /* The channel became ready for clients (gst_mcp_channel_is_ready). */
+  void (*ready) (GstMcpChannel * ch, gpointer user_data);
   /* Nothing arrived for the timeout, with clients waiting or served. */
   void (*silent) (GstMcpChannel * ch, gpointer user_data);
 } GstMcpChannelFuncs;
@@ -61,6 +61,10 @@ const McpChannelSpec *gst_mcp_channel_get_spec (GstMcpChannel * ch);
 /* NULL until the first datagram; then video/mp2t for MPEG-TS, otherwise
  * application/octet-stream. */
 const gchar *gst_mcp_channel_get_content_type (GstMcpChannel * ch);
+
+/* Clients may start: the first datagram arrived and, for an MPEG-TS
+ * channel with a burst, a key frame too (so that they start with one). */
+gboolean gst_mcp_channel_is_ready (GstMcpChannel * ch);
 
 /* A structure "channel" of the statistics (group, port, source, kind,
  * datagrams-received, bytes-received, the RTP counters, ...) and the

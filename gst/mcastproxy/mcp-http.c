@@ -236,8 +236,16 @@ mcp_http_status_reason (guint status)
       return "Forbidden";
     case 404:
       return "Not Found";
+    case 401:
+      return "Unauthorized";
     case 405:
       return "Method Not Allowed";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
     default:
       return "Error";
   }
