@@ -116,6 +116,7 @@ enum
   PROP_GROUPS,
   PROP_PLAYLIST,
   PROP_TOKEN,
+  PROP_TOKEN_FILE,
   PROP_SLOW_CLIENT_POLICY,
   PROP_MAX_QUEUE_BYTES,
   PROP_MAX_QUEUE_TIME,
@@ -169,6 +170,7 @@ struct _GstMcastGateway
   gchar *groups;
   gchar *playlist;
   gchar *token;
+  gchar *token_file;
   GstMcpSlowClientPolicy slow_client_policy;
   guint64 max_queue_bytes;
   guint64 max_queue_time;
@@ -902,6 +904,10 @@ gst_mcast_gateway_class_init (GstMcastGatewayClass * klass)
           "Clients must give this token (?token=... or Authorization: "
           "Bearer ...), or get 401 (empty: none needed). Write-only",
           NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_TOKEN_FILE,
+      g_param_spec_string ("token-file", "Token file",
+          "File holding the token (a trailing newline is ignored; must not "
+          "be readable by group or others)", NULL, rw));
   g_object_class_install_property (gobject_class, PROP_SLOW_CLIENT_POLICY,
       g_param_spec_enum ("slow-client-policy", "Slow client policy",
           "What happens to a client that falls behind the queue limits",
@@ -970,6 +976,7 @@ gst_mcast_gateway_finalize (GObject * object)
   if (self->token)
     memset (self->token, 0, strlen (self->token));
   g_free (self->token);
+  g_free (self->token_file);
   g_hash_table_unref (self->channels);
   g_rec_mutex_clear (&self->lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1037,6 +1044,9 @@ gst_mcast_gateway_set_property (GObject * object, guint prop_id,
         memset (self->token, 0, strlen (self->token));
       set_string (&self->token, value);
       break;
+    case PROP_TOKEN_FILE:
+      set_string (&self->token_file, value);
+      break;
     case PROP_SLOW_CLIENT_POLICY:
       self->slow_client_policy = g_value_get_enum (value);
       break;
@@ -1101,6 +1111,9 @@ gst_mcast_gateway_get_property (GObject * object, guint prop_id,
     case PROP_PLAYLIST:
       g_value_set_string (value, self->playlist);
       break;
+    case PROP_TOKEN_FILE:
+      g_value_set_string (value, self->token_file);
+      break;
     case PROP_SLOW_CLIENT_POLICY:
       g_value_set_enum (value, self->slow_client_policy);
       break;
@@ -1124,7 +1137,7 @@ gst_mcast_gateway_get_property (GObject * object, guint prop_id,
 static gboolean
 prepare (GstMcastGateway * self)
 {
-  gchar *ifaces, *groups, *playlist, *token;
+  gchar *ifaces, *groups, *playlist, *token, *token_file;
   GError *err = NULL;
   GArray *ifindexes = NULL;
   gboolean ok = FALSE;
@@ -1135,6 +1148,7 @@ prepare (GstMcastGateway * self)
   groups = g_strdup (self->groups);
   playlist = g_strdup (self->playlist);
   token = g_strdup (self->token);
+  token_file = g_strdup (self->token_file);
   GST_OBJECT_UNLOCK (self);
 
   ifindexes = mcp_parse_interfaces (ifaces, &err);
@@ -1170,8 +1184,20 @@ prepare (GstMcastGateway * self)
         ("Cannot read playlist %s", playlist), ("%s", err->message));
     goto done;
   }
-  if (token && *token)
+  if (token && *token) {
     self->token_value = g_strdup (token);
+  } else if (token_file && *token_file) {
+    GBytes *t = mcp_auth_load_secret_file (token_file, &err);
+
+    if (!t) {
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Invalid token-file: %s", err->message), (NULL));
+      goto done;
+    }
+    self->token_value = g_strndup (g_bytes_get_data (t, NULL),
+        g_bytes_get_size (t));
+    g_bytes_unref (t);
+  }
   ok = TRUE;
 done:
   g_clear_error (&err);
@@ -1180,6 +1206,7 @@ done:
   g_free (ifaces);
   g_free (groups);
   g_free (playlist);
+  g_free (token_file);
   if (token)
     memset (token, 0, strlen (token));
   g_free (token);
