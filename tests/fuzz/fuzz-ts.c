@@ -80,8 +80,7 @@ check_psi (McpTsTracker * t, McpTsTracker * each)
   for (off = 0; off < len; off += PKT)
     g_assert_cmphex (d[off], ==, 0x47);
   g_assert_cmpuint (pid_of (d), ==, 0);
-  g_assert_cmpint (pid_of (d + len - PKT), ==,
-      mcp_ts_tracker_get_pmt_pid (t));
+  g_assert_cmpint (pid_of (d + len - PKT), ==, mcp_ts_tracker_get_pmt_pid (t));
   g_bytes_unref (psi);
   g_bytes_unref (psi_each);
 }
@@ -101,6 +100,7 @@ check_state (McpTsTracker * t, McpTsTracker * each)
   g_assert_cmpuint (a.pats, ==, b.pats);
   g_assert_cmpuint (a.pmts, ==, b.pmts);
   g_assert_cmpuint (a.bad_sections, ==, b.bad_sections);
+  g_assert_cmpuint (a.not_ts, ==, b.not_ts);
   g_assert_cmpint (pmt_pid, ==, mcp_ts_tracker_get_pmt_pid (each));
   g_assert_cmpint (mcp_ts_tracker_get_program_number (t), ==,
       mcp_ts_tracker_get_program_number (each));
