@@ -1043,6 +1043,16 @@ test_bad_packets (void)
 
 /* ---- streams from ffmpeg ---------------------------------------------- */
 
+static gboolean
+have_program (const gchar * name)
+{
+  gchar *path = g_find_program_in_path (name);
+  gboolean found = path != NULL;
+
+  g_free (path);
+  return found;
+}
+
 /* Runs argv; TRUE when it exited 0 with nothing on stderr. */
 static gboolean
 run (const gchar * const *argv, gchar ** out)
@@ -1085,7 +1095,7 @@ test_ffmpeg (gconstpointer data)
   guint8 type;
   GError *err = NULL;
 
-  if (!g_find_program_in_path ("ffmpeg") || !g_find_program_in_path ("ffprobe")) {
+  if (!have_program ("ffmpeg") || !have_program ("ffprobe")) {
     g_test_skip ("ffmpeg is not installed");
     return;
   }
