@@ -75,9 +75,10 @@ mux_packet (Mux * m, guint pid, gboolean pusi, gint af_flags,
     }
     pos = 5 + af_len;
   }
-  memcpy (p + pos, payload, len);
-  if (len > 0)
+  if (len > 0) {
+    memcpy (p + pos, payload, len);
     m->cc[pid] = (m->cc[pid] + 1) & 0x0F;
+  }
   g_byte_array_append (m->ts, p, PKT);
 }
 
