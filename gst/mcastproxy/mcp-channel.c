@@ -15,8 +15,10 @@ G_DEFINE_QUARK (mcp-channel-error-quark, mcp_channel_error);
  * out in full, "@", ":" and a port need about 100. */
 #define MAX_CHANNEL_LEN 128
 
-static void
-set_error (GError ** error, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+/* *INDENT-OFF* */
+static void set_error (GError ** error, const gchar * format, ...)
+    G_GNUC_PRINTF (2, 3);
+/* *INDENT-ON* */
 
 static void
 set_error (GError ** error, const gchar * format, ...)
@@ -44,8 +46,7 @@ channel_char (gchar c)
 /* Percent-decodes text[0..len) into a string of *out_len bytes; NULL with
  * an error on a bad escape. */
 static gchar *
-percent_decode (const gchar * text, gsize len, gsize * out_len,
-    GError ** error)
+percent_decode (const gchar * text, gsize len, gsize * out_len, GError ** error)
 {
   GString *out = g_string_sized_new (len);
   gsize i;
@@ -87,8 +88,7 @@ set_unexpected (GError ** error, const gchar * text, gsize at)
     if (at == 0)
       set_error (error, "unexpected \"%c\" at the start of the channel", c);
     else
-      set_error (error, "unexpected \"%c\" after \"%.*s\"", c, (gint) at,
-          text);
+      set_error (error, "unexpected \"%c\" after \"%.*s\"", c, (gint) at, text);
   } else {
     if (at == 0)
       set_error (error, "unexpected byte 0x%02x at the start of the channel",
@@ -429,8 +429,7 @@ parse_url (const gchar * url, gsize len, McpChannelSpec * spec)
     }
     if (auth[0] == '@')
       auth++;
-    text = g_strdup_printf ("%s@%.*s", sources, (gint) (auth_end - auth),
-        auth);
+    text = g_strdup_printf ("%s@%.*s", sources, (gint) (auth_end - auth), auth);
   } else {
     text = g_strndup (auth, auth_end - auth);
   }

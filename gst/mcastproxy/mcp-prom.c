@@ -101,8 +101,7 @@ mcp_prom_family (GString * out, const gchar * name, const gchar * type,
 {
   g_return_if_fail (out != NULL && name_valid (name, TRUE));
   g_return_if_fail (g_strcmp0 (type, "counter") == 0
-      || g_strcmp0 (type, "gauge") == 0
-      || g_strcmp0 (type, "histogram") == 0);
+      || g_strcmp0 (type, "gauge") == 0 || g_strcmp0 (type, "histogram") == 0);
 
   if (help) {
     g_string_append_printf (out, "# HELP %s ", name);

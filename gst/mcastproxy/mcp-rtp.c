@@ -12,8 +12,10 @@ G_DEFINE_QUARK (mcp-rtp-error-quark, mcp_rtp_error);
 
 #define RTP_HEADER_LEN 12
 
-static gboolean
-rtp_error (GError ** error, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+/* *INDENT-OFF* */
+static gboolean rtp_error (GError ** error, const gchar * format, ...)
+    G_GNUC_PRINTF (2, 3);
+/* *INDENT-ON* */
 
 static gboolean
 rtp_error (GError ** error, const gchar * format, ...)

@@ -10,8 +10,7 @@
 
 /* path parses to the canonical path expected, of the kind given. */
 static void
-assert_channel (const gchar * path, McpChannelKind kind,
-    const gchar * expected)
+assert_channel (const gchar * path, McpChannelKind kind, const gchar * expected)
 {
   McpChannelSpec spec = { 0, };
   GError *err = NULL;

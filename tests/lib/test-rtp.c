@@ -258,8 +258,7 @@ test_in_order_wrap (void)
     g_assert_cmpuint (ITEM_SEQ (out->pdata[0]), ==, seq);
     g_ptr_array_set_size (out, 0);
   }
-  g_assert_cmpuint (mcp_rtp_reorder_expire (r, 1000000, out), ==,
-      G_MAXUINT64);
+  g_assert_cmpuint (mcp_rtp_reorder_expire (r, 1000000, out), ==, G_MAXUINT64);
   assert_out (out, END);
   assert_stats (r, 0, 0, 0, 0);
   mcp_rtp_reorder_free (r);
@@ -422,8 +421,7 @@ test_expire (void)
   push (r, 11, 7, 5000, out);
   g_assert_cmpuint (mcp_rtp_reorder_expire (r, 4000, out), ==, 5100);
   assert_out (out, END);
-  g_assert_cmpuint (mcp_rtp_reorder_expire (r, 1000000, out), ==,
-      G_MAXUINT64);
+  g_assert_cmpuint (mcp_rtp_reorder_expire (r, 1000000, out), ==, G_MAXUINT64);
   assert_out (out, 11, END);
   mcp_rtp_reorder_free (r);
   g_ptr_array_unref (out);
