@@ -40,7 +40,7 @@ set_error (GError ** error, const gchar * format, ...)
 static gboolean
 channel_char (gchar c)
 {
-  return g_ascii_isalnum (c) || strchr (".-_~:@[]", c) != NULL;
+  return g_ascii_isalnum (c) || (c != '\0' && strchr (".-_~:@[]", c));
 }
 
 /* Percent-decodes text[0..len) into a string of *out_len bytes; NULL with
@@ -169,28 +169,23 @@ parse_channel_text (const gchar * text, gsize len, McpChannelKind kind,
   GInetAddress *group = NULL, *source = NULL;
   GError *err = NULL;
   guint16 port = 0;
-  gsize i, n, decoded_len;
+  gsize n, decoded_len;
   gboolean ok = FALSE;
 
   decoded = percent_decode (text, len, &decoded_len, error);
   if (!decoded)
     return FALSE;
-  n = strlen (decoded);
-  if (n != decoded_len) {
-    /* a NUL byte, as %00 */
-    set_unexpected (error, decoded, n);
-    goto out;
+  /* the first byte that is no channel character, a NUL (%00) included */
+  for (n = 0; n < decoded_len; n++) {
+    if (!channel_char (decoded[n])) {
+      set_unexpected (error, decoded, n);
+      goto out;
+    }
   }
   if (n == 0) {
     set_error (error, "missing the channel: GROUP:PORT or "
         "SOURCE@GROUP:PORT");
     goto out;
-  }
-  for (i = 0; i < n; i++) {
-    if (!channel_char (decoded[i])) {
-      set_unexpected (error, decoded, i);
-      goto out;
-    }
   }
   if (n > MAX_CHANNEL_LEN) {
     set_error (error, "channel too long (%" G_GSIZE_FORMAT " characters)", n);

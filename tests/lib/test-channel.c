@@ -231,6 +231,13 @@ test_parse_errors (void)
       "unexpected byte 0x0a after \"239.1.1.1\"");
   assert_channel_error ("/udp/%00239.1.1.1:5000",
       "unexpected byte 0x00 at the start of the channel");
+  assert_channel_error ("/udp/239.1.1.1:5000%00",
+      "unexpected byte 0x00 after \"239.1.1.1:5000\"");
+  /* the first bad byte is named, what follows is not shown */
+  assert_channel_error ("/udp/232.1.\xd2\xcf:5/%00x",
+      "unexpected byte 0xd2 after \"232.1.\"");
+  assert_channel_error ("/udp/232.1.%C3%A9:5", "unexpected byte 0xc3 after "
+      "\"232.1.\"");
   assert_channel_error ("/udp/\"239.1.1.1:5000",
       "unexpected byte 0x22 at the start of the channel");
   assert_channel_error ("/udp/239.1.1.1:5000%zz",
