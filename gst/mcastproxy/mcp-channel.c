@@ -452,7 +452,9 @@ mcp_playlist_rewrite (const gchar * playlist, gsize len, const gchar * base,
   g_return_val_if_fail (playlist != NULL || len == 0, NULL);
   g_return_val_if_fail (base != NULL, NULL);
 
-  len = playlist ? strnlen (playlist, len) : 0;
+  if (!playlist)
+    playlist = "";
+  len = strnlen (playlist, len);
   end = playlist + len;
   base_len = strlen (base);
   if (base_len > 0 && base[base_len - 1] == '/')
