@@ -561,7 +561,7 @@ answer_playlist (GstMcastGateway * self, McpConn * conn,
     suffix = g_strdup_printf ("?token=%s", t);
     g_free (t);
   }
-  text = mcp_playlist_rewrite (self->playlist_text, self->playlist_len, base,
+  text = mcp_playlist_rewrite_full (self->playlist_text, self->playlist_len, base,
       suffix, &rewritten, &bad);
   msg = mcp_http_response (req->version_minor, 200, "audio/x-mpegurl", text,
       NULL, !head);
@@ -872,7 +872,7 @@ gst_mcast_gateway_class_init (GstMcastGatewayClass * klass)
           "What a new client of an MPEG-TS channel gets first",
           GST_TYPE_MCP_BURST, DEFAULT_BURST, rw));
   g_object_class_install_property (gobject_class, PROP_BURST_MAX_BYTES,
-      g_param_spec_uint64 ("burst-max-bytes", "Burst max bytes",
+      gst_mcp_param_spec_uint64 ("burst-max-bytes", "Burst max bytes",
           "Most a channel keeps since its last key frame for new clients "
           "(bytes; more: no burst until the next key frame)", 1, G_MAXUINT64,
           DEFAULT_BURST_MAX_BYTES, rw));

@@ -339,7 +339,7 @@ gst_tcp_split_sink_class_init (GstTcpSplitSinkClass * klass)
           GST_TYPE_MCP_BURST, DEFAULT_BURST,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_BURST_MAX_BYTES,
-      g_param_spec_uint64 ("burst-max-bytes", "Burst max bytes",
+      gst_mcp_param_spec_uint64 ("burst-max-bytes", "Burst max bytes",
           "Most kept since the last key frame for new clients (bytes; more: "
           "no burst until the next key frame)", 1, G_MAXUINT64,
           DEFAULT_BURST_MAX_BYTES,

@@ -444,6 +444,15 @@ gchar *
 mcp_playlist_rewrite (const gchar * playlist, gsize len, const gchar * base,
     guint * n_rewritten, guint * n_bad)
 {
+  return mcp_playlist_rewrite_full (playlist, len, base, NULL, n_rewritten,
+      n_bad);
+}
+
+gchar *
+mcp_playlist_rewrite_full (const gchar * playlist, gsize len,
+    const gchar * base, const gchar * suffix, guint * n_rewritten,
+    guint * n_bad)
+{
   GString *out;
   gsize base_len;
   const gchar *line, *end;
@@ -477,6 +486,8 @@ mcp_playlist_rewrite (const gchar * playlist, gsize len, const gchar * base,
         g_string_append_len (out, line, s - line);
         g_string_append_len (out, base, base_len);
         append_channel_path (out, &spec);
+        if (suffix)
+          g_string_append (out, suffix);
         g_string_append_len (out, e, line_end - e);
         mcp_channel_spec_clear (&spec);
         rewritten++;

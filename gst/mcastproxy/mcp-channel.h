@@ -68,6 +68,11 @@ gchar *mcp_channel_to_path (const McpChannelSpec * spec);
  * NUL byte, whichever comes first. n_rewritten, n_bad: may be NULL. */
 gchar *mcp_playlist_rewrite (const gchar * playlist, gsize len,
     const gchar * base, guint * n_rewritten, guint * n_bad);
+/* The same, with suffix (NULL: none; e.g. "?token=...") after each
+ * rewritten URL. */
+gchar *mcp_playlist_rewrite_full (const gchar * playlist, gsize len,
+    const gchar * base, const gchar * suffix, guint * n_rewritten,
+    guint * n_bad);
 
 /* The base URL for rewritten playlists, "http://HOST[:PORT]" ("https://"
  * with tls), from a request's Host header: a host name, an IPv4 address or

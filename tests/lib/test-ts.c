@@ -71,7 +71,7 @@ mux_packet (Mux * m, guint pid, gboolean pusi, gint af_flags,
     p[4] = af_len;
     if (af_len > 0) {
       p[5] = af_flags < 0 ? 0 : af_flags;
-      memset (p + 6, 0xFF, af_len - 1);
+      memset (p + 6, 0xFF, MIN (af_len - 1, PKT - 6));
     }
     pos = 5 + af_len;
   }
