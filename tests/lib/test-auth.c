@@ -125,6 +125,17 @@ test_proof_equal (void)
 /* Nonces differ from call to call (256 bits each: a repeat means a broken
  * random source). */
 static void
+test_token_equal (void)
+{
+  g_assert_true (mcp_auth_token_equal ("s3cret", "s3cret"));
+  g_assert_false (mcp_auth_token_equal ("s3cre", "s3cret"));
+  g_assert_false (mcp_auth_token_equal ("s3cret!", "s3cret"));
+  g_assert_false (mcp_auth_token_equal ("", "s3cret"));
+  g_assert_false (mcp_auth_token_equal ("S3cret", "s3cret"));
+  g_assert_true (mcp_auth_token_equal ("", ""));
+}
+
+static void
 test_nonces (void)
 {
   GHashTable *seen = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
@@ -216,6 +227,7 @@ main (int argc, char **argv)
   g_test_add_func ("/auth/proof/binds-everything", test_proof_binds_everything);
   g_test_add_func ("/auth/proof/equal", test_proof_equal);
   g_test_add_func ("/auth/nonces", test_nonces);
+  g_test_add_func ("/auth/token-equal", test_token_equal);
   g_test_add_func ("/auth/secret-file", test_secret_file);
 
   return g_test_run ();

@@ -70,6 +70,22 @@ assert_rewrite (const gchar * in, const gchar * base, const gchar * expected,
 }
 
 static void
+test_playlist_suffix (void)
+{
+  guint n_rewritten = 0, n_bad = 0;
+  const gchar *in = "#EXTM3U\n#EXTINF:-1,One\nudp://@239.1.1.1:5000\n"
+      "http://elsewhere/x\n";
+  gchar *out = mcp_playlist_rewrite_full (in, strlen (in), "http://gw:4022",
+      "?token=a%20b", &n_rewritten, &n_bad);
+
+  g_assert_cmpstr (out, ==, "#EXTM3U\n#EXTINF:-1,One\n"
+      "http://gw:4022/udp/239.1.1.1:5000?token=a%20b\nhttp://elsewhere/x\n");
+  g_assert_cmpuint (n_rewritten, ==, 1);
+  g_assert_cmpuint (n_bad, ==, 0);
+  g_free (out);
+}
+
+static void
 assert_base_url (const gchar * host, gboolean tls, const gchar * expected)
 {
   gchar *url = mcp_channel_base_url (host, tls, "192.0.2.1", 4022);
@@ -516,6 +532,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/channel/parse/udpxy", test_parse_udpxy);
+  g_test_add_func ("/channel/playlist/suffix", test_playlist_suffix);
   g_test_add_func ("/channel/parse/source", test_parse_source);
   g_test_add_func ("/channel/parse/ipv6", test_parse_ipv6);
   g_test_add_func ("/channel/parse/percent", test_parse_percent);

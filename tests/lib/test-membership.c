@@ -416,6 +416,49 @@ test_refcount (void)
   host_free (h);
 }
 
+/* join_each: every interface times every source, all or nothing;
+ * leave_each drops what it took. */
+static void
+test_join_each (void)
+{
+  Host *h = host_new (0);
+  GPtrArray *ifnames = g_ptr_array_new (), *sources = g_ptr_array_new ();
+  GError *err = NULL;
+
+  g_ptr_array_add (ifnames, (gpointer) "eth0");
+  g_ptr_array_add (ifnames, (gpointer) "eth1");
+  g_ptr_array_add (sources, addr (SRC_A));
+  g_ptr_array_add (sources, addr (SRC_B));
+  g_assert_true (mcp_membership_join_each (h->mb, S1, addr (G), ifnames,
+          sources, &err));
+  g_assert_no_error (err);
+  g_assert_cmpuint (count (h, S1, G, "eth0", SRC_A), ==, 1);
+  g_assert_cmpuint (count (h, S1, G, "eth0", SRC_B), ==, 1);
+  g_assert_cmpuint (count (h, S1, G, "eth1", SRC_A), ==, 1);
+  g_assert_cmpuint (count (h, S1, G, "eth1", SRC_B), ==, 1);
+  mcp_membership_leave_each (h->mb, S1, addr (G), ifnames, sources, 0);
+  g_assert_true (mcp_membership_is_empty (h->mb));
+
+  /* a failure on eth1 leaves what was joined on eth0 again */
+  h->fail_on = 3;
+  g_assert_false (mcp_membership_join_each (h->mb, S1, addr (G), ifnames,
+          sources, &err));
+  g_assert_nonnull (err);
+  g_clear_error (&err);
+  g_assert_true (mcp_membership_is_empty (h->mb));
+
+  /* no interface, no source: the default one, any source */
+  h->fail_on = 0;
+  g_assert_true (mcp_membership_join_each (h->mb, S1, addr (G), NULL, NULL,
+          &err));
+  g_assert_cmpuint (count (h, S1, G, NULL, NULL), ==, 1);
+  mcp_membership_leave_each (h->mb, S1, addr (G), NULL, NULL, 0);
+  g_assert_true (mcp_membership_is_empty (h->mb));
+  g_ptr_array_unref (ifnames);
+  g_ptr_array_unref (sources);
+  host_free (h);
+}
+
 static void
 test_linger (void)
 {
@@ -1133,6 +1176,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/membership/refcount", test_refcount);
   g_test_add_func ("/membership/linger", test_linger);
+  g_test_add_func ("/membership/join-each", test_join_each);
   g_test_add_func ("/membership/join-during-linger", test_join_during_linger);
   g_test_add_func ("/membership/linger-forever", test_linger_forever);
   g_test_add_func ("/membership/join-failures", test_join_failures);
