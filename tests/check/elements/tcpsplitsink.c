@@ -6,6 +6,7 @@
 
 #include "gstmcpmeta.h"
 #include "mcp-check-fixtures.h"
+#include "mcp-ts.h"
 #include "mcp-wire.h"
 
 #define stat_u64 mcp_test_stat_field
@@ -1013,6 +1014,137 @@ GST_START_TEST (test_all_per_peer_when_asked)
 
 GST_END_TEST;
 
+/* ---- fast start -------------------------------------------------------- */
+
+#define TS 188
+
+/* A TS packet: PID, PUSI, continuity counter; payload (len bytes) after an
+ * adaptation field with the random-access indicator when rai. The rest is
+ * stuffing (in the payload of sections, in the adaptation field else). */
+static void
+ts_packet (guint8 * p, guint pid, gboolean pusi, guint cc, gboolean rai,
+    const guint8 * payload, gsize len, gboolean section)
+{
+  gsize pos = 4;
+
+  memset (p, 0xFF, TS);
+  p[0] = 0x47;
+  p[1] = (pusi ? 0x40 : 0) | (pid >> 8);
+  p[2] = pid & 0xFF;
+  if (section) {
+    p[3] = 0x10 | (cc & 0x0F);
+  } else {
+    gsize af = TS - 4 - len;    /* adaptation field, its length byte too */
+
+    p[3] = (af ? 0x30 : 0x10) | (cc & 0x0F);
+    if (af) {
+      p[4] = af - 1;
+      if (af > 1) {
+        p[5] = rai ? 0x40 : 0x00;
+        memset (p + 6, 0xFF, af - 2);
+      }
+      pos = 4 + af;
+    }
+  }
+  memcpy (p + pos, payload, len);
+}
+
+/* A PSI section with its CRC, after a pointer field of 0. */
+static gsize
+ts_section (guint8 * out, const guint8 * body, gsize len)
+{
+  guint32 crc;
+
+  out[0] = 0;
+  memcpy (out + 1, body, len);
+  crc = mcp_ts_crc32 (out + 1, len);
+  out[1 + len] = crc >> 24;
+  out[2 + len] = crc >> 16;
+  out[3 + len] = crc >> 8;
+  out[4 + len] = crc;
+  return len + 5;
+}
+
+/* burst=keyframe: a client that connects in mid-stream first gets the PAT,
+ * the PMT, the datagram holding the last key frame from that packet on,
+ * everything since, then the live stream; a stream that is not MPEG-TS
+ * gets no burst. */
+GST_START_TEST (test_burst_keyframe)
+{
+  static const guint8 pat[] = { 0x00, 0xB0, 0x0D, 0x00, 0x01, 0xC1, 0x00,
+    0x00, 0x00, 0x01, 0xF0, 0x00
+  };
+  static const guint8 pmt[] = { 0x02, 0xB0, 0x12, 0x00, 0x01, 0xC1, 0x00,
+    0x00, 0xE1, 0x00, 0xF0, 0x00, 0x1B, 0xE1, 0x00, 0xF0, 0x00
+  };
+  static const guint8 idr[] = { 0x00, 0x00, 0x01, 0xE0, 0x00, 0x00, 0x80,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x65, 0x88
+  };
+  guint8 d[4][7 * TS], sec[64], body[TS], got[7 * TS + 3 * TS];
+  guint cc = 0, i, k;
+  SinkFixture f;
+  GSocket *c;
+  gsize n;
+
+  /* datagram 0: PAT, PMT, five null packets */
+  n = ts_section (sec, pat, sizeof (pat));
+  ts_packet (d[0], 0, TRUE, 0, FALSE, sec, n, TRUE);
+  n = ts_section (sec, pmt, sizeof (pmt));
+  ts_packet (d[0] + TS, 0x1000, TRUE, 0, FALSE, sec, n, TRUE);
+  for (i = 2; i < 7; i++)
+    ts_packet (d[0] + i * TS, 0x1FFF, FALSE, 0, FALSE, body, 0, FALSE);
+  /* datagram 1: three video packets, the key frame at the fourth, three
+   * more; datagrams 2 and 3: video */
+  for (k = 1; k < 4; k++)
+    for (i = 0; i < 7; i++) {
+      memset (body, 16 * k + i, sizeof (body));
+      if (k == 1 && i == 3)
+        ts_packet (d[k] + i * TS, 0x100, TRUE, cc++, TRUE, idr,
+            sizeof (idr), FALSE);
+      else
+        ts_packet (d[k] + i * TS, 0x100, FALSE, cc++, FALSE, body, TS - 4,
+            FALSE);
+    }
+
+  sink_setup (&f, "framing=raw burst=keyframe");
+  for (k = 0; k < 3; k++)
+    fail_unless_equals_int (gst_harness_push (f.h,
+            gst_buffer_new_memdup (d[k], sizeof (d[k]))), GST_FLOW_OK);
+
+  c = mcp_test_tcp_connect (f.port);
+  mcp_test_events_wait (&f.added, 1);
+  fail_unless_equals_int (gst_harness_push (f.h,
+          gst_buffer_new_memdup (d[3], sizeof (d[3]))), GST_FLOW_OK);
+  /* PAT, PMT, the key frame's packet and the three after it */
+  mcp_test_recv_exact (c, got, 6 * TS);
+  fail_unless (memcmp (got, d[0], 2 * TS) == 0);
+  fail_unless (memcmp (got + 2 * TS, d[1] + 3 * TS, 4 * TS) == 0);
+  /* then datagram 2 (queued before the client came) and the live one */
+  mcp_test_recv_exact (c, got, 7 * TS);
+  fail_unless (memcmp (got, d[2], 7 * TS) == 0);
+  mcp_test_recv_exact (c, got, 7 * TS);
+  fail_unless (memcmp (got, d[3], 7 * TS) == 0);
+  g_object_unref (c);
+  mcp_test_events_wait (&f.removed, 1);
+  sink_teardown (&f);
+
+  /* not MPEG-TS: no burst, the live stream only */
+  sink_setup (&f, "framing=raw burst=keyframe");
+  push_sizes (&f, 0);
+  c = mcp_test_tcp_connect (f.port);
+  mcp_test_events_wait (&f.added, 1);
+  push_sizes (&f, 20);
+  for (i = 0; i < 3; i++) {
+    mcp_test_recv_exact (c, got, mcp_test_sizes[i]);
+    fail_unless (mcp_test_check_bytes (20 + i, got, mcp_test_sizes[i]));
+  }
+  g_object_unref (c);
+  mcp_test_events_wait (&f.removed, 1);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
 static Suite *
 tcpsplitsink_suite (void)
 {
@@ -1025,6 +1157,7 @@ tcpsplitsink_suite (void)
   tcase_add_test (tc, test_state_cycles_and_current_port);
   tcase_add_test (tc, test_port_in_use_is_an_error);
   tcase_add_test (tc, test_raw_clients_get_every_byte);
+  tcase_add_test (tc, test_burst_keyframe);
   tcase_add_test (tc, test_rfc4571_keeps_boundaries);
   tcase_add_test (tc, test_mpx_carries_metadata_and_caps);
   tcase_add_test (tc, test_auto_detects_each_client);
