@@ -137,6 +137,7 @@ typedef struct
   McpConn *conn;                /* a reference */
   guint version_minor;
   gboolean head;
+  gboolean mpx;                 /* it asked for the channel in mpx */
   gint64 since;                 /* monotonic µs of its request */
 } Waiter;
 
@@ -282,19 +283,39 @@ refuse (GstMcastGateway * self, McpConn * conn, const McpHttpRequest * req,
 }
 
 /* The channel has data: the client gets its head, then the stream (or,
- * for HEAD, only the head). */
+ * for HEAD, only the head); an mcastproxy receiver that asked for mpx
+ * gets 101, then speaks mpx. */
 static void
 answer_stream (GstMcastGateway * self, Chan * c, McpConn * conn,
-    guint version_minor, gboolean head, gint64 since)
+    guint version_minor, gboolean head, gboolean mpx, gint64 since)
 {
   const gchar *type = gst_mcp_channel_get_content_type (c->ch);
-  gchar *h = mcp_http_response_head (version_minor, 200, type, -1, NULL);
-  GBytes *msg = g_bytes_new_take (h, strlen (h));
+  gchar *h;
+  GBytes *msg;
 
   mcp_prom_histogram_observe (self->zap,
       (g_get_monotonic_time () - since) / 1e6);
-  mcp_conn_http_respond (conn, msg, !head, "HTTP HEAD answered");
+  if (mpx) {
+    h = g_strdup ("HTTP/1.1 101 Switching Protocols\r\n"
+        "Upgrade: " MCP_HTTP_UPGRADE_MPX "\r\nConnection: Upgrade\r\n\r\n");
+    msg = g_bytes_new_take (h, strlen (h));
+    mcp_conn_http_upgrade (conn, msg);
+  } else {
+    h = mcp_http_response_head (version_minor, 200, type, -1, NULL);
+    msg = g_bytes_new_take (h, strlen (h));
+    mcp_conn_http_respond (conn, msg, !head, "HTTP HEAD answered");
+  }
   g_bytes_unref (msg);
+}
+
+/* The request asks for the channel in mpx (tcpsplitsrc path=). */
+static gboolean
+wants_mpx (const McpHttpRequest * req)
+{
+  const gchar *up = mcp_http_request_get_header (req, "Upgrade");
+
+  return up && strcmp (req->method, "GET") == 0
+      && g_ascii_strcasecmp (up, MCP_HTTP_UPGRADE_MPX) == 0;
 }
 
 static void
@@ -388,7 +409,8 @@ channel_ready (GstMcpChannel * ch, gpointer user_data)
   for (l = waiting; l; l = l->next) {
     Waiter *w = l->data;
 
-    answer_stream (c->gw, c, w->conn, w->version_minor, w->head, w->since);
+    answer_stream (c->gw, c, w->conn, w->version_minor, w->head, w->mpx,
+        w->since);
   }
   g_list_free_full (waiting, (GDestroyNotify) waiter_free);
 }
@@ -636,7 +658,8 @@ answer_channel (GstMcastGateway * self, GstMcpFanoutClient * client,
   gst_mcp_fanout_move (client, gst_mcp_channel_get_fanout (c->ch));
   if (gst_mcp_channel_is_ready (c->ch)) {
     answer_stream (self, c, conn, req->version_minor,
-        strcmp (req->method, "HEAD") == 0, g_get_monotonic_time ());
+        strcmp (req->method, "HEAD") == 0, wants_mpx (req),
+        g_get_monotonic_time ());
   } else {
     Waiter *w = g_new0 (Waiter, 1);
 
@@ -644,6 +667,7 @@ answer_channel (GstMcastGateway * self, GstMcpFanoutClient * client,
     w->conn = mcp_conn_ref (conn);
     w->version_minor = req->version_minor;
     w->head = strcmp (req->method, "HEAD") == 0;
+    w->mpx = wants_mpx (req);
     w->since = g_get_monotonic_time ();
     c->waiting = g_list_append (c->waiting, w);
   }
@@ -783,7 +807,8 @@ on_tick (gpointer data)
           && (guint64) (now - w->since) * 1000 >= KEYFRAME_WAIT) {
         /* an MPEG-TS stream without a key frame found so far: live */
         c->waiting = g_list_delete_link (c->waiting, l);
-        answer_stream (self, c, w->conn, w->version_minor, w->head, w->since);
+        answer_stream (self, c, w->conn, w->version_minor, w->head, w->mpx,
+            w->since);
         waiter_free (w);
         continue;
       }

@@ -78,6 +78,10 @@ deliver (GstMcpChannel * ch, GstBuffer * buf)
 
     gst_buffer_unmap (buf, &map);
     ch->content_type = ts ? "video/mp2t" : "application/octet-stream";
+    /* announced to mpx receivers (tcpsplitsrc path=) in their HELLO */
+    if (ts)
+      gst_mcp_fanout_set_caps (ch->fo, "video/mpegts, systemstream=(boolean)"
+          "true, packetsize=(int)188");
     if (ts && ch->sh.burst_max_bytes) {
       ch->ts = mcp_ts_tracker_new ();
       gst_mcp_fanout_set_burst (ch->fo, ch->sh.burst_max_bytes);

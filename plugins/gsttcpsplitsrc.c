@@ -75,6 +75,7 @@ enum
   PROP_MAX_SOURCES,
   PROP_DEDUP,
   PROP_MAX_HOPS,
+  PROP_PATH,
 };
 
 enum
@@ -98,6 +99,7 @@ struct _GstTcpSplitSrc
   guint max_sources;
   gboolean dedup_on;
   guint max_hops_prop;
+  gchar *path;
 
   McpEndpoint *endpoint;        /* a listener from NULL->READY on */
   GList *sources;               /* Source: the connections (endpoint thread) */
@@ -589,18 +591,31 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   Source *src;
   guint max_sources;
   gboolean paused;
+  gchar *upgrade_path = NULL, *upgrade_host = NULL;
 
   GST_OBJECT_LOCK (self);
   max_sources = self->max_sources;
   cfg.framing = (McpFraming) self->tcp.framing;
   cfg.handshake_timeout = self->tcp.handshake_timeout;
+  if (caller != MCP_ENDPOINT_ACCEPTED && self->path && *self->path) {
+    /* a channel of a gateway: asked for over HTTP, then in mpx */
+    upgrade_path = g_strdup (self->path);
+    cfg.framing = MCP_FRAMING_MPX;
+  }
   GST_OBJECT_UNLOCK (self);
+  if (upgrade_path) {
+    upgrade_host = mcp_endpoint_get_caller_target (ep, caller);
+    cfg.upgrade_path = upgrade_path;
+    cfg.upgrade_host = upgrade_host;
+  }
 
   g_rec_mutex_lock (&self->net_lock);
   if (caller == MCP_ENDPOINT_ACCEPTED
       && !gst_mcp_security_admit (GST_ELEMENT (self), &self->tcp.sec, socket,
           g_list_length (self->sources), max_sources, "max-sources")) {
     g_rec_mutex_unlock (&self->net_lock);
+    g_free (upgrade_path);
+    g_free (upgrade_host);
     return;
   }
 
@@ -629,6 +644,8 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
     mcp_conn_set_reading (src->conn, FALSE);
   mcp_conn_start (src->conn);
   g_rec_mutex_unlock (&self->net_lock);
+  g_free (upgrade_path);
+  g_free (upgrade_host);
 }
 
 static void
@@ -705,6 +722,13 @@ gst_tcp_split_src_class_init (GstTcpSplitSrcClass * klass)
           "Drop an mpx datagram already received (same origin, group, port "
           "and sequence number), as it arrives over redundant paths",
           DEFAULT_DEDUP, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PATH,
+      g_param_spec_string ("path", "Path",
+          "mode=caller: the channel to ask a channel gateway (mcastgateway) "
+          "for, e.g. /udp/239.1.1.1:5000; it then comes in mpx, with its "
+          "metadata (empty: connect to a tcpsplitsink)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_MAX_HOPS,
       gst_mcp_param_spec_uint ("max-hops", "Max hops",
@@ -805,6 +829,7 @@ gst_tcp_split_src_finalize (GObject * object)
   gst_mcp_tcp_settings_clear (&self->tcp);
   gst_mcp_callers_free (self->callers);
   g_free (self->peer);
+  g_free (self->path);
   mcp_loop_guard_free (self->guard);
   mcp_election_free (self->election);
   g_mutex_clear (&self->lock);
@@ -842,6 +867,10 @@ gst_tcp_split_src_set_property (GObject * object, guint prop_id,
     case PROP_MAX_HOPS:
       self->max_hops_prop = g_value_get_uint (value);
       break;
+    case PROP_PATH:
+      g_free (self->path);
+      self->path = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -873,6 +902,9 @@ gst_tcp_split_src_get_property (GObject * object, guint prop_id,
     case PROP_DEDUP:
       g_value_set_boolean (value, self->dedup_on);
       break;
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
     case PROP_MAX_HOPS:
       g_value_set_uint (value, self->max_hops_prop);
       break;
@@ -895,6 +927,36 @@ release_caller (GstTcpSplitSrc * self)
     gst_mcp_tcp_close (GST_ELEMENT (self), &self->tcp, &self->endpoint);
 }
 
+/* path= makes sense for a caller that speaks mpx only. */
+static gboolean
+check_path (GstTcpSplitSrc * self)
+{
+  gchar *path;
+  gboolean listener, framed, ok = TRUE;
+
+  GST_OBJECT_LOCK (self);
+  path = g_strdup (self->path);
+  listener = self->tcp.mode == GST_MCP_MODE_LISTENER;
+  framed = self->tcp.framing == GST_MCP_FRAMING_RAW
+      || self->tcp.framing == GST_MCP_FRAMING_RFC4571;
+  GST_OBJECT_UNLOCK (self);
+  if (path && *path) {
+    const gchar *why = *path != '/' ? "it must start with /" :
+        strpbrk (path, " \t\r\n") ? "it must not hold blanks" :
+        listener ? "only a caller (mode=caller) asks a gateway for a channel" :
+        framed ? "a channel of a gateway comes in mpx: framing=auto or mpx" :
+        NULL;
+
+    if (why) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Invalid path \"%s\": %s", path, why), (NULL));
+      ok = FALSE;
+    }
+  }
+  g_free (path);
+  return ok;
+}
+
 static GstStateChangeReturn
 gst_tcp_split_src_change_state (GstElement * element, GstStateChange transition)
 {
@@ -907,6 +969,8 @@ gst_tcp_split_src_change_state (GstElement * element, GstStateChange transition)
   GST_OBJECT_UNLOCK (self);
   if (transition == GST_STATE_CHANGE_NULL_TO_READY
       && !gst_mcp_props_check (element))
+    return GST_STATE_CHANGE_FAILURE;
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !check_path (self))
     return GST_STATE_CHANGE_FAILURE;
   /* a listener binds now, so that current-port is known in READY */
   if (transition == GST_STATE_CHANGE_NULL_TO_READY && listener

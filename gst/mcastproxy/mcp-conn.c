@@ -6,6 +6,7 @@
 #include "mcp-auth.h"
 #include "mcp-tcp.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Read at most this much per wake-up, so that one busy peer cannot starve
@@ -30,6 +31,8 @@ typedef enum
   HTTP_NO,
   HTTP_READING,                 /* the request head is coming in */
   HTTP_ANSWERING,               /* taken: its answer, then data or close */
+  HTTP_UPGRADING,               /* initiator: our request is out, the
+                                 * answer to it is coming in */
 } HttpState;
 
 typedef enum
@@ -96,6 +99,8 @@ struct _McpConn
 
   HttpState http;
   gchar *http_path;
+  gchar *upgrade_path;
+  gchar *upgrade_host;
 
   gchar *tls_identity;
   gchar *peer_address;
@@ -136,6 +141,10 @@ mcp_conn_new (GSocket * socket, GMainContext * ctx, const McpConnConfig * cfg,
   self->cfg.name = self->name;
   self->http_path = g_strdup (cfg->http_path);
   self->cfg.http_path = self->http_path;
+  self->upgrade_path = g_strdup (cfg->upgrade_path);
+  self->cfg.upgrade_path = self->upgrade_path;
+  self->upgrade_host = g_strdup (cfg->upgrade_host);
+  self->cfg.upgrade_host = self->upgrade_host;
   if (!self->http_path || !funcs->http_request || cfg->initiator
       || cfg->framing != MCP_FRAMING_AUTO)
     self->http = HTTP_NO;
@@ -189,6 +198,8 @@ mcp_conn_unref (McpConn * self)
   g_free (self->peer_caps);
   g_free (self->name);
   g_free (self->http_path);
+  g_free (self->upgrade_path);
+  g_free (self->upgrade_host);
   g_clear_pointer (&self->cfg.auth_secret, g_bytes_unref);
   g_clear_pointer (&self->cfg.tls, mcp_tls_unref);
   g_clear_object (&self->tls);
@@ -733,6 +744,69 @@ mcp_conn_http_respond (McpConn * self, GBytes * response, gboolean stream,
     mcp_conn_finish (self, reason);
 }
 
+void
+mcp_conn_http_upgrade (McpConn * self, GBytes * response)
+{
+  if (self->closed || self->finish_reason)
+    return;
+  mcp_conn_send_control (self, response);
+  if (self->closed)
+    return;
+  /* the caller's HELLO comes next, in mpx */
+  self->http = HTTP_NO;
+  mcp_decoder_set_framing (self->dec, MCP_FRAMING_MPX);
+  set_timer (self, TIMER_HANDSHAKE, self->cfg.handshake_timeout);
+  process_input (self);
+}
+
+/* Initiator with upgrade_path: the gateway's answer to our request. TRUE:
+ * switched to mpx, decode on; FALSE: more is needed, or it refused. */
+static gboolean
+process_upgrade (McpConn * self)
+{
+  gsize len, head_len;
+  const guint8 *p = mcp_decoder_peek (self->dec, &len);
+  const guint8 *end = len >= 4 ?
+      (const guint8 *) g_strstr_len ((const gchar *) p,
+      MIN (len, MCP_HTTP_MAX_HEAD), "\r\n\r\n") : NULL;
+  guint status = 0;
+  gchar *line, *reason;
+
+  if (!end) {
+    if (len >= MCP_HTTP_MAX_HEAD || (len > 0 && memchr (p, 0, len)))
+      close_refused (self, "bad input: the gateway's answer is no HTTP");
+    return FALSE;
+  }
+  head_len = end + 4 - p;
+  line = g_strndup ((const gchar *) p, strcspn ((const gchar *) p, "\r"));
+  if (sscanf (line, "HTTP/1.%*u %u", &status) != 1)
+    status = 0;
+  if (status == 101) {
+    g_free (line);
+    mcp_decoder_skip (self->dec, head_len);
+    self->http = HTTP_NO;
+    send_hello (self);
+    return TRUE;
+  }
+  /* the one-line reason of its body, as far as it came */
+  {
+    gsize body_len = len - head_len;
+    gchar *body = g_strndup ((const gchar *) p + head_len, MIN (body_len,
+            200));
+
+    body[strcspn (body, "\r\n")] = '\0';
+    /* our gateway's body is its status line with the reason */
+    reason = g_strdup_printf ("the gateway refused %s: %s",
+        self->upgrade_path, *body ? body : status ? line + 9 : line);
+    g_strdelimit (reason, "\t", ' ');
+    g_free (body);
+  }
+  close_refused (self, reason);
+  g_free (reason);
+  g_free (line);
+  return FALSE;
+}
+
 static void
 http_refuse (McpConn * self, guint version_minor, guint status,
     const gchar * extra, gboolean with_body, const gchar * reason)
@@ -830,10 +904,14 @@ process_input (McpConn * self)
     GError *err = NULL;
     McpDecodeResult r;
 
-    if (self->http != HTTP_NO && (self->http != HTTP_UNDECIDED
+    if (self->http == HTTP_UPGRADING) {
+      if (!process_upgrade (self))
+        return;
+    } else if (self->http != HTTP_NO && (self->http != HTTP_UNDECIDED
             || mcp_decoder_get_framing (self->dec) == MCP_FRAMING_AUTO)
-        && !process_http (self))
+        && !process_http (self)) {
       return;
+    }
     before = mcp_decoder_get_framing (self->dec);
     r = mcp_decoder_next (self->dec, &msg, &err);
 
@@ -1054,6 +1132,7 @@ timer_fired (McpConn * self)
         self->tls_handshaking ? "TLS handshake not completed" :
         self->awaiting_proof ? "authentication not completed" :
         self->http == HTTP_READING ? "HTTP request not complete" :
+        self->http == HTTP_UPGRADING ? "no answer from the gateway" :
         self->bytes_in ? "no mpx HELLO" : "peer sent nothing",
         self->cfg.handshake_timeout / 1000000);
 
@@ -1282,8 +1361,20 @@ start_framing (McpConn * self)
         become_ready (self);
       break;
     case MCP_FRAMING_MPX:
-      if (self->cfg.initiator)
+      if (self->cfg.initiator && self->upgrade_path) {
+        /* first the channel, from a gateway: HELLO once it agreed */
+        gchar *req = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: %s\r\n"
+            "Connection: Upgrade\r\nUpgrade: " MCP_HTTP_UPGRADE_MPX "\r\n"
+            "User-Agent: mcastproxy\r\n\r\n", self->upgrade_path,
+            self->upgrade_host ? self->upgrade_host : "localhost");
+        GBytes *msg = g_bytes_new_take (req, strlen (req));
+
+        self->http = HTTP_UPGRADING;
+        mcp_conn_send_control (self, msg);
+        g_bytes_unref (msg);
+      } else if (self->cfg.initiator) {
         send_hello (self);
+      }
       set_timer (self, TIMER_HANDSHAKE, self->cfg.handshake_timeout);
       break;
     case MCP_FRAMING_AUTO:

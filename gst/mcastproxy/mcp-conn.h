@@ -70,6 +70,11 @@ typedef struct
                                  * callback: HTTP requests are recognised
                                  * (docs/protocol.md) and this is the path
                                  * the stream is served on; NULL: no HTTP */
+  const gchar *upgrade_path;     /* mpx initiator: first asks a gateway for
+                                 * this path (GET with Upgrade:
+                                 * MCP_HTTP_UPGRADE_MPX), then speaks mpx
+                                 * once it answered 101; NULL: none */
+  const gchar *upgrade_host;    /* its Host header ("host:port") */
   gboolean http_only;           /* with http_path: a peer that does not
                                  * start with an HTTP request is refused */
   GRecMutex *lock;              /* optional: held around all the connection
@@ -111,6 +116,10 @@ void mcp_conn_send_control (McpConn * conn, GBytes * bytes);
  * gracefully, with reason for the log. */
 void mcp_conn_http_respond (McpConn * conn, GBytes * response,
     gboolean stream, const gchar * reason);
+/* Answers an HTTP request that asked for MCP_HTTP_UPGRADE_MPX with
+ * response (101 Switching Protocols): then the peer's HELLO is awaited and
+ * the connection goes on in mpx as an acceptor (ready follows). */
+void mcp_conn_http_upgrade (McpConn * conn, GBytes * response);
 const gchar *mcp_conn_get_http_path (McpConn * conn);
 /* cfg->lock (or NULL): to take before using the connection from outside
  * its callbacks. */

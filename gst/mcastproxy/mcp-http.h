@@ -15,6 +15,10 @@ G_BEGIN_DECLS
  * line) may be at most this long; a longer one is refused. */
 #define MCP_HTTP_MAX_HEAD (8 * 1024)
 
+/* The Upgrade token of a request for a channel in mpx (docs/protocol.md):
+ * an mcastproxy receiver asking a channel gateway for metadata too. */
+#define MCP_HTTP_UPGRADE_MPX "mcastproxy-mpx/1"
+
 typedef enum
 {
   MCP_HTTP_DETECT_NO = 0,       /* not an HTTP request */
