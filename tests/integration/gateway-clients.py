@@ -85,6 +85,15 @@ def udp(port, group, mport, src=None, other=None):
     until(lambda: c1.buf, warmup, 'first bytes of ' + path)
     if c1.status() != '200':
         fail('%s: %s' % (path, c1.head))
+    note = ''
+    if src:
+        # the join is source-specific: lo includes just that source
+        want = '0x%s 0x%s 1 0' % (socket.inet_aton(group).hex(),
+                                 socket.inet_aton(src).hex())
+        rows = [' '.join(l.split()[2:]) for l in open('/proc/net/mcfilter')]
+        if want not in rows:
+            fail('%s: /proc/net/mcfilter has no %r: %r' % (path, want, rows))
+        note = ', lo includes only source %s (/proc/net/mcfilter), %s not heard' % (src, other)
     sent = b''
     for i in range(30):
         tx.sendto(numbered(i), (group, mport))
@@ -114,7 +123,7 @@ def udp(port, group, mport, src=None, other=None):
     ct = [l for l in c2.head.split('\r\n') if l.lower().startswith('content-type:')]
     if ct != ['Content-Type: application/octet-stream']:
         fail('%s content type %r' % (path, ct))
-    print('%s: 60 datagrams exact, second client no burst, only the new ones' % path)
+    print('%s: 60 datagrams exact, second client no burst, only the new ones%s' % (path, note))
 
 
 def rtp_packet(seq, payload, variant):
@@ -183,6 +192,17 @@ def fetch(port, path, out, nbytes):
     if c.status() != '200':
         fail(c.head)
     open(out, 'wb').write(c.buf)
+
+
+def head(port, path):
+    """HEAD: the status and Content-Type, and nothing after the head until
+    the gateway closes the connection."""
+    c = Client(port, path, 'HEAD')
+    until(lambda: c.eof, lambda: c.pump(0.2), 'HEAD %s: end of the answer' % path)
+    if c.head is None or c.buf:
+        fail('HEAD %s: head %r, then %d bytes' % (path, c.head, len(c.buf)))
+    ct = [l for l in c.head.split('\r\n') if l.lower().startswith('content-type:')]
+    print(c.head.split('\r\n')[0], *ct, sep='|')
 
 
 def tsburst(path):
