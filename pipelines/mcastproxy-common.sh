@@ -57,7 +57,8 @@ mcastproxy_bad_here () {
 }
 
 for mcp_name in MCASTPROXY_AUTH_SECRET_FILE MCASTPROXY_TLS_CERTIFICATE \
-  MCASTPROXY_TLS_KEY MCASTPROXY_TLS_CA MCASTPROXY_TLS_CLIENT_CA; do
+  MCASTPROXY_TLS_KEY MCASTPROXY_TLS_CA MCASTPROXY_TLS_CLIENT_CA \
+  GATEWAY_PLAYLIST GATEWAY_TOKEN_FILE; do
   eval "mcp_file=\$$mcp_name"
   if [ -z "$mcp_file" ]; then
     continue
@@ -67,14 +68,16 @@ for mcp_name in MCASTPROXY_AUTH_SECRET_FILE MCASTPROXY_TLS_CERTIFICATE \
     mcastproxy_bad_here $mcp_name "a directory, not a file"
   elif [ ! -r "$mcp_file" ]; then
     mcastproxy_bad_here $mcp_name "not readable by $(id -un)"
-  elif [ $mcp_name = MCASTPROXY_AUTH_SECRET_FILE ]; then
+  elif [ $mcp_name = MCASTPROXY_AUTH_SECRET_FILE ] ||
+      [ $mcp_name = GATEWAY_TOKEN_FILE ]; then
     # as the elements require
     mcp_mode=$(stat -L -c %a "$mcp_file")
     if [ $((0$mcp_mode & 077)) != 0 ]; then
       mcastproxy_bad_here $mcp_name "others may read it (mode $mcp_mode):" \
         "chmod 600 it"
     elif [ -z "$(tr -d '\r\n' <"$mcp_file" | head -c 1)" ]; then
-      mcastproxy_bad_here $mcp_name "the secret file is empty"
+      mcastproxy_bad_here $mcp_name "the $([ $mcp_name = GATEWAY_TOKEN_FILE \
+        ] && echo token || echo secret) file is empty"
     fi
   fi
 done

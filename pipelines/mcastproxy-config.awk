@@ -39,7 +39,11 @@ BEGIN {
       "TCP_SPLITTER_CLIENT_IP:host TCP_SPLITTER_CLIENT_PORT:port " \
       "ISLAND_ID:island MCAST_GROUPS:groups MCAST_GATEWAY_PORT:port1 " \
       "HUB_IP:host HUB_IN_PORT:port HUB_OUT_PORT:port MESH_PORT:port " \
-      "MESH_PEERS:peers MCASTPROXY_FRAMING:framing MCASTPROXY_DSCP:dscp " \
+      "MESH_PEERS:peers GATEWAY_HOST:host GATEWAY_PORT:port " \
+      "GATEWAY_PLAYLIST:text GATEWAY_GROUPS:allow GATEWAY_TOKEN_FILE:text " \
+      "GATEWAY_MAX_CLIENTS:uint GATEWAY_MAX_CHANNELS:uint " \
+      "GATEWAY_MAX_CHANNEL_CLIENTS:uint " \
+      "MCASTPROXY_FRAMING:framing MCASTPROXY_DSCP:dscp " \
       "MCASTPROXY_AUTH_SECRET_FILE:text MCASTPROXY_TLS:bool " \
       "MCASTPROXY_TLS_CERTIFICATE:text MCASTPROXY_TLS_KEY:text " \
       "MCASTPROXY_TLS_CA:text MCASTPROXY_TLS_CLIENT_CA:text " \
@@ -242,6 +246,11 @@ function check(name,    k, v, r) {
     r = uint_max(v, 255)
     if (r == "")
       bad(name, "not a TTL (0-255)")
+    val[name] = r
+  } else if (k == "uint") {
+    r = uint_max(v, "4294967295")
+    if (r == "")
+      bad(name, "not a number (0-4294967295; 0: no limit)")
     val[name] = r
   } else if (k == "uint64") {
     r = uint_max(v, "18446744073709551615")

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 ELEMENTS = ["mcastsrc-relay", "tcpsplitsink", "tcpsplitsrc",
-            "tcpremcastsink", "tcpmeshrouter"]
+            "tcpremcastsink", "tcpmeshrouter", "mcastgateway"]
 SHARED = "Security and liveness"
 SHARED_FOR = {"tcpsplitsink", "tcpsplitsrc", "tcpmeshrouter"}
 INHERITED = {

@@ -12,7 +12,9 @@
 #                            quoted and served (curl HEAD gets video/mp2t
 #                            from a real multicast-tcp-relay);
 #                            MCASTPROXY_DSCP on every sending element;
-#                            misspelled names warned about; precedence; the
+#                            misspelled names warned about; precedence;
+#                            channel-gateway's settings, and a real one
+#                            serving a group to curl byte for byte; the
 #                            README's and the shipped file's settings are
 #                            the ones the tools read.
 #   tools-config.sh island   (root; 77 otherwise) a hub, island "london"
@@ -25,7 +27,7 @@ MODE=${1:?checks or island}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 P=$TOP/pipelines
 TOOLS="multicast-tcp-relay multicast-tcp-client-relay splitting-server
-tcp-relay-multicast hub island-gateway mesh-node"
+tcp-relay-multicast hub island-gateway mesh-node channel-gateway"
 
 # London's id, worked out here as docs say: the first 8 bytes of the
 # SHA-256 of the lower-case name, top bit set.
@@ -293,7 +295,7 @@ EOF
     esac
     for t in $tools; do
       run "$t" MCASTPROXY_DSCP="${v%:*}"
-      n_send=$(printf '%s\n' "$OUT" | grep -oE ' (tcpsplitsink|tcpmeshrouter|tcpremcastsink) ' | wc -l)
+      n_send=$(printf '%s\n' "$OUT" | grep -oE ' (tcpsplitsink|tcpmeshrouter|tcpremcastsink|mcastgateway) ' | wc -l)
       n_dscp=$(printf '%s\n' "$OUT" | grep -o " qos-dscp=${v#*:}\( \|$\)" | wc -l)
       if [ "$RC" = 0 ] && [ -z "$ERR" ] && [ "$n_send" -ge 1 ] &&
           [ "$n_dscp" = "$n_send" ] &&
@@ -365,6 +367,100 @@ EOF
       "Content-Type: video/mp2t"
   else
     fail "the relay with MCAST_CAPS did not start: $(tail -n 5 "$WORK/relay.log")"
+  fi
+
+  echo "-- channel-gateway"
+  local tok=$WORK/token pl=$WORK/list.m3u
+  echo s3cret >"$tok"
+  chmod 600 "$tok"
+  echo '#EXTM3U' >"$pl"
+  run channel-gateway
+  accepted "the defaults: every address, port 4022" \
+    "gst-launch-1.0 mcastgateway port=4022"
+  run channel-gateway GATEWAY_HOST=127.0.0.1 GATEWAY_PORT=4023 MCAST_IFACE=lo \
+    GATEWAY_PLAYLIST="$pl" "GATEWAY_GROUPS=239.1.0.0/16, ff3e::/16" \
+    GATEWAY_TOKEN_FILE="$tok" GATEWAY_MAX_CLIENTS=100 GATEWAY_MAX_CHANNELS=010 \
+    GATEWAY_MAX_CHANNEL_CLIENTS=20 MCASTPROXY_ALLOW=10.0.0.0/8 MCASTPROXY_TLS=yes \
+    MCASTPROXY_TLS_CERTIFICATE="$cert" MCASTPROXY_DSCP=AF41 \
+    MCASTPROXY_STATS_INTERVAL=1000000000
+  accepted "every setting on its property" \
+    "gst-launch-1.0 -m mcastgateway host=127.0.0.1 port=4023 multicast-iface=lo playlist=$pl groups=239.1.0.0/16,ff3e::/16 token-file=$tok max-clients=100 max-channels=10 max-channel-clients=20 allow=10.0.0.0/8 tls=true tls-certificate=$cert qos-dscp=34 stats-interval=1000000000"
+  while IFS='|' read -r bad want; do
+    run channel-gateway "$bad"
+    refused "channel-gateway: $bad" "channel-gateway: environment: $want"
+  done <<'EOF'
+GATEWAY_PORT=70000|GATEWAY_PORT=70000: not a port number (1-65535, or 0 for a free one)
+GATEWAY_MAX_CLIENTS=-1|GATEWAY_MAX_CLIENTS=-1: not a number (0-4294967295; 0: no limit)
+GATEWAY_MAX_CHANNEL_CLIENTS=4294967296|GATEWAY_MAX_CHANNEL_CLIENTS=4294967296: not a number (0-4294967295; 0: no limit)
+GATEWAY_GROUPS=239.1.1.1/8|GATEWAY_GROUPS=239.1.1.1/8: '239.1.1.1/8' is not a network (ADDRESS/PREFIX with no bits set after the prefix, or ADDRESS; comma-separated)
+GATEWAY_HOST=any host|GATEWAY_HOST='any host': not an address or a host name (IPv6 without [ ])
+EOF
+  run channel-gateway MCASTPROXY_TLS=on MCASTPROXY_TLS_CERTIFICATE="$cert" \
+    MCASTPROXY_TLS_CLIENT_CA="$cert"
+  refused "channel-gateway: no client certificates to require" \
+    "channel-gateway: environment: MCASTPROXY_TLS_CLIENT_CA=$cert: the channel gateway cannot require client certificates (use GATEWAY_TOKEN_FILE)"
+  run channel-gateway GATEWAY_PORTT=4023
+  if [ "$RC" = 0 ] && [ "$OUT" = "gst-launch-1.0 mcastgateway port=4022" ] &&
+      [ "$ERR" = "channel-gateway: warning: environment: GATEWAY_PORTT is not a setting of the tools, ignored (did you mean GATEWAY_PORT?)" ]; then
+    pass "GATEWAY_PORTT: one warning, with the likely name"
+  else
+    fail "GATEWAY_PORTT: exit $RC, stdout '$OUT', stderr '$ERR'"
+  fi
+  real channel-gateway GATEWAY_PLAYLIST="$WORK/none.m3u"
+  refused "a missing playlist" \
+    "channel-gateway: environment: GATEWAY_PLAYLIST=$WORK/none.m3u: no such file"
+  chmod 640 "$tok"
+  real channel-gateway GATEWAY_TOKEN_FILE="$tok"
+  refused "a token file others may read" \
+    "channel-gateway: environment: GATEWAY_TOKEN_FILE=$tok: others may read it (mode 640): chmod 600 it"
+  : >"$tok"
+  chmod 600 "$tok"
+  real channel-gateway GATEWAY_TOKEN_FILE="$tok"
+  refused "an empty token file" \
+    "channel-gateway: environment: GATEWAY_TOKEN_FILE=$tok: the token file is empty"
+
+  # a real gateway: curl asks for a group, mcp-send sends to it (warm-up
+  # datagrams until curl has its first bytes, then 300 numbered ones), and
+  # curl gets every byte, in order; the channel's timeout (5 s of silence)
+  # ends the response
+  local gw_port n_warm why curl_pid send_pid
+  env -u LD_PRELOAD LD_PRELOAD="$gst_preload" GATEWAY_HOST=127.0.0.1 \
+    GATEWAY_PORT=0 MCAST_IFACE=lo MCASTPROXY_LAUNCH_FLAGS=-v \
+    "$P/channel-gateway" >"$WORK/gw.log" 2>&1 &
+  PIDS+=($!)
+  gw_port=$(port_of "$WORK/gw.log" GstMcastGateway:mcastgateway)
+  expect "channel-gateway prints its line" "$(head -n 1 "$WORK/gw.log")" \
+    "gst-launch-1.0 -v mcastgateway host=127.0.0.1 port=0 multicast-iface=lo"
+  if [ -n "$gw_port" ]; then
+    (unset LD_PRELOAD; curl -sS -m 30 -o "$WORK/gw.out" \
+      "http://127.0.0.1:$gw_port/udp/239.7.7.11:6011") 2>"$WORK/curl.err" &
+    curl_pid=$!
+    (unset LD_PRELOAD; "$MCASTPROXY_BUILD/tests/tools/mcp-send" \
+      --group 239.7.7.11 --port 6011 --iface lo --count 300 --rate 1000 \
+      --warmup-until "$WORK/gw.go" --warmup-timeout 20 -q) &
+    send_pid=$!
+    timeout 20 sh -c "until [ -s '$WORK/gw.out' ]; do sleep 0.02; done"
+    touch "$WORK/gw.go"
+    wait "$send_pid"
+    expect "mcp-send sent its stream" "$?" 0
+    wait "$curl_pid"
+    expect "curl ended with the channel (exit 0)" "$? $(cat "$WORK/curl.err")" "0 "
+    # the warm-up datagrams (MCPW) come first: the rest is the stream
+    n_warm=$(python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+n = 0
+while d[n * 1316:n * 1316 + 4] == b"MCPW":
+    n += 1
+open(sys.argv[1] + ".stream", "wb").write(d[n * 1316:])
+print(n)' "$WORK/gw.out")
+    if why=$(check_stream "$WORK/gw.out.stream" 300 1316 2>&1); then
+      pass "curl got the 300 datagrams sent, byte for byte ($n_warm warm-up before)"
+    else
+      fail "curl /udp/239.7.7.11:6011: $why"
+    fi
+  else
+    fail "channel-gateway did not start: $(tail -n 5 "$WORK/gw.log")"
   fi
 
   echo "-- the documented settings are the ones the tools read"
