@@ -246,4 +246,26 @@ def tsburst(path):
     print('PAT, PMT (PID %d), then video PID %d with PUSI and random access' % (pmt_pid, video))
 
 
+def send_numbered(group, mport):
+    """Numbered datagrams to the group, every 2 ms, until killed."""
+    tx = sender(group)
+    i = 0
+    while True:
+        tx.sendto(numbered(i % 100000), (group, mport))
+        i += 1
+        time.sleep(0.002)
+
+
+def check_numbered(path, count):
+    """The file holds count numbered datagrams' payloads, consecutive."""
+    data = open(path, 'rb').read()
+    if len(data) < 4:
+        fail('got %d bytes' % len(data))
+    k = struct.unpack('>I', data[:4])[0]
+    want = b''.join(numbered(k + i) for i in range(count))
+    if data != want:
+        fail('got %d bytes, not datagrams #%d.. in order' % (len(data), k))
+    print('%d datagrams from #%d in order, %d bytes' % (count, k, len(data)))
+
+
 globals()[sys.argv[1]](*[int(a) if a.isdigit() else a for a in sys.argv[2:]])

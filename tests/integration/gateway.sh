@@ -234,4 +234,23 @@ else
   fail "token: the client with the token was never served"
 fi
 
+# --- 8. tcpsplitsrc path=: a channel in mpx, with its metadata
+$PY "$CLIENTS" send_numbered 239.1.6.1 5600 &
+PIDS+=($!)
+"${GST[@]}" timeout 60 gst-launch-1.0 -q tcpsplitsrc host=127.0.0.1 \
+  port="$PORT" path=/udp/239.1.6.1:5600 num-buffers=200 ! \
+  filesink location="$WORK/mpx.bin" >"$WORK/mpx.log" 2>&1
+out=$($PY "$CLIENTS" check_numbered "$WORK/mpx.bin" 200 2>&1)
+expect_rc=$?
+if [ $expect_rc = 0 ]; then ok "tcpsplitsrc path=: $out"; else
+  fail "tcpsplitsrc path=: $out; $(cat "$WORK/mpx.log")"; fi
+"${GST[@]}" gst-launch-1.0 tcpsplitsrc host=127.0.0.1 port="$PORT" \
+  path=/udp/10.1.1.1:5600 ! fakesink >"$WORK/mpx-bad.log" 2>&1 &
+bad=$!
+PIDS+=($bad)
+refused () { grep -q "the gateway refused /udp/10.1.1.1:5600: 400 Bad Request: group 10.1.1.1 is not a multicast address" "$WORK/mpx-bad.log"; }
+if poll refused; then ok "tcpsplitsrc path= refused: the gateway's reason in the warning"
+else fail "tcpsplitsrc path= refused: $(cat "$WORK/mpx-bad.log")"; fi
+kill $bad 2>/dev/null
+
 exit $FAILED
