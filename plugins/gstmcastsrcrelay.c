@@ -1083,8 +1083,7 @@ gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
     list = gst_buffer_list_new_sized (n);
   for (i = 0; i < n; i++) {
     McpDatagram *d = &self->slots[keep[i]];
-    GstBuffer *b = d->len ? gst_buffer_new_memdup (d->data, d->len) :
-        gst_buffer_new ();
+    GstBuffer *b = gst_mcp_buffer_new_datagram (d->data, d->len);
 
     if (d->truncated)
       truncated++;

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "gstmcpchannel.h"
+#include "gstmcpmeta.h"
 
 #include <string.h>
 
@@ -127,7 +128,7 @@ take_datagram (GstMcpChannel * ch, const guint8 * data, gsize len,
   ch->datagrams_received++;
   ch->bytes_received += len;
   if (ch->spec.kind == MCP_CHANNEL_UDP) {
-    GstBuffer *buf = gst_buffer_new_memdup (data, len);
+    GstBuffer *buf = gst_mcp_buffer_new_datagram (data, len);
 
     deliver (ch, buf);
     gst_buffer_unref (buf);
@@ -142,7 +143,8 @@ take_datagram (GstMcpChannel * ch, const guint8 * data, gsize len,
     return;
   }
   mcp_rtp_reorder_push (ch->reorder, hdr.seq, hdr.ssrc,
-      gst_buffer_new_memdup (data + hdr.payload_offset, hdr.payload_len),
+      gst_mcp_buffer_new_datagram (data + hdr.payload_offset,
+          hdr.payload_len),
       now, ch->due);
   deliver_due (ch);
 }
@@ -272,14 +274,7 @@ gst_mcp_channel_new (const GstMcpChannelShared * shared,
         (GDestroyNotify) gst_buffer_unref);
   ch->meta.origin_id = shared->origin_id;
   ch->meta.seq = mcp_seq_new_epoch ();
-  ch->meta.port = spec->port;
-  if (g_inet_address_get_family (spec->group) == G_SOCKET_FAMILY_IPV6) {
-    ch->meta.family = 6;
-    memcpy (ch->meta.group, g_inet_address_to_bytes (spec->group), 16);
-  } else {
-    ch->meta.family = 4;
-    memcpy (ch->meta.group, g_inet_address_to_bytes (spec->group), 4);
-  }
+  gst_mcp_meta_set_group (&ch->meta, spec->group, spec->port);
 
   ch->fo = gst_mcp_fanout_new_shared (shared->owner, shared->fanout_funcs,
       shared->user_data, shared->lock);

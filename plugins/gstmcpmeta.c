@@ -71,3 +71,9 @@ gst_mcp_meta_set_group (McpFrameMeta * info, GInetAddress * group, guint16 port)
   info->family = len == 16 ? 6 : 4;
   info->port = port;
 }
+
+GstBuffer *
+gst_mcp_buffer_new_datagram (const guint8 * data, gsize len)
+{
+  return len ? gst_buffer_new_memdup (data, len) : gst_buffer_new ();
+}

@@ -28,6 +28,10 @@ GstMcpMeta *gst_buffer_add_mcp_meta (GstBuffer * buffer,
 #define gst_buffer_get_mcp_meta(b) \
   ((GstMcpMeta *) gst_buffer_get_meta ((b), GST_MCP_META_API_TYPE))
 
+/* A buffer holding a copy of a datagram's len bytes (an empty one for an
+ * empty datagram, which gst_buffer_new_memdup() refuses). */
+GstBuffer *gst_mcp_buffer_new_datagram (const guint8 * data, gsize len);
+
 /* Fills info's group and port from a GInetAddress and port. */
 void gst_mcp_meta_set_group (McpFrameMeta * info, GInetAddress * group,
     guint16 port);

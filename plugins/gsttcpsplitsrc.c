@@ -502,12 +502,12 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
       g_mutex_unlock (&self->lock);
       if (verdict != MCP_LOOP_GUARD_PASS)
         return;
-      buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
-          msg->payload_len) : gst_buffer_new ();
+      buf = gst_mcp_buffer_new_datagram (msg->payload,
+          msg->payload_len);
       gst_buffer_add_mcp_meta (buf, &info);
     } else {
-      buf = msg->payload_len ? gst_buffer_new_memdup (msg->payload,
-          msg->payload_len) : gst_buffer_new ();
+      buf = gst_mcp_buffer_new_datagram (msg->payload,
+          msg->payload_len);
     }
     g_mutex_lock (&self->lock);
     queue_item (self, buf, msg->payload_len);

@@ -104,6 +104,8 @@ def udp(port, group, mport, src=None, other=None):
     until(lambda: c2.head is not None, lambda: c2.pump(0.05), 'client 2 head')
     later = b''
     for i in range(30, 60):
+        if i == 45:
+            tx.sendto(b'', (group, mport))  # an empty datagram adds nothing
         tx.sendto(numbered(i), (group, mport))
         later += numbered(i)
         time.sleep(0.001)

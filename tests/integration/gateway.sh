@@ -15,7 +15,8 @@ trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait; rm -rf "$WORK
 
 GST_PRELOAD=${LD_PRELOAD:-}
 unset LD_PRELOAD
-GST=(env "LD_PRELOAD=$GST_PRELOAD")
+# a GLib critical in the gateway (a bad buffer, say) ends it: the checks see it
+GST=(env "LD_PRELOAD=$GST_PRELOAD" G_DEBUG=fatal-criticals)
 PY=/usr/bin/python3
 
 for tool in curl ffmpeg ffprobe $PY; do
