@@ -365,17 +365,13 @@ linger_done (gpointer data)
   g_rec_mutex_lock (&self->lock);
   g_source_unref (c->linger);
   c->linger = NULL;
-  if (c->n_clients == 0) {
-    if (gst_mcp_fanout_is_idle (gst_mcp_channel_get_fanout (c->ch))) {
-      GST_INFO_OBJECT (self, "channel %s: no client since the linger, "
-          "leaving", gst_mcp_channel_get_path (c->ch));
-      g_hash_table_remove (self->channels, gst_mcp_channel_get_path (c->ch));
-    } else {
-      /* a removal still to be told: look again soon */
-      c->linger = g_timeout_source_new (10);
-      g_source_set_callback (c->linger, linger_done, c, NULL);
-      g_source_attach (c->linger, mcp_endpoint_get_context (self->endpoint));
-    }
+  /* n_clients drops with the removal told by the fan-out, so the fan-out
+   * is idle then: nothing of it is left to run when it is freed */
+  if (c->n_clients == 0
+      && gst_mcp_fanout_is_idle (gst_mcp_channel_get_fanout (c->ch))) {
+    GST_INFO_OBJECT (self, "channel %s: no client since the linger, "
+        "leaving", gst_mcp_channel_get_path (c->ch));
+    g_hash_table_remove (self->channels, gst_mcp_channel_get_path (c->ch));
   }
   g_rec_mutex_unlock (&self->lock);
   return G_SOURCE_REMOVE;
@@ -629,8 +625,7 @@ answer_channel (GstMcastGateway * self, GstMcpFanoutClient * client,
     }
     c = g_new0 (Chan, 1);
     c->gw = self;
-    self->shared.user_data = c;
-    ch = gst_mcp_channel_new (&self->shared, spec, &err);
+    ch = gst_mcp_channel_new (&self->shared, spec, c, &err);
     if (!ch) {
       g_free (c);
       refuse (self, conn, req, 503, NULL, "cannot receive %s: %s", path,

@@ -31,6 +31,7 @@ GST_DEBUG_CATEGORY_STATIC (channel_debug);
 struct _GstMcpChannel
 {
   GstMcpChannelShared sh;
+  gpointer user_data;
   McpChannelSpec spec;
   gchar *path;
   GPtrArray *sources;           /* the SSM source, or empty */
@@ -92,11 +93,10 @@ deliver (GstMcpChannel * ch, GstBuffer * buf)
         (g_get_monotonic_time () - ch->created) / 1000, ch->content_type);
     /* the clients waiting for it are answered, and get this one */
     if (!ch->ts)
-      ch->sh.funcs->ready (ch, ch->sh.user_data);
+      ch->sh.funcs->ready (ch, ch->user_data);
   }
 
   ch->meta.seq++;
-  ch->meta.capture_time = g_get_real_time () * 1000;
   gst_mcp_fanout_queue (ch->fo, buf, &ch->meta, NULL);
 
   if (ch->ts && gst_mcp_fanout_mark_keyframe (ch->fo, ch->ts, buf)
@@ -104,7 +104,7 @@ deliver (GstMcpChannel * ch, GstBuffer * buf)
     GST_INFO_OBJECT (ch->sh.owner, "channel %s: first key frame after %"
         G_GINT64_FORMAT " ms", ch->path,
         (g_get_monotonic_time () - ch->created) / 1000);
-    ch->sh.funcs->ready (ch, ch->sh.user_data);
+    ch->sh.funcs->ready (ch, ch->user_data);
   }
 }
 
@@ -157,6 +157,8 @@ on_readable (GSocket * socket, GIOCondition cond, gpointer data)
   guint round;
 
   g_rec_mutex_lock (ch->sh.lock);
+  /* one capture time for what this wake-up reads, as mcastsrc-relay */
+  ch->meta.capture_time = g_get_real_time () * 1000;
   for (round = 0; round < READ_ROUNDS; round++) {
     GError *err = NULL;
     gint n = mcp_udp_receive_batch (ch->socket, ch->sh.slots, ch->sh.n_slots,
@@ -202,6 +204,7 @@ on_tick (gpointer data)
 
   g_rec_mutex_lock (ch->sh.lock);
   if (ch->reorder) {
+    ch->meta.capture_time = g_get_real_time () * 1000;
     mcp_rtp_reorder_expire (ch->reorder, (guint64) now * 1000, ch->due);
     deliver_due (ch);
     gst_mcp_fanout_flush (ch->fo);
@@ -211,7 +214,7 @@ on_tick (gpointer data)
       && (guint64) (now - since) * 1000 >= ch->sh.timeout) {
     ch->silence_told = TRUE;
     ch->silences++;
-    ch->sh.funcs->silent (ch, ch->sh.user_data);
+    ch->sh.funcs->silent (ch, ch->user_data);
   }
   g_rec_mutex_unlock (ch->sh.lock);
   return G_SOURCE_CONTINUE;
@@ -219,7 +222,7 @@ on_tick (gpointer data)
 
 GstMcpChannel *
 gst_mcp_channel_new (const GstMcpChannelShared * shared,
-    const McpChannelSpec * spec, GError ** error)
+    const McpChannelSpec * spec, gpointer user_data, GError ** error)
 {
   McpMcastReceiverConfig cfg = { 0 };
   GstMcpChannel *ch;
@@ -238,6 +241,7 @@ gst_mcp_channel_new (const GstMcpChannelShared * shared,
 
   ch = g_new0 (GstMcpChannel, 1);
   ch->sh = *shared;
+  ch->user_data = user_data;
   ch->spec.kind = spec->kind;
   ch->spec.group = g_object_ref (spec->group);
   ch->spec.port = spec->port;
@@ -277,7 +281,7 @@ gst_mcp_channel_new (const GstMcpChannelShared * shared,
   gst_mcp_meta_set_group (&ch->meta, spec->group, spec->port);
 
   ch->fo = gst_mcp_fanout_new_shared (shared->owner, shared->fanout_funcs,
-      shared->user_data, shared->lock);
+      user_data, shared->lock);
   gst_mcp_fanout_configure (ch->fo, shared->max_queue_bytes,
       shared->max_queue_time, shared->policy, FALSE, FALSE);
   gst_mcp_fanout_start (ch->fo, shared->endpoint);

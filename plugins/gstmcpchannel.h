@@ -43,13 +43,13 @@ typedef struct
   guint n_slots;
   const GstMcpFanoutFuncs *fanout_funcs;
   const GstMcpChannelFuncs *funcs;
-  gpointer user_data;           /* of both */
 } GstMcpChannelShared;
 
 /* Endpoint thread, with the lock held: opens the socket, joins and starts
- * reading. NULL with error set when the group cannot be received. */
+ * reading; user_data goes to the channel's and its fan-out's callbacks.
+ * NULL with error set when the group cannot be received. */
 GstMcpChannel *gst_mcp_channel_new (const GstMcpChannelShared * shared,
-    const McpChannelSpec * spec, GError ** error);
+    const McpChannelSpec * spec, gpointer user_data, GError ** error);
 /* Leaves the group, closes the socket, stops the fan-out (which must have
  * no connection left, or the endpoint's thread must have stopped). */
 void gst_mcp_channel_free (GstMcpChannel * ch);

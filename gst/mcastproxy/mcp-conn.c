@@ -858,11 +858,8 @@ process_http (McpConn * self)
   if (self->http == HTTP_UNDECIDED) {
     switch (mcp_http_detect (p, len)) {
       case MCP_HTTP_DETECT_NO:
+        /* http_only: refused once the decoder tells mpx from raw */
         self->http = HTTP_NO;
-        if (self->cfg.http_only) {
-          close_refused (self, "bad input: not an HTTP request");
-          return FALSE;
-        }
         return TRUE;
       case MCP_HTTP_DETECT_MAYBE:
         return FALSE;
@@ -918,7 +915,16 @@ process_input (McpConn * self)
     if (before == MCP_FRAMING_AUTO) {
       McpFraming now = mcp_decoder_get_framing (self->dec);
 
-      if (now == MCP_FRAMING_RAW) {
+      if (self->cfg.http_only && now == MCP_FRAMING_MPX) {
+        /* an mcastproxy receiver that did not say which channel */
+        refuse (self, "this port serves HTTP only (a channel gateway?): ask "
+            "for a channel with path=/udp/GROUP:PORT",
+            "refused an mpx peer: this port serves HTTP only");
+        return;
+      } else if (self->cfg.http_only && now == MCP_FRAMING_RAW) {
+        close_refused (self, "bad input: not an HTTP request");
+        return;
+      } else if (now == MCP_FRAMING_RAW) {
         if (self->cfg.auth_secret)
           refuse_unauthenticated (self, "the peer does not speak mpx");
         else
