@@ -4,13 +4,17 @@
  *
  *   mcp-fanout --tcp HOST:PORT --clients N [--framing raw|rfc4571]
  *              [--count 1000] [--sizes 1316] [--stream-id 1] [--timeout 10]
- *              [--connect-rate R] [--ready-file FILE] [--quiet]
+ *              [--connect-rate R] [--http PATH] [--ready-file FILE]
+ *              [--quiet]
  *
  * Opens N non-blocking connections (at most R new ones per second, default
  * unlimited; refused or failed attempts are retried every 100 ms), creates
  * FILE once all N are connected, and reads them all from one epoll loop.
  * The clients never send anything, so a framing=auto server treats them as
- * raw after its detect-timeout. A connect burst larger than the server's
+ * raw after its detect-timeout. With --http PATH each client sends
+ * "GET PATH HTTP/1.0" instead (a channel gateway, udpxy) and reads the
+ * stream after the response's header; a status other than 200 ends the
+ * run (exit 2), and FILE is created once every client has its 200. A connect burst larger than the server's
  * listen backlog can leave clients that think they are connected but were
  * never accepted (SYN cookies): they get no byte; use --connect-rate.
  *
@@ -67,6 +71,8 @@
 #define NS_PER_S 1e9
 /* descriptors kept free for stdio, epoll, the ready file, GLib */
 #define SPARE_FDS 32
+/* the longest HTTP response header taken */
+#define MAX_HEADER 4096
 
 /* Sequence numbers remembered behind the newest one, to tell a duplicate
  * from a late arrival; older ones count as duplicates. */
@@ -91,6 +97,7 @@ static gint64 opt_stream_id = 1;
 static gdouble opt_timeout = 10.0;
 static gdouble opt_connect_rate = 0.0;
 static gchar *opt_ready_file = NULL;
+static gchar *opt_http = NULL;
 static gboolean opt_quiet = FALSE;
 
 static GOptionEntry entries[] = {
@@ -114,6 +121,9 @@ static GOptionEntry entries[] = {
       "New connections per second, 0 for no limit (default 0)", "R"},
   {"ready-file", 'r', 0, G_OPTION_ARG_FILENAME, &opt_ready_file,
       "Create FILE when all clients are connected", "FILE"},
+  {"http", 'H', 0, G_OPTION_ARG_STRING, &opt_http,
+      "Ask for PATH with an HTTP GET, read the stream after the response "
+        "header", "PATH"},
   {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
       "Only the summary line (and fatal errors)", NULL},
   {NULL}
@@ -136,6 +146,8 @@ typedef struct
   guint addr_index;             /* next address of the host to try */
   guint64 retry_at;             /* CLOCK_MONOTONIC ns */
   gboolean ever_connected;
+  gchar *header;                /* --http: the response header so far */
+  guint header_len;
 
   McpsCutter cut;
   McpsSeq seq;                  /* from the first seq that arrives */
@@ -163,6 +175,7 @@ typedef struct
   guint n_addrs;
   gchar *host;
   gchar *port;
+  gchar *request;               /* --http: the GET every client sends */
 
   gint epfd;
   guint8 *rbuf;                 /* the cutters' headroom + READ_SIZE */
@@ -345,8 +358,20 @@ client_connected (Fanout * f, Client * c, guint64 now)
   c->state = CLIENT_CONNECTED;
   c->ever_connected = TRUE;
   f->n_connecting--;
-  f->n_connected++;
   f->last_progress = now;
+  if (opt_http) {
+    /* a few dozen bytes into a new connection's empty send buffer */
+    if (send (c->fd, f->request, strlen (f->request), MSG_NOSIGNAL) !=
+        (ssize_t) strlen (f->request)) {
+      g_printerr ("mcp-fanout: client %u cannot send its request: %s\n",
+          c->index, g_strerror (errno));
+      f->fatal = TRUE;
+      return;
+    }
+    c->header = g_malloc (MAX_HEADER + 1);
+  } else {
+    f->n_connected++;
+  }
   memset (&ev, 0, sizeof (ev));
   ev.events = EPOLLIN;
   ev.data.ptr = c;
@@ -409,16 +434,83 @@ client_connect_done (Fanout * f, Client * c, guint64 now)
     client_retry (f, c, now);
 }
 
-/* One read of up to READ_SIZE bytes from a connected client. */
+/* The datagrams of what was fed to @c's cutter, read at @now_rt. */
 static void
-client_read (Fanout * f, Client * c)
+client_take (Fanout * f, Client * c, guint64 now_rt)
 {
-  gchar reason[160];
   McpsItem item;
   McpsCut k;
-  ssize_t got;
-  guint64 now_rt;
 
+  while ((k = mcps_cutter_next (&c->cut, &item)) != MCPS_CUT_NEED_MORE) {
+    if (k == MCPS_CUT_DATAGRAM)
+      handle_datagram (f, c, item.data, item.len, now_rt);
+    else
+      client_corrupt (c, item.reason);
+  }
+}
+
+/* --http: reads the response header of @c; the bytes after it (the
+ * stream) go to the cutter. FALSE when @c is done with for now (no more
+ * bytes, or closed); fatal when the answer is not a 200. */
+static gboolean
+client_read_header (Fanout * f, Client * c, guint64 now)
+{
+  gchar *end;
+  ssize_t got;
+  gsize body;
+
+  got = recv (c->fd, c->header + c->header_len, MAX_HEADER - c->header_len,
+      MSG_DONTWAIT);
+  if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    return FALSE;
+  if (got <= 0) {
+    g_printerr ("mcp-fanout: client %u: the connection ended before the "
+        "response header: %s\n", c->index, got < 0 ? g_strerror (errno) :
+        "closed by the server");
+    f->fatal = TRUE;
+    client_close (f, c, CLIENT_CLOSED);
+    return FALSE;
+  }
+  c->header_len += (guint) got;
+  c->header[c->header_len] = '\0';
+  end = strstr (c->header, "\r\n\r\n");
+  if (!end) {
+    if (c->header_len < MAX_HEADER && memchr (c->header, '\0',
+            c->header_len) == NULL)
+      return FALSE;
+    g_printerr ("mcp-fanout: client %u: no HTTP response header in the "
+        "first %u bytes\n", c->index, c->header_len);
+    f->fatal = TRUE;
+    return FALSE;
+  }
+  if (!g_str_has_prefix (c->header, "HTTP/1.")
+      || strncmp (c->header + 8, " 200", 4) != 0) {
+    g_printerr ("mcp-fanout: client %u was refused: %.*s\n", c->index,
+        (int) strcspn (c->header, "\r\n"), c->header);
+    f->fatal = TRUE;
+    return FALSE;
+  }
+  body = c->header_len - (gsize) (end + 4 - c->header);
+  if (body > 0) {
+    memcpy (mcps_cutter_load (&c->cut, f->rbuf), end + 4, body);
+    mcps_cutter_feed (&c->cut, f->rbuf, body);
+    client_take (f, c, mcpt_now_ns (CLOCK_REALTIME));
+  }
+  g_clear_pointer (&c->header, g_free);
+  f->n_connected++;
+  f->last_progress = now;
+  return TRUE;
+}
+
+/* One read of up to READ_SIZE bytes from a connected client. */
+static void
+client_read (Fanout * f, Client * c, guint64 now)
+{
+  gchar reason[160];
+  ssize_t got;
+
+  if (c->header && !client_read_header (f, c, now))
+    return;
   got = recv (c->fd, mcps_cutter_load (&c->cut, f->rbuf), READ_SIZE,
       MSG_DONTWAIT);
   if (got < 0) {
@@ -440,16 +532,10 @@ client_read (Fanout * f, Client * c)
     client_close (f, c, CLIENT_CLOSED);
     return;
   }
-  now_rt = mcpt_now_ns (CLOCK_REALTIME);
   f->n_reads++;
   f->n_bytes += (guint64) got;
   mcps_cutter_feed (&c->cut, f->rbuf, (gsize) got);
-  while ((k = mcps_cutter_next (&c->cut, &item)) != MCPS_CUT_NEED_MORE) {
-    if (k == MCPS_CUT_DATAGRAM)
-      handle_datagram (f, c, item.data, item.len, now_rt);
-    else
-      client_corrupt (c, item.reason);
-  }
+  client_take (f, c, mcpt_now_ns (CLOCK_REALTIME));
 }
 
 /* Starts the connections that are due; the time of the next one that is
@@ -549,7 +635,7 @@ run (Fanout * f, const sigset_t * run_mask)
       if (c->state == CLIENT_CONNECTING)
         client_connect_done (f, c, now);
       else if (c->state == CLIENT_CONNECTED) {
-        client_read (f, c);
+        client_read (f, c, now);
         /* while connecting, only connections are progress */
         if (f->all_connected)
           f->last_progress = now;
@@ -725,8 +811,10 @@ clear_fanout (Fanout * f)
     mcps_seq_clear (&c->seq);
     g_free (c->hist);
     g_free (c->problem);
+    g_free (c->header);
   }
   g_free (f->clients);
+  g_free (f->request);
   if (f->addrs)
     freeaddrinfo (f->addrs);
   if (f->epfd >= 0)
@@ -787,6 +875,10 @@ main (int argc, char **argv)
     g_printerr ("mcp-fanout: %s\n", err->message);
     return EXIT_USAGE;
   }
+  if (opt_http && opt_http[0] != '/') {
+    g_printerr ("mcp-fanout: --http takes a path that starts with /\n");
+    return EXIT_USAGE;
+  }
   f.n = (guint) opt_clients;
   f.count = (guint64) opt_count;
   f.stream_id = (guint32) opt_stream_id;
@@ -801,6 +893,9 @@ main (int argc, char **argv)
     return EXIT_USAGE;
   }
   mcps_checker_init (&f.checker, &f.sizes);
+  if (opt_http)
+    f.request = g_strdup_printf ("GET %s HTTP/1.0\r\nHost: %s:%s\r\n"
+        "User-Agent: mcp-fanout\r\n\r\n", opt_http, f.host, f.port);
 
   f.clients = g_new0 (Client, f.n);
   for (i = 0; i < f.n; i++) {
