@@ -64,6 +64,8 @@ GST_DEBUG_CATEGORY_STATIC (mcast_gateway_debug);
 #define DEFAULT_PORT 4022
 #define DEFAULT_TIMEOUT (5 * GST_SECOND)
 #define DEFAULT_LINGER (1 * GST_SECOND)
+#define DEFAULT_BATCH_LATENCY (20 * GST_MSECOND)
+#define MAX_BATCH_LATENCY (100 * GST_MSECOND)
 #define DEFAULT_REJOIN_INTERVAL 0
 #define DEFAULT_BUFFER_SIZE 0
 #define DEFAULT_BURST GST_MCP_BURST_KEYFRAME
@@ -107,6 +109,7 @@ enum
   PROP_BUFFER_SIZE,
   PROP_TIMEOUT,
   PROP_LINGER,
+  PROP_BATCH_LATENCY,
   PROP_REJOIN_INTERVAL,
   PROP_BURST,
   PROP_BURST_MAX_BYTES,
@@ -162,6 +165,7 @@ struct _GstMcastGateway
   gint buffer_size;
   guint64 timeout;
   guint64 linger;
+  guint64 batch_latency;
   guint64 rejoin_interval;
   GstMcpBurst burst;
   guint64 burst_max_bytes;
@@ -882,6 +886,13 @@ gst_mcast_gateway_class_init (GstMcastGatewayClass * klass)
           "A channel stays joined this long after its last client left, so "
           "that zapping back is instant (ns)", 0, G_MAXUINT64, DEFAULT_LINGER,
           rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_BATCH_LATENCY,
+      gst_mcp_param_spec_uint64 ("batch-latency", "Batch latency",
+          "After the first datagram of a quiet spell, a channel waits this "
+          "long and then writes what came meanwhile to each client at once: "
+          "fewer writes and wake-ups for this much latency (ns; 0: write "
+          "every datagram as it comes)", 0, MAX_BATCH_LATENCY,
+          DEFAULT_BATCH_LATENCY, rw));
   g_object_class_install_property (gobject_class, PROP_REJOIN_INTERVAL,
       g_param_spec_uint64 ("rejoin-interval", "Rejoin interval",
           "Join every channel's group again this often, for switches that "
@@ -968,6 +979,7 @@ gst_mcast_gateway_init (GstMcastGateway * self)
   gst_mcp_tcp_settings_init_spec (&self->tcp, &tcp_spec);
   self->timeout = DEFAULT_TIMEOUT;
   self->linger = DEFAULT_LINGER;
+  self->batch_latency = DEFAULT_BATCH_LATENCY;
   self->rejoin_interval = DEFAULT_REJOIN_INTERVAL;
   self->buffer_size = DEFAULT_BUFFER_SIZE;
   self->burst = DEFAULT_BURST;
@@ -1031,6 +1043,9 @@ gst_mcast_gateway_set_property (GObject * object, guint prop_id,
       break;
     case PROP_TIMEOUT:
       self->timeout = g_value_get_uint64 (value);
+      break;
+    case PROP_BATCH_LATENCY:
+      self->batch_latency = g_value_get_uint64 (value);
       break;
     case PROP_LINGER:
       self->linger = g_value_get_uint64 (value);
@@ -1103,6 +1118,9 @@ gst_mcast_gateway_get_property (GObject * object, guint prop_id,
       break;
     case PROP_TIMEOUT:
       g_value_set_uint64 (value, self->timeout);
+      break;
+    case PROP_BATCH_LATENCY:
+      g_value_set_uint64 (value, self->batch_latency);
       break;
     case PROP_LINGER:
       g_value_set_uint64 (value, self->linger);
@@ -1254,6 +1272,7 @@ start (GstMcastGateway * self)
   GST_OBJECT_LOCK (self);
   self->shared.buffer_size = self->buffer_size;
   self->shared.timeout = self->timeout;
+  self->shared.batch_latency = self->batch_latency;
   self->shared.burst_max_bytes =
       self->burst == GST_MCP_BURST_KEYFRAME ? self->burst_max_bytes : 0;
   self->shared.max_queue_bytes = self->max_queue_bytes;

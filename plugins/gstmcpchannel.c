@@ -36,7 +36,8 @@ struct _GstMcpChannel
   gchar *path;
   GPtrArray *sources;           /* the SSM source, or empty */
   GSocket *socket;
-  GSource *read_source;
+  GSource *read_source;         /* NULL while a batch waits */
+  GSource *batch_source;        /* batch-latency: the wait before a read */
   GSource *tick_source;
   GstMcpFanout *fo;
   McpRtpReorder *reorder;       /* /rtp/ only */
@@ -149,14 +150,14 @@ take_datagram (GstMcpChannel * ch, const guint8 * data, gsize len,
   deliver_due (ch);
 }
 
-static gboolean
-on_readable (GSocket * socket, GIOCondition cond, gpointer data)
+/* Reads what the socket holds (READ_ROUNDS batches at most) into the
+ * fan-out, and writes it to the clients. With the lock held. */
+static void
+read_datagrams (GstMcpChannel * ch)
 {
-  GstMcpChannel *ch = data;
   guint64 now = g_get_monotonic_time () * 1000;
   guint round;
 
-  g_rec_mutex_lock (ch->sh.lock);
   /* one capture time for what this wake-up reads, as mcastsrc-relay */
   ch->meta.capture_time = g_get_real_time () * 1000;
   for (round = 0; round < READ_ROUNDS; round++) {
@@ -191,8 +192,67 @@ on_readable (GSocket * socket, GIOCondition cond, gpointer data)
     deliver_due (ch);
   }
   gst_mcp_fanout_flush (ch->fo);
+}
+
+static gboolean on_readable (GSocket * socket, GIOCondition cond,
+    gpointer data);
+
+static void
+watch_socket (GstMcpChannel * ch)
+{
+  ch->read_source = g_socket_create_source (ch->socket, G_IO_IN, NULL);
+  g_source_set_callback (ch->read_source, (GSourceFunc) on_readable, ch,
+      NULL);
+  g_source_attach (ch->read_source,
+      mcp_endpoint_get_context (ch->sh.endpoint));
+}
+
+static gboolean
+dispatch_ready (GSource * source, GSourceFunc callback, gpointer data)
+{
+  return callback (data);
+}
+
+static GSourceFuncs batch_source_funcs = { NULL, NULL, dispatch_ready, NULL };
+
+/* batch-latency after the first datagram of a quiet spell: read what came
+ * meanwhile, and watch the socket again. */
+static gboolean
+on_batch_due (gpointer data)
+{
+  GstMcpChannel *ch = data;
+
+  g_rec_mutex_lock (ch->sh.lock);
+  g_clear_pointer (&ch->batch_source, g_source_unref);
+  read_datagrams (ch);
+  watch_socket (ch);
   g_rec_mutex_unlock (ch->sh.lock);
-  return G_SOURCE_CONTINUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_readable (GSocket * socket, GIOCondition cond, gpointer data)
+{
+  GstMcpChannel *ch = data;
+
+  g_rec_mutex_lock (ch->sh.lock);
+  if (ch->sh.batch_latency == 0) {
+    read_datagrams (ch);
+    g_rec_mutex_unlock (ch->sh.lock);
+    return G_SOURCE_CONTINUE;
+  }
+  /* Wait batch-latency, so that what follows this datagram goes out with
+   * it: one write per client for several datagrams, and one wake-up. The
+   * socket is not watched meanwhile. */
+  g_clear_pointer (&ch->read_source, g_source_unref);
+  ch->batch_source = g_source_new (&batch_source_funcs, sizeof (GSource));
+  g_source_set_callback (ch->batch_source, on_batch_due, ch, NULL);
+  g_source_set_ready_time (ch->batch_source, g_get_monotonic_time () +
+      (gint64) (ch->sh.batch_latency / 1000));
+  g_source_attach (ch->batch_source,
+      mcp_endpoint_get_context (ch->sh.endpoint));
+  g_rec_mutex_unlock (ch->sh.lock);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -286,10 +346,7 @@ gst_mcp_channel_new (const GstMcpChannelShared * shared,
       shared->max_queue_time, shared->policy, FALSE, FALSE);
   gst_mcp_fanout_start (ch->fo, shared->endpoint);
 
-  ch->read_source = g_socket_create_source (socket, G_IO_IN, NULL);
-  g_source_set_callback (ch->read_source, (GSourceFunc) on_readable, ch,
-      NULL);
-  g_source_attach (ch->read_source, ctx);
+  watch_socket (ch);
   ch->tick_source = g_timeout_source_new (TICK_MS);
   g_source_set_callback (ch->tick_source, on_tick, ch, NULL);
   g_source_attach (ch->tick_source, ctx);
@@ -303,8 +360,14 @@ gst_mcp_channel_free (GstMcpChannel * ch)
 
   if (!ch)
     return;
-  g_source_destroy (ch->read_source);
-  g_source_unref (ch->read_source);
+  if (ch->read_source) {
+    g_source_destroy (ch->read_source);
+    g_clear_pointer (&ch->read_source, g_source_unref);
+  }
+  if (ch->batch_source) {
+    g_source_destroy (ch->batch_source);
+    g_clear_pointer (&ch->batch_source, g_source_unref);
+  }
   g_source_destroy (ch->tick_source);
   g_source_unref (ch->tick_source);
   mcp_membership_leave_each (ch->sh.membership, ch->socket, ch->spec.group,

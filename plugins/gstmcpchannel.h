@@ -35,6 +35,7 @@ typedef struct
   GPtrArray *ifnames;           /* interface names; empty: the default */
   gint buffer_size;             /* SO_RCVBUF; 0: the kernel's default */
   guint64 timeout;              /* ns of silence before `silent`; 0: never */
+  guint64 batch_latency;        /* ns to wait after a quiet spell; 0: none */
   guint64 burst_max_bytes;      /* 0: no fast-start burst */
   guint64 max_queue_bytes, max_queue_time;
   GstMcpSlowClientPolicy policy;

@@ -54,10 +54,10 @@ FPS = 25
 PMT_PID = 0x1000
 VIDEO_PID = 0x100
 
-# The contenders (T: TCP port).
+# The contenders (PORT: the HTTP port).
 LINES = {
-    "ours": "gst-launch-1.0 mcastgateway host=127.0.0.1 port=T",
-    "udpxy": "udpxy -T -a 127.0.0.1 -p T -c 5000",
+    "ours": "gst-launch-1.0 mcastgateway host=127.0.0.1 port=PORT",
+    "udpxy": "udpxy -T -a 127.0.0.1 -p PORT -c 5000",
 }
 
 TARGETS = {
@@ -283,7 +283,7 @@ class GatewayBench:
         self.udpxy_note = ((ver.stdout + ver.stderr).splitlines() or ["?"])[0]
 
     def server(self, who, port):
-        words = fill_line(LINES[who], {"T": str(port)}).split()
+        words = fill_line(LINES[who], {"PORT": str(port)}).split()
         if who == "udpxy":
             words[0] = self.udpxy
             p = Proc(words, name="udpxy")
@@ -532,7 +532,7 @@ def page(R, S, args, w):
           "ours alone. Set `%s` to a checkout of "
           "github.com/pcherenkov/udpxy to compare.\n" % (R["udpxy"],
                                                            UDPXY_ENV))
-    w("Contenders (T: the HTTP port):\n")
+    w("Contenders (PORT: the HTTP port):\n")
     for who in S["start"]:
         w("- %s: `%s`" % (who, R["lines"][who]))
     w("\nBoth run with their defaults otherwise (udpxy reads one datagram "

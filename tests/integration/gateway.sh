@@ -147,6 +147,10 @@ check "udp" udp "$PORT" 239.1.2.1 5010
 check "ssm" udp "$PORT" 239.1.2.2 5020 127.0.0.2 127.0.0.3
 check "ipv6" udp "$PORT" ff3e::1 5030
 check "rtp" rtp "$PORT" 239.1.2.3 5040
+# batch-latency=0: every datagram written as it comes, so a client that
+# joins a running channel gets exactly what was sent after it was served
+PORT0=$(gateway "$WORK/gw0.log" batch-latency=0)
+check "udp batch-latency=0" udp "$PORT0" 239.1.2.4 5050 - - exact
 
 for u in "/udp/10.1.2.3:5000 400 group 10.1.2.3 is not a multicast address" \
     "/udp/239.1.1.1:0 400 bad port \"0\": must be 1-65535" \
