@@ -58,6 +58,9 @@ VIDEO_PID = 0x100
 LINES = {
     "ours": "gst-launch-1.0 mcastgateway host=127.0.0.1 port=PORT",
     "udpxy": "udpxy -T -a 127.0.0.1 -p PORT -c 5000",
+    # only in "many": what batching saves
+    "ours-unbatched": "gst-launch-1.0 mcastgateway host=127.0.0.1 port=PORT "
+                      "batch-latency=0",
 }
 
 TARGETS = {
@@ -433,7 +436,15 @@ class GatewayBench:
         a = self.a
         R = {"udpxy": self.udpxy_note, "lines": dict(LINES),
              "start": {}, "join": {}, "many": {}, "scale": {}}
-        for who in self.contenders():
+        for who in self.contenders() + ["ours-unbatched"]:
+            if who == "ours-unbatched":
+                R["many"][who] = [self.stream_run(
+                    who, a.gw_channels, a.gw_clients, CHANNEL_RATE,
+                    a.seconds * 2)]
+                log("gateway many  %s: cpu %s" % (who, R["many"][who][0] and
+                                                  "%.1f%%" % R["many"][who][0]
+                                                  ["cpu_pct"]))
+                continue
             R["start"][who] = self.start_runs(who, a.gw_samples)
             log("gateway start %-5s ms: %s" % (who, R["start"][who]))
             R["join"][who] = self.join_runs(who, a.gw_samples)
@@ -567,10 +578,14 @@ def page(R, S, args, w):
           "(%.1f Mbit/s) per channel for %g s; each channel's clients are "
           "one `mcp-fanout --http` that checks every datagram. CPU is the "
           "server's process tree over the stream, memory its peak PSS "
-          "(median of %d runs).\n" % (
+          "(median of %s).\n" % (
               first["channels"], first["clients"], thousands(first["rate"]),
               SIZE, first["rate"] * SIZE * 8 / 1e6, args.seconds * 2,
-              len(next(iter(many.values())))))
+              "%d run%s" % (len(many["ours"]), "" if len(many["ours"]) == 1
+                            else "s")))
+        if "ours-unbatched" in many:
+            w("ours-unbatched is ours with `batch-latency=0`: every datagram "
+              "written to every client as it comes (one run).\n")
         w("| contender | clients complete | lost | CPU % | memory MiB | "
           "KiB per client |\n|---|---:|---:|---:|---:|---:|")
         for who, s in S["many"].items():

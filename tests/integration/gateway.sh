@@ -11,7 +11,9 @@ CLIENTS=$TOP/tests/integration/gateway-clients.py
 WORK=$(mktemp -d /tmp/mcastproxy-gateway.XXXXXX)
 PIDS=()
 FAILED=0
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait; rm -rf "$WORK"' EXIT
+# (a gateway starts in a command substitution: its pid is in a file)
+trap 'for p in "${PIDS[@]}" $(cat "$WORK"/*.pid 2>/dev/null); do
+  kill "$p" 2>/dev/null; done; wait; rm -rf "$WORK"' EXIT
 
 GST_PRELOAD=${LD_PRELOAD:-}
 unset LD_PRELOAD
@@ -44,7 +46,7 @@ gateway () {
   local log=$1
   shift
   "${GST[@]}" gst-launch-1.0 -v mcastgateway port=0 "$@" >"$log" 2>&1 &
-  PIDS+=($!)
+  echo $! >"$log.pid"
   port_of "$log" GstMcastGateway:mcastgateway
 }
 
