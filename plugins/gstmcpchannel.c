@@ -236,7 +236,9 @@ on_readable (GSocket * socket, GIOCondition cond, gpointer data)
   GstMcpChannel *ch = data;
 
   g_rec_mutex_lock (ch->sh.lock);
-  if (ch->sh.batch_latency == 0) {
+  /* the first datagram of a channel answers the clients waiting for it:
+   * at once */
+  if (ch->sh.batch_latency == 0 || !ch->content_type) {
     read_datagrams (ch);
     g_rec_mutex_unlock (ch->sh.lock);
     return G_SOURCE_CONTINUE;

@@ -518,6 +518,10 @@ client_activate (GstMcpFanout * fo, GstMcpFanoutClient * c)
     mcp_conn_send_control (c->conn, msg);
     g_bytes_unref (msg);
   }
+  /* a burst goes out now, not with the next datagram (which a batching
+   * source may hold back); last, as the write may remove c */
+  if (c->cur && !c->standby)
+    client_write (fo, c);
 }
 
 /* c leaves: a connection standing by for the same peer takes over, from

@@ -206,18 +206,18 @@ def tree_cpu_ticks(pid):
     return total
 
 
-def tree_pss_kib(pid):
-    """Proportional set size (KiB) of a process and its live children
-    summed: shared pages are split among the processes that share them,
-    so a forking server is not counted many times over."""
+def tree_uss_kib(pid):
+    """Private memory (KiB: pages no other process maps) of a process and
+    its live children, summed: what the server costs beyond the shared
+    libraries, counted once even for a server that forks a process per
+    client (its children's copy-on-write pages count once written)."""
     total = 0
     for p in descendants(pid):
         try:
             with open("/proc/%d/smaps_rollup" % p) as f:
                 for line in f:
-                    if line.startswith("Pss:"):
+                    if line.startswith(("Private_Clean:", "Private_Dirty:")):
                         total += int(line.split()[1])
-                        break
         except OSError:
             pass
     return total

@@ -22,8 +22,8 @@ Both serve HTTP on loopback in the benchmark's namespace:
 
 CPU is the server's process tree over the stream (udpxy forks a process
 per client: the live ones and the reaped ones are summed); memory is the
-tree's proportional set size (shared pages split among the processes that
-share them) at its peak during the stream, minus the server's before any
+tree's private memory (pages no other process maps: not the shared
+libraries) at its peak during the stream, minus the server's before any
 client came.
 """
 
@@ -40,7 +40,7 @@ import threading
 import time
 
 from benchlib import (CLK_TCK, Proc, fill_line, free_port, kv, last_line,
-                      log, stop_all, thousands, tree_cpu_ticks, tree_pss_kib,
+                      log, stop_all, thousands, tree_cpu_ticks, tree_uss_kib,
                       wait_file, wait_listen)
 
 UDPXY_ENV = "MCASTPROXY_UDPXY_SRC"
@@ -372,7 +372,7 @@ class GatewayBench:
         try:
             server = self.server(who, port)
             time.sleep(0.2)
-            base = tree_pss_kib(server.pid)
+            base = tree_uss_kib(server.pid)
             fos, snds, gates = [], [], []
             for c in range(channels):
                 group = "%s.%d" % (group_net, c + 1)
@@ -398,14 +398,14 @@ class GatewayBench:
                 open(g, "w").close()
             peak = 0
             while any(s.alive() for s in snds):
-                peak = max(peak, tree_pss_kib(server.pid))
+                peak = max(peak, tree_uss_kib(server.pid))
                 time.sleep(1.0)
             t1 = tree_cpu_ticks(server.pid)
             wall = time.monotonic() - w0
             res = {"channels": channels, "clients": clients, "rate": rate,
                    "count": count, "seconds": wall,
                    "cpu_pct": 100.0 * (t1 - t0) / CLK_TCK / wall,
-                   "pss_base_kib": base, "pss_peak_kib": peak,
+                   "uss_base_kib": base, "uss_peak_kib": peak,
                    "fanouts": []}
             for proc, _ in fos:
                 proc.wait(seconds + 40)
@@ -455,11 +455,11 @@ class GatewayBench:
                                       CHANNEL_RATE, a.seconds * 2)
                 runs.append(res)
                 log("gateway many  %-5s run %d: intact %s lost %s cpu %s "
-                    "PSS %s -> %s KiB" % (
+                    "private memory %s -> %s KiB" % (
                         who, i + 1, res and res["intact"], res and res["lost"],
                         res and "%.1f%%" % res["cpu_pct"],
-                        res and res["pss_base_kib"],
-                        res and res["pss_peak_kib"]))
+                        res and res["uss_base_kib"],
+                        res and res["uss_peak_kib"]))
             R["many"][who] = runs
             for n in (a.gw_scale if who == "ours" else a.gw_scale_udpxy):
                 res = self.stream_run(who, 1, n, LOW_RATE, a.gw_scale_seconds,
@@ -507,7 +507,7 @@ def summary(R):
         ok = [r for r in runs if r]
         S["many"][who] = {
             "cpu_pct": med([r["cpu_pct"] for r in ok]),
-            "pss_mib": med([(r["pss_peak_kib"]) / 1024 for r in ok]),
+            "uss_mib": med([(r["uss_peak_kib"]) / 1024 for r in ok]),
             "kib_per_client": med([r["kib_per_client"] for r in ok]),
             "intact": bool(ok) and all(r["intact"] for r in ok),
             "lost": sum(r["lost"] for r in ok),
@@ -519,7 +519,7 @@ def summary(R):
             S["scale"].setdefault(who, {})[n] = None if not r else {
                 "complete": r["complete"], "intact": r["intact"],
                 "cpu_pct": r["cpu_pct"], "kib_per_client":
-                r["kib_per_client"], "pss_mib": r["pss_peak_kib"] / 1024}
+                r["kib_per_client"], "uss_mib": r["uss_peak_kib"] / 1024}
     return S
 
 
@@ -577,7 +577,8 @@ def page(R, S, args, w):
         w("%d channels × %d HTTP clients, %s datagrams/s of %d bytes "
           "(%.1f Mbit/s) per channel for %g s; each channel's clients are "
           "one `mcp-fanout --http` that checks every datagram. CPU is the "
-          "server's process tree over the stream, memory its peak PSS "
+          "server's process tree over the stream, memory its peak private "
+          "memory "
           "(median of %s).\n" % (
               first["channels"], first["clients"], thousands(first["rate"]),
               SIZE, first["rate"] * SIZE * 8 / 1e6, args.seconds * 2,
@@ -592,20 +593,21 @@ def page(R, S, args, w):
             w("| %s | %s of %d | %s | %s | %s | %s |" % (
                 who, num(s["complete"]), first["channels"] * first["clients"],
                 num(s["lost"]), num(s["cpu_pct"], "%.1f"),
-                num(s["pss_mib"], "%.1f"), num(s["kib_per_client"], "%.1f")))
+                num(s["uss_mib"], "%.1f"), num(s["kib_per_client"], "%.1f")))
         m = S["many"]
         if m.get("udpxy", {}).get("cpu_pct") and m["ours"]["cpu_pct"]:
             w("\nCPU, ours against udpxy: %.2f×; memory: %.2f×.\n" % (
                 m["ours"]["cpu_pct"] / m["udpxy"]["cpu_pct"],
-                m["ours"]["pss_mib"] / m["udpxy"]["pss_mib"]))
+                m["ours"]["uss_mib"] / m["udpxy"]["uss_mib"]))
         else:
             w("")
     if S["scale"]:
         w("### Scale of one process\n")
         w("Clients of one channel of %d datagrams/s (%.0f kbit/s) for %g s, "
           "connecting at 1,000/s; every client checks every datagram from "
-          "its first. Memory per client is the peak PSS of the server tree "
-          "minus its PSS before any client, per client (socket buffers are "
+          "its first. Memory per client is the peak private memory of the "
+          "server tree minus its private memory before any client, per "
+          "client (socket buffers are "
           "the kernel's and not in it).\n" % (
               LOW_RATE, LOW_RATE * SIZE * 8 / 1e3, args.gw_scale_seconds))
         w("| contender | clients | complete | every byte | CPU % | memory MiB "
@@ -618,7 +620,7 @@ def page(R, S, args, w):
                 w("| %s | %s | %s | %s | %s | %s | %s |" % (
                     who, thousands(n), thousands(s["complete"]),
                     "yes" if s["intact"] else "no", num(s["cpu_pct"], "%.1f"),
-                    num(s["pss_mib"], "%.1f"),
+                    num(s["uss_mib"], "%.1f"),
                     num(s["kib_per_client"], "%.1f")))
         w("")
 
