@@ -207,16 +207,17 @@ def tree_cpu_ticks(pid):
 
 
 def tree_uss_kib(pid):
-    """Private memory (KiB: pages no other process maps) of a process and
-    its live children, summed: what the server costs beyond the shared
-    libraries, counted once even for a server that forks a process per
-    client (its children's copy-on-write pages count once written)."""
+    """Private dirty memory (KiB: pages this process wrote and no other
+    maps: heap, stacks, buffers) of a process and its live children,
+    summed. Shared libraries do not count, nor pages a forked child still
+    shares with its parent, so a server that forks a process per client
+    is charged once for what they share."""
     total = 0
     for p in descendants(pid):
         try:
             with open("/proc/%d/smaps_rollup" % p) as f:
                 for line in f:
-                    if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    if line.startswith("Private_Dirty:"):
                         total += int(line.split()[1])
         except OSError:
             pass

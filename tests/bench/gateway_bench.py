@@ -22,8 +22,9 @@ Both serve HTTP on loopback in the benchmark's namespace:
 
 CPU is the server's process tree over the stream (udpxy forks a process
 per client: the live ones and the reaped ones are summed); memory is the
-tree's private memory (pages no other process maps: not the shared
-libraries) at its peak during the stream, minus the server's before any
+tree's private dirty memory (pages it wrote that no other process maps:
+not the shared libraries, nor what a forked child still shares with its
+parent) at its peak during the stream, minus the server's before any
 client came.
 """
 
@@ -510,7 +511,7 @@ def summary(R):
             "uss_mib": med([(r["uss_peak_kib"]) / 1024 for r in ok]),
             "kib_per_client": med([r["kib_per_client"] for r in ok]),
             "intact": bool(ok) and all(r["intact"] for r in ok),
-            "lost": sum(r["lost"] for r in ok),
+            "lost": med([r["lost"] for r in ok]),
             "complete": med([r["complete"] for r in ok]),
         }
     for who, per in R["scale"].items():
@@ -578,7 +579,7 @@ def page(R, S, args, w):
           "(%.1f Mbit/s) per channel for %g s; each channel's clients are "
           "one `mcp-fanout --http` that checks every datagram. CPU is the "
           "server's process tree over the stream, memory its peak private "
-          "memory "
+          "dirty memory "
           "(median of %s).\n" % (
               first["channels"], first["clients"], thousands(first["rate"]),
               SIZE, first["rate"] * SIZE * 8 / 1e6, args.seconds * 2,
@@ -605,8 +606,8 @@ def page(R, S, args, w):
         w("### Scale of one process\n")
         w("Clients of one channel of %d datagrams/s (%.0f kbit/s) for %g s, "
           "connecting at 1,000/s; every client checks every datagram from "
-          "its first. Memory per client is the peak private memory of the "
-          "server tree minus its private memory before any client, per "
+          "its first. Memory per client is the peak private dirty memory of "
+          "the server tree minus the same before any client, per "
           "client (socket buffers are "
           "the kernel's and not in it).\n" % (
               LOW_RATE, LOW_RATE * SIZE * 8 / 1e3, args.gw_scale_seconds))
