@@ -44,6 +44,14 @@ mcp_uri_is_authority_prop (const McpUriScheme * s, const gchar * name)
       (s->user_prop && g_str_equal (name, s->user_prop));
 }
 
+/* The URI's path is the `path` property where the element has one
+ * (tcpsplitsrc: a channel of a gateway); elsewhere there is no path. */
+static GParamSpec *
+mcp_uri_path_prop (GstElement * element)
+{
+  return g_object_class_find_property (G_OBJECT_GET_CLASS (element), "path");
+}
+
 static gboolean
 mcp_uri_fail (GError ** error, const gchar * uri, const gchar * format, ...)
 G_GNUC_PRINTF (3, 4);
@@ -241,6 +249,9 @@ mcp_uri_parse_query (GstElement * element, const McpUriScheme * s,
       ok = mcp_uri_fail (error, uri, "parameter '%s' belongs in the "
           "authority part (%s://%sHOST:PORT), not the query", key,
           s->scheme, s->user_prop ? "[SOURCE@]" : "");
+    else if (pspec == mcp_uri_path_prop (element))
+      ok = mcp_uri_fail (error, uri, "parameter 'path' belongs in the URI's "
+          "path (%s://HOST:PORT/PATH), not the query", s->scheme);
     else if (!(pspec->flags & G_PARAM_WRITABLE)
         || (pspec->flags & G_PARAM_CONSTRUCT_ONLY))
       ok = mcp_uri_fail (error, uri, "parameter '%s' is read-only", key);
@@ -310,7 +321,8 @@ gst_mcp_uri_set (GstElement * element, const gchar * scheme,
   if (g_uri_get_host (parsed) == NULL)
     ok = mcp_uri_fail (error, uri, "expected %s://%sHOST:PORT", s->scheme,
         s->user_prop ? "[SOURCE@]" : "");
-  else if (*path != '\0' && !g_str_equal (path, "/"))
+  else if (*path != '\0' && !g_str_equal (path, "/")
+      && !mcp_uri_path_prop (element))
     ok = mcp_uri_fail (error, uri, "unexpected path '%s'", path);
   else if (g_uri_get_fragment (parsed) != NULL)
     ok = mcp_uri_fail (error, uri, "unexpected fragment '#%s'",
@@ -319,6 +331,13 @@ gst_mcp_uri_set (GstElement * element, const gchar * scheme,
     ok = mcp_uri_parse_authority (element, s, parsed, &st, uri, error)
         && mcp_uri_parse_query (element, s, g_uri_get_query (parsed), &st,
         uri, error);
+  if (ok && mcp_uri_path_prop (element)) {
+    GValue *v = mcp_uri_settings_add (&st, mcp_uri_path_prop (element));
+
+    /* set every time, as the authority: none is the default (no path) */
+    g_value_set_string (v, *path != '\0' && !g_str_equal (path, "/") ?
+        path : NULL);
+  }
 
   if (ok)
     g_object_setv (G_OBJECT (element), st.names->len,
@@ -370,7 +389,8 @@ mcp_uri_format_query (GstElement * element, const McpUriScheme * s,
     if ((p->flags & G_PARAM_READWRITE) != G_PARAM_READWRITE
         || (p->flags & G_PARAM_CONSTRUCT_ONLY)
         || p->owner_type == GST_TYPE_OBJECT
-        || mcp_uri_is_authority_prop (s, p->name))
+        || mcp_uri_is_authority_prop (s, p->name)
+        || p == mcp_uri_path_prop (element))
       continue;
     g_value_init (&v, G_PARAM_SPEC_VALUE_TYPE (p));
     g_value_init (&def, G_PARAM_SPEC_VALUE_TYPE (p));
@@ -418,6 +438,14 @@ gst_mcp_uri_get (GstElement * element, const gchar * scheme)
   else if (host)
     g_string_append_uri_escaped (out, host, "!$&'()*+,;=", TRUE);
   g_string_append_printf (out, ":%u", port);
+  if (mcp_uri_path_prop (element)) {
+    gchar *path = NULL;
+
+    g_object_get (element, "path", &path, NULL);
+    if (path && *path)
+      g_string_append_uri_escaped (out, path, "/:@!$&'()*+,;=[]", TRUE);
+    g_free (path);
+  }
   mcp_uri_format_query (element, s, out);
   g_free (host);
   g_free (user);

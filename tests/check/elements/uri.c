@@ -121,6 +121,17 @@ GST_START_TEST (test_make_tcpsplit)
       "framing=mpx max-hops=3");
   gst_object_unref (e);
 
+  /* a channel of a gateway: the URI's path is the path property */
+  e = make (GST_URI_SRC, "tcpsplit://gw.example.net:4022/udp/232.1.1.1:5000"
+      "?framing=mpx", "tcpsplitsrc");
+  assert_props (e, "host=gw.example.net port=4022 framing=mpx "
+      "path=/udp/232.1.1.1:5000");
+  /* a URI without a path takes it away, as it does a source */
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (e),
+          "tcpsplit://gw.example.net:4022", NULL));
+  assert_props (e, "path=(null)");
+  gst_object_unref (e);
+
   e = make (GST_URI_SINK, "tcpsplit://[::1]:5201?mode=caller"
       "&framing=rfc4571&allow=10.0.0.0/8,::1/128", "tcpsplitsink");
   assert_props (e, "host=::1 port=5201 mode=caller framing=rfc4571 "
@@ -177,6 +188,10 @@ GST_START_TEST (test_round_trip)
       "tcpsplit://relay.example.net:5200?mode=caller&reconnect-delay=200000000"
       "&sync=true");
   /* characters that need escaping in a value */
+  assert_round_trip (GST_URI_SRC, "tcpsplit://gw:4022/rtp/10.0.0.1@232.1.1.1:"
+      "5000?framing=mpx", "tcpsplit://gw:4022/rtp/10.0.0.1@232.1.1.1:5000?"
+      "framing=mpx");
+  assert_round_trip (GST_URI_SRC, "tcpsplit://gw:4022/", "tcpsplit://gw:4022");
   assert_round_trip (GST_URI_SINK, "tcpsplit://:5100?tls-ca=/a%20b%26c%3D%23",
       "tcpsplit://:5100?tls-ca=/a%20b%26c=%23");
 }
@@ -296,6 +311,11 @@ static const BadUri bad_uris[] = {
       "bad value 'many' for max-clients (expected guint)"},
   {"tcpsplitsrc", "tcpsplit://host:5100?caps=video/x-raw,width=(int)wide",
       "bad value 'video/x-raw,width=(int)wide' for caps (expected GstCaps)"},
+  {"tcpsplitsrc", "tcpsplit://host:5100?path=/udp/239.1.1.1:5000",
+      "parameter 'path' belongs in the URI's path "
+        "(tcpsplit://HOST:PORT/PATH), not the query"},
+  {"tcpsplitsink", "tcpsplit://host:5100/udp/239.1.1.1:5000",
+      "unexpected path '/udp/239.1.1.1:5000'"},
   {"tcpsplitsink", "tcpsplit://host:5100?current-port=1",
       "parameter 'current-port' is read-only"},
   {"tcpsplitsink", "tcpsplit://host:5100?framing=mpx&bogus",
