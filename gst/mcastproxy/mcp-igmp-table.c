@@ -620,7 +620,7 @@ mcp_igmp_table_queries_due (McpIgmpTable * table, gint64 now,
     g_hash_table_iter_init (&it, table->groups);
     while (g_hash_table_iter_next (&it, NULL, (gpointer *) & g)) {
       McpIgmpTableQuery *raised = NULL, *low = NULL;
-      gboolean more = FALSE;
+      gboolean more = FALSE, group_asked = FALSE;
 
       if (g->next_query == 0 || g->next_query > now)
         continue;
@@ -628,6 +628,7 @@ mcp_igmp_table_queries_due (McpIgmpTable * table, gint64 now,
         g_ptr_array_add (out, query_new (table, g, g->timer > now + lmqt,
                 group_compat (g, now)));
         more |= --g->retransmissions > 0;
+        group_asked = TRUE;
       }
       g_hash_table_iter_init (&sit, g->sources);
       while (g_hash_table_iter_next (&sit, NULL, (gpointer *) & s)) {
@@ -643,7 +644,11 @@ mcp_igmp_table_queries_due (McpIgmpTable * table, gint64 now,
         g_ptr_array_add ((*q)->sources, g_object_ref (s->addr));
         more |= --s->retransmissions > 0;
       }
-      if (raised)
+      /* the S flag one says nothing a group-specific query sent with it
+       * does not (6.6.3.1) */
+      if (raised && group_asked)
+        mcp_igmp_table_query_free (raised);
+      else if (raised)
         g_ptr_array_add (out, raised);
       if (low)
         g_ptr_array_add (out, low);

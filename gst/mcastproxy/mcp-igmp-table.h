@@ -105,7 +105,8 @@ void mcp_igmp_table_query_free (McpIgmpTableQuery * query);
  * member query count in all, a last member query interval apart (RFC 3376
  * 6.6.3). As 6.6.3 says, sources whose timers a report raised above the
  * last member query time since are asked in a query of their own with the
- * S flag set, and so is the group when its timer is above it. next_event,
+ * S flag set (not sent when a group-specific query goes out with it), and
+ * the group's query has it when its timer is above it. next_event,
  * if not NULL, is set as mcp_igmp_table_next_event() would give it after. */
 GPtrArray *mcp_igmp_table_queries_due (McpIgmpTable * table, gint64 now,
     gint64 * next_event);

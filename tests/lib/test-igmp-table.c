@@ -425,6 +425,27 @@ test_exclude_to_in (Fx * fx, gconstpointer data)
   g_assert_cmpstr (fx->log->str, ==, "+" G);
 }
 
+static void
+test_exclude_raised_sources (Fx * fx, gconstpointer data)
+{
+  start_exclude (fx);
+  v3 (fx, BLOCK, "1 2", S (1020));
+  assert_due (fx, S (1020), "G:1,2");
+  /* a report raises 1 again: the retransmission asks for it with the S
+   * flag, in a query of its own */
+  v3 (fx, ALLOW, "1", S (1020.5));
+  assert_due (fx, S (1021), "sG:1 G:2");
+  assert_due (fx, S (1022), "");
+
+  /* with a group-specific query at the same time, the S flag one is not
+   * sent (6.6.3.1) */
+  v3 (fx, TO_IN, "2", S (1030));
+  assert_state (fx, "EX 1032000: 1=1032000 2=1290000 3=0 4=0");
+  assert_due (fx, S (1030), "G G:1");
+  v3 (fx, ALLOW, "1", S (1030.5));
+  assert_due (fx, S (1031), "G");
+}
+
 /* ---- expiry ------------------------------------------------------------- */
 
 static void
@@ -677,6 +698,7 @@ main (int argc, char **argv)
   ADD ("exclude/block", test_exclude_block);
   ADD ("exclude/to-ex", test_exclude_to_ex);
   ADD ("exclude/to-in", test_exclude_to_in);
+  ADD ("exclude/raised-sources", test_exclude_raised_sources);
   ADD ("expiry-exact", test_expiry_exact);
   ADD ("forwards", test_forwards);
   ADD ("v2-leave", test_v2_leave);
