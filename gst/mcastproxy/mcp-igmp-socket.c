@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "mcp-igmp-socket.h"
+#include "mcp-address.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -178,6 +179,7 @@ mcp_igmp_socket_new (GSocketFamily family, const gchar * ifname,
 {
   const gchar *proto = family == G_SOCKET_FAMILY_IPV6 ? "MLD" : "IGMP";
   McpIgmpSocket *sock;
+  GArray *ifaces;
   guint ifindex;
   int fd, err;
 
@@ -185,13 +187,17 @@ mcp_igmp_socket_new (GSocketFamily family, const gchar * ifname,
       || family == G_SOCKET_FAMILY_IPV6, NULL);
   g_return_val_if_fail (ifname != NULL, NULL);
 
-  if (strlen (ifname) >= IF_NAMESIZE || (ifindex = if_nametoindex (ifname))
-      == 0) {
+  /* the one lookup of interface names (mcp-address), for one name */
+  ifaces = strchr (ifname, ',') ? NULL : mcp_parse_interfaces (ifname, NULL);
+  if (!ifaces || ifaces->len != 1) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
         "cannot listen to %s on %s: no network interface named '%s'", proto,
         ifname, ifname);
+    g_clear_pointer (&ifaces, g_array_unref);
     return NULL;
   }
+  ifindex = g_array_index (ifaces, guint, 0);
+  g_array_unref (ifaces);
 
   if (family == G_SOCKET_FAMILY_IPV4)
     fd = socket (AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
