@@ -27,8 +27,7 @@ gst_mcp_subs_peers_new (void)
 }
 
 void
-gst_mcp_subs_peers_add (GArray * peers, guint64 peer_id,
-    const McpSubSet * set)
+gst_mcp_subs_peers_add (GArray * peers, guint64 peer_id, const McpSubSet * set)
 {
   GstMcpSubsPeer peer;
   guint i;

@@ -9,7 +9,7 @@ struct _McpSubSet
   GPtrArray *entries;           /* McpSubEntry*, canonical order, distinct */
 };
 
-G_DEFINE_QUARK (mcp-sub-error-quark, mcp_sub_error);
+G_DEFINE_QUARK (mcp - sub - error - quark, mcp_sub_error);
 
 static guint
 addr_len (guint8 family)
@@ -652,8 +652,7 @@ mcp_sub_set_encode (const McpSubSet * set, guint first, GByteArray * out,
     memcpy (h + 12, e->group, 16);
     g_byte_array_append (out, h, sizeof (h));
     if (e->n_sources)
-      g_byte_array_append (out, (const guint8 *) e->sources,
-          16 * e->n_sources);
+      g_byte_array_append (out, (const guint8 *) e->sources, 16 * e->n_sources);
     used += len;
   }
   return i;
@@ -681,8 +680,7 @@ mcp_sub_set_apply_wire (McpSubSet * set, const guint8 * data, gsize len,
     n = data[off + 8] << 8 | data[off + 9];
     if (n > MCP_SUB_MAX_SOURCES) {
       g_set_error (error, MCP_SUB_ERROR, MCP_SUB_ERROR_INVALID,
-          "bad subscription: %u sources (at most %u)", n,
-          MCP_SUB_MAX_SOURCES);
+          "bad subscription: %u sources (at most %u)", n, MCP_SUB_MAX_SOURCES);
       goto fail;
     }
     if (len - off - MCP_SUB_ENTRY_LEN < 16 * (gsize) n) {

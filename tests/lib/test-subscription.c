@@ -327,7 +327,7 @@ test_limit (void)
   GByteArray *out = g_byte_array_new ();
   GError *err = NULL;
   McpSubEntry e = { 4, 32, MCP_SUB_ANY, 5000, 5000, {239, 0, 0, 0}, 0,
-    NULL
+  NULL
   };
   guint i;
 
