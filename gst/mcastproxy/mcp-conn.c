@@ -106,6 +106,11 @@ struct _McpConn
   gchar *peer_address;
   guint64 peer_id;
   gchar *peer_caps;
+  guint32 peer_features;
+  McpSubSet *peer_subs;         /* NULL: the peer gets everything */
+  McpSubSet *want_subs;         /* ours; NULL: never set */
+  McpSubSet *sent_subs;         /* what the peer has of want_subs */
+  gboolean subs_may_send;       /* our last handshake message is out */
   guint64 bytes_in;
   guint64 bytes_out;
 
@@ -196,6 +201,9 @@ mcp_conn_unref (McpConn * self)
   g_byte_array_unref (self->ctl);
   g_free (self->peer_address);
   g_free (self->peer_caps);
+  mcp_sub_set_free (self->peer_subs);
+  mcp_sub_set_free (self->want_subs);
+  mcp_sub_set_free (self->sent_subs);
   g_free (self->name);
   g_free (self->http_path);
   g_free (self->upgrade_path);
@@ -477,6 +485,71 @@ flush_control (McpConn * self)
   return TRUE;
 }
 
+static gboolean
+at_frame_boundary (McpConn * self)
+{
+  return !self->funcs.at_frame_boundary
+      || self->funcs.at_frame_boundary (self, self->user_data);
+}
+
+/* Sends what changed in want_subs since sent_subs, when we may. */
+static void
+send_subscriptions (McpConn * self)
+{
+  GBytes *msg;
+
+  if (!self->want_subs || !self->subs_may_send || self->closed
+      || self->finish_reason || !self->dec
+      || mcp_decoder_get_framing (self->dec) != MCP_FRAMING_MPX
+      || !at_frame_boundary (self))
+    return;
+  if (!self->sent_subs) {
+    msg = mcp_mpx_build_subscribe (self->want_subs, FALSE, TRUE);
+    mcp_conn_send_control (self, msg);
+    g_bytes_unref (msg);
+  } else if (!mcp_sub_set_equal (self->sent_subs, self->want_subs)) {
+    McpSubSet *gone = mcp_sub_set_new (), *added = mcp_sub_set_new ();
+
+    mcp_sub_set_diff (self->sent_subs, self->want_subs, gone, added);
+    if (!mcp_sub_set_is_empty (gone)) {
+      msg = mcp_mpx_build_subscribe (gone, TRUE, FALSE);
+      mcp_conn_send_control (self, msg);
+      g_bytes_unref (msg);
+    }
+    if (!mcp_sub_set_is_empty (added)) {
+      msg = mcp_mpx_build_subscribe (added, FALSE, FALSE);
+      mcp_conn_send_control (self, msg);
+      g_bytes_unref (msg);
+    }
+    mcp_sub_set_free (gone);
+    mcp_sub_set_free (added);
+  } else {
+    return;
+  }
+  mcp_sub_set_free (self->sent_subs);
+  self->sent_subs = mcp_sub_set_copy (self->want_subs);
+}
+
+void
+mcp_conn_set_subscriptions (McpConn * self, const McpSubSet * set)
+{
+  mcp_sub_set_free (self->want_subs);
+  self->want_subs = mcp_sub_set_copy (set);
+  send_subscriptions (self);
+}
+
+guint32
+mcp_conn_get_peer_features (McpConn * self)
+{
+  return self->peer_features;
+}
+
+const McpSubSet *
+mcp_conn_get_peer_subscriptions (McpConn * self)
+{
+  return self->peer_subs;
+}
+
 void
 mcp_conn_send_control (McpConn * self, GBytes * bytes)
 {
@@ -501,6 +574,8 @@ mcp_conn_write (McpConn * self, const GOutputVector * vectors, guint n)
     return -1;
   if (self->finish_reason)
     return 0;
+  if (self->want_subs && self->subs_may_send)
+    send_subscriptions (self);
   if (!flush_control (self))
     return self->closed ? -1 : 0;
   if (n == 0)
@@ -564,12 +639,17 @@ send_hello (McpConn * self)
       self->funcs.hello_caps (self, self->user_data) : NULL;
   GBytes *hello = mcp_mpx_build_hello_full (self->cfg.role,
       self->cfg.peer_id, caps, self->cfg.name,
-      self->cfg.auth_secret ? self->me.nonce : NULL);
+      self->cfg.auth_secret ? self->me.nonce : NULL, self->cfg.features);
 
   self->hello_sent = TRUE;
   mcp_conn_send_control (self, hello);
   g_bytes_unref (hello);
   g_free (caps);
+  if (!self->cfg.auth_secret) {
+    /* our half of the handshake is out */
+    self->subs_may_send = TRUE;
+    send_subscriptions (self);
+  }
 }
 
 /* How often the liveness timer looks (0: no need). */
@@ -638,6 +718,9 @@ send_proof (McpConn * self)
   msg = mcp_mpx_build_auth (proof);
   mcp_conn_send_control (self, msg);
   g_bytes_unref (msg);
+  /* our half of the handshake is out */
+  self->subs_may_send = TRUE;
+  send_subscriptions (self);
 }
 
 /* The caller proves first; the listener answers with its own proof only
@@ -682,6 +765,39 @@ refuse_unauthenticated (McpConn * self, const gchar * what)
   g_free (reason);
 }
 
+/* A SUBSCRIBE or UNSUBSCRIBE: FALSE when it closed the connection. */
+static gboolean
+handle_subscribe (McpConn * self, McpDecodeResult kind, const McpMessage * msg)
+{
+  McpSubSet *next;
+  GError *err = NULL;
+
+  if (!self->ready) {
+    close_refused (self, "bad input: a subscription before the handshake "
+        "completed");
+    return FALSE;
+  }
+  /* a peer that subscribes takes part, announced or not */
+  next = msg->sub_replace || !self->peer_subs ? mcp_sub_set_new () :
+      mcp_sub_set_copy (self->peer_subs);
+  if (!mcp_sub_set_apply_wire (next, msg->payload, msg->payload_len,
+          kind == MCP_DECODE_UNSUBSCRIBE, &err)) {
+    mcp_sub_set_free (next);
+    close_with_error (self, "bad input", err);
+    g_error_free (err);
+    return FALSE;
+  }
+  if (self->peer_subs && mcp_sub_set_equal (next, self->peer_subs)) {
+    mcp_sub_set_free (next);
+    return TRUE;
+  }
+  mcp_sub_set_free (self->peer_subs);
+  self->peer_subs = next;
+  if (self->funcs.subscriptions)
+    self->funcs.subscriptions (self, self->user_data);
+  return !self->closed;
+}
+
 static void
 handle_hello (McpConn * self, const McpHello * hello)
 {
@@ -702,6 +818,9 @@ handle_hello (McpConn * self, const McpHello * hello)
   self->peer_id = hello->peer_id;
   g_free (self->peer_caps);
   self->peer_caps = g_strdup (hello->caps);
+  self->peer_features = hello->features;
+  if (hello->features & MCP_FEATURE_SUBSCRIPTIONS)
+    self->peer_subs = mcp_sub_set_new ();
   if (!self->cfg.auth_secret) {
     if (!self->hello_sent)
       send_hello (self);
@@ -960,6 +1079,11 @@ process_input (McpConn * self)
         }
         if (!self->cfg.discard_input)
           self->funcs.message (self, r, &msg, self->user_data);
+        break;
+      case MCP_DECODE_SUBSCRIBE:
+      case MCP_DECODE_UNSUBSCRIBE:
+        if (!handle_subscribe (self, r, &msg))
+          return;
         break;
       case MCP_DECODE_KEEPALIVE:
         break;

@@ -37,6 +37,9 @@ typedef struct
    * until then the connection reads and drops what the client sends. */
   void (*http_request) (McpConn * conn, const McpHttpRequest * request,
       gpointer user_data);
+  /* Optional: the peer's subscriptions changed
+   * (mcp_conn_get_peer_subscriptions). */
+  void (*subscriptions) (McpConn * conn, gpointer user_data);
 } McpConnFuncs;
 
 typedef struct
@@ -77,6 +80,7 @@ typedef struct
   const gchar *upgrade_host;    /* its Host header ("host:port") */
   gboolean http_only;           /* with http_path: a peer that does not
                                  * start with an HTTP request is refused */
+  guint32 features;             /* mpx: MCP_FEATURE_* announced in HELLO */
   GRecMutex *lock;              /* optional: held around all the connection
                                  * does on ctx's thread (and so around every
                                  * callback); whoever holds it may use the
@@ -169,6 +173,18 @@ const gchar *mcp_conn_get_peer_address (McpConn * conn);
 guint64 mcp_conn_get_peer_id (McpConn * conn);
 const gchar *mcp_conn_get_peer_caps (McpConn * conn);
 guint64 mcp_conn_get_bytes_in (McpConn * conn);
+/* The features of the peer's HELLO (0 before it came, or for raw and
+ * rfc4571 peers). */
+guint32 mcp_conn_get_peer_features (McpConn * conn);
+/* What the peer subscribed to: NULL when it takes no part in subscriptions
+ * (it gets everything), else its set, empty until its first SUBSCRIBE. A
+ * SUBSCRIBE that is not valid closes the connection ("bad input"), as does
+ * a set beyond MCP_SUB_MAX_ENTRIES. */
+const McpSubSet *mcp_conn_get_peer_subscriptions (McpConn * conn);
+/* What we want from the peer (mpx): sent as a whole (SUBSCRIBE with
+ * REPLACE) once our half of the handshake is out, later as changes
+ * (UNSUBSCRIBE, SUBSCRIBE), each at a frame boundary. A copy is kept. */
+void mcp_conn_set_subscriptions (McpConn * conn, const McpSubSet * set);
 guint64 mcp_conn_get_bytes_out (McpConn * conn);
 
 G_END_DECLS

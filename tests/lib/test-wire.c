@@ -1830,7 +1830,7 @@ test_auth_hello_nonce (void)
   for (i = 0; i < sizeof (nonce); i++)
     nonce[i] = 0xc0 + i;
   append_gbytes (a, mcp_mpx_build_hello_full (MCP_ROLE_PEER, PEER_ID,
-          "a/b", "n", nonce));
+          "a/b", "n", nonce, 0));
   dec = decoder_with (MCP_FRAMING_AUTO, a);
   g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_HELLO);
   g_assert_cmpint (msg.hello.role, ==, MCP_ROLE_PEER);

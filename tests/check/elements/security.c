@@ -324,7 +324,7 @@ GST_START_TEST (test_auth_data_before_proof)
 
   src_setup (&src, "mode=listener port=0 auth-secret=" SECRET);
   s = mcp_test_tcp_connect (src.port);
-  hello = mcp_mpx_build_hello_full (MCP_ROLE_SOURCE, 5, NULL, NULL, nonce);
+  hello = mcp_mpx_build_hello_full (MCP_ROLE_SOURCE, 5, NULL, NULL, nonce, 0);
   mcp_test_send_bytes (s, hello);
   g_bytes_unref (hello);
   /* no AUTH: straight to a datagram */
