@@ -62,6 +62,9 @@ typedef struct
   GstMapInfo map;
   GBytes *control;              /* ENTRY_CAPS: the whole mpx CAPS message */
   gboolean oversize;            /* too large for framed connections */
+  guint8 family;                /* of its group; 0: not known */
+  guint16 port;
+  guint8 group[16];
   guint8 mpx_header[MCP_MPX_DATA_HEADER_LEN];
   guint8 len_header[MCP_RFC4571_HEADER_LEN];
 } Entry;
@@ -92,6 +95,7 @@ struct _GstMcpFanoutClient
 typedef struct
 {
   gboolean added;
+  gboolean subscriptions;       /* neither: a client's subscriptions changed */
   GstMcpClientInfo info;        /* added; its address owned */
   GstMcpConnEnd r;              /* removed; its strings owned */
 } Notice;
@@ -192,7 +196,17 @@ entry_is_for (GstMcpFanout * fo, Entry * e, GstMcpFanoutClient * c)
     return FALSE;
   if (fo->no_echo && c->peer_id != 0 && e->origin == c->peer_id)
     return FALSE;
-  return !(e->oversize && c->framing != MCP_FRAMING_RAW);
+  if (e->oversize && c->framing != MCP_FRAMING_RAW)
+    return FALSE;
+  if (fo->funcs.subscriptions && e->family != 0) {
+    /* a peer that subscribes gets what it subscribed to */
+    const McpSubSet *subs = mcp_conn_get_peer_subscriptions (c->conn);
+
+    if (subs && !mcp_sub_set_matches (subs, e->family, e->group, e->port,
+            NULL))
+      return FALSE;
+  }
+  return TRUE;
 }
 
 /* Fills up to two vectors for entry e as connection c sees it, starting
@@ -644,8 +658,11 @@ flush_notices (GstMcpFanout * fo)
       break;
     if (n->added)
       fo->funcs.client_added (fo, &n->info, fo->user_data);
-    else
+    else if (!n->subscriptions)
       fo->funcs.client_removed (fo, &n->r, fo->user_data);
+    /* who is there and what they want may have changed */
+    if (fo->funcs.subscriptions)
+      fo->funcs.subscriptions (fo, fo->user_data);
     notice_free (n);
   }
 }
@@ -748,6 +765,19 @@ conn_http_request (McpConn * conn, const McpHttpRequest * req,
         mcp_endpoint_get_context (fo->endpoint));
 }
 
+static void
+conn_subscriptions (McpConn * conn, gpointer user_data)
+{
+  GstMcpFanoutClient *c = user_data;
+  Notice *n;
+
+  if (!c->fo->funcs.subscriptions)
+    return;
+  n = g_new0 (Notice, 1);
+  n->subscriptions = TRUE;
+  tell (c->fo, n);
+}
+
 static const McpConnFuncs conn_funcs = {
   conn_ready,
   conn_message,
@@ -756,6 +786,7 @@ static const McpConnFuncs conn_funcs = {
   conn_hello_caps,
   conn_at_frame_boundary,
   conn_http_request,
+  conn_subscriptions,
 };
 
 /* Under lock: serves every connection that is not waiting for its socket,
@@ -999,6 +1030,9 @@ gst_mcp_fanout_queue (GstMcpFanout * fo, GstBuffer * buffer,
   e->arrival = g_get_monotonic_time ();
   e->origin = meta->origin_id;
   e->from = from ? from->id : 0;
+  e->family = meta->family;
+  e->port = meta->port;
+  memcpy (e->group, meta->group, 16);
   e->control = NULL;
   e->buffer = gst_buffer_ref (buffer);
   if (!gst_buffer_map (buffer, &e->map, GST_MAP_READ)) {
@@ -1114,6 +1148,15 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
         "connect-duration", G_TYPE_UINT64,
         (guint64) (now - c->ready_at) * 1000,
         "bytes-received", G_TYPE_UINT64, mcp_conn_get_bytes_in (c->conn), NULL);
+    if (fo->funcs.subscriptions) {
+      const McpSubSet *subs = mcp_conn_get_peer_subscriptions (c->conn);
+
+      /* "*": it takes no part, and gets everything */
+      gchar *text = subs ? mcp_sub_set_to_string (subs) : g_strdup ("*");
+
+      gst_structure_set (cs, "subscriptions", G_TYPE_STRING, text, NULL);
+      g_free (text);
+    }
     g_value_init (&v, GST_TYPE_STRUCTURE);
     gst_value_set_structure (&v, cs);
     gst_structure_free (cs);
@@ -1138,6 +1181,29 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
       "queue-bytes", G_TYPE_UINT64, fo->queue_bytes, NULL);
   g_rec_mutex_unlock (fo->lock);
   gst_structure_take_value (s, "client-list", &clients);
+}
+
+GArray *
+gst_mcp_fanout_get_subscriptions (GstMcpFanout * fo)
+{
+  GArray *peers = gst_mcp_subs_peers_new ();
+  McpSubSet *everything = mcp_sub_set_new ();
+  GList *l;
+
+  mcp_sub_set_add_everything (everything);
+  g_rec_mutex_lock (fo->lock);
+  for (l = fo->clients; l; l = l->next) {
+    GstMcpFanoutClient *c = l->data;
+    const McpSubSet *subs;
+
+    if (!c->active || mcp_conn_is_closed (c->conn))
+      continue;
+    subs = mcp_conn_get_peer_subscriptions (c->conn);
+    gst_mcp_subs_peers_add (peers, c->peer_id, subs ? subs : everything);
+  }
+  g_rec_mutex_unlock (fo->lock);
+  mcp_sub_set_free (everything);
+  return peers;
 }
 
 void
