@@ -926,6 +926,15 @@ capture_update (GstMcastSrcRelay * self, Capture * c, Want * w, GError ** error)
 
   if (w->any && c->sources->len == 0)
     return TRUE;
+  if (!w->any && c->sources->len == w->sources->len) {
+    for (i = 0; i < w->sources->len; i++)
+      if (!has_source (c->sources, g_ptr_array_index (w->sources, i)))
+        break;
+    if (i == w->sources->len)
+      return TRUE;
+  }
+  GST_INFO_OBJECT (self, "%s: from %s", c->key, w->any ? "any source" :
+      "other sources");
   if (w->any || c->sources->len == 0) {
     /* any-source <-> source-specific: a socket's membership is one or
      * the other, so leave first */
@@ -1075,7 +1084,7 @@ apply_peers (GstMcastSrcRelay * self, GArray * peers)
   if (GST_LEVEL_INFO <= gst_debug_category_get_threshold (GST_CAT_DEFAULT)) {
     gchar *text = mcp_sub_set_to_string (wanted);
 
-    GST_INFO_OBJECT (self, "%u subscribers want \"%s\"", peers->len, text);
+    GST_INFO_OBJECT (self, "%u peers want \"%s\"", peers->len, text);
     g_free (text);
   }
   g_mutex_lock (&self->capture_lock);
