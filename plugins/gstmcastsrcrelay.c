@@ -196,6 +196,8 @@ struct _GstMcastSrcRelay
   GPtrArray *polled;            /* Capture refs, as of polled_gen */
   guint polled_gen;
   guint next_first;             /* round robin over the captures */
+  GPollFD *pollfds;
+  guint n_pollfds;              /* room in pollfds */
   Capture *slot_capture[BATCH];
 
   GArray *ignore;               /* McpSourceFilter, from ignore-sources */
@@ -1447,6 +1449,8 @@ gst_mcast_src_relay_stop (GstBaseSrc * bsrc)
   /* the streaming thread has ended */
   g_clear_pointer (&self->polled, g_ptr_array_unref);
   memset (self->slot_capture, 0, sizeof (self->slot_capture));
+  g_clear_pointer (&self->pollfds, g_free);
+  self->n_pollfds = 0;
   g_clear_pointer (&self->slot_memory, g_free);
   g_clear_object (&self->last_sender);
   self->last_sender_len = 0;
@@ -1718,7 +1722,11 @@ wait_readable (GstMcastSrcRelay * self, GCancellable * cancellable,
     if (GST_CLOCK_TIME_IS_VALID (next))
       timeout_ms = next > now ? (next - now + GST_MSECOND - 1) / GST_MSECOND
           : 0;
-    fds = g_newa (GPollFD, n_sockets + 3);
+    if (self->n_pollfds < n_sockets + 3) {
+      self->n_pollfds = n_sockets + 3;
+      self->pollfds = g_renew (GPollFD, self->pollfds, self->n_pollfds);
+    }
+    fds = self->pollfds;
     memset (fds, 0, sizeof (GPollFD) * (n_sockets + 3));
     for (n = 0; n < (gint) n_sockets; n++) {
       fds[n].fd = g_socket_get_fd (((Capture *) g_ptr_array_index
