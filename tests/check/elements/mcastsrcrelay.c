@@ -1229,6 +1229,8 @@ GST_END_TEST;
  * event is handled when gst_pad_send_event() returns: what is joined and
  * left is in joined-list by then, and the kernel has the membership. */
 
+static gint answered;
+
 /* A UDP port nobody uses now: bound once to port 0 and read back. */
 static guint
 free_udp_port (void)
@@ -1606,6 +1608,94 @@ GST_START_TEST (test_scope_source_specific)
 
 GST_END_TEST;
 
+/* An element downstream that takes part in subscriptions answers the
+ * query the relay sends at start (here a probe on the relay's src pad
+ * plays that element): what it wants is joined before the first datagram
+ * is read. */
+static GstPadProbeReturn
+answer_subs_query (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (!gst_mcp_subs_query_is (query))
+    return GST_PAD_PROBE_OK;
+  gst_mcp_subs_query_set (query, data);
+  g_atomic_int_inc (&answered);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+GST_START_TEST (test_scope_query_at_start)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  GstElement *src = gst_element_factory_make ("mcastsrc-relay", NULL);
+  GArray *peers = gst_mcp_subs_peers_new ();
+  guint p = free_udp_port ();
+  gchar *scope = g_strdup_printf ("239.12.0.0/16:%u", p);
+  gchar *text = g_strdup_printf ("239.12.0.4:%u", p);
+  GstPad *pad;
+  RelayFixture f;
+
+  add_peer (peers, 3, text);
+  g_object_set (src, "scope", scope, NULL);
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      answer_subs_query, peers, NULL);
+  gst_object_unref (pad);
+  f.h = gst_harness_new_with_element (src, NULL, "src");
+  gst_object_unref (src);
+  g_atomic_int_set (&answered, 0);
+  gst_harness_play (f.h);
+  fail_unless_equals_int (g_atomic_int_get (&answered), 1);
+  assert_joined (&f, text);
+  fail_unless_equals_uint64 (relay_stat (&f, "joins"), 1);
+  send_datagram (tx, "239.12.0.4", p, 1, 1316);
+  pull_from (&f, 1, 1316, "239.12.0.4", p, 0);
+
+  /* stopped: only the pinned pairs (none) stay */
+  fail_unless_equals_int (gst_element_set_state (f.h->element,
+          GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  assert_joined (&f, "");
+  fail_if (host_is_member ("239.12.0.4"));
+  relay_teardown (&f);
+  g_array_unref (peers);
+  g_free (text);
+  g_free (scope);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* IPv6: a pinned group and one of a prefix, each datagram with its own
+ * group and port. */
+GST_START_TEST (test_scope_ipv6)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV6, "::1");
+  guint p1 = free_udp_port (), p2 = free_udp_port ();
+  gchar *scope = g_strdup_printf ("[ff3e::7]:%u ff3e::/96:%u", p1, p2);
+  gchar *text, *joined;
+  RelayFixture f;
+
+  scope_setup (&f, scope, "multicast-iface=lo");
+  text = g_strdup_printf ("[ff3e::1:5]:%u [ff3e::2:0:5]:%u", p2, p2);
+  subscribe (&f, 4, text);
+  g_free (text);
+  /* ff3e::2:0:5 is outside ff3e::/96 */
+  joined = g_strdup_printf ("ff3e::7:%u! ff3e::1:5:%u", p1, p2);
+  assert_joined (&f, joined);
+  g_free (joined);
+  send_datagram (tx, "ff3e::2:0:5", p2, 1, 100);
+  send_datagram (tx, "ff3e::1:5", p2, 2, 1316);
+  pull_from (&f, 2, 1316, "ff3e::1:5", p2, 0);
+  send_datagram (tx, "ff3e::7", p1, 3, 9000);
+  pull_from (&f, 3, 9000, "ff3e::7", p1, 1);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 2);
+  relay_teardown (&f);
+  g_free (scope);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
 /* max-groups counts the pinned pairs too; what is carried keeps its place
  * over what is new; what is left out is counted. */
 GST_START_TEST (test_scope_max_groups)
@@ -1690,6 +1780,8 @@ mcastsrcrelay_suite (void)
   tcase_add_test (tc, test_scope_subscriptions);
   tcase_add_test (tc, test_scope_source_specific);
   tcase_add_test (tc, test_scope_max_groups);
+  tcase_add_test (tc, test_scope_query_at_start);
+  tcase_add_test (tc, test_scope_ipv6);
   return s;
 }
 
