@@ -499,8 +499,7 @@ send_subscriptions (McpConn * self)
   GBytes *msg;
 
   if (!self->want_subs || !self->subs_may_send || self->closed
-      || self->finish_reason || !self->dec
-      || mcp_decoder_get_framing (self->dec) != MCP_FRAMING_MPX
+      || self->finish_reason || !self->hello_sent
       || !at_frame_boundary (self))
     return;
   if (!self->sent_subs) {

@@ -64,6 +64,28 @@ accept_mpx_receiver (GSocket * listener, const gchar * caps)
   }
   fail_unless_equals_int (r, MCP_DECODE_HELLO);
   fail_unless_equals_int (msg.hello.role, MCP_ROLE_RECEIVER);
+  fail_unless_equals_int (msg.hello.features, MCP_FEATURE_SUBSCRIPTIONS);
+  /* right after its HELLO a caller says what it wants: nothing downstream
+   * takes part in subscriptions, so everything */
+  while ((r = mcp_decoder_next (dec, &msg, &err)) == MCP_DECODE_NEED_MORE) {
+    guint8 b;
+
+    mcp_test_recv_exact (peer, &b, 1);
+    mcp_decoder_push (dec, &b, 1);
+  }
+  fail_unless_equals_int (r, MCP_DECODE_SUBSCRIBE);
+  fail_unless (msg.sub_replace);
+  {
+    McpSubSet *set = mcp_sub_set_new ();
+    gchar *text;
+
+    fail_unless (mcp_sub_set_apply_wire (set, msg.payload, msg.payload_len,
+            FALSE, NULL));
+    text = mcp_sub_set_to_string (set);
+    fail_unless_equals_string (text, "0.0.0.0/0:1-65535 [::]/0:1-65535");
+    g_free (text);
+    mcp_sub_set_free (set);
+  }
   mcp_decoder_free (dec);
   mcp_test_send_bytes (peer, hello);
   g_bytes_unref (hello);
@@ -1511,7 +1533,8 @@ GST_START_TEST (test_pause_while_reading)
     while ((r = mcp_decoder_next (dec, &msg, &err)) != MCP_DECODE_KEEPALIVE) {
       guint8 b;
 
-      fail_unless (r == MCP_DECODE_NEED_MORE || r == MCP_DECODE_HELLO);
+      fail_unless (r == MCP_DECODE_NEED_MORE || r == MCP_DECODE_HELLO
+          || r == MCP_DECODE_SUBSCRIBE);
       mcp_test_recv_exact (s, &b, 1);
       mcp_decoder_push (dec, &b, 1);
     }
