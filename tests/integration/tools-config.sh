@@ -232,7 +232,12 @@ multicast-tcp-relay|MCAST_GROUP=ff::1|MCAST_GROUP=ff::1: not a multicast group (
 multicast-tcp-relay|MCAST_SOURCE=10.0.0.1,ff3e::1|MCAST_SOURCE=10.0.0.1,ff3e::1: 'ff3e::1' is not a numeric unicast address (sources are comma-separated)
 multicast-tcp-relay|MCAST_SOURCE=2001:db8::1|MCAST_SOURCE=2001:db8::1: sources and MCAST_GROUP 239.255.42.42 must be of one family (IPv4 or IPv6)
 tcp-relay-multicast|MCAST_TTL=256|MCAST_TTL=256: not a TTL (0-255)
-island-gateway|MCAST_GROUPS=239.1.1.1:5004 ff3e::1:5006|MCAST_GROUPS='239.1.1.1:5004 ff3e::1:5006': 'ff3e::1:5006': write IPv6 groups as [group]:port
+island-gateway|MCAST_GROUPS=239.1.1.1:5004 ff3e::1:5006|MCAST_GROUPS='239.1.1.1:5004 ff3e::1:5006': 'ff3e::1:5006': write IPv6 groups as [group]:port (or PREFIX/LEN:port)
+island-gateway|MCAST_GROUPS=239.10.0.1/16:5004|MCAST_GROUPS=239.10.0.1/16:5004: '239.10.0.1/16:5004': 239.10.0.1 has bits set after the /16
+island-gateway|MCAST_GROUPS=239.10.0.0/33:5004|MCAST_GROUPS=239.10.0.0/33:5004: '239.10.0.0/33:5004': /33 is not a prefix length (0-32)
+island-gateway|MCAST_GROUPS=10.0.0.0/8:5004|MCAST_GROUPS=10.0.0.0/8:5004: '10.0.0.0/8:5004': 10.0.0.0 is not a multicast group
+island-gateway|MCAST_GROUPS=232.1.1.0/24:5010-5000|MCAST_GROUPS=232.1.1.0/24:5010-5000: '232.1.1.0/24:5010-5000': the port range 5010-5000 ends before it starts
+island-gateway|MCAST_GROUPS=[ff3e::]/129:5004|MCAST_GROUPS='[ff3e::]/129:5004': '[ff3e::]/129:5004': /129 is not a prefix length (0-128)
 island-gateway|MCAST_GROUPS=239.1.1.1|MCAST_GROUPS=239.1.1.1: '239.1.1.1' is not group:port
 mesh-node|MCAST_GROUPS=[ff3e::1]:0|MCAST_GROUPS='[ff3e::1]:0': '[ff3e::1]:0': 0 is not a port number (1-65535)
 mesh-node|MESH_PEERS=10.0.0.1:5300 10.0.0.2|MESH_PEERS='10.0.0.1:5300 10.0.0.2': '10.0.0.2' is not host:port
