@@ -223,6 +223,7 @@ typedef struct
   guint64 bytes;                /* their payload bytes */
   GByteArray *raw_rest;         /* raw bytes short of a block */
   GSource *raw_flush;           /* sends raw_rest after a pause */
+  gchar *subscriptions;         /* what we asked of it (text form) */
 } Source;
 
 /* Under lock. */
@@ -318,6 +319,7 @@ source_free (Source * src)
   }
   if (src->raw_rest)
     g_byte_array_unref (src->raw_rest);
+  g_free (src->subscriptions);
   g_free (src);
 }
 
@@ -440,6 +442,10 @@ subscribe_source (GstTcpSplitSrc * self, Source * src, guint64 peer_id)
     mcp_sub_set_add_everything (set);
   }
   mcp_conn_set_subscriptions (src->conn, set);
+  g_mutex_lock (&self->lock);
+  g_free (src->subscriptions);
+  src->subscriptions = mcp_sub_set_to_string (set);
+  g_mutex_unlock (&self->lock);
   mcp_sub_set_free (set);
 }
 
@@ -1373,7 +1379,9 @@ gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
         "datagrams-received", G_TYPE_UINT64, src->datagrams,
         "bytes-received", G_TYPE_UINT64, src->bytes,
         "connect-duration", G_TYPE_UINT64,
-        (guint64) (now - src->ready_at) * 1000, NULL);
+        (guint64) (now - src->ready_at) * 1000,
+        "subscriptions", G_TYPE_STRING,
+        src->subscriptions ? src->subscriptions : "", NULL);
     g_value_init (&v, GST_TYPE_STRUCTURE);
     gst_value_set_structure (&v, ss);
     gst_structure_free (ss);

@@ -499,8 +499,7 @@ send_subscriptions (McpConn * self)
   GBytes *msg;
 
   if (!self->want_subs || !self->subs_may_send || self->closed
-      || self->finish_reason || !self->dec
-      || mcp_decoder_get_framing (self->dec) != MCP_FRAMING_MPX
+      || self->finish_reason || !self->hello_sent
       || !at_frame_boundary (self))
     return;
   if (!self->sent_subs) {
@@ -1232,6 +1231,16 @@ timer_fired (McpConn * self)
 
   set_timer (self, TIMER_NONE, 0);
   if (kind == TIMER_DETECT) {
+    /* Bytes that came in time but were not read yet (the thread was busy
+     * elsewhere) are no silence: they decide first. */
+    if (self->reading && !self->tls
+        && (g_socket_condition_check (self->socket, G_IO_IN) & G_IO_IN)) {
+      read_socket (self);
+      if (self->closed || self->ready
+          || mcp_decoder_get_framing (self->dec) != MCP_FRAMING_AUTO
+          || (self->http != HTTP_NO && self->http != HTTP_UNDECIDED))
+        return;
+    }
     /* A client that says nothing is a plain player. */
     mcp_decoder_set_framing (self->dec, MCP_FRAMING_RAW);
     if (self->cfg.auth_secret) {
