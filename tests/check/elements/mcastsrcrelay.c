@@ -1696,6 +1696,70 @@ GST_START_TEST (test_scope_ipv6)
 
 GST_END_TEST;
 
+/* The set changes under the streaming thread's feet, 100 times: every
+ * datagram of a wanted group comes out with its own group and port, none
+ * of one no longer wanted, and the pinned group's stream goes on. The two
+ * datagrams of a round come from two sockets: in either order. */
+#define CHURN_ROUNDS 50
+
+GST_START_TEST (test_scope_churn)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  guint p1 = free_udp_port (), p2 = free_udp_port ();
+  gchar *scope = g_strdup_printf ("239.255.9.1:%u 239.13.0.0/16:%u", p1, p2);
+  gchar *want = g_strdup_printf ("239.13.0.1:%u 239.13.0.2:%u 239.13.0.3:%u",
+      p2, p2, p2);
+  RelayFixture f;
+  guint i, k, n = 0;
+
+  scope_setup (&f, scope, "");
+  for (i = 0; i < CHURN_ROUNDS; i++) {
+    gchar *group = g_strdup_printf ("239.13.0.%u", i % 3 + 1);
+    gboolean seen[2] = { FALSE, FALSE };
+
+    subscribe (&f, 1, want);
+    send_datagram (tx, group, p2, n, 100 + i);
+    send_datagram (tx, "239.255.9.1", p1, n + 1, 200 + i);
+    for (k = 0; k < 2; k++) {
+      GstBuffer *buf = gst_harness_pull (f.h);
+      GstMcpMeta *m;
+      gboolean pinned;
+
+      fail_unless (buf != NULL);
+      m = gst_buffer_get_mcp_meta (buf);
+      fail_unless (m != NULL);
+      pinned = m->info.port == p1;
+      fail_if (seen[pinned], "round %u: two datagrams of one group", i);
+      seen[pinned] = TRUE;
+      if (pinned) {
+        mcp_test_assert_buffer (buf, n + 1, 200 + i);
+        assert_mcp_meta (buf, "239.255.9.1", p1, SEQ_LOW (m->info.seq));
+      } else {
+        mcp_test_assert_buffer (buf, n, 100 + i);
+        assert_mcp_meta (buf, group, p2, SEQ_LOW (m->info.seq));
+      }
+      gst_buffer_unref (buf);
+    }
+    subscribe (&f, 1, NULL);
+    send_datagram (tx, group, p2, n + 2, 50);
+    send_datagram (tx, "239.255.9.1", p1, n + 3, 60);
+    pull_from (&f, n + 3, 60, "239.255.9.1", p1, 3 * i + 2);
+    n += 4;
+    g_free (group);
+  }
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"),
+      3 * CHURN_ROUNDS);
+  fail_unless_equals_uint64 (relay_stat (&f, "joins"), 3 * CHURN_ROUNDS);
+  fail_unless_equals_uint64 (relay_stat (&f, "leaves"), 3 * CHURN_ROUNDS);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (f.h), 0);
+  relay_teardown (&f);
+  g_free (want);
+  g_free (scope);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
 /* max-groups counts the pinned pairs too; what is carried keeps its place
  * over what is new; what is left out is counted. */
 GST_START_TEST (test_scope_max_groups)
@@ -1782,6 +1846,7 @@ mcastsrcrelay_suite (void)
   tcase_add_test (tc, test_scope_max_groups);
   tcase_add_test (tc, test_scope_query_at_start);
   tcase_add_test (tc, test_scope_ipv6);
+  tcase_add_test (tc, test_scope_churn);
   return s;
 }
 
