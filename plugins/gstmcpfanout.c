@@ -471,8 +471,13 @@ client_write (GstMcpFanout * fo, GstMcpFanoutClient * c)
       total += sizes[n_e];
       n_e++;
     }
-    if (n_e == 0)
-      return;                   /* caught up */
+    if (n_e == 0) {
+      /* caught up, at a frame boundary: control messages that waited for
+       * one (subscriptions) go now */
+      if (!c->cur)
+        mcp_conn_write (c->conn, NULL, 0);
+      return;
+    }
 
     written = total ? mcp_conn_write (c->conn, v, n_v) : 0;
     if (written < 0)

@@ -116,6 +116,8 @@ struct _McpConn
   GHashTable *want_origins;     /* ours; NULL: not used */
   GHashTable *sent_origins;     /* what the peer has of want_origins */
   gboolean subs_may_send;       /* our last handshake message is out */
+  gboolean subs_dirty;          /* ours changed since last sent (or the
+                                 * peer had none yet) */
   guint64 bytes_in;
   guint64 bytes_out;
 
@@ -549,6 +551,7 @@ send_whole_subscriptions (McpConn * self)
       || self->finish_reason || !self->hello_sent
       || !at_frame_boundary (self))
     return;
+  self->subs_dirty = FALSE;
   if (!self->sent_subs) {
     msg = mcp_mpx_build_subscribe (self->want_subs, FALSE, TRUE);
     mcp_conn_send_control (self, msg);
@@ -579,6 +582,9 @@ send_whole_subscriptions (McpConn * self)
 static void
 send_subscriptions (McpConn * self)
 {
+  /* cheap when nothing changed: this runs before every write */
+  if (!self->subs_dirty)
+    return;
   if (self->want_origins)
     send_origin_subscriptions (self);
   else
@@ -680,6 +686,7 @@ send_origin_subscriptions (McpConn * self)
         mcp_sub_set_copy (w->set));
   }
   g_array_unref (keys);
+  self->subs_dirty = FALSE;
 }
 
 void
@@ -687,6 +694,7 @@ mcp_conn_set_subscriptions (McpConn * self, const McpSubSet * set)
 {
   mcp_sub_set_free (self->want_subs);
   self->want_subs = mcp_sub_set_copy (set);
+  self->subs_dirty = TRUE;
   send_subscriptions (self);
 }
 
@@ -717,6 +725,7 @@ mcp_conn_set_origin_subscriptions (McpConn * self,
     origin_table_put (self->want_origins, origins[i].origin,
         origins[i].distance, set);
   }
+  self->subs_dirty = TRUE;
   send_subscriptions (self);
 }
 
