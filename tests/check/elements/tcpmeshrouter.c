@@ -1163,6 +1163,154 @@ GST_START_TEST (test_subscriptions_too_many_origins)
 
 GST_END_TEST;
 
+/* The next SUBSCRIBE or UNSUBSCRIBE from the router (keepalives
+ * skipped): its kind, REPLACE, origin, distance and entries as text. */
+static void
+expect_subscribe (TestPeer * p, McpDecodeResult kind, gboolean replace,
+    guint64 origin, guint distance, const gchar * entries)
+{
+  McpMessage msg;
+  McpDecodeResult r;
+  McpSubSet *set = mcp_sub_set_new ();
+  gchar *text;
+
+  while ((r = mcp_test_mpx_read (p->socket, p->dec, &msg)) ==
+      MCP_DECODE_KEEPALIVE);
+  fail_unless_equals_int (r, kind);
+  fail_unless_equals_int (msg.sub_replace, replace);
+  fail_unless_equals_uint64 (msg.sub_origin, origin);
+  fail_unless_equals_int (msg.sub_distance, distance);
+  fail_unless (mcp_sub_set_apply_wire (set, msg.payload, msg.payload_len,
+          FALSE, NULL));
+  text = mcp_sub_set_to_string (set);
+  fail_unless_equals_string (text, entries);
+  g_free (text);
+  mcp_sub_set_free (set);
+}
+
+/* Connects as a peer announcing features. */
+static void
+peer_connect_features (RouterFixture * f, TestPeer * p, guint64 id,
+    guint32 features, guint n_added)
+{
+  GBytes *hello = mcp_mpx_build_hello_full (MCP_ROLE_PEER, id, NULL, "test",
+      NULL, features);
+  McpMessage msg;
+
+  p->socket = mcp_test_tcp_connect (f->port);
+  p->dec = mcp_decoder_new (MCP_FRAMING_MPX);
+  mcp_test_send_bytes (p->socket, hello);
+  g_bytes_unref (hello);
+  fail_unless_equals_int (mcp_test_mpx_read (p->socket, p->dec, &msg),
+      MCP_DECODE_HELLO);
+  fail_unless_equals_uint64 (msg.hello.peer_id, ISLAND);
+  fail_unless_equals_int (msg.hello.features,
+      MCP_FEATURE_SUBSCRIPTIONS | MCP_FEATURE_SUB_ORIGINS);
+  mcp_test_events_wait (&f->added, n_added);
+}
+
+static void
+peer_send_subscribe (TestPeer * p, const gchar * text, gboolean unsubscribe,
+    gboolean replace)
+{
+  McpSubSet *set = mcp_sub_set_parse (text, NULL);
+  GBytes *msg = mcp_mpx_build_subscribe (set, unsubscribe, replace);
+
+  mcp_test_send_bytes (p->socket, msg);
+  g_bytes_unref (msg);
+  mcp_sub_set_free (set);
+}
+
+/* What the router says to a peer that reads the extension, and to one that
+ * takes part without it (the union, the old way); a datagram goes only
+ * where it is routed. */
+GST_START_TEST (test_subscriptions_to_peers)
+{
+  RouterFixture f;
+  TestPeer plain, ext;
+  McpFrameMeta m = make_meta (ISLAND, 1, 0);
+
+  router_setup (&f, "island-id=10");
+  router_want (&f, "239.1.1.1:5000");
+  peer_connect_features (&f, &plain, 20, MCP_FEATURE_SUBSCRIPTIONS, 1);
+  expect_subscribe (&plain, MCP_DECODE_SUBSCRIBE, TRUE, 0, 0,
+      "239.1.1.1:5000");
+  peer_connect_features (&f, &ext, 30,
+      MCP_FEATURE_SUBSCRIPTIONS | MCP_FEATURE_SUB_ORIGINS, 2);
+  expect_subscribe (&ext, MCP_DECODE_SUBSCRIBE, TRUE, ISLAND, 0,
+      "239.1.1.1:5000");
+
+  /* 20 wants .4 (its own, no extension): passed on to 30, one link on */
+  peer_send_subscribe (&plain, "239.1.1.4:5004", FALSE, TRUE);
+  expect_subscribe (&ext, MCP_DECODE_SUBSCRIBE, TRUE, 20, 1,
+      "239.1.1.4:5004");
+  wait_routes (&f, "20>20/0=239.1.1.4:5004");
+  /* the elements upstream learn what the mesh wants of this island */
+  {
+    GstQuery *q = gst_mcp_subs_query_new ();
+    GArray *peers;
+    gchar *text;
+
+    fail_unless (gst_pad_peer_query (f.h->srcpad, q));
+    peers = gst_mcp_subs_query_parse (q);
+    fail_unless (peers != NULL);
+    fail_unless_equals_int (peers->len, 1);
+    fail_unless_equals_uint64 (g_array_index (peers, GstMcpSubsPeer,
+            0).peer_id, 20);
+    text = mcp_sub_set_to_string (g_array_index (peers, GstMcpSubsPeer,
+            0).set);
+    fail_unless_equals_string (text, "239.1.1.4:5004");
+    g_free (text);
+    g_array_unref (peers);
+    gst_query_unref (q);
+  }
+  /* this island's 239.1.1.10:5004 is wanted by no one; .4 goes to 20 */
+  push_local (&f, &m, 1, 1316);
+  m = make_meta (4, 2, 0);
+  push_local (&f, &m, 2, 1316);
+  mcp_test_mpx_expect_data (plain.socket, plain.dec, &m, 2, 1316);
+  fail_unless_equals_uint64 (link_stat (&f, 30, "datagrams-sent"), 0);
+  fail_unless_equals_uint64 (link_stat (&f, 20, "datagrams-sent"), 1);
+
+  /* withdrawn: an empty REPLACE of origin 20 */
+  peer_send_subscribe (&plain, "239.1.1.4:5004", TRUE, FALSE);
+  expect_subscribe (&ext, MCP_DECODE_SUBSCRIBE, TRUE, 20, 1, "");
+  wait_routes (&f, "");
+  /* ... and of its change: nobody wants anything now */
+  {
+    GstEvent *ev;
+    GArray *peers;
+
+    /* other upstream events (reconfigure) are not ours */
+    for (;;) {
+      ev = gst_harness_pull_upstream_event (f.h);
+      fail_unless (ev != NULL);
+      if ((peers = gst_mcp_subs_event_parse (ev)))
+        break;
+      GST_INFO ("skipping %" GST_PTR_FORMAT, ev);
+      gst_event_unref (ev);
+    }
+    fail_unless_equals_int (peers->len, 0);
+    g_array_unref (peers);
+    gst_event_unref (ev);
+  }
+  /* our own wants change: 30 gets the change of origin 10, 20 the union's */
+  router_want (&f, "239.1.1.2:5000");
+  expect_subscribe (&ext, MCP_DECODE_UNSUBSCRIBE, FALSE, ISLAND, 0,
+      "239.1.1.1:5000");
+  expect_subscribe (&ext, MCP_DECODE_SUBSCRIBE, FALSE, ISLAND, 0,
+      "239.1.1.2:5000");
+  expect_subscribe (&plain, MCP_DECODE_UNSUBSCRIBE, FALSE, 0, 0,
+      "239.1.1.1:5000");
+  expect_subscribe (&plain, MCP_DECODE_SUBSCRIBE, FALSE, 0, 0,
+      "239.1.1.2:5000");
+  peer_close (&plain);
+  peer_close (&ext);
+  router_teardown (&f);
+}
+
+GST_END_TEST;
+
 static Suite *
 tcpmeshrouter_suite (void)
 {
@@ -1185,6 +1333,7 @@ tcpmeshrouter_suite (void)
   tcase_add_test (tc, test_subscriptions_line);
   tcase_add_test (tc, test_subscriptions_ring);
   tcase_add_test (tc, test_subscriptions_too_many_origins);
+  tcase_add_test (tc, test_subscriptions_to_peers);
   return s;
 }
 
