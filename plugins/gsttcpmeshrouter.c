@@ -28,6 +28,14 @@
  * So a triangle or a ring of islands delivers each datagram exactly once,
  * and when a link fails the traffic keeps arriving over the other path.
  *
+ * Subscriptions travel over the links as join/prune does in PIM: per
+ * origin island, a distance vector with split horizon and poison
+ * (mcp-subroute.h), so a group crosses a link only toward an island that
+ * wants it, and a withdrawn want leaves nothing behind in a cycle. The
+ * island's own wants come from downstream (tcpremcastsink with a scope);
+ * without them, and toward nodes that take no part, everything flows as
+ * before.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 mcastsrc-relay address=239.1.1.1 port=5004 peer-id=1 \
