@@ -210,8 +210,7 @@ entry_is_for (GstMcpFanout * fo, Entry * e, GstMcpFanoutClient * c)
     if (!subs)
       subs = mcp_conn_get_peer_subscriptions (c->conn);
 
-    if (subs && !mcp_sub_set_matches (subs, e->family, e->group, e->port,
-            NULL))
+    if (subs && !mcp_sub_set_matches (subs, e->family, e->group, e->port, NULL))
       return FALSE;
   }
   return TRUE;

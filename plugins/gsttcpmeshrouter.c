@@ -265,8 +265,7 @@ fanout_message (GstMcpFanout * fo, GstMcpFanoutClient * from,
   if (verdict != MCP_LOOP_GUARD_PASS)
     return;
 
-  buf = gst_mcp_buffer_new_datagram (msg->payload,
-          msg->payload_len);
+  buf = gst_mcp_buffer_new_datagram (msg->payload, msg->payload_len);
   gst_buffer_add_mcp_meta (buf, &info);
   forward (self, buf, &info, from);
   if (info.origin_id != self->node_id)

@@ -548,8 +548,7 @@ send_whole_subscriptions (McpConn * self)
   GBytes *msg;
 
   if (!self->want_subs || !self->subs_may_send || self->closed
-      || self->finish_reason || !self->hello_sent
-      || !at_frame_boundary (self))
+      || self->finish_reason || !self->hello_sent || !at_frame_boundary (self))
     return;
   self->subs_dirty = FALSE;
   if (!self->sent_subs) {

@@ -2012,7 +2012,7 @@ test_subscribe (void)
   GByteArray *a = g_byte_array_new ();
   McpSubSet *set = mcp_sub_set_new (), *back = mcp_sub_set_new ();
   McpSubEntry e = { 4, 32, MCP_SUB_ANY, 5000, 5000, {239, 0, 0, 0}, 0,
-    NULL
+  NULL
   };
   McpDecoder *dec;
   McpMessage msg;
@@ -2124,7 +2124,7 @@ test_subscribe_origin (void)
   GByteArray *a = g_byte_array_new ();
   McpSubSet *set = mcp_sub_set_new (), *empty = mcp_sub_set_new ();
   McpSubEntry e = { 4, 32, MCP_SUB_ANY, 5000, 5000, {239, 1, 1, 1}, 0,
-    NULL
+  NULL
   };
   McpDecoder *dec;
   McpMessage msg;
@@ -2136,8 +2136,7 @@ test_subscribe_origin (void)
   };
 
   g_assert_true (mcp_sub_set_add (set, &e, NULL));
-  b = mcp_mpx_build_subscribe_origin (set, FALSE, TRUE, 0x0102030405060708,
-      3);
+  b = mcp_mpx_build_subscribe_origin (set, FALSE, TRUE, 0x0102030405060708, 3);
   d = g_bytes_get_data (b, &len);
   g_assert_cmpuint (len, ==, MCP_MPX_MSG_HEADER_LEN + 16 + MCP_SUB_ENTRY_LEN);
   g_assert_cmpint (d[0], ==, 'S');
@@ -2150,11 +2149,9 @@ test_subscribe_origin (void)
   append_start (a);
   append_gbytes (a, mcp_mpx_build_subscribe_origin (set, FALSE, TRUE,
           0x0102030405060708, 3));
-  append_gbytes (a, mcp_mpx_build_subscribe_origin (set, TRUE, FALSE, 42,
-          7));
+  append_gbytes (a, mcp_mpx_build_subscribe_origin (set, TRUE, FALSE, 42, 7));
   /* a withdrawn origin: an empty REPLACE */
-  append_gbytes (a, mcp_mpx_build_subscribe_origin (empty, FALSE, TRUE, 42,
-          7));
+  append_gbytes (a, mcp_mpx_build_subscribe_origin (empty, FALSE, TRUE, 42, 7));
   append_gbytes (a, mcp_mpx_build_subscribe (set, FALSE, FALSE));
   /* 13 bytes: too short for the extension, read as without it */
   append_header (a, MCP_MSG_SUBSCRIBE, MCP_MSG_FLAG_IGNORABLE, 13, 0);

@@ -816,10 +816,8 @@ GST_START_TEST (test_subscriptions_line)
     pull_group (&b, 1, 2 * i);
     pull_group (&c, 1, 2 * i);
   }
-  fail_unless_equals_uint64 (link_stat (&a, 2, "datagrams-sent"),
-      N_DATAGRAMS);
-  fail_unless_equals_uint64 (link_stat (&b, 3, "datagrams-sent"),
-      N_DATAGRAMS);
+  fail_unless_equals_uint64 (link_stat (&a, 2, "datagrams-sent"), N_DATAGRAMS);
+  fail_unless_equals_uint64 (link_stat (&b, 3, "datagrams-sent"), N_DATAGRAMS);
   fail_unless_equals_uint64 (link_stat (&b, 1, "datagrams-sent"), 0);
   fail_unless_equals_uint64 (link_stat (&c, 2, "datagrams-sent"), 0);
 
@@ -831,8 +829,7 @@ GST_START_TEST (test_subscriptions_line)
   g_free (text);
   for (i = 0; i < N_DATAGRAMS; i++)
     push_group (&a, 1, 100 + i, 1, 100 + i);
-  fail_unless_equals_uint64 (link_stat (&a, 2, "datagrams-sent"),
-      N_DATAGRAMS);
+  fail_unless_equals_uint64 (link_stat (&a, 2, "datagrams-sent"), N_DATAGRAMS);
   /* and back */
   router_want (&c, "239.1.1.1:5000");
   wait_routes (&a, "3>2/1=239.1.1.1:5000");
@@ -999,8 +996,7 @@ GST_START_TEST (test_subscriptions_ring)
   peers = g_strdup_printf ("127.0.0.1:%u", bc.port);
   router_setup_id (&r[2], 2, peers);
   g_free (peers);
-  peers = g_strdup_printf ("127.0.0.1:%u,127.0.0.1:%u", r[2].port,
-      r[4].port);
+  peers = g_strdup_printf ("127.0.0.1:%u,127.0.0.1:%u", r[2].port, r[4].port);
   router_setup_id (&r[1], 1, peers);
   g_free (peers);
   for (id = 1; id <= 4; id++) {
@@ -1093,10 +1089,8 @@ GST_START_TEST (test_subscriptions_ring)
   fail_unless_equals_uint64 (router_stat (&r[3], "datagrams-out"),
       2 * N_DATAGRAMS);
   fail_unless_equals_uint64 (router_stat (&r[3], "datagrams-duplicate"), 0);
-  fail_unless_equals_uint64 (router_stat (&r[2], "datagrams-out"),
-      N_DATAGRAMS);
-  fail_unless_equals_uint64 (router_stat (&r[4], "datagrams-out"),
-      N_DATAGRAMS);
+  fail_unless_equals_uint64 (router_stat (&r[2], "datagrams-out"), N_DATAGRAMS);
+  fail_unless_equals_uint64 (router_stat (&r[4], "datagrams-out"), N_DATAGRAMS);
   for (id = 1; id <= 4; id++)
     router_teardown (&r[id]);
   proxy_cut (&bc);
@@ -1233,8 +1227,7 @@ GST_START_TEST (test_subscriptions_to_peers)
   router_setup (&f, "island-id=10");
   router_want (&f, "239.1.1.1:5000");
   peer_connect_features (&f, &plain, 20, MCP_FEATURE_SUBSCRIPTIONS, 1);
-  expect_subscribe (&plain, MCP_DECODE_SUBSCRIBE, TRUE, 0, 0,
-      "239.1.1.1:5000");
+  expect_subscribe (&plain, MCP_DECODE_SUBSCRIBE, TRUE, 0, 0, "239.1.1.1:5000");
   peer_connect_features (&f, &ext, 30,
       MCP_FEATURE_SUBSCRIPTIONS | MCP_FEATURE_SUB_ORIGINS, 2);
   expect_subscribe (&ext, MCP_DECODE_SUBSCRIBE, TRUE, ISLAND, 0,
@@ -1242,8 +1235,7 @@ GST_START_TEST (test_subscriptions_to_peers)
 
   /* 20 wants .4 (its own, no extension): passed on to 30, one link on */
   peer_send_subscribe (&plain, "239.1.1.4:5004", FALSE, TRUE);
-  expect_subscribe (&ext, MCP_DECODE_SUBSCRIBE, TRUE, 20, 1,
-      "239.1.1.4:5004");
+  expect_subscribe (&ext, MCP_DECODE_SUBSCRIBE, TRUE, 20, 1, "239.1.1.4:5004");
   wait_routes (&f, "20>20/0=239.1.1.4:5004");
   /* the elements upstream learn what the mesh wants of this island */
   {
@@ -1257,8 +1249,7 @@ GST_START_TEST (test_subscriptions_to_peers)
     fail_unless_equals_int (peers->len, 1);
     fail_unless_equals_uint64 (g_array_index (peers, GstMcpSubsPeer,
             0).peer_id, 20);
-    text = mcp_sub_set_to_string (g_array_index (peers, GstMcpSubsPeer,
-            0).set);
+    text = mcp_sub_set_to_string (g_array_index (peers, GstMcpSubsPeer, 0).set);
     fail_unless_equals_string (text, "239.1.1.4:5004");
     g_free (text);
     g_array_unref (peers);
