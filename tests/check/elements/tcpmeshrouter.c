@@ -1149,6 +1149,39 @@ GST_START_TEST (test_subscriptions_too_many_origins)
   /* the good link is still there */
   push_local (&f, &m, 1, 1316);
   mcp_test_mpx_expect_data (good.socket, good.dec, &m, 1, 1316);
+  peer_close (&bad);
+
+  /* two origins of 2100 entries each: more than 4096 in all */
+  peer_connect (&f, &bad, 40, 2);
+  for (i = 0; i < 2; i++) {
+    McpSubSet *big = mcp_sub_set_new ();
+    McpSubEntry e = { 4, 32, MCP_SUB_ANY, 5000, 5000, {239, 2, 0, 0}, 0,
+    NULL
+    };
+    GBytes *msg;
+    guint j;
+
+    for (j = 0; j < 2100; j++) {
+      e.group[1] = 2 + i;
+      e.group[2] = j >> 8;
+      e.group[3] = j & 0xff;
+      fail_unless (mcp_sub_set_add (big, &e, NULL));
+    }
+    msg = mcp_mpx_build_subscribe_origin (big, FALSE, TRUE, 7000 + i, 1);
+    mcp_test_send_bytes (bad.socket, msg);
+    g_bytes_unref (msg);
+    mcp_sub_set_free (big);
+  }
+  fail_unless (mcp_test_wait_closed (bad.socket));
+  mcp_test_events_wait (&f.removed, 2);
+  ev = mcp_test_events_get (&f.removed, 1);
+  fail_unless (strstr (ev, "more than 4096 entries over all origins") != NULL,
+      "%s", ev);
+  g_free (ev);
+  wait_routes (&f, "20>20/0=0.0.0.0/0:1-65535 [::]/0:1-65535");
+  m = make_meta (ISLAND, 2, 0);
+  push_local (&f, &m, 2, 1316);
+  mcp_test_mpx_expect_data (good.socket, good.dec, &m, 2, 1316);
   peer_close (&good);
   peer_close (&bad);
   mcp_sub_set_free (set);
