@@ -126,6 +126,9 @@ struct _GstMcpFanout
   gboolean no_echo;
   gboolean one_per_peer;
   McpElection *election;        /* of the active connections' peer ids */
+  GHashTable *filters;          /* guint64 peer id -> McpSubSet: what the
+                                 * owner sends a peer, instead of what it
+                                 * subscribed to (NULL: none) */
   GstQueueArray *queue;         /* Entry *, oldest first */
   guint64 front_index;          /* index of the oldest entry in queue */
   guint64 queue_bytes;
@@ -199,11 +202,15 @@ entry_is_for (GstMcpFanout * fo, Entry * e, GstMcpFanoutClient * c)
   if (e->oversize && c->framing != MCP_FRAMING_RAW)
     return FALSE;
   if (fo->funcs.subscriptions && e->family != 0) {
-    /* a peer that subscribes gets what it subscribed to */
-    const McpSubSet *subs = mcp_conn_get_peer_subscriptions (c->conn);
+    /* a peer that subscribes gets what it subscribed to, or what the
+     * owner chose of it */
+    const McpSubSet *subs = fo->filters ?
+        g_hash_table_lookup (fo->filters, &c->peer_id) : NULL;
 
-    if (subs && !mcp_sub_set_matches (subs, e->family, e->group, e->port,
-            NULL))
+    if (!subs)
+      subs = mcp_conn_get_peer_subscriptions (c->conn);
+
+    if (subs && !mcp_sub_set_matches (subs, e->family, e->group, e->port, NULL))
       return FALSE;
   }
   return TRUE;
@@ -463,8 +470,13 @@ client_write (GstMcpFanout * fo, GstMcpFanoutClient * c)
       total += sizes[n_e];
       n_e++;
     }
-    if (n_e == 0)
-      return;                   /* caught up */
+    if (n_e == 0) {
+      /* caught up, at a frame boundary: control messages that waited for
+       * one (subscriptions) go now */
+      if (!c->cur)
+        mcp_conn_write (c->conn, NULL, 0);
+      return;
+    }
 
     written = total ? mcp_conn_write (c->conn, v, n_v) : 0;
     if (written < 0)
@@ -889,6 +901,8 @@ gst_mcp_fanout_free (GstMcpFanout * fo)
   gst_queue_array_free (fo->queue);
   g_free (fo->caps);
   mcp_election_free (fo->election);
+  if (fo->filters)
+    g_hash_table_unref (fo->filters);
   g_rec_mutex_clear (&fo->own_lock);
   g_free (fo);
 }
@@ -1156,6 +1170,15 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
 
       gst_structure_set (cs, "subscriptions", G_TYPE_STRING, text, NULL);
       g_free (text);
+      /* what the owner chose to send it instead (a mesh's routes) */
+      subs = fo->filters ? g_hash_table_lookup (fo->filters, &c->peer_id) :
+          NULL;
+      if (subs) {
+        text = mcp_sub_set_to_string (subs);
+        gst_structure_set (cs, "subscriptions-forwarded", G_TYPE_STRING,
+            text, NULL);
+        g_free (text);
+      }
     }
     g_value_init (&v, GST_TYPE_STRUCTURE);
     gst_value_set_structure (&v, cs);
@@ -1204,6 +1227,38 @@ gst_mcp_fanout_get_subscriptions (GstMcpFanout * fo)
   g_rec_mutex_unlock (fo->lock);
   mcp_sub_set_free (everything);
   return peers;
+}
+
+void
+gst_mcp_fanout_set_peer_filter (GstMcpFanout * fo, guint64 peer_id,
+    const McpSubSet * set)
+{
+  g_rec_mutex_lock (fo->lock);
+  if (!fo->filters)
+    fo->filters = g_hash_table_new_full (g_int64_hash, g_int64_equal,
+        g_free, (GDestroyNotify) mcp_sub_set_free);
+  if (set)
+    g_hash_table_replace (fo->filters, g_memdup2 (&peer_id,
+            sizeof (peer_id)), mcp_sub_set_copy (set));
+  else
+    g_hash_table_remove (fo->filters, &peer_id);
+  g_rec_mutex_unlock (fo->lock);
+}
+
+void
+gst_mcp_fanout_foreach_conn (GstMcpFanout * fo, GstMcpFanoutConnFunc func,
+    gpointer user_data)
+{
+  GList *l;
+
+  g_rec_mutex_lock (fo->lock);
+  for (l = fo->clients; l; l = l->next) {
+    GstMcpFanoutClient *c = l->data;
+
+    if (c->active && !mcp_conn_is_closed (c->conn))
+      func (c->conn, c->peer_id, user_data);
+  }
+  g_rec_mutex_unlock (fo->lock);
 }
 
 void

@@ -145,6 +145,18 @@ void gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s);
  * peer id, its subscriptions, or everything for a peer that takes no part
  * (raw and HTTP clients, older peers). A new list. */
 GArray *gst_mcp_fanout_get_subscriptions (GstMcpFanout * fo);
+/* With funcs.subscriptions: the datagrams the connections of peer_id get
+ * are those set wants (copied), whatever the peer subscribed to; NULL:
+ * back to what it subscribed to. Any thread. */
+void gst_mcp_fanout_set_peer_filter (GstMcpFanout * fo, guint64 peer_id,
+    const McpSubSet * set);
+/* Calls func for every active connection, with the lock held (so func may
+ * use the connection, e.g. mcp_conn_set_origin_subscriptions). Any
+ * thread. */
+typedef void (*GstMcpFanoutConnFunc) (McpConn * conn, guint64 peer_id,
+    gpointer user_data);
+void gst_mcp_fanout_foreach_conn (GstMcpFanout * fo,
+    GstMcpFanoutConnFunc func, gpointer user_data);
 
 G_END_DECLS
 

@@ -251,31 +251,50 @@ mcp_mpx_build_keepalive (void)
   return g_byte_array_free_to_bytes (out);
 }
 
-GBytes *
-mcp_mpx_build_subscribe (const McpSubSet * set, gboolean unsubscribe,
-    gboolean replace)
+static GBytes *
+build_subscribe (const McpSubSet * set, gboolean unsubscribe,
+    gboolean replace, gboolean with_origin, guint64 origin, guint8 distance)
 {
   GByteArray *out = g_byte_array_new ();
   GByteArray *payload = g_byte_array_new ();
   guint i = 0, n = mcp_sub_set_size (set);
   gboolean first = TRUE;
+  gsize meta_len = with_origin ? MCP_MPX_SUB_ORIGIN_META_LEN :
+      MCP_MPX_SUB_META_LEN;
 
   while (i < n || (first && replace && !unsubscribe)) {
-    guint8 meta[MCP_MPX_SUB_META_LEN] = { 0 };
+    guint8 meta[MCP_MPX_SUB_ORIGIN_META_LEN] = { 0 };
 
     g_byte_array_set_size (payload, 0);
     i = mcp_sub_set_encode (set, i, payload, MCP_MPX_MAX_CONTROL_LEN);
     if (first && replace && !unsubscribe)
       meta[0] = MCP_SUB_FLAG_REPLACE;
+    if (with_origin) {
+      put_u64 (meta + 4, origin);
+      meta[12] = distance;
+    }
     append_msg_header (out, unsubscribe ? MCP_MSG_UNSUBSCRIBE :
-        MCP_MSG_SUBSCRIBE, MCP_MSG_FLAG_IGNORABLE, sizeof (meta),
-        payload->len);
-    g_byte_array_append (out, meta, sizeof (meta));
+        MCP_MSG_SUBSCRIBE, MCP_MSG_FLAG_IGNORABLE, meta_len, payload->len);
+    g_byte_array_append (out, meta, meta_len);
     g_byte_array_append (out, payload->data, payload->len);
     first = FALSE;
   }
   g_byte_array_unref (payload);
   return g_byte_array_free_to_bytes (out);
+}
+
+GBytes *
+mcp_mpx_build_subscribe (const McpSubSet * set, gboolean unsubscribe,
+    gboolean replace)
+{
+  return build_subscribe (set, unsubscribe, replace, FALSE, 0, 0);
+}
+
+GBytes *
+mcp_mpx_build_subscribe_origin (const McpSubSet * set, gboolean unsubscribe,
+    gboolean replace, guint64 origin, guint8 distance)
+{
+  return build_subscribe (set, unsubscribe, replace, TRUE, origin, distance);
 }
 
 void
@@ -672,6 +691,14 @@ again:
        * (mcp_sub_set_apply_wire) */
       msg->sub_replace = type == MCP_MSG_SUBSCRIBE
           && (meta[0] & MCP_SUB_FLAG_REPLACE);
+      /* the per-origin extension; a shorter block has none */
+      if (meta_len >= MCP_MPX_SUB_ORIGIN_META_LEN) {
+        msg->sub_origin = get_u64 (meta + 4);
+        msg->sub_distance = meta[12];
+      } else {
+        msg->sub_origin = 0;
+        msg->sub_distance = 0;
+      }
       msg->payload = payload;
       msg->payload_len = payload_len;
       return type == MCP_MSG_SUBSCRIBE ? MCP_DECODE_SUBSCRIBE :

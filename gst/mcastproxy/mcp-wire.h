@@ -70,9 +70,12 @@ typedef enum
 
 /* Features a HELLO announces (TLV 4, a 32-bit big-endian mask). */
 #define MCP_FEATURE_SUBSCRIPTIONS 0x1   /* sends and honours SUBSCRIBE */
+#define MCP_FEATURE_SUB_ORIGINS 0x2     /* ... and its per-origin extension */
 
-/* SUBSCRIBE and UNSUBSCRIBE: 4 bytes of metadata, byte 0 flags */
+/* SUBSCRIBE and UNSUBSCRIBE: 4 bytes of metadata, byte 0 flags; the
+ * per-origin extension makes it 16: origin (BE64) at 4, distance at 12 */
 #define MCP_MPX_SUB_META_LEN 4
+#define MCP_MPX_SUB_ORIGIN_META_LEN 16
 #define MCP_SUB_FLAG_REPLACE 0x01       /* SUBSCRIBE: the whole state */
 
 /* Authentication (docs/protocol.md): a HELLO's nonce and an AUTH proof. */
@@ -131,7 +134,12 @@ typedef struct
   const gchar *caps;            /* CAPS */
   guint8 auth_proof[MCP_AUTH_PROOF_LEN];        /* AUTH */
   const gchar *reason;          /* ERROR */
-  gboolean sub_replace;         /* SUBSCRIBE: the payload is the whole state */
+  gboolean sub_replace;         /* SUBSCRIBE: the payload is the whole state
+                                 * (of sub_origin) */
+  guint64 sub_origin;           /* SUBSCRIBE, UNSUBSCRIBE: whose listeners
+                                 * want the entries; 0: the sender's own
+                                 * (also when the extension is absent) */
+  guint8 sub_distance;          /* links from sub_origin; 0 when absent */
 } McpMessage;
 
 #define MCP_WIRE_ERROR (mcp_wire_error_quark ())
@@ -170,6 +178,11 @@ GBytes *mcp_mpx_build_keepalive (void);
  * still makes one message. */
 GBytes *mcp_mpx_build_subscribe (const McpSubSet * set, gboolean unsubscribe,
     gboolean replace);
+/* The same with the per-origin extension (16 bytes of metadata): the
+ * entries are what origin's listeners want, distance links away; replace
+ * replaces that origin's state only. */
+GBytes *mcp_mpx_build_subscribe_origin (const McpSubSet * set,
+    gboolean unsubscribe, gboolean replace, guint64 origin, guint8 distance);
 /* Writes the DATA header (MCP_MPX_DATA_HEADER_LEN bytes) for a payload of
  * payload_len bytes, which must not exceed MCP_MAX_DATAGRAM. */
 void mcp_mpx_write_data_header (guint8 * out, const McpFrameMeta * meta,

@@ -2012,7 +2012,7 @@ test_subscribe (void)
   GByteArray *a = g_byte_array_new ();
   McpSubSet *set = mcp_sub_set_new (), *back = mcp_sub_set_new ();
   McpSubEntry e = { 4, 32, MCP_SUB_ANY, 5000, 5000, {239, 0, 0, 0}, 0,
-    NULL
+  NULL
   };
   McpDecoder *dec;
   McpMessage msg;
@@ -2115,6 +2115,78 @@ test_subscribe (void)
   g_byte_array_unref (a);
 }
 
+/* The per-origin extension of SUBSCRIBE: 16 bytes of metadata, origin at
+ * 4 (BE64), distance at 12; read when the block is that long, origin 0
+ * and distance 0 otherwise (and for the plain 4-byte block). */
+static void
+test_subscribe_origin (void)
+{
+  GByteArray *a = g_byte_array_new ();
+  McpSubSet *set = mcp_sub_set_new (), *empty = mcp_sub_set_new ();
+  McpSubEntry e = { 4, 32, MCP_SUB_ANY, 5000, 5000, {239, 1, 1, 1}, 0,
+  NULL
+  };
+  McpDecoder *dec;
+  McpMessage msg;
+  GBytes *b;
+  const guint8 *d;
+  gsize len;
+  static const guint8 want_meta[16] = { MCP_SUB_FLAG_REPLACE, 0, 0, 0,
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 3, 0, 0, 0
+  };
+
+  g_assert_true (mcp_sub_set_add (set, &e, NULL));
+  b = mcp_mpx_build_subscribe_origin (set, FALSE, TRUE, 0x0102030405060708, 3);
+  d = g_bytes_get_data (b, &len);
+  g_assert_cmpuint (len, ==, MCP_MPX_MSG_HEADER_LEN + 16 + MCP_SUB_ENTRY_LEN);
+  g_assert_cmpint (d[0], ==, 'S');
+  g_assert_cmpint (d[1], ==, MCP_MSG_FLAG_IGNORABLE);
+  g_assert_cmpint (d[2], ==, 0);
+  g_assert_cmpint (d[3], ==, 16);
+  g_assert_cmpmem (d + MCP_MPX_MSG_HEADER_LEN, 16, want_meta, 16);
+  g_bytes_unref (b);
+
+  append_start (a);
+  append_gbytes (a, mcp_mpx_build_subscribe_origin (set, FALSE, TRUE,
+          0x0102030405060708, 3));
+  append_gbytes (a, mcp_mpx_build_subscribe_origin (set, TRUE, FALSE, 42, 7));
+  /* a withdrawn origin: an empty REPLACE */
+  append_gbytes (a, mcp_mpx_build_subscribe_origin (empty, FALSE, TRUE, 42, 7));
+  append_gbytes (a, mcp_mpx_build_subscribe (set, FALSE, FALSE));
+  /* 13 bytes: too short for the extension, read as without it */
+  append_header (a, MCP_MSG_SUBSCRIBE, MCP_MSG_FLAG_IGNORABLE, 13, 0);
+  append_zeros (a, 4);
+  g_byte_array_append (a, want_meta + 4, 9);
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  expect_hello (dec, MCP_ROLE_SOURCE);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_SUBSCRIBE);
+  g_assert_true (msg.sub_replace);
+  g_assert_cmphex (msg.sub_origin, ==, 0x0102030405060708);
+  g_assert_cmpuint (msg.sub_distance, ==, 3);
+  g_assert_cmpuint (msg.payload_len, ==, MCP_SUB_ENTRY_LEN);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_UNSUBSCRIBE);
+  g_assert_false (msg.sub_replace);
+  g_assert_cmpuint (msg.sub_origin, ==, 42);
+  g_assert_cmpuint (msg.sub_distance, ==, 7);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_SUBSCRIBE);
+  g_assert_true (msg.sub_replace);
+  g_assert_cmpuint (msg.sub_origin, ==, 42);
+  g_assert_cmpuint (msg.payload_len, ==, 0);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_SUBSCRIBE);
+  g_assert_false (msg.sub_replace);
+  g_assert_cmpuint (msg.sub_origin, ==, 0);
+  g_assert_cmpuint (msg.sub_distance, ==, 0);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_SUBSCRIBE);
+  g_assert_cmpuint (msg.sub_origin, ==, 0);
+  g_assert_cmpuint (msg.sub_distance, ==, 0);
+  expect_need_more (dec);
+  mcp_decoder_free (dec);
+
+  mcp_sub_set_free (set);
+  mcp_sub_set_free (empty);
+  g_byte_array_unref (a);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2172,6 +2244,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/finish/truncated", test_finish_truncated);
   g_test_add_func ("/wire/finish/after-error", test_finish_after_error);
   g_test_add_func ("/wire/subscribe", test_subscribe);
+  g_test_add_func ("/wire/subscribe-origin", test_subscribe_origin);
 
   return g_test_run ();
 }
