@@ -319,7 +319,7 @@ mesh () {
       echo "$x-$y $(tx_bytes gw$x t$y)"
       echo "$y-$x $(tx_bytes gw$y t$x)"
     done >"$LOGS/w1"
-    WINDOW_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+    echo $(( ($(date +%s%N) - t0) / 1000000 )) >"$LOGS/wms"
     paste "$LOGS/w0" "$LOGS/w1" | awk '{ print $1, $4 - $2 }'
   }
   # busy_links GROUPS: the directions carrying about GROUPS groups (0.8
@@ -327,6 +327,7 @@ mesh () {
   # every other direction must be quiet (keepalives, subscriptions)
   busy_links () {
     local lo hi
+    WINDOW_MS=$(cat "$LOGS/wms")
     lo=$(( $(payload "$1" "$WINDOW_MS") * 8 / 10 ))
     hi=$(( $(payload "$1" "$WINDOW_MS") * 12 / 10 * 125 / 100 ))
     awk -v lo="$lo" -v hi="$hi" '
@@ -351,7 +352,7 @@ mesh () {
 
   w1=$(ring_window)
   busy=$(echo "$w1" | busy_links 1)
-  echo "   bytes per direction in $WINDOW_MS ms:" $w1
+  echo "   bytes per direction in $(cat "$LOGS/wms") ms:" $w1
   echo "   carrying one group: $busy"
   case " $busy " in
     " a-b b-c "|" b-c a-b ") path=b ;;
