@@ -25,7 +25,12 @@
 #    3 s the path carries one group again;
 #  - C's listener gets each datagram once (nothing loops).
 #
-# Usage: demand.sh igmpv3|igmpv2|mld|mesh
+# restart: the hub restarts, then B's gateway: the subscriptions are
+# rebuilt, and the links carry what is listened to, no more.
+# querier2: a second querier with a lower address on B's LAN: ours stops
+# querying and still learns the listeners; a leave is noticed in time.
+#
+# Usage: demand.sh igmpv3|igmpv2|mld|mesh|restart|querier2
 # Needs MCASTPROXY_BUILD (the meson build directory). Exit 77 without root.
 set -u
 VARIANT=${1:?variant}
@@ -40,7 +45,7 @@ COUNT=$((RATE * SECONDS_TOTAL))
 PORT=5004
 STATS="MCASTPROXY_STATS_INTERVAL=100000000"
 case $VARIANT in
-  igmpv3|igmpv2|mesh)
+  igmpv3|igmpv2|mesh|restart|querier2)
     SCOPE=239.10.0.0/16:$PORT
     group () { echo "239.10.0.$1"; } ;;
   mld)
@@ -64,7 +69,8 @@ lan_island () {
     ip netns exec "$(ns $x)" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
       net.ipv6.conf.all.accept_dad=0
   done
-  link "$(ns gw$i)" lan 10.$n.0.1/24 "$(ns h$i)" eth0 10.$n.0.2/24 on
+  link "$(ns gw$i)" lan 10.$n.0.${GW_OCTET:-1}/24 "$(ns h$i)" eth0 \
+    10.$n.0.2/24 on
   ip -n "$(ns gw$i)" -6 addr add fd00:$n::1/64 dev lan nodad
   ip -n "$(ns h$i)" -6 addr add fd00:$n::2/64 dev eth0 nodad
   # (IPv6 has its multicast route on every interface that is up)
@@ -193,8 +199,16 @@ senders_done () {
 
 # ---- a hub and three islands -------------------------------------------------
 
-star () {
-  local i n idle_a idle_b idle_c jb jc2 jc3 jb5 wa wb wc quiet r
+gateway () {   # gateway X: island X's gateway, connected to the hub
+  local n
+  n=$(num "$1")
+  start "gw$1" "$(ns gw$1)" $STATS ISLAND_ID="$n" HUB_IP=10.0.$n.2 \
+    HUB_IN_PORT=5400 HUB_OUT_PORT=5401 MCAST_GROUPS="$SCOPE" \
+    MCAST_IFACE=lan MCAST_TTL=1 -- "$P/island-gateway"
+}
+
+star_setup () {
+  local i n
   host "$(ns hub)"
   for i in a b c; do
     n=$(num $i)
@@ -203,18 +217,17 @@ star () {
   done
   start hub "$(ns hub)" $STATS HUB_IP= HUB_IN_PORT=5400 HUB_OUT_PORT=5401 \
     -- "$P/hub"
+  for i in a b c; do gateway $i; done
   for i in a b c; do
-    n=$(num $i)
-    start "gw$i" "$(ns gw$i)" $STATS ISLAND_ID="$n" HUB_IP=10.0.$n.2 \
-      HUB_IN_PORT=5400 HUB_OUT_PORT=5401 MCAST_GROUPS="$SCOPE" \
-      MCAST_IFACE=lan MCAST_TTL=1 -- "$P/island-gateway"
-  done
-  for i in a b c; do
-    wait_for "gw$i" mcastproxy-client-added || return
-    wait_for "gw$i" mcastproxy-connected || return
+    wait_for "gw$i" mcastproxy-client-added || return 1
+    wait_for "gw$i" mcastproxy-connected || return 1
   done
   senders
+}
 
+star () {
+  local idle_a idle_b idle_c jb jc2 jc3 jb5 wa wb wc quiet r
+  star_setup || return
   idle_b=$(carried hub tob 2)
   idle_c=$(carried hub toc 2)
   idle_a=$(carried gwa up0 2)
@@ -277,6 +290,113 @@ star () {
   senders_done
   for r in recvc2 recvc3 recvb5; do check_receiver $r; done
 }
+
+# ---- restarts: subscriptions are rebuilt ----------------------------------
+
+# the link NS IFACE carries GROUPS groups again within SECONDS (0.5 s
+# windows); prints the ms it took, or nothing
+carries_again () {
+  local t0 b
+  t0=$(date +%s%N)
+  while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt $(($4 * 1000)) ]; do
+    b=$(carried "$1" "$2" 0.5)
+    if [ "$b" -ge $(( $(payload "$3" 500) * 8 / 10 )) ]; then
+      echo $(( ($(date +%s%N) - t0) / 1000000 ))
+      return
+    fi
+  done
+}
+
+restart () {
+  local wb wc wa t
+  star_setup || return
+  GAPS=3 listener recvb b "$(group 1)" 1
+  GAPS=3 listener recvc c "$(group 2)" 2
+  [ "$(join_ms recvb)" -le 1000 ] && [ "$(join_ms recvc)" -le 1000 ] ||
+    fail "joins before the restarts"
+
+  # the hub restarts: the gateways reconnect and subscribe anew
+  kill "$PID_hub"
+  wait "$PID_hub" 2>/dev/null
+  start hub "$(ns hub)" $STATS HUB_IP= HUB_IN_PORT=5400 HUB_OUT_PORT=5401 \
+    -- "$P/hub"
+  t=$(carries_again hub tob 1 15)
+  echo "   hub restarted: B's group flows again after ${t:-never} ms"
+  wb=$(link_window hub tob hub 2)
+  wc=$(link_window hub toc hub 3)
+  wa=$(link_window gwa up0 gwa any)
+  echo "   after the hub's restart: hub->B $wb, hub->C $wc (1 group each)," \
+    "A->hub $wa (2 groups)"
+  if [ -n "$t" ] && within "$wb" 1 && within "$wc" 1 && within "$wa" 2; then
+    pass "after a hub restart the subscriptions are rebuilt, nothing more carried"
+  else
+    fail "hub restart"
+  fi
+
+  # B's gateway restarts: it learns its listener again from the host's
+  # answer to its startup queries (up to the query response interval,
+  # 10 s), and only then is B's group carried
+  kill "$PID_gwb"
+  wait "$PID_gwb" 2>/dev/null
+  gateway b
+  t=$(carries_again hub tob 1 20)
+  echo "   B's gateway restarted: its group flows again after ${t:-never} ms"
+  wb=$(link_window hub tob hub 2)
+  wa=$(link_window gwa up0 gwa any)
+  echo "   after the gateway's restart: hub->B $wb (1 group), A->hub $wa (2 groups)"
+  if [ -n "$t" ] && within "$wb" 1 && within "$wa" 2; then
+    pass "after a gateway restart its subscriptions are rebuilt, nothing more carried"
+  else
+    fail "gateway restart"
+  fi
+  senders_done
+  check_receiver recvb
+  check_receiver recvc
+}
+
+# ---- a second querier on B's LAN ------------------------------------------
+
+querier2 () {
+  local q other j quiet
+  # B's gateway is 10.2.0.10; a second one on B's LAN, in the host's
+  # namespace, is 10.2.0.2: the lower address, it wins the election
+  GW_OCTET=10 star_setup || return
+  start q2 "$(ns hb)" -- gst-launch-1.0 -m tcpsplitsrc host=127.0.0.1 port=9 \
+    ! tcpremcastsink address="$(group 99)" port=$PORT scope="$SCOPE" \
+    multicast-iface=eth0 stats-interval=100000000
+  q=""
+  for j in $(seq 1 100); do
+    if grep "tcpremcastsink-stats," "$LOGS/gwb.log" | tail -n 1 |
+        grep -q "other-querier=(string)10.2.0.2"; then
+      q=1
+      break
+    fi
+    timeout 1 tail -n 0 -f "$LOGS/gwb.log" | grep -q -m1 "tcpremcastsink-stats,"
+  done
+  other=$(grep "tcpremcastsink-stats," "$LOGS/gwb.log" | tail -n 1 |
+    grep -o " querier=(boolean)[a-z]*")
+  echo "   B's gateway:$other, other querier 10.2.0.2 heard: ${q:-no}"
+  if [ -n "$q" ] && [ "$other" = " querier=(boolean)false" ]; then
+    pass "a querier with a lower address wins: ours stops querying"
+  else
+    fail "querier election"
+  fi
+  listener recvb b "$(group 1)" 1
+  j=$(join_ms recvb)
+  echo "   join in B with the other querier: first datagram after $j ms"
+  [ "$j" -le 1000 ] && pass "ours still learns the listeners from the reports" ||
+    fail "join with another querier"
+  kill "$PID_recvb"
+  quiet=$(quiet_after hub tob 2000)
+  echo "   hub->B quiet ${quiet:-never} ms after the listener left"
+  if [ -n "$quiet" ] && [ "$quiet" -le 3000 ]; then
+    pass "leave noticed through the other querier's queries within 3 s"
+  else
+    fail "leave with another querier"
+  fi
+  senders_done
+}
+
 
 # ---- a ring of four mesh nodes ---------------------------------------------
 
@@ -418,5 +538,8 @@ mesh () {
   echo "   node c: $(last_stat nodec tcpmeshrouter-stats datagrams-duplicate) duplicates dropped"
 }
 
-if [ "$VARIANT" = mesh ]; then mesh; else star; fi
+case $VARIANT in
+  mesh|restart|querier2) $VARIANT ;;
+  *) star ;;
+esac
 exit $FAILED
