@@ -40,7 +40,8 @@ islands_test_init demand
 RATE=1000
 SIZE=1000
 GROUPS_N=10
-SECONDS_TOTAL=${SECONDS_TOTAL:-32}
+# the restarts wait for a gateway to relearn its listeners: longer
+SECONDS_TOTAL=${SECONDS_TOTAL:-$([ "$VARIANT" = restart ] && echo 60 || echo 32)}
 COUNT=$((RATE * SECONDS_TOTAL))
 PORT=5004
 STATS="MCASTPROXY_STATS_INTERVAL=100000000"
@@ -361,7 +362,8 @@ querier2 () {
   # B's gateway is 10.2.0.10; a second one on B's LAN, in the host's
   # namespace, is 10.2.0.2: the lower address, it wins the election
   GW_OCTET=10 star_setup || return
-  start q2 "$(ns hb)" -- gst-launch-1.0 -m tcpsplitsrc host=127.0.0.1 port=9 \
+  start q2 "$(ns hb)" GST_PLUGIN_PATH="$MCASTPROXY_PLUGIN_DIR" -- \
+    gst-launch-1.0 -m tcpsplitsrc host=127.0.0.1 port=9 \
     ! tcpremcastsink address="$(group 99)" port=$PORT scope="$SCOPE" \
     multicast-iface=eth0 stats-interval=100000000
   q=""
