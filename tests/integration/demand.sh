@@ -70,8 +70,28 @@ lan_island () {
     ip netns exec "$(ns $x)" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
       net.ipv6.conf.all.accept_dad=0
   done
-  link "$(ns gw$i)" lan 10.$n.0.${GW_OCTET:-1}/24 "$(ns h$i)" eth0 \
-    10.$n.0.2/24 on
+  if [ "${BRIDGED:-}" = "$i" ]; then
+    # a LAN of three: the gateway, the host and a third namespace q$i,
+    # through a bridge (no snooping) in namespace lan$i; the gateway is
+    # 10.N.0.10, the host 10.N.0.20, q 10.N.0.2
+    host "$(ns lan$i)"
+    host "$(ns q$i)"
+    ip netns exec "$(ns q$i)" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
+      net.ipv6.conf.all.accept_dad=0
+    ip -n "$(ns lan$i)" link add br0 type bridge mcast_snooping 0
+    ip -n "$(ns lan$i)" link set br0 up
+    for x in gw$i:lan:10 h$i:eth0:20 q$i:eth0:2; do
+      set -- ${x//:/ }
+      ip link add "$2" netns "$(ns $1)" type veth peer name "p$1" \
+        netns "$(ns lan$i)" || exit 1
+      ip -n "$(ns lan$i)" link set "p$1" master br0 up
+      ip -n "$(ns $1)" addr add "10.$n.0.$3/24" dev "$2"
+      ip -n "$(ns $1)" link set "$2" multicast on up
+    done
+    ip -n "$(ns q$i)" route add 224.0.0.0/4 dev eth0
+  else
+    link "$(ns gw$i)" lan 10.$n.0.1/24 "$(ns h$i)" eth0 10.$n.0.2/24 on
+  fi
   ip -n "$(ns gw$i)" -6 addr add fd00:$n::1/64 dev lan nodad
   ip -n "$(ns h$i)" -6 addr add fd00:$n::2/64 dev eth0 nodad
   # (IPv6 has its multicast route on every interface that is up)
@@ -145,7 +165,8 @@ listener () {
   date +%s%N >"$LOGS/$1.start"
   start "$1" "$(ns h$2)" -- "$MCP_RECV" --group "$3" --port $PORT \
     --iface eth0 --stream-id "$4" --count "$COUNT" --sizes $SIZE \
-    --allow-gaps "${GAPS:-1}" --timeout 3 --ready-file "$LOGS/$1.ready" \
+    --allow-gaps "${GAPS:-1}" --timeout "${RECV_TIMEOUT:-3}" \
+    --ready-file "$LOGS/$1.ready" \
     --quiet
 }
 
@@ -311,8 +332,10 @@ carries_again () {
 restart () {
   local wb wc wa t
   star_setup || return
-  GAPS=3 listener recvb b "$(group 1)" 1
-  GAPS=3 listener recvc c "$(group 2)" 2
+  # the listeners outlast the outages (mcp-recv ends after its timeout
+  # without a datagram, which would leave the group)
+  RECV_TIMEOUT=30 GAPS=3 listener recvb b "$(group 1)" 1
+  RECV_TIMEOUT=30 GAPS=3 listener recvc c "$(group 2)" 2
   [ "$(join_ms recvb)" -le 1000 ] && [ "$(join_ms recvc)" -le 1000 ] ||
     fail "joins before the restarts"
 
@@ -359,10 +382,10 @@ restart () {
 
 querier2 () {
   local q other j quiet
-  # B's gateway is 10.2.0.10; a second one on B's LAN, in the host's
-  # namespace, is 10.2.0.2: the lower address, it wins the election
-  GW_OCTET=10 star_setup || return
-  start q2 "$(ns hb)" GST_PLUGIN_PATH="$MCASTPROXY_PLUGIN_DIR" -- \
+  # B's gateway is 10.2.0.10; a second one on B's LAN, in namespace qb,
+  # is 10.2.0.2: the lower address, it wins the election
+  BRIDGED=b star_setup || return
+  start q2 "$(ns qb)" GST_PLUGIN_PATH="$MCASTPROXY_PLUGIN_DIR" -- \
     gst-launch-1.0 -m tcpsplitsrc host=127.0.0.1 port=9 \
     ! tcpremcastsink address="$(group 99)" port=$PORT scope="$SCOPE" \
     multicast-iface=eth0 stats-interval=100000000
