@@ -273,6 +273,15 @@ star () {
     fail "join latency"
   fi
 
+  # the tools' status line names them (from B's gateway's statistics so far)
+  r=$(grep -- "-stats," "$LOGS/gwb.log" | tail -n 40 |
+    "$P/mcastproxy-status" 100000000 0 1 2>&1 >/dev/null | tail -n 1)
+  echo "   B's status line: $r"
+  case $r in
+    *"| listened $(group 1) | captured "*) pass "the status line names the group listened to" ;;
+    *) fail "status line" ;;
+  esac
+
   wb=$(link_window hub tob hub 2)
   wc=$(link_window hub toc hub 3)
   wa=$(link_window gwa up0 gwa any)
