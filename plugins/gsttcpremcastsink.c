@@ -30,10 +30,23 @@
  * reported as one warning per outage (the next failure after sends succeed
  * again warns again); the stream goes on.
  *
+ * With a `scope` (groups and ports, "239.10.0.0/16:5004 239.1.1.1:5000")
+ * the element is demand-driven: it learns by IGMP/MLD which groups have
+ * listeners on the interfaces of `multicast-iface`, acting as the querier
+ * when no other is present (`querier`), and tells the elements upstream
+ * what is wanted: the scope's single groups always, and the listened
+ * groups inside the scope. It answers the "mcastproxy-subscriptions"
+ * query on its sink pad and pushes the upstream event of that name when
+ * the set changes (gstmcpsubs.h). This needs CAP_NET_RAW.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 tcpsplitsrc host=hub.example.net port=5201 ! tcpremcastsink address=239.1.1.1 port=5004 ttl-mc=4
  * ]| Re-multicasts a stream received over TCP into the local island.
+ * |[
+ * gst-launch-1.0 tcpsplitsrc host=hub.example.net port=5401 ! tcpremcastsink original-group=true multicast-iface=eth0 scope="239.10.0.0/16:5004 239.1.1.1:5004"
+ * ]| The same, telling upstream which groups of 239.10.0.0/16 hosts on eth0
+ * listen to.
  */
 
 #include "config.h"
