@@ -390,8 +390,15 @@ GST_END_TEST;
 GST_START_TEST (test_no_capability)
 {
   int status;
-  pid_t pid = fork ();
+  pid_t pid;
 
+  /* a forked child under valgrind reports what the threads it did not
+   * inherit hold as lost: checked in the plain runs */
+  if (g_getenv ("MCASTPROXY_TEST_WRAPPER")) {
+    GST_INFO ("not under a test wrapper");
+    return;
+  }
+  pid = fork ();
   fail_unless (pid >= 0);
   if (pid == 0) {
     struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
