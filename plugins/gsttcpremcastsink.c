@@ -752,12 +752,20 @@ static void
 listeners_changed (McpIgmpQuerier * querier, gpointer user_data)
 {
   GstTcpRemcastSink *self = user_data;
+  GPtrArray *queriers;
   McpSubSet *wanted;
   GArray *peers = NULL;
   gchar *text;
 
-  /* self->queriers is only replaced on this thread or with it stopped */
-  wanted = compute_wanted (self->scope_set, self->queriers);
+  /* the queriers are freed on this thread, after stop_demand took them:
+   * without them, stopping */
+  GST_OBJECT_LOCK (self);
+  queriers = self->queriers ? g_ptr_array_ref (self->queriers) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (!queriers)
+    return;
+  wanted = compute_wanted (self->scope_set, queriers);
+  g_ptr_array_unref (queriers);
   GST_OBJECT_LOCK (self);
   if (self->wanted && !mcp_sub_set_equal (wanted, self->wanted)) {
     peers = peers_of (wanted);
