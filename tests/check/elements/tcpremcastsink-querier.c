@@ -12,6 +12,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/app/gstappsrc.h>
 
+#include <arpa/inet.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -80,6 +81,22 @@ host_join (const gchar * group)
   return fd;
 }
 
+/* An IPv4 source-specific membership of b: INCLUDE {source}. */
+static int
+host_join_source (const gchar * group, const gchar * source)
+{
+  struct ip_mreq_source mreq = { 0 };
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  fail_unless_equals_int (inet_pton (AF_INET, group, &mreq.imr_multiaddr), 1);
+  fail_unless_equals_int (inet_pton (AF_INET, source, &mreq.imr_sourceaddr), 1);
+  fail_unless_equals_int (inet_pton (AF_INET, "10.98.0.2",
+          &mreq.imr_interface), 1);
+  fail_unless_equals_int (setsockopt (fd, IPPROTO_IP,
+          IP_ADD_SOURCE_MEMBERSHIP, &mreq, sizeof mreq), 0);
+  return fd;
+}
+
 /* ---- the pipeline: appsrc ! tcpremcastsink ----------------------------- */
 
 typedef struct
@@ -143,18 +160,31 @@ own_set (GArray * peers)
   return p->set;
 }
 
+/* Whether set wants datagrams to group:port from source (NULL: any). */
 static gboolean
-wants (const McpSubSet * set, const gchar * group, guint16 port)
+wants_from (const McpSubSet * set, const gchar * group, guint16 port,
+    const gchar * source)
 {
   GInetAddress *g = g_inet_address_new_from_string (group);
-  guint8 bytes[16] = { 0 };
+  guint8 bytes[16] = { 0 }, src[16] = { 0 };
   gboolean v4 = g_inet_address_get_family (g) == G_SOCKET_FAMILY_IPV4;
   gboolean res;
 
   memcpy (bytes, g_inet_address_to_bytes (g), v4 ? 4 : 16);
-  res = mcp_sub_set_matches (set, v4 ? 4 : 6, bytes, port, NULL);
+  if (source) {
+    GInetAddress *a = g_inet_address_new_from_string (source);
+    memcpy (src, g_inet_address_to_bytes (a), v4 ? 4 : 16);
+    g_object_unref (a);
+  }
+  res = mcp_sub_set_matches (set, v4 ? 4 : 6, bytes, port, source ? src : NULL);
   g_object_unref (g);
   return res;
+}
+
+static gboolean
+wants (const McpSubSet * set, const gchar * group, guint16 port)
+{
+  return wants_from (set, group, port, NULL);
 }
 
 /* What the element answers now. */
@@ -366,6 +396,40 @@ GST_START_TEST (test_join_leave_ipv6)
 
 GST_END_TEST;
 
+/* An SSM join (IGMPv3 INCLUDE {S}) is wanted from S only, on the ports
+ * of the scope's entry. */
+GST_START_TEST (test_source_specific)
+{
+  Fixture f;
+  GArray *peers = NULL;
+  GstStructure *stats;
+  const GstStructure *m;
+  int fd;
+
+  fixture_start (&f, SCOPE " 232.1.1.0/24:5000-5010");
+  fd = host_join_source ("232.1.1.1", "10.1.1.9");
+  expect_event (&f, "232.1.1.1", 5000, TRUE, NULL, G_USEC_PER_SEC);
+  peers = ask (&f);
+  fail_unless (wants_from (own_set (peers), "232.1.1.1", 5010, "10.1.1.9"));
+  fail_if (wants_from (own_set (peers), "232.1.1.1", 5000, "10.1.1.8"));
+  fail_if (wants_from (own_set (peers), "232.1.1.1", 5011, "10.1.1.9"));
+  g_array_unref (peers);
+  stats = mcp_test_stats (f.sink, "tcpremcastsink-stats");
+  m = find_membership (stats, "232.1.1.1");
+  fail_unless (m != NULL);
+  fail_unless_equals_string (gst_structure_get_string (m, "filter-mode"),
+      "include");
+  fail_unless_equals_string (gst_structure_get_string (m, "sources"),
+      "10.1.1.9");
+  gst_structure_free (stats);
+  close (fd);
+  expect_event (&f, "232.1.1.1", 5000, FALSE, NULL,
+      2 * LMQI_NS / 1000 + G_USEC_PER_SEC);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_bad_settings)
 {
   GstElement *sink = gst_element_factory_make ("tcpremcastsink", NULL);
@@ -451,6 +515,7 @@ tcpremcastsink_querier_suite (void)
   tcase_add_test (tc, test_pinned);
   tcase_add_test (tc, test_join_leave);
   tcase_add_test (tc, test_join_leave_ipv6);
+  tcase_add_test (tc, test_source_specific);
   tcase_add_test (tc, test_bad_settings);
   tcase_add_test (tc, test_no_capability);
   return s;
