@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "gstmcpsubs.h"
+#include "mcp-igmp-socket.h"
 #include "mcp-check-util.h"
 
 /* in scope: 239.10.0.0/16 on port 5004; pinned: 239.30.0.1:6000 */
@@ -430,6 +431,71 @@ GST_START_TEST (test_source_specific)
 
 GST_END_TEST;
 
+/* Polls get-stats until "querier" is want, or a 5 s deadline passes. */
+static gboolean
+wait_querier (GstElement * sink, gboolean want, gchar ** other)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  for (;;) {
+    GstStructure *s = mcp_test_stats (sink, "tcpremcastsink-stats");
+    gboolean querier = !want;
+
+    gst_structure_get_boolean (s, "querier", &querier);
+    if (querier == want) {
+      *other = g_strdup (gst_structure_get_string (s, "other-querier"));
+      gst_structure_free (s);
+      return TRUE;
+    }
+    gst_structure_free (s);
+    if (g_get_monotonic_time () > deadline)
+      return FALSE;
+    g_usleep (20000);           /* polling state, with the deadline above */
+  }
+}
+
+/* A querier with a lower address on the LAN (b, 10.98.0.2, asking from a
+ * raw socket) wins: the element stops being the querier, says who is,
+ * and still learns the listeners. */
+GST_START_TEST (test_other_querier)
+{
+  McpIgmpMessage *q = mcp_igmp_query_new (G_SOCKET_FAMILY_IPV4, 3, NULL);
+  GInetAddress *all = g_inet_address_new_from_string ("224.0.0.1");
+  GError *err = NULL;
+  McpIgmpSocket *sock;
+  GBytes *bytes;
+  gchar *other = NULL;
+  Fixture f;
+  int fd;
+
+  fixture_start (&f, SCOPE);
+  fail_unless (wait_querier (f.sink, TRUE, &other));
+  fail_unless_equals_string (other, "");
+  g_free (other);
+
+  sock = mcp_igmp_socket_new (G_SOCKET_FAMILY_IPV4, "b", &err);
+  fail_unless (sock != NULL, "%s", err ? err->message : "?");
+  q->max_resp_ms = 1000;
+  bytes = mcp_igmp_build_query (q, &err);
+  fail_unless (bytes != NULL);
+  fail_unless (mcp_igmp_socket_send_query (sock, bytes, all, &err));
+  fail_unless (wait_querier (f.sink, FALSE, &other));
+  fail_unless_equals_string (other, "10.98.0.2");
+  g_free (other);
+
+  fd = host_join ("239.10.2.2");
+  expect_event (&f, "239.10.2.2", 5004, TRUE, NULL, G_USEC_PER_SEC);
+  close (fd);
+
+  g_bytes_unref (bytes);
+  mcp_igmp_socket_free (sock);
+  mcp_igmp_message_free (q);
+  g_object_unref (all);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_bad_settings)
 {
   GstElement *sink = gst_element_factory_make ("tcpremcastsink", NULL);
@@ -516,6 +582,7 @@ tcpremcastsink_querier_suite (void)
   tcase_add_test (tc, test_join_leave);
   tcase_add_test (tc, test_join_leave_ipv6);
   tcase_add_test (tc, test_source_specific);
+  tcase_add_test (tc, test_other_querier);
   tcase_add_test (tc, test_bad_settings);
   tcase_add_test (tc, test_no_capability);
   return s;
