@@ -101,7 +101,10 @@ esac
 # What a tool needs beyond what every value is checked for:
 #   mcastproxy_need iface       the interfaces of MCAST_IFACE exist here
 #   mcastproxy_need listener    with TLS, a certificate to present
-#   mcastproxy_need groups      MCAST_GROUPS, or a MCAST_PORT to send to
+#   mcastproxy_need groups      MCAST_GROUPS, or a MCAST_PORT to send to;
+#                               ranges carried on demand need MCAST_IFACE
+#   mcastproxy_need static      no ranges carried on demand (a tool that
+#                               cannot carry them yet)
 #   mcastproxy_need port NAME   a port it connects or sends to: not 0
 mcastproxy_need () {
   case $1 in
@@ -118,7 +121,17 @@ mcastproxy_need () {
           "MCASTPROXY_TLS=true a listener needs its certificate"
       fi ;;
     groups)
-      [ -n "$MCAST_GROUPS" ] || mcastproxy_need port MCAST_PORT ;;
+      [ -n "$MCAST_GROUPS" ] || mcastproxy_need port MCAST_PORT
+      if [ -n "$mcastproxy_scope" ] && [ -z "$MCAST_IFACE" ]; then
+        mcastproxy_bad MCAST_IFACE "empty, but MCAST_GROUPS names ranges" \
+          "carried on demand: name the LAN interface, where the gateway" \
+          "hears who listens (IGMP/MLD)"
+      fi ;;
+    static)
+      [ -z "$mcastproxy_scope" ] ||
+        mcastproxy_bad MCAST_GROUPS "ranges carried on demand need a hub" \
+          "(island-gateway); $mcastproxy_tool carries single groups" \
+          "(GROUP:PORT) only" ;;
     port)
       eval "mcp_port=\$$2"
       [ "$mcp_port" != 0 ] ||
@@ -162,6 +175,16 @@ dscp () { opt qos-dscp "$MCASTPROXY_DSCP"; }
 # island's side of a gateway.
 capture_groups () {
   into="$1."
+  if [ -n "$mcastproxy_scope" ]; then
+    # one element joins the pinned groups and, on demand, the others
+    printf '%s\n' mcastsrc-relay "scope=$mcastproxy_scope" \
+      "peer-id=$ISLAND_ID" "ignore-sources=:$MCAST_GATEWAY_PORT"
+    opt multicast-iface "$MCAST_IFACE"
+    caps
+    stats
+    printf '%s\n' ! "$into"
+    return 0
+  fi
   if [ "$(printf '%s\n' "$mcastproxy_groups" | wc -l)" -gt 1 ]; then
     printf '%s\n' funnel name=up ! "$into"
     into=up.
@@ -179,12 +202,17 @@ capture_groups () {
 # The island's re-multicast of what arrives from elsewhere: each datagram
 # on its own group and port, from MCAST_GATEWAY_PORT.
 remulticast () {
-  printf '%s\n' "$mcastproxy_groups" | {
+  # the first group (or range) is where a datagram without one goes
+  { printf '%s\n' "$mcastproxy_groups"
+    printf '%s\n' "$mcastproxy_scope" | tr ' ' '\n' |
+      sed -n 's/^\[\{0,1\}\([^]/]*\)\]\{0,1\}\/[0-9]*:\([0-9]*\).*/\1 \2/p'
+  } | grep -v '^$' | {
     IFS=' ' read -r addr port
     printf '%s\n' tcpremcastsink original-group=true "address=$addr" \
       "port=$port" "bind-port=$MCAST_GATEWAY_PORT" "ttl-mc=$MCAST_TTL" \
       "loop=$MCAST_LOOP"
   }
+  opt scope "$mcastproxy_scope"
   opt multicast-iface "$MCAST_IFACE"
   dscp
   stats

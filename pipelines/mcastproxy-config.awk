@@ -17,8 +17,10 @@
 # Each value is checked and put in its one spelling (booleans true/false,
 # numbers without leading zeros, a named ISLAND_ID as its number, ...).
 # Prints shell assignments of every setting and its origin
-# (mcp_from_NAME: "environment" or FILE:LINE), and mcastproxy_groups, the
-# "group port" lines of MCAST_GROUPS (or MCAST_GROUP and MCAST_PORT). The
+# (mcp_from_NAME: "environment" or FILE:LINE), mcastproxy_groups, the
+# "group port" lines of the single groups of MCAST_GROUPS (or MCAST_GROUP and
+# MCAST_PORT), and mcastproxy_scope, all of MCAST_GROUPS when it names a
+# range carried on demand (empty otherwise). The
 # first mistake is one line on stderr, "TOOL: ORIGIN: NAME=VALUE: why",
 # and exit status 2. Names that are no setting (any in a file; in the
 # environment those that look like ours) get a warning each, with the
@@ -92,6 +94,7 @@ BEGIN {
         shq(from[name])
   }
   printf "mcastproxy_groups=%s\n", shq(groups)
+  printf "mcastproxy_scope=%s\n", shq(scope)
   exit 0
 }
 
@@ -350,18 +353,42 @@ function check_list(name, s, k, why,    items, m, i, it, out) {
 
 # MESH_PEERS (host:port) or MCAST_GROUPS (group:port), separated by
 # spaces or commas; IPv6 as [address]:port. The list joined with SEP.
+# MCAST_GROUPS may also name ranges carried on demand (docs/topologies.md):
+# GROUP/PREFIX:PORT, a port range PORT-PORT, IPv6 as [PREFIX]/LEN:PORT or
+# PREFIX/LEN:PORT; with any of them, scope is the whole list.
 function check_endpoints(name, s, sep, group,    items, m, i, it, host,
-    port, out, p, what) {
+    port, out, p, what, len, hi, v6, shown) {
   gsub(/,/, " ", s)
   m = split(s, items, " ")
   out = ""
   what = group ? "group" : "host"
   for (i = 1; i <= m; i++) {
     it = items[i]
-    if (it ~ /^\[[^]]*\]:[^:]*$/) {
-      p = index(it, "]:")
+    len = ""
+    hi = ""
+    v6 = 0
+    if (group && it ~ /^[^[]*\/[0-9]*:[^:]*$/) {
+      # PREFIX/LEN:PORTS, IPv4 or bare IPv6
+      p = index(it, "/")
+      host = substr(it, 1, p - 1)
+      len = substr(it, p + 1)
+      port = substr(len, index(len, ":") + 1)
+      len = substr(len, 1, index(len, ":") - 1)
+      v6 = index(host, ":") > 0
+      if (v6 ? !is_ipv6(host, g6) : !is_ipv4(host))
+        bad(name, "'" it "': " host " is not an " (v6 ? "IPv6" : "IPv4") \
+            " group")
+    } else if (it ~ /^\[[^]]*\](\/[0-9]*)?:[^:]*$/) {
+      p = index(it, "]")
       host = substr(it, 2, p - 2)
-      port = substr(it, p + 2)
+      port = substr(it, p + 1)
+      if (substr(port, 1, 1) == "/") {
+        len = substr(port, 2, index(port, ":") - 2)
+        if (!group)
+          bad(name, "'" it "' is not " what ":port")
+      }
+      port = substr(port, index(port, ":") + 1)
+      v6 = 1
       if (!is_ipv6(host, g6))
         bad(name, "'" it "': " host " is not an IPv6 address")
     } else if (it ~ /^[^:]+:[^:]*$/) {
@@ -372,29 +399,68 @@ function check_endpoints(name, s, sep, group,    items, m, i, it, host,
         bad(name, "'" it "': " host " is not " \
             (group ? "an IPv4 group" : "an address or a host name"))
     } else if (it ~ /:.*:/) {
-      bad(name, "'" it "': write IPv6 " what "s as [" what "]:port")
+      bad(name, "'" it "': write IPv6 " what "s as [" what "]:port" \
+          (group ? " (or PREFIX/LEN:port)" : ""))
     } else {
       bad(name, "'" it "' is not " what ":port")
     }
     if (group && !is_group(host))
       bad(name, "'" it "': " host " is not a multicast group")
+    if (len != "") {
+      p = uint_max(len, v6 ? 128 : 32)
+      if (p == "" || len == "")
+        bad(name, "'" it "': /" len " is not a prefix length (0-" \
+            (v6 ? 128 : 32) ")")
+      if (!v6 && !ipv4_prefix_clean(host, p))
+        bad(name, "'" it "': " host " has bits set after the /" p)
+      len = p
+    }
+    if (group && index(port, "-") > 0) {
+      hi = substr(port, index(port, "-") + 1)
+      port = substr(port, 1, index(port, "-") - 1)
+      p = uint_max(hi, 65535)
+      if (p == "" || p == 0)
+        bad(name, "'" it "': " hi " is not a port number (1-65535)")
+      hi = p
+    }
     p = uint_max(port, 65535)
     if (p == "" || p == 0)
       bad(name, "'" it "': " port " is not a port number (1-65535)")
+    if (hi != "" && hi + 0 < p + 0)
+      bad(name, "'" it "': the port range " p "-" hi " ends before it starts")
     host = tolower(host)
-    out = out (out == "" ? "" : sep) (index(it, "[") == 1 ? "[" host "]" : \
-        host) ":" p
-    if (group)
+    shown = (v6 ? "[" host "]" : host) (len != "" ? "/" len : "") ":" p \
+        (hi != "" && hi != p ? "-" hi : "")
+    out = out (out == "" ? "" : sep) shown
+    if (group && len == "" && (hi == "" || hi == p))
       groups_list = groups_list (groups_list == "" ? "" : "\n") host " " p
+    else if (group)
+      on_demand = 1
   }
   return out
+}
+
+# Whether IPv4 address S has no bit set after the first LEN.
+function ipv4_prefix_clean(s, len,    o, i, bits) {
+  split(s, o, ".")
+  for (i = 1; i <= 4; i++) {
+    bits = len - 8 * (i - 1)
+    if (bits >= 8)
+      continue
+    if (bits < 0)
+      bits = 0
+    if ((o[i] + 0) % (2 ^ (8 - bits)) != 0)
+      return 0
+  }
+  return 1
 }
 
 # The groups a gateway or mesh node carries.
 function check_groups() {
   groups = groups_list
-  if (groups == "")
+  if (groups == "" && !on_demand)
     groups = val["MCAST_GROUP"] " " val["MCAST_PORT"]
+  scope = on_demand ? val["MCAST_GROUPS"] : ""
 }
 
 function is_ipv4(s,    o, m, i) {

@@ -62,6 +62,9 @@ typedef struct
   GstMapInfo map;
   GBytes *control;              /* ENTRY_CAPS: the whole mpx CAPS message */
   gboolean oversize;            /* too large for framed connections */
+  guint8 family;                /* of its group; 0: not known */
+  guint16 port;
+  guint8 group[16];
   guint8 mpx_header[MCP_MPX_DATA_HEADER_LEN];
   guint8 len_header[MCP_RFC4571_HEADER_LEN];
 } Entry;
@@ -92,6 +95,7 @@ struct _GstMcpFanoutClient
 typedef struct
 {
   gboolean added;
+  gboolean subscriptions;       /* neither: a client's subscriptions changed */
   GstMcpClientInfo info;        /* added; its address owned */
   GstMcpConnEnd r;              /* removed; its strings owned */
 } Notice;
@@ -122,6 +126,9 @@ struct _GstMcpFanout
   gboolean no_echo;
   gboolean one_per_peer;
   McpElection *election;        /* of the active connections' peer ids */
+  GHashTable *filters;          /* guint64 peer id -> McpSubSet: what the
+                                 * owner sends a peer, instead of what it
+                                 * subscribed to (NULL: none) */
   GstQueueArray *queue;         /* Entry *, oldest first */
   guint64 front_index;          /* index of the oldest entry in queue */
   guint64 queue_bytes;
@@ -192,7 +199,21 @@ entry_is_for (GstMcpFanout * fo, Entry * e, GstMcpFanoutClient * c)
     return FALSE;
   if (fo->no_echo && c->peer_id != 0 && e->origin == c->peer_id)
     return FALSE;
-  return !(e->oversize && c->framing != MCP_FRAMING_RAW);
+  if (e->oversize && c->framing != MCP_FRAMING_RAW)
+    return FALSE;
+  if (fo->funcs.subscriptions && e->family != 0) {
+    /* a peer that subscribes gets what it subscribed to, or what the
+     * owner chose of it */
+    const McpSubSet *subs = fo->filters ?
+        g_hash_table_lookup (fo->filters, &c->peer_id) : NULL;
+
+    if (!subs)
+      subs = mcp_conn_get_peer_subscriptions (c->conn);
+
+    if (subs && !mcp_sub_set_matches (subs, e->family, e->group, e->port, NULL))
+      return FALSE;
+  }
+  return TRUE;
 }
 
 /* Fills up to two vectors for entry e as connection c sees it, starting
@@ -449,8 +470,13 @@ client_write (GstMcpFanout * fo, GstMcpFanoutClient * c)
       total += sizes[n_e];
       n_e++;
     }
-    if (n_e == 0)
-      return;                   /* caught up */
+    if (n_e == 0) {
+      /* caught up, at a frame boundary: control messages that waited for
+       * one (subscriptions) go now */
+      if (!c->cur)
+        mcp_conn_write (c->conn, NULL, 0);
+      return;
+    }
 
     written = total ? mcp_conn_write (c->conn, v, n_v) : 0;
     if (written < 0)
@@ -644,8 +670,11 @@ flush_notices (GstMcpFanout * fo)
       break;
     if (n->added)
       fo->funcs.client_added (fo, &n->info, fo->user_data);
-    else
+    else if (!n->subscriptions)
       fo->funcs.client_removed (fo, &n->r, fo->user_data);
+    /* who is there and what they want may have changed */
+    if (fo->funcs.subscriptions)
+      fo->funcs.subscriptions (fo, fo->user_data);
     notice_free (n);
   }
 }
@@ -748,6 +777,19 @@ conn_http_request (McpConn * conn, const McpHttpRequest * req,
         mcp_endpoint_get_context (fo->endpoint));
 }
 
+static void
+conn_subscriptions (McpConn * conn, gpointer user_data)
+{
+  GstMcpFanoutClient *c = user_data;
+  Notice *n;
+
+  if (!c->fo->funcs.subscriptions)
+    return;
+  n = g_new0 (Notice, 1);
+  n->subscriptions = TRUE;
+  tell (c->fo, n);
+}
+
 static const McpConnFuncs conn_funcs = {
   conn_ready,
   conn_message,
@@ -756,6 +798,7 @@ static const McpConnFuncs conn_funcs = {
   conn_hello_caps,
   conn_at_frame_boundary,
   conn_http_request,
+  conn_subscriptions,
 };
 
 /* Under lock: serves every connection that is not waiting for its socket,
@@ -858,6 +901,8 @@ gst_mcp_fanout_free (GstMcpFanout * fo)
   gst_queue_array_free (fo->queue);
   g_free (fo->caps);
   mcp_election_free (fo->election);
+  if (fo->filters)
+    g_hash_table_unref (fo->filters);
   g_rec_mutex_clear (&fo->own_lock);
   g_free (fo);
 }
@@ -999,6 +1044,9 @@ gst_mcp_fanout_queue (GstMcpFanout * fo, GstBuffer * buffer,
   e->arrival = g_get_monotonic_time ();
   e->origin = meta->origin_id;
   e->from = from ? from->id : 0;
+  e->family = meta->family;
+  e->port = meta->port;
+  memcpy (e->group, meta->group, 16);
   e->control = NULL;
   e->buffer = gst_buffer_ref (buffer);
   if (!gst_buffer_map (buffer, &e->map, GST_MAP_READ)) {
@@ -1114,6 +1162,24 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
         "connect-duration", G_TYPE_UINT64,
         (guint64) (now - c->ready_at) * 1000,
         "bytes-received", G_TYPE_UINT64, mcp_conn_get_bytes_in (c->conn), NULL);
+    if (fo->funcs.subscriptions) {
+      const McpSubSet *subs = mcp_conn_get_peer_subscriptions (c->conn);
+
+      /* "*": it takes no part, and gets everything */
+      gchar *text = subs ? mcp_sub_set_to_string (subs) : g_strdup ("*");
+
+      gst_structure_set (cs, "subscriptions", G_TYPE_STRING, text, NULL);
+      g_free (text);
+      /* what the owner chose to send it instead (a mesh's routes) */
+      subs = fo->filters ? g_hash_table_lookup (fo->filters, &c->peer_id) :
+          NULL;
+      if (subs) {
+        text = mcp_sub_set_to_string (subs);
+        gst_structure_set (cs, "subscriptions-forwarded", G_TYPE_STRING,
+            text, NULL);
+        g_free (text);
+      }
+    }
     g_value_init (&v, GST_TYPE_STRUCTURE);
     gst_value_set_structure (&v, cs);
     gst_structure_free (cs);
@@ -1138,6 +1204,61 @@ gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s)
       "queue-bytes", G_TYPE_UINT64, fo->queue_bytes, NULL);
   g_rec_mutex_unlock (fo->lock);
   gst_structure_take_value (s, "client-list", &clients);
+}
+
+GArray *
+gst_mcp_fanout_get_subscriptions (GstMcpFanout * fo)
+{
+  GArray *peers = gst_mcp_subs_peers_new ();
+  McpSubSet *everything = mcp_sub_set_new ();
+  GList *l;
+
+  mcp_sub_set_add_everything (everything);
+  g_rec_mutex_lock (fo->lock);
+  for (l = fo->clients; l; l = l->next) {
+    GstMcpFanoutClient *c = l->data;
+    const McpSubSet *subs;
+
+    if (!c->active || mcp_conn_is_closed (c->conn))
+      continue;
+    subs = mcp_conn_get_peer_subscriptions (c->conn);
+    gst_mcp_subs_peers_add (peers, c->peer_id, subs ? subs : everything);
+  }
+  g_rec_mutex_unlock (fo->lock);
+  mcp_sub_set_free (everything);
+  return peers;
+}
+
+void
+gst_mcp_fanout_set_peer_filter (GstMcpFanout * fo, guint64 peer_id,
+    const McpSubSet * set)
+{
+  g_rec_mutex_lock (fo->lock);
+  if (!fo->filters)
+    fo->filters = g_hash_table_new_full (g_int64_hash, g_int64_equal,
+        g_free, (GDestroyNotify) mcp_sub_set_free);
+  if (set)
+    g_hash_table_replace (fo->filters, g_memdup2 (&peer_id,
+            sizeof (peer_id)), mcp_sub_set_copy (set));
+  else
+    g_hash_table_remove (fo->filters, &peer_id);
+  g_rec_mutex_unlock (fo->lock);
+}
+
+void
+gst_mcp_fanout_foreach_conn (GstMcpFanout * fo, GstMcpFanoutConnFunc func,
+    gpointer user_data)
+{
+  GList *l;
+
+  g_rec_mutex_lock (fo->lock);
+  for (l = fo->clients; l; l = l->next) {
+    GstMcpFanoutClient *c = l->data;
+
+    if (c->active && !mcp_conn_is_closed (c->conn))
+      func (c->conn, c->peer_id, user_data);
+  }
+  g_rec_mutex_unlock (fo->lock);
 }
 
 void

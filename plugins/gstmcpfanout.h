@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 
 #include "gstmcpenums.h"
+#include "gstmcpsubs.h"
 #include "gstmcptcp.h"
 #include "mcp-conn.h"
 #include "mcp-endpoint.h"
@@ -51,6 +52,12 @@ typedef struct
    * gets gst_mcp_http_answer(). Endpoint thread, with the lock held. */
   void (*http_request) (GstMcpFanout * fo, GstMcpFanoutClient * client,
       const McpHttpRequest * request, gpointer user_data);
+  /* Optional: the owner takes part in subscriptions. Then a connection
+   * whose peer subscribes (mpx SUBSCRIBE) gets only the datagrams it
+   * subscribed to, and this is told, as client_added and client_removed
+   * are, after each of them and whenever a peer's subscriptions changed:
+   * gst_mcp_fanout_get_subscriptions() says what everyone wants now. */
+  void (*subscriptions) (GstMcpFanout * fo, gpointer user_data);
 } GstMcpFanoutFuncs;
 
 /* owner: for logging and bus messages. */
@@ -134,6 +141,22 @@ gboolean gst_mcp_fanout_is_idle (GstMcpFanout * fo);
  * clients-total, clients-dropped, bursts, queue-datagrams, queue-bytes,
  * client-list. */
 void gst_mcp_fanout_fill_stats (GstMcpFanout * fo, GstStructure * s);
+/* What the active connections want (GstMcpSubsPeer, gstmcpsubs.h): per
+ * peer id, its subscriptions, or everything for a peer that takes no part
+ * (raw and HTTP clients, older peers). A new list. */
+GArray *gst_mcp_fanout_get_subscriptions (GstMcpFanout * fo);
+/* With funcs.subscriptions: the datagrams the connections of peer_id get
+ * are those set wants (copied), whatever the peer subscribed to; NULL:
+ * back to what it subscribed to. Any thread. */
+void gst_mcp_fanout_set_peer_filter (GstMcpFanout * fo, guint64 peer_id,
+    const McpSubSet * set);
+/* Calls func for every active connection, with the lock held (so func may
+ * use the connection, e.g. mcp_conn_set_origin_subscriptions). Any
+ * thread. */
+typedef void (*GstMcpFanoutConnFunc) (McpConn * conn, guint64 peer_id,
+    gpointer user_data);
+void gst_mcp_fanout_foreach_conn (GstMcpFanout * fo,
+    GstMcpFanoutConnFunc func, gpointer user_data);
 
 G_END_DECLS
 

@@ -28,6 +28,14 @@
  * So a triangle or a ring of islands delivers each datagram exactly once,
  * and when a link fails the traffic keeps arriving over the other path.
  *
+ * Subscriptions travel over the links as join/prune does in PIM: per
+ * origin island, a distance vector with split horizon and poison
+ * (mcp-subroute.h), so a group crosses a link only toward an island that
+ * wants it, and a withdrawn want leaves nothing behind in a cycle. The
+ * island's own wants come from downstream (tcpremcastsink with a scope);
+ * without them, and toward nodes that take no part, everything flows as
+ * before.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 mcastsrc-relay address=239.1.1.1 port=5004 peer-id=1 \
@@ -45,6 +53,7 @@
 #include "gstmcpmeta.h"
 #include "gstmcpprops.h"
 #include "gstmcpstats.h"
+#include "gstmcpsubs.h"
 #include "gstmcptcp.h"
 
 #include <string.h>
@@ -52,6 +61,7 @@
 #include "mcp-dedup.h"
 #include "mcp-endpoint.h"
 #include "mcp-loopguard.h"
+#include "mcp-subroute.h"
 
 GST_DEBUG_CATEGORY_STATIC (tcp_mesh_router_debug);
 #define GST_CAT_DEFAULT tcp_mesh_router_debug
@@ -153,6 +163,16 @@ struct _GstTcpMeshRouter
   guint64 datagrams_out;        /* pushed out of the src pad */
   guint64 output_dropped;
   GstMcpCallers *callers;
+
+  /* Subscriptions over the mesh (mcp-subroute.h), under subs_lock, which
+   * is taken before the fan-out's. */
+  GMutex subs_lock;
+  McpSubRoute *route;           /* while started */
+  McpSubSet *local_subs;        /* what the src pad wants; NULL: not known
+                                 * (everything) */
+  GHashTable *subs_peers;       /* guint64 peer ids with a filter set */
+  gboolean subs_live;           /* the sink pad's query was answered */
+  GstStructure *subs_told;      /* what upstream was told last */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -245,8 +265,7 @@ fanout_message (GstMcpFanout * fo, GstMcpFanoutClient * from,
   if (verdict != MCP_LOOP_GUARD_PASS)
     return;
 
-  buf = gst_mcp_buffer_new_datagram (msg->payload,
-          msg->payload_len);
+  buf = gst_mcp_buffer_new_datagram (msg->payload, msg->payload_len);
   gst_buffer_add_mcp_meta (buf, &info);
   forward (self, buf, &info, from);
   if (info.origin_id != self->node_id)
@@ -290,10 +309,189 @@ fanout_client_removed (GstMcpFanout * fo, const GstMcpConnEnd * r,
   g_signal_emit (self, signals[SIGNAL_PEER_REMOVED], 0, r->address, r->reason);
 }
 
+/* ---- subscriptions over the mesh -------------------------------------- */
+
+/* One neighbour's advertisements, gathered from its connections. */
+typedef struct
+{
+  guint64 peer_id;
+  gboolean takes_part;
+  GArray *adverts;              /* McpSubRouteAdvert, sets owned */
+} Gathered;
+
+static void
+gathered_free (gpointer data)
+{
+  Gathered *g = data;
+  guint i;
+
+  for (i = 0; i < g->adverts->len; i++)
+    mcp_sub_set_free ((McpSubSet *) g_array_index (g->adverts,
+            McpSubRouteAdvert, i).set);
+  g_array_unref (g->adverts);
+  g_free (g);
+}
+
+/* With the fan-out's lock: copies what the connection's peer advertised. */
+static void
+gather_conn (McpConn * conn, guint64 peer_id, gpointer user_data)
+{
+  GHashTable *gathered = user_data;
+  Gathered *g = g_hash_table_lookup (gathered, &peer_id);
+  GArray *origins = mcp_conn_get_peer_origins (conn);
+  guint i;
+
+  if (!g) {
+    g = g_new0 (Gathered, 1);
+    g->peer_id = peer_id;
+    g->adverts = g_array_new (FALSE, FALSE, sizeof (McpSubRouteAdvert));
+    g_hash_table_insert (gathered, &g->peer_id, g);
+  }
+  if (!origins)
+    return;                     /* takes no part (yet): everything */
+  g->takes_part = TRUE;
+  for (i = 0; i < origins->len; i++) {
+    McpConnSubOrigin *o = &g_array_index (origins, McpConnSubOrigin, i);
+    McpSubRouteAdvert a;
+
+    a.origin = o->origin;
+    a.distance = o->distance;
+    a.set = mcp_sub_set_copy (o->set);
+    g_array_append_val (g->adverts, a);
+  }
+  g_array_unref (origins);
+}
+
+/* With the fan-out's lock: tells the peer what we advertise to it. */
+static void
+advertise_conn (McpConn * conn, guint64 peer_id, gpointer user_data)
+{
+  McpSubRoute *route = user_data;
+  GArray *adv = mcp_sub_route_advertise (route, peer_id);
+  McpConnSubOrigin *out = g_new0 (McpConnSubOrigin, MAX (adv->len, 1));
+  guint i;
+
+  for (i = 0; i < adv->len; i++) {
+    McpSubRouteAdvert *a = &g_array_index (adv, McpSubRouteAdvert, i);
+
+    out[i].origin = a->origin;
+    out[i].distance = a->distance;
+    out[i].set = a->set;
+  }
+  mcp_conn_set_origin_subscriptions (conn, out, adv->len);
+  g_free (out);
+  g_array_unref (adv);
+}
+
+/* Under subs_lock: what the mesh wants of this node's captures, per
+ * origin island (GstMcpSubsPeer). */
+static GArray *
+wanted_of_captures (GstTcpMeshRouter * self)
+{
+  GArray *peers = gst_mcp_subs_peers_new ();
+  GArray *routes;
+  guint i;
+
+  if (!self->route)
+    return peers;
+  routes = mcp_sub_route_get_routes (self->route);
+  for (i = 0; i < routes->len; i++) {
+    McpSubRouteEntry *e = &g_array_index (routes, McpSubRouteEntry, i);
+
+    gst_mcp_subs_peers_add (peers, e->origin, e->set);
+  }
+  g_array_unref (routes);
+  return peers;
+}
+
+/* Something changed (a link, what a neighbour advertised, what the src pad
+ * wants): routes again, then tells every link what it is to hear from us,
+ * the fan-out what each link gets, and upstream what the mesh wants. */
+static void
+subs_update (GstTcpMeshRouter * self)
+{
+  GHashTable *gathered;
+  GHashTableIter it;
+  Gathered *g;
+  gpointer key;
+  GstEvent *event = NULL;
+
+  g_mutex_lock (&self->subs_lock);
+  if (!self->route) {
+    g_mutex_unlock (&self->subs_lock);
+    return;
+  }
+  gathered = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+      gathered_free);
+  gst_mcp_fanout_foreach_conn (self->fanout, gather_conn, gathered);
+
+  /* links gone: their advertisements and filters with them */
+  g_hash_table_iter_init (&it, self->subs_peers);
+  while (g_hash_table_iter_next (&it, &key, NULL)) {
+    if (g_hash_table_contains (gathered, key))
+      continue;
+    mcp_sub_route_remove_neighbour (self->route, *(guint64 *) key);
+    gst_mcp_fanout_set_peer_filter (self->fanout, *(guint64 *) key, NULL);
+    g_hash_table_iter_remove (&it);
+  }
+  g_hash_table_iter_init (&it, gathered);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & g)) {
+    mcp_sub_route_set_neighbour (self->route, g->peer_id, g->takes_part,
+        (McpSubRouteAdvert *) g->adverts->data, g->adverts->len);
+    g_hash_table_add (self->subs_peers, g_memdup2 (&g->peer_id,
+            sizeof (g->peer_id)));
+  }
+  mcp_sub_route_set_local (self->route, self->local_subs);
+
+  gst_mcp_fanout_foreach_conn (self->fanout, advertise_conn, self->route);
+  g_hash_table_iter_init (&it, gathered);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & g)) {
+    McpSubSet *fwd = mcp_sub_route_forward_set (self->route, g->peer_id);
+
+    gst_mcp_fanout_set_peer_filter (self->fanout, g->peer_id, fwd);
+    mcp_sub_set_free (fwd);
+  }
+  g_hash_table_unref (gathered);
+
+  if (self->subs_live) {
+    GArray *peers = wanted_of_captures (self);
+    const GstStructure *now;
+
+    event = gst_mcp_subs_event_new (peers);
+    g_array_unref (peers);
+    now = gst_event_get_structure (event);
+    if (self->subs_told && gst_structure_is_equal (self->subs_told, now)) {
+      gst_event_unref (event);
+      event = NULL;
+    } else {
+      g_clear_pointer (&self->subs_told, gst_structure_free);
+      self->subs_told = gst_structure_copy (now);
+    }
+  }
+  g_mutex_unlock (&self->subs_lock);
+
+  /* whatever changed, the fan-out looks at its queue with the new
+   * filters */
+  gst_mcp_fanout_flush (self->fanout);
+  if (event) {
+    GST_DEBUG_OBJECT (self, "the mesh wants %" GST_PTR_FORMAT,
+        gst_event_get_structure (event));
+    gst_pad_push_event (self->sinkpad, event);
+  }
+}
+
+static void
+fanout_subscriptions (GstMcpFanout * fo, gpointer user_data)
+{
+  subs_update (user_data);
+}
+
 static const GstMcpFanoutFuncs fanout_funcs = {
   fanout_client_added,
   fanout_client_removed,
   fanout_message,
+  NULL,
+  fanout_subscriptions,
 };
 
 static void
@@ -320,6 +518,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
   cfg.peer_id = self->node_id;
   cfg.name = "tcpmeshrouter";
+  cfg.features = MCP_FEATURE_SUBSCRIPTIONS | MCP_FEATURE_SUB_ORIGINS;
   gst_mcp_security_configure (&self->tcp.sec, &cfg, ep, caller);
   gst_mcp_fanout_add (self->fanout, socket, caller, &cfg);
 }
@@ -394,6 +593,59 @@ gst_tcp_mesh_router_sink_event (GstPad * pad, GstObject * parent,
   /* The src pad carries the peers' stream, not this one: the local
    * stream's events (caps, EOS of a relay, ...) stay here. */
   gst_event_unref (event);
+  return TRUE;
+}
+
+/* What the mesh wants of this island's captures, per origin island, for
+ * the elements upstream (mcastsrc-relay); from then on they are told of
+ * changes with the upstream event. */
+static gboolean
+gst_tcp_mesh_router_sink_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
+{
+  GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (parent);
+
+  if (gst_mcp_subs_query_is (query)) {
+    GArray *peers;
+
+    g_mutex_lock (&self->subs_lock);
+    peers = wanted_of_captures (self);
+    gst_mcp_subs_query_set (query, peers);
+    self->subs_live = TRUE;
+    g_clear_pointer (&self->subs_told, gst_structure_free);
+    self->subs_told = gst_structure_copy (gst_query_get_structure (query));
+    gst_structure_remove_field (self->subs_told, "answered");
+    g_mutex_unlock (&self->subs_lock);
+    g_array_unref (peers);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+/* The union of what the elements downstream want; NULL stays NULL. */
+static McpSubSet *
+local_wants (const GArray * peers)
+{
+  return peers ? gst_mcp_subs_union (peers, 0) : NULL;
+}
+
+/* What this island's listeners want now (tcpremcastsink with a scope). */
+static gboolean
+gst_tcp_mesh_router_src_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (parent);
+  GArray *peers = gst_mcp_subs_event_parse (event);
+
+  if (!peers)
+    return gst_pad_event_default (pad, parent, event);
+  g_mutex_lock (&self->subs_lock);
+  mcp_sub_set_free (self->local_subs);
+  self->local_subs = local_wants (peers);
+  g_mutex_unlock (&self->subs_lock);
+  g_array_unref (peers);
+  gst_event_unref (event);
+  subs_update (self);
   return TRUE;
 }
 
@@ -576,11 +828,15 @@ gst_tcp_mesh_router_init (GstTcpMeshRouter * self)
       GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_chain_list));
   gst_pad_set_event_function (self->sinkpad,
       GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_sink_event));
+  gst_pad_set_query_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_sink_query));
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_pad_set_activatemode_function (self->srcpad,
       GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_src_activate_mode));
+  gst_pad_set_event_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_tcp_mesh_router_src_event));
   gst_pad_use_fixed_caps (self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
@@ -597,6 +853,9 @@ gst_tcp_mesh_router_init (GstTcpMeshRouter * self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   g_queue_init (&self->output);
+  g_mutex_init (&self->subs_lock);
+  self->subs_peers = g_hash_table_new_full (g_int64_hash, g_int64_equal,
+      g_free, NULL);
   self->fanout = gst_mcp_fanout_new (GST_ELEMENT (self), &fanout_funcs, self);
   self->callers = gst_mcp_callers_new (GST_ELEMENT (self));
 }
@@ -624,6 +883,11 @@ gst_tcp_mesh_router_finalize (GObject * object)
   mcp_loop_guard_free (self->guard);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
+  mcp_sub_route_free (self->route);
+  mcp_sub_set_free (self->local_subs);
+  g_hash_table_unref (self->subs_peers);
+  g_clear_pointer (&self->subs_told, gst_structure_free);
+  g_mutex_clear (&self->subs_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -668,8 +932,16 @@ gst_tcp_mesh_router_set_property (GObject * object, guint prop_id,
     case PROP_MAX_HOPS:
       /* kept as written; out of range, the element does not start */
       self->max_hops = g_value_get_uint (value);
-      if (self->max_hops <= 255)
+      if (self->max_hops <= 255) {
         mcp_loop_guard_set_max_hops (self->guard, self->max_hops);
+        GST_OBJECT_UNLOCK (self);
+        g_mutex_lock (&self->subs_lock);
+        if (self->route)
+          mcp_sub_route_set_max_hops (self->route, self->max_hops);
+        g_mutex_unlock (&self->subs_lock);
+        subs_update (self);
+        GST_OBJECT_LOCK (self);
+      }
       break;
     case PROP_MAX_QUEUE_BYTES:
       self->max_queue_bytes = g_value_get_uint64 (value);
@@ -775,6 +1047,26 @@ start (GstTcpMeshRouter * self)
   self->started = FALSE;
   g_mutex_unlock (&self->lock);
 
+  /* what this island's listeners want, if the elements downstream take
+   * part (else everything, as before subscriptions) */
+  {
+    GArray *peers = gst_mcp_subs_ask_downstream (self->srcpad);
+    guint max_hops;
+
+    GST_OBJECT_LOCK (self);
+    max_hops = self->max_hops;
+    GST_OBJECT_UNLOCK (self);
+    g_mutex_lock (&self->subs_lock);
+    mcp_sub_set_free (self->local_subs);
+    self->local_subs = local_wants (peers);
+    self->route = mcp_sub_route_new (self->node_id);
+    mcp_sub_route_set_max_hops (self->route, max_hops);
+    g_hash_table_remove_all (self->subs_peers);
+    g_mutex_unlock (&self->subs_lock);
+    if (peers)
+      g_array_unref (peers);
+  }
+
   configure_fanout (self);
   /* before the endpoint: a peer may be linked at once */
   gst_mcp_callers_reset (self->callers, self->endpoint);
@@ -791,6 +1083,10 @@ stop (GstTcpMeshRouter * self)
   gst_mcp_stats_timer_stop (&self->stats_timer);
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
+  g_mutex_lock (&self->subs_lock);
+  g_clear_pointer (&self->route, mcp_sub_route_free);
+  g_hash_table_remove_all (self->subs_peers);
+  g_mutex_unlock (&self->subs_lock);
   gst_mcp_fanout_stop (self->fanout);
   gst_mcp_security_release (&self->tcp.sec);
   GST_OBJECT_LOCK (self);
@@ -845,6 +1141,47 @@ gst_tcp_mesh_router_change_state (GstElement * element,
 
 /* ---- statistics -------------------------------------------------------- */
 
+/* "routes": per origin island that wants something, the next hop toward
+ * it, its distance and what it wants; "local-subscriptions": what this
+ * island's listeners want ("*": not known, everything). */
+static void
+add_route_stats (GstTcpMeshRouter * self, GstStructure * s)
+{
+  GValue list = G_VALUE_INIT;
+  gchar *local;
+
+  g_value_init (&list, GST_TYPE_ARRAY);
+  g_mutex_lock (&self->subs_lock);
+  local = self->local_subs ? mcp_sub_set_to_string (self->local_subs) :
+      g_strdup ("*");
+  if (self->route) {
+    GArray *routes = mcp_sub_route_get_routes (self->route);
+    guint i;
+
+    for (i = 0; i < routes->len; i++) {
+      McpSubRouteEntry *e = &g_array_index (routes, McpSubRouteEntry, i);
+      gchar *text = mcp_sub_set_to_string (e->set);
+      GstStructure *rs = gst_structure_new ("route",
+          "origin", G_TYPE_UINT64, e->origin,
+          "next-hop", G_TYPE_UINT64, e->next_hop,
+          "distance", G_TYPE_UINT, e->distance,
+          "subscriptions", G_TYPE_STRING, text, NULL);
+      GValue v = G_VALUE_INIT;
+
+      g_free (text);
+      g_value_init (&v, GST_TYPE_STRUCTURE);
+      gst_value_set_structure (&v, rs);
+      gst_structure_free (rs);
+      gst_value_array_append_and_take_value (&list, &v);
+    }
+    g_array_unref (routes);
+  }
+  g_mutex_unlock (&self->subs_lock);
+  gst_structure_set (s, "local-subscriptions", G_TYPE_STRING, local, NULL);
+  g_free (local);
+  gst_structure_take_value (s, "routes", &list);
+}
+
 static GstStructure *
 gst_tcp_mesh_router_get_stats (GstTcpMeshRouter * self)
 {
@@ -869,5 +1206,6 @@ gst_tcp_mesh_router_get_stats (GstTcpMeshRouter * self)
   gst_mcp_callers_add_stats (self->callers, s);
   gst_mcp_security_add_stats (GST_ELEMENT (self), &self->tcp.sec, s);
   gst_mcp_fanout_fill_stats (self->fanout, s);
+  add_route_stats (self, s);
   return s;
 }

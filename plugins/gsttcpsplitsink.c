@@ -128,6 +128,11 @@ struct _GstTcpSplitSink
   guint64 datagrams_dropped;    /* caller: nobody connected */
   guint64 connects;
   GstMcpCallers *callers;
+
+  /* subscriptions, under the object lock: the state last told upstream,
+   * and whether it may be told (from start to stop) */
+  GstStructure *subs_told;
+  gboolean subs_live;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -151,6 +156,8 @@ static GstStateChangeReturn gst_tcp_split_sink_change_state (GstElement *
     element, GstStateChange transition);
 static gboolean gst_tcp_split_sink_start (GstBaseSink * bsink);
 static gboolean gst_tcp_split_sink_stop (GstBaseSink * bsink);
+static gboolean gst_tcp_split_sink_query (GstBaseSink * bsink,
+    GstQuery * query);
 static gboolean gst_tcp_split_sink_set_caps (GstBaseSink * bsink,
     GstCaps * caps);
 static GstFlowReturn gst_tcp_split_sink_render (GstBaseSink * bsink,
@@ -200,10 +207,40 @@ fanout_client_removed (GstMcpFanout * fo, const GstMcpConnEnd * r,
       r->reason);
 }
 
+/* Who is connected, or what they want, changed: tell the elements
+ * upstream when what they are asked for is not what they were told. */
+static void
+fanout_subscriptions (GstMcpFanout * fo, gpointer user_data)
+{
+  GstTcpSplitSink *self = user_data;
+  GArray *peers = gst_mcp_fanout_get_subscriptions (fo);
+  GstEvent *event = gst_mcp_subs_event_new (peers);
+  const GstStructure *now = gst_event_get_structure (event);
+  gboolean changed;
+
+  g_array_unref (peers);
+  GST_OBJECT_LOCK (self);
+  changed = self->subs_live && (!self->subs_told
+      || !gst_structure_is_equal (self->subs_told, now));
+  if (changed) {
+    g_clear_pointer (&self->subs_told, gst_structure_free);
+    self->subs_told = gst_structure_copy (now);
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (changed) {
+    GST_DEBUG_OBJECT (self, "subscriptions now %" GST_PTR_FORMAT, now);
+    gst_pad_push_event (GST_BASE_SINK_PAD (self), event);
+  } else {
+    gst_event_unref (event);
+  }
+}
+
 static const GstMcpFanoutFuncs fanout_funcs = {
   fanout_client_added,
   fanout_client_removed,
   NULL,                         /* what clients send is discarded */
+  NULL,
+  fanout_subscriptions,
 };
 
 static void
@@ -238,6 +275,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   cfg.role = MCP_ROLE_SOURCE;
   cfg.initiator = caller != MCP_ENDPOINT_ACCEPTED;
   cfg.discard_input = TRUE;
+  cfg.features = MCP_FEATURE_SUBSCRIPTIONS;
   cfg.name = "tcpsplitsink";
   cfg.http_path = http_path;
   gst_mcp_security_configure (&self->tcp.sec, &cfg, ep, caller);
@@ -387,6 +425,7 @@ gst_tcp_split_sink_class_init (GstTcpSplitSinkClass * klass)
       GST_DEBUG_FUNCPTR (gst_tcp_split_sink_change_state);
   basesink_class->start = GST_DEBUG_FUNCPTR (gst_tcp_split_sink_start);
   basesink_class->stop = GST_DEBUG_FUNCPTR (gst_tcp_split_sink_stop);
+  basesink_class->query = GST_DEBUG_FUNCPTR (gst_tcp_split_sink_query);
   basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_tcp_split_sink_set_caps);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_tcp_split_sink_render);
   basesink_class->render_list =
@@ -428,6 +467,7 @@ gst_tcp_split_sink_finalize (GObject * object)
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (object);
 
   gst_mcp_fanout_free (self->fanout);
+  g_clear_pointer (&self->subs_told, gst_structure_free);
   gst_mcp_callers_free (self->callers);
   gst_mcp_tcp_settings_clear (&self->tcp);
   g_free (self->http_path);
@@ -633,12 +673,40 @@ gst_tcp_split_sink_stop (GstBaseSink * bsink)
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (bsink);
 
   gst_mcp_stats_timer_stop (&self->stats_timer);
+  GST_OBJECT_LOCK (self);
+  self->subs_live = FALSE;
+  g_clear_pointer (&self->subs_told, gst_structure_free);
+  GST_OBJECT_UNLOCK (self);
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
   gst_mcp_fanout_stop (self->fanout);
   g_clear_pointer (&self->ts, mcp_ts_tracker_free);
   gst_mcp_security_release (&self->tcp.sec);
   return TRUE;
+}
+
+/* What the peers want (gstmcpsubs.h), for an element upstream that asks
+ * as it starts. */
+static gboolean
+gst_tcp_split_sink_query (GstBaseSink * bsink, GstQuery * query)
+{
+  GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (bsink);
+
+  if (gst_mcp_subs_query_is (query)) {
+    GArray *peers = gst_mcp_fanout_get_subscriptions (self->fanout);
+
+    gst_mcp_subs_query_set (query, peers);
+    GST_OBJECT_LOCK (self);
+    /* from now on changes are told */
+    self->subs_live = TRUE;
+    g_clear_pointer (&self->subs_told, gst_structure_free);
+    self->subs_told = gst_structure_copy (gst_query_get_structure (query));
+    gst_structure_remove_field (self->subs_told, "answered");
+    GST_OBJECT_UNLOCK (self);
+    g_array_unref (peers);
+    return TRUE;
+  }
+  return GST_BASE_SINK_CLASS (parent_class)->query (bsink, query);
 }
 
 /* ---- data -------------------------------------------------------------- */

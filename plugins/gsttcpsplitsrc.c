@@ -49,6 +49,7 @@
 #include "gstmcpmeta.h"
 #include "gstmcpprops.h"
 #include "gstmcpstats.h"
+#include "gstmcpsubs.h"
 #include "gstmcptcp.h"
 
 #include "mcp-address.h"
@@ -113,6 +114,9 @@ struct _GstTcpSplitSrc
    * connections' lock); create() holds it to read a source itself. */
   GRecMutex net_lock;
   McpConn *reader;              /* the source create() reads, or NULL */
+  /* What the elements downstream want (gstmcpsubs.h), under net_lock;
+   * NULL: they take no part, everything is wanted. */
+  GArray *subs_peers;
 
   /* Hand-over from the loop thread to create(). */
   GMutex lock;
@@ -167,6 +171,7 @@ static gboolean gst_tcp_split_src_start (GstBaseSrc * bsrc);
 static gboolean gst_tcp_split_src_stop (GstBaseSrc * bsrc);
 static gboolean gst_tcp_split_src_unlock (GstBaseSrc * bsrc);
 static gboolean gst_tcp_split_src_unlock_stop (GstBaseSrc * bsrc);
+static gboolean gst_tcp_split_src_event (GstBaseSrc * bsrc, GstEvent * event);
 static GstCaps *gst_tcp_split_src_get_caps (GstBaseSrc * bsrc,
     GstCaps * filter);
 static GstFlowReturn gst_tcp_split_src_create (GstPushSrc * psrc,
@@ -218,6 +223,7 @@ typedef struct
   guint64 bytes;                /* their payload bytes */
   GByteArray *raw_rest;         /* raw bytes short of a block */
   GSource *raw_flush;           /* sends raw_rest after a pause */
+  gchar *subscriptions;         /* what we asked of it (text form) */
 } Source;
 
 /* Under lock. */
@@ -313,6 +319,7 @@ source_free (Source * src)
   }
   if (src->raw_rest)
     g_byte_array_unref (src->raw_rest);
+  g_free (src->subscriptions);
   g_free (src);
 }
 
@@ -418,6 +425,30 @@ tell (GstTcpSplitSrc * self, SrcEvent * e)
   }
 }
 
+/* Under net_lock: asks the peer of src for what the elements downstream
+ * want, but for what the peer's own island wants (its peer id; 0 while
+ * not known). */
+static void
+subscribe_source (GstTcpSplitSrc * self, Source * src, guint64 peer_id)
+{
+  McpSubSet *set;
+
+  if (mcp_conn_is_closed (src->conn))
+    return;
+  if (self->subs_peers) {
+    set = gst_mcp_subs_union (self->subs_peers, peer_id);
+  } else {
+    set = mcp_sub_set_new ();
+    mcp_sub_set_add_everything (set);
+  }
+  mcp_conn_set_subscriptions (src->conn, set);
+  g_mutex_lock (&self->lock);
+  g_free (src->subscriptions);
+  src->subscriptions = mcp_sub_set_to_string (set);
+  g_mutex_unlock (&self->lock);
+  mcp_sub_set_free (set);
+}
+
 static void
 conn_ready (McpConn * conn, gpointer user_data)
 {
@@ -428,6 +459,8 @@ conn_ready (McpConn * conn, gpointer user_data)
 
   mcp_endpoint_reset_backoff (self->endpoint, src->caller);
   src->peer_id = mcp_conn_get_peer_id (conn);
+  /* with the peer's id known, what its own island wants is left out */
+  subscribe_source (self, src, src->peer_id);
   g_mutex_lock (&self->lock);
   /* a second connection of one peer (gateways of one island) stands by */
   src->standby = !mcp_election_join (self->election, src->peer_id, src);
@@ -629,6 +662,7 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
    * handshake-timeout, or it would hold a source slot. */
   cfg.detect_timeout = 0;
   cfg.lock = &self->net_lock;
+  cfg.features = MCP_FEATURE_SUBSCRIPTIONS;
 
   src = g_new0 (Source, 1);
   src->self = self;
@@ -642,6 +676,10 @@ endpoint_connection (McpEndpoint * ep, GSocket * socket, gint caller,
   g_mutex_unlock (&self->lock);
   if (paused)
     mcp_conn_set_reading (src->conn, FALSE);
+  /* a caller speaks first: its subscriptions follow its HELLO at once, so
+   * that nothing it wants is held back while the server waits for them */
+  if (cfg.initiator)
+    subscribe_source (self, src, 0);
   mcp_conn_start (src->conn);
   g_rec_mutex_unlock (&self->net_lock);
   g_free (upgrade_path);
@@ -777,6 +815,7 @@ gst_tcp_split_src_class_init (GstTcpSplitSrcClass * klass)
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_tcp_split_src_change_state);
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_tcp_split_src_start);
+  basesrc_class->event = GST_DEBUG_FUNCPTR (gst_tcp_split_src_event);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_tcp_split_src_stop);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_tcp_split_src_unlock);
   basesrc_class->unlock_stop =
@@ -834,6 +873,7 @@ gst_tcp_split_src_finalize (GObject * object)
   mcp_election_free (self->election);
   g_mutex_clear (&self->lock);
   mcp_wakeup_free (self->wakeup);
+  g_clear_pointer (&self->subs_peers, g_array_unref);
   g_rec_mutex_clear (&self->net_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1030,10 +1070,38 @@ gst_tcp_split_src_start (GstBaseSrc * bsrc)
     queue_item (self, caps, 0);
   g_mutex_unlock (&self->lock);
 
+  /* what the elements downstream want, if they take part */
+  g_rec_mutex_lock (&self->net_lock);
+  g_clear_pointer (&self->subs_peers, g_array_unref);
+  self->subs_peers = gst_mcp_subs_ask_downstream (GST_BASE_SRC_PAD (self));
+  g_rec_mutex_unlock (&self->net_lock);
+
   gst_mcp_callers_reset (self->callers, self->endpoint);
   mcp_endpoint_start (self->endpoint, "tcpsplitsrc", &endpoint_funcs, self);
   gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
       (GstMcpStatsFunc) gst_tcp_split_src_get_stats);
+  return TRUE;
+}
+
+/* The elements downstream want something else now: ask every peer. */
+static gboolean
+gst_tcp_split_src_event (GstBaseSrc * bsrc, GstEvent * event)
+{
+  GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (bsrc);
+  GArray *peers = gst_mcp_subs_event_parse (event);
+  GList *l;
+
+  if (!peers)
+    return GST_BASE_SRC_CLASS (parent_class)->event (bsrc, event);
+  g_rec_mutex_lock (&self->net_lock);
+  g_clear_pointer (&self->subs_peers, g_array_unref);
+  self->subs_peers = peers;
+  for (l = self->sources; l; l = l->next) {
+    Source *src = l->data;
+
+    subscribe_source (self, src, src->ready ? src->peer_id : 0);
+  }
+  g_rec_mutex_unlock (&self->net_lock);
   return TRUE;
 }
 
@@ -1311,7 +1379,9 @@ gst_tcp_split_src_get_stats (GstTcpSplitSrc * self)
         "datagrams-received", G_TYPE_UINT64, src->datagrams,
         "bytes-received", G_TYPE_UINT64, src->bytes,
         "connect-duration", G_TYPE_UINT64,
-        (guint64) (now - src->ready_at) * 1000, NULL);
+        (guint64) (now - src->ready_at) * 1000,
+        "subscriptions", G_TYPE_STRING,
+        src->subscriptions ? src->subscriptions : "", NULL);
     g_value_init (&v, GST_TYPE_STRUCTURE);
     gst_value_set_structure (&v, ss);
     gst_structure_free (ss);

@@ -106,6 +106,18 @@ struct _McpConn
   gchar *peer_address;
   guint64 peer_id;
   gchar *peer_caps;
+  guint32 peer_features;
+  McpSubSet *peer_subs;         /* NULL: the peer gets everything */
+  McpSubSet *want_subs;         /* ours; NULL: never set */
+  McpSubSet *sent_subs;         /* what the peer has of want_subs */
+  /* per origin (the SUBSCRIBE extension): guint64 origin -> OriginSubs */
+  GHashTable *peer_origins;     /* what the peer sent; peer_subs is their
+                                 * union */
+  GHashTable *want_origins;     /* ours; NULL: not used */
+  GHashTable *sent_origins;     /* what the peer has of want_origins */
+  gboolean subs_may_send;       /* our last handshake message is out */
+  gboolean subs_dirty;          /* ours changed since last sent (or the
+                                 * peer had none yet) */
   guint64 bytes_in;
   guint64 bytes_out;
 
@@ -120,6 +132,40 @@ struct _McpConn
   gchar *close_pending;         /* closed inside mcp_conn_reader_read():
                                  * ctx's thread completes it */
 };
+
+/* One origin's subscriptions (the SUBSCRIBE extension). */
+typedef struct
+{
+  guint8 distance;
+  McpSubSet *set;
+} OriginSubs;
+
+static void
+origin_subs_free (gpointer data)
+{
+  OriginSubs *o = data;
+
+  mcp_sub_set_free (o->set);
+  g_free (o);
+}
+
+static GHashTable *
+origin_table_new (void)
+{
+  return g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+      origin_subs_free);
+}
+
+static void
+origin_table_put (GHashTable * t, guint64 origin, guint8 distance,
+    McpSubSet * set)
+{
+  OriginSubs *o = g_new0 (OriginSubs, 1);
+
+  o->distance = distance;
+  o->set = set;
+  g_hash_table_replace (t, g_memdup2 (&origin, sizeof (origin)), o);
+}
 
 static void update_events (McpConn * self);
 static void process_input (McpConn * self);
@@ -154,6 +200,7 @@ mcp_conn_new (GSocket * socket, GMainContext * ctx, const McpConnConfig * cfg,
   self->deadline = -1;
   self->reader_check = -1;
   self->ctl = g_byte_array_new ();
+  self->peer_origins = origin_table_new ();
   self->cfg.tls = cfg->tls ? mcp_tls_ref (cfg->tls) : NULL;
   self->cfg.tls_server_identity = NULL;
   self->tls_identity = g_strdup (cfg->tls_server_identity);
@@ -196,6 +243,14 @@ mcp_conn_unref (McpConn * self)
   g_byte_array_unref (self->ctl);
   g_free (self->peer_address);
   g_free (self->peer_caps);
+  mcp_sub_set_free (self->peer_subs);
+  mcp_sub_set_free (self->want_subs);
+  mcp_sub_set_free (self->sent_subs);
+  g_hash_table_unref (self->peer_origins);
+  if (self->want_origins)
+    g_hash_table_unref (self->want_origins);
+  if (self->sent_origins)
+    g_hash_table_unref (self->sent_origins);
   g_free (self->name);
   g_free (self->http_path);
   g_free (self->upgrade_path);
@@ -477,6 +532,237 @@ flush_control (McpConn * self)
   return TRUE;
 }
 
+static gboolean
+at_frame_boundary (McpConn * self)
+{
+  return !self->funcs.at_frame_boundary
+      || self->funcs.at_frame_boundary (self, self->user_data);
+}
+
+static void send_origin_subscriptions (McpConn * self);
+
+/* Sends what changed in want_subs since sent_subs, when we may. */
+static void
+send_whole_subscriptions (McpConn * self)
+{
+  GBytes *msg;
+
+  if (!self->want_subs || !self->subs_may_send || self->closed
+      || self->finish_reason || !self->hello_sent || !at_frame_boundary (self))
+    return;
+  self->subs_dirty = FALSE;
+  if (!self->sent_subs) {
+    msg = mcp_mpx_build_subscribe (self->want_subs, FALSE, TRUE);
+    mcp_conn_send_control (self, msg);
+    g_bytes_unref (msg);
+  } else if (!mcp_sub_set_equal (self->sent_subs, self->want_subs)) {
+    McpSubSet *gone = mcp_sub_set_new (), *added = mcp_sub_set_new ();
+
+    mcp_sub_set_diff (self->sent_subs, self->want_subs, gone, added);
+    if (!mcp_sub_set_is_empty (gone)) {
+      msg = mcp_mpx_build_subscribe (gone, TRUE, FALSE);
+      mcp_conn_send_control (self, msg);
+      g_bytes_unref (msg);
+    }
+    if (!mcp_sub_set_is_empty (added)) {
+      msg = mcp_mpx_build_subscribe (added, FALSE, FALSE);
+      mcp_conn_send_control (self, msg);
+      g_bytes_unref (msg);
+    }
+    mcp_sub_set_free (gone);
+    mcp_sub_set_free (added);
+  } else {
+    return;
+  }
+  mcp_sub_set_free (self->sent_subs);
+  self->sent_subs = mcp_sub_set_copy (self->want_subs);
+}
+
+static void
+send_subscriptions (McpConn * self)
+{
+  /* cheap when nothing changed: this runs before every write */
+  if (!self->subs_dirty)
+    return;
+  if (self->want_origins)
+    send_origin_subscriptions (self);
+  else
+    send_whole_subscriptions (self);
+}
+
+static gint
+cmp_u64 (gconstpointer a, gconstpointer b)
+{
+  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+send_origin_msg (McpConn * self, const McpSubSet * set, gboolean unsubscribe,
+    gboolean replace, guint64 origin, guint8 distance)
+{
+  GBytes *msg = mcp_mpx_build_subscribe_origin (set, unsubscribe, replace,
+      origin, distance);
+
+  mcp_conn_send_control (self, msg);
+  g_bytes_unref (msg);
+}
+
+/* Per origin: what changed in want_origins since sent_origins. Waits for
+ * the peer's HELLO, which says whether it reads the extension; a peer
+ * that does not gets the union the old way, one that takes no part in
+ * subscriptions gets nothing. */
+static void
+send_origin_subscriptions (McpConn * self)
+{
+  GArray *keys;
+  GHashTableIter it;
+  gpointer k;
+  guint i;
+
+  if (!self->subs_may_send || !self->ready || self->closed
+      || self->finish_reason || !self->hello_sent
+      || !(self->peer_features & MCP_FEATURE_SUBSCRIPTIONS)
+      || !at_frame_boundary (self))
+    return;
+  if (!(self->peer_features & MCP_FEATURE_SUB_ORIGINS)) {
+    OriginSubs *o;
+
+    mcp_sub_set_free (self->want_subs);
+    self->want_subs = mcp_sub_set_new ();
+    g_hash_table_iter_init (&it, self->want_origins);
+    while (g_hash_table_iter_next (&it, NULL, (gpointer *) & o))
+      mcp_sub_set_add_all (self->want_subs, o->set);
+    send_whole_subscriptions (self);
+    return;
+  }
+  if (!self->sent_origins)
+    self->sent_origins = origin_table_new ();
+
+  /* in order, so that the peer sees the same sequence every time */
+  keys = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_hash_table_iter_init (&it, self->want_origins);
+  while (g_hash_table_iter_next (&it, &k, NULL))
+    g_array_append_val (keys, *(guint64 *) k);
+  g_hash_table_iter_init (&it, self->sent_origins);
+  while (g_hash_table_iter_next (&it, &k, NULL))
+    if (!g_hash_table_contains (self->want_origins, k))
+      g_array_append_val (keys, *(guint64 *) k);
+  g_array_sort (keys, cmp_u64);
+
+  for (i = 0; i < keys->len; i++) {
+    guint64 origin = g_array_index (keys, guint64, i);
+    OriginSubs *w = g_hash_table_lookup (self->want_origins, &origin);
+    OriginSubs *sent = g_hash_table_lookup (self->sent_origins, &origin);
+
+    if (!w) {
+      /* withdrawn: an empty state for that origin */
+      McpSubSet *empty = mcp_sub_set_new ();
+
+      send_origin_msg (self, empty, FALSE, TRUE, origin, sent->distance);
+      mcp_sub_set_free (empty);
+      g_hash_table_remove (self->sent_origins, &origin);
+      continue;
+    }
+    if (sent && sent->distance == w->distance
+        && mcp_sub_set_equal (sent->set, w->set))
+      continue;
+    if (!sent || sent->distance != w->distance) {
+      send_origin_msg (self, w->set, FALSE, TRUE, origin, w->distance);
+    } else {
+      McpSubSet *gone = mcp_sub_set_new (), *added = mcp_sub_set_new ();
+
+      mcp_sub_set_diff (sent->set, w->set, gone, added);
+      if (!mcp_sub_set_is_empty (gone))
+        send_origin_msg (self, gone, TRUE, FALSE, origin, w->distance);
+      if (!mcp_sub_set_is_empty (added))
+        send_origin_msg (self, added, FALSE, FALSE, origin, w->distance);
+      mcp_sub_set_free (gone);
+      mcp_sub_set_free (added);
+    }
+    origin_table_put (self->sent_origins, origin, w->distance,
+        mcp_sub_set_copy (w->set));
+  }
+  g_array_unref (keys);
+  self->subs_dirty = FALSE;
+}
+
+void
+mcp_conn_set_subscriptions (McpConn * self, const McpSubSet * set)
+{
+  mcp_sub_set_free (self->want_subs);
+  self->want_subs = mcp_sub_set_copy (set);
+  self->subs_dirty = TRUE;
+  send_subscriptions (self);
+}
+
+void
+mcp_conn_set_origin_subscriptions (McpConn * self,
+    const McpConnSubOrigin * origins, guint n_origins)
+{
+  guint i;
+
+  if (self->want_origins)
+    g_hash_table_remove_all (self->want_origins);
+  else
+    self->want_origins = origin_table_new ();
+  for (i = 0; i < n_origins; i++) {
+    McpSubSet *set;
+    OriginSubs *o;
+
+    if (!origins[i].set || mcp_sub_set_is_empty (origins[i].set))
+      continue;
+    o = g_hash_table_lookup (self->want_origins, &origins[i].origin);
+    if (o) {
+      /* twice: one state, the nearer distance */
+      mcp_sub_set_add_all (o->set, origins[i].set);
+      o->distance = MIN (o->distance, origins[i].distance);
+      continue;
+    }
+    set = mcp_sub_set_copy (origins[i].set);
+    origin_table_put (self->want_origins, origins[i].origin,
+        origins[i].distance, set);
+  }
+  self->subs_dirty = TRUE;
+  send_subscriptions (self);
+}
+
+GArray *
+mcp_conn_get_peer_origins (McpConn * self)
+{
+  GArray *out;
+  GHashTableIter it;
+  gpointer k, v;
+
+  if (!self->peer_subs)
+    return NULL;
+  out = g_array_new (FALSE, FALSE, sizeof (McpConnSubOrigin));
+  g_hash_table_iter_init (&it, self->peer_origins);
+  while (g_hash_table_iter_next (&it, &k, &v)) {
+    McpConnSubOrigin e;
+
+    e.origin = *(guint64 *) k;
+    e.distance = ((OriginSubs *) v)->distance;
+    e.set = ((OriginSubs *) v)->set;
+    g_array_append_val (out, e);
+  }
+  g_array_sort (out, cmp_u64);
+  return out;
+}
+
+guint32
+mcp_conn_get_peer_features (McpConn * self)
+{
+  return self->peer_features;
+}
+
+const McpSubSet *
+mcp_conn_get_peer_subscriptions (McpConn * self)
+{
+  return self->peer_subs;
+}
+
 void
 mcp_conn_send_control (McpConn * self, GBytes * bytes)
 {
@@ -501,6 +787,8 @@ mcp_conn_write (McpConn * self, const GOutputVector * vectors, guint n)
     return -1;
   if (self->finish_reason)
     return 0;
+  if ((self->want_subs || self->want_origins) && self->subs_may_send)
+    send_subscriptions (self);
   if (!flush_control (self))
     return self->closed ? -1 : 0;
   if (n == 0)
@@ -564,12 +852,17 @@ send_hello (McpConn * self)
       self->funcs.hello_caps (self, self->user_data) : NULL;
   GBytes *hello = mcp_mpx_build_hello_full (self->cfg.role,
       self->cfg.peer_id, caps, self->cfg.name,
-      self->cfg.auth_secret ? self->me.nonce : NULL);
+      self->cfg.auth_secret ? self->me.nonce : NULL, self->cfg.features);
 
   self->hello_sent = TRUE;
   mcp_conn_send_control (self, hello);
   g_bytes_unref (hello);
   g_free (caps);
+  if (!self->cfg.auth_secret) {
+    /* our half of the handshake is out */
+    self->subs_may_send = TRUE;
+    send_subscriptions (self);
+  }
 }
 
 /* How often the liveness timer looks (0: no need). */
@@ -600,6 +893,9 @@ become_ready (McpConn * self)
   self->seen_out = self->bytes_out;
   self->moved_in = self->moved_out = g_get_monotonic_time ();
   set_timer (self, TIMER_LIVENESS, liveness_period (self));
+  /* per-origin subscriptions wait for the peer's features */
+  if (self->want_origins)
+    send_subscriptions (self);
   self->funcs.ready (self, self->user_data);
 }
 
@@ -638,6 +934,9 @@ send_proof (McpConn * self)
   msg = mcp_mpx_build_auth (proof);
   mcp_conn_send_control (self, msg);
   g_bytes_unref (msg);
+  /* our half of the handshake is out */
+  self->subs_may_send = TRUE;
+  send_subscriptions (self);
 }
 
 /* The caller proves first; the listener answers with its own proof only
@@ -682,6 +981,83 @@ refuse_unauthenticated (McpConn * self, const gchar * what)
   g_free (reason);
 }
 
+/* A SUBSCRIBE or UNSUBSCRIBE: FALSE when it closed the connection. Each
+ * applies to the state of its origin (0 without the extension); the
+ * peer's subscriptions are the union of those states. */
+static gboolean
+handle_subscribe (McpConn * self, McpDecodeResult kind, const McpMessage * msg)
+{
+  guint64 origin = msg->sub_origin;
+  OriginSubs *cur;
+  McpSubSet *next, *all;
+  GHashTableIter it;
+  OriginSubs *o;
+  GError *err = NULL;
+  gboolean changed;
+
+  if (!self->ready) {
+    close_refused (self, "bad input: a subscription before the handshake "
+        "completed");
+    return FALSE;
+  }
+  cur = g_hash_table_lookup (self->peer_origins, &origin);
+  next = msg->sub_replace || !cur ? mcp_sub_set_new () :
+      mcp_sub_set_copy (cur->set);
+  if (!mcp_sub_set_apply_wire (next, msg->payload, msg->payload_len,
+          kind == MCP_DECODE_UNSUBSCRIBE, &err)) {
+    mcp_sub_set_free (next);
+    close_with_error (self, "bad input", err);
+    g_error_free (err);
+    return FALSE;
+  }
+  if (mcp_sub_set_is_empty (next)) {
+    /* an origin with nothing left is withdrawn */
+    mcp_sub_set_free (next);
+    changed = g_hash_table_remove (self->peer_origins, &origin);
+  } else if (cur && cur->distance == msg->sub_distance
+      && mcp_sub_set_equal (cur->set, next)) {
+    mcp_sub_set_free (next);
+    changed = FALSE;
+  } else {
+    if (!cur && g_hash_table_size (self->peer_origins) >=
+        MCP_CONN_MAX_SUB_ORIGINS) {
+      gchar *reason = g_strdup_printf ("bad input: bad subscription: "
+          "subscriptions of more than %u origins", MCP_CONN_MAX_SUB_ORIGINS);
+
+      mcp_sub_set_free (next);
+      mcp_conn_close (self, reason);
+      g_free (reason);
+      return FALSE;
+    }
+    origin_table_put (self->peer_origins, origin, msg->sub_distance, next);
+    changed = TRUE;
+  }
+  /* a peer that subscribes takes part, announced or not */
+  if (!self->peer_subs)
+    changed = TRUE;
+  if (!changed)
+    return TRUE;
+
+  all = mcp_sub_set_new ();
+  g_hash_table_iter_init (&it, self->peer_origins);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & o))
+    mcp_sub_set_add_all (all, o->set);
+  if (mcp_sub_set_size (all) > MCP_SUB_MAX_ENTRIES) {
+    gchar *reason = g_strdup_printf ("bad input: bad subscription: more "
+        "than %u entries over all origins", MCP_SUB_MAX_ENTRIES);
+
+    mcp_sub_set_free (all);
+    mcp_conn_close (self, reason);
+    g_free (reason);
+    return FALSE;
+  }
+  mcp_sub_set_free (self->peer_subs);
+  self->peer_subs = all;
+  if (self->funcs.subscriptions)
+    self->funcs.subscriptions (self, self->user_data);
+  return !self->closed;
+}
+
 static void
 handle_hello (McpConn * self, const McpHello * hello)
 {
@@ -702,6 +1078,9 @@ handle_hello (McpConn * self, const McpHello * hello)
   self->peer_id = hello->peer_id;
   g_free (self->peer_caps);
   self->peer_caps = g_strdup (hello->caps);
+  self->peer_features = hello->features;
+  if (hello->features & MCP_FEATURE_SUBSCRIPTIONS)
+    self->peer_subs = mcp_sub_set_new ();
   if (!self->cfg.auth_secret) {
     if (!self->hello_sent)
       send_hello (self);
@@ -961,6 +1340,11 @@ process_input (McpConn * self)
         if (!self->cfg.discard_input)
           self->funcs.message (self, r, &msg, self->user_data);
         break;
+      case MCP_DECODE_SUBSCRIBE:
+      case MCP_DECODE_UNSUBSCRIBE:
+        if (!handle_subscribe (self, r, &msg))
+          return;
+        break;
       case MCP_DECODE_KEEPALIVE:
         break;
       case MCP_DECODE_AUTH:
@@ -1108,6 +1492,16 @@ timer_fired (McpConn * self)
 
   set_timer (self, TIMER_NONE, 0);
   if (kind == TIMER_DETECT) {
+    /* Bytes that came in time but were not read yet (the thread was busy
+     * elsewhere) are no silence: they decide first. */
+    if (self->reading && !self->tls
+        && (g_socket_condition_check (self->socket, G_IO_IN) & G_IO_IN)) {
+      read_socket (self);
+      if (self->closed || self->ready
+          || mcp_decoder_get_framing (self->dec) != MCP_FRAMING_AUTO
+          || (self->http != HTTP_NO && self->http != HTTP_UNDECIDED))
+        return;
+    }
     /* A client that says nothing is a plain player. */
     mcp_decoder_set_framing (self->dec, MCP_FRAMING_RAW);
     if (self->cfg.auth_secret) {

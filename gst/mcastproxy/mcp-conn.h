@@ -15,6 +15,18 @@ G_BEGIN_DECLS
 
 typedef struct _McpConn McpConn;
 
+/* Origins of subscriptions a peer may name on one connection (the
+ * SUBSCRIBE extension, docs/protocol.md); more close the connection. */
+#define MCP_CONN_MAX_SUB_ORIGINS 256
+
+/* What the listeners of one origin want, distance mpx links away. */
+typedef struct
+{
+  guint64 origin;               /* 0: the sender's own */
+  guint8 distance;
+  const McpSubSet *set;
+} McpConnSubOrigin;
+
 typedef struct
 {
   /* Handshake done (or not needed): the framing is known, data may flow. */
@@ -37,6 +49,9 @@ typedef struct
    * until then the connection reads and drops what the client sends. */
   void (*http_request) (McpConn * conn, const McpHttpRequest * request,
       gpointer user_data);
+  /* Optional: the peer's subscriptions changed
+   * (mcp_conn_get_peer_subscriptions). */
+  void (*subscriptions) (McpConn * conn, gpointer user_data);
 } McpConnFuncs;
 
 typedef struct
@@ -77,6 +92,7 @@ typedef struct
   const gchar *upgrade_host;    /* its Host header ("host:port") */
   gboolean http_only;           /* with http_path: a peer that does not
                                  * start with an HTTP request is refused */
+  guint32 features;             /* mpx: MCP_FEATURE_* announced in HELLO */
   GRecMutex *lock;              /* optional: held around all the connection
                                  * does on ctx's thread (and so around every
                                  * callback); whoever holds it may use the
@@ -169,6 +185,33 @@ const gchar *mcp_conn_get_peer_address (McpConn * conn);
 guint64 mcp_conn_get_peer_id (McpConn * conn);
 const gchar *mcp_conn_get_peer_caps (McpConn * conn);
 guint64 mcp_conn_get_bytes_in (McpConn * conn);
+/* The features of the peer's HELLO (0 before it came, or for raw and
+ * rfc4571 peers). */
+guint32 mcp_conn_get_peer_features (McpConn * conn);
+/* What the peer subscribed to: NULL when it takes no part in subscriptions
+ * (it gets everything), else its set, empty until its first SUBSCRIBE. A
+ * SUBSCRIBE that is not valid closes the connection ("bad input"), as does
+ * a set beyond MCP_SUB_MAX_ENTRIES. */
+const McpSubSet *mcp_conn_get_peer_subscriptions (McpConn * conn);
+/* What we want from the peer (mpx): sent as a whole (SUBSCRIBE with
+ * REPLACE) once our half of the handshake is out, later as changes
+ * (UNSUBSCRIBE, SUBSCRIBE), each at a frame boundary. A copy is kept. */
+void mcp_conn_set_subscriptions (McpConn * conn, const McpSubSet * set);
+/* What the peer sent per origin (McpConnSubOrigin, sorted by origin; the
+ * sets belong to the connection and last until its next message): NULL
+ * when it takes no part; origins whose state is empty are left out. Their
+ * union is mcp_conn_get_peer_subscriptions(). */
+GArray *mcp_conn_get_peer_origins (McpConn * conn);
+/* Our subscriptions per origin, the whole table (an origin missing, or
+ * with an empty set, is withdrawn); replaces mcp_conn_set_subscriptions().
+ * Sent once the handshake is done both ways: to a peer that announced
+ * MCP_FEATURE_SUB_ORIGINS, each origin's state as a whole, then its
+ * changes, and a withdrawn origin as an empty REPLACE; to one that
+ * announced only MCP_FEATURE_SUBSCRIPTIONS, the union as
+ * mcp_conn_set_subscriptions() sends it; to others nothing. The sets are
+ * copied. */
+void mcp_conn_set_origin_subscriptions (McpConn * conn,
+    const McpConnSubOrigin * origins, guint n_origins);
 guint64 mcp_conn_get_bytes_out (McpConn * conn);
 
 G_END_DECLS

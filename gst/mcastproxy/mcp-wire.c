@@ -150,12 +150,12 @@ GBytes *
 mcp_mpx_build_hello (McpRole role, guint64 peer_id, const gchar * caps,
     const gchar * name)
 {
-  return mcp_mpx_build_hello_full (role, peer_id, caps, name, NULL);
+  return mcp_mpx_build_hello_full (role, peer_id, caps, name, NULL, 0);
 }
 
 GBytes *
 mcp_mpx_build_hello_full (McpRole role, guint64 peer_id, const gchar * caps,
-    const gchar * name, const guint8 * auth_nonce)
+    const gchar * name, const guint8 * auth_nonce, guint32 features)
 {
   GByteArray *out = g_byte_array_sized_new (128);
   GByteArray *tlv = g_byte_array_new ();
@@ -173,6 +173,14 @@ mcp_mpx_build_hello_full (McpRole role, guint64 peer_id, const gchar * caps,
     put_u16 (h + 2, MCP_AUTH_NONCE_LEN);
     g_byte_array_append (tlv, h, sizeof (h));
     g_byte_array_append (tlv, auth_nonce, MCP_AUTH_NONCE_LEN);
+  }
+  if (features) {
+    guint8 h[8];
+
+    put_u16 (h, MCP_HELLO_TLV_FEATURES);
+    put_u16 (h + 2, 4);
+    put_u32 (h + 4, features);
+    g_byte_array_append (tlv, h, sizeof (h));
   }
 
   meta[0] = role;
@@ -241,6 +249,52 @@ mcp_mpx_build_keepalive (void)
 
   append_msg_header (out, MCP_MSG_KEEPALIVE, MCP_MSG_FLAG_IGNORABLE, 0, 0);
   return g_byte_array_free_to_bytes (out);
+}
+
+static GBytes *
+build_subscribe (const McpSubSet * set, gboolean unsubscribe,
+    gboolean replace, gboolean with_origin, guint64 origin, guint8 distance)
+{
+  GByteArray *out = g_byte_array_new ();
+  GByteArray *payload = g_byte_array_new ();
+  guint i = 0, n = mcp_sub_set_size (set);
+  gboolean first = TRUE;
+  gsize meta_len = with_origin ? MCP_MPX_SUB_ORIGIN_META_LEN :
+      MCP_MPX_SUB_META_LEN;
+
+  while (i < n || (first && replace && !unsubscribe)) {
+    guint8 meta[MCP_MPX_SUB_ORIGIN_META_LEN] = { 0 };
+
+    g_byte_array_set_size (payload, 0);
+    i = mcp_sub_set_encode (set, i, payload, MCP_MPX_MAX_CONTROL_LEN);
+    if (first && replace && !unsubscribe)
+      meta[0] = MCP_SUB_FLAG_REPLACE;
+    if (with_origin) {
+      put_u64 (meta + 4, origin);
+      meta[12] = distance;
+    }
+    append_msg_header (out, unsubscribe ? MCP_MSG_UNSUBSCRIBE :
+        MCP_MSG_SUBSCRIBE, MCP_MSG_FLAG_IGNORABLE, meta_len, payload->len);
+    g_byte_array_append (out, meta, meta_len);
+    g_byte_array_append (out, payload->data, payload->len);
+    first = FALSE;
+  }
+  g_byte_array_unref (payload);
+  return g_byte_array_free_to_bytes (out);
+}
+
+GBytes *
+mcp_mpx_build_subscribe (const McpSubSet * set, gboolean unsubscribe,
+    gboolean replace)
+{
+  return build_subscribe (set, unsubscribe, replace, FALSE, 0, 0);
+}
+
+GBytes *
+mcp_mpx_build_subscribe_origin (const McpSubSet * set, gboolean unsubscribe,
+    gboolean replace, guint64 origin, guint8 distance)
+{
+  return build_subscribe (set, unsubscribe, replace, TRUE, origin, distance);
 }
 
 void
@@ -461,6 +515,7 @@ parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
   msg->hello.caps = NULL;
   msg->hello.name = NULL;
   msg->hello.has_auth_nonce = FALSE;
+  msg->hello.features = 0;
   if (msg->hello.role != MCP_ROLE_SOURCE
       && msg->hello.role != MCP_ROLE_RECEIVER
       && msg->hello.role != MCP_ROLE_PEER)
@@ -497,6 +552,12 @@ parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
             MCP_AUTH_NONCE_LEN);
       msg->hello.has_auth_nonce = TRUE;
       memcpy (msg->hello.auth_nonce, payload + off, len);
+    } else if (type == MCP_HELLO_TLV_FEATURES) {
+      /* a longer value may carry more bits later: the first 4 count */
+      if (len < 4)
+        return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
+            "HELLO features field is %u bytes, needs 4", len);
+      msg->hello.features = get_u32 (payload + off);
     }
     off += len;
   }
@@ -557,6 +618,14 @@ again:
         return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
             "AUTH proof is %u bytes, not %u", payload_len, MCP_AUTH_PROOF_LEN);
       break;
+    case MCP_MSG_SUBSCRIBE:
+    case MCP_MSG_UNSUBSCRIBE:
+      if (meta_len < MCP_MPX_SUB_META_LEN)
+        return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
+            "%sSUBSCRIBE metadata is %u bytes, needs %u",
+            type == MCP_MSG_UNSUBSCRIBE ? "UN" : "", meta_len,
+            MCP_MPX_SUB_META_LEN);
+      break;
     case MCP_MSG_CAPS:
     case MCP_MSG_KEEPALIVE:
     case MCP_MSG_ERROR:
@@ -616,6 +685,24 @@ again:
       msg->reason = keep_printable (dec, payload, payload_len);
       dec->state = STATE_ENDED;
       return MCP_DECODE_PEER_ERROR;
+    case MCP_MSG_SUBSCRIBE:
+    case MCP_MSG_UNSUBSCRIBE:
+      /* the entries are checked by whoever applies them
+       * (mcp_sub_set_apply_wire) */
+      msg->sub_replace = type == MCP_MSG_SUBSCRIBE
+          && (meta[0] & MCP_SUB_FLAG_REPLACE);
+      /* the per-origin extension; a shorter block has none */
+      if (meta_len >= MCP_MPX_SUB_ORIGIN_META_LEN) {
+        msg->sub_origin = get_u64 (meta + 4);
+        msg->sub_distance = meta[12];
+      } else {
+        msg->sub_origin = 0;
+        msg->sub_distance = 0;
+      }
+      msg->payload = payload;
+      msg->payload_len = payload_len;
+      return type == MCP_MSG_SUBSCRIBE ? MCP_DECODE_SUBSCRIBE :
+          MCP_DECODE_UNSUBSCRIBE;
     default:
       /* ignorable and unknown: skip it and look at the next one */
       goto again;

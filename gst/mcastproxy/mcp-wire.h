@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "mcp-subscription.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -34,6 +36,8 @@ typedef enum
   MCP_MSG_KEEPALIVE = 'K',
   MCP_MSG_AUTH = 'A',
   MCP_MSG_ERROR = 'E',
+  MCP_MSG_SUBSCRIBE = 'S',
+  MCP_MSG_UNSUBSCRIBE = 'U',
 } McpMsgType;
 
 /* A receiver that does not know a message type skips it when this flag is
@@ -62,6 +66,17 @@ typedef enum
 #define MCP_HELLO_TLV_CAPS 1
 #define MCP_HELLO_TLV_NAME 2
 #define MCP_HELLO_TLV_AUTH_NONCE 3
+#define MCP_HELLO_TLV_FEATURES 4
+
+/* Features a HELLO announces (TLV 4, a 32-bit big-endian mask). */
+#define MCP_FEATURE_SUBSCRIPTIONS 0x1   /* sends and honours SUBSCRIBE */
+#define MCP_FEATURE_SUB_ORIGINS 0x2     /* ... and its per-origin extension */
+
+/* SUBSCRIBE and UNSUBSCRIBE: 4 bytes of metadata, byte 0 flags; the
+ * per-origin extension makes it 16: origin (BE64) at 4, distance at 12 */
+#define MCP_MPX_SUB_META_LEN 4
+#define MCP_MPX_SUB_ORIGIN_META_LEN 16
+#define MCP_SUB_FLAG_REPLACE 0x01       /* SUBSCRIBE: the whole state */
 
 /* Authentication (docs/protocol.md): a HELLO's nonce and an AUTH proof. */
 #define MCP_AUTH_NONCE_LEN 32
@@ -90,6 +105,7 @@ typedef struct
   const gchar *name;            /* NULL when not sent */
   gboolean has_auth_nonce;      /* the sender offers authentication */
   guint8 auth_nonce[MCP_AUTH_NONCE_LEN];
+  guint32 features;             /* MCP_FEATURE_*; 0 when not sent */
 } McpHello;
 
 typedef enum
@@ -101,6 +117,8 @@ typedef enum
   MCP_DECODE_KEEPALIVE,
   MCP_DECODE_AUTH,              /* the peer's proof (mpx) */
   MCP_DECODE_PEER_ERROR,        /* the peer says why it is closing (mpx) */
+  MCP_DECODE_SUBSCRIBE,         /* entries in payload (mpx) */
+  MCP_DECODE_UNSUBSCRIBE,       /* entries in payload (mpx) */
   MCP_DECODE_ERROR,
 } McpDecodeResult;
 
@@ -116,6 +134,12 @@ typedef struct
   const gchar *caps;            /* CAPS */
   guint8 auth_proof[MCP_AUTH_PROOF_LEN];        /* AUTH */
   const gchar *reason;          /* ERROR */
+  gboolean sub_replace;         /* SUBSCRIBE: the payload is the whole state
+                                 * (of sub_origin) */
+  guint64 sub_origin;           /* SUBSCRIBE, UNSUBSCRIBE: whose listeners
+                                 * want the entries; 0: the sender's own
+                                 * (also when the extension is absent) */
+  guint8 sub_distance;          /* links from sub_origin; 0 when absent */
 } McpMessage;
 
 #define MCP_WIRE_ERROR (mcp_wire_error_quark ())
@@ -137,15 +161,28 @@ const gchar *mcp_role_to_string (McpRole role);
 /* Encoding. */
 GBytes *mcp_mpx_build_hello (McpRole role, guint64 peer_id, const gchar * caps,
     const gchar * name);
-/* The same with an authentication nonce (MCP_AUTH_NONCE_LEN bytes). */
+/* The same with an authentication nonce (MCP_AUTH_NONCE_LEN bytes; NULL:
+ * none) and features (MCP_FEATURE_*; 0: the field is left out). */
 GBytes *mcp_mpx_build_hello_full (McpRole role, guint64 peer_id,
-    const gchar * caps, const gchar * name, const guint8 * auth_nonce);
+    const gchar * caps, const gchar * name, const guint8 * auth_nonce,
+    guint32 features);
 GBytes *mcp_mpx_build_auth (const guint8 * proof);
 /* Why this end closes the connection; with_preamble when it is the first
  * thing sent (a refusal before any HELLO). */
 GBytes *mcp_mpx_build_error (const gchar * reason, gboolean with_preamble);
 GBytes *mcp_mpx_build_caps (const gchar * caps);
 GBytes *mcp_mpx_build_keepalive (void);
+/* SUBSCRIBE (or UNSUBSCRIBE) messages carrying every entry of set, as many
+ * as it takes (IGNORABLE: older peers skip them). replace: the first one
+ * says that the set is the whole state (SUBSCRIBE only); an empty set then
+ * still makes one message. */
+GBytes *mcp_mpx_build_subscribe (const McpSubSet * set, gboolean unsubscribe,
+    gboolean replace);
+/* The same with the per-origin extension (16 bytes of metadata): the
+ * entries are what origin's listeners want, distance links away; replace
+ * replaces that origin's state only. */
+GBytes *mcp_mpx_build_subscribe_origin (const McpSubSet * set,
+    gboolean unsubscribe, gboolean replace, guint64 origin, guint8 distance);
 /* Writes the DATA header (MCP_MPX_DATA_HEADER_LEN bytes) for a payload of
  * payload_len bytes, which must not exceed MCP_MAX_DATAGRAM. */
 void mcp_mpx_write_data_header (guint8 * out, const McpFrameMeta * meta,

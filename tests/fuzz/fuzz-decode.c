@@ -318,6 +318,7 @@ fuzz_records_assert_equal (GPtrArray * a, GPtrArray * b)
         g_assert_cmpint (x->hello.has_auth_nonce, ==, y->hello.has_auth_nonce);
         g_assert_cmpmem (x->hello.auth_nonce, sizeof (x->hello.auth_nonce),
             y->hello.auth_nonce, sizeof (y->hello.auth_nonce));
+        g_assert_cmphex (x->hello.features, ==, y->hello.features);
         break;
       case MCP_DECODE_AUTH:
         g_assert_cmpmem (x->auth_proof, sizeof (x->auth_proof),

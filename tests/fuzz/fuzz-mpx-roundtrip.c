@@ -57,7 +57,8 @@ encode (GPtrArray * records)
   if (first->kind == MCP_DECODE_HELLO) {
     append_bytes (out, mcp_mpx_build_hello_full (first->hello.role,
             first->hello.peer_id, first->hello.caps, first->hello.name,
-            first->hello.has_auth_nonce ? first->hello.auth_nonce : NULL));
+            first->hello.has_auth_nonce ? first->hello.auth_nonce : NULL,
+            first->hello.features));
   } else {
     g_assert_cmpint (first->kind, ==, MCP_DECODE_PEER_ERROR);
     append_bytes (out, mcp_mpx_build_error (first->reason, TRUE));

@@ -208,6 +208,15 @@ hub: warning: environment: TCP_SPLITER_CLIENT_PORT is not a setting of the tools
   run tcp-relay-multicast MCAST_PORT=0
   refused "a re-multicast to port 0 is refused" \
     "tcp-relay-multicast: environment: MCAST_PORT=0: 0 is no port to connect or send to (1-65535)"
+  run island-gateway MCAST_GROUPS=239.10.0.0/16:5004
+  refused "ranges carried on demand need the LAN interface" \
+    "island-gateway: $P/mcastproxy.conf:23: MCAST_IFACE='': empty, but MCAST_GROUPS names ranges carried on demand: name the LAN interface, where the gateway hears who listens (IGMP/MLD)"
+  run mesh-node MCAST_IFACE=lo MCAST_GROUPS=239.10.0.0/16:5004
+  refused "a mesh node refuses ranges carried on demand" \
+    "mesh-node: environment: MCAST_GROUPS=239.10.0.0/16:5004: ranges carried on demand need a hub (island-gateway); mesh-node carries single groups (GROUP:PORT) only"
+  run island-gateway MCAST_IFACE=lo 'MCAST_GROUPS=239.10.0.0/16:5004 ff3e::/96:5004 232.1.1.0/24:5000-5010 239.1.1.1:4000'
+  accepted "ranges carried on demand: one mcastsrc-relay and a tcpremcastsink with the scope" \
+    "gst-launch-1.0 tcpsplitsrc host=127.0.0.1 port=5401 peer-id=1 framing=mpx ! tcpremcastsink original-group=true address=239.1.1.1 port=4000 bind-port=5499 ttl-mc=1 loop=false scope='239.10.0.0/16:5004 \\[ff3e::\\]/96:5004 232.1.1.0/24:5000-5010 239.1.1.1:4000' multicast-iface=lo tcpsplitsink name=hub_in mode=caller host=127.0.0.1 port=5400 peer-id=1 framing=mpx mcastsrc-relay scope='239.10.0.0/16:5004 \\[ff3e::\\]/96:5004 232.1.1.0/24:5000-5010 239.1.1.1:4000' peer-id=1 ignore-sources=:5499 multicast-iface=lo ! hub_in."
   run splitting-server TCP_TCP_SPLITTER_PORT=0 TCP_SPLITTER_CLIENT_PORT=00
   accepted "a listener's port 0: any free one" \
     "gst-launch-1.0 tcpsplitsrc mode=listener host=127.0.0.1 port=0 framing=auto ! tcpsplitsink host=127.0.0.1 port=0 framing=auto"
@@ -232,7 +241,12 @@ multicast-tcp-relay|MCAST_GROUP=ff::1|MCAST_GROUP=ff::1: not a multicast group (
 multicast-tcp-relay|MCAST_SOURCE=10.0.0.1,ff3e::1|MCAST_SOURCE=10.0.0.1,ff3e::1: 'ff3e::1' is not a numeric unicast address (sources are comma-separated)
 multicast-tcp-relay|MCAST_SOURCE=2001:db8::1|MCAST_SOURCE=2001:db8::1: sources and MCAST_GROUP 239.255.42.42 must be of one family (IPv4 or IPv6)
 tcp-relay-multicast|MCAST_TTL=256|MCAST_TTL=256: not a TTL (0-255)
-island-gateway|MCAST_GROUPS=239.1.1.1:5004 ff3e::1:5006|MCAST_GROUPS='239.1.1.1:5004 ff3e::1:5006': 'ff3e::1:5006': write IPv6 groups as [group]:port
+island-gateway|MCAST_GROUPS=239.1.1.1:5004 ff3e::1:5006|MCAST_GROUPS='239.1.1.1:5004 ff3e::1:5006': 'ff3e::1:5006': write IPv6 groups as [group]:port (or PREFIX/LEN:port)
+island-gateway|MCAST_GROUPS=239.10.0.1/16:5004|MCAST_GROUPS=239.10.0.1/16:5004: '239.10.0.1/16:5004': 239.10.0.1 has bits set after the /16
+island-gateway|MCAST_GROUPS=239.10.0.0/33:5004|MCAST_GROUPS=239.10.0.0/33:5004: '239.10.0.0/33:5004': /33 is not a prefix length (0-32)
+island-gateway|MCAST_GROUPS=10.0.0.0/8:5004|MCAST_GROUPS=10.0.0.0/8:5004: '10.0.0.0/8:5004': 10.0.0.0 is not a multicast group
+island-gateway|MCAST_GROUPS=232.1.1.0/24:5010-5000|MCAST_GROUPS=232.1.1.0/24:5010-5000: '232.1.1.0/24:5010-5000': the port range 5010-5000 ends before it starts
+island-gateway|MCAST_GROUPS=[ff3e::]/129:5004|MCAST_GROUPS='[ff3e::]/129:5004': '[ff3e::]/129:5004': /129 is not a prefix length (0-128)
 island-gateway|MCAST_GROUPS=239.1.1.1|MCAST_GROUPS=239.1.1.1: '239.1.1.1' is not group:port
 mesh-node|MCAST_GROUPS=[ff3e::1]:0|MCAST_GROUPS='[ff3e::1]:0': '[ff3e::1]:0': 0 is not a port number (1-65535)
 mesh-node|MESH_PEERS=10.0.0.1:5300 10.0.0.2|MESH_PEERS='10.0.0.1:5300 10.0.0.2': '10.0.0.2' is not host:port

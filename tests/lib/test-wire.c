@@ -1830,7 +1830,7 @@ test_auth_hello_nonce (void)
   for (i = 0; i < sizeof (nonce); i++)
     nonce[i] = 0xc0 + i;
   append_gbytes (a, mcp_mpx_build_hello_full (MCP_ROLE_PEER, PEER_ID,
-          "a/b", "n", nonce));
+          "a/b", "n", nonce, 0));
   dec = decoder_with (MCP_FRAMING_AUTO, a);
   g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_HELLO);
   g_assert_cmpint (msg.hello.role, ==, MCP_ROLE_PEER);
@@ -2004,6 +2004,189 @@ test_caps_cut_whole_characters (void)
   g_string_free (caps, TRUE);
 }
 
+/* SUBSCRIBE and UNSUBSCRIBE: built, split over messages, decoded, applied;
+ * the HELLO features field. */
+static void
+test_subscribe (void)
+{
+  GByteArray *a = g_byte_array_new ();
+  McpSubSet *set = mcp_sub_set_new (), *back = mcp_sub_set_new ();
+  McpSubEntry e = { 4, 32, MCP_SUB_ANY, 5000, 5000, {239, 0, 0, 0}, 0,
+  NULL
+  };
+  McpDecoder *dec;
+  McpMessage msg;
+  guint i, n_msgs = 0;
+  guint8 features[4] = { 0x80, 0, 0, 0x01 };
+
+  /* 3000 entries of 28 bytes: two messages of at most 65535 bytes */
+  for (i = 0; i < 3000; i++) {
+    e.group[2] = i >> 8;
+    e.group[3] = i & 0xff;
+    g_assert_true (mcp_sub_set_add (set, &e, NULL));
+  }
+  append_gbytes (a, mcp_mpx_build_hello_full (MCP_ROLE_RECEIVER, PEER_ID,
+          NULL, NULL, NULL, MCP_FEATURE_SUBSCRIPTIONS));
+  append_gbytes (a, mcp_mpx_build_subscribe (set, FALSE, TRUE));
+  /* exact bytes of the header of the first SUBSCRIBE */
+  g_assert_cmpuint (a->data[MCP_MPX_PREAMBLE_LEN + MCP_MPX_MSG_HEADER_LEN +
+          MCP_MPX_HELLO_META_LEN + 8 + 0], ==, 'S');
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_HELLO);
+  g_assert_cmphex (msg.hello.features, ==, MCP_FEATURE_SUBSCRIPTIONS);
+  while (next_ok (dec, &msg) == MCP_DECODE_SUBSCRIBE) {
+    g_assert_cmpint (msg.sub_replace, ==, n_msgs == 0);
+    g_assert_cmpuint (msg.payload_len, <=, MCP_MPX_MAX_CONTROL_LEN);
+    g_assert_true (mcp_sub_set_apply_wire (back, msg.payload,
+            msg.payload_len, FALSE, NULL));
+    n_msgs++;
+  }
+  g_assert_cmpuint (n_msgs, ==, 2);
+  g_assert_true (mcp_sub_set_equal (set, back));
+  mcp_decoder_free (dec);
+
+  /* an empty whole state is one message; UNSUBSCRIBE is never REPLACE */
+  g_byte_array_set_size (a, 0);
+  append_start (a);
+  mcp_sub_set_clear (set);
+  append_gbytes (a, mcp_mpx_build_subscribe (set, FALSE, TRUE));
+  g_assert_true (mcp_sub_set_add (set, &e, NULL));
+  append_gbytes (a, mcp_mpx_build_subscribe (set, TRUE, TRUE));
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  expect_hello (dec, MCP_ROLE_SOURCE);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_SUBSCRIBE);
+  g_assert_true (msg.sub_replace);
+  g_assert_cmpuint (msg.payload_len, ==, 0);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_UNSUBSCRIBE);
+  g_assert_false (msg.sub_replace);
+  g_assert_cmpuint (msg.payload_len, ==, MCP_SUB_ENTRY_LEN);
+  expect_need_more (dec);
+  mcp_decoder_free (dec);
+
+  /* a features field of more than 4 bytes: the first 4 count */
+  g_byte_array_set_size (a, 0);
+  {
+    GByteArray *tlv = g_byte_array_new ();
+    guint8 five[5] = { 0, 0, 0, 1, 0xff };
+
+    append_tlv (tlv, MCP_HELLO_TLV_FEATURES, five, 5);
+    append_preamble (a, MCP_MPX_VERSION_MAJOR, 3);
+    append_hello_msg (a, MCP_ROLE_SOURCE, MCP_MPX_HELLO_META_LEN, PEER_ID,
+        tlv->data, tlv->len);
+    g_byte_array_unref (tlv);
+  }
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_HELLO);
+  g_assert_cmphex (msg.hello.features, ==, 1);
+  mcp_decoder_free (dec);
+
+  /* a shorter one is a protocol error */
+  g_byte_array_set_size (a, 0);
+  {
+    GByteArray *tlv = g_byte_array_new ();
+    gchar *message;
+
+    append_tlv (tlv, MCP_HELLO_TLV_FEATURES, features, 3);
+    append_preamble (a, MCP_MPX_VERSION_MAJOR, 0);
+    append_hello_msg (a, MCP_ROLE_SOURCE, MCP_MPX_HELLO_META_LEN, PEER_ID,
+        tlv->data, tlv->len);
+    g_byte_array_unref (tlv);
+    message = expect_stream_error (MCP_FRAMING_MPX, a, FALSE,
+        MCP_WIRE_ERROR_PROTOCOL);
+    g_assert_cmpstr (message, ==, "HELLO features field is 3 bytes, needs 4");
+    g_free (message);
+  }
+
+  /* SUBSCRIBE metadata shorter than 4 bytes */
+  g_byte_array_set_size (a, 0);
+  append_start (a);
+  append_header (a, MCP_MSG_SUBSCRIBE, MCP_MSG_FLAG_IGNORABLE, 2, 0);
+  append_zeros (a, 2);
+  {
+    gchar *message = expect_stream_error (MCP_FRAMING_MPX, a, TRUE,
+        MCP_WIRE_ERROR_BAD_LENGTH);
+
+    g_assert_cmpstr (message, ==, "SUBSCRIBE metadata is 2 bytes, needs 4");
+    g_free (message);
+  }
+
+  mcp_sub_set_free (set);
+  mcp_sub_set_free (back);
+  g_byte_array_unref (a);
+}
+
+/* The per-origin extension of SUBSCRIBE: 16 bytes of metadata, origin at
+ * 4 (BE64), distance at 12; read when the block is that long, origin 0
+ * and distance 0 otherwise (and for the plain 4-byte block). */
+static void
+test_subscribe_origin (void)
+{
+  GByteArray *a = g_byte_array_new ();
+  McpSubSet *set = mcp_sub_set_new (), *empty = mcp_sub_set_new ();
+  McpSubEntry e = { 4, 32, MCP_SUB_ANY, 5000, 5000, {239, 1, 1, 1}, 0,
+  NULL
+  };
+  McpDecoder *dec;
+  McpMessage msg;
+  GBytes *b;
+  const guint8 *d;
+  gsize len;
+  static const guint8 want_meta[16] = { MCP_SUB_FLAG_REPLACE, 0, 0, 0,
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 3, 0, 0, 0
+  };
+
+  g_assert_true (mcp_sub_set_add (set, &e, NULL));
+  b = mcp_mpx_build_subscribe_origin (set, FALSE, TRUE, 0x0102030405060708, 3);
+  d = g_bytes_get_data (b, &len);
+  g_assert_cmpuint (len, ==, MCP_MPX_MSG_HEADER_LEN + 16 + MCP_SUB_ENTRY_LEN);
+  g_assert_cmpint (d[0], ==, 'S');
+  g_assert_cmpint (d[1], ==, MCP_MSG_FLAG_IGNORABLE);
+  g_assert_cmpint (d[2], ==, 0);
+  g_assert_cmpint (d[3], ==, 16);
+  g_assert_cmpmem (d + MCP_MPX_MSG_HEADER_LEN, 16, want_meta, 16);
+  g_bytes_unref (b);
+
+  append_start (a);
+  append_gbytes (a, mcp_mpx_build_subscribe_origin (set, FALSE, TRUE,
+          0x0102030405060708, 3));
+  append_gbytes (a, mcp_mpx_build_subscribe_origin (set, TRUE, FALSE, 42, 7));
+  /* a withdrawn origin: an empty REPLACE */
+  append_gbytes (a, mcp_mpx_build_subscribe_origin (empty, FALSE, TRUE, 42, 7));
+  append_gbytes (a, mcp_mpx_build_subscribe (set, FALSE, FALSE));
+  /* 13 bytes: too short for the extension, read as without it */
+  append_header (a, MCP_MSG_SUBSCRIBE, MCP_MSG_FLAG_IGNORABLE, 13, 0);
+  append_zeros (a, 4);
+  g_byte_array_append (a, want_meta + 4, 9);
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  expect_hello (dec, MCP_ROLE_SOURCE);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_SUBSCRIBE);
+  g_assert_true (msg.sub_replace);
+  g_assert_cmphex (msg.sub_origin, ==, 0x0102030405060708);
+  g_assert_cmpuint (msg.sub_distance, ==, 3);
+  g_assert_cmpuint (msg.payload_len, ==, MCP_SUB_ENTRY_LEN);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_UNSUBSCRIBE);
+  g_assert_false (msg.sub_replace);
+  g_assert_cmpuint (msg.sub_origin, ==, 42);
+  g_assert_cmpuint (msg.sub_distance, ==, 7);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_SUBSCRIBE);
+  g_assert_true (msg.sub_replace);
+  g_assert_cmpuint (msg.sub_origin, ==, 42);
+  g_assert_cmpuint (msg.payload_len, ==, 0);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_SUBSCRIBE);
+  g_assert_false (msg.sub_replace);
+  g_assert_cmpuint (msg.sub_origin, ==, 0);
+  g_assert_cmpuint (msg.sub_distance, ==, 0);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_SUBSCRIBE);
+  g_assert_cmpuint (msg.sub_origin, ==, 0);
+  g_assert_cmpuint (msg.sub_distance, ==, 0);
+  expect_need_more (dec);
+  mcp_decoder_free (dec);
+
+  mcp_sub_set_free (set);
+  mcp_sub_set_free (empty);
+  g_byte_array_unref (a);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2060,6 +2243,8 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/finish/clean", test_finish_clean);
   g_test_add_func ("/wire/finish/truncated", test_finish_truncated);
   g_test_add_func ("/wire/finish/after-error", test_finish_after_error);
+  g_test_add_func ("/wire/subscribe", test_subscribe);
+  g_test_add_func ("/wire/subscribe-origin", test_subscribe_origin);
 
   return g_test_run ();
 }

@@ -275,6 +275,8 @@ next_mpx (McpsCutter * c, McpsItem * item)
         return MCPS_CUT_DATAGRAM;
       case MCP_DECODE_CAPS:
       case MCP_DECODE_KEEPALIVE:
+      case MCP_DECODE_SUBSCRIBE:
+      case MCP_DECODE_UNSUBSCRIBE:
         break;
       case MCP_DECODE_HELLO:
       case MCP_DECODE_AUTH:

@@ -8,6 +8,7 @@
 #include <gst/net/gstnetaddressmeta.h>
 
 #include "gstmcpmeta.h"
+#include "gstmcpsubs.h"
 #include "mcp-check-util.h"
 #include "mcp-netlink.h"
 
@@ -1222,6 +1223,591 @@ GST_START_TEST (test_unlock_stops_waiting)
 
 GST_END_TEST;
 
+/* ---- scope: groups on demand -------------------------------------------
+ * A relay with scope pins the scope's single groups and joins a group of
+ * its prefixes while the subscriptions that come upstream ask for it. The
+ * event is handled when gst_pad_send_event() returns: what is joined and
+ * left is in joined-list by then, and the kernel has the membership. */
+
+static gint answered;
+
+/* A UDP port nobody uses now: bound once to port 0 and read back. */
+static guint
+free_udp_port (void)
+{
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  GInetAddress *any = g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *sa = g_inet_socket_address_new (any, 0);
+  guint port;
+
+  fail_unless (s != NULL);
+  fail_unless (g_socket_bind (s, sa, FALSE, NULL));
+  port = mcp_test_local_port (s);
+  g_object_unref (sa);
+  g_object_unref (any);
+  g_object_unref (s);
+  return port;
+}
+
+/* A playing relay with scope (its text has spaces: not for
+ * mcp_test_set_props) and other properties. */
+static void
+scope_setup (RelayFixture * f, const gchar * scope, const gchar * props)
+{
+  GstElement *src = gst_element_factory_make ("mcastsrc-relay", NULL);
+
+  fail_unless (src != NULL);
+  g_object_set (src, "scope", scope, NULL);
+  mcp_test_set_props (src, props);
+  f->h = gst_harness_new_with_element (src, NULL, "src");
+  gst_object_unref (src);
+  f->lists = 0;
+  f->port = 0;
+  gst_harness_play (f->h);
+}
+
+/* joined-list as "GROUP:PORT[/SOURCES][!]" items in its order, separated
+ * by spaces ("!": pinned). */
+static gchar *
+joined_text (RelayFixture * f)
+{
+  GstStructure *s = relay_stats (f);
+  GString *text = g_string_new (NULL);
+  guint i, n = mcp_test_stat_count (s, "joined-list");
+
+  for (i = 0; i < n; i++) {
+    const GstStructure *j = mcp_test_stat_item (s, "joined-list", i);
+    const gchar *sources = gst_structure_get_string (j, "sources");
+
+    fail_unless (gst_structure_has_name (j, "joined"));
+    fail_unless (sources != NULL);
+    g_string_append_printf (text, "%s%s:%u%s%s%s", i ? " " : "",
+        gst_structure_get_string (j, "group"), mcp_test_stat_u32 (j, "port"),
+        *sources ? "/" : "", sources,
+        mcp_test_stat_bool (j, "pinned") ? "!" : "");
+  }
+  gst_structure_free (s);
+  return g_string_free (text, FALSE);
+}
+
+static void
+assert_joined (RelayFixture * f, const gchar * want)
+{
+  gchar *got = joined_text (f);
+
+  fail_unless_equals_string (got, want);
+  g_free (got);
+}
+
+static void
+add_peer (GArray * peers, guint64 peer_id, const gchar * text)
+{
+  GError *err = NULL;
+  McpSubSet *set = mcp_sub_set_parse (text, &err);
+
+  fail_unless (set != NULL, "%s: %s", text, err ? err->message : "?");
+  gst_mcp_subs_peers_add (peers, peer_id, set);
+  mcp_sub_set_free (set);
+}
+
+/* Sends the subscriptions event upstream into the relay: the whole state
+ * of every peer (takes peers). */
+static void
+send_subscriptions (RelayFixture * f, GArray * peers)
+{
+  GstPad *pad = gst_element_get_static_pad (f->h->element, "src");
+
+  fail_unless (gst_pad_send_event (pad, gst_mcp_subs_event_new (peers)));
+  gst_object_unref (pad);
+  g_array_unref (peers);
+}
+
+/* ... where peer peer_id alone wants text (NULL: no peer wants
+ * anything). */
+static void
+subscribe (RelayFixture * f, guint64 peer_id, const gchar * text)
+{
+  GArray *peers = gst_mcp_subs_peers_new ();
+
+  if (text)
+    add_peer (peers, peer_id, text);
+  send_subscriptions (f, peers);
+}
+
+/* Whether the host is a member of IPv4 group on lo now (/proc/net/igmp:
+ * what the kernel reports, whatever socket joined). */
+static gboolean
+host_is_member (const gchar * group)
+{
+  GInetAddress *g = g_inet_address_new_from_string (group);
+  gchar *text = NULL, *want, **lines;
+  gboolean on_lo = FALSE, found = FALSE;
+  guint32 v;
+  guint i;
+
+  memcpy (&v, g_inet_address_to_bytes (g), 4);
+  want = g_strdup_printf ("%08X", v);
+  fail_unless (g_file_get_contents ("/proc/net/igmp", &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    gchar *l = g_strstrip (g_strdup (lines[i]));
+
+    /* "IDX DEVICE : COUNT QUERIER" opens an interface's groups */
+    if (g_ascii_isdigit (lines[i][0]))
+      on_lo = strstr (lines[i], "lo ") != NULL;
+    else if (on_lo && g_str_has_prefix (l, want))
+      found = TRUE;
+    g_free (l);
+  }
+  g_strfreev (lines);
+  g_free (text);
+  g_free (want);
+  g_object_unref (g);
+  return found;
+}
+
+/* The next buffer is datagram n of size bytes, sent to group:port, the
+ * seq-th datagram pushed. */
+static void
+pull_from (RelayFixture * f, guint n, gsize size, const gchar * group,
+    guint port, guint64 seq)
+{
+  GstBuffer *buf = pull_datagram (f, n, size);
+
+  assert_mcp_meta (buf, group, port, seq);
+  gst_buffer_unref (buf);
+}
+
+GST_START_TEST (test_scope_properties)
+{
+  GstElement *src = gst_check_setup_element ("mcastsrc-relay");
+  gchar *scope;
+  guint max;
+
+  g_object_get (src, "scope", &scope, "max-groups", &max, NULL);
+  fail_unless (scope == NULL);
+  fail_unless_equals_int (max, 1024);
+  g_object_set (src, "scope", "239.1.1.1:5000 239.10.0.0/16:5004",
+      "max-groups", 7, NULL);
+  g_object_get (src, "scope", &scope, "max-groups", &max, NULL);
+  fail_unless_equals_string (scope, "239.1.1.1:5000 239.10.0.0/16:5004");
+  fail_unless_equals_int (max, 7);
+  g_free (scope);
+  g_object_set (src, "scope", NULL, NULL);
+  g_object_get (src, "scope", &scope, NULL);
+  fail_unless (scope == NULL);
+  gst_check_teardown_element (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_scope_bad_settings_are_errors)
+{
+  static const struct
+  {
+    const gchar *scope;
+    const gchar *props;
+    const gchar *text;
+  } cases[] = {
+    {"239.1.1.1:5000", "address=239.1.1.2", "Both address and scope are set"},
+    /* given, even with the default value */
+    {"239.1.1.1:5000", "address=239.255.0.1",
+        "Both address and scope are set"},
+    {"239.1.1.1:5000", "multicast-source=127.0.0.1",
+        "multicast-source does not apply with scope"},
+    {"239.1.1.1:5000 garbage", "", "Invalid scope: "},
+    {"239.1.1.1:0", "", "Invalid scope: "},
+    {"239.1.1.1:5000", "multicast-iface=nosuchif0",
+        "no network interface named 'nosuchif0'"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstElement *src = gst_check_setup_element ("mcastsrc-relay");
+
+    GST_INFO ("case %s / %s", cases[i].scope, cases[i].props);
+    g_object_set (src, "scope", cases[i].scope, NULL);
+    mcp_test_set_props (src, cases[i].props);
+    mcp_test_assert_state_error (src, GST_STATE_READY, cases[i].text);
+    gst_check_teardown_element (src);
+  }
+}
+
+GST_END_TEST;
+
+/* A pinned group and a prefix: before any subscription only the pinned
+ * group comes out; a group of the prefix comes out while it is wanted,
+ * with its own group and port in the metadata; a group outside the scope
+ * is never joined; a prefix wanted ("*") adds nothing; once the group is
+ * no longer wanted, nothing sent to it comes out. Datagrams that must not
+ * come out are sent before one that must: had they been taken, they would
+ * be counted by the time it comes out. */
+GST_START_TEST (test_scope_subscriptions)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  guint p1 = free_udp_port (), p2 = free_udp_port ();
+  gchar *scope = g_strdup_printf ("239.255.7.1:%u 239.10.0.0/16:%u", p1, p2);
+  gchar *pinned = g_strdup_printf ("239.255.7.1:%u!", p1);
+  gchar *want, *both, *text;
+  RelayFixture f;
+
+  fail_unless (p1 != p2);
+  scope_setup (&f, scope, "peer-id=77");
+  assert_joined (&f, pinned);
+  fail_unless (host_is_member ("239.255.7.1"));
+  fail_if (host_is_member ("239.10.3.3"));
+  g_object_get (f.h->element, "current-port", &f.port, NULL);
+  fail_unless_equals_int (f.port, 0);
+
+  /* nobody subscribed yet */
+  send_datagram (tx, "239.10.3.3", p2, 1, 100);
+  send_datagram (tx, "239.255.7.1", p1, 2, 50);
+  pull_from (&f, 2, 50, "239.255.7.1", p1, 0);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 1);
+
+  /* a group of the prefix and one outside the scope */
+  want = g_strdup_printf ("239.10.3.3:%u 239.20.0.1:%u", p2, p2);
+  subscribe (&f, 5, want);
+  both = g_strdup_printf ("%s 239.10.3.3:%u", pinned, p2);
+  assert_joined (&f, both);
+  fail_unless (host_is_member ("239.10.3.3"));
+  fail_if (host_is_member ("239.20.0.1"));
+  fail_unless_equals_uint64 (relay_stat (&f, "joins"), 1);
+  send_datagram (tx, "239.20.0.1", p2, 3, 80);
+  send_datagram (tx, "239.10.3.3", p2, 4, 1316);
+  pull_from (&f, 4, 1316, "239.10.3.3", p2, 1);
+  send_datagram (tx, "239.255.7.1", p1, 5, 60);
+  pull_from (&f, 5, 60, "239.255.7.1", p1, 2);
+  /* the whole state again, from two peers, one wanting everything: the
+   * same joins */
+  text = g_strdup_printf ("%s *", want);
+  subscribe (&f, 5, text);
+  g_free (text);
+  assert_joined (&f, both);
+  fail_unless_equals_uint64 (relay_stat (&f, "joins"), 1);
+  fail_unless_equals_uint64 (relay_stat (&f, "leaves"), 0);
+  send_datagram (tx, "239.10.3.3", p2, 6, 0);
+  pull_from (&f, 6, 0, "239.10.3.3", p2, 3);
+  send_datagram (tx, "239.10.3.3", p2, 7, 9000);
+  pull_from (&f, 7, 9000, "239.10.3.3", p2, 4);
+
+  /* no longer wanted: left when the event returns */
+  subscribe (&f, 5, "*");
+  assert_joined (&f, pinned);
+  fail_if (host_is_member ("239.10.3.3"));
+  fail_unless (host_is_member ("239.255.7.1"));
+  fail_unless_equals_uint64 (relay_stat (&f, "leaves"), 1);
+  send_datagram (tx, "239.10.3.3", p2, 8, 100);
+  send_datagram (tx, "239.20.0.1", p2, 9, 100);
+  send_datagram (tx, "239.255.7.1", p1, 10, 70);
+  pull_from (&f, 10, 70, "239.255.7.1", p1, 5);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 6);
+
+  /* wanted again, then nobody wants anything */
+  subscribe (&f, 5, want);
+  assert_joined (&f, both);
+  send_datagram (tx, "239.10.3.3", p2, 11, 65507);
+  pull_from (&f, 11, 65507, "239.10.3.3", p2, 6);
+  subscribe (&f, 0, NULL);
+  assert_joined (&f, pinned);
+  fail_if (host_is_member ("239.10.3.3"));
+  send_datagram (tx, "239.10.3.3", p2, 12, 100);
+  send_datagram (tx, "239.255.7.1", p1, 13, 1);
+  pull_from (&f, 13, 1, "239.255.7.1", p1, 7);
+
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 8);
+  fail_unless_equals_uint64 (relay_stat (&f, "joins"), 2);
+  fail_unless_equals_uint64 (relay_stat (&f, "leaves"), 2);
+  fail_unless_equals_uint64 (relay_stat (&f, "join-failures"), 0);
+  fail_unless_equals_uint64 (relay_stat (&f, "joins-over-limit"), 0);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (f.h), 0);
+  relay_teardown (&f);
+  g_free (want);
+  g_free (both);
+  g_free (pinned);
+  g_free (scope);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* A subscription with INCLUDE sources joins source-specific: another
+ * source's datagrams stay out (sent first each time). Any source, and
+ * back to one source, on the same socket. */
+GST_START_TEST (test_scope_source_specific)
+{
+  GSocket *bad = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.3");
+  GSocket *good = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.2");
+  guint p = free_udp_port ();
+  gchar *scope = g_strdup_printf ("232.1.0.0/16:%u", p);
+  gchar *text, *joined;
+  GArray *peers;
+  GstBuffer *buf;
+  RelayFixture f;
+
+  scope_setup (&f, scope, "");
+  assert_joined (&f, "");
+
+  text = g_strdup_printf ("127.0.0.2@232.1.5.5:%u", p);
+  subscribe (&f, 9, text);
+  g_free (text);
+  joined = g_strdup_printf ("232.1.5.5:%u/127.0.0.2", p);
+  assert_joined (&f, joined);
+  g_free (joined);
+  send_datagram (bad, "232.1.5.5", p, 1, 100);
+  send_datagram (good, "232.1.5.5", p, 2, 50);
+  buf = pull_datagram (&f, 2, 50);
+  assert_sender (buf, good);
+  assert_mcp_meta (buf, "232.1.5.5", p, 0);
+  gst_buffer_unref (buf);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 1);
+
+  /* another peer takes any source: so does the join */
+  peers = gst_mcp_subs_peers_new ();
+  text = g_strdup_printf ("127.0.0.2@232.1.5.5:%u", p);
+  add_peer (peers, 9, text);
+  g_free (text);
+  text = g_strdup_printf ("232.1.5.5:%u", p);
+  add_peer (peers, 10, text);
+  g_free (text);
+  send_subscriptions (&f, peers);
+  joined = g_strdup_printf ("232.1.5.5:%u", p);
+  assert_joined (&f, joined);
+  g_free (joined);
+  send_datagram (bad, "232.1.5.5", p, 3, 30);
+  buf = pull_datagram (&f, 3, 30);
+  assert_sender (buf, bad);
+  assert_mcp_meta (buf, "232.1.5.5", p, 1);
+  gst_buffer_unref (buf);
+
+  /* one source again, peer 10 gone (an EXCLUDE elsewhere changes nothing
+   * here: any-source) */
+  text = g_strdup_printf ("127.0.0.2@232.1.5.5:%u !127.0.0.2@232.1.6.6:%u",
+      p, p);
+  subscribe (&f, 9, text);
+  g_free (text);
+  joined = g_strdup_printf ("232.1.5.5:%u/127.0.0.2 232.1.6.6:%u", p, p);
+  assert_joined (&f, joined);
+  g_free (joined);
+  send_datagram (bad, "232.1.5.5", p, 4, 100);
+  send_datagram (good, "232.1.5.5", p, 5, 40);
+  buf = pull_datagram (&f, 5, 40);
+  assert_sender (buf, good);
+  assert_mcp_meta (buf, "232.1.5.5", p, 2);
+  gst_buffer_unref (buf);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 3);
+  fail_unless_equals_uint64 (relay_stat (&f, "joins"), 2);
+  fail_unless_equals_uint64 (relay_stat (&f, "leaves"), 0);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (f.h), 0);
+  relay_teardown (&f);
+  g_free (scope);
+  g_object_unref (bad);
+  g_object_unref (good);
+}
+
+GST_END_TEST;
+
+/* An element downstream that takes part in subscriptions answers the
+ * query the relay sends at start (here a probe on the relay's src pad
+ * plays that element): what it wants is joined before the first datagram
+ * is read. */
+static GstPadProbeReturn
+answer_subs_query (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (!gst_mcp_subs_query_is (query))
+    return GST_PAD_PROBE_OK;
+  gst_mcp_subs_query_set (query, data);
+  g_atomic_int_inc (&answered);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+GST_START_TEST (test_scope_query_at_start)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  GstElement *src = gst_element_factory_make ("mcastsrc-relay", NULL);
+  GArray *peers = gst_mcp_subs_peers_new ();
+  guint p = free_udp_port ();
+  gchar *scope = g_strdup_printf ("239.12.0.0/16:%u", p);
+  gchar *text = g_strdup_printf ("239.12.0.4:%u", p);
+  GstPad *pad;
+  RelayFixture f;
+
+  add_peer (peers, 3, text);
+  g_object_set (src, "scope", scope, NULL);
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      answer_subs_query, peers, NULL);
+  gst_object_unref (pad);
+  f.h = gst_harness_new_with_element (src, NULL, "src");
+  gst_object_unref (src);
+  g_atomic_int_set (&answered, 0);
+  gst_harness_play (f.h);
+  fail_unless_equals_int (g_atomic_int_get (&answered), 1);
+  assert_joined (&f, text);
+  fail_unless_equals_uint64 (relay_stat (&f, "joins"), 1);
+  send_datagram (tx, "239.12.0.4", p, 1, 1316);
+  pull_from (&f, 1, 1316, "239.12.0.4", p, 0);
+
+  /* stopped: only the pinned pairs (none) stay */
+  fail_unless_equals_int (gst_element_set_state (f.h->element,
+          GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  assert_joined (&f, "");
+  fail_if (host_is_member ("239.12.0.4"));
+  relay_teardown (&f);
+  g_array_unref (peers);
+  g_free (text);
+  g_free (scope);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* IPv6: a pinned group and one of a prefix, each datagram with its own
+ * group and port. */
+GST_START_TEST (test_scope_ipv6)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV6, "::1");
+  guint p1 = free_udp_port (), p2 = free_udp_port ();
+  gchar *scope = g_strdup_printf ("[ff3e::7]:%u ff3e::/96:%u", p1, p2);
+  gchar *text, *joined;
+  RelayFixture f;
+
+  scope_setup (&f, scope, "multicast-iface=lo");
+  text = g_strdup_printf ("[ff3e::1:5]:%u [ff3e::2:0:5]:%u", p2, p2);
+  subscribe (&f, 4, text);
+  g_free (text);
+  /* ff3e::2:0:5 is outside ff3e::/96 */
+  joined = g_strdup_printf ("ff3e::7:%u! ff3e::1:5:%u", p1, p2);
+  assert_joined (&f, joined);
+  g_free (joined);
+  send_datagram (tx, "ff3e::2:0:5", p2, 1, 100);
+  send_datagram (tx, "ff3e::1:5", p2, 2, 1316);
+  pull_from (&f, 2, 1316, "ff3e::1:5", p2, 0);
+  send_datagram (tx, "ff3e::7", p1, 3, 9000);
+  pull_from (&f, 3, 9000, "ff3e::7", p1, 1);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 2);
+  relay_teardown (&f);
+  g_free (scope);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* The set changes under the streaming thread's feet, 100 times: every
+ * datagram of a wanted group comes out with its own group and port, none
+ * of one no longer wanted, and the pinned group's stream goes on. The two
+ * datagrams of a round come from two sockets: in either order. */
+#define CHURN_ROUNDS 50
+
+GST_START_TEST (test_scope_churn)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  guint p1 = free_udp_port (), p2 = free_udp_port ();
+  gchar *scope = g_strdup_printf ("239.255.9.1:%u 239.13.0.0/16:%u", p1, p2);
+  gchar *want = g_strdup_printf ("239.13.0.1:%u 239.13.0.2:%u 239.13.0.3:%u",
+      p2, p2, p2);
+  RelayFixture f;
+  guint i, k, n = 0;
+
+  scope_setup (&f, scope, "");
+  for (i = 0; i < CHURN_ROUNDS; i++) {
+    gchar *group = g_strdup_printf ("239.13.0.%u", i % 3 + 1);
+    gboolean seen[2] = { FALSE, FALSE };
+
+    subscribe (&f, 1, want);
+    send_datagram (tx, group, p2, n, 100 + i);
+    send_datagram (tx, "239.255.9.1", p1, n + 1, 200 + i);
+    for (k = 0; k < 2; k++) {
+      GstBuffer *buf = gst_harness_pull (f.h);
+      GstMcpMeta *m;
+      gboolean pinned;
+
+      fail_unless (buf != NULL);
+      m = gst_buffer_get_mcp_meta (buf);
+      fail_unless (m != NULL);
+      pinned = m->info.port == p1;
+      fail_if (seen[pinned], "round %u: two datagrams of one group", i);
+      seen[pinned] = TRUE;
+      if (pinned) {
+        mcp_test_assert_buffer (buf, n + 1, 200 + i);
+        assert_mcp_meta (buf, "239.255.9.1", p1, SEQ_LOW (m->info.seq));
+      } else {
+        mcp_test_assert_buffer (buf, n, 100 + i);
+        assert_mcp_meta (buf, group, p2, SEQ_LOW (m->info.seq));
+      }
+      gst_buffer_unref (buf);
+    }
+    subscribe (&f, 1, NULL);
+    send_datagram (tx, group, p2, n + 2, 50);
+    send_datagram (tx, "239.255.9.1", p1, n + 3, 60);
+    pull_from (&f, n + 3, 60, "239.255.9.1", p1, 3 * i + 2);
+    n += 4;
+    g_free (group);
+  }
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"),
+      3 * CHURN_ROUNDS);
+  fail_unless_equals_uint64 (relay_stat (&f, "joins"), 3 * CHURN_ROUNDS);
+  fail_unless_equals_uint64 (relay_stat (&f, "leaves"), 3 * CHURN_ROUNDS);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (f.h), 0);
+  relay_teardown (&f);
+  g_free (want);
+  g_free (scope);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
+/* max-groups counts the pinned pairs too; what is carried keeps its place
+ * over what is new; what is left out is counted. */
+GST_START_TEST (test_scope_max_groups)
+{
+  GSocket *tx = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  guint p1 = free_udp_port (), p2 = free_udp_port ();
+  gchar *scope = g_strdup_printf ("239.255.8.1:%u 239.11.0.0/16:%u", p1, p2);
+  gchar *text, *joined;
+  RelayFixture f;
+
+  scope_setup (&f, scope, "max-groups=2");
+  text = g_strdup_printf ("239.11.0.9:%u 239.11.0.5:%u", p2, p2);
+  subscribe (&f, 1, text);
+  g_free (text);
+  joined = g_strdup_printf ("239.255.8.1:%u! 239.11.0.5:%u", p1, p2);
+  assert_joined (&f, joined);
+  fail_unless_equals_uint64 (relay_stat (&f, "joins-over-limit"), 1);
+
+  /* 239.11.0.1 comes first in order, but 239.11.0.5 is carried */
+  text = g_strdup_printf ("239.11.0.1:%u 239.11.0.5:%u", p2, p2);
+  subscribe (&f, 1, text);
+  g_free (text);
+  assert_joined (&f, joined);
+  g_free (joined);
+  fail_unless_equals_uint64 (relay_stat (&f, "joins-over-limit"), 2);
+  send_datagram (tx, "239.11.0.1", p2, 1, 10);
+  send_datagram (tx, "239.11.0.5", p2, 2, 20);
+  pull_from (&f, 2, 20, "239.11.0.5", p2, 0);
+
+  /* room again: the one left out comes in */
+  text = g_strdup_printf ("239.11.0.1:%u", p2);
+  subscribe (&f, 1, text);
+  g_free (text);
+  joined = g_strdup_printf ("239.255.8.1:%u! 239.11.0.1:%u", p1, p2);
+  assert_joined (&f, joined);
+  g_free (joined);
+  send_datagram (tx, "239.11.0.1", p2, 3, 30);
+  pull_from (&f, 3, 30, "239.11.0.1", p2, 1);
+  fail_unless_equals_uint64 (relay_stat (&f, "datagrams-received"), 2);
+  fail_unless_equals_uint64 (relay_stat (&f, "joins"), 2);
+  fail_unless_equals_uint64 (relay_stat (&f, "leaves"), 1);
+  relay_teardown (&f);
+  g_free (scope);
+  g_object_unref (tx);
+}
+
+GST_END_TEST;
+
 static Suite *
 mcastsrcrelay_suite (void)
 {
@@ -1253,6 +1839,14 @@ mcastsrcrelay_suite (void)
   tcase_add_test (tc, test_rejoin_announces);
   tcase_add_test (tc, test_bad_settings_are_errors);
   tcase_add_test (tc, test_unlock_stops_waiting);
+  tcase_add_test (tc, test_scope_properties);
+  tcase_add_test (tc, test_scope_bad_settings_are_errors);
+  tcase_add_test (tc, test_scope_subscriptions);
+  tcase_add_test (tc, test_scope_source_specific);
+  tcase_add_test (tc, test_scope_max_groups);
+  tcase_add_test (tc, test_scope_query_at_start);
+  tcase_add_test (tc, test_scope_ipv6);
+  tcase_add_test (tc, test_scope_churn);
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <gst/check/gstharness.h>
 
 #include "gstmcpmeta.h"
+#include "gstmcpsubs.h"
 #include "mcp-check-fixtures.h"
 #include "mcp-ts.h"
 #include "mcp-wire.h"
@@ -1145,6 +1146,211 @@ GST_START_TEST (test_burst_keyframe)
 
 GST_END_TEST;
 
+
+/* ---- subscriptions ------------------------------------------------------ */
+
+/* An mpx receiver that takes part in subscriptions (HELLO features). */
+static McpDecoder *
+mpx_subscriber_handshake (GSocket * s, guint64 peer_id)
+{
+  McpDecoder *dec = mcp_decoder_new (MCP_FRAMING_MPX);
+  GBytes *hello = mcp_mpx_build_hello_full (MCP_ROLE_RECEIVER, peer_id, NULL,
+      "test", NULL, MCP_FEATURE_SUBSCRIPTIONS);
+  McpMessage msg;
+
+  mcp_test_send_bytes (s, hello);
+  g_bytes_unref (hello);
+  mpx_client_next (s, dec, MCP_DECODE_HELLO, &msg);
+  fail_unless_equals_int (msg.hello.features, MCP_FEATURE_SUBSCRIPTIONS);
+  return dec;
+}
+
+static void
+send_subscribe (GSocket * s, const gchar * text, gboolean remove,
+    gboolean replace)
+{
+  McpSubSet *set = mcp_sub_set_parse (text, NULL);
+  GBytes *b;
+
+  fail_unless (set != NULL, "%s", text);
+  b = mcp_mpx_build_subscribe (set, remove, replace);
+  mcp_test_send_bytes (s, b);
+  g_bytes_unref (b);
+  mcp_sub_set_free (set);
+}
+
+static gint
+peer_order (gconstpointer a, gconstpointer b)
+{
+  const GstMcpSubsPeer *x = a, *y = b;
+
+  return x->peer_id < y->peer_id ? -1 : x->peer_id > y->peer_id;
+}
+
+/* "ID=SET;..." by peer id */
+static gchar *
+peers_text (GArray * peers)
+{
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  g_array_sort (peers, peer_order);
+  for (i = 0; i < peers->len; i++) {
+    GstMcpSubsPeer *p = &g_array_index (peers, GstMcpSubsPeer, i);
+    gchar *t = mcp_sub_set_to_string (p->set);
+
+    g_string_append_printf (s, "%s%" G_GUINT64_FORMAT "=%s", i ? ";" : "",
+        p->peer_id, t);
+    g_free (t);
+  }
+  return g_string_free (s, FALSE);
+}
+
+/* Pulls the sink's upstream events until one tells want. */
+static void
+wait_told (SinkFixture * f, const gchar * want)
+{
+  gchar *last = NULL;
+
+  for (;;) {
+    GstEvent *ev = gst_harness_pull_upstream_event (f->h);
+    GArray *peers;
+
+    fail_unless (ev != NULL, "no event telling %s (last: %s)", want, last);
+    peers = gst_mcp_subs_event_parse (ev);
+    gst_event_unref (ev);
+    if (!peers)
+      continue;
+    g_free (last);
+    last = peers_text (peers);
+    g_array_unref (peers);
+    if (strcmp (last, want) == 0)
+      break;
+  }
+  g_free (last);
+}
+
+static void
+push_to (SinkFixture * f, guint n, const gchar * group, guint16 port)
+{
+  GstBuffer *buf = mcp_test_buffer (n, 200);
+  McpFrameMeta info = { 0 };
+  GInetAddress *g = g_inet_address_new_from_string (group);
+
+  info.origin_id = 9;
+  info.seq = n;
+  info.family = 4;
+  info.port = port;
+  memcpy (info.group, g_inet_address_to_bytes (g), 4);
+  g_object_unref (g);
+  gst_buffer_add_mcp_meta (buf, &info);
+  fail_unless_equals_int (gst_harness_push (f->h, buf), GST_FLOW_OK);
+}
+
+static void
+expect_n (GSocket * s, McpDecoder * dec, guint n)
+{
+  McpMessage msg;
+
+  mpx_client_next (s, dec, MCP_DECODE_DATA, &msg);
+  fail_unless_equals_uint64 (msg.meta.seq, n);
+  fail_unless (mcp_test_check_bytes (n, msg.payload, msg.payload_len),
+      "not datagram %u", n);
+}
+
+/* A subscribing client gets what it subscribed to, an older one everything;
+ * upstream hears what each wants, when it asked and on every change; a bad
+ * SUBSCRIBE closes only its connection. */
+GST_START_TEST (test_subscriptions)
+{
+  SinkFixture f;
+  GSocket *a, *b;
+  McpDecoder *da, *db;
+  GArray *peers;
+  gchar *text, *ev;
+  GstStructure *st;
+  guint i;
+  const GstStructure *c;
+  static const guint8 bad_entry[MCP_SUB_ENTRY_LEN] = { 5, 32, 0, 0, 0, 1,
+    0, 1
+  };
+  guint8 bad_msg[MCP_MPX_MSG_HEADER_LEN + MCP_MPX_SUB_META_LEN +
+      MCP_SUB_ENTRY_LEN] = { 'S', MCP_MSG_FLAG_IGNORABLE, 0, 4, 0, 0, 0,
+    MCP_SUB_ENTRY_LEN
+  };
+
+  sink_setup (&f, "framing=mpx peer-id=1000");
+  /* an element upstream asks as it starts: nobody is there yet */
+  peers = gst_mcp_subs_ask_downstream (f.h->srcpad);
+  fail_unless (peers != NULL);
+  fail_unless_equals_int (peers->len, 0);
+  g_array_unref (peers);
+
+  a = mcp_test_tcp_connect (f.port);
+  da = mpx_subscriber_handshake (a, 5);
+  send_subscribe (a, "239.1.1.1:5000", FALSE, TRUE);
+  b = mcp_test_tcp_connect (f.port);
+  db = mpx_client_handshake_id (b, NULL, 6);
+  mcp_test_events_wait (&f.added, 2);
+  wait_told (&f, "5=239.1.1.1:5000;6=0.0.0.0/0:1-65535 [::]/0:1-65535");
+
+  push_to (&f, 1, "239.1.1.1", 5000);
+  push_to (&f, 2, "239.1.1.2", 5000);
+  push_to (&f, 3, "239.1.1.1", 5001);
+  push_to (&f, 4, "239.1.1.1", 5000);
+  for (i = 1; i <= 4; i++)
+    expect_n (b, db, i);
+  expect_n (a, da, 1);
+  expect_n (a, da, 4);
+
+  /* changes: one group less, a prefix more */
+  send_subscribe (a, "239.1.1.1:5000", TRUE, FALSE);
+  send_subscribe (a, "239.1.1.0/24:5001", FALSE, FALSE);
+  wait_told (&f, "5=239.1.1.0/24:5001;6=0.0.0.0/0:1-65535 [::]/0:1-65535");
+  push_to (&f, 5, "239.1.1.1", 5000);
+  push_to (&f, 6, "239.1.1.9", 5001);
+  expect_n (a, da, 6);
+  for (i = 5; i <= 6; i++)
+    expect_n (b, db, i);
+
+  /* the stats name what each client wants */
+  st = sink_stats (&f);
+  for (i = 0; i < 2; i++) {
+    c = mcp_test_stat_item (st, "client-list", i);
+    text = g_strdup_printf ("%" G_GUINT64_FORMAT, stat_u64 (c, "peer-id"));
+    fail_unless_equals_string (gst_structure_get_string (c, "subscriptions"),
+        strcmp (text, "5") == 0 ? "239.1.1.0/24:5001" : "*");
+    g_free (text);
+  }
+  gst_structure_free (st);
+
+  /* a whole new state replaces the old */
+  send_subscribe (a, "[ff3e::1]:6000", FALSE, TRUE);
+  wait_told (&f, "5=[ff3e::1]:6000;6=0.0.0.0/0:1-65535 [::]/0:1-65535");
+
+  /* a bad entry closes that connection, with the reason */
+  memcpy (bad_msg + MCP_MPX_MSG_HEADER_LEN + MCP_MPX_SUB_META_LEN, bad_entry,
+      sizeof (bad_entry));
+  mcp_test_send_all (a, bad_msg, sizeof (bad_msg));
+  fail_unless (mcp_test_wait_closed (a));
+  mcp_test_events_wait (&f.removed, 1);
+  ev = mcp_test_events_get (&f.removed, 0);
+  fail_unless (strstr (ev, "bad input: bad subscription: the address family "
+          "is neither 4 nor 6") != NULL, "%s", ev);
+  g_free (ev);
+  wait_told (&f, "6=0.0.0.0/0:1-65535 [::]/0:1-65535");
+  push_to (&f, 7, "239.1.1.1", 5000);
+  expect_n (b, db, 7);
+
+  mcp_decoder_free (da);
+  mcp_decoder_free (db);
+  g_object_unref (a);
+  g_object_unref (b);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
 static Suite *
 tcpsplitsink_suite (void)
 {
@@ -1175,6 +1381,7 @@ tcpsplitsink_suite (void)
   tcase_add_test (tc, test_echo_when_asked);
   tcase_add_test (tc, test_one_per_peer);
   tcase_add_test (tc, test_all_per_peer_when_asked);
+  tcase_add_test (tc, test_subscriptions);
   return s;
 }
 

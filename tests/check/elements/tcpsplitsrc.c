@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 
 #include "gstmcpmeta.h"
+#include "gstmcpsubs.h"
 #include "mcp-check-fixtures.h"
 #include "mcp-dedup.h"
 #include "mcp-wire.h"
@@ -64,6 +65,28 @@ accept_mpx_receiver (GSocket * listener, const gchar * caps)
   }
   fail_unless_equals_int (r, MCP_DECODE_HELLO);
   fail_unless_equals_int (msg.hello.role, MCP_ROLE_RECEIVER);
+  fail_unless_equals_int (msg.hello.features, MCP_FEATURE_SUBSCRIPTIONS);
+  /* right after its HELLO a caller says what it wants: nothing downstream
+   * takes part in subscriptions, so everything */
+  while ((r = mcp_decoder_next (dec, &msg, &err)) == MCP_DECODE_NEED_MORE) {
+    guint8 b;
+
+    mcp_test_recv_exact (peer, &b, 1);
+    mcp_decoder_push (dec, &b, 1);
+  }
+  fail_unless_equals_int (r, MCP_DECODE_SUBSCRIBE);
+  fail_unless (msg.sub_replace);
+  {
+    McpSubSet *set = mcp_sub_set_new ();
+    gchar *text;
+
+    fail_unless (mcp_sub_set_apply_wire (set, msg.payload, msg.payload_len,
+            FALSE, NULL));
+    text = mcp_sub_set_to_string (set);
+    fail_unless_equals_string (text, "0.0.0.0/0:1-65535 [::]/0:1-65535");
+    g_free (text);
+    mcp_sub_set_free (set);
+  }
   mcp_decoder_free (dec);
   mcp_test_send_bytes (peer, hello);
   g_bytes_unref (hello);
@@ -1511,7 +1534,8 @@ GST_START_TEST (test_pause_while_reading)
     while ((r = mcp_decoder_next (dec, &msg, &err)) != MCP_DECODE_KEEPALIVE) {
       guint8 b;
 
-      fail_unless (r == MCP_DECODE_NEED_MORE || r == MCP_DECODE_HELLO);
+      fail_unless (r == MCP_DECODE_NEED_MORE || r == MCP_DECODE_HELLO
+          || r == MCP_DECODE_SUBSCRIBE);
       mcp_test_recv_exact (s, &b, 1);
       mcp_decoder_push (dec, &b, 1);
     }
@@ -1586,6 +1610,177 @@ GST_START_TEST (test_second_source_joins_while_reading)
 
 GST_END_TEST;
 
+
+/* ---- subscriptions ------------------------------------------------------ */
+
+/* Reads from s until a SUBSCRIBE or UNSUBSCRIBE, applies it to set, and
+ * returns whether it was the whole state (REPLACE). */
+static gboolean
+read_subscription (GSocket * s, McpDecoder * dec, McpSubSet * set,
+    McpDecodeResult * kind)
+{
+  McpMessage msg;
+  GError *err = NULL;
+  McpDecodeResult r;
+
+  for (;;) {
+    while ((r = mcp_decoder_next (dec, &msg, &err)) == MCP_DECODE_NEED_MORE) {
+      guint8 b;
+
+      mcp_test_recv_exact (s, &b, 1);
+      mcp_decoder_push (dec, &b, 1);
+    }
+    fail_unless (r != MCP_DECODE_ERROR);
+    if (r == MCP_DECODE_SUBSCRIBE || r == MCP_DECODE_UNSUBSCRIBE)
+      break;
+  }
+  *kind = r;
+  if (msg.sub_replace)
+    mcp_sub_set_clear (set);
+  fail_unless (mcp_sub_set_apply_wire (set, msg.payload, msg.payload_len,
+          r == MCP_DECODE_UNSUBSCRIBE, NULL));
+  return msg.sub_replace;
+}
+
+static void
+assert_set (McpSubSet * set, const gchar * want)
+{
+  gchar *text = mcp_sub_set_to_string (set);
+
+  fail_unless_equals_string (text, want);
+  g_free (text);
+}
+
+/* peers: "ID=SET;ID=SET" */
+static GstEvent *
+subs_event (const gchar * spec)
+{
+  GArray *peers = gst_mcp_subs_peers_new ();
+  gchar **items = g_strsplit (spec, ";", -1);
+  GstEvent *ev;
+  guint i;
+
+  for (i = 0; items[i]; i++) {
+    gchar *eq = strchr (items[i], '=');
+    McpSubSet *set;
+
+    *eq = 0;
+    set = mcp_sub_set_parse (eq + 1, NULL);
+    fail_unless (set != NULL);
+    gst_mcp_subs_peers_add (peers, g_ascii_strtoull (items[i], NULL, 10),
+        set);
+    mcp_sub_set_free (set);
+  }
+  g_strfreev (items);
+  ev = gst_mcp_subs_event_new (peers);
+  g_array_unref (peers);
+  return ev;
+}
+
+/* A caller subscribes to everything when nothing downstream takes part,
+ * then to what an event from downstream says, as changes. */
+GST_START_TEST (test_caller_subscribes)
+{
+  SrcFixture f;
+  GSocket *listener = mcp_test_tcp_listen (0), *peer;
+  gchar *props = g_strdup_printf ("host=127.0.0.1 port=%u",
+      mcp_test_local_port (listener));
+  McpDecoder *dec = mcp_decoder_new (MCP_FRAMING_MPX);
+  McpSubSet *set = mcp_sub_set_new (), *all = mcp_sub_set_parse ("*", NULL);
+  McpDecodeResult kind;
+  GBytes *start = mcp_mpx_build_hello (MCP_ROLE_RECEIVER, 1, NULL, NULL);
+  McpMessage msg;
+
+  /* the decoder goes on where accept_mpx_receiver's stopped */
+  mcp_decoder_push (dec, g_bytes_get_data (start, NULL),
+      g_bytes_get_size (start));
+  g_bytes_unref (start);
+  fail_unless_equals_int (mcp_decoder_next (dec, &msg, NULL),
+      MCP_DECODE_HELLO);
+  src_setup (&f, props);
+  /* accept_mpx_receiver checks the HELLO and the first SUBSCRIBE */
+  peer = accept_mpx_receiver (listener, NULL);
+  mcp_test_events_wait (&f.connected, 1);
+  mcp_sub_set_add_all (set, all);
+
+  fail_unless (gst_harness_push_upstream_event (f.h,
+          subs_event ("0=239.1.1.1:5000 239.2.0.0/16:6000;7=239.3.3.3:7000")));
+  /* the old state goes, the new comes */
+  fail_if (read_subscription (peer, dec, set, &kind));
+  fail_unless_equals_int (kind, MCP_DECODE_UNSUBSCRIBE);
+  fail_if (read_subscription (peer, dec, set, &kind));
+  fail_unless_equals_int (kind, MCP_DECODE_SUBSCRIBE);
+  assert_set (set, "239.1.1.1:5000 239.2.0.0/16:6000 239.3.3.3:7000");
+
+  fail_unless (gst_harness_push_upstream_event (f.h,
+          subs_event ("0=239.1.1.1:5000;7=239.3.3.3:7000")));
+  fail_if (read_subscription (peer, dec, set, &kind));
+  fail_unless_equals_int (kind, MCP_DECODE_UNSUBSCRIBE);
+  assert_set (set, "239.1.1.1:5000 239.3.3.3:7000");
+
+  g_object_unref (peer);
+  g_object_unref (listener);
+  mcp_sub_set_free (set);
+  mcp_sub_set_free (all);
+  mcp_decoder_free (dec);
+  g_free (props);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* A listener asks each source for what downstream wants but what the
+ * source's own island (its peer id) wants. */
+GST_START_TEST (test_listener_subscribes_each_source)
+{
+  SrcFixture f;
+  GSocket *s5, *s6;
+  McpDecoder *d5 = mcp_decoder_new (MCP_FRAMING_MPX),
+      *d6 = mcp_decoder_new (MCP_FRAMING_MPX);
+  McpSubSet *set5 = mcp_sub_set_new (), *set6 = mcp_sub_set_new ();
+  McpDecodeResult kind;
+  GBytes *hello;
+
+  src_setup (&f, "mode=listener port=0 max-sources=0");
+  fail_unless (gst_harness_push_upstream_event (f.h,
+          subs_event ("0=239.0.0.1:1000;5=239.5.5.5:5000;"
+              "6=239.6.6.6:6000")));
+  hello = mcp_mpx_build_hello_full (MCP_ROLE_SOURCE, 5, NULL, NULL, NULL,
+      MCP_FEATURE_SUBSCRIPTIONS);
+  s5 = mcp_test_tcp_connect (f.port);
+  mcp_test_send_bytes (s5, hello);
+  g_bytes_unref (hello);
+  s6 = connect_mpx_source_id (f.port, NULL, 6);
+  fail_unless (read_subscription (s5, d5, set5, &kind));
+  assert_set (set5, "239.0.0.1:1000 239.6.6.6:6000");
+  fail_unless (read_subscription (s6, d6, set6, &kind));
+  assert_set (set6, "239.0.0.1:1000 239.5.5.5:5000");
+
+  /* island 6 wants something more: only 5 hears of it */
+  fail_unless (gst_harness_push_upstream_event (f.h,
+          subs_event ("0=239.0.0.1:1000;5=239.5.5.5:5000;"
+              "6=239.6.6.6:6000 239.6.6.7:6000")));
+  fail_if (read_subscription (s5, d5, set5, &kind));
+  fail_unless_equals_int (kind, MCP_DECODE_SUBSCRIBE);
+  assert_set (set5, "239.0.0.1:1000 239.6.6.6:6000 239.6.6.7:6000");
+  /* 6 heard nothing of it: its next message is the next change */
+  fail_unless (gst_harness_push_upstream_event (f.h,
+          subs_event ("5=239.5.5.5:5000;6=239.6.6.6:6000 239.6.6.7:6000")));
+  fail_if (read_subscription (s6, d6, set6, &kind));
+  fail_unless_equals_int (kind, MCP_DECODE_UNSUBSCRIBE);
+  assert_set (set6, "239.5.5.5:5000");
+
+  g_object_unref (s5);
+  g_object_unref (s6);
+  mcp_sub_set_free (set5);
+  mcp_sub_set_free (set6);
+  mcp_decoder_free (d5);
+  mcp_decoder_free (d6);
+  src_teardown (&f);
+}
+
+GST_END_TEST;
+
 static Suite *
 tcpsplitsrc_suite (void)
 {
@@ -1621,6 +1816,8 @@ tcpsplitsrc_suite (void)
   tcase_add_test (tc, test_close_found_by_streaming_thread);
   tcase_add_test (tc, test_pause_while_reading);
   tcase_add_test (tc, test_second_source_joins_while_reading);
+  tcase_add_test (tc, test_caller_subscribes);
+  tcase_add_test (tc, test_listener_subscribes_each_source);
   return s;
 }
 
