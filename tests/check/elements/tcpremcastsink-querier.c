@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <gst/check/gstcheck.h>
-#include <gst/app/gstappsrc.h>
 
 #include <arpa/inet.h>
 #include <linux/capability.h>
@@ -147,6 +146,34 @@ fixture_stop (Fixture * f)
           GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
   gst_object_unref (f->pipeline);
   g_async_queue_unref (f->events);
+}
+
+static void
+push_some (Fixture * f, guint n)
+{
+  GstFlowReturn ret;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, 1316, NULL);
+
+    g_signal_emit_by_name (f->src, "push-buffer", buf, &ret);
+    gst_buffer_unref (buf);
+    fail_unless_equals_int (ret, GST_FLOW_OK);
+  }
+}
+
+/* Polls get-stats until n datagrams were sent, within 5 s. */
+static void
+wait_sent (Fixture * f, guint64 n)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (mcp_test_stat (f->sink, "tcpremcastsink-stats", "datagrams-sent")
+      < n) {
+    fail_unless (g_get_monotonic_time () < deadline, "not all sent");
+    g_usleep (10000);           /* polling state, with the deadline above */
+  }
 }
 
 /* Peer 0's set in peers: there must be exactly that one peer. */
@@ -338,8 +365,11 @@ GST_START_TEST (test_join_leave)
   int fd, outside;
 
   fixture_start (&f, SCOPE);
+  /* data flows meanwhile: the events go upstream past the streaming */
+  push_some (&f, 50);
   outside = host_join ("239.20.1.1");
   fd = host_join ("239.10.1.1");
+  push_some (&f, 50);
   took = expect_event (&f, "239.10.1.1", 5004, TRUE, "239.20.1.1",
       G_USEC_PER_SEC);
   GST_INFO ("join pushed after %" G_GINT64_FORMAT " ms", took / 1000);
@@ -375,6 +405,8 @@ GST_START_TEST (test_join_leave)
   fail_unless (wants (own_set (peers), "239.30.0.1", 6000));
   g_array_unref (peers);
   close (outside);
+  push_some (&f, 50);
+  wait_sent (&f, 150);
   fixture_stop (&f);
 }
 
