@@ -155,7 +155,7 @@ push_some (Fixture * f, guint n)
   guint i;
 
   for (i = 0; i < n; i++) {
-    GstBuffer *buf = gst_buffer_new_allocate (NULL, 1316, NULL);
+    GstBuffer *buf = mcp_test_buffer (i, 1316);
 
     g_signal_emit_by_name (f->src, "push-buffer", buf, &ret);
     gst_buffer_unref (buf);
