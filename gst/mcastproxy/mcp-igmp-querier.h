@@ -16,11 +16,6 @@
  * interface) are not listeners. Link-scope groups (224.0.0.0/24, ff01::/16,
  * ff02::/16 and the like) are ignored too.
  *
- * Limit: IGMPv1/v2 and MLDv1 reports go to their group, which the kernel
- * takes in only when some socket of the host joined that group on the
- * interface (see mcp-igmp-socket.h). Leaves, IGMPv3 and MLDv2 reports
- * always arrive.
- *
  * Needs CAP_NET_RAW. Pure GLib/GIO.
  */
 #ifndef __MCP_IGMP_QUERIER_H__
