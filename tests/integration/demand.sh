@@ -248,7 +248,7 @@ star_setup () {
 }
 
 star () {
-  local idle_a idle_b idle_c jb jc2 jc3 jb5 wa wb wc quiet r
+  local i idle_a idle_b idle_c jb jc2 jc3 jb5 wa wb wc quiet r
   star_setup || return
   idle_b=$(carried hub tob 2)
   idle_c=$(carried hub toc 2)
@@ -273,9 +273,14 @@ star () {
     fail "join latency"
   fi
 
-  # the tools' status line names them (from B's gateway's statistics so far)
-  r=$(grep -- "-stats," "$LOGS/gwb.log" | tail -n 40 |
-    "$P/mcastproxy-status" 100000000 0 1 2>&1 >/dev/null | tail -n 1)
+  # the tools' status line names them, from B's gateway's statistics
+  # (they come every 100 ms: up to 5 s of them)
+  for i in $(seq 1 50); do
+    r=$(grep -- "-stats," "$LOGS/gwb.log" | tail -n 40 |
+      "$P/mcastproxy-status" 100000000 0 1 2>&1 >/dev/null | tail -n 1)
+    case $r in *"| listened $(group 1) | captured "*) break ;; esac
+    fresh_stats gwb
+  done
   echo "   B's status line: $r"
   case $r in
     *"| listened $(group 1) | captured "*) pass "the status line names the group listened to" ;;

@@ -47,7 +47,11 @@ gateway () {
   shift
   "${GST[@]}" gst-launch-1.0 -v mcastgateway port=0 "$@" >"$log" 2>&1 &
   echo $! >"$log.pid"
-  port_of "$log" GstMcastGateway:mcastgateway
+  if ! port_of "$log" GstMcastGateway:mcastgateway; then
+    # said on stderr: the caller reads stdout for the port
+    echo "FAIL: the gateway of $log never printed its port; its log ends:" >&2
+    tail -n 20 "$log" >&2
+  fi
 }
 
 # joined GROUP_HEX: lo is a member of the group
