@@ -90,7 +90,20 @@ GST_DEBUG_CATEGORY_STATIC (tcp_remcast_sink_debug);
 
 /* Destinations remembered, so that a socket address is not made per
  * datagram. */
-#define N_DESTINATIONS 16
+/* original-group: socket addresses kept, by group and port; past this
+ * many the cache starts again (between two batches) */
+#define MAX_DESTINATIONS 4096
+
+/* The key of a destination: family, port, group. */
+typedef struct
+{
+  guint8 family;
+  guint16 port;
+  guint8 group[16];
+} DestKey;
+
+static guint dest_key_hash (gconstpointer p);
+static gboolean dest_key_equal (gconstpointer a, gconstpointer b);
 
 /* Datagrams handed to the kernel in one call. */
 #define BATCH 64
@@ -164,12 +177,8 @@ struct _GstTcpRemcastSink
    * with original-group when the host has it */
   GPtrArray *sockets[2];
   GSocketAddress *destination;
-  struct
-  {
-    McpFrameMeta key;           /* family, group, port */
-    GSocketAddress *address;
-  } destinations[N_DESTINATIONS];
-  guint next_destination;
+  /* original-group: DestKey -> GSocketAddress; streaming thread only */
+  GHashTable *destinations;
   GCancellable *cancellable;    /* under the object lock */
   GstMcpStatsTimer stats_timer;
 
@@ -346,6 +355,8 @@ static void
 gst_tcp_remcast_sink_init (GstTcpRemcastSink * self)
 {
   self->address = g_strdup (DEFAULT_ADDRESS);
+  self->destinations = g_hash_table_new_full (dest_key_hash, dest_key_equal,
+      g_free, g_object_unref);
   self->port = DEFAULT_PORT;
   self->multicast_iface = g_strdup (DEFAULT_MULTICAST_IFACE);
   self->ttl_mc = DEFAULT_TTL_MC;
@@ -380,6 +391,7 @@ gst_tcp_remcast_sink_finalize (GObject * object)
   g_free (self->multicast_iface);
   g_free (self->bind_address);
   g_free (self->scope);
+  g_hash_table_unref (self->destinations);
   g_clear_pointer (&self->cancellable, mcp_cancellable_free);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -651,14 +663,11 @@ done:
 static void
 close_sockets (GstTcpRemcastSink * self)
 {
-  guint i;
-
   GST_OBJECT_LOCK (self);
   g_clear_pointer (&self->sockets[0], g_ptr_array_unref);
   g_clear_pointer (&self->sockets[1], g_ptr_array_unref);
   g_clear_object (&self->destination);
-  for (i = 0; i < N_DESTINATIONS; i++)
-    g_clear_object (&self->destinations[i].address);
+  g_hash_table_remove_all (self->destinations);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1108,15 +1117,37 @@ send_messages (GstTcpRemcastSink * self, GPtrArray * sockets,
   return ret;
 }
 
+static guint
+dest_key_hash (gconstpointer p)
+{
+  const DestKey *k = p;
+  guint h = k->family * 31 + k->port, i;
+
+  for (i = 0; i < 16; i++)
+    h = h * 31 + k->group[i];
+  return h;
+}
+
+static gboolean
+dest_key_equal (gconstpointer a, gconstpointer b)
+{
+  const DestKey *x = a, *y = b;
+
+  return x->family == y->family && x->port == y->port
+      && memcmp (x->group, y->group, 16) == 0;
+}
+
 /* Where buffer goes: address:port, or with original-group the group and
- * port of its metadata (socket addresses kept in a small cache). */
+ * port of its metadata (socket addresses kept in a cache that render
+ * clears only between batches, so that an address a message of the batch
+ * points at stays alive). */
 static GSocketAddress *
 destination_of (GstTcpRemcastSink * self, GstBuffer * buffer)
 {
   GstMcpMeta *meta;
-  McpFrameMeta key = { 0 };
+  DestKey key = { 0 };
+  GSocketAddress *address;
   GInetAddress *group;
-  guint i, slot;
 
   if (!self->use_original)
     return self->destination;
@@ -1127,20 +1158,16 @@ destination_of (GstTcpRemcastSink * self, GstBuffer * buffer)
   key.family = meta->info.family;
   key.port = meta->info.port;
   memcpy (key.group, meta->info.group, key.family == 6 ? 16 : 4);
-  for (i = 0; i < N_DESTINATIONS; i++) {
-    if (self->destinations[i].address
-        && memcmp (&self->destinations[i].key, &key, sizeof (key)) == 0)
-      return self->destinations[i].address;
-  }
-  slot = self->next_destination++ % N_DESTINATIONS;
-  g_clear_object (&self->destinations[slot].address);
+  address = g_hash_table_lookup (self->destinations, &key);
+  if (address)
+    return address;
   group = g_inet_address_new_from_bytes (key.group, key.family == 6 ?
       G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
-  self->destinations[slot].key = key;
-  self->destinations[slot].address = g_inet_socket_address_new (group,
-      key.port);
+  address = g_inet_socket_address_new (group, key.port);
   g_object_unref (group);
-  return self->destinations[slot].address;
+  g_hash_table_insert (self->destinations, g_memdup2 (&key, sizeof key),
+      address);
+  return address;
 }
 
 static GstFlowReturn
@@ -1164,6 +1191,9 @@ render_buffers (GstTcpRemcastSink * self, GstBuffer ** buffers, guint n)
   for (i = 0; i < n && ret == GST_FLOW_OK; i += m) {
     guint j, no_socket = 0;
 
+    /* bounded: never inside a batch, whose messages borrow its addresses */
+    if (g_hash_table_size (self->destinations) >= MAX_DESTINATIONS)
+      g_hash_table_remove_all (self->destinations);
     m = MIN (n - i, BATCH);
     n_msgs[0] = n_msgs[1] = 0;
     for (j = 0; j < m; j++) {

@@ -692,6 +692,50 @@ GST_START_TEST (test_original_group)
 
 GST_END_TEST;
 
+/* Many groups in one buffer list (one batch of sends): each datagram to
+ * its own group. (A cache of 16 addresses once freed an address that an
+ * earlier message of the same batch still pointed at, from the 17th group
+ * on: a crash.) */
+GST_START_TEST (test_original_group_many)
+{
+  GSocket *rx[40];
+  GstHarness *h;
+  guint i, round;
+
+  for (i = 0; i < G_N_ELEMENTS (rx); i++) {
+    gchar *g = g_strdup_printf ("239.255.8.%u", i + 1);
+
+    rx[i] = mcp_test_udp_receiver (g, 0);
+    g_free (g);
+  }
+  h = sink_harness ("239.255.8.200", 9, "original-group=true");
+  for (round = 0; round < 2; round++) {
+    GstBufferList *list = gst_buffer_list_new ();
+
+    for (i = 0; i < G_N_ELEMENTS (rx); i++) {
+      gchar *gs = g_strdup_printf ("239.255.8.%u", i + 1);
+      GInetAddress *g = g_inet_address_new_from_string (gs);
+      McpFrameMeta info = { 0 };
+      GstBuffer *buf = mcp_test_buffer (100 * round + i, 60 + i);
+
+      gst_mcp_meta_set_group (&info, g, mcp_test_local_port (rx[i]));
+      gst_buffer_add_mcp_meta (buf, &info);
+      gst_buffer_list_add (list, buf);
+      g_object_unref (g);
+      g_free (gs);
+    }
+    fail_unless_equals_int (gst_pad_push_list (h->srcpad, list), GST_FLOW_OK);
+    for (i = 0; i < G_N_ELEMENTS (rx); i++)
+      recv_datagram_from_any (rx[i], 100 * round + i, 60 + i);
+  }
+  fail_unless_equals_uint64 (sink_stat (h, "datagrams-sent"), 80);
+  gst_harness_teardown (h);
+  for (i = 0; i < G_N_ELEMENTS (rx); i++)
+    g_object_unref (rx[i]);
+}
+
+GST_END_TEST;
+
 static Suite *
 tcpremcastsink_suite (void)
 {
@@ -716,6 +760,7 @@ tcpremcastsink_suite (void)
   tcase_add_test (tc, test_stats);
   tcase_add_test (tc, test_bad_settings_are_errors);
   tcase_add_test (tc, test_original_group);
+  tcase_add_test (tc, test_original_group_many);
   return s;
 }
 
