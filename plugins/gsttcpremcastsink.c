@@ -30,10 +30,23 @@
  * reported as one warning per outage (the next failure after sends succeed
  * again warns again); the stream goes on.
  *
+ * With a `scope` (groups and ports, "239.10.0.0/16:5004 239.1.1.1:5000")
+ * the element is demand-driven: it learns by IGMP/MLD which groups have
+ * listeners on the interfaces of `multicast-iface`, acting as the querier
+ * when no other is present (`querier`), and tells the elements upstream
+ * what is wanted: the scope's single groups always, and the listened
+ * groups inside the scope. It answers the "mcastproxy-subscriptions"
+ * query on its sink pad and pushes the upstream event of that name when
+ * the set changes (gstmcpsubs.h). This needs CAP_NET_RAW.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 tcpsplitsrc host=hub.example.net port=5201 ! tcpremcastsink address=239.1.1.1 port=5004 ttl-mc=4
  * ]| Re-multicasts a stream received over TCP into the local island.
+ * |[
+ * gst-launch-1.0 tcpsplitsrc host=hub.example.net port=5401 ! tcpremcastsink original-group=true multicast-iface=eth0 scope="239.10.0.0/16:5004 239.1.1.1:5004"
+ * ]| The same, telling upstream which groups of 239.10.0.0/16 hosts on eth0
+ * listen to.
  */
 
 #include "config.h"
@@ -43,12 +56,16 @@
 #include "gstmcpmeta.h"
 #include "gstmcpprops.h"
 #include "gstmcpstats.h"
+#include "gstmcpsubs.h"
 
 #include <string.h>
 
 #include "mcp-address.h"
+#include "mcp-igmp.h"
+#include "mcp-igmp-querier.h"
 #include "mcp-loop.h"
 #include "mcp-mcast.h"
+#include "mcp-subscription.h"
 
 GST_DEBUG_CATEGORY_STATIC (tcp_remcast_sink_debug);
 #define GST_CAT_DEFAULT tcp_remcast_sink_debug
@@ -64,6 +81,12 @@ GST_DEBUG_CATEGORY_STATIC (tcp_remcast_sink_debug);
 #define DEFAULT_QOS_DSCP -1
 #define DEFAULT_STATS_INTERVAL 0
 #define DEFAULT_ORIGINAL_GROUP FALSE
+#define DEFAULT_SCOPE NULL
+#define DEFAULT_QUERIER TRUE
+#define DEFAULT_ROBUSTNESS 2
+#define DEFAULT_QUERY_INTERVAL (125 * GST_SECOND)
+#define DEFAULT_QUERY_RESPONSE_INTERVAL (10 * GST_SECOND)
+#define DEFAULT_LAST_MEMBER_QUERY_INTERVAL (1 * GST_SECOND)
 
 /* Destinations remembered, so that a socket address is not made per
  * datagram. */
@@ -86,6 +109,12 @@ enum
   PROP_STATS_INTERVAL,
   PROP_QOS_DSCP,
   PROP_ORIGINAL_GROUP,
+  PROP_SCOPE,
+  PROP_QUERIER,
+  PROP_ROBUSTNESS,
+  PROP_QUERY_INTERVAL,
+  PROP_QUERY_RESPONSE_INTERVAL,
+  PROP_LAST_MEMBER_QUERY_INTERVAL,
 };
 
 enum
@@ -114,6 +143,21 @@ struct _GstTcpRemcastSink
 
   gboolean original_group;
   gboolean use_original;        /* original-group as of NULL->READY */
+
+  gchar *scope;
+  gboolean querier;
+  guint robustness;
+  guint64 query_interval;
+  guint64 query_response_interval;
+  guint64 last_member_query_interval;
+
+  /* demand-driven (a scope), from NULL->READY to READY->NULL: the
+   * queriers (one per interface and family) run on the loop's thread */
+  McpSubSet *scope_set;         /* read-only while running */
+  McpLoop *igmp_loop;
+  GPtrArray *queriers;          /* McpIgmpQuerier */
+  McpSubSet *wanted;            /* under the object lock */
+  gint64 started;               /* monotonic µs: NULL->READY */
 
   /* opened at NULL->READY: per address family (0: IPv4, 1: IPv6), one
    * socket per interface; the family of `address` always, the other one
@@ -166,6 +210,8 @@ static GstFlowReturn gst_tcp_remcast_sink_render (GstBaseSink * bsink,
     GstBuffer * buffer);
 static GstFlowReturn gst_tcp_remcast_sink_render_list (GstBaseSink * bsink,
     GstBufferList * list);
+static gboolean gst_tcp_remcast_sink_query (GstBaseSink * bsink,
+    GstQuery * query);
 static GstStructure *gst_tcp_remcast_sink_get_stats (GstTcpRemcastSink * self);
 
 static void
@@ -228,6 +274,44 @@ gst_tcp_remcast_sink_class_init (GstTcpRemcastSinkClass * klass)
           "Send each datagram that carries the proxy's metadata to the group "
           "and port it was captured on (address:port for the others)",
           DEFAULT_ORIGINAL_GROUP, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_SCOPE,
+      g_param_spec_string ("scope", "Scope",
+          "Groups and ports this island may want, as subscription entries "
+          "(\"239.10.0.0/16:5004 ff3e::/96:5004 239.1.1.1:5000\"): learn "
+          "the listeners on multicast-iface by IGMP/MLD and tell upstream "
+          "which groups are wanted; single groups are always wanted (empty: "
+          "not demand-driven)", DEFAULT_SCOPE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_QUERIER,
+      g_param_spec_boolean ("querier", "Querier",
+          "With a scope: act as the IGMP/MLD querier when no other querier "
+          "with a lower address is present (false: listen only)",
+          DEFAULT_QUERIER, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_ROBUSTNESS,
+      gst_mcp_param_spec_uint ("robustness", "Robustness",
+          "IGMP/MLD robustness variable: startup and last member query "
+          "count", 1, 7, DEFAULT_ROBUSTNESS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_QUERY_INTERVAL,
+      gst_mcp_param_spec_uint64 ("query-interval", "Query interval",
+          "Time between the general queries of the querier (ns)",
+          GST_SECOND, (guint64) MCP_IGMP_CODE8_MAX * GST_SECOND,
+          DEFAULT_QUERY_INTERVAL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class,
+      PROP_QUERY_RESPONSE_INTERVAL,
+      gst_mcp_param_spec_uint64 ("query-response-interval",
+          "Query response interval", "Maximum response time advertised in "
+          "general queries (ns; below query-interval)", 100 * GST_MSECOND,
+          3174400 * GST_MSECOND, DEFAULT_QUERY_RESPONSE_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class,
+      PROP_LAST_MEMBER_QUERY_INTERVAL,
+      gst_mcp_param_spec_uint64 ("last-member-query-interval",
+          "Last member query interval", "Time between the group-specific "
+          "queries after a leave, and their maximum response time (ns)",
+          100 * GST_MSECOND, 25500 * GST_MSECOND,
+          DEFAULT_LAST_MEMBER_QUERY_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstTcpRemcastSink::get-stats:
@@ -255,6 +339,7 @@ gst_tcp_remcast_sink_class_init (GstTcpRemcastSinkClass * klass)
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_tcp_remcast_sink_render);
   basesink_class->render_list =
       GST_DEBUG_FUNCPTR (gst_tcp_remcast_sink_render_list);
+  basesink_class->query = GST_DEBUG_FUNCPTR (gst_tcp_remcast_sink_query);
 }
 
 static void
@@ -271,6 +356,12 @@ gst_tcp_remcast_sink_init (GstTcpRemcastSink * self)
   self->qos_dscp = DEFAULT_QOS_DSCP;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->original_group = DEFAULT_ORIGINAL_GROUP;
+  self->scope = g_strdup (DEFAULT_SCOPE);
+  self->querier = DEFAULT_QUERIER;
+  self->robustness = DEFAULT_ROBUSTNESS;
+  self->query_interval = DEFAULT_QUERY_INTERVAL;
+  self->query_response_interval = DEFAULT_QUERY_RESPONSE_INTERVAL;
+  self->last_member_query_interval = DEFAULT_LAST_MEMBER_QUERY_INTERVAL;
   self->cancellable = mcp_cancellable_new ();
 
   /* A relay forwards as things arrive; it does not pace by timestamps, and
@@ -288,6 +379,7 @@ gst_tcp_remcast_sink_finalize (GObject * object)
   g_free (self->address);
   g_free (self->multicast_iface);
   g_free (self->bind_address);
+  g_free (self->scope);
   g_clear_pointer (&self->cancellable, mcp_cancellable_free);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -338,6 +430,25 @@ gst_tcp_remcast_sink_set_property (GObject * object, guint prop_id,
     case PROP_ORIGINAL_GROUP:
       self->original_group = g_value_get_boolean (value);
       break;
+    case PROP_SCOPE:
+      g_free (self->scope);
+      self->scope = g_value_dup_string (value);
+      break;
+    case PROP_QUERIER:
+      self->querier = g_value_get_boolean (value);
+      break;
+    case PROP_ROBUSTNESS:
+      self->robustness = g_value_get_uint (value);
+      break;
+    case PROP_QUERY_INTERVAL:
+      self->query_interval = g_value_get_uint64 (value);
+      break;
+    case PROP_QUERY_RESPONSE_INTERVAL:
+      self->query_response_interval = g_value_get_uint64 (value);
+      break;
+    case PROP_LAST_MEMBER_QUERY_INTERVAL:
+      self->last_member_query_interval = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -385,6 +496,24 @@ gst_tcp_remcast_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ORIGINAL_GROUP:
       g_value_set_boolean (value, self->original_group);
+      break;
+    case PROP_SCOPE:
+      g_value_set_string (value, self->scope);
+      break;
+    case PROP_QUERIER:
+      g_value_set_boolean (value, self->querier);
+      break;
+    case PROP_ROBUSTNESS:
+      g_value_set_uint (value, self->robustness);
+      break;
+    case PROP_QUERY_INTERVAL:
+      g_value_set_uint64 (value, self->query_interval);
+      break;
+    case PROP_QUERY_RESPONSE_INTERVAL:
+      g_value_set_uint64 (value, self->query_response_interval);
+      break;
+    case PROP_LAST_MEMBER_QUERY_INTERVAL:
+      g_value_set_uint64 (value, self->last_member_query_interval);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -533,6 +662,297 @@ close_sockets (GstTcpRemcastSink * self)
   GST_OBJECT_UNLOCK (self);
 }
 
+
+/* ---- demand: who listens, and what to ask upstream --------------------- */
+
+static gboolean
+is_single_group (const McpSubEntry * e)
+{
+  return e->prefix_len == (e->family == 4 ? 32 : 128);
+}
+
+static gint
+compare_source (gconstpointer a, gconstpointer b)
+{
+  return memcmp (a, b, 16);
+}
+
+/* What the listeners of g want, inside scope, added to out. */
+static void
+add_listened (const McpSubSet * scope, McpIgmpQuerierGroup * g, McpSubSet * out)
+{
+  McpSubEntry want = { 0 };
+  guint n = g->sources->len, i;
+  gboolean v4 = g_inet_address_get_family (g->group) == G_SOCKET_FAMILY_IPV4;
+
+  want.family = v4 ? 4 : 6;
+  want.prefix_len = v4 ? 32 : 128;
+  want.port_lo = 1;
+  want.port_hi = G_MAXUINT16;
+  memcpy (want.group, g_inet_address_to_bytes (g->group), v4 ? 4 : 16);
+  if (g->exclude) {
+    /* excluding fewer sources than the hosts do asks for more: safe */
+    want.mode = n ? MCP_SUB_EXCLUDE : MCP_SUB_ANY;
+    n = MIN (n, MCP_SUB_MAX_SOURCES);
+  } else if (n == 0) {
+    return;
+  } else if (n > MCP_SUB_MAX_SOURCES) {
+    want.mode = MCP_SUB_ANY;    /* more than an entry holds: all of them */
+  } else {
+    want.mode = MCP_SUB_INCLUDE;
+  }
+  if (want.mode != MCP_SUB_ANY) {
+    want.n_sources = n;
+    want.sources = g_malloc0 ((gsize) n * 16);
+    for (i = 0; i < n; i++)
+      memcpy (want.sources[i], g_inet_address_to_bytes (g->sources->pdata[i]),
+          v4 ? 4 : 16);
+    qsort (want.sources, n, 16, compare_source);
+  }
+  mcp_sub_set_restrict (scope, &want, out);
+  g_free (want.sources);
+}
+
+/* The single groups of the scope, always wanted, and what the listeners
+ * of every querier want inside it. */
+static McpSubSet *
+compute_wanted (const McpSubSet * scope, GPtrArray * queriers)
+{
+  McpSubSet *set = mcp_sub_set_new ();
+  guint i, j;
+
+  for (i = 0; i < mcp_sub_set_size (scope); i++) {
+    const McpSubEntry *e = mcp_sub_set_get (scope, i);
+
+    if (is_single_group (e))
+      mcp_sub_set_add (set, e, NULL);
+  }
+  for (i = 0; queriers && i < queriers->len; i++) {
+    GPtrArray *groups = mcp_igmp_querier_list (queriers->pdata[i], TRUE);
+
+    for (j = 0; j < groups->len; j++)
+      add_listened (scope, groups->pdata[j], set);
+    g_ptr_array_unref (groups);
+  }
+  return set;
+}
+
+static GArray *
+peers_of (const McpSubSet * wanted)
+{
+  GArray *peers = gst_mcp_subs_peers_new ();
+
+  gst_mcp_subs_peers_add (peers, 0, wanted);
+  return peers;
+}
+
+/* On the loop's thread, with nothing locked: the listeners changed. The
+ * one thread of all queriers keeps the events in order. */
+static void
+listeners_changed (McpIgmpQuerier * querier, gpointer user_data)
+{
+  GstTcpRemcastSink *self = user_data;
+  GPtrArray *queriers;
+  McpSubSet *wanted;
+  GArray *peers = NULL;
+  gchar *text;
+
+  /* the queriers are freed on this thread, after stop_demand took them:
+   * without them, stopping */
+  GST_OBJECT_LOCK (self);
+  queriers = self->queriers ? g_ptr_array_ref (self->queriers) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (!queriers)
+    return;
+  wanted = compute_wanted (self->scope_set, queriers);
+  g_ptr_array_unref (queriers);
+  GST_OBJECT_LOCK (self);
+  if (self->wanted && !mcp_sub_set_equal (wanted, self->wanted)) {
+    peers = peers_of (wanted);
+    mcp_sub_set_free (self->wanted);
+    self->wanted = g_steal_pointer (&wanted);
+  }
+  GST_OBJECT_UNLOCK (self);
+  g_clear_pointer (&wanted, mcp_sub_set_free);
+  if (!peers)
+    return;
+  text = mcp_sub_set_to_string (g_array_index (peers, GstMcpSubsPeer, 0).set);
+  GST_INFO_OBJECT (self, "wanted now: \"%s\"", text);
+  g_free (text);
+  /* upstream events take no stream lock: no deadlock with streaming; a
+   * flushing pad refuses it, and upstream asks again when it starts */
+  if (!gst_pad_push_event (GST_BASE_SINK_PAD (self),
+          gst_mcp_subs_event_new (peers)))
+    GST_DEBUG_OBJECT (self, "upstream did not take the subscriptions");
+  g_array_unref (peers);
+}
+
+static void
+post_igmp_error (GstTcpRemcastSink * self, const gchar * ifname,
+    GSocketFamily family, GError * err)
+{
+  const gchar *proto = family == G_SOCKET_FAMILY_IPV6 ? "MLD" : "IGMP";
+
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+        ("Could not listen to %s on %s: %s", proto, ifname, err->message),
+        (NULL));
+  else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Could not listen to %s on %s: %s", proto, ifname, err->message),
+        (NULL));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
+        ("Could not listen to %s on %s: %s", proto, ifname, err->message),
+        (NULL));
+}
+
+static gboolean
+free_queriers (gpointer data)
+{
+  g_ptr_array_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* NULL->READY, with a scope: one querier per interface of multicast-iface
+ * and family of the scope. */
+static gboolean
+start_demand (GstTcpRemcastSink * self)
+{
+  McpIgmpQuerierConfig cfg;
+  McpSubSet *scope;
+  GPtrArray *queriers = NULL;
+  GError *err = NULL;
+  gchar *text, *ifaces, **names = NULL;
+  gboolean families[2] = { FALSE, FALSE }, ok = FALSE;
+  guint i, f, n_names = 0;
+
+  mcp_igmp_querier_config_init (&cfg);
+  GST_OBJECT_LOCK (self);
+  text = g_strdup (self->scope);
+  ifaces = g_strdup (self->multicast_iface);
+  cfg.querier = self->querier;
+  cfg.robustness = self->robustness;
+  cfg.query_interval = self->query_interval / 1000;
+  cfg.query_response_interval = self->query_response_interval / 1000;
+  cfg.last_member_query_interval = self->last_member_query_interval / 1000;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!text || !*text) {
+    g_free (text);
+    g_free (ifaces);
+    return TRUE;
+  }
+  scope = mcp_sub_set_parse (text, &err);
+  if (!scope) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid scope: %s", err->message), (NULL));
+    goto done;
+  }
+  if (cfg.query_response_interval >= cfg.query_interval) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid query-response-interval: it must be below "
+            "query-interval"), (NULL));
+    goto done;
+  }
+  if (ifaces)
+    names = g_strsplit (ifaces, ",", -1);
+  for (i = 0; names && names[i]; i++)
+    if (*g_strstrip (names[i]))
+      n_names++;
+  if (n_names == 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("A scope needs multicast-iface: the interfaces whose listeners "
+            "count"), (NULL));
+    goto done;
+  }
+  for (i = 0; i < mcp_sub_set_size (scope); i++)
+    families[mcp_sub_set_get (scope, i)->family == 6] = TRUE;
+
+  queriers = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      mcp_igmp_querier_free);
+  for (i = 0; names[i]; i++) {
+    for (f = 0; f < 2 && *names[i]; f++) {
+      GSocketFamily family = f ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
+      McpIgmpQuerier *q;
+
+      if (!families[f])
+        continue;
+      q = mcp_igmp_querier_new (family, names[i], &cfg, &err);
+      if (!q) {
+        post_igmp_error (self, names[i], family, err);
+        goto done;
+      }
+      mcp_igmp_querier_set_changed_func (q, listeners_changed, self, NULL);
+      g_ptr_array_add (queriers, q);
+    }
+  }
+
+  GST_OBJECT_LOCK (self);
+  self->scope_set = g_steal_pointer (&scope);
+  self->queriers = g_steal_pointer (&queriers);
+  self->wanted = compute_wanted (self->scope_set, NULL);
+  self->started = g_get_monotonic_time ();
+  self->igmp_loop = mcp_loop_new ("remcast-igmp");
+  for (i = 0; i < self->queriers->len; i++)
+    mcp_igmp_querier_start (self->queriers->pdata[i],
+        mcp_loop_get_context (self->igmp_loop));
+  GST_OBJECT_UNLOCK (self);
+  ok = TRUE;
+
+done:
+  g_clear_error (&err);
+  g_clear_pointer (&scope, mcp_sub_set_free);
+  g_clear_pointer (&queriers, g_ptr_array_unref);
+  g_strfreev (names);
+  g_free (text);
+  g_free (ifaces);
+  return ok;
+}
+
+static void
+stop_demand (GstTcpRemcastSink * self)
+{
+  GPtrArray *queriers;
+  McpLoop *loop;
+
+  GST_OBJECT_LOCK (self);
+  loop = g_steal_pointer (&self->igmp_loop);
+  queriers = g_steal_pointer (&self->queriers);
+  GST_OBJECT_UNLOCK (self);
+  /* on their thread, so that no dispatch is running when they go */
+  if (loop && queriers)
+    mcp_loop_invoke_sync (loop, free_queriers, queriers);
+  else if (queriers)
+    g_ptr_array_unref (queriers);
+  g_clear_pointer (&loop, mcp_loop_free);
+
+  GST_OBJECT_LOCK (self);
+  g_clear_pointer (&self->wanted, mcp_sub_set_free);
+  g_clear_pointer (&self->scope_set, mcp_sub_set_free);
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+gst_tcp_remcast_sink_query (GstBaseSink * bsink, GstQuery * query)
+{
+  GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (bsink);
+  GArray *peers = NULL;
+
+  if (!gst_mcp_subs_query_is (query))
+    return GST_BASE_SINK_CLASS (parent_class)->query (bsink, query);
+  /* without a scope, not taking part */
+  GST_OBJECT_LOCK (self);
+  if (self->wanted)
+    peers = peers_of (self->wanted);
+  GST_OBJECT_UNLOCK (self);
+  if (!peers)
+    return FALSE;
+  gst_mcp_subs_query_set (query, peers);
+  g_array_unref (peers);
+  return TRUE;
+}
+
 static GstStateChangeReturn
 gst_tcp_remcast_sink_change_state (GstElement * element,
     GstStateChange transition)
@@ -540,18 +960,27 @@ gst_tcp_remcast_sink_change_state (GstElement * element,
   GstTcpRemcastSink *self = GST_TCP_REMCAST_SINK (element);
   GstStateChangeReturn ret;
 
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY
-      && (!gst_mcp_props_check (element) || !open_sockets (self)))
-    return GST_STATE_CHANGE_FAILURE;
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+    if (!gst_mcp_props_check (element) || !open_sockets (self))
+      return GST_STATE_CHANGE_FAILURE;
+    if (!start_demand (self)) {
+      close_sockets (self);
+      return GST_STATE_CHANGE_FAILURE;
+    }
+  }
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
   if (ret == GST_STATE_CHANGE_FAILURE) {
-    if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+    if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+      stop_demand (self);
       close_sockets (self);
+    }
     return ret;
   }
-  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
+    stop_demand (self);
     close_sockets (self);
+  }
   return ret;
 }
 
@@ -795,6 +1224,129 @@ gst_tcp_remcast_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
   return ret;
 }
 
+
+static void
+append_structure (GValue * list, GstStructure * s)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, GST_TYPE_STRUCTURE);
+  g_value_take_boxed (&v, s);
+  gst_value_array_append_and_take_value (list, &v);
+}
+
+static gchar *
+address_string (GInetAddress * a)
+{
+  return a ? g_inet_address_to_string (a) : g_strdup ("");
+}
+
+/* The sources of a membership: "" for any source, else space-separated. */
+static gchar *
+sources_string (GPtrArray * sources)
+{
+  GString *out = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < sources->len; i++) {
+    gchar *a = g_inet_address_to_string (sources->pdata[i]);
+
+    if (i)
+      g_string_append_c (out, ' ');
+    g_string_append (out, a);
+    g_free (a);
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* When, on the wall clock, the monotonic time then was: ISO 8601, UTC. */
+static gchar *
+wall_clock (gint64 then, gint64 now)
+{
+  GDateTime *t = g_date_time_new_from_unix_utc (0), *at;
+  gchar *out;
+
+  at = g_date_time_add (t, g_get_real_time () - (now - then));
+  out = g_date_time_format_iso8601 (at);
+  g_date_time_unref (at);
+  g_date_time_unref (t);
+  return out;
+}
+
+/* Under the object lock: what is wanted, who queries, and the
+ * membership tables; empty without a scope. */
+static void
+add_demand_stats (GstTcpRemcastSink * self, GstStructure * s)
+{
+  GValue memberships = G_VALUE_INIT, links = G_VALUE_INIT;
+  gboolean querier = self->queriers && self->queriers->len > 0;
+  gchar *wanted = self->wanted ? mcp_sub_set_to_string (self->wanted) :
+      g_strdup (""), *other = NULL;
+  gint64 now = g_get_monotonic_time ();
+  guint i, j;
+
+  gst_value_array_init (&memberships, 0);
+  gst_value_array_init (&links, 0);
+  for (i = 0; self->queriers && i < self->queriers->len; i++) {
+    McpIgmpQuerier *q = self->queriers->pdata[i];
+    gboolean v6 = mcp_igmp_querier_get_family (q) == G_SOCKET_FAMILY_IPV6;
+    GInetAddress *heard = NULL;
+    gboolean ours = mcp_igmp_querier_is_querier (q, &heard);
+    GPtrArray *groups = mcp_igmp_querier_list (q, FALSE);
+    McpIgmpQuerierCounters c;
+    gchar *h = address_string (heard);
+
+    mcp_igmp_querier_get_counters (q, &c);
+    querier &= ours;
+    if (!other && heard)
+      other = g_strdup (h);
+    append_structure (&links, gst_structure_new ("querier",
+            "interface", G_TYPE_STRING, mcp_igmp_querier_get_ifname (q),
+            "protocol", G_TYPE_STRING, v6 ? "MLD" : "IGMP",
+            "querier", G_TYPE_BOOLEAN, ours,
+            "other-querier", G_TYPE_STRING, h,
+            "reports-received", G_TYPE_UINT64, c.reports,
+            "queries-received", G_TYPE_UINT64, c.queries_received,
+            "queries-sent", G_TYPE_UINT64,
+            c.general_queries_sent + c.specific_queries_sent,
+            "groups-dropped", G_TYPE_UINT64, c.dropped_groups, NULL));
+    g_free (h);
+    g_clear_object (&heard);
+
+    for (j = 0; j < groups->len; j++) {
+      McpIgmpQuerierGroup *g = groups->pdata[j];
+      gchar *group = g_inet_address_to_string (g->group);
+      gchar *sources = sources_string (g->sources);
+      gchar *since = wall_clock (g->since, now);
+
+      append_structure (&memberships, gst_structure_new ("membership",
+              "interface", G_TYPE_STRING, mcp_igmp_querier_get_ifname (q),
+              "group", G_TYPE_STRING, group,
+              "listeners", G_TYPE_BOOLEAN, g->listened,
+              "since", G_TYPE_STRING, since,
+              "listen-duration", G_TYPE_UINT64,
+              (guint64) MAX (now - g->since, 0) * 1000,
+              "filter-mode", G_TYPE_STRING,
+              g->exclude ? "exclude" : "include",
+              "sources", G_TYPE_STRING, sources,
+              /* IGMP 3, 2, 1; MLD 2, 1: the oldest hosts present */
+              "version", G_TYPE_UINT, v6 ? (g->compat == 3 ? 2 : 1) :
+              g->compat, NULL));
+      g_free (group);
+      g_free (sources);
+      g_free (since);
+    }
+    g_ptr_array_unref (groups);
+  }
+  gst_structure_set (s, "subscriptions", G_TYPE_STRING, wanted,
+      "querier", G_TYPE_BOOLEAN, querier,
+      "other-querier", G_TYPE_STRING, other ? other : "", NULL);
+  gst_structure_take_value (s, "querier-list", &links);
+  gst_structure_take_value (s, "membership-list", &memberships);
+  g_free (wanted);
+  g_free (other);
+}
+
 static GstStructure *
 gst_tcp_remcast_sink_get_stats (GstTcpRemcastSink * self)
 {
@@ -809,6 +1361,7 @@ gst_tcp_remcast_sink_get_stats (GstTcpRemcastSink * self)
       "datagrams-dropped", G_TYPE_UINT64, self->errors + self->no_socket,
       "dropped-send-error", G_TYPE_UINT64, self->errors,
       "dropped-no-socket", G_TYPE_UINT64, self->no_socket, NULL);
+  add_demand_stats (self, s);
   GST_OBJECT_UNLOCK (self);
   return s;
 }

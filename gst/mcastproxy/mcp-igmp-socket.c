@@ -123,7 +123,7 @@ setup_ipv6 (int fd, McpIgmpSocket * sock, GError ** error)
   struct ipv6_mreq mreq = { 0 };
   struct ipv6_mreq routers = { 0 };
   int one = 1, zero = 0;
-  guint8 hopopts[8];
+  guint8 hopopts[8] = { 0 };     /* the next header byte is the kernel's */
   guint16 ra = 0;               /* Router Alert value 0: MLD (RFC 2711) */
   void *data;
   int off;

@@ -36,8 +36,10 @@ def inspect(element):
         if part in out:
             block = re.split(r"\n\S", out.split(part, 1)[1], 1)[0]
             signals |= set(re.findall(r'^  "([a-z][a-z0-9-]*)"', block, re.M))
+    # gst-inspect pads names to 20 columns; a longer one is followed by
+    # its colon at once ("  last-member-query-interval: ...")
     return ({m.group(1) for m in
-             re.finditer(r"^  ([a-z][a-z0-9-]*)\s+:", props, re.M)}
+             re.finditer(r"^  ([a-z][a-z0-9-]*)\s*:", props, re.M)}
             - INHERITED, signals)
 
 
