@@ -103,8 +103,6 @@ esac
 #   mcastproxy_need listener    with TLS, a certificate to present
 #   mcastproxy_need groups      MCAST_GROUPS, or a MCAST_PORT to send to;
 #                               ranges carried on demand need MCAST_IFACE
-#   mcastproxy_need static      no ranges carried on demand (a tool that
-#                               cannot carry them yet)
 #   mcastproxy_need port NAME   a port it connects or sends to: not 0
 mcastproxy_need () {
   case $1 in
@@ -127,11 +125,6 @@ mcastproxy_need () {
           "carried on demand: name the LAN interface, where the gateway" \
           "hears who listens (IGMP/MLD)"
       fi ;;
-    static)
-      [ -z "$mcastproxy_scope" ] ||
-        mcastproxy_bad MCAST_GROUPS "ranges carried on demand need a hub" \
-          "(island-gateway); $mcastproxy_tool carries single groups" \
-          "(GROUP:PORT) only" ;;
     port)
       eval "mcp_port=\$$2"
       [ "$mcp_port" != 0 ] ||

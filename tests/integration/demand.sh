@@ -1,24 +1,31 @@
 #!/bin/bash
-# mcastproxy — demand-driven islands, as root: a hub and three islands A, B
-# and C, each a gateway namespace with a LAN (a veth pair, multicast on) to
-# a host namespace; the links to the hub have multicast off. The gateways
-# carry MCAST_GROUPS ranges on demand: they learn from the hosts' own kernel
-# IGMP/MLD reports who listens, and the hub carries a group to an island
-# only while a host there listens to it.
+# mcastproxy — demand-driven islands, as root. Each island is a gateway
+# namespace with a LAN (a veth pair, multicast on) to a host namespace; the
+# wide-area links have multicast off. The gateways carry MCAST_GROUPS ranges
+# on demand: they learn from the hosts' own kernel IGMP/MLD reports who
+# listens, and a group crosses a wide-area link only while someone beyond
+# it listens. A's host sends 10 groups at 1,000 datagrams/s each. Bytes are
+# those of the links (their tx counters, as ip -s link shows them).
 #
-# A's host sends 10 groups at 1,000 datagrams/s each; B's host joins one,
-# C's two. Checks, from the links' byte counters (ip -s link):
-#  - before anyone listens, every link carries keepalives only;
-#  - each link then carries about only what is listened to beyond it
-#    (at most 1.2 times its payload): hub->B one group, hub->C two,
-#    A->hub the three;
+# star (igmpv3, igmpv2, mld): a hub and islands A, B, C; B's host joins one
+# group, C's two.
+#  - before anyone listens every link carries keepalives only;
+#  - each link then carries only what is listened to beyond it, at most 1.2
+#    times its payload: hub->B one group, hub->C two, A->hub the three;
 #  - a join is served within 1 s of it (the host reports it at once);
 #  - after B's listener leaves, hub->B is quiet within 3 s (default timers:
 #    group-specific queries 1 s apart, robustness 2), A->hub carries two;
-#  - a late joiner in B gets its group within 1 s, with nothing lost after
-#    its first datagram.
+#  - a late joiner in B gets its group within 1 s;
+#  - every listener gets every datagram from its first one on, once, in order.
+# mesh: a ring of four mesh nodes A-B-C-D-A; C's host joins one group.
+#  - only the two links of one shortest path from A to C carry it;
+#  - the node in the middle of that path stops (its links are cut): the
+#    group comes round the other side, and C's listener loses only the gap;
+#  - a second listener in C joins another group and leaves again: within
+#    3 s the path carries one group again;
+#  - C's listener gets each datagram once (nothing loops).
 #
-# Usage: demand.sh igmpv3|igmpv2|mld
+# Usage: demand.sh igmpv3|igmpv2|mld|mesh
 # Needs MCASTPROXY_BUILD (the meson build directory). Exit 77 without root.
 set -u
 VARIANT=${1:?variant}
@@ -28,12 +35,12 @@ islands_test_init demand
 RATE=1000
 SIZE=1000
 GROUPS_N=10
-SECONDS_TOTAL=${SECONDS_TOTAL:-30}
+SECONDS_TOTAL=${SECONDS_TOTAL:-32}
 COUNT=$((RATE * SECONDS_TOTAL))
 PORT=5004
-STATS="MCASTPROXY_STATS_INTERVAL=200000000"
+STATS="MCASTPROXY_STATS_INTERVAL=100000000"
 case $VARIANT in
-  igmpv3|igmpv2)
+  igmpv3|igmpv2|mesh)
     SCOPE=239.10.0.0/16:$PORT
     group () { echo "239.10.0.$1"; } ;;
   mld)
@@ -42,11 +49,14 @@ case $VARIANT in
   *) echo "demand.sh: unknown variant $VARIANT"; exit 2 ;;
 esac
 
-# ---- the network ----------------------------------------------------------
+# ---- helpers ----------------------------------------------------------------
 
-host "$(ns hub)"
-for i in a b c; do
-  n=$(( $(printf '%d' "'$i") - 96 ))   # a=1, b=2, c=3
+num () { echo $(( $(printf '%d' "'$1") - 96 )); }   # a=1, b=2, ...
+
+# island X: its gateway namespace gwX and host namespace hX on a LAN
+lan_island () {
+  local i=$1 n x
+  n=$(num "$i")
   host "$(ns gw$i)"
   host "$(ns h$i)"
   for x in gw$i h$i; do
@@ -54,7 +64,6 @@ for i in a b c; do
     ip netns exec "$(ns $x)" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
       net.ipv6.conf.all.accept_dad=0
   done
-  link "$(ns gw$i)" up0 10.0.$n.1/24 "$(ns hub)" to$i 10.0.$n.2/24 off
   link "$(ns gw$i)" lan 10.$n.0.1/24 "$(ns h$i)" eth0 10.$n.0.2/24 on
   ip -n "$(ns gw$i)" -6 addr add fd00:$n::1/64 dev lan nodad
   ip -n "$(ns h$i)" -6 addr add fd00:$n::2/64 dev eth0 nodad
@@ -64,33 +73,12 @@ for i in a b c; do
   if [ "$VARIANT" = igmpv2 ]; then
     ip netns exec "$(ns h$i)" sysctl -qw net.ipv4.conf.eth0.force_igmp_version=2
   fi
-done
+}
 
 # bytes sent on a link: NS IFACE
 tx_bytes () { ip netns exec "$(ns "$1")" cat "/sys/class/net/$2/statistics/tx_bytes"; }
 
-start hub "$(ns hub)" $STATS HUB_IP= HUB_IN_PORT=5400 HUB_OUT_PORT=5401 \
-  -- "$P/hub"
-for i in a b c; do
-  n=$(( $(printf '%d' "'$i") - 96 ))
-  start "gw$i" "$(ns gw$i)" $STATS ISLAND_ID="$n" HUB_IP=10.0.$n.2 \
-    HUB_IN_PORT=5400 HUB_OUT_PORT=5401 MCAST_GROUPS="$SCOPE" MCAST_IFACE=lan \
-    MCAST_TTL=1 -- "$P/island-gateway"
-done
-for i in a b c; do
-  wait_for "gw$i" mcastproxy-client-added || exit 1
-  wait_for "gw$i" mcastproxy-connected || exit 1
-done
-
-# ---- the source ------------------------------------------------------------
-
-for g in $(seq 1 $GROUPS_N); do
-  start "send$g" "$(ns ha)" -- "$MCP_SEND" --group "$(group "$g")" \
-    --port $PORT --iface eth0 --stream-id "$g" --count "$COUNT" \
-    --rate $RATE --sizes $SIZE --quiet
-done
-
-# Bytes a link carries in SECONDS (a float): NS IFACE SECONDS
+# Bytes a link carries in SECONDS: NS IFACE SECONDS
 carried () {
   local a b
   a=$(tx_bytes "$1" "$2")
@@ -99,36 +87,59 @@ carried () {
   echo $((b - a))
 }
 
-# payload of N groups in 2 s
-payload2 () { echo $(($1 * RATE * SIZE * 2)); }
+# payload of N groups in MS milliseconds
+payload () { echo $(($1 * RATE * SIZE * $2 / 1000)); }
 
-# ---- nobody listens ----------------------------------------------------------
+# Datagrams the tcpsplitsink of NAME has sent to the client with peer id
+# PEER (any: its only client), by its last statistics
+sent_to () {
+  grep -- "tcpsplitsink-stats," "$LOGS/$1.log" | tail -n 1 |
+    grep -o 'client\\,[^;]*' | { if [ "$2" = any ]; then cat; else
+      grep -F "peer-id\\=\\(guint64\\)$2\\,"; fi; } |
+    sed -n 's/.*datagrams-sent\\=\\(guint64\\)\([0-9]*\).*/\1/p' | head -n 1
+}
 
-# the senders run, on A's LAN only
-sent=$(carried ha eth0 1)
-if [ "$sent" -lt $(( $(payload2 $GROUPS_N) / 2 * 9 / 10 )) ]; then
-  fail "A's host sends only $sent bytes a second"
-fi
-idle_b=$(carried hub tob 2)
-idle_c=$(carried hub toc 2)
-idle_a=$(carried gwa up0 2)
-echo "   nobody listens, bytes in 2 s: hub->B $idle_b, hub->C $idle_c, A->hub $idle_a"
-if [ "$idle_b" -lt 20000 ] && [ "$idle_c" -lt 20000 ] && [ "$idle_a" -lt 20000 ]; then
-  pass "with no listener the links carry keepalives only"
-else
-  fail "links busy with no listener"
-fi
+# One link over 3 s: NS IFACE NAME PEER. Bytes on the wire against the
+# payload of the datagrams NAME's sink sent in that window (its statistics
+# come every 100 ms: read right after each counter). Prints "bytes
+# datagrams bytes/payload% milliseconds".
+link_window () {
+  local b0 b1 d0 d1 t0 t1
+  fresh_stats "$3"
+  t0=$(date +%s%N)
+  b0=$(tx_bytes "$1" "$2")
+  d0=$(sent_to "$3" "$4")
+  sleep 3   # a measuring window
+  fresh_stats "$3"
+  t1=$(date +%s%N)
+  b1=$(tx_bytes "$1" "$2")
+  d1=$(sent_to "$3" "$4")
+  echo "$((b1 - b0)) $((d1 - d0)) $(( (b1 - b0) * 100 / ( (d1 - d0) * SIZE + 1) ))" \
+    "$(( (t1 - t0) / 1000000 ))"
+}
 
-# ---- listeners join ---------------------------------------------------------
+# within "bytes datagrams ratio% ms" GROUPS: the link carried GROUPS
+# groups' datagrams (0.8-1.25 times their nominal count over the window;
+# wider, as the senders keep their average rate by catching up after a
+# delay) and at most 1.2 times their payload in bytes
+within () {
+  local d r ms nominal
+  read -r _ d r ms <<<"$1"
+  nominal=$(($2 * RATE * ms / 1000))
+  [ "$d" -ge $((nominal * 8 / 10)) ] && [ "$d" -le $((nominal * 125 / 100)) ] &&
+    [ "$r" -le 120 ]
+}
 
-# listener NAME ISLAND GROUP: mcp-recv on the island's host; its ready file
-# appears with the first datagram
+# listener NAME ISLAND GROUP STREAM: mcp-recv on the island's host, which
+# creates its ready file with the first datagram; one gap (before its
+# join) allowed, or GAPS
 listener () {
   rm -f "$LOGS/$1.ready"
   date +%s%N >"$LOGS/$1.start"
   start "$1" "$(ns h$2)" -- "$MCP_RECV" --group "$3" --port $PORT \
     --iface eth0 --stream-id "$4" --count "$COUNT" --sizes $SIZE \
-    --allow-gaps 1 --timeout 3 --ready-file "$LOGS/$1.ready" --quiet
+    --allow-gaps "${GAPS:-1}" --timeout 3 --ready-file "$LOGS/$1.ready" \
+    --quiet
 }
 
 # join latency of NAME in ms (from its start to its ready file's time),
@@ -143,76 +154,258 @@ join_ms () {
   echo $(( ($(stat -c %.9Y "$LOGS/$1.ready" | tr -d .) - $(cat "$LOGS/$1.start")) / 1000000 ))
 }
 
-listener recvb b "$(group 1)" 1
-listener recvc2 c "$(group 2)" 2
-listener recvc3 c "$(group 3)" 3
-jb=$(join_ms recvb)
-jc2=$(join_ms recvc2)
-jc3=$(join_ms recvc3)
-echo "   join to first datagram: B $jb ms, C $jc2 ms and $jc3 ms"
-if [ "$jb" -le 1000 ] && [ "$jc2" -le 1000 ] && [ "$jc3" -le 1000 ]; then
-  pass "joins served within 1 s"
-else
-  fail "join latency"
-fi
-
-bytes_b=$(carried hub tob 2)
-bytes_c=$(carried hub toc 2)
-bytes_a=$(carried gwa up0 2)
-echo "   bytes in 2 s: hub->B $bytes_b (1 group: $(payload2 1)), hub->C $bytes_c" \
-  "(2: $(payload2 2)), A->hub $bytes_a (3: $(payload2 3))"
-within () {   # within BYTES GROUPS: at least 0.9x and at most 1.2x
-  [ "$1" -ge $(( $(payload2 "$2") * 9 / 10 )) ] &&
-    [ "$1" -le $(( $(payload2 "$2") * 12 / 10 )) ]
+# ms until the link NS IFACE carries less than BYTES per 200 ms, up to 6 s
+# (empty: never)
+quiet_after () {
+  local t0 last now
+  t0=$(date +%s%N)
+  last=$(tx_bytes "$1" "$2")
+  while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 6000 ]; do
+    sleep 0.2   # a measuring window
+    now=$(tx_bytes "$1" "$2")
+    if [ $((now - last)) -lt "$3" ]; then
+      echo $(( ($(date +%s%N) - t0) / 1000000 - 200 ))
+      return
+    fi
+    last=$now
+  done
 }
-if within "$bytes_b" 1 && within "$bytes_c" 2 && within "$bytes_a" 3; then
-  pass "each link carries what is listened to beyond it (<= 1.2x the payload)"
-else
-  fail "link bytes"
-fi
 
-# ---- B's listener leaves ---------------------------------------------------
-
-kill "$PID_recvb"
-t0=$(date +%s%N)
-quiet=""
-last=$(tx_bytes hub tob)
-while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 6000 ]; do
-  sleep 0.2   # a measuring window
-  now=$(tx_bytes hub tob)
-  if [ $((now - last)) -lt 2000 ]; then
-    quiet=$(( ($(date +%s%N) - t0) / 1000000 - 200 ))
-    break
+senders () {   # the 10 groups from A's host
+  local g
+  for g in $(seq 1 $GROUPS_N); do
+    start "send$g" "$(ns ha)" -- "$MCP_SEND" --group "$(group "$g")" \
+      --port $PORT --iface eth0 --stream-id "$g" --count "$COUNT" \
+      --rate $RATE --sizes $SIZE --quiet
+  done
+  # they run, on A's LAN only
+  local sent
+  sent=$(carried ha eth0 1)
+  if [ "$sent" -lt $(( $(payload $GROUPS_N 1000) * 9 / 10 )) ]; then
+    fail "A's host sends only $sent bytes a second"
   fi
-  last=$now
-done
-echo "   hub->B quiet ${quiet:-never} ms after B's listener left"
-if [ -n "$quiet" ] && [ "$quiet" -le 3000 ]; then
-  pass "leave: B's link quiet within 3 s"
-else
-  fail "leave latency"
-fi
-bytes_a=$(carried gwa up0 2)
-echo "   A->hub now $bytes_a bytes in 2 s (2 groups: $(payload2 2))"
-if within "$bytes_a" 2; then
-  pass "A sends only the groups still listened to"
-else
-  fail "A's uplink after the leave"
-fi
+}
 
-# ---- a late joiner ------------------------------------------------------------
+senders_done () {
+  local g
+  for g in $(seq 1 $GROUPS_N); do wait "$(eval echo "\$PID_send$g")"; done
+}
 
-listener recvb5 b "$(group 5)" 5
-jb5=$(join_ms recvb5)
-echo "   late joiner in B: first datagram after $jb5 ms"
-if [ "$jb5" -le 1000 ]; then
-  pass "a late joiner gets its group within 1 s"
-else
-  fail "late join latency"
-fi
+# ---- a hub and three islands -------------------------------------------------
 
-# the listeners that stayed got everything from their first datagram to
-# the end of the stream: one gap (before the join) allowed
-for g in $(seq 1 $GROUPS_N); do wait "$(eval echo "\$PID_send$g")"; done
-for r in recvc2 recvc3 recvb5; do check_receiver $r; done
+star () {
+  local i n idle_a idle_b idle_c jb jc2 jc3 jb5 wa wb wc quiet r
+  host "$(ns hub)"
+  for i in a b c; do
+    n=$(num $i)
+    lan_island $i
+    link "$(ns gw$i)" up0 10.0.$n.1/24 "$(ns hub)" to$i 10.0.$n.2/24 off
+  done
+  start hub "$(ns hub)" $STATS HUB_IP= HUB_IN_PORT=5400 HUB_OUT_PORT=5401 \
+    -- "$P/hub"
+  for i in a b c; do
+    n=$(num $i)
+    start "gw$i" "$(ns gw$i)" $STATS ISLAND_ID="$n" HUB_IP=10.0.$n.2 \
+      HUB_IN_PORT=5400 HUB_OUT_PORT=5401 MCAST_GROUPS="$SCOPE" \
+      MCAST_IFACE=lan MCAST_TTL=1 -- "$P/island-gateway"
+  done
+  for i in a b c; do
+    wait_for "gw$i" mcastproxy-client-added || return
+    wait_for "gw$i" mcastproxy-connected || return
+  done
+  senders
+
+  idle_b=$(carried hub tob 2)
+  idle_c=$(carried hub toc 2)
+  idle_a=$(carried gwa up0 2)
+  echo "   nobody listens, bytes in 2 s: hub->B $idle_b, hub->C $idle_c, A->hub $idle_a"
+  if [ "$idle_b" -lt 20000 ] && [ "$idle_c" -lt 20000 ] && [ "$idle_a" -lt 20000 ]; then
+    pass "with no listener the links carry keepalives only"
+  else
+    fail "links busy with no listener"
+  fi
+
+  listener recvb b "$(group 1)" 1
+  listener recvc2 c "$(group 2)" 2
+  listener recvc3 c "$(group 3)" 3
+  jb=$(join_ms recvb)
+  jc2=$(join_ms recvc2)
+  jc3=$(join_ms recvc3)
+  echo "   join to first datagram: B $jb ms, C $jc2 ms and $jc3 ms"
+  if [ "$jb" -le 1000 ] && [ "$jc2" -le 1000 ] && [ "$jc3" -le 1000 ]; then
+    pass "joins served within 1 s"
+  else
+    fail "join latency"
+  fi
+
+  wb=$(link_window hub tob hub 2)
+  wc=$(link_window hub toc hub 3)
+  wa=$(link_window gwa up0 gwa any)
+  echo "   windows (bytes datagrams bytes/payload% ms): hub->B $wb (1 group)," \
+    "hub->C $wc (2 groups), A->hub $wa (3 groups)"
+  if within "$wb" 1 && within "$wc" 2 && within "$wa" 3; then
+    pass "each link carries what is listened to beyond it (<= 1.2x the payload)"
+  else
+    fail "link bytes"
+  fi
+
+  kill "$PID_recvb"
+  quiet=$(quiet_after hub tob 2000)
+  echo "   hub->B quiet ${quiet:-never} ms after B's listener left"
+  if [ -n "$quiet" ] && [ "$quiet" -le 3000 ]; then
+    pass "leave: B's link quiet within 3 s"
+  else
+    fail "leave latency"
+  fi
+  wa=$(link_window gwa up0 gwa any)
+  echo "   A->hub now $wa (2 groups)"
+  if within "$wa" 2; then
+    pass "A sends only the groups still listened to"
+  else
+    fail "A's uplink after the leave"
+  fi
+
+  listener recvb5 b "$(group 5)" 5
+  jb5=$(join_ms recvb5)
+  echo "   late joiner in B: first datagram after $jb5 ms"
+  if [ "$jb5" -le 1000 ]; then
+    pass "a late joiner gets its group within 1 s"
+  else
+    fail "late join latency"
+  fi
+
+  senders_done
+  for r in recvc2 recvc3 recvb5; do check_receiver $r; done
+}
+
+# ---- a ring of four mesh nodes ---------------------------------------------
+
+# the ring's links: "x-y" (x calls y), the interface on x is "tY", on y "tX"
+RING="a-b b-c c-d d-a"
+
+mesh () {
+  local i e x y n peers busy quiet_links w0 w1 ok path mid other j rr q t0
+  for i in a b c d; do lan_island $i; done
+  for e in $RING; do
+    x=${e%-*}; y=${e#*-}
+    link "$(ns gw$x)" "t$y" 10.9.$(num $x)$(num $y).1/24 \
+      "$(ns gw$y)" "t$x" 10.9.$(num $x)$(num $y).2/24 off
+  done
+  for i in a b c d; do
+    peers=""
+    for e in $RING; do
+      x=${e%-*}; y=${e#*-}
+      [ "$x" = "$i" ] && peers="10.9.$(num $x)$(num $y).2:5300"
+    done
+    start "node$i" "$(ns gw$i)" $STATS ISLAND_ID="$(num $i)" MESH_PORT=5300 \
+      MESH_PEERS="$peers" MCAST_GROUPS="$SCOPE" MCAST_IFACE=lan \
+      MCAST_TTL=1 -- "$P/mesh-node"
+  done
+  for i in a b c d; do wait_count "node$i" mcastproxy-peer-added 2 || return; done
+  senders
+
+  # all eight link directions at once, over 3 s: "x-y bytes" lines
+  ring_window () {
+    local e x y
+    for e in $RING; do
+      x=${e%-*}; y=${e#*-}
+      echo "$x-$y $(tx_bytes gw$x t$y)"
+      echo "$y-$x $(tx_bytes gw$y t$x)"
+    done >"$LOGS/w0"
+    t0=$(date +%s%N)
+    sleep 3   # a measuring window
+    for e in $RING; do
+      x=${e%-*}; y=${e#*-}
+      echo "$x-$y $(tx_bytes gw$x t$y)"
+      echo "$y-$x $(tx_bytes gw$y t$x)"
+    done >"$LOGS/w1"
+    echo $(( ($(date +%s%N) - t0) / 1000000 )) >"$LOGS/wms"
+    paste "$LOGS/w0" "$LOGS/w1" | awk '{ print $1, $4 - $2 }'
+  }
+  # busy_links GROUPS: the directions carrying about GROUPS groups (0.8
+  # to 1.2 times their payload, give or take the senders' catching up);
+  # every other direction must be quiet (keepalives, subscriptions)
+  busy_links () {
+    local lo hi
+    WINDOW_MS=$(cat "$LOGS/wms")
+    lo=$(( $(payload "$1" "$WINDOW_MS") * 8 / 10 ))
+    hi=$(( $(payload "$1" "$WINDOW_MS") * 12 / 10 * 125 / 100 ))
+    awk -v lo="$lo" -v hi="$hi" '
+      $2 >= lo && $2 <= hi { busy = busy " " $1; next }
+      $2 >= 30000 { bad = bad " " $1 "=" $2 }
+      END { if (bad != "") print "BAD" bad; else print substr(busy, 2) }'
+  }
+
+  w0=$(ring_window)
+  echo "   nobody listens, bytes per direction in 3 s:" $w0
+  if [ "$(echo "$w0" | busy_links 1)" = "" ]; then
+    pass "with no listener the ring carries keepalives only"
+  else
+    fail "ring busy with no listener"
+  fi
+
+  GAPS=2 listener recvc c "$(group 1)" 1
+  j=$(join_ms recvc)
+  echo "   join in C: first datagram after $j ms"
+  [ "$j" -le 1000 ] && pass "a join in C is served within 1 s" ||
+    fail "join latency in the ring"
+
+  w1=$(ring_window)
+  busy=$(echo "$w1" | busy_links 1)
+  echo "   bytes per direction in $(cat "$LOGS/wms") ms:" $w1
+  echo "   carrying one group: $busy"
+  case " $busy " in
+    " a-b b-c "|" b-c a-b ") path=b ;;
+    " a-d d-c "|" d-c a-d ") path=d ;;
+    *) path="" ;;
+  esac
+  if [ -n "$path" ]; then
+    pass "only the two links of one shortest path (through $path) carry the group"
+  else
+    fail "the ring's links: $busy"
+    return
+  fi
+
+  # the node in the middle stops: its two links are cut
+  other=$([ "$path" = b ] && echo d || echo b)
+  kill "$(eval echo "\$PID_node$path")"
+  t0=$(date +%s%N)
+  rr=""
+  while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 8000 ]; do
+    # a window of 200 ms on the other side's link into C
+    q=$(carried "gw$other" tc 0.2)
+    if [ "$q" -ge $(( $(payload 1 200) / 2 )) ]; then
+      rr=$(( ($(date +%s%N) - t0) / 1000000 ))
+      break
+    fi
+  done
+  echo "   node $path stopped: the group comes through $other after ${rr:-never} ms"
+  [ -n "$rr" ] && pass "a cut path is routed round the ring" ||
+    fail "no re-route"
+
+  listener recvc2 c "$(group 2)" 2
+  j=$(join_ms recvc2)
+  w1=$(ring_window)
+  busy=$(echo "$w1" | busy_links 2)
+  echo "   second group joined in C after $j ms; carrying two groups: $busy"
+  case " $busy " in
+    " a-$other $other-c "|" $other-c a-$other ") pass "the new path carries both groups" ;;
+    *) fail "second group: $busy" ;;
+  esac
+  kill "$PID_recvc2"
+  q=$(quiet_after "gw$other" tc $(( $(payload 1 200) * 3 / 2 )) )
+  echo "   the second group's listener left: $other->C back to one group after ${q:-never} ms"
+  if [ -n "$q" ] && [ "$q" -le 3000 ]; then
+    pass "leave in the ring within 3 s"
+  else
+    fail "leave latency in the ring"
+  fi
+
+  senders_done
+  check_receiver recvc
+  fresh_stats nodec
+  echo "   node c: $(last_stat nodec tcpmeshrouter-stats datagrams-duplicate) duplicates dropped"
+}
+
+if [ "$VARIANT" = mesh ]; then mesh; else star; fi
 exit $FAILED

@@ -212,8 +212,8 @@ hub: warning: environment: TCP_SPLITER_CLIENT_PORT is not a setting of the tools
   refused "ranges carried on demand need the LAN interface" \
     "island-gateway: $P/mcastproxy.conf:23: MCAST_IFACE='': empty, but MCAST_GROUPS names ranges carried on demand: name the LAN interface, where the gateway hears who listens (IGMP/MLD)"
   run mesh-node MCAST_IFACE=lo MCAST_GROUPS=239.10.0.0/16:5004
-  refused "a mesh node refuses ranges carried on demand" \
-    "mesh-node: environment: MCAST_GROUPS=239.10.0.0/16:5004: ranges carried on demand need a hub (island-gateway); mesh-node carries single groups (GROUP:PORT) only"
+  accepted "a mesh node carries ranges on demand too" \
+    "gst-launch-1.0 tcpmeshrouter name=mesh island-id=1 port=5300 ! tcpremcastsink original-group=true address=239.10.0.0 port=5004 bind-port=5499 ttl-mc=1 loop=false scope=239.10.0.0/16:5004 multicast-iface=lo mcastsrc-relay scope=239.10.0.0/16:5004 peer-id=1 ignore-sources=:5499 multicast-iface=lo ! mesh."
   run island-gateway MCAST_IFACE=lo 'MCAST_GROUPS=239.10.0.0/16:5004 ff3e::/96:5004 232.1.1.0/24:5000-5010 239.1.1.1:4000'
   accepted "ranges carried on demand: one mcastsrc-relay and a tcpremcastsink with the scope" \
     "gst-launch-1.0 tcpsplitsrc host=127.0.0.1 port=5401 peer-id=1 framing=mpx ! tcpremcastsink original-group=true address=239.1.1.1 port=4000 bind-port=5499 ttl-mc=1 loop=false scope='239.10.0.0/16:5004 \\[ff3e::\\]/96:5004 232.1.1.0/24:5000-5010 239.1.1.1:4000' multicast-iface=lo tcpsplitsink name=hub_in mode=caller host=127.0.0.1 port=5400 peer-id=1 framing=mpx mcastsrc-relay scope='239.10.0.0/16:5004 \\[ff3e::\\]/96:5004 232.1.1.0/24:5000-5010 239.1.1.1:4000' peer-id=1 ignore-sources=:5499 multicast-iface=lo ! hub_in."
