@@ -324,16 +324,27 @@ mesh () {
   }
   # busy_links GROUPS: the directions carrying about GROUPS groups (0.8
   # to 1.2 times their payload, give or take the senders' catching up);
-  # every other direction must be quiet (keepalives, subscriptions)
+  # every other direction must be quiet (keepalives, subscriptions), but
+  # for the TCP acknowledgements of a busy one coming back (at most a tenth
+  # of its payload)
   busy_links () {
     local lo hi
     WINDOW_MS=$(cat "$LOGS/wms")
     lo=$(( $(payload "$1" "$WINDOW_MS") * 8 / 10 ))
     hi=$(( $(payload "$1" "$WINDOW_MS") * 12 / 10 * 125 / 100 ))
     awk -v lo="$lo" -v hi="$hi" '
-      $2 >= lo && $2 <= hi { busy = busy " " $1; next }
-      $2 >= 30000 { bad = bad " " $1 "=" $2 }
-      END { if (bad != "") print "BAD" bad; else print substr(busy, 2) }'
+      { bytes[$1] = $2; order[NR] = $1 }
+      END {
+        for (i = 1; i <= NR; i++) {
+          d = order[i]; split(d, xy, "-"); back = xy[2] "-" xy[1]
+          if (bytes[d] >= lo && bytes[d] <= hi)
+            busy = busy " " d
+          else if (bytes[d] >= 30000 && !(bytes[back] >= lo && \
+              bytes[d] <= lo / 10))
+            bad = bad " " d "=" bytes[d]
+        }
+        if (bad != "") print "BAD" bad; else print substr(busy, 2)
+      }'
   }
 
   w0=$(ring_window)
