@@ -1,4 +1,14 @@
-/* mcastproxy — raw IGMP and MLD sockets for one interface. */
+/* mcastproxy — raw IGMP and MLD sockets for one interface.
+ *
+ * Two sockets: a raw IP socket (IGMP, or ICMPv6 for MLD) sends the queries,
+ * with Router Alert, TTL/hop limit 1; a packet socket on the interface
+ * receives every IGMP or MLD packet on the link. A raw socket alone would
+ * miss the IGMPv1/v2 and MLDv1 reports: they go to the group itself, and the
+ * kernel hands a host only the packets of groups it joined (or everything
+ * to a multicast routing daemon, MRT_INIT, of which there may be one). The
+ * packet socket takes the link's multicast frames (PACKET_MR_ALLMULTI) and
+ * a socket filter keeps only IGMP, or IPv6 with a hop-by-hop header or
+ * ICMPv6 next. The raw socket's own input is filtered away. */
 #include "config.h"
 
 #include "mcp-igmp-socket.h"
@@ -13,6 +23,9 @@
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,7 +45,8 @@ struct _McpIgmpSocket
   GSocketFamily family;
   gchar *ifname;
   guint ifindex;
-  GSocket *socket;
+  GSocket *socket;              /* the packet socket: receives */
+  int raw_fd;                   /* the raw socket: sends; -1: none */
   GInetAddress *address;        /* ours, for the election; may be NULL */
   GPtrArray *own;               /* GInetAddress: all of ours on ifname */
   guint8 buf[MCP_IGMP_MAX_MESSAGE];
@@ -82,6 +96,79 @@ set_opt (int fd, int level, int name, const void *val, socklen_t len,
   return FALSE;
 }
 
+/* The raw socket only sends: a filter that takes nothing. */
+static gboolean
+drop_input (int fd, McpIgmpSocket * sock, GError ** error)
+{
+  static struct sock_filter nothing[] = {
+    BPF_STMT (BPF_RET | BPF_K, 0),
+  };
+  struct sock_fprog prog = { G_N_ELEMENTS (nothing), nothing };
+
+  return set_opt (fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog,
+      "SO_ATTACH_FILTER", sock->ifname, error);
+}
+
+/* The packet socket of ifindex: IPv4 packets of protocol IGMP; IPv6
+ * packets whose next header is hop-by-hop (MLD carries Router Alert in
+ * one) or ICMPv6. */
+static int
+open_packet_socket (McpIgmpSocket * sock, GError ** error)
+{
+  static struct sock_filter igmp[] = {
+    BPF_STMT (BPF_LD | BPF_B | BPF_ABS, 9),     /* IPv4 protocol */
+    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_IGMP, 0, 1),
+    BPF_STMT (BPF_RET | BPF_K, 0xffff),
+    BPF_STMT (BPF_RET | BPF_K, 0),
+  };
+  static struct sock_filter mld[] = {
+    BPF_STMT (BPF_LD | BPF_B | BPF_ABS, 6),     /* IPv6 next header */
+    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_HOPOPTS, 1, 0),
+    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, 1),
+    BPF_STMT (BPF_RET | BPF_K, 0xffff),
+    BPF_STMT (BPF_RET | BPF_K, 0),
+  };
+  gboolean v4 = sock->family == G_SOCKET_FAMILY_IPV4;
+  struct sock_fprog prog = { v4 ? G_N_ELEMENTS (igmp) : G_N_ELEMENTS (mld),
+    v4 ? igmp : mld
+  };
+  struct sockaddr_ll sll = { 0 };
+  struct packet_mreq mr = { 0 };
+  guint16 proto = htons (v4 ? ETH_P_IP : ETH_P_IPV6);
+  int fd;
+
+  /* protocol 0 until the filter is on: nothing comes in unfiltered */
+  fd = socket (AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    int err = errno;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+        "cannot open a packet socket for %s on %s: %s",
+        v4 ? "IGMP" : "MLD", sock->ifname, g_strerror (err));
+    return -1;
+  }
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = proto;
+  sll.sll_ifindex = sock->ifindex;
+  mr.mr_ifindex = sock->ifindex;
+  mr.mr_type = PACKET_MR_ALLMULTI;
+  if (!set_opt (fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog,
+          "SO_ATTACH_FILTER", sock->ifname, error)
+      || !set_opt (fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr,
+          "PACKET_ADD_MEMBERSHIP (all multicast)", sock->ifname, error)) {
+    close (fd);
+    return -1;
+  }
+  if (bind (fd, (struct sockaddr *) &sll, sizeof sll) < 0) {
+    int err = errno;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+        "cannot bind the packet socket to %s: %s", sock->ifname,
+        g_strerror (err));
+    close (fd);
+    return -1;
+  }
+  return fd;
+}
+
 static gboolean
 setup_ipv4 (int fd, McpIgmpSocket * sock, GError ** error)
 {
@@ -113,7 +200,8 @@ setup_ipv4 (int fd, McpIgmpSocket * sock, GError ** error)
       && set_opt (fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof zero,
       "IP_MULTICAST_LOOP", sock->ifname, error)
       && set_opt (fd, IPPROTO_IP, IP_OPTIONS, router_alert,
-      sizeof router_alert, "IP_OPTIONS (Router Alert)", sock->ifname, error);
+      sizeof router_alert, "IP_OPTIONS (Router Alert)", sock->ifname, error)
+      && drop_input (fd, sock, error);
 }
 
 static gboolean
@@ -128,11 +216,8 @@ setup_ipv6 (int fd, McpIgmpSocket * sock, GError ** error)
   void *data;
   int off;
 
+  /* it only sends: the packet socket receives */
   ICMP6_FILTER_SETBLOCKALL (&filter);
-  ICMP6_FILTER_SETPASS (MLD_QUERY, &filter);
-  ICMP6_FILTER_SETPASS (MLD_V1_REPORT, &filter);
-  ICMP6_FILTER_SETPASS (MLD_V1_DONE, &filter);
-  ICMP6_FILTER_SETPASS (MLD_V2_REPORT, &filter);
 
   /* the hop-by-hop header: Router Alert, padded to 8 bytes */
   off = inet6_opt_init (hopopts, sizeof hopopts);
@@ -219,6 +304,7 @@ mcp_igmp_socket_new (GSocketFamily family, const gchar * ifname,
   }
 
   sock = g_new0 (McpIgmpSocket, 1);
+  sock->raw_fd = -1;
   sock->family = family;
   sock->ifname = g_strdup (ifname);
   sock->ifindex = ifindex;
@@ -246,6 +332,12 @@ mcp_igmp_socket_new (GSocketFamily family, const gchar * ifname,
     return NULL;
   }
 
+  sock->raw_fd = fd;
+  fd = open_packet_socket (sock, error);
+  if (fd < 0) {
+    mcp_igmp_socket_free (sock);
+    return NULL;
+  }
   sock->socket = g_socket_new_from_fd (fd, error);
   if (!sock->socket) {
     close (fd);
@@ -265,6 +357,8 @@ mcp_igmp_socket_free (McpIgmpSocket * sock)
     g_socket_close (sock->socket, NULL);
     g_object_unref (sock->socket);
   }
+  if (sock->raw_fd >= 0)
+    close (sock->raw_fd);
   g_clear_object (&sock->address);
   g_ptr_array_unref (sock->own);
   g_free (sock->ifname);
@@ -300,42 +394,50 @@ G_GNUC_PRINTF (2, 3);
   return MCP_IGMP_SOCKET_IGNORED;
 }
 
+/* The ICMPv6 checksum of an MLD message over its pseudo-header (RFC
+ * 8200 8.1): 0 when it is right. (A raw socket has the kernel check it;
+ * a packet socket does not.) */
+static guint16
+icmp6_checksum (const guint8 * src, const guint8 * dst, const guint8 * p,
+    gsize len)
+{
+  guint32 sum = 0;
+  gsize i;
+
+  for (i = 0; i < 16; i += 2)
+    sum += (src[i] << 8 | src[i + 1]) + (dst[i] << 8 | dst[i + 1]);
+  sum += (guint32) (len >> 16) + (len & 0xffff) + IPPROTO_ICMPV6;
+  for (i = 0; i + 1 < len; i += 2)
+    sum += p[i] << 8 | p[i + 1];
+  if (len & 1)
+    sum += p[len - 1] << 8;
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return ~sum & 0xffff;
+}
+
 McpIgmpSocketResult
 mcp_igmp_socket_receive (McpIgmpSocket * sock, McpIgmpMessage ** msg,
     GInetAddress ** from, GError ** error)
 {
-  struct sockaddr_storage ss;
-  union
-  {
-    struct cmsghdr align;
-    guint8 buf[CMSG_SPACE (sizeof (struct in6_pktinfo)) +
-        CMSG_SPACE (sizeof (int))];
-  } control;
-  struct iovec iov = { sock->buf, sizeof sock->buf };
-  struct msghdr mh = { 0 };
-  struct cmsghdr *cm;
+  struct sockaddr_ll sll;
+  socklen_t sll_len = sizeof sll;
   GInetAddress *src;
   McpIgmpMessage *m;
   GError *perr = NULL;
   const guint8 *payload;
   gsize plen;
   gssize n;
-  int hops = -1;
-  guint ifindex = 0;
+  int hops;
   gchar *s;
 
   g_return_val_if_fail (msg && from, MCP_IGMP_SOCKET_ERROR_RESULT);
   *msg = NULL;
   *from = NULL;
 
-  mh.msg_name = &ss;
-  mh.msg_namelen = sizeof ss;
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = &control;
-  mh.msg_controllen = sizeof control;
   do
-    n = recvmsg (g_socket_get_fd (sock->socket), &mh, 0);
+    n = recvfrom (g_socket_get_fd (sock->socket), sock->buf,
+        sizeof sock->buf, 0, (struct sockaddr *) &sll, &sll_len);
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     int err = errno;
@@ -344,31 +446,22 @@ mcp_igmp_socket_receive (McpIgmpSocket * sock, McpIgmpMessage ** msg,
         g_strerror (err));
     return MCP_IGMP_SOCKET_ERROR_RESULT;
   }
-
-  for (cm = CMSG_FIRSTHDR (&mh); cm; cm = CMSG_NXTHDR (&mh, cm)) {
-    if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
-      struct in_pktinfo pi;
-      memcpy (&pi, CMSG_DATA (cm), sizeof pi);
-      ifindex = pi.ipi_ifindex;
-    } else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
-      struct in6_pktinfo pi;
-      memcpy (&pi, CMSG_DATA (cm), sizeof pi);
-      ifindex = pi.ipi6_ifindex;
-    } else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_HOPLIMIT) {
-      memcpy (&hops, CMSG_DATA (cm), sizeof hops);
-    }
-  }
-  if (ifindex != sock->ifindex)
-    return ignored (error, "a packet that arrived on interface %u, not %s",
-        ifindex, sock->ifname);
+  if (sll.sll_pkttype == PACKET_OUTGOING)
+    return ignored (error, "our own packet");
+  if ((guint) sll.sll_ifindex != sock->ifindex)
+    return ignored (error, "a packet that arrived on interface %d, not %s",
+        sll.sll_ifindex, sock->ifname);
 
   if (sock->family == G_SOCKET_FAMILY_IPV4) {
     struct ip *ip = (struct ip *) sock->buf;
     gsize ihl, total;
 
-    if (n < 20 || (ihl = ip->ip_hl * 4u) < 20 || ihl > (gsize) n)
+    if (n < 20 || ip->ip_v != 4 || (ihl = ip->ip_hl * 4u) < 20
+        || ihl > (gsize) n)
       return ignored (error, "a truncated IPv4 packet of %" G_GSSIZE_FORMAT
           " bytes", n);
+    if (ntohs (ip->ip_off) & (IP_MF | IP_OFFMASK))
+      return ignored (error, "an IPv4 fragment");
     /* the IP length, not the read's: a link may pad short frames */
     total = MIN ((gsize) n, (gsize) ntohs (ip->ip_len));
     if (total < ihl)
@@ -379,14 +472,34 @@ mcp_igmp_socket_receive (McpIgmpSocket * sock, McpIgmpMessage ** msg,
     payload = sock->buf + ihl;
     plen = total - ihl;
   } else {
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+    const guint8 *b = sock->buf;
+    gsize off = 40, total;
+    guint nh;
 
-    if (ss.ss_family != AF_INET6 || mh.msg_namelen < sizeof *sin6)
-      return ignored (error, "an ICMPv6 packet without its source");
-    src = g_inet_address_new_from_bytes ((const guint8 *) &sin6->sin6_addr,
-        G_SOCKET_FAMILY_IPV6);
-    payload = sock->buf;
-    plen = n;
+    if (n < 40 || (b[0] >> 4) != 6)
+      return ignored (error, "a truncated IPv6 packet of %" G_GSSIZE_FORMAT
+          " bytes", n);
+    total = MIN ((gsize) n, 40 + (gsize) (b[4] << 8 | b[5]));
+    nh = b[6];
+    hops = b[7];
+    if (nh == IPPROTO_HOPOPTS) {
+      gsize hlen;
+
+      if (total < off + 8 || total < off + (hlen = (b[off + 1] + 1) * 8u))
+        return ignored (error, "a truncated IPv6 hop-by-hop header");
+      nh = b[off];
+      off += hlen;
+    }
+    if (nh != IPPROTO_ICMPV6)
+      return ignored (error, "an IPv6 packet that is not ICMPv6");
+    payload = b + off;
+    plen = total - off;
+    if (plen < 4 || (payload[0] != MLD_QUERY && payload[0] != MLD_V1_REPORT
+            && payload[0] != MLD_V1_DONE && payload[0] != MLD_V2_REPORT))
+      return ignored (error, "an ICMPv6 message that is not MLD");
+    if (icmp6_checksum (b + 8, b + 24, payload, plen) != 0)
+      return ignored (error, "an MLD message with a bad checksum");
+    src = g_inet_address_new_from_bytes (b + 8, G_SOCKET_FAMILY_IPV6);
   }
 
   if (is_own (sock, src)) {
@@ -493,7 +606,7 @@ mcp_igmp_socket_send_query (McpIgmpSocket * sock, GBytes * query,
   }
 
   do
-    n = sendmsg (g_socket_get_fd (sock->socket), &mh, 0);
+    n = sendmsg (sock->raw_fd, &mh, 0);
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     int err = errno;

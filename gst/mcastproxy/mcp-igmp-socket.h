@@ -2,26 +2,27 @@
  * interface: a raw socket that hears the reports and queries of the link
  * and sends our queries, as mcp-igmp parses and builds them.
  *
- * IPv4: a raw IGMP socket bound to the interface (SO_BINDTODEVICE, and
- * IP_PKTINFO checked) and joined to 224.0.0.22, where IGMPv3 reports go,
- * and 224.0.0.2 (all routers), where IGMPv2 leaves go. What Linux hands
- * a raw IGMP socket: every IGMP packet the interface takes in, whatever
- * group it is for (IP_MULTICAST_ALL, on by default and set here, lets the
- * socket see groups it did not join itself). But the interface takes in
- * a packet to a group only when some socket of the host joined that group
- * on it, or with multicast routing on (an MRT socket). So IGMPv3 reports,
- * leaves and general queries always arrive, while an IGMPv1/v2 report (to
- * its group) arrives only for groups joined on the interface, until the
- * gateway is a multicast router. IPv6 is the same: a raw ICMPv6 socket
- * joined to ff02::16 (MLDv2 reports) and ff02::2 (MLDv1 dones), filtered
- * to MLD, with MLDv1 reports going to their group.
+ * Two sockets. A raw socket (IGMP; ICMPv6 for MLD) bound to the interface
+ * sends the queries and joins 224.0.0.22 and 224.0.0.2 (ff02::16 and
+ * ff02::2), so that a switch that snoops forwards the reports to us; its
+ * own input is filtered away. A packet socket on the interface receives:
+ * the link's multicast frames (PACKET_MR_ALLMULTI), filtered in the kernel
+ * to IGMP (IPv6: a hop-by-hop header or ICMPv6 next, then MLD types
+ * only). A raw socket would not do for receiving: the kernel hands a host
+ * a packet to a group only when some socket joined that group on the
+ * interface (or to the one multicast routing daemon, MRT_INIT), and
+ * IGMPv1/v2 and MLDv1 reports go to their group. The packet socket sees
+ * them all, and none twice; our own packets (PACKET_OUTGOING) are
+ * ignored. The ICMPv6 checksum, which the kernel checks for raw sockets
+ * only, is checked here.
  *
  * Checked here, not in mcp-igmp: TTL or hop limit 1 (RFC 3376 4, RFC 3810
  * 5), an MLD source that is link-local (or :: for a report, RFC 3810
  * 5.2.13), and that the packet is not our own. The Router Alert option is
  * sent but not required on what arrives (RFC 3376 and 3810 allow both).
  *
- * Needs CAP_NET_RAW. The socket is non-blocking: poll its GSocket.
+ * Needs CAP_NET_RAW (both sockets). Non-blocking: poll the GSocket that
+ * mcp_igmp_socket_get_socket() gives.
  */
 #ifndef __MCP_IGMP_SOCKET_H__
 #define __MCP_IGMP_SOCKET_H__
@@ -81,7 +82,8 @@ gboolean mcp_igmp_socket_send_query (McpIgmpSocket * sock, GBytes * query,
  * first address, NULL when it has none; IPv6: the link-local address
  * found when the socket opened). No reference is given. */
 GInetAddress *mcp_igmp_socket_get_address (McpIgmpSocket * sock);
-/* To poll with g_socket_create_source(). Owned by sock. */
+/* The receiving (packet) socket, to poll with g_socket_create_source().
+ * Owned by sock. */
 GSocket *mcp_igmp_socket_get_socket (McpIgmpSocket * sock);
 GSocketFamily mcp_igmp_socket_get_family (McpIgmpSocket * sock);
 guint mcp_igmp_socket_get_ifindex (McpIgmpSocket * sock);
