@@ -32,7 +32,6 @@ import re
 import shlex
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import time
