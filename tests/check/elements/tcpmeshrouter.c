@@ -1257,12 +1257,6 @@ GST_START_TEST (test_subscriptions_to_peers)
   TestPeer plain, ext;
   McpFrameMeta m = make_meta (ISLAND, 1, 0);
 
-  /* KNOWN ISSUE: without a fork per test (the sanitized and valgrind
-   * runs), the router's src task of this test is still running when the
-   * test ends, and gst_task_cleanup_all() waits for it for ever. Runs in
-   * the normal build (a process per test) until that is found. */
-  if (g_strcmp0 (g_getenv ("CK_FORK"), "no") == 0)
-    return;
   router_setup (&f, "island-id=10");
   router_want (&f, "239.1.1.1:5000");
   peer_connect_features (&f, &plain, 20, MCP_FEATURE_SUBSCRIPTIONS, 1);
