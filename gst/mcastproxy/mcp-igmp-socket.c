@@ -184,15 +184,10 @@ setup_ipv4 (int fd, McpIgmpSocket * sock, GError ** error)
   /* all routers: where IGMPv2 leaves go */
   routers.imr_multiaddr.s_addr = htonl (0xe0000002);
   routers.imr_ifindex = sock->ifindex;
-  return set_opt (fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one,
-      "IP_PKTINFO", sock->ifname, error)
-      && set_opt (fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq,
+  return set_opt (fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq,
       "IP_ADD_MEMBERSHIP 224.0.0.22", sock->ifname, error)
       && set_opt (fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &routers,
       sizeof routers, "IP_ADD_MEMBERSHIP 224.0.0.2", sock->ifname, error)
-      /* explicit: the v1/v2 reports to groups we did not join */
-      && set_opt (fd, IPPROTO_IP, IP_MULTICAST_ALL, &one, sizeof one,
-      "IP_MULTICAST_ALL", sock->ifname, error)
       && set_opt (fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq,
       "IP_MULTICAST_IF", sock->ifname, error)
       && set_opt (fd, IPPROTO_IP, IP_MULTICAST_TTL, &one, sizeof one,
@@ -242,12 +237,6 @@ setup_ipv6 (int fd, McpIgmpSocket * sock, GError ** error)
       "IPV6_JOIN_GROUP ff02::16", sock->ifname, error)
       && set_opt (fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &routers,
       sizeof routers, "IPV6_JOIN_GROUP ff02::2", sock->ifname, error)
-      && set_opt (fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &one, sizeof one,
-      "IPV6_MULTICAST_ALL", sock->ifname, error)
-      && set_opt (fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one,
-      "IPV6_RECVPKTINFO", sock->ifname, error)
-      && set_opt (fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one,
-      "IPV6_RECVHOPLIMIT", sock->ifname, error)
       && set_opt (fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &sock->ifindex,
       sizeof sock->ifindex, "IPV6_MULTICAST_IF", sock->ifname, error)
       && set_opt (fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &one, sizeof one,
@@ -320,9 +309,8 @@ mcp_igmp_socket_new (GSocketFamily family, const gchar * ifname,
     return NULL;
   }
 
-  /* only what arrives on ifname: a raw socket also gets the reports the
-   * host sends on its other interfaces, looped back to it; the
-   * IP_PKTINFO check in receive is a second guard */
+  /* the raw socket sends on ifname only (receiving is the packet
+   * socket's, bound to ifname too) */
   if (!set_opt (fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen (ifname),
           "SO_BINDTODEVICE", ifname, error)
       || !(family == G_SOCKET_FAMILY_IPV4 ? setup_ipv4 (fd, sock, error) :
