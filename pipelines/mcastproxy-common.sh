@@ -193,7 +193,9 @@ capture_groups () {
 }
 
 # The island's re-multicast of what arrives from elsewhere: each datagram
-# on its own group and port, from MCAST_GATEWAY_PORT.
+# on its own group and port, from MCAST_GATEWAY_PORT; on demand (root)
+# also from its original sender's address, which source-specific (SSM)
+# listeners require.
 remulticast () {
   # the first group (or range) is where a datagram without one goes
   { printf '%s\n' "$mcastproxy_groups"
@@ -206,6 +208,7 @@ remulticast () {
       "loop=$MCAST_LOOP"
   }
   opt scope "$mcastproxy_scope"
+  [ -n "$mcastproxy_scope" ] && echo original-source=true
   opt multicast-iface "$MCAST_IFACE"
   dscp
   stats

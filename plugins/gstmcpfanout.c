@@ -65,7 +65,10 @@ typedef struct
   guint8 family;                /* of its group; 0: not known */
   guint16 port;
   guint8 group[16];
-  guint8 mpx_header[MCP_MPX_DATA_HEADER_LEN];
+  gboolean has_source;          /* source is the original sender's */
+  guint8 source[16];
+  guint8 mpx_header[MCP_MPX_DATA_HEADER_MAX_LEN];
+  guint8 mpx_header_len;
   guint8 len_header[MCP_RFC4571_HEADER_LEN];
 } Entry;
 
@@ -210,7 +213,8 @@ entry_is_for (GstMcpFanout * fo, Entry * e, GstMcpFanoutClient * c)
     if (!subs)
       subs = mcp_conn_get_peer_subscriptions (c->conn);
 
-    if (subs && !mcp_sub_set_matches (subs, e->family, e->group, e->port, NULL))
+    if (subs && !mcp_sub_set_matches (subs, e->family, e->group, e->port,
+            e->has_source ? e->source : NULL))
       return FALSE;
   }
   return TRUE;
@@ -234,7 +238,7 @@ entry_vectors (Entry * e, McpFraming framing, gsize skip, GOutputVector * v,
     payload_len = e->map.size;
     if (framing == MCP_FRAMING_MPX) {
       hdr = e->mpx_header;
-      hdr_len = sizeof (e->mpx_header);
+      hdr_len = e->mpx_header_len;
     } else if (framing == MCP_FRAMING_RFC4571) {
       hdr = e->len_header;
       hdr_len = sizeof (e->len_header);
@@ -1047,6 +1051,8 @@ gst_mcp_fanout_queue (GstMcpFanout * fo, GstBuffer * buffer,
   e->family = meta->family;
   e->port = meta->port;
   memcpy (e->group, meta->group, 16);
+  e->has_source = mcp_frame_meta_has_source (meta);
+  memcpy (e->source, meta->source, 16);
   e->control = NULL;
   e->buffer = gst_buffer_ref (buffer);
   if (!gst_buffer_map (buffer, &e->map, GST_MAP_READ)) {
@@ -1063,7 +1069,7 @@ gst_mcp_fanout_queue (GstMcpFanout * fo, GstBuffer * buffer,
           ("%" G_GSIZE_FORMAT " bytes exceed %u: sent to raw clients only",
               size, MCP_MAX_DATAGRAM));
   } else {
-    mcp_mpx_write_data_header (e->mpx_header, meta, size);
+    e->mpx_header_len = mcp_mpx_write_data_header (e->mpx_header, meta, size);
     mcp_rfc4571_write_header (e->len_header, size);
   }
   queue_push (fo, e);

@@ -4,15 +4,17 @@
 
 #include <gio/gio.h>
 #include <gst/gst.h>
+#include <sys/socket.h>
 
 #include "mcp-wire.h"
 
 G_BEGIN_DECLS
 
-/* Origin, sequence, capture time, hops and original group of a datagram:
- * set by mcastsrc-relay (at capture), tcpsplitsrc and tcpmeshrouter (from
- * mpx frames, one hop more); written by tcpsplitsink and tcpmeshrouter into
- * mpx frames; read by tcpremcastsink original-group=true. */
+/* Origin, sequence, capture time, hops, original group and sender of a
+ * datagram: set by mcastsrc-relay (at capture), tcpsplitsrc and
+ * tcpmeshrouter (from mpx frames, one hop more); written by tcpsplitsink
+ * and tcpmeshrouter into mpx frames; read by tcpremcastsink
+ * original-group=true (and original-source=true). */
 typedef struct
 {
   GstMeta meta;
@@ -35,6 +37,11 @@ GstBuffer *gst_mcp_buffer_new_datagram (const guint8 * data, gsize len);
 /* Fills info's group and port from a GInetAddress and port. */
 void gst_mcp_meta_set_group (McpFrameMeta * info, GInetAddress * group,
     guint16 port);
+
+/* Fills info's source from the sender's socket address, when it is of the
+ * family of info's group (set that first); clears it otherwise. */
+void gst_mcp_meta_set_source (McpFrameMeta * info,
+    const struct sockaddr *from, gsize from_len);
 
 G_END_DECLS
 

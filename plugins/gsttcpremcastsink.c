@@ -26,6 +26,15 @@
  * was captured on, so one element re-creates several groups, IPv4 and IPv6;
  * datagrams without metadata go to `address:port`.
  *
+ * With `original-source=true` each datagram whose metadata names its
+ * original sender (what mcastsrc-relay captured, carried by mpx) leaves
+ * from that sender's address (the port stays the element's), so that hosts
+ * that joined source-specific (SSM, IGMPv3/MLDv2 INCLUDE) accept it. This
+ * needs `multicast-iface` and CAP_NET_RAW or CAP_NET_ADMIN
+ * (IP_TRANSPARENT), and a receiving host
+ * whose reverse-path filter is on needs a route back to the sender (a
+ * default route does).
+ *
  * A failing send (no route while a link is down, say) is counted and
  * reported as one warning per outage (the next failure after sends succeed
  * again warns again); the stream goes on.
@@ -81,6 +90,7 @@ GST_DEBUG_CATEGORY_STATIC (tcp_remcast_sink_debug);
 #define DEFAULT_QOS_DSCP -1
 #define DEFAULT_STATS_INTERVAL 0
 #define DEFAULT_ORIGINAL_GROUP FALSE
+#define DEFAULT_ORIGINAL_SOURCE FALSE
 #define DEFAULT_SCOPE NULL
 #define DEFAULT_QUERIER TRUE
 #define DEFAULT_ROBUSTNESS 2
@@ -104,6 +114,7 @@ typedef struct
 
 static guint dest_key_hash (gconstpointer p);
 static gboolean dest_key_equal (gconstpointer a, gconstpointer b);
+static void free_source_message (gpointer p);
 
 /* Datagrams handed to the kernel in one call. */
 #define BATCH 64
@@ -122,6 +133,7 @@ enum
   PROP_STATS_INTERVAL,
   PROP_QOS_DSCP,
   PROP_ORIGINAL_GROUP,
+  PROP_ORIGINAL_SOURCE,
   PROP_SCOPE,
   PROP_QUERIER,
   PROP_ROBUSTNESS,
@@ -156,6 +168,8 @@ struct _GstTcpRemcastSink
 
   gboolean original_group;
   gboolean use_original;        /* original-group as of NULL->READY */
+  gboolean original_source;
+  gboolean use_source;          /* original-source as of NULL->READY */
 
   gchar *scope;
   gboolean querier;
@@ -179,6 +193,9 @@ struct _GstTcpRemcastSink
   GSocketAddress *destination;
   /* original-group: DestKey -> GSocketAddress; streaming thread only */
   GHashTable *destinations;
+  /* original-source: DestKey (of the sender, port 0) -> a one-element
+   * array of its GSocketControlMessage; streaming thread only */
+  GHashTable *source_messages;
   GCancellable *cancellable;    /* under the object lock */
   GstMcpStatsTimer stats_timer;
 
@@ -283,6 +300,13 @@ gst_tcp_remcast_sink_class_init (GstTcpRemcastSinkClass * klass)
           "Send each datagram that carries the proxy's metadata to the group "
           "and port it was captured on (address:port for the others)",
           DEFAULT_ORIGINAL_GROUP, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_ORIGINAL_SOURCE,
+      g_param_spec_boolean ("original-source", "Original source",
+          "Send each datagram whose metadata names its original sender from "
+          "that sender's address, so that source-specific (SSM) listeners "
+          "take it (needs multicast-iface, and CAP_NET_RAW or CAP_NET_ADMIN; "
+          "set in NULL)",
+          DEFAULT_ORIGINAL_SOURCE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_SCOPE,
       g_param_spec_string ("scope", "Scope",
           "Groups and ports this island may want, as subscription entries "
@@ -357,6 +381,8 @@ gst_tcp_remcast_sink_init (GstTcpRemcastSink * self)
   self->address = g_strdup (DEFAULT_ADDRESS);
   self->destinations = g_hash_table_new_full (dest_key_hash, dest_key_equal,
       g_free, g_object_unref);
+  self->source_messages = g_hash_table_new_full (dest_key_hash,
+      dest_key_equal, g_free, free_source_message);
   self->port = DEFAULT_PORT;
   self->multicast_iface = g_strdup (DEFAULT_MULTICAST_IFACE);
   self->ttl_mc = DEFAULT_TTL_MC;
@@ -367,6 +393,7 @@ gst_tcp_remcast_sink_init (GstTcpRemcastSink * self)
   self->qos_dscp = DEFAULT_QOS_DSCP;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->original_group = DEFAULT_ORIGINAL_GROUP;
+  self->original_source = DEFAULT_ORIGINAL_SOURCE;
   self->scope = g_strdup (DEFAULT_SCOPE);
   self->querier = DEFAULT_QUERIER;
   self->robustness = DEFAULT_ROBUSTNESS;
@@ -392,6 +419,7 @@ gst_tcp_remcast_sink_finalize (GObject * object)
   g_free (self->bind_address);
   g_free (self->scope);
   g_hash_table_unref (self->destinations);
+  g_hash_table_unref (self->source_messages);
   g_clear_pointer (&self->cancellable, mcp_cancellable_free);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -441,6 +469,9 @@ gst_tcp_remcast_sink_set_property (GObject * object, guint prop_id,
       break;
     case PROP_ORIGINAL_GROUP:
       self->original_group = g_value_get_boolean (value);
+      break;
+    case PROP_ORIGINAL_SOURCE:
+      self->original_source = g_value_get_boolean (value);
       break;
     case PROP_SCOPE:
       g_free (self->scope);
@@ -508,6 +539,9 @@ gst_tcp_remcast_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ORIGINAL_GROUP:
       g_value_set_boolean (value, self->original_group);
+      break;
+    case PROP_ORIGINAL_SOURCE:
+      g_value_set_boolean (value, self->original_source);
       break;
     case PROP_SCOPE:
       g_value_set_string (value, self->scope);
@@ -582,6 +616,7 @@ open_sockets (GstTcpRemcastSink * self)
   bind = g_strdup (self->bind_address);
   port = self->port;
   original_group = self->original_group;
+  cfg.any_source = self->original_source;
   cfg.ttl = self->ttl_mc;
   cfg.loop = self->loop;
   cfg.bind_port = self->bind_port;
@@ -644,6 +679,7 @@ open_sockets (GstTcpRemcastSink * self)
   self->sockets[1] = g_steal_pointer (&sockets[1]);
   self->destination = g_inet_socket_address_new (cfg.group, port);
   self->use_original = original_group;
+  self->use_source = cfg.any_source;
   GST_OBJECT_UNLOCK (self);
   ok = TRUE;
 
@@ -668,6 +704,7 @@ close_sockets (GstTcpRemcastSink * self)
   g_clear_pointer (&self->sockets[1], g_ptr_array_unref);
   g_clear_object (&self->destination);
   g_hash_table_remove_all (self->destinations);
+  g_hash_table_remove_all (self->source_messages);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1170,6 +1207,43 @@ destination_of (GstTcpRemcastSink * self, GstBuffer * buffer)
   return address;
 }
 
+static void
+free_source_message (gpointer p)
+{
+  GSocketControlMessage **m = p;
+
+  g_object_unref (m[0]);
+  g_free (m);
+}
+
+/* With original-source, the control message that sends buffer from its
+ * original sender, when its metadata names one of family (a one-element
+ * array, kept in a cache cleared with that of the destinations); NULL:
+ * from the element's own address. */
+static GSocketControlMessage **
+source_of (GstTcpRemcastSink * self, GstBuffer * buffer, GSocketFamily family)
+{
+  GstMcpMeta *meta;
+  DestKey key = { 0 };
+  GSocketControlMessage **m;
+
+  if (!self->use_source)
+    return NULL;
+  meta = gst_buffer_get_mcp_meta (buffer);
+  if (!meta || !mcp_frame_meta_has_source (&meta->info)
+      || (meta->info.family == 6) != (family == G_SOCKET_FAMILY_IPV6))
+    return NULL;
+  key.family = meta->info.family;
+  memcpy (key.group, meta->info.source, key.family == 6 ? 16 : 4);
+  m = g_hash_table_lookup (self->source_messages, &key);
+  if (m)
+    return m;
+  m = g_new (GSocketControlMessage *, 1);
+  m[0] = mcp_source_message_new (key.family, key.group);
+  g_hash_table_insert (self->source_messages, g_memdup2 (&key, sizeof key), m);
+  return m;
+}
+
 static GstFlowReturn
 render_buffers (GstTcpRemcastSink * self, GstBuffer ** buffers, guint n)
 {
@@ -1194,10 +1268,13 @@ render_buffers (GstTcpRemcastSink * self, GstBuffer ** buffers, guint n)
     /* bounded: never inside a batch, whose messages borrow its addresses */
     if (g_hash_table_size (self->destinations) >= MAX_DESTINATIONS)
       g_hash_table_remove_all (self->destinations);
+    if (g_hash_table_size (self->source_messages) >= MAX_DESTINATIONS)
+      g_hash_table_remove_all (self->source_messages);
     m = MIN (n - i, BATCH);
     n_msgs[0] = n_msgs[1] = 0;
     for (j = 0; j < m; j++) {
       GSocketAddress *dest;
+      GSocketControlMessage **source;
       GOutputMessage *msg;
 
       if (!gst_buffer_map (buffers[i + j], &maps[j], GST_MAP_READ)) {
@@ -1220,6 +1297,12 @@ render_buffers (GstTcpRemcastSink * self, GstBuffer ** buffers, guint n)
       msg->address = dest;
       msg->vectors = &vecs[j];
       msg->num_vectors = 1;
+      source = source_of (self, buffers[i + j],
+          g_socket_address_get_family (dest));
+      if (source) {
+        msg->control_messages = source;
+        msg->num_control_messages = 1;
+      }
     }
     if (no_socket) {
       GST_OBJECT_LOCK (self);

@@ -273,6 +273,14 @@ mcp_mcast_open_sender (const McpMcastSenderConfig * cfg, GError ** error)
   GInetAddress *any = NULL;
   gboolean ok;
 
+  /* the kernel routes a multicast datagram from a foreign address only
+   * through an interface given */
+  if (cfg->any_source && cfg->ifindex == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "sending from the original senders' addresses needs the interface "
+        "named (multicast-iface)");
+    return NULL;
+  }
   if (cfg->bind_address
       && g_inet_address_get_family (cfg->bind_address) != family) {
     g_set_error (error, MCP_ADDRESS_ERROR, MCP_ADDRESS_ERROR_FAMILY,
@@ -326,6 +334,21 @@ mcp_mcast_open_sender (const McpMcastSenderConfig * cfg, GError ** error)
       goto fail;
   }
 
+  if (cfg->any_source) {
+    gboolean v6 = family == G_SOCKET_FAMILY_IPV6;
+    gint one = 1;
+
+    if (setsockopt (g_socket_get_fd (socket), v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+            v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, &one, sizeof (one)) < 0) {
+      gint err = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+          "cannot send from the original senders' addresses (%s): %s%s",
+          v6 ? "IPV6_TRANSPARENT" : "IP_TRANSPARENT", g_strerror (err),
+          err == EPERM ? " (needs CAP_NET_RAW or CAP_NET_ADMIN)" : "");
+      goto fail;
+    }
+  }
   if (cfg->buffer_size > 0)
     mcp_socket_set_buffer_size (socket, FALSE, cfg->buffer_size);
   if (cfg->dscp >= 0 && !mcp_socket_set_dscp (socket, cfg->dscp, error))
@@ -376,4 +399,96 @@ mcp_udp_receive_batch (GSocket * socket, McpDatagram * dgrams, guint n,
     dgrams[i].from_len = msgs[i].msg_hdr.msg_namelen;
   }
   return r;
+}
+
+/* ---- sending from another address -------------------------------------- */
+
+#define MCP_TYPE_SOURCE_MESSAGE (mcp_source_message_get_type ())
+G_DECLARE_FINAL_TYPE (McpSourceMessage, mcp_source_message, MCP,
+    SOURCE_MESSAGE, GSocketControlMessage);
+
+struct _McpSourceMessage
+{
+  GSocketControlMessage parent;
+  guint8 family;
+  guint8 source[16];
+};
+
+G_DEFINE_TYPE (McpSourceMessage, mcp_source_message,
+    G_TYPE_SOCKET_CONTROL_MESSAGE);
+
+static gsize
+source_message_get_size (GSocketControlMessage * message)
+{
+  McpSourceMessage *self = MCP_SOURCE_MESSAGE (message);
+
+  return self->family == 6 ? sizeof (struct in6_pktinfo) :
+      sizeof (struct in_pktinfo);
+}
+
+static int
+source_message_get_level (GSocketControlMessage * message)
+{
+  return MCP_SOURCE_MESSAGE (message)->family == 6 ? IPPROTO_IPV6 : IPPROTO_IP;
+}
+
+static int
+source_message_get_msg_type (GSocketControlMessage * message)
+{
+  return MCP_SOURCE_MESSAGE (message)->family == 6 ? IPV6_PKTINFO : IP_PKTINFO;
+}
+
+/* The interface stays the socket's multicast interface (index 0). */
+static void
+source_message_serialize (GSocketControlMessage * message, gpointer data)
+{
+  McpSourceMessage *self = MCP_SOURCE_MESSAGE (message);
+
+  if (self->family == 6) {
+    struct in6_pktinfo info;
+
+    memset (&info, 0, sizeof (info));
+    memcpy (&info.ipi6_addr, self->source, 16);
+    memcpy (data, &info, sizeof (info));
+  } else {
+    struct in_pktinfo info;
+
+    memset (&info, 0, sizeof (info));
+    memcpy (&info.ipi_spec_dst, self->source, 4);
+    memcpy (data, &info, sizeof (info));
+  }
+}
+
+/* Only for sending: what comes in is left to other classes. */
+static GSocketControlMessage *
+source_message_deserialize (int level, int type, gsize size, gpointer data)
+{
+  return NULL;
+}
+
+static void
+mcp_source_message_class_init (McpSourceMessageClass * klass)
+{
+  GSocketControlMessageClass *cm_class = G_SOCKET_CONTROL_MESSAGE_CLASS (klass);
+
+  cm_class->get_size = source_message_get_size;
+  cm_class->get_level = source_message_get_level;
+  cm_class->get_type = source_message_get_msg_type;
+  cm_class->serialize = source_message_serialize;
+  cm_class->deserialize = source_message_deserialize;
+}
+
+static void
+mcp_source_message_init (McpSourceMessage * self)
+{
+}
+
+GSocketControlMessage *
+mcp_source_message_new (guint8 family, const guint8 * source)
+{
+  McpSourceMessage *self = g_object_new (MCP_TYPE_SOURCE_MESSAGE, NULL);
+
+  self->family = family == 6 ? 6 : 4;
+  memcpy (self->source, source, self->family == 6 ? 16 : 4);
+  return G_SOCKET_CONTROL_MESSAGE (self);
 }

@@ -24,6 +24,10 @@ typedef struct
   guint16 bind_port;
   gint buffer_size;             /* SO_SNDBUF bytes; 0: the kernel default */
   gint dscp;                    /* 0-63; -1: the system's default marking */
+  gboolean any_source;          /* may send from addresses not its own
+                                 * (IP_TRANSPARENT: CAP_NET_RAW or
+                                 * CAP_NET_ADMIN), with a source message;
+                                 * needs ifindex */
 } McpMcastSenderConfig;
 
 /* Binds to the group (so other groups on the same port stay out) and turns
@@ -53,6 +57,13 @@ gboolean mcp_mcast_rejoin (GSocket * socket, GInetAddress * group,
 
 GSocket *mcp_mcast_open_sender (const McpMcastSenderConfig * cfg,
     GError ** error);
+
+/* A control message that makes a datagram leave from source (family 4: its
+ * first 4 bytes; 6: 16 bytes) instead of the socket's own address
+ * (IP_PKTINFO, IPV6_PKTINFO), on a socket opened with any_source. The port
+ * stays the socket's. */
+GSocketControlMessage *mcp_source_message_new (guint8 family,
+    const guint8 * source);
 
 /* Sets SO_RCVBUF or SO_SNDBUF, using the privileged variant when the normal
  * one is capped; returns what the kernel granted (bytes), or -1. */

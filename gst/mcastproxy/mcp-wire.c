@@ -297,16 +297,26 @@ mcp_mpx_build_subscribe_origin (const McpSubSet * set, gboolean unsubscribe,
   return build_subscribe (set, unsubscribe, replace, TRUE, origin, distance);
 }
 
-void
+gboolean
+mcp_frame_meta_has_source (const McpFrameMeta * meta)
+{
+  static const guint8 zero[16] = { 0 };
+
+  return meta->family != 0 && memcmp (meta->source, zero, 16) != 0;
+}
+
+gsize
 mcp_mpx_write_data_header (guint8 * out, const McpFrameMeta * meta,
     gsize payload_len)
 {
   guint8 *m = out + MCP_MPX_MSG_HEADER_LEN;
+  gboolean source = mcp_frame_meta_has_source (meta);
 
   g_assert (payload_len <= MCP_MAX_DATAGRAM);
   out[0] = MCP_MSG_DATA;
   out[1] = 0;
-  put_u16 (out + 2, MCP_MPX_DATA_META_LEN);
+  put_u16 (out + 2, source ? MCP_MPX_DATA_SOURCE_META_LEN :
+      MCP_MPX_DATA_META_LEN);
   put_u32 (out + 4, payload_len);
   put_u64 (m, meta->origin_id);
   put_u64 (m + 8, meta->seq);
@@ -315,6 +325,12 @@ mcp_mpx_write_data_header (guint8 * out, const McpFrameMeta * meta,
   m[25] = meta->family;
   put_u16 (m + 26, meta->port);
   memcpy (m + 28, meta->group, 16);
+  if (!source)
+    return MCP_MPX_DATA_HEADER_LEN;
+  memcpy (m + 44, meta->source, 16);
+  put_u16 (m + 60, meta->source_port);
+  put_u16 (m + 62, 0);
+  return MCP_MPX_DATA_HEADER_MAX_LEN;
 }
 
 void
@@ -666,6 +682,18 @@ again:
           && msg->meta.family != 6)
         return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
             "DATA names unknown address family %u", msg->meta.family);
+      /* the source extension; without a group it means nothing */
+      if (meta_len >= MCP_MPX_DATA_SOURCE_META_LEN && msg->meta.family != 0) {
+        memcpy (msg->meta.source, meta + 44, 16);
+        if (msg->meta.family == 4)
+          memset (msg->meta.source + 4, 0, 12);
+        /* no sender without an address */
+        msg->meta.source_port = mcp_frame_meta_has_source (&msg->meta) ?
+            get_u16 (meta + 60) : 0;
+      } else {
+        memset (msg->meta.source, 0, 16);
+        msg->meta.source_port = 0;
+      }
       msg->payload = payload;
       msg->payload_len = payload_len;
       return MCP_DECODE_DATA;

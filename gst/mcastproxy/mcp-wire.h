@@ -53,6 +53,11 @@ typedef enum
 #define MCP_MPX_HELLO_META_LEN 12
 #define MCP_MPX_DATA_META_LEN 44
 #define MCP_MPX_DATA_HEADER_LEN (MCP_MPX_MSG_HEADER_LEN + MCP_MPX_DATA_META_LEN)
+/* DATA with the source extension: the original sender's address (16
+ * bytes at 44) and port (at 60), 2 bytes reserved */
+#define MCP_MPX_DATA_SOURCE_META_LEN 64
+#define MCP_MPX_DATA_HEADER_MAX_LEN \
+  (MCP_MPX_MSG_HEADER_LEN + MCP_MPX_DATA_SOURCE_META_LEN)
 #define MCP_MPX_MAX_META_LEN 1024
 #define MCP_MPX_MAX_CONTROL_LEN 65535
 #define MCP_RFC4571_HEADER_LEN 2
@@ -92,7 +97,14 @@ typedef struct
   guint8 family;                /* 0 = no group, 4 = IPv4, 6 = IPv6 */
   guint16 port;                 /* destination port of the original datagram */
   guint8 group[16];             /* destination group; IPv4 in the first 4 bytes */
+  /* The original sender, of the group's family; all zero: not known
+   * (always so when family is 0). */
+  guint8 source[16];            /* IPv4 in the first 4 bytes */
+  guint16 source_port;
 } McpFrameMeta;
+
+/* Whether meta names the original sender. */
+gboolean mcp_frame_meta_has_source (const McpFrameMeta * meta);
 
 typedef struct
 {
@@ -183,9 +195,11 @@ GBytes *mcp_mpx_build_subscribe (const McpSubSet * set, gboolean unsubscribe,
  * replaces that origin's state only. */
 GBytes *mcp_mpx_build_subscribe_origin (const McpSubSet * set,
     gboolean unsubscribe, gboolean replace, guint64 origin, guint8 distance);
-/* Writes the DATA header (MCP_MPX_DATA_HEADER_LEN bytes) for a payload of
- * payload_len bytes, which must not exceed MCP_MAX_DATAGRAM. */
-void mcp_mpx_write_data_header (guint8 * out, const McpFrameMeta * meta,
+/* Writes the DATA header for a payload of payload_len bytes, which must not
+ * exceed MCP_MAX_DATAGRAM, and returns its length: MCP_MPX_DATA_HEADER_LEN,
+ * or with the source extension when meta names the sender
+ * MCP_MPX_DATA_HEADER_MAX_LEN (out must have room for that). */
+gsize mcp_mpx_write_data_header (guint8 * out, const McpFrameMeta * meta,
     gsize payload_len);
 void mcp_rfc4571_write_header (guint8 * out, gsize payload_len);
 

@@ -784,13 +784,13 @@ static inline void
 mcp_test_mpx_send_data (GSocket * s, const McpFrameMeta * meta, guint n,
     gsize size)
 {
-  guint8 *frame = g_malloc (MCP_MPX_DATA_HEADER_LEN + size);
-  gsize i;
+  guint8 *frame = g_malloc (MCP_MPX_DATA_HEADER_MAX_LEN + size);
+  gsize i, hdr_len;
 
-  mcp_mpx_write_data_header (frame, meta, size);
+  hdr_len = mcp_mpx_write_data_header (frame, meta, size);
   for (i = 0; i < size; i++)
-    frame[MCP_MPX_DATA_HEADER_LEN + i] = mcp_test_byte (n, i);
-  mcp_test_send_all (s, frame, MCP_MPX_DATA_HEADER_LEN + size);
+    frame[hdr_len + i] = mcp_test_byte (n, i);
+  mcp_test_send_all (s, frame, hdr_len + size);
   g_free (frame);
 }
 

@@ -89,6 +89,13 @@ take_message (Decoding * d, McpDecodeResult kind, const McpMessage * msg,
             msg_len);
         g_assert_true (msg->meta.family == 0 || msg->meta.family == 4
             || msg->meta.family == 6);
+        /* a sender only with a group, and a port only with a sender */
+        g_assert_true (mcp_frame_meta_has_source (&msg->meta)
+            || msg->meta.source_port == 0);
+        if (msg->meta.family == 4) {
+          static const guint8 zero[12] = { 0 };
+          g_assert_cmpmem (msg->meta.source + 4, 12, zero, 12);
+        }
       }
       r->meta = msg->meta;
       r->payload = g_bytes_new (msg->payload, msg->payload_len);
@@ -289,6 +296,9 @@ assert_meta_equal (const McpFrameMeta * a, const McpFrameMeta * b)
   g_assert_cmpuint (a->family, ==, b->family);
   g_assert_cmpuint (a->port, ==, b->port);
   g_assert_cmpmem (a->group, sizeof (a->group), b->group, sizeof (b->group));
+  g_assert_cmpmem (a->source, sizeof (a->source), b->source,
+      sizeof (b->source));
+  g_assert_cmpuint (a->source_port, ==, b->source_port);
 }
 
 void

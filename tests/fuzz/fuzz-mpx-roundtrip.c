@@ -39,8 +39,9 @@ append_data (GByteArray * out, const FuzzRecord * r)
   const guint8 *p = g_bytes_get_data (r->payload, &len);
   guint old = out->len;
 
-  g_byte_array_set_size (out, out->len + MCP_MPX_DATA_HEADER_LEN);
-  mcp_mpx_write_data_header (out->data + old, &r->meta, len);
+  g_byte_array_set_size (out, out->len + MCP_MPX_DATA_HEADER_MAX_LEN);
+  g_byte_array_set_size (out, old + mcp_mpx_write_data_header (out->data + old,
+          &r->meta, len));
   g_byte_array_append (out, p, len);
 }
 

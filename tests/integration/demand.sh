@@ -29,8 +29,14 @@
 # rebuilt, and the links carry what is listened to, no more.
 # querier2: a second querier with a lower address on B's LAN: ours stops
 # querying and still learns the listeners; a leave is noticed in time.
+# ssm: group 1 has a second sender in A (10.1.0.3); B's host joins group 1
+# from A's first sender only (IGMPv3 INCLUDE, in 232/8), C's host from any.
+#  - hub->B carries the one sender, hub->C both, A->hub both;
+#  - B's listener gets every datagram of its sender, once, in order, sent
+#    from the sender's own address (its kernel takes nothing else);
+#  - after C's listener leaves, A captures only B's sender.
 #
-# Usage: demand.sh igmpv3|igmpv2|mld|mesh|restart|querier2
+# Usage: demand.sh igmpv3|igmpv2|mld|mesh|restart|querier2|ssm
 # Needs MCASTPROXY_BUILD (the meson build directory). Exit 77 without root.
 set -u
 VARIANT=${1:?variant}
@@ -49,6 +55,9 @@ case $VARIANT in
   igmpv3|igmpv2|mesh|restart|querier2)
     SCOPE=239.10.0.0/16:$PORT
     group () { echo "239.10.0.$1"; } ;;
+  ssm)
+    SCOPE=232.10.0.0/16:$PORT
+    group () { echo "232.10.0.$1"; } ;;
   mld)
     SCOPE=ff15::a:0/112:$PORT
     group () { echo "ff15::a:$1"; } ;;
@@ -97,6 +106,13 @@ lan_island () {
   # (IPv6 has its multicast route on every interface that is up)
   ip -n "$(ns gw$i)" route add 224.0.0.0/4 dev lan
   ip -n "$(ns h$i)" route add 224.0.0.0/4 dev eth0
+  if [ "$VARIANT" = ssm ]; then
+    # hosts route to other islands' senders through their gateway, so
+    # that a reverse-path filter takes what comes from them
+    ip -n "$(ns h$i)" route add default via "10.$n.0.1"
+    ip netns exec "$(ns h$i)" sysctl -qw net.ipv4.conf.all.rp_filter=1 \
+      net.ipv4.conf.eth0.rp_filter=1
+  fi
   if [ "$VARIANT" = igmpv2 ]; then
     ip netns exec "$(ns h$i)" sysctl -qw net.ipv4.conf.eth0.force_igmp_version=2
   fi
@@ -164,7 +180,8 @@ listener () {
   rm -f "$LOGS/$1.ready"
   date +%s%N >"$LOGS/$1.start"
   start "$1" "$(ns h$2)" -- "$MCP_RECV" --group "$3" --port $PORT \
-    --iface eth0 --stream-id "$4" --count "$COUNT" --sizes $SIZE \
+    --iface eth0 ${SOURCE:+--source "$SOURCE"} --stream-id "$4" \
+    --count "$COUNT" --sizes $SIZE \
     --allow-gaps "${GAPS:-1}" --timeout "${RECV_TIMEOUT:-3}" \
     --ready-file "$LOGS/$1.ready" \
     --quiet
@@ -392,6 +409,54 @@ restart () {
   check_receiver recvc
 }
 
+# ---- source-specific listeners ---------------------------------------------
+
+ssm () {
+  local jb jc wa wb wc quiet
+  star_setup || return
+  ip -n "$(ns ha)" addr add 10.1.0.3/24 dev eth0
+  start send11 "$(ns ha)" -- "$MCP_SEND" --group "$(group 1)" --bind 10.1.0.3 \
+    --port $PORT --iface eth0 --stream-id 11 --count "$COUNT" \
+    --rate $RATE --sizes $SIZE --quiet
+
+  SOURCE=10.1.0.2 listener recvb b "$(group 1)" 1
+  listener recvc c "$(group 1)" 1,11
+  jb=$(join_ms recvb)
+  jc=$(join_ms recvc)
+  echo "   join to first datagram: B (from 10.1.0.2 only) $jb ms, C (any) $jc ms"
+  if [ "$jb" -le 1000 ] && [ "$jc" -le 1000 ]; then
+    pass "source-specific and any-source joins served within 1 s"
+  else
+    fail "join latency"
+  fi
+
+  wb=$(link_window hub tob hub 2)
+  wc=$(link_window hub toc hub 3)
+  wa=$(link_window gwa up0 gwa any)
+  echo "   windows (bytes datagrams bytes/payload% ms): hub->B $wb (1 sender)," \
+    "hub->C $wc (2 senders), A->hub $wa (2 senders)"
+  if within "$wb" 1 && within "$wc" 2 && within "$wa" 2; then
+    pass "the hub filters by sender: B gets the one it joined"
+  else
+    fail "link bytes"
+  fi
+
+  kill "$PID_recvc"
+  quiet=$(quiet_after hub toc 2000)
+  echo "   hub->C quiet ${quiet:-never} ms after C's listener left"
+  wa=$(link_window gwa up0 gwa any)
+  echo "   A->hub now $wa (1 sender)"
+  if [ -n "$quiet" ] && [ "$quiet" -le 3000 ] && within "$wa" 1; then
+    pass "after the any-source listener left A captures one sender only"
+  else
+    fail "after C's leave"
+  fi
+
+  senders_done
+  wait "$PID_send11"
+  check_receiver recvb
+}
+
 # ---- a second querier on B's LAN ------------------------------------------
 
 querier2 () {
@@ -578,7 +643,7 @@ mesh () {
 }
 
 case $VARIANT in
-  mesh|restart|querier2) $VARIANT ;;
+  mesh|restart|querier2|ssm) $VARIANT ;;
   *) star ;;
 esac
 exit $FAILED

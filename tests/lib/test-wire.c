@@ -127,9 +127,13 @@ append_data (GByteArray * a, const McpFrameMeta * meta, const guint8 * payload,
     gsize len)
 {
   guint oldlen = a->len;
+  gsize hdr_len;
 
-  g_byte_array_set_size (a, a->len + MCP_MPX_DATA_HEADER_LEN);
-  mcp_mpx_write_data_header (a->data + oldlen, meta, len);
+  g_byte_array_set_size (a, a->len + MCP_MPX_DATA_HEADER_MAX_LEN);
+  hdr_len = mcp_mpx_write_data_header (a->data + oldlen, meta, len);
+  g_assert_cmpuint (hdr_len, ==, mcp_frame_meta_has_source (meta) ?
+      MCP_MPX_DATA_HEADER_MAX_LEN : MCP_MPX_DATA_HEADER_LEN);
+  g_byte_array_set_size (a, oldlen + hdr_len);
   if (len)
     g_byte_array_append (a, payload, len);
 }
@@ -171,6 +175,20 @@ fill_meta (McpFrameMeta * m, guint i, gboolean ipv6)
     m->group[2] = 2;
     m->group[3] = i;
   }
+  /* odd frames name their sender (the source extension) */
+  if (i % 2) {
+    if (ipv6) {
+      m->source[0] = 0xfd;
+      for (j = 1; j < 16; j++)
+        m->source[j] = j * 13 + i;
+    } else {
+      m->source[0] = 10;
+      m->source[1] = 20;
+      m->source[2] = 30;
+      m->source[3] = i;
+    }
+    m->source_port = 0x1234 + i;
+  }
 }
 
 static guint8 *
@@ -194,6 +212,8 @@ assert_meta_equal (const McpFrameMeta * a, const McpFrameMeta * b)
   g_assert_cmpuint (a->family, ==, b->family);
   g_assert_cmpuint (a->port, ==, b->port);
   g_assert_cmpmem (a->group, 16, b->group, 16);
+  g_assert_cmpmem (a->source, 16, b->source, 16);
+  g_assert_cmpuint (a->source_port, ==, b->source_port);
 }
 
 static void
@@ -580,31 +600,35 @@ test_data_no_group (void)
   g_byte_array_unref (a);
 }
 
-/* A newer minor version may append fields to the DATA meta block: an older
- * decoder reads its 44 bytes and skips the rest. */
+/* A newer minor version may append fields to the DATA meta block: a
+ * decoder reads the 64 bytes it knows (44, and the source extension) and
+ * skips the rest. */
 static void
 test_data_meta_extension (void)
 {
   GByteArray *a = g_byte_array_new ();
   McpFrameMeta m;
-  guint8 hdr[MCP_MPX_DATA_HEADER_LEN];
+  guint8 hdr[MCP_MPX_DATA_HEADER_MAX_LEN];
   guint8 *payload = make_payload (1316, 5);
   McpDecoder *dec;
   McpMessage msg;
 
   fill_meta (&m, 5, TRUE);
-  mcp_mpx_write_data_header (hdr, &m, 1316);
+  g_assert_cmpuint (mcp_mpx_write_data_header (hdr, &m, 1316), ==,
+      MCP_MPX_DATA_HEADER_MAX_LEN);
   append_preamble (a, 1, 3);
   append_hello_msg (a, MCP_ROLE_SOURCE, MCP_MPX_HELLO_META_LEN, 1, NULL, 0);
-  /* 44 known bytes + 20 extension bytes that look like a header */
-  append_header (a, MCP_MSG_DATA, 0, MCP_MPX_DATA_META_LEN + 20, 1316);
-  g_byte_array_append (a, hdr + MCP_MPX_MSG_HEADER_LEN, MCP_MPX_DATA_META_LEN);
+  /* 64 known bytes + 20 extension bytes that look like a header */
+  append_header (a, MCP_MSG_DATA, 0, MCP_MPX_DATA_SOURCE_META_LEN + 20, 1316);
+  g_byte_array_append (a, hdr + MCP_MPX_MSG_HEADER_LEN,
+      MCP_MPX_DATA_SOURCE_META_LEN);
   g_byte_array_append (a, hdr, 20);
   g_byte_array_append (a, payload, 1316);
   /* and the largest meta block allowed, with an empty payload */
   append_header (a, MCP_MSG_DATA, 0, MCP_MPX_MAX_META_LEN, 0);
-  g_byte_array_append (a, hdr + MCP_MPX_MSG_HEADER_LEN, MCP_MPX_DATA_META_LEN);
-  append_zeros (a, MCP_MPX_MAX_META_LEN - MCP_MPX_DATA_META_LEN);
+  g_byte_array_append (a, hdr + MCP_MPX_MSG_HEADER_LEN,
+      MCP_MPX_DATA_SOURCE_META_LEN);
+  append_zeros (a, MCP_MPX_MAX_META_LEN - MCP_MPX_DATA_SOURCE_META_LEN);
 
   dec = decoder_with (MCP_FRAMING_MPX, a);
   g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_HELLO);
@@ -619,6 +643,66 @@ test_data_meta_extension (void)
   g_assert_cmpuint (mcp_decoder_pending (dec), ==, 0);
   mcp_decoder_free (dec);
   g_free (payload);
+  g_byte_array_unref (a);
+}
+
+/* The source extension is read only when it is whole and there is a
+ * group: a 1.0 block (44 bytes) and a shorter one name no sender, nor does
+ * one of family 0; an IPv4 sender is its first 4 bytes. */
+static void
+test_data_source_extension_edges (void)
+{
+  GByteArray *a = g_byte_array_new ();
+  McpFrameMeta m, want;
+  guint8 hdr[MCP_MPX_DATA_HEADER_MAX_LEN];
+  guint8 junk[16];
+  McpDecoder *dec;
+  McpMessage msg;
+  guint i;
+
+  fill_meta (&m, 3, FALSE);
+  g_assert_true (mcp_frame_meta_has_source (&m));
+  mcp_mpx_write_data_header (hdr, &m, 0);
+  append_start (a);
+  /* the first 44 bytes only, then 60 */
+  append_header (a, MCP_MSG_DATA, 0, MCP_MPX_DATA_META_LEN, 0);
+  g_byte_array_append (a, hdr + MCP_MPX_MSG_HEADER_LEN, MCP_MPX_DATA_META_LEN);
+  append_header (a, MCP_MSG_DATA, 0, MCP_MPX_DATA_SOURCE_META_LEN - 4, 0);
+  g_byte_array_append (a, hdr + MCP_MPX_MSG_HEADER_LEN,
+      MCP_MPX_DATA_SOURCE_META_LEN - 4);
+  /* IPv4 with bytes after the address set */
+  for (i = 0; i < 16; i++)
+    junk[i] = 0xa0 + i;
+  append_header (a, MCP_MSG_DATA, 0, MCP_MPX_DATA_SOURCE_META_LEN, 0);
+  g_byte_array_append (a, hdr + MCP_MPX_MSG_HEADER_LEN, 44);
+  g_byte_array_append (a, junk, 16);
+  g_byte_array_append (a, hdr + MCP_MPX_MSG_HEADER_LEN + 60, 4);
+  /* family 0 with a sender */
+  memset (hdr + MCP_MPX_MSG_HEADER_LEN + 25, 0, 19);
+  append_header (a, MCP_MSG_DATA, 0, MCP_MPX_DATA_SOURCE_META_LEN, 0);
+  g_byte_array_append (a, hdr + MCP_MPX_MSG_HEADER_LEN,
+      MCP_MPX_DATA_SOURCE_META_LEN);
+
+  dec = decoder_with (MCP_FRAMING_MPX, a);
+  expect_hello (dec, MCP_ROLE_SOURCE);
+  want = m;
+  memset (want.source, 0, 16);
+  want.source_port = 0;
+  for (i = 0; i < 2; i++) {
+    g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_DATA);
+    assert_meta_equal (&msg.meta, &want);
+    g_assert_false (mcp_frame_meta_has_source (&msg.meta));
+  }
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_DATA);
+  want = m;
+  memcpy (want.source, junk, 4);
+  assert_meta_equal (&msg.meta, &want);
+  g_assert_cmpint (next_ok (dec, &msg), ==, MCP_DECODE_DATA);
+  g_assert_cmpuint (msg.meta.family, ==, 0);
+  g_assert_false (mcp_frame_meta_has_source (&msg.meta));
+  g_assert_cmpuint (msg.meta.source_port, ==, 0);
+  expect_need_more (dec);
+  mcp_decoder_free (dec);
   g_byte_array_unref (a);
 }
 
@@ -1176,7 +1260,7 @@ test_pending (void)
   McpDecoder *dec = mcp_decoder_new (MCP_FRAMING_MPX);
   McpMessage msg;
 
-  fill_meta (&m, 1, FALSE);
+  fill_meta (&m, 2, FALSE);     /* no sender: a 44-byte block */
   append_start (a);
   append_data (a, &m, payload, 100);
   g_assert_cmpuint (mcp_decoder_pending (dec), ==, 0);
@@ -2205,6 +2289,8 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/data/ipv6", test_data_ipv6);
   g_test_add_func ("/wire/data/no-group", test_data_no_group);
   g_test_add_func ("/wire/data/meta-extension", test_data_meta_extension);
+  g_test_add_func ("/wire/data/source-extension-edges",
+      test_data_source_extension_edges);
   g_test_add_func ("/wire/caps-keepalive", test_caps_keepalive);
   g_test_add_func ("/wire/string-lifetime", test_string_lifetime);
   g_test_add_func ("/wire/rfc4571/round-trip", test_rfc4571);

@@ -3,6 +3,7 @@
  * or from a TCP connection carrying the datagrams.
  *
  *   mcp-recv --group 239.1.2.3 --port 5004 [--iface NAME] [--expect-ttl N]
+ *            [--source ADDR]
  *   mcp-recv --tcp HOST:PORT [--framing raw|rfc4571|mpx]
  *   common:  [--count 1000] [--sizes 1316] [--stream-id 1[,2...]]
  *            [--expect-absent ID[,ID...]] [--timeout 10]
@@ -20,6 +21,9 @@
  * payload of every DATA message as one datagram; CAPS and KEEPALIVE are
  * ignored. The decoding is the one of the elements (mcp-wire.c). A decode
  * error, or a peer that is not a source, fails the run (exit 1).
+ *
+ * With --source the join is source-specific (SSM: IGMPv3/MLDv2 INCLUDE
+ * {ADDR}), and a datagram from any other sender counts as corrupt.
  *
  * Prints to stdout at the end, with more than one stream listed, one line
  * per stream in the order listed:
@@ -93,6 +97,7 @@ static gdouble opt_timeout = 10.0;
 static gchar *opt_ready_file = NULL;
 static gint opt_expect_ttl = -1;
 static gboolean opt_quiet = FALSE;
+static gchar *opt_source = NULL;
 static gint opt_allow_gaps = -1;
 
 #define MAX_GAPS_PRINTED 50
@@ -104,6 +109,8 @@ static GOptionEntry entries[] = {
       "UDP port (multicast mode)", "N"},
   {"iface", 'i', 0, G_OPTION_ARG_STRING, &opt_iface,
       "Join on this interface (default: by route)", "NAME"},
+  {"source", 'S', 0, G_OPTION_ARG_STRING, &opt_source,
+      "Join source-specific, from ADDR only (multicast mode)", "ADDR"},
   {"tcp", 'T', 0, G_OPTION_ARG_STRING, &opt_tcp,
         "Connect to HOST:PORT ([V6ADDR]:PORT) and read the stream from TCP",
       "HOST:PORT"},
@@ -339,8 +346,30 @@ handle_datagram (Receiver * r, const guint8 * buf, gsize len, gint ttl)
 
 /* ---- multicast mode ---------------------------------------------------- */
 
+/* Joins group on ifindex from source only (MCAST_JOIN_SOURCE_GROUP). */
+static gboolean
+join_source (gint fd, GInetAddress * group, guint ifindex,
+    GInetAddress * source)
+{
+  gboolean v6 = g_inet_address_get_family (group) == G_SOCKET_FAMILY_IPV6;
+  struct group_source_req req;
+  GSocketAddress *sa;
+
+  memset (&req, 0, sizeof (req));
+  req.gsr_interface = ifindex;
+  sa = g_inet_socket_address_new (group, 0);
+  g_socket_address_to_native (sa, &req.gsr_group, sizeof (req.gsr_group), NULL);
+  g_object_unref (sa);
+  sa = g_inet_socket_address_new (source, 0);
+  g_socket_address_to_native (sa, &req.gsr_source, sizeof (req.gsr_source),
+      NULL);
+  g_object_unref (sa);
+  return mcps_set_opt (fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+      MCAST_JOIN_SOURCE_GROUP, &req, sizeof (req), "MCAST_JOIN_SOURCE_GROUP");
+}
+
 static gint
-open_multicast (GInetAddress * group, guint ifindex)
+open_multicast (GInetAddress * group, guint ifindex, GInetAddress * source)
 {
   gboolean v6 = g_inet_address_get_family (group) == G_SOCKET_FAMILY_IPV6;
   GSocketAddress *sa;
@@ -390,7 +419,8 @@ open_multicast (GInetAddress * group, guint ifindex)
     memset (&mreq, 0, sizeof (mreq));
     memcpy (&mreq.ipv6mr_multiaddr, g_inet_address_to_bytes (group), 16);
     mreq.ipv6mr_interface = ifindex;
-    if (!mcps_set_opt (fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof (mreq),
+    if (source ? !join_source (fd, group, ifindex, source) :
+        !mcps_set_opt (fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof (mreq),
             "IPV6_JOIN_GROUP"))
       goto fail;
     if (opt_expect_ttl >= 0
@@ -408,7 +438,8 @@ open_multicast (GInetAddress * group, guint ifindex)
     memset (&mreq, 0, sizeof (mreq));
     memcpy (&mreq.imr_multiaddr, g_inet_address_to_bytes (group), 4);
     mreq.imr_ifindex = (gint) ifindex;
-    if (!mcps_set_opt (fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof (mreq),
+    if (source ? !join_source (fd, group, ifindex, source) :
+        !mcps_set_opt (fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof (mreq),
             "IP_ADD_MEMBERSHIP"))
       goto fail;
     if (opt_expect_ttl >= 0
@@ -445,9 +476,11 @@ cmsg_ttl (struct msghdr *msg)
 
 /* Reads every datagram waiting; FALSE on a socket error. */
 static gboolean
-drain_udp (Receiver * r, gint fd, guint8 * buf, gsize buf_size)
+drain_udp (Receiver * r, gint fd, guint8 * buf, gsize buf_size,
+    GInetAddress * source)
 {
   while (!r->done) {
+    struct sockaddr_storage from;
     union
     {
       struct cmsghdr align;
@@ -465,6 +498,8 @@ drain_udp (Receiver * r, gint fd, guint8 * buf, gsize buf_size)
     msg.msg_iovlen = 1;
     msg.msg_control = &control;
     msg.msg_controllen = sizeof (control);
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof (from);
     n = recvmsg (fd, &msg, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -477,6 +512,26 @@ drain_udp (Receiver * r, gint fd, guint8 * buf, gsize buf_size)
       report_corrupt (r, "datagram larger than 65536 bytes (truncated)");
       continue;
     }
+    if (source) {
+      GSocketAddress *sa = g_socket_address_new_from_native (&from,
+          msg.msg_namelen);
+      GInetAddress *a = sa ?
+          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)) : NULL;
+
+      if (!a || !g_inet_address_equal (a, source)) {
+        gchar *text = a ? g_inet_address_to_string (a) : g_strdup ("?");
+        gchar *why = g_strdup_printf ("from %s, not from --source %s", text,
+            opt_source);
+
+        r->last_activity = mcps_mono_ns ();
+        report_corrupt (r, why);
+        g_free (why);
+        g_free (text);
+        g_clear_object (&sa);
+        continue;
+      }
+      g_object_unref (sa);
+    }
     handle_datagram (r, buf, (gsize) n, cmsg_ttl (&msg));
   }
   return TRUE;
@@ -486,6 +541,7 @@ static gint
 run_multicast (Receiver * r)
 {
   GInetAddress *group = g_inet_address_new_from_string (opt_group);
+  GInetAddress *source = NULL;
   guint ifindex = 0;
   guint8 *buf;
   gint fd;
@@ -502,10 +558,21 @@ run_multicast (Receiver * r)
     g_object_unref (group);
     return EXIT_USAGE;
   }
-  fd = open_multicast (group, ifindex);
-  g_object_unref (group);
-  if (fd < 0)
+  if (opt_source && (!(source = g_inet_address_new_from_string (opt_source))
+          || g_inet_address_get_family (source) !=
+          g_inet_address_get_family (group))) {
+    g_printerr ("mcp-recv: --source '%s' is not an address of the group's "
+        "family\n", opt_source);
+    g_clear_object (&source);
+    g_object_unref (group);
     return EXIT_USAGE;
+  }
+  fd = open_multicast (group, ifindex, source);
+  g_object_unref (group);
+  if (fd < 0) {
+    g_clear_object (&source);
+    return EXIT_USAGE;
+  }
   if (!opt_quiet)
     g_printerr ("mcp-recv: joined %s port %d on %s\n", opt_group, opt_port,
         opt_iface ? opt_iface : "the default interface");
@@ -526,13 +593,14 @@ run_multicast (Receiver * r)
       status = EXIT_USAGE;
       break;
     }
-    if (n > 0 && !drain_udp (r, fd, buf, 65536)) {
+    if (n > 0 && !drain_udp (r, fd, buf, 65536, source)) {
       status = EXIT_USAGE;
       break;
     }
   }
   g_free (buf);
   close (fd);
+  g_clear_object (&source);
   return status;
 }
 

@@ -736,6 +736,102 @@ GST_START_TEST (test_original_group_many)
 
 GST_END_TEST;
 
+/* With original-source, a datagram whose metadata names its sender leaves
+ * from that address (IPv4 and IPv6, in one batch), on the element's own
+ * port; one without a sender from the element's own address. */
+GST_START_TEST (test_original_source)
+{
+  GSocket *rx4 = mcp_test_udp_receiver ("239.255.9.1", 0);
+  GSocket *rx6 = mcp_test_udp_receiver ("ff3e::9:1", 0);
+  GstHarness *h = sink_harness ("239.255.9.1", mcp_test_local_port (rx4),
+      "original-group=true original-source=true multicast-iface=lo");
+  const gchar *senders[] = { "192.0.2.7", "2001:db8::7", NULL, "192.0.2.8" };
+  const gchar *groups[] = { "239.255.9.1", "ff3e::9:1", "239.255.9.1",
+    "239.255.9.1"
+  };
+  GSocket *rxs[] = { rx4, rx6, rx4, rx4 };
+  GstBufferList *list = gst_buffer_list_new ();
+  guint16 port4 = 0;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (senders); i++) {
+    GInetAddress *g = g_inet_address_new_from_string (groups[i]);
+    McpFrameMeta info = { 0 };
+    GstBuffer *buf = mcp_test_buffer (i, 40 + i);
+
+    gst_mcp_meta_set_group (&info, g, mcp_test_local_port (rxs[i]));
+    if (senders[i]) {
+      GInetAddress *a = g_inet_address_new_from_string (senders[i]);
+
+      memcpy (info.source, g_inet_address_to_bytes (a),
+          g_inet_address_get_native_size (a));
+      info.source_port = 1234;
+      g_object_unref (a);
+    }
+    gst_buffer_add_mcp_meta (buf, &info);
+    gst_buffer_list_add (list, buf);
+    g_object_unref (g);
+  }
+  fail_unless_equals_int (gst_pad_push_list (h->srcpad, list), GST_FLOW_OK);
+  for (i = 0; i < G_N_ELEMENTS (senders); i++) {
+    GSocketAddress *from = recv_datagram (rxs[i], i, 40 + i);
+    gchar *ip = address_ip (from);
+    guint16 port =
+        g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (from));
+
+    if (senders[i]) {
+      fail_unless_equals_string (ip, senders[i]);
+    } else {
+      fail_if (g_str_equal (ip, "192.0.2.7"), "sent from the last sender");
+    }
+    /* the port is the element's, not the original sender's */
+    fail_if (port == 1234);
+    if (rxs[i] == rx4 && port4)
+      fail_unless_equals_int (port, port4);
+    if (rxs[i] == rx4)
+      port4 = port;
+    g_free (ip);
+    g_object_unref (from);
+  }
+  fail_unless_equals_uint64 (sink_stat (h, "datagrams-sent"), 4);
+  fail_unless_equals_uint64 (sink_stat (h, "dropped-send-error"), 0);
+  gst_harness_teardown (h);
+  g_object_unref (rx4);
+  g_object_unref (rx6);
+}
+
+GST_END_TEST;
+
+/* original-source without an interface named cannot work (the kernel
+ * routes a foreign source only through a given interface): an error that
+ * says so, at NULL->READY. */
+GST_START_TEST (test_original_source_needs_iface)
+{
+  GstElement *sink = gst_element_factory_make ("tcpremcastsink", NULL);
+  GstBus *bus;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  g_object_set (sink, "address", "239.255.9.2", "port", 5004,
+      "original-source", TRUE, NULL);
+  bus = gst_bus_new ();
+  gst_element_set_bus (sink, bus);
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "needs the interface named "
+          "(multicast-iface)") != NULL, "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_state (sink, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
 static Suite *
 tcpremcastsink_suite (void)
 {
@@ -761,6 +857,8 @@ tcpremcastsink_suite (void)
   tcase_add_test (tc, test_bad_settings_are_errors);
   tcase_add_test (tc, test_original_group);
   tcase_add_test (tc, test_original_group_many);
+  tcase_add_test (tc, test_original_source);
+  tcase_add_test (tc, test_original_source_needs_iface);
   return s;
 }
 
