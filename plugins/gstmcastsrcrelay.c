@@ -1920,8 +1920,7 @@ gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
     info.family = c->where.family;
     info.port = c->where.port;
     memcpy (info.group, c->where.group, sizeof (info.group));
-    gst_mcp_meta_set_source (&info, (const struct sockaddr *) &d->from,
-        d->from_len);
+    gst_mcp_meta_set_source (&info, &d->from);
     gst_buffer_add_mcp_meta (b, &info);
     bytes += d->len;
     if (list) {

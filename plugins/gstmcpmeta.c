@@ -3,8 +3,9 @@
 
 #include "gstmcpmeta.h"
 
+#include "mcp-address.h"
+
 #include <gio/gio.h>
-#include <netinet/in.h>
 #include <string.h>
 
 GType
@@ -74,30 +75,19 @@ gst_mcp_meta_set_group (McpFrameMeta * info, GInetAddress * group, guint16 port)
 }
 
 void
-gst_mcp_meta_set_source (McpFrameMeta * info, const struct sockaddr *from,
-    gsize from_len)
+gst_mcp_meta_set_source (McpFrameMeta * info,
+    const struct sockaddr_storage *from)
 {
+  const guint8 *addr;
+  guint16 port;
+  guint8 family;
+
   memset (info->source, 0, sizeof (info->source));
   info->source_port = 0;
-  if (info->family == 4 && from->sa_family == AF_INET
-      && from_len >= sizeof (struct sockaddr_in)) {
-    const struct sockaddr_in *sin = (const struct sockaddr_in *) from;
-
-    memcpy (info->source, &sin->sin_addr, 4);
-    info->source_port = g_ntohs (sin->sin_port);
-  } else if (from->sa_family == AF_INET6
-      && from_len >= sizeof (struct sockaddr_in6)) {
-    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) from;
-    gboolean mapped = IN6_IS_ADDR_V4MAPPED (&sin6->sin6_addr);
-
-    if (info->family == 6 && !mapped)
-      memcpy (info->source, &sin6->sin6_addr, 16);
-    else if (info->family == 4 && mapped)
-      memcpy (info->source, sin6->sin6_addr.s6_addr + 12, 4);
-    else
-      return;
-    info->source_port = g_ntohs (sin6->sin6_port);
-  }
+  if (!mcp_sockaddr_ip (from, &family, &addr, &port) || family != info->family)
+    return;
+  memcpy (info->source, addr, family == 6 ? 16 : 4);
+  info->source_port = port;
 }
 
 GstBuffer *

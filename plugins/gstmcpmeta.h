@@ -41,7 +41,7 @@ void gst_mcp_meta_set_group (McpFrameMeta * info, GInetAddress * group,
 /* Fills info's source from the sender's socket address, when it is of the
  * family of info's group (set that first); clears it otherwise. */
 void gst_mcp_meta_set_source (McpFrameMeta * info,
-    const struct sockaddr *from, gsize from_len);
+    const struct sockaddr_storage *from);
 
 G_END_DECLS
 

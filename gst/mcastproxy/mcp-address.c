@@ -381,6 +381,28 @@ mcp_networks_match (GPtrArray * networks, GInetAddress * addr)
 }
 
 gboolean
+mcp_sockaddr_ip (const struct sockaddr_storage *sa, guint8 * family,
+    const guint8 ** addr, guint16 * port)
+{
+  if (sa->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
+
+    *family = 4;
+    *addr = (const guint8 *) &in->sin_addr;
+    *port = g_ntohs (in->sin_port);
+  } else if (sa->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
+
+    *family = 6;
+    *addr = (const guint8 *) &in6->sin6_addr;
+    *port = g_ntohs (in6->sin6_port);
+  } else {
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
 mcp_source_filters_match (GArray * filters, const struct sockaddr_storage *sa)
 {
   const guint8 *addr;
@@ -388,23 +410,9 @@ mcp_source_filters_match (GArray * filters, const struct sockaddr_storage *sa)
   guint8 family;
   guint i;
 
-  if (!filters || filters->len == 0)
+  if (!filters || filters->len == 0
+      || !mcp_sockaddr_ip (sa, &family, &addr, &port))
     return FALSE;
-  if (sa->ss_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
-
-    family = 4;
-    addr = (const guint8 *) &in->sin_addr;
-    port = g_ntohs (in->sin_port);
-  } else if (sa->ss_family == AF_INET6) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
-
-    family = 6;
-    addr = (const guint8 *) &in6->sin6_addr;
-    port = g_ntohs (in6->sin6_port);
-  } else {
-    return FALSE;
-  }
 
   for (i = 0; i < filters->len; i++) {
     McpSourceFilter *f = &g_array_index (filters, McpSourceFilter, i);

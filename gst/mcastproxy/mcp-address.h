@@ -65,6 +65,11 @@ typedef struct
  * items, empty for an empty or NULL list. */
 GArray *mcp_parse_source_filters (const gchar * list, GError ** error);
 
+/* The IP address of a socket address: its family (4 or 6), a pointer into
+ * sa at its 4 or 16 bytes, and its port; FALSE for other families. */
+gboolean mcp_sockaddr_ip (const struct sockaddr_storage *sa, guint8 * family,
+    const guint8 ** addr, guint16 * port);
+
 /* Whether the sender sa matches one of the filters. */
 gboolean mcp_source_filters_match (GArray * filters,
     const struct sockaddr_storage *sa);

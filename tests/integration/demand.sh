@@ -264,8 +264,32 @@ star_setup () {
   senders
 }
 
+# The three links of the star, a window each: hub->B, hub->C and A->hub
+# carry "N groups" or "N senders" as given; PASS is the verdict's text.
+star_links () {
+  local wb wc wa
+  wb=$(link_window hub tob hub 2)
+  wc=$(link_window hub toc hub 3)
+  wa=$(link_window gwa up0 gwa any)
+  echo "   windows (bytes datagrams bytes/payload% ms): hub->B $wb ($1)," \
+    "hub->C $wc ($2), A->hub $wa ($3)"
+  if within "$wb" "${1%% *}" && within "$wc" "${2%% *}" &&
+      within "$wa" "${3%% *}"; then
+    pass "$4"
+  else
+    fail "link bytes"
+  fi
+}
+
+# Ends listener NAME; prints the ms until the link NS IFACE is quiet
+# (nothing: never)
+leave_quiet () {
+  kill "$(eval echo "\$PID_$1")"
+  quiet_after "$2" "$3" 2000
+}
+
 star () {
-  local i idle_a idle_b idle_c jb jc2 jc3 jb5 wa wb wc quiet r
+  local i idle_a idle_b idle_c jb jc2 jc3 jb5 wa quiet r
   star_setup || return
   idle_b=$(carried hub tob 2)
   idle_c=$(carried hub toc 2)
@@ -304,19 +328,10 @@ star () {
     *) fail "status line" ;;
   esac
 
-  wb=$(link_window hub tob hub 2)
-  wc=$(link_window hub toc hub 3)
-  wa=$(link_window gwa up0 gwa any)
-  echo "   windows (bytes datagrams bytes/payload% ms): hub->B $wb (1 group)," \
-    "hub->C $wc (2 groups), A->hub $wa (3 groups)"
-  if within "$wb" 1 && within "$wc" 2 && within "$wa" 3; then
-    pass "each link carries what is listened to beyond it (<= 1.2x the payload)"
-  else
-    fail "link bytes"
-  fi
+  star_links "1 group" "2 groups" "3 groups" \
+    "each link carries what is listened to beyond it (<= 1.2x the payload)"
 
-  kill "$PID_recvb"
-  quiet=$(quiet_after hub tob 2000)
+  quiet=$(leave_quiet recvb hub tob)
   echo "   hub->B quiet ${quiet:-never} ms after B's listener left"
   if [ -n "$quiet" ] && [ "$quiet" -le 3000 ]; then
     pass "leave: B's link quiet within 3 s"
@@ -412,7 +427,7 @@ restart () {
 # ---- source-specific listeners ---------------------------------------------
 
 ssm () {
-  local jb jc wa wb wc quiet
+  local jb jc wa quiet
   star_setup || return
   ip -n "$(ns ha)" addr add 10.1.0.3/24 dev eth0
   start send11 "$(ns ha)" -- "$MCP_SEND" --group "$(group 1)" --bind 10.1.0.3 \
@@ -430,19 +445,10 @@ ssm () {
     fail "join latency"
   fi
 
-  wb=$(link_window hub tob hub 2)
-  wc=$(link_window hub toc hub 3)
-  wa=$(link_window gwa up0 gwa any)
-  echo "   windows (bytes datagrams bytes/payload% ms): hub->B $wb (1 sender)," \
-    "hub->C $wc (2 senders), A->hub $wa (2 senders)"
-  if within "$wb" 1 && within "$wc" 2 && within "$wa" 2; then
-    pass "the hub filters by sender: B gets the one it joined"
-  else
-    fail "link bytes"
-  fi
+  star_links "1 sender" "2 senders" "2 senders" \
+    "the hub filters by sender: B gets the one it joined"
 
-  kill "$PID_recvc"
-  quiet=$(quiet_after hub toc 2000)
+  quiet=$(leave_quiet recvc hub toc)
   echo "   hub->C quiet ${quiet:-never} ms after C's listener left"
   wa=$(link_window gwa up0 gwa any)
   echo "   A->hub now $wa (1 sender)"

@@ -67,6 +67,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mcp-address.h"
 #include "mcp-stream.h"
 
 #ifndef IP_MULTICAST_ALL
@@ -474,6 +475,20 @@ cmsg_ttl (struct msghdr *msg)
   return -1;
 }
 
+/* Whether the sender from has source's address. */
+static gboolean
+from_source (const struct sockaddr_storage *from, GInetAddress * source)
+{
+  gsize len = g_inet_address_get_native_size (source);
+  const guint8 *addr;
+  guint16 port;
+  guint8 family;
+
+  return mcp_sockaddr_ip (from, &family, &addr, &port)
+      && len == (family == 6 ? 16 : 4)
+      && memcmp (addr, g_inet_address_to_bytes (source), len) == 0;
+}
+
 /* Reads every datagram waiting; FALSE on a socket error. */
 static gboolean
 drain_udp (Receiver * r, gint fd, guint8 * buf, gsize buf_size,
@@ -512,25 +527,19 @@ drain_udp (Receiver * r, gint fd, guint8 * buf, gsize buf_size,
       report_corrupt (r, "datagram larger than 65536 bytes (truncated)");
       continue;
     }
-    if (source) {
+    if (source && !from_source (&from, source)) {
       GSocketAddress *sa = g_socket_address_new_from_native (&from,
           msg.msg_namelen);
-      GInetAddress *a = sa ?
-          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)) : NULL;
+      gchar *text = sa ? mcp_socket_address_to_string (sa) : g_strdup ("?");
+      gchar *why = g_strdup_printf ("from %s, not from --source %s", text,
+          opt_source);
 
-      if (!a || !g_inet_address_equal (a, source)) {
-        gchar *text = a ? g_inet_address_to_string (a) : g_strdup ("?");
-        gchar *why = g_strdup_printf ("from %s, not from --source %s", text,
-            opt_source);
-
-        r->last_activity = mcps_mono_ns ();
-        report_corrupt (r, why);
-        g_free (why);
-        g_free (text);
-        g_clear_object (&sa);
-        continue;
-      }
-      g_object_unref (sa);
+      r->last_activity = mcps_mono_ns ();
+      report_corrupt (r, why);
+      g_free (why);
+      g_free (text);
+      g_clear_object (&sa);
+      continue;
     }
     handle_datagram (r, buf, (gsize) n, cmsg_ttl (&msg));
   }
