@@ -562,7 +562,7 @@ mcp_igmp_query_new (GSocketFamily family, guint version, GInetAddress * group)
  * not. FALSE with error. */
 static gboolean
 check_address (GInetAddress * addr, GSocketFamily family, gboolean is_group,
-    const gchar * name, GError ** error)
+    const gchar * name, const gchar * what, GError ** error)
 {
   gchar *text;
 
@@ -571,14 +571,15 @@ check_address (GInetAddress * addr, GSocketFamily family, gboolean is_group,
     return TRUE;
   text = g_inet_address_to_string (addr);
   if (g_inet_address_get_family (addr) != family)
-    igmp_error (error, MCP_IGMP_ERROR_INVALID, "%s query with %s %s: "
-        "another address family", name, is_group ? "group" : "source", text);
+    igmp_error (error, MCP_IGMP_ERROR_INVALID, "%s %s with %s %s: "
+        "another address family", name, what, is_group ? "group" : "source",
+        text);
   else if (is_group)
     igmp_error (error, MCP_IGMP_ERROR_INVALID,
-        "%s query for %s: not a multicast group", name, text);
+        "%s %s for %s: not a multicast group", name, what, text);
   else
     igmp_error (error, MCP_IGMP_ERROR_INVALID,
-        "%s query with source %s: a multicast address", name, text);
+        "%s %s with source %s: a multicast address", name, what, text);
   g_free (text);
   return FALSE;
 }
@@ -611,7 +612,7 @@ mcp_igmp_build_query (const McpIgmpMessage * query, GError ** error)
   head = extended ? group_off + alen + 4 : group_off + alen;
 
   if (query->group &&
-      !check_address (query->group, query->family, TRUE, name, error))
+      !check_address (query->group, query->family, TRUE, name, "query", error))
     return NULL;
   if (query->sources->len > 0) {
     if (!extended)
@@ -627,7 +628,7 @@ mcp_igmp_build_query (const McpIgmpMessage * query, GError ** error)
   }
   for (i = 0; i < query->sources->len; i++)
     if (!check_address (g_ptr_array_index (query->sources, i),
-            query->family, FALSE, name, error))
+            query->family, FALSE, name, "query", error))
       return NULL;
 
   /* the max response code, and the largest time it can say */
@@ -687,6 +688,69 @@ mcp_igmp_build_query (const McpIgmpMessage * query, GError ** error)
           alen);
   }
   /* MLD's stays 0 for the kernel (IPV6_CHECKSUM) */
+  if (v4)
+    put_u16 (buf + 2, mcp_igmp_checksum (buf, len));
+  return g_bytes_new_take (buf, len);
+}
+
+GBytes *
+mcp_igmp_build_report (GSocketFamily family, const GArray * records,
+    GError ** error)
+{
+  gboolean v4 = family == G_SOCKET_FAMILY_IPV4;
+  const gchar *name = v4 ? "IGMPv3" : "MLDv2";
+  gsize alen = v4 ? 4 : 16, len = REPORT_HEADER_LEN, off;
+  guint i, j;
+  guint8 *buf;
+
+  g_return_val_if_fail (family == G_SOCKET_FAMILY_IPV4 ||
+      family == G_SOCKET_FAMILY_IPV6, NULL);
+  g_return_val_if_fail (records != NULL, NULL);
+
+  if (records->len > G_MAXUINT16)
+    return igmp_error (error, MCP_IGMP_ERROR_INVALID,
+        "%s report with %u records: at most %u", name, records->len,
+        G_MAXUINT16);
+  for (i = 0; i < records->len; i++) {
+    const McpIgmpRecord *r = &g_array_index (records, McpIgmpRecord, i);
+
+    if (r->type < MCP_IGMP_MODE_IS_INCLUDE ||
+        r->type > MCP_IGMP_BLOCK_OLD_SOURCES)
+      return igmp_error (error, MCP_IGMP_ERROR_INVALID,
+          "%s report with record type %d", name, (gint) r->type);
+    if (!check_address (r->group, family, TRUE, name, "report", error))
+      return NULL;
+    if (r->sources->len > G_MAXUINT16)
+      return igmp_error (error, MCP_IGMP_ERROR_INVALID,
+          "%s report record with %u sources: at most %u", name,
+          r->sources->len, G_MAXUINT16);
+    for (j = 0; j < r->sources->len; j++)
+      if (!check_address (g_ptr_array_index (r->sources, j), family, FALSE,
+              name, "report", error))
+        return NULL;
+    len += RECORD_HEADER_LEN + alen + r->sources->len * alen;
+    if (len > MCP_IGMP_MAX_MESSAGE)
+      return igmp_error (error, MCP_IGMP_ERROR_INVALID,
+          "%s report of more than %u bytes", name, MCP_IGMP_MAX_MESSAGE);
+  }
+
+  buf = g_malloc0 (len);
+  buf[0] = v4 ? IGMP_V3_REPORT : MLD_V2_REPORT;
+  put_u16 (buf + 6, records->len);
+  off = REPORT_HEADER_LEN;
+  for (i = 0; i < records->len; i++) {
+    const McpIgmpRecord *r = &g_array_index (records, McpIgmpRecord, i);
+
+    buf[off] = r->type;
+    put_u16 (buf + off + 2, r->sources->len);
+    memcpy (buf + off + RECORD_HEADER_LEN,
+        g_inet_address_to_bytes (r->group), alen);
+    off += RECORD_HEADER_LEN + alen;
+    for (j = 0; j < r->sources->len; j++, off += alen)
+      memcpy (buf + off,
+          g_inet_address_to_bytes (g_ptr_array_index (r->sources, j)), alen);
+  }
+  /* MLD's needs the IPv6 pseudo-header: the caller's (or the kernel's) */
   if (v4)
     put_u16 (buf + 2, mcp_igmp_checksum (buf, len));
   return g_bytes_new_take (buf, len);

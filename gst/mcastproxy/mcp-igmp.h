@@ -134,6 +134,16 @@ McpIgmpMessage *mcp_igmp_query_new (GSocketFamily family, guint version,
  * MCP_IGMP_MAX_MESSAGE. */
 GBytes *mcp_igmp_build_query (const McpIgmpMessage * query, GError ** error);
 
+/* The bytes of an IGMPv3 (family IPV4) or MLDv2 (IPV6) report with
+ * records (McpIgmpRecord: a type, a group of the family, unicast sources),
+ * as a host or an AMT gateway sends it. IGMPv3's checksum is filled in;
+ * MLDv2's is 0, for whoever knows the IPv6 pseudo-header (the kernel, or
+ * mcp_ippkt_wrap_membership()). NULL with MCP_IGMP_ERROR_INVALID for a
+ * record type outside 1-6, an address of the wrong family or kind, or a
+ * message above MCP_IGMP_MAX_MESSAGE. */
+GBytes *mcp_igmp_build_report (GSocketFamily family, const GArray * records,
+    GError ** error);
+
 /* The internet checksum (RFC 1071) of len bytes, as the IGMP checksum
  * field holds it. Over a message with its right checksum it gives 0. */
 guint16 mcp_igmp_checksum (const guint8 * data, gsize len);
