@@ -98,15 +98,18 @@ mcp_amt_type_name (McpAmtType type)
 static gsize
 ip_length (const guint8 * p, gsize len)
 {
-  if (len >= 20 && (p[0] >> 4) == 4)
-    return (p[2] << 8) | p[3];
+  if (len >= 20 && (p[0] >> 4) == 4) {
+    gsize total = (p[2] << 8) | p[3];
+
+    return total >= 20 ? total : 0;
+  }
   if (len >= 40 && (p[0] >> 4) == 6)
     return 40 + ((p[4] << 8) | p[5]);
   return 0;
 }
 
 /* The gateway's port and address from the 18 bytes at p: an IPv4 address
- * as ::ffff:a.b.c.d or ::a.b.c.d. */
+ * as ::ffff:a.b.c.d (what we write) or ::a.b.c.d (IPv4-compatible). */
 static void
 read_gateway (const guint8 * p, McpAmtMessage * msg)
 {
@@ -118,8 +121,10 @@ read_gateway (const guint8 * p, McpAmtMessage * msg)
 
   msg->port = (p[0] << 8) | p[1];
   memset (msg->address, 0, sizeof (msg->address));
-  if ((memcmp (a, mapped, 12) == 0 || memcmp (a, zeros, 12) == 0) &&
-      memcmp (a + 12, zeros, 4) != 0) {
+  /* ::ffff:a.b.c.d always; ::a.b.c.d but for :: and ::1, which are
+   * IPv6's own */
+  if (memcmp (a, mapped, 12) == 0 || (memcmp (a, zeros, 12) == 0 &&
+          (a[12] | a[13] | a[14] | (a[15] > 1)))) {
     msg->family = 4;
     memcpy (msg->address, a + 12, 4);
   } else {
