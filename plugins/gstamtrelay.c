@@ -999,11 +999,29 @@ static void
 handle_teardown (GstAmtRelay * self, const gchar * from,
     const McpAmtMessage * in)
 {
-  gchar *name = gateway_name (in->family, in->address, in->port);
+  guint8 family = in->family, addr[16];
+  gchar *name;
   Gateway *gw;
+  gboolean ok;
 
-  if (!mcp_amt_mac_check (self->key, in->family, in->address, in->port,
-          in->nonce, in->mac)) {
+  memcpy (addr, in->address, 16);
+  ok = mcp_amt_mac_check (self->key, family, addr, in->port, in->nonce,
+      in->mac);
+  if (!ok && family == 4) {
+    /* mcp_amt_parse reads ::a.b.c.d as IPv4; it may be an IPv6 gateway
+     * such as ::1 */
+    family = 6;
+    memset (addr, 0, 12);
+    memcpy (addr + 12, in->address, 4);
+    ok = mcp_amt_mac_check (self->key, family, addr, in->port, in->nonce,
+        in->mac);
+    if (!ok) {
+      family = 4;
+      memcpy (addr, in->address, 16);
+    }
+  }
+  name = gateway_name (family, addr, in->port);
+  if (!ok) {
     GST_INFO_OBJECT (self, "%s: Teardown of %s dropped: its MAC is not "
         "ours for that address, port and nonce", from, name);
     count (self, &self->bad_mac);
