@@ -339,11 +339,9 @@ gst_amt_relay_class_init (GstAmtRelayClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "AMT relay", "Sink/Network",
       "Serves multicast datagrams to AMT gateways (RFC 7450) over unicast "
-      "UDP, telling upstream which groups they want",
-      "mcastproxy developers");
+      "UDP, telling upstream which groups they want", "mcastproxy developers");
 
-  element_class->change_state =
-      GST_DEBUG_FUNCPTR (gst_amt_relay_change_state);
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_amt_relay_change_state);
   basesink_class->start = GST_DEBUG_FUNCPTR (gst_amt_relay_start);
   basesink_class->stop = GST_DEBUG_FUNCPTR (gst_amt_relay_stop);
   basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_amt_relay_unlock);
@@ -765,8 +763,7 @@ send_reply (GstAmtRelay * self, GSocket * socket, GSocketAddress * to,
   GError *err = NULL;
 
   /* a full socket loses the reply; the gateway asks again */
-  if (g_socket_send_to (socket, to, (const gchar *) data, len, NULL,
-          &err) < 0) {
+  if (g_socket_send_to (socket, to, (const gchar *) data, len, NULL, &err) < 0) {
     GST_INFO_OBJECT (self, "%s: %s not sent: %s", name,
         mcp_amt_type_name (msg->type), err->message);
     g_error_free (err);
@@ -864,8 +861,7 @@ handle_request (GstAmtRelay * self, GSocketAddress * from, const gchar * name,
   GST_OBJECT_UNLOCK (self);
   count (self, &self->requests);
   if (!take_token (self, &self->req_bucket, rate)) {
-    GST_INFO_OBJECT (self, "%s: Request over request-rate, not answered",
-        name);
+    GST_INFO_OBJECT (self, "%s: Request over request-rate, not answered", name);
     count (self, &self->refused_rate);
     return;
   }
@@ -949,8 +945,7 @@ handle_update (GstAmtRelay * self, GSocketAddress * from, const gchar * name,
 
   g_mutex_lock (&self->lock);
   gw = g_hash_table_lookup (self->gateways, name);
-  if (!gw && max_gateways
-      && g_hash_table_size (self->gateways) >= max_gateways) {
+  if (!gw && max_gateways && g_hash_table_size (self->gateways) >= max_gateways) {
     self->refused_limit++;
     g_mutex_unlock (&self->lock);
     GST_WARNING_OBJECT (self, "%s: new gateway refused: max-gateways (%u) "
@@ -987,8 +982,7 @@ handle_update (GstAmtRelay * self, GSocketAddress * from, const gchar * name,
   if (refused.groups || refused.sources)
     GST_WARNING_OBJECT (self, "%s: Membership Update over the limits: %u "
         "groups refused (max-groups %u), %u sources refused (max-sources "
-        "%u)", name, refused.groups, max_groups, refused.sources,
-        max_sources);
+        "%u)", name, refused.groups, max_groups, refused.sources, max_sources);
   mcp_igmp_message_free (report);
   arm_expiry (self);
   if (changed)
@@ -1066,8 +1060,7 @@ handle_message (GstAmtRelay * self, GSocket * socket, GSocketAddress * from,
   } else if (!mcp_amt_parse (data, len, &msg, &err)) {
     malformed (self, name, err->message);
     g_error_free (err);
-  } else if (socket == self->disc_socket
-      && msg.type != MCP_AMT_RELAY_DISCOVERY) {
+  } else if (socket == self->disc_socket && msg.type != MCP_AMT_RELAY_DISCOVERY) {
     malformed (self, name, "only Relay Discovery is answered on "
         "discovery-address");
   } else {
@@ -1190,8 +1183,7 @@ open_sockets (GstAmtRelay * self)
   }
   if (advertise && !(adv = mcp_parse_inet_address (advertise, &err))) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Invalid advertise-address \"%s\"", advertise),
-        ("%s", err->message));
+        ("Invalid advertise-address \"%s\"", advertise), ("%s", err->message));
     goto done;
   }
   if (!adv && g_inet_address_get_is_any (bind_addr)) {
@@ -1202,8 +1194,7 @@ open_sockets (GstAmtRelay * self)
   }
   if (discovery && !(disc = mcp_parse_inet_address (discovery, &err))) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Invalid discovery-address \"%s\"", discovery),
-        ("%s", err->message));
+        ("Invalid discovery-address \"%s\"", discovery), ("%s", err->message));
     goto done;
   }
   if (allow && !(self->networks = mcp_parse_networks (allow, &err))) {
@@ -1217,8 +1208,7 @@ open_sockets (GstAmtRelay * self)
 
   if (!(self->socket = open_socket (self, bind_addr, port, &err))) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
-        ("Could not bind to %s port %u", address, port),
-        ("%s", err->message));
+        ("Could not bind to %s port %u", address, port), ("%s", err->message));
     goto done;
   }
   self->socket_family = g_socket_get_family (self->socket);
@@ -1436,8 +1426,7 @@ send_prepared (GstAmtRelay * self, guint n)
     }
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
       g_clear_error (&err);
-      if (g_socket_condition_wait (self->socket, G_IO_OUT, cancellable,
-              &err))
+      if (g_socket_condition_wait (self->socket, G_IO_OUT, cancellable, &err))
         continue;
     }
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {

@@ -27,7 +27,9 @@
 #include "mcp-igmp.h"
 #include "mcp-subscription.h"
 
-G_BEGIN_DECLS typedef struct _McpAmtMembership McpAmtMembership;
+G_BEGIN_DECLS
+
+typedef struct _McpAmtMembership McpAmtMembership;
 
 McpAmtMembership *mcp_amt_membership_new (guint max_groups, guint max_sources);
 void mcp_amt_membership_free (McpAmtMembership * m);
@@ -72,4 +74,5 @@ void mcp_token_bucket_set_rate (McpTokenBucket * b, guint rate, guint burst);
 gboolean mcp_token_bucket_take (McpTokenBucket * b, gint64 now);
 
 G_END_DECLS
+
 #endif /* __MCP_AMT_MEMBERSHIP_H__ */

@@ -266,8 +266,7 @@ gw_recv (Gw * g, McpAmtMessage * m)
   gssize n = g_socket_receive (g->socket, (gchar *) g->buf, sizeof (g->buf),
       NULL, &err);
 
-  fail_unless (n >= 0, "gateway receives nothing: %s",
-      err ? err->message : "");
+  fail_unless (n >= 0, "gateway receives nothing: %s", err ? err->message : "");
   fail_unless (mcp_amt_parse (g->buf, n, m, &err), "%s",
       err ? err->message : "");
 }
