@@ -883,9 +883,10 @@ handle_request (GstAmtRelay * self, GSocketAddress * from, const gchar * name,
   memcpy (out.address, addr, 16);
   out.port = port;
   out.inner = g_bytes_get_data (pkt, &out.inner_len);
+  /* counted first: whoever gets the Query sees it counted */
+  count (self, &self->queries);
   send_reply (self, self->socket, from, name, &out);
   g_bytes_unref (pkt);
-  count (self, &self->queries);
 }
 
 static void
@@ -1398,17 +1399,23 @@ gst_amt_relay_unlock_stop (GstBaseSink * bsink)
 
 /* ---- data (streaming thread) ------------------------------------------- */
 
-/* Sends the n messages prepared in out_msgs, waiting while the socket is
- * full; a message the kernel refuses is lost, the others go on. */
+/* Sends the n messages prepared in out_msgs, each of len bytes, waiting
+ * while the socket is full; a message the kernel refuses is lost, the
+ * others go on. They are counted as sent before they go, so that whoever
+ * receives one sees it counted; what is not sent is taken back. */
 static GstFlowReturn
-send_prepared (GstAmtRelay * self, guint n)
+send_prepared (GstAmtRelay * self, guint n, gsize len)
 {
   GOutputMessage *msgs = (GOutputMessage *) self->out_msgs->data;
   GCancellable *cancellable;
   GstFlowReturn ret = GST_FLOW_OK;
-  guint64 sent = 0, bytes = 0, errors = 0;
-  guint done = 0, i;
+  guint64 errors = 0;
+  guint done = 0;
 
+  g_mutex_lock (&self->lock);
+  self->datagrams_sent += n;
+  self->bytes_sent += (guint64) n *len;
+  g_mutex_unlock (&self->lock);
   GST_OBJECT_LOCK (self);
   cancellable = g_object_ref (self->cancellable);
   GST_OBJECT_UNLOCK (self);
@@ -1418,9 +1425,6 @@ send_prepared (GstAmtRelay * self, guint n)
         NULL, &err);
 
     if (r >= 0) {
-      for (i = done; i < done + (guint) r; i++)
-        bytes += msgs[i].bytes_sent;
-      sent += r;
       done += r;
       continue;
     }
@@ -1440,11 +1444,13 @@ send_prepared (GstAmtRelay * self, guint n)
     done++;
   }
   g_object_unref (cancellable);
-  g_mutex_lock (&self->lock);
-  self->datagrams_sent += sent;
-  self->bytes_sent += bytes;
-  self->dropped_send_error += errors;
-  g_mutex_unlock (&self->lock);
+  if (errors || done < n) {
+    g_mutex_lock (&self->lock);
+    self->datagrams_sent -= errors + (n - done);
+    self->bytes_sent -= (errors + (n - done)) * len;
+    self->dropped_send_error += errors;
+    g_mutex_unlock (&self->lock);
+  }
   return ret;
 }
 
@@ -1527,7 +1533,7 @@ send_buffer (GstAmtRelay * self, GstBuffer * buffer)
     m->vectors = vec;
     m->num_vectors = map.size ? 2 : 1;
   }
-  ret = send_prepared (self, n);
+  ret = send_prepared (self, n, vec[0].size + vec[1].size);
   gst_buffer_unmap (buffer, &map);
   g_ptr_array_set_size (self->out_addrs, 0);
   return ret;
