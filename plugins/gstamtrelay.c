@@ -1414,7 +1414,7 @@ send_prepared (GstAmtRelay * self, guint n, gsize len)
 
   g_mutex_lock (&self->lock);
   self->datagrams_sent += n;
-  self->bytes_sent += (guint64) n *len;
+  self->bytes_sent += n * (guint64) len;
   g_mutex_unlock (&self->lock);
   GST_OBJECT_LOCK (self);
   cancellable = g_object_ref (self->cancellable);
