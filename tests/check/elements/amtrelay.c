@@ -891,6 +891,111 @@ GST_START_TEST (test_query_answer)
 
 GST_END_TEST;
 
+/* 100 gateways on one channel at 1,000 datagrams/s each, none lost: a
+ * thread of the test reads every gateway's socket while the test pushes
+ * 1,000 datagrams of 1316 bytes at 1 ms intervals (pacing, not
+ * synchronisation: the end is waited for on the counts). */
+#define MANY 100
+#define MANY_DATAGRAMS 1000
+
+typedef struct
+{
+  Gw **gws;
+  guint counts[MANY];
+  gboolean stop;
+  GMutex lock;
+  GCond cond;
+  guint bad;
+} Many;
+
+static gpointer
+many_reader (gpointer data)
+{
+  Many *m = data;
+  GPollFD fds[MANY];
+  guint8 *buf = g_malloc (70000);
+  guint i;
+
+  for (i = 0; i < MANY; i++) {
+    fds[i].fd = g_socket_get_fd (m->gws[i]->socket);
+    fds[i].events = G_IO_IN;
+    g_socket_set_blocking (m->gws[i]->socket, FALSE);
+  }
+  while (!g_atomic_int_get (&m->stop)) {
+    if (g_poll (fds, MANY, 100) <= 0)
+      continue;
+    for (i = 0; i < MANY; i++) {
+      gssize n;
+
+      if (!(fds[i].revents & G_IO_IN))
+        continue;
+      while ((n = g_socket_receive (m->gws[i]->socket, (gchar *) buf, 70000,
+                  NULL, NULL)) > 0) {
+        g_mutex_lock (&m->lock);
+        if (n != 2 + 28 + 1316 || buf[0] != 6)
+          m->bad++;
+        m->counts[i]++;
+        g_cond_broadcast (&m->cond);
+        g_mutex_unlock (&m->lock);
+      }
+    }
+  }
+  g_free (buf);
+  return NULL;
+}
+
+GST_START_TEST (test_many_gateways)
+{
+  Relay *r = relay_new ("");
+  Gw *gws[MANY];
+  Many m = { 0 };
+  GThread *thread;
+  gint64 start, end;
+  guint i, lowest;
+
+  for (i = 0; i < MANY; i++) {
+    gws[i] = gw_new (r);
+    gw_join (gws[i], MCP_IGMP_CHANGE_TO_EXCLUDE, "239.1.1.1", NULL);
+  }
+  relay_wait_subs (r, "239.1.1.1:1-65535");
+  fail_unless_equals_int (relay_gateways (r), MANY);
+  m.gws = gws;
+  g_mutex_init (&m.lock);
+  g_cond_init (&m.cond);
+  thread = g_thread_new ("gateways", many_reader, &m);
+  start = g_get_monotonic_time ();
+  for (i = 0; i < MANY_DATAGRAMS; i++) {
+    gint64 due = start + i * 1000;
+
+    if (g_get_monotonic_time () < due)
+      g_usleep (due - g_get_monotonic_time ());
+    relay_push (r, i, 1316, "10.0.0.1", "239.1.1.1", 5004);
+  }
+  end = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  g_mutex_lock (&m.lock);
+  for (;;) {
+    for (i = 0, lowest = G_MAXUINT; i < MANY; i++)
+      lowest = MIN (lowest, m.counts[i]);
+    if (lowest >= MANY_DATAGRAMS || !g_cond_wait_until (&m.cond, &m.lock, end))
+      break;
+  }
+  g_mutex_unlock (&m.lock);
+  g_atomic_int_set (&m.stop, TRUE);
+  g_thread_join (thread);
+  fail_unless_equals_int (m.bad, 0);
+  fail_unless_equals_int (lowest, MANY_DATAGRAMS);
+  fail_unless_equals_uint64 (relay_stat (r, "datagrams-sent"),
+      MANY * MANY_DATAGRAMS);
+  fail_unless_equals_uint64 (relay_stat (r, "datagrams-dropped"), 0);
+  g_mutex_clear (&m.lock);
+  g_cond_clear (&m.cond);
+  for (i = 0; i < MANY; i++)
+    gw_free (gws[i]);
+  relay_free (r);
+}
+
+GST_END_TEST;
+
 static Suite *
 amtrelay_suite (void)
 {
@@ -911,6 +1016,7 @@ amtrelay_suite (void)
   tcase_add_test (tc, test_rate);
   tcase_add_test (tc, test_ipv6);
   tcase_add_test (tc, test_query_answer);
+  tcase_add_test (tc, test_many_gateways);
   return s;
 }
 
