@@ -3,6 +3,7 @@
 
 #include <gst/gst.h>
 
+#include "gstamtsrc.h"
 #include "gstmcastgateway.h"
 #include "gstmcastsrcrelay.h"
 #include "gstmcpstats.h"
@@ -23,6 +24,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (tcpremcastsink, plugin);
   ret |= GST_ELEMENT_REGISTER (tcpmeshrouter, plugin);
   ret |= GST_ELEMENT_REGISTER (mcastgateway, plugin);
+  ret |= GST_ELEMENT_REGISTER (amtsrc, plugin);
   return ret;
 }
 
