@@ -118,8 +118,10 @@ read_gateway (const guint8 * p, McpAmtMessage * msg)
 
   msg->port = (p[0] << 8) | p[1];
   memset (msg->address, 0, sizeof (msg->address));
-  if ((memcmp (a, mapped, 12) == 0 || memcmp (a, zeros, 12) == 0) &&
-      memcmp (a + 12, zeros, 4) != 0) {
+  /* IPv4-compatible (::a.b.c.d) holds a global IPv4 address, never
+   * 0.x.x.x: ::1 is IPv6's loopback */
+  if ((memcmp (a, mapped, 12) == 0 && memcmp (a + 12, zeros, 4) != 0)
+      || (memcmp (a, zeros, 12) == 0 && a[12] != 0)) {
     msg->family = 4;
     memcpy (msg->address, a + 12, 4);
   } else {
