@@ -811,10 +811,11 @@ send_discovery (GstAmtSrc * self)
 
   m.type = MCP_AMT_RELAY_DISCOVERY;
   m.nonce = self->discovery_nonce;
-  send_message (self, self->discovery_target, &m);
+  /* counted first: whoever gets it may look at once */
   GST_OBJECT_LOCK (self);
   self->discoveries++;
   GST_OBJECT_UNLOCK (self);
+  send_message (self, self->discovery_target, &m);
 }
 
 static void
@@ -825,10 +826,11 @@ send_request (GstAmtSrc * self)
   m.type = MCP_AMT_REQUEST;
   m.nonce = self->request_nonce;
   m.p_flag = self->group_family == 6;
-  send_message (self, self->relay_target, &m);
+  /* counted first: whoever gets it may look at once */
   GST_OBJECT_LOCK (self);
   self->requests++;
   GST_OBJECT_UNLOCK (self);
+  send_message (self, self->relay_target, &m);
 }
 
 /* The Membership Update for the current MAC and nonce, joining (the group
@@ -879,11 +881,12 @@ send_update (GstAmtSrc * self, gboolean join)
   m.mac = self->mac;
   m.nonce = self->mac_nonce;
   m.inner = g_bytes_get_data (pkt, &m.inner_len);
-  send_message (self, self->relay_target, &m);
-  g_bytes_unref (pkt);
+  /* counted first: whoever gets it may look at once */
   GST_OBJECT_LOCK (self);
   self->updates++;
   GST_OBJECT_UNLOCK (self);
+  send_message (self, self->relay_target, &m);
+  g_bytes_unref (pkt);
 }
 
 static void
@@ -897,10 +900,11 @@ send_teardown (GstAmtSrc * self)
   m.family = self->gateway_family;
   memcpy (m.address, self->gateway_addr, 16);
   m.port = self->gateway_port;
-  send_message (self, self->relay_target, &m);
+  /* counted first: whoever gets it may look at once */
   GST_OBJECT_LOCK (self);
   self->teardowns++;
   GST_OBJECT_UNLOCK (self);
+  send_message (self, self->relay_target, &m);
 }
 
 /* ---- the protocol ------------------------------------------------------ */
@@ -1167,8 +1171,8 @@ handle_query (GstAmtSrc * self, const McpAmtMessage * m,
   GST_OBJECT_UNLOCK (self);
   GST_DEBUG_OBJECT (self, "Membership Query: MAC %012" G_GINT64_MODIFIER
       "x, query interval %u s%s", m->mac, qqi, m->g_flag ? ", G" : "");
-  send_update (self, TRUE);
   set_state (self, STATE_JOINED);
+  send_update (self, TRUE);
 }
 
 /* Checks a Multicast Data message; a datagram to output goes to *out. */
