@@ -177,7 +177,7 @@ struct _GstAmtSrc
   guint8 group_family;          /* 4 or 6 */
   guint8 group_bytes[16];
   GPtrArray *sources;           /* GInetAddress; empty: any source */
-  guint8 (*source_bytes)[16];
+  guint8 *source_bytes;         /* 16 bytes per source */
   guint n_sources;
   guint16 want_port;            /* 0: any */
   GCancellable *cancellable;    /* under the object lock */
@@ -725,7 +725,7 @@ open_socket (GstAmtSrc * self)
   self->n_sources = source_list->len;
   self->source_bytes = g_malloc0 (16 * MAX (1, source_list->len));
   for (i = 0; i < source_list->len; i++)
-    memcpy (self->source_bytes[i],
+    memcpy (self->source_bytes + 16 * i,
         g_inet_address_to_bytes (g_ptr_array_index (source_list, i)),
         family_len (self->group_family));
   self->want_port = port;
@@ -839,7 +839,7 @@ static void
 send_update (GstAmtSrc * self, gboolean join)
 {
   static const guint8 igmpv3_routers[16] = { 224, 0, 0, 22 };
-  static const guint8 mldv2_routers[16] = { 0xff, 0x02, [15] = 0x16 };
+  static const guint8 mldv2_routers[16] = { 0xff, 0x02,[15] = 0x16 };
   GArray *records = g_array_new (FALSE, FALSE, sizeof (McpIgmpRecord));
   McpIgmpRecord r;
   McpAmtMessage m = { 0 };
@@ -1202,7 +1202,7 @@ accept_data (GstAmtSrc * self, const McpAmtMessage * m,
   }
   if (self->n_sources) {
     for (i = 0; i < self->n_sources; i++)
-      if (memcmp (ip.src, self->source_bytes[i], alen) == 0)
+      if (memcmp (ip.src, self->source_bytes + 16 * i, alen) == 0)
         break;
     if (i == self->n_sources) {
       GST_DEBUG_OBJECT (self, "dropped Multicast Data: from another source");
@@ -1480,8 +1480,7 @@ sender_address (GstAmtSrc * self, const Accepted * a)
       && memcmp (a->src, self->last_sender_addr, 16) == 0)
     return self->last_sender;
   g_clear_object (&self->last_sender);
-  self->last_sender = socket_address (self->group_family, a->src,
-      a->src_port);
+  self->last_sender = socket_address (self->group_family, a->src, a->src_port);
   memcpy (self->last_sender_addr, a->src, 16);
   self->last_sender_port = a->src_port;
   return self->last_sender;

@@ -533,13 +533,15 @@ gst_mcp_uri_mcast_sink_init (gpointer g_iface, gpointer iface_data)
 void
 gst_mcp_uri_tcpsplit_src_init (gpointer g_iface, gpointer iface_data)
 {
-  mcp_uri_iface_init (g_iface, mcp_uri_tcpsplit_get_protocols, mcp_uri_type_src);
+  mcp_uri_iface_init (g_iface, mcp_uri_tcpsplit_get_protocols,
+      mcp_uri_type_src);
 }
 
 void
 gst_mcp_uri_tcpsplit_sink_init (gpointer g_iface, gpointer iface_data)
 {
-  mcp_uri_iface_init (g_iface, mcp_uri_tcpsplit_get_protocols, mcp_uri_type_sink);
+  mcp_uri_iface_init (g_iface, mcp_uri_tcpsplit_get_protocols,
+      mcp_uri_type_sink);
 }
 
 void

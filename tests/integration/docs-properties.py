@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 ELEMENTS = ["mcastsrc-relay", "tcpsplitsink", "tcpsplitsrc",
-            "tcpremcastsink", "tcpmeshrouter", "mcastgateway"]
+            "tcpremcastsink", "tcpmeshrouter", "mcastgateway", "amtsrc"]
 SHARED = "Security and liveness"
 SHARED_FOR = {"tcpsplitsink", "tcpsplitsrc", "tcpmeshrouter"}
 INHERITED = {

@@ -134,8 +134,7 @@ addr_bytes (const gchar * text, guint8 * out)
 
   fail_unless (a != NULL, "%s", text);
   memset (out, 0, 16);
-  memcpy (out, g_inet_address_to_bytes (a), g_inet_address_get_native_size
-      (a));
+  memcpy (out, g_inet_address_to_bytes (a), g_inet_address_get_native_size (a));
   g_object_unref (a);
 }
 
@@ -439,8 +438,7 @@ GST_START_TEST (test_defaults_and_properties)
       "relay-port", 2269, "discovery-address", "192.0.2.1", "buffer-size",
       1000, "timeout", (guint64) GST_SECOND, "retransmit-interval",
       (guint64) (10 * GST_MSECOND), "request-tries", 5, "peer-id",
-      (guint64) 77, "stats-interval", (guint64) GST_SECOND, "caps", want,
-      NULL);
+      (guint64) 77, "stats-interval", (guint64) GST_SECOND, "caps", want, NULL);
   g_object_get (src, "address", &address, "port", &port, "multicast-source",
       &source, "relay", &relay, "relay-port", &relay_port,
       "discovery-address", &disc, "buffer-size", &buffer_size, "timeout",
@@ -492,8 +490,7 @@ GST_START_TEST (test_state_cycles)
     fail_unless_equals_int (port, 0);
   }
   s = mcp_test_stats (src, STATS);
-  fail_unless_equals_string (gst_structure_get_string (s, "state"),
-      "stopped");
+  fail_unless_equals_string (gst_structure_get_string (s, "state"), "stopped");
   gst_structure_free (s);
   gst_check_teardown_element (src);
 }
@@ -649,8 +646,7 @@ GST_START_TEST (test_bad_input_dropped)
     addr_bytes (SOURCE4, src);
     addr_bytes ("232.1.1.1", dst);
     mcp_amt_write_data_header (msg);
-    mcp_ippkt_write_udp (msg + 2, 4, src, SOURCE_PORT, dst, 5004, 16, 0, 4,
-        0);
+    mcp_ippkt_write_udp (msg + 2, 4, src, SOURCE_PORT, dst, 5004, 16, 0, 4, 0);
     fail_unless_equals_int (g_socket_send_to (other, f.relay.gateway,
             (const gchar *) msg, sizeof (msg), NULL, NULL), sizeof (msg));
   }
@@ -810,8 +806,7 @@ GST_START_TEST (test_refresh)
   relay_answer_request (&f.relay, 4, 1, FALSE);
   relay_expect_update (&f.relay, 4, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1",
       NULL);
-  fail_unless_equals_uint64 (stat (&f, "query-interval-duration"),
-      GST_SECOND);
+  fail_unless_equals_uint64 (stat (&f, "query-interval-duration"), GST_SECOND);
   first_nonce = f.relay.request_nonce;
   f.relay.mac = TEST_MAC + 1;
   relay_answer_request (&f.relay, 4, 1, FALSE);
@@ -856,8 +851,7 @@ check_stop (guint8 family, gboolean g_flag)
   }
   fail_unless_equals_uint64 (mcp_test_stat (f.h->element, STATS,
           "teardowns"), g_flag ? 1 : 0);
-  fail_unless_equals_uint64 (mcp_test_stat (f.h->element, STATS, "updates"),
-      2);
+  fail_unless_equals_uint64 (mcp_test_stat (f.h->element, STATS, "updates"), 2);
   teardown (&f);
   g_free (props);
 }

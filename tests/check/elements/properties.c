@@ -11,7 +11,7 @@
 
 static const gchar *factories[] = {
   "mcastsrc-relay", "tcpsplitsink", "tcpsplitsrc", "tcpremcastsink",
-  "tcpmeshrouter",
+  "tcpmeshrouter", "amtsrc",
 };
 
 /* Whether pspec has a range narrower than its type (only those can be
@@ -23,7 +23,8 @@ is_narrow (GParamSpec * pspec)
     return FALSE;
   /* ours, not the base classes' (num-buffers, blocksize, ...) */
   if (!g_str_has_prefix (g_type_name (pspec->owner_type), "GstMcast")
-      && !g_str_has_prefix (g_type_name (pspec->owner_type), "GstTcp"))
+      && !g_str_has_prefix (g_type_name (pspec->owner_type), "GstTcp")
+      && !g_str_has_prefix (g_type_name (pspec->owner_type), "GstAmt"))
     return FALSE;
   if (G_IS_PARAM_SPEC_UINT (pspec))
     return G_PARAM_SPEC_UINT (pspec)->minimum > 0
