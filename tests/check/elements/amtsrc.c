@@ -871,6 +871,46 @@ GST_START_TEST (test_stop_tears_down)
 
 GST_END_TEST;
 
+/* timeout: a silence of data after a datagram posts one message, as on
+ * mcastsrc-relay; the element goes on. */
+GST_START_TEST (test_timeout_message)
+{
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  Fixture f;
+  guint64 before, v = 0;
+  guint posted = 0;
+
+  setup (&f, 4, "address=239.1.1.1 timeout=200000000");
+  gst_element_set_bus (f.h->element, bus);
+  join (&f, 4, "239.1.1.1", NULL, FALSE);
+  relay_send_data (&f.relay, SOURCE4, "239.1.1.1", 5004, 1, 10);
+  pull_datagram (&f, 1, 10, "239.1.1.1", 5004, SOURCE4, 0);
+  /* (a loaded machine may have been silent that long before the join) */
+  before = stat (&f, "timeouts");
+  while (posted < before + 1) {
+    msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND,
+        GST_MESSAGE_ELEMENT);
+    fail_unless (msg != NULL, "no mcastproxy-timeout message");
+    if (gst_message_has_name (msg, "mcastproxy-timeout")) {
+      fail_unless (gst_structure_get_uint64 (gst_message_get_structure (msg),
+              "timeout", &v));
+      fail_unless_equals_uint64 (v, 200 * GST_MSECOND);
+      posted++;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_uint64 (stat (&f, "timeouts"), before + 1);
+  /* and data still comes */
+  relay_send_data (&f.relay, SOURCE4, "239.1.1.1", 5004, 2, 10);
+  pull_datagram (&f, 2, 10, "239.1.1.1", 5004, SOURCE4, 1);
+  gst_element_set_bus (f.h->element, NULL);
+  gst_object_unref (bus);
+  teardown (&f);
+}
+
+GST_END_TEST;
+
 /* ---- URI ------------------------------------------------------------------ */
 
 GST_START_TEST (test_uri)
@@ -971,6 +1011,7 @@ amtsrc_suite (void)
   tcase_add_test (tc, test_refresh);
   tcase_add_test (tc, test_stop_leaves);
   tcase_add_test (tc, test_stop_tears_down);
+  tcase_add_test (tc, test_timeout_message);
   tcase_add_test (tc, test_uri);
   tcase_add_test (tc, test_uri_stream);
   return s;
