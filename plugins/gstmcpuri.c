@@ -21,6 +21,7 @@ typedef struct
 static const McpUriScheme mcp_uri_schemes[] = {
   {GST_MCP_URI_SCHEME_MCAST, "address", "multicast-source", TRUE},
   {GST_MCP_URI_SCHEME_TCPSPLIT, "host", NULL, FALSE},
+  {GST_MCP_URI_SCHEME_AMT, "address", "multicast-source", TRUE},
 };
 
 /* Characters left as they are in a query value or a source list. */
@@ -458,6 +459,8 @@ static const gchar *const mcp_uri_mcast_protocols[] =
     { GST_MCP_URI_SCHEME_MCAST, NULL };
 static const gchar *const mcp_uri_tcpsplit_protocols[] =
     { GST_MCP_URI_SCHEME_TCPSPLIT, NULL };
+static const gchar *const mcp_uri_amt_protocols[] =
+    { GST_MCP_URI_SCHEME_AMT, NULL };
 
 static GstURIType
 mcp_uri_type_src (GType type)
@@ -483,6 +486,12 @@ mcp_uri_tcpsplit_get_protocols (GType type)
   return mcp_uri_tcpsplit_protocols;
 }
 
+static const gchar *const *
+mcp_uri_amt_get_protocols (GType type)
+{
+  return mcp_uri_amt_protocols;
+}
+
 /* The scheme is the handler's one protocol. */
 static gchar *
 mcp_uri_get_uri (GstURIHandler * handler)
@@ -499,12 +508,12 @@ mcp_uri_set_uri (GstURIHandler * handler, const gchar * uri, GError ** error)
 }
 
 static void
-mcp_uri_iface_init (GstURIHandlerInterface * iface, gboolean mcast,
+mcp_uri_iface_init (GstURIHandlerInterface * iface,
+    const gchar * const *(*get_protocols) (GType),
     GstURIType (*get_type) (GType))
 {
   iface->get_type = get_type;
-  iface->get_protocols = mcast ? mcp_uri_mcast_get_protocols :
-      mcp_uri_tcpsplit_get_protocols;
+  iface->get_protocols = get_protocols;
   iface->get_uri = mcp_uri_get_uri;
   iface->set_uri = mcp_uri_set_uri;
 }
@@ -512,23 +521,31 @@ mcp_uri_iface_init (GstURIHandlerInterface * iface, gboolean mcast,
 void
 gst_mcp_uri_mcast_src_init (gpointer g_iface, gpointer iface_data)
 {
-  mcp_uri_iface_init (g_iface, TRUE, mcp_uri_type_src);
+  mcp_uri_iface_init (g_iface, mcp_uri_mcast_get_protocols, mcp_uri_type_src);
 }
 
 void
 gst_mcp_uri_mcast_sink_init (gpointer g_iface, gpointer iface_data)
 {
-  mcp_uri_iface_init (g_iface, TRUE, mcp_uri_type_sink);
+  mcp_uri_iface_init (g_iface, mcp_uri_mcast_get_protocols, mcp_uri_type_sink);
 }
 
 void
 gst_mcp_uri_tcpsplit_src_init (gpointer g_iface, gpointer iface_data)
 {
-  mcp_uri_iface_init (g_iface, FALSE, mcp_uri_type_src);
+  mcp_uri_iface_init (g_iface, mcp_uri_tcpsplit_get_protocols,
+      mcp_uri_type_src);
 }
 
 void
 gst_mcp_uri_tcpsplit_sink_init (gpointer g_iface, gpointer iface_data)
 {
-  mcp_uri_iface_init (g_iface, FALSE, mcp_uri_type_sink);
+  mcp_uri_iface_init (g_iface, mcp_uri_tcpsplit_get_protocols,
+      mcp_uri_type_sink);
+}
+
+void
+gst_mcp_uri_amt_src_init (gpointer g_iface, gpointer iface_data)
+{
+  mcp_uri_iface_init (g_iface, mcp_uri_amt_get_protocols, mcp_uri_type_src);
 }

@@ -13,6 +13,9 @@ G_BEGIN_DECLS
 #define GST_MCP_URI_SCHEME_MCAST "mcast"
 /* tcpsplit://[HOST]:PORT?PROPERTY=VALUE&...: "host" and "port". */
 #define GST_MCP_URI_SCHEME_TCPSPLIT "tcpsplit"
+/* amt://[SOURCE@]GROUP:PORT?relay=HOST&...: as mcast://, received through
+ * an AMT relay (VLC's scheme). */
+#define GST_MCP_URI_SCHEME_AMT "amt"
 
 /* Interface initialisers for G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
  * ...): the element only names the one matching its scheme and direction. */
@@ -20,6 +23,7 @@ void gst_mcp_uri_mcast_src_init (gpointer g_iface, gpointer iface_data);
 void gst_mcp_uri_mcast_sink_init (gpointer g_iface, gpointer iface_data);
 void gst_mcp_uri_tcpsplit_src_init (gpointer g_iface, gpointer iface_data);
 void gst_mcp_uri_tcpsplit_sink_init (gpointer g_iface, gpointer iface_data);
+void gst_mcp_uri_amt_src_init (gpointer g_iface, gpointer iface_data);
 
 /* What the handlers do, for an element of either scheme: sets the
  * element's properties from uri (all or none), or returns FALSE with a

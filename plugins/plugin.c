@@ -4,6 +4,7 @@
 #include <gst/gst.h>
 
 #include "gstamtrelay.h"
+#include "gstamtsrc.h"
 #include "gstmcastgateway.h"
 #include "gstmcastsrcrelay.h"
 #include "gstmcpstats.h"
@@ -25,6 +26,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (tcpmeshrouter, plugin);
   ret |= GST_ELEMENT_REGISTER (mcastgateway, plugin);
   ret |= GST_ELEMENT_REGISTER (amtrelay, plugin);
+  ret |= GST_ELEMENT_REGISTER (amtsrc, plugin);
   return ret;
 }
 

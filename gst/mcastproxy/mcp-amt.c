@@ -121,10 +121,10 @@ read_gateway (const guint8 * p, McpAmtMessage * msg)
 
   msg->port = (p[0] << 8) | p[1];
   memset (msg->address, 0, sizeof (msg->address));
-  /* ::ffff:a.b.c.d always; ::a.b.c.d but for :: and ::1, which are
-   * IPv6's own */
-  if (memcmp (a, mapped, 12) == 0 || (memcmp (a, zeros, 12) == 0 &&
-          (a[12] | a[13] | a[14] | (a[15] > 1)))) {
+  /* ::ffff:a.b.c.d always; IPv4-compatible ::a.b.c.d only for a global
+   * IPv4 address, never 0.x.x.x: :: and ::1 are IPv6's own */
+  if (memcmp (a, mapped, 12) == 0 ||
+      (memcmp (a, zeros, 12) == 0 && a[12] != 0)) {
     msg->family = 4;
     memcpy (msg->address, a + 12, 4);
   } else {

@@ -10,7 +10,8 @@ import subprocess
 import sys
 
 ELEMENTS = ["mcastsrc-relay", "tcpsplitsink", "tcpsplitsrc",
-            "tcpremcastsink", "tcpmeshrouter", "mcastgateway", "amtrelay"]
+            "tcpremcastsink", "tcpmeshrouter", "mcastgateway", "amtrelay",
+            "amtsrc"]
 SHARED = "Security and liveness"
 SHARED_FOR = {"tcpsplitsink", "tcpsplitsrc", "tcpmeshrouter"}
 INHERITED = {

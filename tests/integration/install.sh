@@ -17,8 +17,8 @@ export GST_REGISTRY="$WORK/registry.bin"
 # 1. meson devenv puts the build tree's plugin in front
 out=$(env -u GST_PLUGIN_PATH meson devenv -C "$BUILD" gst-inspect-1.0 mcastproxy 2>&1)
 if printf '%s\n' "$out" | grep -q "Filename *$BUILD/plugins/libgstmcastproxy.so" &&
-    printf '%s\n' "$out" | grep -q "6 elements"; then
-  pass "meson devenv finds the build tree's plugin with its 6 elements"
+    printf '%s\n' "$out" | grep -q "8 elements"; then
+  pass "meson devenv finds the build tree's plugin with its 8 elements"
 else
   fail "meson devenv: $out"
 fi

@@ -592,6 +592,15 @@ test_amt_teardown_data (void)
   }
   g_bytes_unref (b);
 
+  /* ::1 is IPv6's loopback, not the IPv4-compatible 0.0.0.1 */
+  m.family = 6;
+  addr6 (m.address, "::1");
+  b = mcp_amt_build (&m);
+  g_assert_true (mcp_amt_parse (g_bytes_get_data (b, NULL), 30, &p, NULL));
+  g_assert_cmpuint (p.family, ==, 6);
+  g_assert_cmpmem (p.address, 16, m.address, 16);
+  g_bytes_unref (b);
+
   g_assert_true (mcp_amt_parse (data, sizeof (data), &p, NULL));
   g_assert_cmpint (p.type, ==, MCP_AMT_MULTICAST_DATA);
   g_assert_cmpuint (p.inner_len, ==, 3);

@@ -11,7 +11,7 @@
 
 static const gchar *factories[] = {
   "mcastsrc-relay", "tcpsplitsink", "tcpsplitsrc", "tcpremcastsink",
-  "tcpmeshrouter", "amtrelay",
+  "tcpmeshrouter", "amtrelay", "amtsrc",
 };
 
 /* Whether pspec has a range narrower than its type (only those can be
