@@ -1,0 +1,182 @@
+#!/bin/bash
+# mcastproxy — AMT (RFC 7450) across namespaces, as root: our amtsrc against
+# our amtrelay. Only unicast crosses the link between gateway and relay
+# (multicast off on it); the relay's side is a native multicast LAN.
+#
+#   S (sender) --lan, multicast-- R (relay) --wan, unicast only-- G (gateway) --lan-- H (host)
+#
+# R runs `mcastsrc-relay scope=... ! amtrelay`: it joins a group natively
+# only while some gateway asks for it. G runs `amtsrc ! tcpremcastsink`: an
+# island fed from the relay, its host H listening with the kernel's own
+# joins.
+#
+# ssm: H joins (S,G) INCLUDE; S sends 3,000 datagrams of mixed sizes at
+#      1,000/s. H gets every one, once, in order, from S's address; the
+#      wan link carried no multicast; R joined the group on its LAN only
+#      once G asked, and left it within 3 s after G stopped.
+# asm: the same for an any-source group, IPv4.
+# ipv6: the same over IPv6 on both sides (MLDv2 inside, AMT over IPv6).
+# restart: R is killed while S sends; G's Requests go unanswered and it
+#      goes back to discovery; R starts again on the same port, G finds it
+#      and H gets the rest, with one gap.
+#
+# Usage: amt.sh ssm|asm|ipv6|restart
+# Needs MCASTPROXY_BUILD (the meson build directory). Exit 77 without root.
+set -u
+VARIANT=${1:?variant}
+. "$(dirname "$0")/islands-test.sh"
+islands_test_init amt
+export GST_PLUGIN_PATH=$BUILD/plugins
+
+RATE=1000
+COUNT=3000
+SIZES=24,1316,9000,100
+PORT=5000
+case $VARIANT in
+  ssm|restart) FAM=4; GROUP=232.1.1.1; SCOPE="232.1.1.0/24:$PORT" ;;
+  asm) FAM=4; GROUP=239.1.1.1; SCOPE="239.1.1.0/24:$PORT" ;;
+  ipv6) FAM=6; GROUP=ff1e::8000:1; SCOPE="ff1e::8000:0/112:$PORT" ;;
+  *) echo "amt.sh: unknown variant $VARIANT"; exit 2 ;;
+esac
+[ "$VARIANT" = restart ] && COUNT=12000
+
+# ---- the namespaces ---------------------------------------------------------
+
+S=$(ns s); R=$(ns r); G=$(ns g); H=$(ns h)
+for x in "$S" "$R" "$G" "$H"; do
+  host "$x"
+  ip netns exec "$x" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
+    net.ipv6.conf.all.accept_dad=0
+done
+if [ $FAM = 4 ]; then
+  SRC=10.20.0.2; RELAY=10.30.0.1
+  link "$S" s0 10.20.0.2/24 "$R" lan0 10.20.0.1/24 on
+  link "$R" wan0 10.30.0.1/24 "$G" wan0 10.30.0.2/24 off
+  link "$G" lan0 10.40.0.1/24 "$H" h0 10.40.0.2/24 on
+  ip -n "$H" route add default via 10.40.0.1
+  ip -n "$G" route add default via 10.30.0.1
+  ip -n "$S" route add 224.0.0.0/4 dev s0
+  ip -n "$H" route add 224.0.0.0/4 dev h0
+else
+  SRC=fd20::2; RELAY=fd30::1
+  link "$S" s0 fd20::2/64 "$R" lan0 fd20::1/64 on
+  link "$R" wan0 fd30::1/64 "$G" wan0 fd30::2/64 off
+  link "$G" lan0 fd40::1/64 "$H" h0 fd40::2/64 on
+  ip -n "$H" -6 route add default via fd40::1
+  ip -n "$G" -6 route add default via fd30::1
+fi
+# the sender's kernel must reach the host only through the tunnel
+for x in "$R" "$G"; do
+  ip netns exec "$x" sysctl -qw net.ipv4.ip_forward=0 \
+    net.ipv6.conf.all.forwarding=0
+done
+
+# ---- the relay and the gateway ---------------------------------------------
+
+LAUNCH="gst-launch-1.0 -e -v -m"
+RELAY_PORT=0
+# a restarted relay is found again where it was: a port fixed in this
+# private namespace
+[ "$VARIANT" = restart ] && RELAY_PORT=2268
+STATS=stats-interval=100000000
+
+start_relay () {
+  start "$1" "$R" -- $LAUNCH \
+    mcastsrc-relay scope="$SCOPE" multicast-iface=lan0 \
+    ! amtrelay address=$RELAY port=$RELAY_PORT query-interval=2000000000 \
+      $STATS
+  RP=$(port_of "$1" GstAmtRelay:amtrelay) ||
+    { fail "the relay never started"; exit 1; }
+}
+
+# whether R has joined GROUP on its LAN
+joined () { ip -n "$R" maddr show dev lan0 | grep -qw -- "$GROUP"; }
+
+# until joined is $1 (0 or 1), polling the kernel's table (it tells no one
+# of a change) at most $2 ms; prints the time taken
+until_joined () {
+  local t0 now
+  t0=$(date +%s%N)
+  while :; do
+    if joined; then [ "$1" = 1 ] && break; else [ "$1" = 0 ] && break; fi
+    now=$(date +%s%N)
+    [ $(( (now - t0) / 1000000 )) -ge "$2" ] && return 1
+    sleep 0.02
+  done
+  echo $(( ($(date +%s%N) - t0) / 1000000 ))
+}
+
+SSM_SOURCE=
+case $VARIANT in ssm|restart) SSM_SOURCE=$SRC ;; esac
+
+start_relay relay
+wait_for relay "amtrelay-stats," 10 >/dev/null
+if joined; then fail "R joined $GROUP before anyone asked"
+else pass "R has not joined $GROUP before anyone asks"; fi
+
+start gateway "$G" -- $LAUNCH \
+  amtsrc address=$GROUP port=$PORT ${SSM_SOURCE:+multicast-source=$SSM_SOURCE} \
+    relay=$RELAY relay-port=$RP retransmit-interval=200000000 \
+    request-tries=3 $STATS \
+  ! tcpremcastsink address=$GROUP port=$PORT multicast-iface=lan0 ttl-mc=1 \
+    ${SSM_SOURCE:+original-source=true}
+
+if wait_for relay "gateways=(uint)1" 10 >/dev/null; then
+  pass "the relay took the gateway's Update"
+else
+  fail "the relay never took the gateway"
+fi
+if ms=$(until_joined 1 3000); then
+  pass "R joined $GROUP on its LAN ${ms} ms after the gateway's Update"
+else
+  fail "R never joined $GROUP on its LAN"
+fi
+
+READY=$LOGS/ready
+GAPS=0
+[ "$VARIANT" = restart ] && GAPS=1
+start recv "$H" -- "$MCP_RECV" -g $GROUP -p $PORT -i h0 \
+  ${SSM_SOURCE:+-S $SSM_SOURCE} -c $COUNT -s $SIZES -t 15 -r "$READY" \
+  -G $GAPS
+start send "$S" -- "$MCP_SEND" -g $GROUP -p $PORT -i s0 -c $COUNT \
+  -r $RATE -s $SIZES -w "$READY" --warmup-timeout 20 -q
+
+if [ "$VARIANT" = restart ]; then
+  # the relay goes away mid-stream, and comes back on its port
+  wait_stat_ge gateway amtsrc-stats datagrams-received 2000 20 ||
+    fail "no data before the restart"
+  kill "$PID_relay"; wait "$PID_relay" 2>/dev/null
+  # its Requests go unanswered: it goes back to discovery
+  if wait_stat_ge gateway amtsrc-stats rediscoveries 1 20; then
+    pass "the gateway went back to discovery while the relay was away"
+  else
+    fail "the gateway never went back to discovery"
+  fi
+  start_relay relay2
+  wait_for relay2 "gateways=(uint)1" 20 >/dev/null ||
+    fail "the restarted relay never took the gateway"
+fi
+
+check_receiver recv
+wait "$PID_send"
+
+# only unicast crossed the wan link: multicast is off on it, and neither
+# end received a multicast packet
+for x in "$R" "$G"; do
+  m=$(ip -n "$x" -s -j link show wan0 | python3 -c \
+    'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["multicast"])')
+  if [ "$m" = 0 ]; then pass "${x##*-} wan0: no multicast received"
+  else fail "${x##*-} wan0: $m multicast packets received"; fi
+done
+
+# the gateway stops (its leave, and a Teardown): R leaves the group on its
+# LAN within 3 s
+kill -INT "$PID_gateway"
+if ms=$(until_joined 0 3000); then
+  pass "R left $GROUP ${ms} ms after the gateway stopped"
+else
+  fail "R still joined to $GROUP 3 s after the gateway stopped"
+fi
+wait "$PID_gateway"
+
+exit $FAILED
