@@ -20,8 +20,19 @@
 #      goes back to discovery; R starts again on the same port, G finds it
 #      and H gets the rest, with one gap.
 #
-# Usage: amt.sh ssm|asm|ipv6|restart
-# Needs MCASTPROXY_BUILD (the meson build directory). Exit 77 without root.
+# Against an AMT implementation we did not write (GrumpyOldTroll's amt,
+# github.com/GrumpyOldTroll/amt: amtrelayd and amtgwd), built by this test
+# from the checkout MCASTPROXY_AMT_PEER_SRC names (autotools, libevent):
+# their-relay: our amtsrc takes (S,G) from their amtrelayd; H gets every
+#      datagram once, in order.
+# their-gateway: their amtgwd takes (S,G) from our amtrelay for a listener
+#      joined on its tun device; the listener gets every datagram once, in
+#      order, and our relay leaves the group after the gateway stopped.
+# Their relay reads 1,500 bytes at most, so these send no larger datagrams.
+#
+# Usage: amt.sh ssm|asm|ipv6|restart|their-relay|their-gateway
+# Needs MCASTPROXY_BUILD (the meson build directory). Exit 77 without root,
+# and for the last two without MCASTPROXY_AMT_PEER_SRC.
 set -u
 VARIANT=${1:?variant}
 . "$(dirname "$0")/islands-test.sh"
@@ -30,12 +41,42 @@ export GST_PLUGIN_PATH=$BUILD/plugins
 
 RATE=1000
 COUNT=3000
+
+# Their daemons, built once per checkout in the build tree.
+peer_build () {
+  local src=${MCASTPROXY_AMT_PEER_SRC:-} head dir
+  if [ -z "$src" ]; then
+    echo "amt-$VARIANT: skipped: set MCASTPROXY_AMT_PEER_SRC to a checkout" \
+      "of github.com/GrumpyOldTroll/amt to run it"
+    exit 77
+  fi
+  [ -f "$src/configure.ac" ] || {
+    echo "amt-$VARIANT: MCASTPROXY_AMT_PEER_SRC=$src: no configure.ac there"
+    exit 1; }
+  head=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo local)
+  dir=$BUILD/amt-peer-$head
+  AMTRELAYD=$dir/relay/amtrelayd
+  AMTGWD=$dir/gateway/amtgwd
+  [ -x "$AMTRELAYD" ] && [ -x "$AMTGWD" ] && return 0
+  rm -rf "$dir" && cp -a "$src" "$dir" || exit 1
+  # their -Werror meets GCC 12's warnings: built without it
+  if ! (cd "$dir" && autoreconf -f -i && ./configure &&
+        make -j2 CFLAGS="-g -O2 -Wno-error") >"$dir.log" 2>&1; then
+    echo "amt-$VARIANT: building $src failed (needs autoconf automake" \
+      "libtool libevent-dev pkg-config); see $dir.log"
+    tail -n 5 "$dir.log"
+    exit 1
+  fi
+}
 SIZES=24,1316,9000,100
 PORT=5000
 case $VARIANT in
   ssm|restart) FAM=4; GROUP=232.1.1.1; SCOPE="232.1.1.0/24:$PORT" ;;
   asm) FAM=4; GROUP=239.1.1.1; SCOPE="239.1.1.0/24:$PORT" ;;
   ipv6) FAM=6; GROUP=ff1e::8000:1; SCOPE="ff1e::8000:0/112:$PORT" ;;
+  their-relay|their-gateway)
+    FAM=4; GROUP=232.1.1.1; SCOPE="232.1.1.0/24:$PORT"; SIZES=24,1316,100,1400
+    peer_build ;;
   *) echo "amt.sh: unknown variant $VARIANT"; exit 2 ;;
 esac
 [ "$VARIANT" = restart ] && COUNT=12000
@@ -70,6 +111,69 @@ for x in "$R" "$G"; do
   ip netns exec "$x" sysctl -qw net.ipv4.ip_forward=0 \
     net.ipv6.conf.all.forwarding=0
 done
+
+# ---- against their daemons ---------------------------------------------------
+
+if [ "$VARIANT" = their-relay ]; then
+  # their relay binds 2268 on the address it is given, and captures what
+  # arrives on lan0 (a sender behind it, as S is)
+  start relay "$R" -- "$AMTRELAYD" -a $RELAY -c lan0 -p none -d
+  wait_for relay "." 10 >/dev/null
+  start gateway "$G" -- gst-launch-1.0 -e -v -m \
+    amtsrc address=$GROUP port=$PORT multicast-source=$SRC relay=$RELAY \
+      retransmit-interval=200000000 stats-interval=100000000 \
+    ! tcpremcastsink address=$GROUP port=$PORT multicast-iface=lan0 \
+      ttl-mc=1 original-source=true
+  if wait_stat_ge gateway amtsrc-stats updates 1 20; then
+    pass "our gateway: discovery, request, their query, our update"
+  else
+    fail "our gateway never sent an update to their relay"
+  fi
+  READY=$LOGS/ready
+  start recv "$H" -- "$MCP_RECV" -g $GROUP -p $PORT -i h0 -S $SRC \
+    -c $COUNT -s $SIZES -t 15 -r "$READY"
+  start send "$S" -- "$MCP_SEND" -g $GROUP -p $PORT -i s0 -c $COUNT \
+    -r $RATE -s $SIZES -w "$READY" --warmup-timeout 20 -q
+  check_receiver recv
+  wait "$PID_send"
+  echo "   gateway: $(grep 'amtsrc-stats,' "$LOGS/gateway.log" | tail -n 1 |
+    grep -o 'datagrams-received=[^,]*\|datagrams-dropped=[^,]*' | tr '\n' ' ')"
+  kill -INT "$PID_gateway"; wait "$PID_gateway"
+  kill -INT "$PID_relay"; wait "$PID_relay"
+  exit $FAILED
+fi
+
+if [ "$VARIANT" = their-gateway ]; then
+  start relay "$R" -- gst-launch-1.0 -e -v -m \
+    mcastsrc-relay scope="$SCOPE" multicast-iface=lan0 \
+    ! amtrelay address=$RELAY port=2268 stats-interval=100000000
+  wait_for relay "amtrelay-stats," 10 >/dev/null
+  # their gateway: a tun device whose kernel side the listener joins on; a
+  # private /tmp for its lock file
+  ip -n "$G" tuntap add mode tun dev tun0
+  ip -n "$G" addr add 10.8.8.1/24 dev tun0
+  ip -n "$G" link set tun0 up
+  ip -n "$G" route add 10.20.0.0/24 dev tun0
+  start gateway "$G" -- unshare -m sh -c \
+    'mount -t tmpfs tmpfs /tmp && exec "$0" "$@"' \
+    "$AMTGWD" -a $RELAY -c tun0 -s 10.8.8.2 -d
+  READY=$LOGS/ready
+  start recv "$G" -- "$MCP_RECV" -g $GROUP -p $PORT -i tun0 -S $SRC \
+    -c $COUNT -s $SIZES -t 15 -r "$READY"
+  if wait_for relay "gateways=(uint)1" 30 >/dev/null; then
+    pass "their gateway: our query taken, its update accepted"
+  else
+    fail "their gateway never got through to our relay"
+  fi
+  start send "$S" -- "$MCP_SEND" -g $GROUP -p $PORT -i s0 -c $COUNT \
+    -r $RATE -s $SIZES -w "$READY" --warmup-timeout 30 -q
+  check_receiver recv
+  wait "$PID_send"
+  kill -TERM "$PID_gateway"; wait "$PID_gateway"
+  # it sends no leave when killed: our relay expires it (gateway-timeout)
+  kill -INT "$PID_relay"; wait "$PID_relay"
+  exit $FAILED
+fi
 
 # ---- the relay and the gateway ---------------------------------------------
 
