@@ -17,6 +17,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ["MCASTPROXY_BUILD"]
 DOC = os.path.join(TOP, "docs", "cookbook.md")
 HOST = "relay-a.example.net"
+HOST_ADDRESS = "203.0.113.5"
 PLAYER_BUFFERS = 50
 READY_SECONDS = 20      # a line's readiness; polled, never slept on
 PLAYER_SECONDS = 30     # the last line of a recipe, all of it
@@ -68,7 +69,8 @@ class Command:
         while "=" in args[0] and re.match(r"^[A-Z_][A-Z0-9_]*=", args[0]):
             k, v = args.pop(0).split("=", 1)
             self.env[k] = self.path(v)
-        args = [a.replace(HOST, "127.0.0.1") for a in args]
+        args = [a.replace(HOST, "127.0.0.1").replace(HOST_ADDRESS, "127.0.0.1")
+                for a in args]
         args[0] = self.path(args[0])
         self.listeners = []     # (auto name, port written in the recipe)
         self.callers = []       # bus message that says a caller is up
@@ -265,6 +267,12 @@ def check_srt(out, rc, procs):
     return bad, "over SRT: 320x240 I420: %s" % got
 
 
+def check_amt(out, rc, procs):
+    # island B's group has no other way in than the AMT tunnel
+    bad, got = video_player("amt", out, rc, 320, 240)
+    return bad, "through AMT: 320x240 I420: %s" % got
+
+
 def check_embed(out, rc, procs):
     bad = []
     if rc != 0 or not re.search(r"^mcp-send: sent=200 bytes=263200 ", out, re.M):
@@ -293,7 +301,7 @@ def check_embed(out, rc, procs):
 
 
 CHECKS = {"rtp": check_rtp, "mpegts": check_mpegts, "transcode": check_transcode,
-          "srt": check_srt, "embed": check_embed}
+          "srt": check_srt, "amt": check_amt, "embed": check_embed}
 
 
 # what the recipes need beyond the plugin, and the Debian package of each
