@@ -104,6 +104,8 @@ esac
 #   mcastproxy_need groups      MCAST_GROUPS, or a MCAST_PORT to send to;
 #                               ranges carried on demand need MCAST_IFACE
 #   mcastproxy_need port NAME   a port it connects or sends to: not 0
+#   mcastproxy_need local NAME  the address NAME is one of this host's
+#                               (ip addr; not checked without iproute2)
 mcastproxy_need () {
   case $1 in
     iface)
@@ -129,7 +131,19 @@ mcastproxy_need () {
       eval "mcp_port=\$$2"
       [ "$mcp_port" != 0 ] ||
         mcastproxy_bad "$2" "0 is no port to connect or send to (1-65535)" ;;
+    local)
+      eval "mcp_addr=\$$2"
+      mcastproxy_is_local "$mcp_addr" ||
+        mcastproxy_bad_here "$2" "not an address of this host (ip addr" \
+          "shows no $mcp_addr)" ;;
   esac
+}
+
+# Whether numeric address $1 is configured on this host; true when that
+# cannot be told (no ip command).
+mcastproxy_is_local () {
+  command -v ip >/dev/null || return 0
+  [ -n "$(ip -o addr show to "$1" 2>/dev/null)" ]
 }
 
 # The plugin: MCASTPROXY_PLUGIN_DIR if given, else an installed one, else

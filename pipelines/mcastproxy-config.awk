@@ -45,6 +45,9 @@ BEGIN {
       "GATEWAY_PLAYLIST:text GATEWAY_GROUPS:allow GATEWAY_TOKEN_FILE:text " \
       "GATEWAY_MAX_CLIENTS:uint GATEWAY_MAX_CHANNELS:uint " \
       "GATEWAY_MAX_CHANNEL_CLIENTS:uint " \
+      "AMT_RELAY_IP:unicast AMT_RELAY_PORT:port1 AMT_DISCOVERY_IP:discovery " \
+      "AMT_QUERY_INTERVAL:query AMT_MAX_GATEWAYS:uint " \
+      "AMT_MAX_GROUPS:maxgroups " \
       "MCASTPROXY_FRAMING:framing MCASTPROXY_DSCP:dscp " \
       "MCASTPROXY_AUTH_SECRET_FILE:text MCASTPROXY_TLS:bool " \
       "MCASTPROXY_TLS_CERTIFICATE:text MCASTPROXY_TLS_KEY:text " \
@@ -80,7 +83,7 @@ BEGIN {
     if (name in kind) {
       val[name] = ENVIRON[name]
       from[name] = "environment"
-    } else if (name ~ /^(MCAST|TCP_|HUB_|MESH_|ISLAND_|GATEWAY_)/) {
+    } else if (name ~ /^(MCAST|TCP_|HUB_|MESH_|ISLAND_|GATEWAY_|AMT_)/) {
       unknown(name, "environment")
     }
 
@@ -292,6 +295,22 @@ function check(name,    k, v, r) {
   } else if (k == "host") {
     if (v != "" && !is_ipv4(v) && !is_ipv6(v, g6) && !is_hostname(v))
       bad(name, "not an address or a host name (IPv6 without [ ])")
+  } else if (k == "unicast" || (k == "discovery" && tolower(v) != "auto")) {
+    if (v != "")
+      val[name] = unicast(name, v)
+  } else if (k == "discovery") {
+    val[name] = "auto"
+  } else if (k == "query") {
+    r = uint_max(v, "31744000000000")
+    if (r == "" || length(r) < 10)
+      bad(name, "not a query interval in ns (1000000000-31744000000000: " \
+          "1 s to 31744 s)")
+    val[name] = r
+  } else if (k == "maxgroups") {
+    r = uint_max(v, 4096)
+    if (r == "" || r == 0)
+      bad(name, "not a number of groups (1-4096)")
+    val[name] = r
   } else if (k == "island") {
     val[name] = island_id(name, v)
   } else if (k == "peers") {
@@ -575,6 +594,22 @@ function is_network(s,    p, addr, len, bits, o, v, i, g, rem) {
       return 0
   }
   return 1
+}
+
+# A numeric unicast address, in lower case: no host name (what a relay
+# binds to and tells its gateways), no group, no wildcard.
+function unicast(name, s,    a) {
+  a = tolower(s)
+  if (!is_ipv4(a) && !is_ipv6(a, g6))
+    bad(name, "not a numeric address (e.g. 203.0.113.5 or 2001:db8::5; " \
+        "no host names: it must be an address of this host)")
+  if (is_group(a))
+    bad(name, "a multicast group, not a unicast address of this host")
+  if (a == "0.0.0.0" || (g6[1] + g6[2] + g6[3] + g6[4] + g6[5] + g6[6] + \
+      g6[7] + g6[8] == 0 && index(a, ":")))
+    bad(name, "the wildcard address: name one address of this host, " \
+        "which gateways are told")
+  return a
 }
 
 # An island id: a number 1 to 2^64-1, or a name. A name's id is the first

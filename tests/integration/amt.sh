@@ -19,6 +19,11 @@
 # restart: R is killed while S sends; G's Requests go unanswered and it
 #      goes back to discovery; R starts again on the same port, G finds it
 #      and H gets the rest, with one gap.
+# tool: as ssm, with R running pipelines/amt-relay from the shared
+#      configuration (AMT_RELAY_IP, MCAST_GROUPS, ...) instead of the raw
+#      line: it prints the line expected, and its live status line
+#      (MCASTPROXY_STATUS=1) shows the gateway, every datagram sent to it,
+#      no drops and the group captured.
 #
 # Against an AMT implementation we did not write (GrumpyOldTroll's amt,
 # github.com/GrumpyOldTroll/amt: amtrelayd and amtgwd), built by this test
@@ -30,7 +35,7 @@
 #      order, and our relay leaves the group after the gateway stopped.
 # Their relay reads 1,500 bytes at most, so these send no larger datagrams.
 #
-# Usage: amt.sh ssm|asm|ipv6|restart|their-relay|their-gateway
+# Usage: amt.sh ssm|asm|ipv6|restart|tool|their-relay|their-gateway
 # Needs MCASTPROXY_BUILD (the meson build directory). Exit 77 without root,
 # and for the last two without MCASTPROXY_AMT_PEER_SRC.
 set -u
@@ -71,7 +76,7 @@ peer_build () {
 SIZES=24,1316,9000,100
 PORT=5000
 case $VARIANT in
-  ssm|restart) FAM=4; GROUP=232.1.1.1; SCOPE="232.1.1.0/24:$PORT" ;;
+  ssm|restart|tool) FAM=4; GROUP=232.1.1.1; SCOPE="232.1.1.0/24:$PORT" ;;
   asm) FAM=4; GROUP=239.1.1.1; SCOPE="239.1.1.0/24:$PORT" ;;
   ipv6) FAM=6; GROUP=ff1e::8000:1; SCOPE="ff1e::8000:0/112:$PORT" ;;
   their-relay|their-gateway)
@@ -185,6 +190,22 @@ RELAY_PORT=0
 STATS=stats-interval=100000000
 
 start_relay () {
+  if [ "$VARIANT" = tool ]; then
+    # the status line comes with the -m output on the log
+    start "$1" "$R" AMT_RELAY_IP=$RELAY MCAST_IFACE=lan0 \
+      MCAST_GROUPS="$SCOPE" AMT_QUERY_INTERVAL=2000000000 \
+      MCASTPROXY_STATS_INTERVAL=100000000 MCASTPROXY_STATUS=1 \
+      MCASTPROXY_LAUNCH_FLAGS="-e -v" -- "$P/amt-relay"
+    RP=$(port_of "$1" GstAmtRelay:amtrelay) ||
+      { fail "the relay never started"; exit 1; }
+    local want="gst-launch-1.0 -e -v -m mcastsrc-relay scope=$SCOPE multicast-iface=lan0 stats-interval=100000000 ! amtrelay address=$RELAY port=2268 query-interval=2000000000 max-gateways=1000 max-groups=64 stats-interval=100000000"
+    if [ "$(head -n 1 "$LOGS/$1.log")" = "$want" ] && [ "$RP" = 2268 ]; then
+      pass "pipelines/amt-relay printed its line and listens on 2268"
+    else
+      fail "pipelines/amt-relay printed '$(head -n 1 "$LOGS/$1.log")', port $RP"
+    fi
+    return
+  fi
   start "$1" "$R" -- $LAUNCH \
     mcastsrc-relay scope="$SCOPE" multicast-iface=lan0 \
     ! amtrelay address=$RELAY port=$RELAY_PORT query-interval=2000000000 \
@@ -211,7 +232,7 @@ until_joined () {
 }
 
 SSM_SOURCE=
-case $VARIANT in ssm|restart) SSM_SOURCE=$SRC ;; esac
+case $VARIANT in ssm|restart|tool) SSM_SOURCE=$SRC ;; esac
 
 start_relay relay
 wait_for relay "amtrelay-stats," 10 >/dev/null
@@ -263,6 +284,35 @@ fi
 
 check_receiver recv
 wait "$PID_send"
+
+if [ "$VARIANT" = tool ]; then
+  # every datagram captured (the stream and the sender's warm-up) went to
+  # the one gateway as one AMT message and arrived there; the status line,
+  # summed from the same messages, says so
+  # (the sender is done: the three counters settle within a stats
+  # interval or two)
+  for i in $(seq 1 50); do
+    took=$(last_stat relay mcastsrc-relay-stats datagrams-received)
+    sent=$(last_stat relay amtrelay-stats datagrams-sent)
+    got=$(last_stat gateway amtsrc-stats datagrams-received)
+    [ "$took" = "$sent" ] && [ "$sent" = "$got" ] && break
+    sleep 0.1
+  done
+  dropped=$(last_stat relay amtrelay-stats datagrams-dropped)
+  if [ "$took" -ge $COUNT ] && [ "$sent" = "$took" ] && [ "$dropped" = 0 ] &&
+      [ "$got" = "$sent" ]; then
+    pass "the relay sent all $took datagrams it captured to the gateway, none dropped, all received"
+  else
+    fail "the relay captured $took datagrams, sent $sent, dropped $dropped; the gateway received $got"
+  fi
+  want="^gateways 1 \| in [0-9]+ dgram/s [0-9.]+ Mbit/s \| out [0-9]+ dgram/s [0-9.]+ Mbit/s \| drops 0 \| captured $GROUP:$PORT\$"
+  line=$(grep -E "$want" "$LOGS/relay.log" | awk '$5 >= 800 && $5 <= 1200 && $11 >= 800 && $11 <= 1200' | tail -n 1)
+  if [ -n "$line" ]; then
+    pass "status line while flowing: $line"
+  else
+    fail "no status line with 1 gateway and ~1000 dgram/s in and out; last: $(grep -E '^(clients|gateways) ' "$LOGS/relay.log" | tail -n 2)"
+  fi
+fi
 
 # only unicast crossed the wan link: multicast is off on it, and neither
 # end received a multicast packet

@@ -477,6 +477,113 @@ print(n)' "$WORK/gw.out")
     fail "channel-gateway did not start: $(tail -n 5 "$WORK/gw.log")"
   fi
 
+  echo "-- amt-relay"
+  # this namespace's host: a relay address of each family (the anycast
+  # address comes later)
+  ip addr add 10.30.0.1/24 dev lo
+  ip addr add fd30::1/64 dev lo nodad
+  local amt="AMT_RELAY_IP=10.30.0.1 MCAST_IFACE=lo MCAST_GROUPS=232.1.1.0/24:5000"
+  local amt_line="gst-launch-1.0 mcastsrc-relay scope=232.1.1.0/24:5000 multicast-iface=lo ! amtrelay address=10.30.0.1 port=2268 query-interval=125000000000 max-gateways=1000 max-groups=64"
+  # shellcheck disable=SC2086
+  run amt-relay $amt
+  accepted "the typical settings: scope, interface, address; the rest defaults" \
+    "$amt_line"
+  run amt-relay AMT_RELAY_IP=FD30::1 MCAST_IFACE=lo AMT_RELAY_PORT=02269 \
+    "MCAST_GROUPS=232.1.1.0/24:5000-5010, ff3e::8000:0/112:5004 239.1.1.1:5004" \
+    AMT_QUERY_INTERVAL=10000000000 AMT_MAX_GATEWAYS=0 AMT_MAX_GROUPS=4096 \
+    MCASTPROXY_ALLOW=192.0.2.0/24,2001:db8::/32 \
+    MCASTPROXY_STATS_INTERVAL=1000000000
+  accepted "every setting on its property, an IPv6 relay" \
+    "gst-launch-1.0 -m mcastsrc-relay scope='232.1.1.0/24:5000-5010 \\[ff3e::8000:0\\]/112:5004 239.1.1.1:5004' multicast-iface=lo stats-interval=1000000000 ! amtrelay address=fd30::1 port=2269 query-interval=10000000000 max-gateways=0 max-groups=4096 allow=192.0.2.0/24,2001:db8::/32 stats-interval=1000000000"
+  # shellcheck disable=SC2086
+  run amt-relay $amt AMT_DISCOVERY_IP=fd30::1
+  accepted "a second address of this host answers discovery" \
+    "gst-launch-1.0 .* amtrelay address=10.30.0.1 port=2268 discovery-address=fd30::1 query-interval=.*"
+  # a dry run may be meant for another host: what depends on this one
+  # only warns
+  run amt-relay AMT_RELAY_IP=203.0.113.5 AMT_DISCOVERY_IP=192.52.193.1 \
+    MCAST_IFACE=eth9 MCAST_GROUPS=232.0.0.0/8:5000
+  if [ "$RC" = 0 ] && [ "$OUT" = "gst-launch-1.0 mcastsrc-relay scope=232.0.0.0/8:5000 multicast-iface=eth9 ! amtrelay address=203.0.113.5 port=2268 discovery-address=192.52.193.1 query-interval=125000000000 max-gateways=1000 max-groups=64" ] &&
+      [ "$ERR" = "amt-relay: warning: environment: AMT_RELAY_IP=203.0.113.5: not an address of this host (ip addr shows no 203.0.113.5) (a real run stops here)
+amt-relay: warning: environment: AMT_DISCOVERY_IP=192.52.193.1: not an address of this host (ip addr shows no 192.52.193.1) (a real run stops here)
+amt-relay: warning: environment: MCAST_IFACE=eth9: no network interface named eth9 on this host (a real run stops here)" ]; then
+    pass "a dry run for another host: the line, and a warning for each address and the interface"
+  else
+    fail "amt-relay dry run for another host: exit $RC, stdout '$OUT', stderr '$ERR'"
+  fi
+
+  # the mistakes a new user makes: each one line naming the setting
+  run amt-relay
+  refused "the shipped file: no relay address yet" \
+    "amt-relay: $P/mcastproxy.conf:$(grep -n '^AMT_RELAY_IP=' "$P/mcastproxy.conf" | cut -d: -f1): AMT_RELAY_IP='': empty: the relay needs the numeric address of this host that gateways reach it at"
+  c=$(conf amt.conf 'MCAST_IFACE=lo' 'MCAST_GROUPS=232.1.1.0/24:5000' \
+    'AMT_RELAY_IP=relay.example.net')
+  run amt-relay MCASTPROXY_CONF="$c"
+  refused "a host name for the relay address, from a file" \
+    "amt-relay: $c:3: AMT_RELAY_IP=relay.example.net: not a numeric address (e.g. 203.0.113.5 or 2001:db8::5; no host names: it must be an address of this host)"
+  while IFS='|' read -r bad want; do
+    # shellcheck disable=SC2086
+    run amt-relay $amt "$bad"
+    refused "amt-relay: $bad" "amt-relay: environment: $want"
+  done <<'EOF'
+AMT_RELAY_IP=|AMT_RELAY_IP='': empty: the relay needs the numeric address of this host that gateways reach it at
+AMT_RELAY_IP=10.30.0.l|AMT_RELAY_IP=10.30.0.l: not a numeric address (e.g. 203.0.113.5 or 2001:db8::5; no host names: it must be an address of this host)
+AMT_RELAY_IP=10.30.0.256|AMT_RELAY_IP=10.30.0.256: not a numeric address (e.g. 203.0.113.5 or 2001:db8::5; no host names: it must be an address of this host)
+AMT_RELAY_IP=10.30.0.1:2268|AMT_RELAY_IP=10.30.0.1:2268: not a numeric address (e.g. 203.0.113.5 or 2001:db8::5; no host names: it must be an address of this host)
+AMT_RELAY_IP=0.0.0.0|AMT_RELAY_IP=0.0.0.0: the wildcard address: name one address of this host, which gateways are told
+AMT_RELAY_IP=::|AMT_RELAY_IP=::: the wildcard address: name one address of this host, which gateways are told
+AMT_RELAY_IP=232.1.1.1|AMT_RELAY_IP=232.1.1.1: a multicast group, not a unicast address of this host
+AMT_RELAY_PORT=0|AMT_RELAY_PORT=0: not a port number (1-65535)
+AMT_RELAY_PORT=70000|AMT_RELAY_PORT=70000: not a port number (1-65535)
+AMT_DISCOVERY_IP=anycast|AMT_DISCOVERY_IP=anycast: not a numeric address (e.g. 203.0.113.5 or 2001:db8::5; no host names: it must be an address of this host)
+AMT_DISCOVERY_IP=10.30.0.1|AMT_DISCOVERY_IP=10.30.0.1: the same as AMT_RELAY_IP, where discovery is answered anyway (empty: no second address)
+MCAST_IFACE=|MCAST_IFACE='': empty, but the AMT relay joins MCAST_GROUPS natively: name the interface of its multicast network
+MCAST_GROUPS=|MCAST_GROUPS='': empty: name the groups the relay may serve (group:port, or ranges joined on demand such as 232.0.0.0/8:5000)
+MCAST_GROUPS=232.1.1.0/24|MCAST_GROUPS=232.1.1.0/24: '232.1.1.0/24' is not group:port
+AMT_QUERY_INTERVAL=125|AMT_QUERY_INTERVAL=125: not a query interval in ns (1000000000-31744000000000: 1 s to 31744 s)
+AMT_QUERY_INTERVAL=31745000000000|AMT_QUERY_INTERVAL=31745000000000: not a query interval in ns (1000000000-31744000000000: 1 s to 31744 s)
+AMT_MAX_GATEWAYS=-1|AMT_MAX_GATEWAYS=-1: not a number (0-4294967295; 0: no limit)
+AMT_MAX_GROUPS=0|AMT_MAX_GROUPS=0: not a number of groups (1-4096)
+AMT_MAX_GROUPS=4097|AMT_MAX_GROUPS=4097: not a number of groups (1-4096)
+MCASTPROXY_ALLOW=10.0.0.1/8|MCASTPROXY_ALLOW=10.0.0.1/8: '10.0.0.1/8' is not a network (ADDRESS/PREFIX with no bits set after the prefix, or ADDRESS; comma-separated)
+EOF
+  # shellcheck disable=SC2086
+  run amt-relay $amt AMT_RELAY_PROT=2269
+  if [ "$RC" = 0 ] && [ "$OUT" = "$amt_line" ] &&
+      [ "$ERR" = "amt-relay: warning: environment: AMT_RELAY_PROT is not a setting of the tools, ignored (did you mean AMT_RELAY_PORT?)" ]; then
+    pass "AMT_RELAY_PROT: one warning, with the likely name"
+  else
+    fail "AMT_RELAY_PROT: exit $RC, stdout '$OUT', stderr '$ERR'"
+  fi
+  # real runs: what is not on this host stops them before anything starts
+  # shellcheck disable=SC2086
+  real amt-relay $amt AMT_RELAY_IP=10.30.0.2
+  refused "a real run: a relay address not on this host" \
+    "amt-relay: environment: AMT_RELAY_IP=10.30.0.2: not an address of this host (ip addr shows no 10.30.0.2)"
+  # shellcheck disable=SC2086
+  real amt-relay $amt AMT_DISCOVERY_IP=192.52.193.1
+  refused "a real run: a discovery address not on this host" \
+    "amt-relay: environment: AMT_DISCOVERY_IP=192.52.193.1: not an address of this host (ip addr shows no 192.52.193.1)"
+  # shellcheck disable=SC2086
+  real amt-relay $amt MCAST_IFACE=eth9
+  refused "a real run: no such interface" \
+    "amt-relay: environment: MCAST_IFACE=eth9: no network interface named eth9 on this host"
+  # AMT_DISCOVERY_IP=auto (the default): the anycast address once this
+  # host has it; empty: none
+  ip addr add 192.52.193.1/32 dev lo
+  # shellcheck disable=SC2086
+  run amt-relay $amt
+  accepted "auto: the anycast 192.52.193.1, now that this host has it" \
+    "gst-launch-1.0 .* amtrelay address=10.30.0.1 port=2268 discovery-address=192.52.193.1 query-interval=.*"
+  # shellcheck disable=SC2086
+  run amt-relay $amt AMT_DISCOVERY_IP=
+  accepted "an empty AMT_DISCOVERY_IP: no discovery address" "$amt_line"
+  # shellcheck disable=SC2086
+  run amt-relay $amt AMT_RELAY_IP=192.52.193.1
+  accepted "a relay on the anycast address itself: no second socket" \
+    "gst-launch-1.0 .* amtrelay address=192.52.193.1 port=2268 query-interval=.*"
+  ip addr del 192.52.193.1/32 dev lo
+
   echo "-- the documented settings are the ones the tools read"
   local names readme conf_names
   names=$(awk -f "$P/mcastproxy-config.awk" list settings | sort)
