@@ -18,27 +18,31 @@
  * "mcastproxy-subscriptions" query and pushes the upstream event of that
  * name (gstmcpsubs.h) with one peer per gateway, so that `mcastsrc-relay`
  * with a `scope` joins a group while some gateway wants it and leaves it
- * when none does. Each buffer must carry the proxy's metadata (its group,
- * port and original sender); it becomes one IPv4 or IPv6 packet from the
- * sender to the group, built once and sent to every gateway whose state
- * wants that (source, group), in batches, the payload never copied.
+ * when none does. Changes reach upstream at most every 100 ms, the event
+ * built outside the lock the data path takes. Each buffer must carry the
+ * proxy's metadata (its group, port and original sender); it becomes one
+ * IPv4 or IPv6 packet from the sender to the group, built once and sent to
+ * every gateway whose state wants that (source, group), in batches, the
+ * payload never copied.
  *
  * The control plane runs on a thread of the element's own, on one UDP
  * socket bound to `address:port`: Relay Discovery is answered with an
  * Advertisement naming `advertise-address` (or `address`); a Request with
  * a Membership Query (IGMPv3, or MLDv2 when the gateway asks for it) and a
  * response MAC, without keeping any state; a Membership Update whose MAC
- * is right creates or refreshes the gateway's state; Teardown removes it,
- * as does silence for `gateway-timeout`. The MAC secret changes every
- * `mac-rotate-interval`, the previous one still accepted. A second socket
- * on `discovery-address` (the anycast address) answers Relay Discovery
- * only.
+ * is right creates or refreshes the gateway's state; Teardown with the
+ * nonce of its last Update removes it, as does silence for
+ * `gateway-timeout`. The MAC secret changes every `mac-rotate-interval`,
+ * the previous one still accepted. A second socket on `discovery-address`
+ * (the anycast address) answers Relay Discovery only.
  *
  * Facing the Internet, it bounds what strangers can cost: `allow`,
- * `max-gateways`, `max-groups` and `max-sources` per gateway, and global
- * rates of Discovery and Request. Messages that are truncated, larger than
- * 16384 bytes, of an unknown type or version, or that a relay never
- * receives are dropped, counted and logged; nothing else is disturbed.
+ * `max-gateways`, `max-gateways-per-host`, `max-groups` and `max-sources`
+ * per gateway, global rates of Discovery and of Requests from gateways
+ * without state (one with state has a small rate of its own). Messages
+ * that are truncated, larger than 16384 bytes, of an unknown type or
+ * version, or that a relay never receives are dropped, counted and logged;
+ * nothing else is disturbed.
  *
  * ## Example launch line
  * |[
@@ -55,6 +59,7 @@
 #include "gstmcpstats.h"
 #include "gstmcpsubs.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -78,8 +83,13 @@ GST_DEBUG_CATEGORY_STATIC (amt_relay_debug);
 #define DEFAULT_GATEWAY_TIMEOUT 0
 #define DEFAULT_MAC_ROTATE_INTERVAL (600 * GST_SECOND)
 #define DEFAULT_MAX_GATEWAYS 1000
-#define DEFAULT_MAX_GROUPS 64
-#define DEFAULT_MAX_SOURCES MCP_SUB_MAX_SOURCES
+#define DEFAULT_MAX_GATEWAYS_PER_HOST 16
+/* A gateway stands for a home or a site: Linux lets one socket join 20
+ * groups (igmp_max_memberships) with 10 sources each (igmp_max_msf), and an
+ * SSM channel has one source, two or three when redundant. These bound
+ * what 1000 gateways cost: 16 x 16 x 1000 sources, not 64 x 64 x 1000. */
+#define DEFAULT_MAX_GROUPS 16
+#define DEFAULT_MAX_SOURCES 16
 #define DEFAULT_ALLOW NULL
 #define DEFAULT_DISCOVERY_RATE 100
 #define DEFAULT_REQUEST_RATE 1000
@@ -94,6 +104,18 @@ GST_DEBUG_CATEGORY_STATIC (amt_relay_debug);
 #define RECV_BURST 64
 /* What the kernel may hold of datagrams on their way to the gateways. */
 #define SEND_BUFFER (4 * 1024 * 1024)
+/* Upstream hears of changes at most this often (µs): a burst of Updates
+ * makes one event, not one each. */
+#define NOTIFY_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
+/* Requests answered per second (and in a burst) to a gateway with state,
+ * outside request-rate: a gateway refreshes every 3/4 query interval and
+ * retries after 1 s, so a flood of strangers' Requests cannot keep it from
+ * refreshing, nor can it take more than this. */
+#define KNOWN_REQUEST_RATE 2
+#define KNOWN_REQUEST_BURST 4
+/* What a peer can cause at will is logged as a WARNING at most this often
+ * (µs), the rest at INFO. */
+#define WARN_INTERVAL (60 * G_TIME_SPAN_SECOND)
 
 enum
 {
@@ -108,6 +130,7 @@ enum
   PROP_GATEWAY_TIMEOUT,
   PROP_MAC_ROTATE_INTERVAL,
   PROP_MAX_GATEWAYS,
+  PROP_MAX_GATEWAYS_PER_HOST,
   PROP_MAX_GROUPS,
   PROP_MAX_SOURCES,
   PROP_ALLOW,
@@ -124,21 +147,53 @@ enum
 
 static guint signals[LAST_SIGNAL];
 
+/* What one gateway wants: made whole, never changed, shared by reference
+ * (an atomic GRcBox) so that the upstream event and get-stats are built
+ * from it outside the lock. */
+typedef struct
+{
+  McpSubSet *set;
+  guint n_groups;
+  guint n_sources;
+} Subs;
+
 /* A gateway with state: created by its first valid Update. Owned by
- * gateways; the data path reads it under the lock only. */
+ * gateways; the data path reads it under the lock only. Only the control
+ * thread adds or removes gateways, so it uses one without the lock. */
 typedef struct
 {
   gchar *name;                  /* "ip:port", the key */
+  gchar *host;                  /* what max-gateways-per-host counts */
   guint8 family;
   guint8 addr[16];
   guint16 port;
   guint64 peer_id;
   GSocketAddress *sockaddr;
-  McpAmtMembership *membership;
-  McpSubSet *set;               /* what it wants, from membership */
+  McpAmtMembership *membership; /* control thread only */
+  Subs *subs;                   /* replaced under the lock */
+  guint32 nonce;                /* of its last valid Update */
+  McpTokenBucket req_bucket;    /* control thread only */
   gint64 since;                 /* monotonic µs */
   gint64 expires;
 } Gateway;
+
+/* A gateway as seen at one moment, for work done outside the lock. */
+typedef struct
+{
+  guint64 peer_id;
+  Subs *subs;
+  guint8 family;
+  guint8 addr[16];
+  guint16 port;
+  gint64 since;
+} GatewaySnapshot;
+
+/* A WARNING at most every WARN_INTERVAL; control thread only. */
+typedef struct
+{
+  gint64 next;
+  guint suppressed;
+} WarnLimit;
 
 struct _GstAmtRelay
 {
@@ -155,6 +210,7 @@ struct _GstAmtRelay
   guint64 gateway_timeout;
   guint64 mac_rotate_interval;
   guint max_gateways;
+  guint max_gateways_per_host;
   guint max_groups;
   guint max_sources;
   gchar *allow;
@@ -177,18 +233,24 @@ struct _GstAmtRelay
   GSource *disc_source;
   GSource *expiry_source;
   GSource *rotate_source;
+  GSource *notify_source;
   /* control thread only (made before it starts) */
   McpAmtMacKey *key;
+  gint64 rotate_us;
   McpTokenBucket disc_bucket;
   McpTokenBucket req_bucket;
   guint8 *rbuf;
+  gboolean subs_dirty;          /* a change upstream has not heard of */
+  gint64 last_told;
+  McpSubSet *subs_told;         /* union last told upstream */
+  WarnLimit warn_refused, warn_limits;
 
   /* gateways, subscriptions and counters */
   GMutex lock;
   GHashTable *gateways;         /* name -> Gateway */
   GPtrArray *gw_list;           /* the same, for the data path */
+  GHashTable *host_counts;      /* host -> gateways of it */
   guint64 next_peer_id;
-  McpSubSet *subs_told;         /* union last told upstream */
   gboolean subs_live;
   guint64 discoveries, requests, queries, updates, teardowns, expired;
   guint64 bad_mac, malformed, refused_allow, refused_limit, refused_rate;
@@ -295,6 +357,12 @@ gst_amt_relay_class_init (GstAmtRelayClass * klass)
           "Gateways kept at most; a new one beyond is refused, and told so "
           "in its queries (L flag) (0: no limit)", 0, G_MAXUINT,
           DEFAULT_MAX_GATEWAYS, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_GATEWAYS_PER_HOST,
+      gst_mcp_param_spec_uint ("max-gateways-per-host",
+          "Max gateways per host", "Gateways kept at most from one IPv4 "
+          "address or IPv6 /64 (any ports); a new one beyond is refused, "
+          "and told so in its queries (L flag) (0: no limit)", 0, G_MAXUINT,
+          DEFAULT_MAX_GATEWAYS_PER_HOST, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MAX_GROUPS,
       gst_mcp_param_spec_uint ("max-groups", "Max groups",
           "Groups kept per gateway at most; more are refused", 1,
@@ -352,14 +420,40 @@ gst_amt_relay_class_init (GstAmtRelayClass * klass)
 }
 
 static void
+subs_clear (gpointer p)
+{
+  mcp_sub_set_free (((Subs *) p)->set);
+}
+
+static void
+subs_unref (Subs * subs)
+{
+  g_atomic_rc_box_release_full (subs, subs_clear);
+}
+
+static Subs *
+subs_new (const McpAmtMembership * m)
+{
+  Subs *subs = g_atomic_rc_box_new0 (Subs);
+  guint i;
+
+  subs->set = m ? mcp_amt_membership_to_set (m) : mcp_sub_set_new ();
+  subs->n_groups = mcp_sub_set_size (subs->set);
+  for (i = 0; i < subs->n_groups; i++)
+    subs->n_sources += mcp_sub_set_get (subs->set, i)->n_sources;
+  return subs;
+}
+
+static void
 gateway_free (gpointer p)
 {
   Gateway *gw = p;
 
   g_free (gw->name);
+  g_free (gw->host);
   g_object_unref (gw->sockaddr);
   mcp_amt_membership_free (gw->membership);
-  mcp_sub_set_free (gw->set);
+  subs_unref (gw->subs);
   g_free (gw);
 }
 
@@ -375,6 +469,7 @@ gst_amt_relay_init (GstAmtRelay * self)
   self->gateway_timeout = DEFAULT_GATEWAY_TIMEOUT;
   self->mac_rotate_interval = DEFAULT_MAC_ROTATE_INTERVAL;
   self->max_gateways = DEFAULT_MAX_GATEWAYS;
+  self->max_gateways_per_host = DEFAULT_MAX_GATEWAYS_PER_HOST;
   self->max_groups = DEFAULT_MAX_GROUPS;
   self->max_sources = DEFAULT_MAX_SOURCES;
   self->allow = g_strdup (DEFAULT_ALLOW);
@@ -387,6 +482,8 @@ gst_amt_relay_init (GstAmtRelay * self)
   self->gateways = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       gateway_free);
   self->gw_list = g_ptr_array_new ();
+  self->host_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
   self->out_addrs = g_ptr_array_new_with_free_func (g_object_unref);
   self->out_msgs = g_array_new (FALSE, TRUE, sizeof (GOutputMessage));
 
@@ -407,6 +504,7 @@ gst_amt_relay_finalize (GObject * object)
   mcp_cancellable_free (self->cancellable);
   g_ptr_array_unref (self->gw_list);
   g_hash_table_unref (self->gateways);
+  g_hash_table_unref (self->host_counts);
   g_clear_pointer (&self->subs_told, mcp_sub_set_free);
   g_mutex_clear (&self->lock);
   g_ptr_array_unref (self->out_addrs);
@@ -462,6 +560,9 @@ gst_amt_relay_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_GATEWAYS:
       self->max_gateways = g_value_get_uint (value);
+      break;
+    case PROP_MAX_GATEWAYS_PER_HOST:
+      self->max_gateways_per_host = g_value_get_uint (value);
       break;
     case PROP_MAX_GROUPS:
       self->max_groups = g_value_get_uint (value);
@@ -525,6 +626,9 @@ gst_amt_relay_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_GATEWAYS:
       g_value_set_uint (value, self->max_gateways);
+      break;
+    case PROP_MAX_GATEWAYS_PER_HOST:
+      g_value_set_uint (value, self->max_gateways_per_host);
       break;
     case PROP_MAX_GROUPS:
       g_value_set_uint (value, self->max_groups);
@@ -595,44 +699,102 @@ gateway_name (guint8 family, const guint8 * addr, guint16 port)
   return s;
 }
 
+/* What max-gateways-per-host counts: an IPv4 address, or the /64 of an
+ * IPv6 one (a host is given a /64 at least). */
+static gchar *
+host_key (guint8 family, const guint8 * addr)
+{
+  guint8 prefix[16] = { 0 };
+  gchar *a, *s;
+
+  if (family == 4)
+    return addr_to_string (family, addr);
+  memcpy (prefix, addr, 8);
+  a = addr_to_string (family, prefix);
+  s = g_strconcat (a, "/64", NULL);
+  g_free (a);
+  return s;
+}
+
 /* ---- subscriptions ----------------------------------------------------- */
 
-/* One peer per gateway. Under the lock. */
+static void
+snapshot_clear (gpointer p)
+{
+  subs_unref (((GatewaySnapshot *) p)->subs);
+}
+
+/* The gateways now: a few bytes and a reference each, so that the lock the
+ * data path takes per buffer is held for little, however much they want.
+ * Under the lock. */
 static GArray *
-peers_locked (GstAmtRelay * self)
+snapshot_locked (GstAmtRelay * self)
+{
+  GArray *snap = g_array_sized_new (FALSE, FALSE, sizeof (GatewaySnapshot),
+      self->gw_list->len);
+  guint i;
+
+  g_array_set_clear_func (snap, snapshot_clear);
+  for (i = 0; i < self->gw_list->len; i++) {
+    Gateway *gw = self->gw_list->pdata[i];
+    GatewaySnapshot g;
+
+    g.peer_id = gw->peer_id;
+    g.subs = g_atomic_rc_box_acquire (gw->subs);
+    g.family = gw->family;
+    memcpy (g.addr, gw->addr, 16);
+    g.port = gw->port;
+    g.since = gw->since;
+    g_array_append_val (snap, g);
+  }
+  return snap;
+}
+
+/* One peer per gateway. */
+static GArray *
+snapshot_peers (GArray * snap)
 {
   GArray *peers = gst_mcp_subs_peers_new ();
   guint i;
 
-  for (i = 0; i < self->gw_list->len; i++) {
-    Gateway *gw = self->gw_list->pdata[i];
+  for (i = 0; i < snap->len; i++) {
+    GatewaySnapshot *g = &g_array_index (snap, GatewaySnapshot, i);
 
-    gst_mcp_subs_peers_add (peers, gw->peer_id, gw->set);
+    gst_mcp_subs_peers_add (peers, g->peer_id, g->subs->set);
   }
   return peers;
 }
 
-/* Tells upstream what the gateways want when the union changed. Control
- * thread. */
+/* Tells upstream what the gateways want when the union changed: the union
+ * and the event are built outside the lock. Control thread. */
 static void
 tell_upstream (GstAmtRelay * self)
 {
-  GArray *peers;
+  GArray *snap, *peers;
   McpSubSet *now;
   GstEvent *event = NULL;
+  gboolean live;
+  guint i;
 
   g_mutex_lock (&self->lock);
-  peers = peers_locked (self);
-  now = gst_mcp_subs_union (peers, 0);
-  if (self->subs_live && (!self->subs_told
-          || !mcp_sub_set_equal (self->subs_told, now))) {
+  live = self->subs_live;
+  snap = live ? snapshot_locked (self) : NULL;
+  g_mutex_unlock (&self->lock);
+  if (!live)
+    return;
+  now = mcp_sub_set_new ();
+  for (i = 0; i < snap->len; i++)
+    mcp_sub_set_add_all (now, g_array_index (snap, GatewaySnapshot,
+            i).subs->set);
+  if (!self->subs_told || !mcp_sub_set_equal (self->subs_told, now)) {
     g_clear_pointer (&self->subs_told, mcp_sub_set_free);
     self->subs_told = g_steal_pointer (&now);
+    peers = snapshot_peers (snap);
     event = gst_mcp_subs_event_new (peers);
+    g_array_unref (peers);
   }
-  g_mutex_unlock (&self->lock);
   g_clear_pointer (&now, mcp_sub_set_free);
-  g_array_unref (peers);
+  g_array_unref (snap);
   if (event) {
     GST_DEBUG_OBJECT (self, "subscriptions now %" GST_PTR_FORMAT,
         gst_event_get_structure (event));
@@ -641,20 +803,44 @@ tell_upstream (GstAmtRelay * self)
 }
 
 static gboolean
+on_notify (gpointer user_data)
+{
+  GstAmtRelay *self = user_data;
+
+  self->subs_dirty = FALSE;
+  self->last_told = g_get_monotonic_time ();
+  tell_upstream (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Something a gateway wants changed: upstream hears of it at once after a
+ * quiet NOTIFY_INTERVAL, else at the end of it, once for every change
+ * since. Control thread. */
+static void
+subs_changed (GstAmtRelay * self)
+{
+  if (self->subs_dirty)
+    return;
+  self->subs_dirty = TRUE;
+  g_source_set_ready_time (self->notify_source,
+      MAX (g_get_monotonic_time (), self->last_told + NOTIFY_INTERVAL));
+}
+
+static gboolean
 gst_amt_relay_query (GstBaseSink * bsink, GstQuery * query)
 {
   GstAmtRelay *self = GST_AMT_RELAY (bsink);
-  GArray *peers;
+  GArray *snap, *peers;
 
   if (!gst_mcp_subs_query_is (query))
     return GST_BASE_SINK_CLASS (parent_class)->query (bsink, query);
   g_mutex_lock (&self->lock);
-  peers = peers_locked (self);
-  g_clear_pointer (&self->subs_told, mcp_sub_set_free);
-  self->subs_told = gst_mcp_subs_union (peers, 0);
+  snap = snapshot_locked (self);
   g_mutex_unlock (&self->lock);
+  peers = snapshot_peers (snap);
   gst_mcp_subs_query_set (query, peers);
   g_array_unref (peers);
+  g_array_unref (snap);
   return TRUE;
 }
 
@@ -694,8 +880,46 @@ arm_expiry (GstAmtRelay * self)
 static void
 remove_gateway_locked (GstAmtRelay * self, Gateway * gw)
 {
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->host_counts,
+          gw->host));
+
+  if (n > 1)
+    g_hash_table_insert (self->host_counts, g_strdup (gw->host),
+        GUINT_TO_POINTER (n - 1));
+  else
+    g_hash_table_remove (self->host_counts, gw->host);
   g_ptr_array_remove_fast (self->gw_list, gw);
   g_hash_table_remove (self->gateways, gw->name);
+}
+
+/* Which limit a new gateway of host would pass, or NULL. Under the lock. */
+static const gchar *
+refusal_locked (GstAmtRelay * self, const gchar * host, guint max_gateways,
+    guint per_host)
+{
+  if (max_gateways && g_hash_table_size (self->gateways) >= max_gateways)
+    return "max-gateways";
+  if (per_host && GPOINTER_TO_UINT (g_hash_table_lookup (self->host_counts,
+              host)) >= per_host)
+    return "max-gateways-per-host";
+  return NULL;
+}
+
+/* Whether to log what a peer caused as a WARNING now; *suppressed: how
+ * many were logged at INFO since the last one. */
+static gboolean
+warn_now (WarnLimit * w, guint * suppressed)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (w->next && now < w->next) {
+    w->suppressed++;
+    return FALSE;
+  }
+  *suppressed = w->suppressed;
+  w->suppressed = 0;
+  w->next = now + WARN_INTERVAL;
+  return TRUE;
 }
 
 static gboolean
@@ -723,8 +947,18 @@ on_expiry (gpointer user_data)
   g_mutex_unlock (&self->lock);
   arm_expiry (self);
   if (removed)
-    tell_upstream (self);
+    subs_changed (self);
   return G_SOURCE_CONTINUE;
+}
+
+/* Armed in µs of the monotonic clock: a g_timeout_source_new() takes a
+ * guint of ms, which a long mac-rotate-interval would wrap (2^32 ms to 0: a
+ * busy loop). */
+static void
+arm_rotate (GstAmtRelay * self)
+{
+  g_source_set_ready_time (self->rotate_source,
+      g_get_monotonic_time () + self->rotate_us);
 }
 
 static gboolean
@@ -734,6 +968,7 @@ on_rotate (gpointer user_data)
 
   mcp_amt_mac_key_rotate (self->key);
   GST_DEBUG_OBJECT (self, "MAC secret rotated");
+  arm_rotate (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -850,18 +1085,34 @@ handle_request (GstAmtRelay * self, GSocketAddress * from, const gchar * name,
 {
   McpAmtMessage out = { 0 };
   GBytes *pkt;
-  guint rate, max_gateways;
+  guint rate, max_gateways, per_host;
   guint64 qi;
-  gboolean full;
+  gboolean full = FALSE, known, answer;
+  gchar *host = host_key (family, addr);
+  Gateway *gw;
 
   GST_OBJECT_LOCK (self);
   rate = self->request_rate;
   qi = self->query_interval;
   max_gateways = self->max_gateways;
+  per_host = self->max_gateways_per_host;
   GST_OBJECT_UNLOCK (self);
-  count (self, &self->requests);
-  if (!take_token (self, &self->req_bucket, rate)) {
-    GST_INFO_OBJECT (self, "%s: Request over request-rate, not answered", name);
+  g_mutex_lock (&self->lock);
+  self->requests++;
+  gw = g_hash_table_lookup (self->gateways, name);
+  known = gw != NULL;
+  /* a gateway with state is bounded on its own, outside request-rate */
+  if (known)
+    answer = mcp_token_bucket_take (&gw->req_bucket, g_get_monotonic_time ());
+  else
+    full = refusal_locked (self, host, max_gateways, per_host) != NULL;
+  g_mutex_unlock (&self->lock);
+  g_free (host);
+  if (!known)
+    answer = take_token (self, &self->req_bucket, rate);
+  if (!answer) {
+    GST_INFO_OBJECT (self, "%s: Request over %s, not answered", name,
+        known ? "its own rate" : "request-rate");
     count (self, &self->refused_rate);
     return;
   }
@@ -869,10 +1120,6 @@ handle_request (GstAmtRelay * self, GSocketAddress * from, const gchar * name,
       MIN (qi / GST_SECOND, MCP_IGMP_CODE8_MAX));
   if (!pkt)
     return;
-  g_mutex_lock (&self->lock);
-  full = max_gateways && g_hash_table_size (self->gateways) >= max_gateways
-      && !g_hash_table_contains (self->gateways, name);
-  g_mutex_unlock (&self->lock);
 
   out.type = MCP_AMT_MEMBERSHIP_QUERY;
   out.nonce = in->nonce;
@@ -898,7 +1145,10 @@ handle_update (GstAmtRelay * self, GSocketAddress * from, const gchar * name,
   McpAmtRefused refused;
   GError *err = NULL;
   Gateway *gw;
-  guint max_gateways, max_groups, max_sources;
+  Subs *subs, *old = NULL;
+  guint max_gateways, per_host, max_groups, max_sources, suppressed = 0;
+  const gchar *limit;
+  gchar *host;
   gboolean changed;
   gint64 now = g_get_monotonic_time (), timeout = gateway_timeout_us (self);
 
@@ -940,54 +1190,89 @@ handle_update (GstAmtRelay * self, GSocketAddress * from, const gchar * name,
 
   GST_OBJECT_LOCK (self);
   max_gateways = self->max_gateways;
+  per_host = self->max_gateways_per_host;
   max_groups = self->max_groups;
   max_sources = self->max_sources;
   GST_OBJECT_UNLOCK (self);
 
+  host = host_key (family, addr);
   g_mutex_lock (&self->lock);
   gw = g_hash_table_lookup (self->gateways, name);
-  if (!gw && max_gateways && g_hash_table_size (self->gateways) >= max_gateways) {
+  if (!gw && (limit = refusal_locked (self, host, max_gateways, per_host))) {
     self->refused_limit++;
     g_mutex_unlock (&self->lock);
-    GST_WARNING_OBJECT (self, "%s: new gateway refused: max-gateways (%u) "
-        "reached", name, max_gateways);
+    /* a stranger can send these at will: the log says so once a while */
+    if (warn_now (&self->warn_refused, &suppressed))
+      GST_WARNING_OBJECT (self, "%s: new gateway refused: %s (%u) reached "
+          "(%u more refused since the last warning, logged at INFO)", name,
+          limit, g_str_equal (limit, "max-gateways") ? max_gateways :
+          per_host, suppressed);
+    else
+      GST_INFO_OBJECT (self, "%s: new gateway refused: %s reached", name,
+          limit);
+    g_free (host);
     mcp_igmp_message_free (report);
     return;
   }
   if (!gw) {
+    guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->host_counts,
+            host));
+
     gw = g_new0 (Gateway, 1);
     gw->name = g_strdup (name);
+    gw->host = g_strdup (host);
     gw->family = family;
     memcpy (gw->addr, addr, 16);
     gw->port = port;
     gw->peer_id = ++self->next_peer_id;
     gw->sockaddr = g_object_ref (from);
     gw->membership = mcp_amt_membership_new (max_groups, max_sources);
-    gw->set = mcp_sub_set_new ();
+    gw->subs = subs_new (NULL);
+    mcp_token_bucket_init (&gw->req_bucket, KNOWN_REQUEST_RATE,
+        KNOWN_REQUEST_BURST, now);
     gw->since = now;
     g_hash_table_insert (self->gateways, gw->name, gw);
+    g_hash_table_insert (self->host_counts, g_strdup (host),
+        GUINT_TO_POINTER (n + 1));
     g_ptr_array_add (self->gw_list, gw);
     GST_INFO_OBJECT (self, "gateway %s added", name);
   }
+  g_mutex_unlock (&self->lock);
+  g_free (host);
+
+  /* gw stays: only this thread removes gateways. The report is applied
+   * and the gateway's new set made outside the lock. */
   changed = mcp_amt_membership_apply (gw->membership, report, &refused);
-  if (changed) {
-    mcp_sub_set_free (gw->set);
-    gw->set = mcp_amt_membership_to_set (gw->membership);
+  subs = changed ? subs_new (gw->membership) : NULL;
+  g_mutex_lock (&self->lock);
+  if (subs) {
+    old = gw->subs;
+    gw->subs = subs;
   }
   if (refused.groups || refused.sources)
     self->refused_limit++;
   gw->expires = now + timeout;
+  gw->nonce = in->nonce;
   self->updates++;
   g_mutex_unlock (&self->lock);
+  if (old)
+    subs_unref (old);
 
-  if (refused.groups || refused.sources)
+  if ((refused.groups || refused.sources)
+      && warn_now (&self->warn_limits, &suppressed))
     GST_WARNING_OBJECT (self, "%s: Membership Update over the limits: %u "
+        "groups refused (max-groups %u), %u sources refused (max-sources "
+        "%u) (%u more such Updates since the last warning, logged at INFO)",
+        name, refused.groups, max_groups, refused.sources, max_sources,
+        suppressed);
+  else if (refused.groups || refused.sources)
+    GST_INFO_OBJECT (self, "%s: Membership Update over the limits: %u "
         "groups refused (max-groups %u), %u sources refused (max-sources "
         "%u)", name, refused.groups, max_groups, refused.sources, max_sources);
   mcp_igmp_message_free (report);
   arm_expiry (self);
   if (changed)
-    tell_upstream (self);
+    subs_changed (self);
 }
 
 static void
@@ -997,7 +1282,7 @@ handle_teardown (GstAmtRelay * self, const gchar * from,
   guint8 family = in->family, addr[16];
   gchar *name;
   Gateway *gw;
-  gboolean ok;
+  gboolean ok, stale;
 
   memcpy (addr, in->address, 16);
   ok = mcp_amt_mac_check (self->key, family, addr, in->port, in->nonce,
@@ -1024,17 +1309,30 @@ handle_teardown (GstAmtRelay * self, const gchar * from,
     return;
   }
   g_mutex_lock (&self->lock);
-  self->teardowns++;
   gw = g_hash_table_lookup (self->gateways, name);
-  if (gw)
-    remove_gateway_locked (self, gw);
+  /* a Teardown goes with the gateway's last Update: an older one (replayed,
+   * or overtaken by a new Request and Update) must not remove what it
+   * wants now */
+  stale = gw && gw->nonce != in->nonce;
+  if (stale) {
+    self->bad_mac++;
+    gw = NULL;
+  } else {
+    self->teardowns++;
+    if (gw)
+      remove_gateway_locked (self, gw);
+  }
   g_mutex_unlock (&self->lock);
-  GST_INFO_OBJECT (self, "gateway %s: Teardown (from %s)%s", name, from,
-      gw ? ", removed" : ", not known");
+  if (stale)
+    GST_INFO_OBJECT (self, "%s: Teardown of %s dropped: its nonce %08x is "
+        "not that of the gateway's last Update", from, name, in->nonce);
+  else
+    GST_INFO_OBJECT (self, "gateway %s: Teardown (from %s)%s", name, from,
+        gw ? ", removed" : ", not known");
   g_free (name);
   if (gw) {
     arm_expiry (self);
-    tell_upstream (self);
+    subs_changed (self);
   }
 }
 
@@ -1122,23 +1420,48 @@ on_readable (GSocket * socket, GIOCondition condition, gpointer user_data)
 
 /* ---- sockets and state ------------------------------------------------- */
 
+/* Binds with SO_REUSEADDR only: g_socket_bind()'s allow_reuse would add
+ * SO_REUSEPORT, which lets another process share the port. */
+static gboolean
+bind_reusing_address (GSocket * socket, GSocketAddress * sa, GError ** error)
+{
+  struct sockaddr_storage native;
+  gsize len = g_socket_address_get_native_size (sa);
+
+  if (!g_socket_set_option (socket, SOL_SOCKET, SO_REUSEADDR, 1, error)
+      || !g_socket_address_to_native (sa, &native, sizeof (native), error))
+    return FALSE;
+  if (bind (g_socket_get_fd (socket), (struct sockaddr *) &native, len) < 0) {
+    gint e = errno;
+
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+        "Error binding to address: %s", g_strerror (e));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* reuse: SO_REUSEADDR, so that a wildcard address and discovery-address
+ * share the port. */
 static GSocket *
 open_socket (GstAmtRelay * self, GInetAddress * addr, guint port,
-    GError ** error)
+    gboolean reuse, GError ** error)
 {
   GSocket *socket = g_socket_new (g_inet_address_get_family (addr),
       G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, error);
   GSocketAddress *sa;
+  gboolean ok;
 
   if (!socket)
     return NULL;
   sa = g_inet_socket_address_new (addr, port);
-  if (!g_socket_bind (socket, sa, FALSE, error)) {
-    g_object_unref (sa);
+  ok = reuse ? bind_reusing_address (socket, sa, error) :
+      g_socket_bind (socket, sa, FALSE, error);
+  g_object_unref (sa);
+  if (!ok) {
     g_object_unref (socket);
     return NULL;
   }
-  g_object_unref (sa);
   g_socket_set_blocking (socket, FALSE);
   return socket;
 }
@@ -1167,7 +1490,7 @@ open_sockets (GstAmtRelay * self)
   GSocketAddress *local = NULL;
   GError *err = NULL;
   guint port;
-  gboolean ok = FALSE;
+  gboolean ok = FALSE, reuse;
 
   GST_OBJECT_LOCK (self);
   address = g_strdup (self->address);
@@ -1207,7 +1530,11 @@ open_sockets (GstAmtRelay * self)
     g_clear_pointer (&self->networks, g_ptr_array_unref);
   self->relay_family = inet_bytes (adv ? adv : bind_addr, self->relay_addr);
 
-  if (!(self->socket = open_socket (self, bind_addr, port, &err))) {
+  /* the kernel takes a wildcard and a specific address on one port only
+   * when both sockets allow it; a datagram to discovery-address then goes
+   * to its socket, the more specific */
+  reuse = disc && g_inet_address_get_is_any (bind_addr);
+  if (!(self->socket = open_socket (self, bind_addr, port, reuse, &err))) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
         ("Could not bind to %s port %u", address, port), ("%s", err->message));
     goto done;
@@ -1226,7 +1553,8 @@ open_sockets (GstAmtRelay * self)
     goto done;
   }
   port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-  if (disc && !(self->disc_socket = open_socket (self, disc, port, &err))) {
+  if (disc
+      && !(self->disc_socket = open_socket (self, disc, port, reuse, &err))) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
         ("Could not bind to discovery-address %s port %u", discovery, port),
         ("%s", err->message));
@@ -1319,6 +1647,11 @@ gst_amt_relay_start (GstBaseSink * bsink)
   self->subs_live = TRUE;
   g_mutex_unlock (&self->lock);
 
+  self->subs_dirty = FALSE;
+  self->last_told = 0;
+  memset (&self->warn_refused, 0, sizeof (WarnLimit));
+  memset (&self->warn_limits, 0, sizeof (WarnLimit));
+  self->rotate_us = MAX (MIN (rotate / GST_USECOND, G_MAXINT64 / 4), 1);
   self->key = mcp_amt_mac_key_new ();
   self->rbuf = g_malloc (CONTROL_MAX + 1);
   self->loop = mcp_loop_new ("amtrelay");
@@ -1328,9 +1661,13 @@ gst_amt_relay_start (GstBaseSink * bsink)
   self->expiry_source = g_source_new (&timer_funcs, sizeof (GSource));
   g_source_set_callback (self->expiry_source, on_expiry, self, NULL);
   g_source_attach (self->expiry_source, mcp_loop_get_context (self->loop));
-  self->rotate_source = g_timeout_source_new (MAX (rotate / GST_MSECOND, 1));
+  self->rotate_source = g_source_new (&timer_funcs, sizeof (GSource));
   g_source_set_callback (self->rotate_source, on_rotate, self, NULL);
+  arm_rotate (self);
   g_source_attach (self->rotate_source, mcp_loop_get_context (self->loop));
+  self->notify_source = g_source_new (&timer_funcs, sizeof (GSource));
+  g_source_set_callback (self->notify_source, on_notify, self, NULL);
+  g_source_attach (self->notify_source, mcp_loop_get_context (self->loop));
 
   gst_mcp_stats_timer_start (&self->stats_timer, GST_ELEMENT (self), interval,
       (GstMcpStatsFunc) gst_amt_relay_get_stats);
@@ -1362,12 +1699,14 @@ gst_amt_relay_stop (GstBaseSink * bsink)
   destroy_source (&self->disc_source);
   destroy_source (&self->expiry_source);
   destroy_source (&self->rotate_source);
+  destroy_source (&self->notify_source);
   g_clear_pointer (&self->key, mcp_amt_mac_key_free);
   g_clear_pointer (&self->rbuf, g_free);
 
   g_mutex_lock (&self->lock);
   g_ptr_array_set_size (self->gw_list, 0);
   g_hash_table_remove_all (self->gateways);
+  g_hash_table_remove_all (self->host_counts);
   g_clear_pointer (&self->subs_told, mcp_sub_set_free);
   self->next_peer_id = 0;
   g_mutex_unlock (&self->lock);
@@ -1488,8 +1827,8 @@ send_buffer (GstAmtRelay * self, GstBuffer * buffer)
   for (i = 0; i < self->gw_list->len; i++) {
     Gateway *gw = self->gw_list->pdata[i];
 
-    if (mcp_sub_set_matches (gw->set, info->family, info->group, info->port,
-            src))
+    if (mcp_sub_set_matches (gw->subs->set, info->family, info->group,
+            info->port, src))
       g_ptr_array_add (self->out_addrs, g_object_ref (gw->sockaddr));
   }
   g_mutex_unlock (&self->lock);
@@ -1564,31 +1903,14 @@ gst_amt_relay_get_stats (GstAmtRelay * self)
 {
   GstStructure *s;
   GValue list = G_VALUE_INIT;
+  GArray *snap;
   gint64 now = g_get_monotonic_time ();
   guint i;
 
-  gst_value_array_init (&list, 0);
+  /* the counters and a snapshot under the lock; the text, which may be
+   * long, after */
   g_mutex_lock (&self->lock);
-  for (i = 0; i < self->gw_list->len; i++) {
-    Gateway *gw = self->gw_list->pdata[i];
-    GValue v = G_VALUE_INIT;
-    gchar *addr = addr_to_string (gw->family, gw->addr);
-    gchar *subs = mcp_sub_set_to_string (gw->set);
-
-    g_value_init (&v, GST_TYPE_STRUCTURE);
-    g_value_take_boxed (&v, gst_structure_new ("gateway",
-            "address", G_TYPE_STRING, addr,
-            "port", G_TYPE_UINT, (guint) gw->port,
-            "groups", G_TYPE_UINT,
-            mcp_amt_membership_get_n_groups (gw->membership),
-            "subscriptions", G_TYPE_STRING, subs,
-            "peer-id", G_TYPE_UINT64, gw->peer_id,
-            "connect-duration", G_TYPE_UINT64,
-            (guint64) (now - gw->since) * GST_USECOND, NULL));
-    gst_value_array_append_and_take_value (&list, &v);
-    g_free (addr);
-    g_free (subs);
-  }
+  snap = snapshot_locked (self);
   s = gst_structure_new ("amtrelay-stats",
       "clients", G_TYPE_UINT, self->gw_list->len,
       "gateways", G_TYPE_UINT, self->gw_list->len,
@@ -1613,6 +1935,29 @@ gst_amt_relay_get_stats (GstAmtRelay * self)
       "dropped-oversize", G_TYPE_UINT64, self->dropped_oversize,
       "dropped-send-error", G_TYPE_UINT64, self->dropped_send_error, NULL);
   g_mutex_unlock (&self->lock);
+
+  gst_value_array_init (&list, snap->len);
+  for (i = 0; i < snap->len; i++) {
+    GatewaySnapshot *gw = &g_array_index (snap, GatewaySnapshot, i);
+    GValue v = G_VALUE_INIT;
+    gchar *addr = addr_to_string (gw->family, gw->addr);
+    gchar *subs = mcp_sub_set_to_string (gw->subs->set);
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, gst_structure_new ("gateway",
+            "address", G_TYPE_STRING, addr,
+            "port", G_TYPE_UINT, (guint) gw->port,
+            "groups", G_TYPE_UINT, gw->subs->n_groups,
+            "sources", G_TYPE_UINT, gw->subs->n_sources,
+            "subscriptions", G_TYPE_STRING, subs,
+            "peer-id", G_TYPE_UINT64, gw->peer_id,
+            "connect-duration", G_TYPE_UINT64,
+            (guint64) (now - gw->since) * GST_USECOND, NULL));
+    gst_value_array_append_and_take_value (&list, &v);
+    g_free (addr);
+    g_free (subs);
+  }
+  g_array_unref (snap);
   gst_structure_take_value (s, "gateway-list", &list);
   return s;
 }

@@ -3,6 +3,7 @@
 
 #include "mcp-amt-membership.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct
@@ -94,20 +95,57 @@ find_source (GArray * sources, const Addr * s)
   return -1;
 }
 
-/* The sources of a record, distinct, as Addr. */
+typedef struct
+{
+  Addr addr;
+  guint index;
+} Indexed;
+
+static gint
+compare_indexed (gconstpointer a, gconstpointer b)
+{
+  const Indexed *x = a, *y = b;
+  gint c = memcmp (&x->addr, &y->addr, sizeof (Addr));
+
+  if (c != 0)
+    return c;
+  return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static gint
+compare_index (gconstpointer a, gconstpointer b)
+{
+  const Indexed *x = a, *y = b;
+
+  return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The sources of a record, distinct, as Addr, in the record's order (the
+ * first of each). Sorted to find duplicates: a report of 16 KiB lists
+ * thousands, and a search of each in the others would cost millions of
+ * comparisons per record. */
 static GArray *
 record_sources (const McpIgmpRecord * r)
 {
-  GArray *out = g_array_new (FALSE, FALSE, sizeof (Addr));
-  guint i;
+  guint n = r->sources->len, i, kept = 0;
+  GArray *out = g_array_sized_new (FALSE, FALSE, sizeof (Addr), n);
+  Indexed *v;
 
-  for (i = 0; i < r->sources->len; i++) {
-    Addr s;
-
-    addr_bytes (g_ptr_array_index (r->sources, i), s.a);
-    if (find_source (out, &s) < 0)
-      g_array_append_val (out, s);
+  if (n == 0)
+    return out;
+  v = g_new (Indexed, n);
+  for (i = 0; i < n; i++) {
+    addr_bytes (g_ptr_array_index (r->sources, i), v[i].addr.a);
+    v[i].index = i;
   }
+  qsort (v, n, sizeof (Indexed), compare_indexed);
+  for (i = 0; i < n; i++)
+    if (kept == 0 || memcmp (&v[i].addr, &v[kept - 1].addr, sizeof (Addr)))
+      v[kept++] = v[i];
+  qsort (v, kept, sizeof (Indexed), compare_index);
+  for (i = 0; i < kept; i++)
+    g_array_append_val (out, v[i].addr);
+  g_free (v);
   return out;
 }
 

@@ -127,6 +127,69 @@ test_limits (void)
   mcp_amt_membership_free (m);
 }
 
+/* A record of thousands of sources, each listed twice: the state keeps the
+ * first max_sources distinct ones, in the record's order, and counts every
+ * other distinct one as refused; a BLOCK that lists the source to remove
+ * last among thousands removes it. De-duplication must not be quadratic:
+ * 40,000 sources here. */
+static void
+test_many_sources (void)
+{
+  McpAmtMembership *m = mcp_amt_membership_new (4, 16);
+  McpIgmpMessage *msg;
+  McpIgmpRecord *r;
+  McpAmtRefused refused;
+  McpSubSet *set;
+  const McpSubEntry *e;
+  guint i, n = 20000;
+  gint64 start;
+
+  msg = report (MCP_IGMP_MODE_IS_INCLUDE, "232.1.1.1", NULL);
+  r = &g_array_index (msg->records, McpIgmpRecord, 0);
+  for (i = 0; i < 2 * n; i++) {
+    gchar *text = g_strdup_printf ("10.%u.%u.%u", (i % n) >> 16,
+        ((i % n) >> 8) & 0xff, (i % n) & 0xff);
+
+    g_ptr_array_add (r->sources, g_inet_address_new_from_string (text));
+    g_free (text);
+  }
+  start = g_get_monotonic_time ();
+  g_assert_true (mcp_amt_membership_apply (m, msg, &refused));
+  g_test_message ("%u sources applied in %" G_GINT64_FORMAT " us", 2 * n,
+      g_get_monotonic_time () - start);
+  mcp_igmp_message_free (msg);
+  g_assert_cmpuint (refused.sources, ==, n - 16);
+  set = mcp_amt_membership_to_set (m);
+  g_assert_cmpuint (mcp_sub_set_size (set), ==, 1);
+  e = mcp_sub_set_get (set, 0);
+  g_assert_cmpint (e->mode, ==, MCP_SUB_INCLUDE);
+  g_assert_cmpuint (e->n_sources, ==, 16);
+  for (i = 0; i < 16; i++) {
+    guint8 expect[16] = { 10, 0, 0, 0 };
+
+    expect[3] = i;
+    g_assert_cmpmem (e->sources[i], 4, expect, 4);
+  }
+  mcp_sub_set_free (set);
+
+  /* BLOCK of thousands that are not there, then 10.0.0.3 */
+  msg = report (MCP_IGMP_BLOCK_OLD_SOURCES, "232.1.1.1", NULL);
+  r = &g_array_index (msg->records, McpIgmpRecord, 0);
+  for (i = 0; i < n; i++) {
+    gchar *text = g_strdup_printf ("10.1.%u.%u", i >> 8 & 0xff, i & 0xff);
+
+    g_ptr_array_add (r->sources, g_inet_address_new_from_string (text));
+    g_free (text);
+  }
+  g_ptr_array_add (r->sources, g_inet_address_new_from_string ("10.0.0.3"));
+  g_assert_true (mcp_amt_membership_apply (m, msg, &refused));
+  mcp_igmp_message_free (msg);
+  set = mcp_amt_membership_to_set (m);
+  g_assert_cmpuint (mcp_sub_set_get (set, 0)->n_sources, ==, 15);
+  mcp_sub_set_free (set);
+  mcp_amt_membership_free (m);
+}
+
 static void
 test_token_bucket (void)
 {
@@ -159,6 +222,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/amt-membership/records", test_records);
   g_test_add_func ("/amt-membership/limits", test_limits);
+  g_test_add_func ("/amt-membership/many-sources", test_many_sources);
   g_test_add_func ("/token-bucket/rate", test_token_bucket);
   return g_test_run ();
 }

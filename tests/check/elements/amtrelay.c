@@ -191,6 +191,8 @@ typedef struct
   guint16 port;
   guint32 nonce;
   guint64 mac;                  /* of the last Query */
+  guint32 update_nonce;         /* of the last Update, which a Teardown names */
+  guint64 update_mac;
   guint8 buf[70000];
 } Gw;
 
@@ -322,6 +324,8 @@ gw_update_with (Gw * g, McpIgmpRecordType type, const gchar * group,
   m.nonce = nonce;
   m.inner = g_bytes_get_data (pkt, &m.inner_len);
   gw_send (g, &m);
+  g->update_mac = mac;
+  g->update_nonce = nonce;
   g_bytes_unref (pkt);
   g_bytes_unref (report);
   g_object_unref (rec.group);
@@ -347,18 +351,26 @@ gw_join (Gw * g, McpIgmpRecordType type, const gchar * group,
   gw_request (g, strchr (group, ':') != NULL, NULL);
 }
 
+/* A Teardown with the MAC and nonce given: a gateway names those of its
+ * last Update. */
 static void
-gw_teardown (Gw * g)
+gw_teardown_with (Gw * g, guint64 mac, guint32 nonce)
 {
   McpAmtMessage m = { 0 };
 
   m.type = MCP_AMT_TEARDOWN;
-  m.mac = g->mac;
-  m.nonce = g->nonce;
+  m.mac = mac;
+  m.nonce = nonce;
   m.family = g->family;
   memcpy (m.address, g->addr, 16);
   m.port = g->port;
   gw_send (g, &m);
+}
+
+static void
+gw_teardown (Gw * g)
+{
+  gw_teardown_with (g, g->update_mac, g->update_nonce);
 }
 
 /* Receives Multicast Data and checks it: datagram n of size bytes from
@@ -415,15 +427,26 @@ GST_START_TEST (test_defaults)
   fail_unless_equals_uint64 (qi, 125 * GST_SECOND);
   fail_unless_equals_uint64 (timeout, 0);
   fail_unless_equals_int (max, 1000);
+  g_object_get (e, "max-gateways-per-host", &max, NULL);
+  fail_unless_equals_int (max, 16);
+  g_object_get (e, "max-groups", &max, NULL);
+  fail_unless_equals_int (max, 16);
+  g_object_get (e, "max-sources", &max, NULL);
+  fail_unless_equals_int (max, 16);
+  g_object_get (e, "mac-rotate-interval", &qi, NULL);
+  fail_unless_equals_uint64 (qi, 600 * GST_SECOND);
   g_free (address);
   mcp_test_set_props (e, "address=::1 port=0 ttl=9 query-interval=60000000000 "
-      "allow=10.0.0.0/8 discovery-rate=5 request-rate=7 max-groups=3");
+      "allow=10.0.0.0/8 discovery-rate=5 request-rate=7 max-groups=3 "
+      "max-gateways-per-host=0");
   g_object_get (e, "address", &address, "ttl", &ttl, "query-interval", &qi,
       "max-groups", &max, NULL);
   fail_unless_equals_string (address, "::1");
   fail_unless_equals_int (ttl, 9);
   fail_unless_equals_uint64 (qi, 60 * GST_SECOND);
   fail_unless_equals_int (max, 3);
+  g_object_get (e, "max-gateways-per-host", &max, NULL);
+  fail_unless_equals_int (max, 0);
   g_free (address);
   /* stats before any start: named, zeros, no gateways */
   s = mcp_test_stats (e, "amtrelay-stats");
@@ -891,6 +914,303 @@ GST_START_TEST (test_query_answer)
 
 GST_END_TEST;
 
+/* max-gateways-per-host: a host's next gateway (another port) is told L
+ * and refused; another address is not; a place freed is taken. */
+GST_START_TEST (test_limit_per_host)
+{
+  Relay *r = relay_new ("max-gateways-per-host=2");
+  Gw *a = gw_new (r), *b = gw_new (r), *c = gw_new (r);
+  Gw *other = gw_new_at (r, "127.0.0.2");
+  McpAmtMessage q;
+
+  gw_join (a, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  gw_join (b, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.2", NULL);
+  gw_request (c, FALSE, &q);
+  fail_unless (q.l_flag);
+  gw_update (c, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.3", NULL);
+  gw_request (c, FALSE, NULL);
+  fail_unless_equals_uint64 (relay_stat (r, "refused-limit"), 1);
+  fail_unless_equals_int (relay_gateways (r), 2);
+  /* a known gateway of a full host is not told L */
+  gw_request (a, FALSE, &q);
+  fail_unless (!q.l_flag);
+  /* another host */
+  gw_request (other, FALSE, &q);
+  fail_unless (!q.l_flag);
+  gw_join (other, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.4", NULL);
+  relay_wait_subs (r, "239.1.1.1:1-65535 239.1.1.2:1-65535 "
+      "239.1.1.4:1-65535");
+  /* b leaves: c gets its place */
+  gw_teardown (b);
+  gw_join (c, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.3", NULL);
+  relay_wait_subs (r, "239.1.1.1:1-65535 239.1.1.3:1-65535 "
+      "239.1.1.4:1-65535");
+  fail_unless_equals_int (relay_gateways (r), 3);
+  fail_unless_equals_uint64 (relay_stat (r, "refused-limit"), 1);
+  gw_free (a);
+  gw_free (b);
+  gw_free (c);
+  gw_free (other);
+  relay_free (r);
+}
+
+GST_END_TEST;
+
+/* Reads Queries until the Advertisement that answers a Discovery sent
+ * last: how many of the Requests sent before were answered. */
+static guint
+gw_count_queries (Gw * g)
+{
+  McpAmtMessage m = { 0 }, a;
+  guint queries = 0;
+
+  m.type = MCP_AMT_RELAY_DISCOVERY;
+  m.nonce = 0x5eed;
+  gw_send (g, &m);
+  for (;;) {
+    gw_recv (g, &a);
+    if (a.type == MCP_AMT_RELAY_ADVERTISEMENT)
+      break;
+    fail_unless_equals_int (a.type, MCP_AMT_MEMBERSHIP_QUERY);
+    queries++;
+  }
+  return queries;
+}
+
+static void
+gw_send_requests (Gw * g, guint n)
+{
+  McpAmtMessage m = { 0 };
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    m.type = MCP_AMT_REQUEST;
+    m.nonce = ++g->nonce;
+    gw_send (g, &m);
+  }
+}
+
+static gint warnings;
+
+static void
+count_warnings (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  if (level == GST_LEVEL_WARNING
+      && g_str_equal (gst_debug_category_get_name (category), "amtrelay"))
+    g_atomic_int_inc (&warnings);
+}
+
+/* What peers cause at will is not a WARNING per packet: refused gateways
+ * and Updates over the limits make one each a minute, the rest INFO. */
+GST_START_TEST (test_warnings_bounded)
+{
+  Relay *r = relay_new ("max-gateways=1 max-groups=1");
+  Gw *a = gw_new (r), *b[5];
+  guint i;
+
+  gst_debug_set_active (TRUE);
+  gst_debug_set_threshold_for_name ("amtrelay", GST_LEVEL_WARNING);
+  gst_debug_add_log_function (count_warnings, NULL, NULL);
+  gw_join (a, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  gw_request (a, FALSE, NULL);
+  for (i = 0; i < 5; i++) {
+    gchar *group = g_strdup_printf ("239.2.2.%u", i);
+
+    b[i] = gw_new (r);
+    gw_join (b[i], MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+    /* over max-groups */
+    gw_update (a, MCP_IGMP_MODE_IS_EXCLUDE, group, NULL);
+    g_free (group);
+  }
+  gw_request (a, FALSE, NULL);
+  fail_unless_equals_uint64 (relay_stat (r, "refused-limit"), 10);
+  gst_debug_remove_log_function (count_warnings);
+  gst_debug_set_threshold_for_name ("amtrelay", GST_LEVEL_NONE);
+  fail_unless_equals_int (g_atomic_int_get (&warnings), 2);
+  for (i = 0; i < 5; i++)
+    gw_free (b[i]);
+  gw_free (a);
+  relay_free (r);
+}
+
+GST_END_TEST;
+
+/* A flood of strangers' Requests empties request-rate's bucket; a gateway
+ * with state is answered all the same, within a few a second of its own. */
+GST_START_TEST (test_rate_known_gateway)
+{
+  Relay *r = relay_new ("request-rate=1 discovery-rate=0");
+  Gw *g = gw_new (r), *stranger = gw_new (r);
+  gint64 start;
+  guint answered;
+
+  /* the first Request takes the bucket's one token; the barrier after the
+   * Update comes from a gateway with state */
+  gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  relay_wait_subs (r, "239.1.1.1:1-65535");
+  start = g_get_monotonic_time ();
+  gw_send_requests (stranger, 20);
+  answered = gw_count_queries (stranger);
+  fail_unless (answered <= 1 + (g_get_monotonic_time () - start) /
+      G_USEC_PER_SEC, "%u answered", answered);
+  /* the bucket is empty (unless seconds went by): g is answered */
+  gw_request (g, FALSE, NULL);
+  gw_update (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  gw_request (g, FALSE, NULL);
+  fail_unless ((gint64) relay_stat (r, "refused-rate") >= 19 -
+      (g_get_monotonic_time () - start) / G_USEC_PER_SEC);
+  /* but g cannot flood either: a burst of 4, then 2 a second */
+  start = g_get_monotonic_time ();
+  gw_send_requests (g, 20);
+  answered = gw_count_queries (g);
+  fail_unless (answered <= 4 + 2 * (g_get_monotonic_time () - start) /
+      G_USEC_PER_SEC + 2, "%u answered", answered);
+  fail_unless_equals_int (relay_gateways (r), 1);
+  gw_free (g);
+  gw_free (stranger);
+  relay_free (r);
+}
+
+GST_END_TEST;
+
+/* A Teardown with the MAC and nonce of an Update before the last one is
+ * dropped (counted as bad-mac): what the gateway wants now stays. */
+GST_START_TEST (test_stale_teardown)
+{
+  Relay *r = relay_new ("");
+  Gw *g = gw_new (r);
+  guint64 old_mac;
+  guint32 old_nonce;
+
+  gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  relay_wait_subs (r, "239.1.1.1:1-65535");
+  old_mac = g->update_mac;
+  old_nonce = g->update_nonce;
+  /* a refresh: a new Request and Update */
+  gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  fail_unless (g->update_nonce != old_nonce);
+  gw_teardown_with (g, old_mac, old_nonce);
+  gw_request (g, FALSE, NULL);
+  fail_unless_equals_uint64 (relay_stat (r, "bad-mac"), 1);
+  fail_unless_equals_uint64 (relay_stat (r, "teardowns"), 0);
+  fail_unless_equals_int (relay_gateways (r), 1);
+  relay_push (r, 1, 1316, "10.0.0.1", "239.1.1.1", 5004);
+  gw_expect_data (g, 1, 1316, "10.0.0.1", "239.1.1.1", 5004);
+  /* the current one removes it */
+  gw_teardown (g);
+  relay_wait_subs (r, "");
+  fail_unless_equals_uint64 (relay_stat (r, "teardowns"), 1);
+  fail_unless_equals_int (relay_gateways (r), 0);
+  gw_free (g);
+  relay_free (r);
+}
+
+GST_END_TEST;
+
+/* A burst of changes makes few upstream events: at most one per 100 ms,
+ * the last one with the state after the burst. */
+GST_START_TEST (test_coalesce)
+{
+  Relay *r = relay_new ("");
+  Gw *g = gw_new (r), *more[15];
+  GString *expect = g_string_new (NULL);
+  gint64 start, elapsed;
+  guint events, i;
+
+  gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.0.0.1", NULL);
+  relay_wait_subs (r, "239.0.0.1:1-65535");
+  g_string_append (expect, "239.0.0.1:1-65535");
+  g_mutex_lock (&r->lock);
+  events = r->events;
+  g_mutex_unlock (&r->lock);
+  start = g_get_monotonic_time ();
+  for (i = 0; i < 15; i++) {
+    gchar *group = g_strdup_printf ("239.0.0.%u", i + 2);
+
+    more[i] = gw_new (r);
+    gw_request (more[i], FALSE, NULL);
+    gw_update (more[i], MCP_IGMP_MODE_IS_EXCLUDE, group, NULL);
+    g_string_append_printf (expect, " %s:1-65535", group);
+    g_free (group);
+  }
+  relay_wait_subs (r, expect->str);
+  elapsed = g_get_monotonic_time () - start;
+  g_mutex_lock (&r->lock);
+  events = r->events - events;
+  g_mutex_unlock (&r->lock);
+  /* one at once, one per 100 ms since, one after the last change */
+  fail_unless (events <= 2 + elapsed / 100000, "%u events in %"
+      G_GINT64_FORMAT " us for 15 changes", events, elapsed);
+  fail_unless_equals_int (relay_n_peers (r), 16);
+  for (i = 0; i < 15; i++)
+    gw_free (more[i]);
+  gw_free (g);
+  g_string_free (expect, TRUE);
+  relay_free (r);
+}
+
+GST_END_TEST;
+
+/* A wildcard address and discovery-address share the port: Requests on
+ * the wildcard socket, Discovery only on discovery-address. */
+GST_START_TEST (test_wildcard_and_discovery_address)
+{
+  Relay *r = relay_new ("address=0.0.0.0 advertise-address=127.0.0.1 "
+      "discovery-address=127.0.0.2");
+  Gw *g = gw_new (r);
+  GInetAddress *da = g_inet_address_new_from_string ("127.0.0.2");
+  McpAmtMessage m = { 0 }, a;
+  guint8 expect[16];
+
+  gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  relay_wait_subs (r, "239.1.1.1:1-65535");
+  g_object_unref (g->relay);
+  g->relay = g_inet_socket_address_new (da, r->port);
+  g_object_unref (da);
+  m.type = MCP_AMT_REQUEST;
+  m.nonce = 5;
+  gw_send (g, &m);
+  m.type = MCP_AMT_RELAY_DISCOVERY;
+  m.nonce = 6;
+  gw_send (g, &m);
+  gw_recv (g, &a);
+  fail_unless_equals_int (a.type, MCP_AMT_RELAY_ADVERTISEMENT);
+  fail_unless_equals_uint64 (a.nonce, 6);
+  addr_parse ("127.0.0.1", expect);
+  fail_unless (memcmp (a.address, expect, 4) == 0);
+  fail_unless_equals_uint64 (relay_stat (r, "malformed"), 1);
+  fail_unless_equals_uint64 (relay_stat (r, "requests"), 2);
+  gw_free (g);
+  relay_free (r);
+}
+
+GST_END_TEST;
+
+/* mac-rotate-interval of 2^32 ms and more: no wrap to a busy rotation
+ * (which would fail the Update's MAC), the secret kept. */
+GST_START_TEST (test_long_rotate_interval)
+{
+  const gchar *values[] = { "4294967296000000", "18446744073709551615" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (values); i++) {
+    gchar *props = g_strdup_printf ("mac-rotate-interval=%s", values[i]);
+    Relay *r = relay_new (props);
+    Gw *g = gw_new (r);
+
+    gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+    relay_wait_subs (r, "239.1.1.1:1-65535");
+    fail_unless_equals_uint64 (relay_stat (r, "bad-mac"), 0);
+    gw_free (g);
+    relay_free (r);
+    g_free (props);
+  }
+}
+
+GST_END_TEST;
+
 /* 100 gateways on one channel at 1,000 datagrams/s each, none lost: a
  * thread of the test reads every gateway's socket while the test pushes
  * 1,000 datagrams of 1316 bytes at 1 ms intervals (pacing, not
@@ -946,7 +1266,7 @@ many_reader (gpointer data)
 
 GST_START_TEST (test_many_gateways)
 {
-  Relay *r = relay_new ("");
+  Relay *r = relay_new ("max-gateways-per-host=0");
   Gw *gws[MANY];
   Many m = { 0 };
   GThread *thread;
@@ -1017,6 +1337,13 @@ amtrelay_suite (void)
   tcase_add_test (tc, test_ipv6);
   tcase_add_test (tc, test_query_answer);
   tcase_add_test (tc, test_many_gateways);
+  tcase_add_test (tc, test_limit_per_host);
+  tcase_add_test (tc, test_rate_known_gateway);
+  tcase_add_test (tc, test_warnings_bounded);
+  tcase_add_test (tc, test_stale_teardown);
+  tcase_add_test (tc, test_coalesce);
+  tcase_add_test (tc, test_wildcard_and_discovery_address);
+  tcase_add_test (tc, test_long_rotate_interval);
   return s;
 }
 
