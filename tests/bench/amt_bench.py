@@ -11,20 +11,28 @@ joins the group on lan0 only while a gateway asks for it). G runs the
 contenders, each as `... ! fakesink`, counted by the element's own
 statistics (stats-interval messages on the bus):
 
-  sweep  one stream of SIZE-byte datagrams at each of RATES, received by
-         `amtsrc` through R (mcp-send on s0), or by `mcastsrc-relay` on the
-         native LAN nat0 (mcp-send on s1): loss, CPU of the receiving
-         process, and of the relay for amtsrc
+  sweep  one stream of SIZE-byte datagrams at each of RATES, side by side:
+         native  mcp-send multicast on s1 -> `mcastsrc-relay` on nat0
+         amtsrc  `mcp-send --amt-relay` on s1 (an AMT relay of its own
+                 stream) -> unicast on the same link -> `amtsrc`: the
+                 receivers like for like (the target is checked here)
+         chain   mcp-send multicast on s0 -> R's relay -> unicast ->
+                 `amtsrc`: our whole AMT path, with the relay's CPU and
+                 where the loss is
+         loss, CPU of the receiving process, of the sender and of the relay
   scale  GATEWAYS `amtsrc` elements in one process in G (each its own UDP
-         socket: one gateway each), all on one group at SCALE_RATE/s: the
-         loss of each gateway, the relay's CPU
+         socket: one gateway each) through R, all on one group at
+         SCALE_RATE/s: the loss of each gateway, the relay's CPU
 
 A run counts datagrams exactly: a short warm-up stream first (which also
 makes the relay join), then, once every counter is still, the measured
 stream; what a receiver got is the difference of its counter across the
-measured stream, against what mcp-send says it sent. Where a datagram was
-lost is read from the relay's counters (datagrams in, datagrams sent) and
-from the kernel's UDP counters of R and G (receive buffer errors).
+measured stream, against what mcp-send says it sent. For amtsrc the one
+mcp-send process sends warm-up datagrams once the gateway joined, until
+the bench lets the stream go: what the receiver got is its count less the
+warm-up datagrams mcp-send says it sent. Where a datagram was lost is read
+from the relay's counters (datagrams in, datagrams sent) and from the
+kernel's UDP counters of R and G (receive buffer errors).
 
 MCP_AMT_DEBUG=DIR keeps each process's output there.
 """
@@ -51,30 +59,38 @@ WARMUP = 100                    # datagrams, at 1,000/s
 STATS_NS = 250000000            # stats-interval of every element
 SETTLE_S = 1.0                  # counters still after a stream this long
 BUFFER = 8388608                # socket receive buffers, both contenders
-CONTENDERS = ["amtsrc", "native"]
+CONTENDERS = ["native", "amtsrc", "chain"]
+LABELS = {"native": "native", "amtsrc": "amtsrc", "chain": "chain (amtrelay)"}
 TARGETS = {"amtsrc_rate": 100000, "gateways": GATEWAYS,
            "gateway_rate": SCALE_RATE}
 
-# The lines as run (G, P: group and port; R, RP: relay and its port; F:
-# the LAN interface).
+# The lines as run (G, P: group and port; R, RP: relay and its port;
+# SADDR, SPORT: mcp-send's AMT relay and the port it bound; F: the LAN
+# interface).
 LINES = {
     "relay": "gst-launch-1.0 -m mcastsrc-relay scope=SCOPE multicast-iface=lan0 "
              "buffer-size=BUF stats-interval=STATS ! amtrelay address=R "
              "port=RP stats-interval=STATS",
-    "amtsrc": "amtsrc address=G port=P relay=R relay-port=RP buffer-size=BUF "
-              "stats-interval=STATS ! fakesink sync=false "
+    "amt_sender": "mcp-send --amt-relay SADDR:0 --port-file FILE --group G "
+                  "--port P --sizes SIZE --rate RATE --warmup-until FILE2",
+    "amtsrc": "amtsrc address=G port=P relay=SADDR relay-port=SPORT "
+              "buffer-size=BUF stats-interval=STATS ! fakesink sync=false "
               "enable-last-sample=false",
+    "chain": "amtsrc address=G port=P relay=R relay-port=RP buffer-size=BUF "
+             "stats-interval=STATS ! fakesink sync=false "
+             "enable-last-sample=false",
     "native": "mcastsrc-relay address=G port=P multicast-iface=F "
               "buffer-size=BUF stats-interval=STATS ! fakesink sync=false "
               "enable-last-sample=false",
 }
 RELAY_ADDR = "10.30.0.1"
+SENDER_ADDR = "10.50.0.2"       # S on the S-G link
 
 
 def fill(line, **kw):
     d = {"G": GROUP, "P": str(PORT), "R": RELAY_ADDR, "RP": str(RELAY_PORT),
          "BUF": str(BUFFER), "STATS": str(STATS_NS), "SCOPE": SCOPE,
-         "F": "nat0"}
+         "F": "nat0", "SADDR": SENDER_ADDR, "SIZE": str(SIZE)}
     d.update(kw)
     return re.sub(r"\b(%s)\b" % "|".join(sorted(d, key=len, reverse=True)),
                   lambda m: d[m.group(1)], line)
@@ -192,6 +208,35 @@ class AmtBench:
         return self.run_in("s", ["sh", "-c", '"$@"; times', "sh"] + argv,
                            "mcp-send")
 
+    def send_amt(self, count, rate, port_file, go_file):
+        """mcp-send --amt-relay in S (port 0, written to port_file): it
+        waits for a gateway, sends warm-up datagrams to it until go_file
+        exists, then the stream. Not quiet: the number of warm-up
+        datagrams is on stderr. Timed as send()."""
+        argv = [self.b.send, "--amt-relay", SENDER_ADDR + ":0",
+                "--port-file", port_file, "--group", GROUP,
+                "--port", str(PORT), "--count", str(count),
+                "--rate", str(rate), "--sizes", str(SIZE),
+                "--warmup-until", go_file, "--warmup-timeout", "120"]
+        return self.run_in("s", ["sh", "-c", '"$@"; times', "sh"] + argv,
+                           "mcp-send")
+
+    @staticmethod
+    def wait_file(path, proc, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                with open(path) as f:
+                    text = f.read().strip()
+                if text:
+                    return text
+            except OSError:
+                pass
+            if not proc.alive():
+                return None
+            time.sleep(0.05)
+        return None
+
     @staticmethod
     def child_cpu_s(text):
         """The children's user + system seconds of sh's times."""
@@ -236,13 +281,26 @@ class AmtBench:
                 r.get("gateways"))
 
     def one(self, who, rate, count, gateways=1):
-        """One measurement: who ("amtsrc" or "native") with gateways
-        elements receives count datagrams at rate. A dict, or None when the
-        path never came up."""
+        """One measurement: who ("native", "amtsrc" or "chain") with
+        gateways elements receives count datagrams at rate. A dict, or
+        None when the path never came up."""
         procs = {}
         relay = None
+        amt_snd = None
+        sport = "0"
         try:
             if who == "amtsrc":
+                self.serial += 1
+                pf = os.path.join(self.b.tmp, "amt-port-%d" % self.serial)
+                go = os.path.join(self.b.tmp, "amt-go-%d" % self.serial)
+                amt_snd = self.send_amt(count, rate, pf, go)
+                procs["send"] = amt_snd
+                sport = self.wait_file(pf, amt_snd, 15)
+                if not sport:
+                    log("amt: mcp-send --amt-relay never bound: %s" %
+                        amt_snd.output()[1][-300:])
+                    return None
+            if who == "chain":
                 relay = self.gst_in("r", fill(LINES["relay"]), "relay")
                 procs["relay"] = relay
                 if not self.wait_stats(relay, "amtrelay-stats", ["amtrelay0"],
@@ -250,26 +308,27 @@ class AmtBench:
                     log("amt: the relay never started: %s" %
                         relay.output()[1][-300:])
                     return None
-            line = " ".join(fill(LINES[who]).replace(
+            line = " ".join(fill(LINES[who], SPORT=sport).replace(
                 "fakesink", "fakesink name=sink%d" % i, 1).replace(
                     "address=", "name=rx%d address=" % i, 1)
                 for i in range(gateways))
             names = ["rx%d" % i for i in range(gateways)]
-            kind = "amtsrc-stats" if who == "amtsrc" else \
-                "mcastsrc-relay-stats"
+            kind = "mcastsrc-relay-stats" if who == "native" else \
+                "amtsrc-stats"
             rx = self.gst_in("g", "gst-launch-1.0 -m " + line, who)
             procs["rx"] = rx
-            iface = "s0" if who == "amtsrc" else "s1"
+            iface = "s0" if who == "chain" else "s1"
             t_up = time.monotonic()
-            ready = (lambda s: s.get("state") == "joined") \
-                if who == "amtsrc" else (lambda s: True)
+            ready = (lambda s: True) if who == "native" else \
+                (lambda s: s.get("state") == "joined")
             if not self.wait_stats(rx, kind, names, ready, 60):
                 log("amt: %s never joined: %s" % (who, rx.output()[1][-300:]))
                 return None
             joined_s = time.monotonic() - t_up
             # the warm-up: the relay joins natively on the first Update;
-            # every receiver must see (the end of) it
-            for _ in range(10):
+            # every receiver must see (the end of) it. mcp-send --amt-relay
+            # sends its own until told to go.
+            for _ in range(0 if amt_snd else 10):
                 w = self.send(iface, WARMUP, 1000, stream=2)
                 w.wait(30)
                 st = self.wait_stats(rx, kind, names, lambda s: s.get(
@@ -277,13 +336,27 @@ class AmtBench:
                 if st:
                     break
             else:
-                log("amt: %s: no datagram came through" % who)
-                return None
-            base, relay0 = self.still(rx, kind, names, relay)
+                if not amt_snd:
+                    log("amt: %s: no datagram came through" % who)
+                    return None
+            if amt_snd:
+                if not self.wait_stats(rx, kind, names, lambda s: s.get(
+                        "datagrams-received", 0) > 0, 15):
+                    log("amt: amtsrc: no warm-up datagram came through")
+                    return None
+                base = None
+                relay0 = None
+            else:
+                base, relay0 = self.still(rx, kind, names, relay)
             udp0 = {x: self.udp(x) for x in "rg"}
             t0 = rx.cpu_ticks()
             r0 = relay.cpu_ticks() if relay else None
-            snd = self.send(iface, count, rate)
+            if amt_snd:
+                snd = amt_snd
+                with open(go, "w") as f:
+                    f.write("go\n")
+            else:
+                snd = self.send(iface, count, rate)
             snd.wait(count / rate * 4 + 30)
             sent = kv(last_line(snd.output()[0], "mcp-send:"))
             send_cpu = self.child_cpu_s(snd.output()[0])
@@ -292,8 +365,15 @@ class AmtBench:
             end, relay1 = self.still(rx, kind, names, relay)
             udp1 = {x: self.udp(x) for x in "rg"}
             seconds = sent.get("seconds") or count / rate
-            got = [end[n]["datagrams-received"] - base[n]["datagrams-received"]
-                   for n in names]
+            if amt_snd:
+                # every warm-up datagram came before the stream
+                m = re.search(r"appeared after (\d+) warm-up",
+                              snd.output()[1])
+                warm = int(m.group(1)) if m else 0
+                got = [end[n]["datagrams-received"] - warm for n in names]
+            else:
+                got = [end[n]["datagrams-received"] -
+                       base[n]["datagrams-received"] for n in names]
             res = {
                 "who": who, "rate": rate, "count": count,
                 "gateways": gateways, "sent": sent.get("sent", 0),
@@ -341,12 +421,13 @@ class AmtBench:
                 # the contenders side by side at each rate, in turn
                 for rate in rates:
                     for who in CONTENDERS:
-                        res = self.one(who, rate, int(rate * self.a.seconds))
+                        res = self.one(who, rate,
+                                       int(rate * self.a.seconds))
                         R["sweep"].setdefault(who, {}).setdefault(
                             rate, []).append(res)
                         log("amt %-6s %6d/s run %d: %s" % (
                             who, rate, i + 1, describe(res)))
-                res = self.one("amtsrc", SCALE_RATE, int(SCALE_RATE * scale_s),
+                res = self.one("chain", SCALE_RATE, int(SCALE_RATE * scale_s),
                                GATEWAYS)
                 R["scale"].append(res)
                 log("amt %d gateways x %d/s run %d: %s" % (
@@ -369,9 +450,14 @@ def describe(res):
     if not res:
         return "failed"
     l = lost(res)
-    s = "sent %d (%.0f/s) lost sum %d max %d; cpu %.1f%%" % (
+    s = "sent %d (%.0f/s) lost sum %d max %d; cpu %.1f%% (%.2f us/dg)" % (
         res["sent"], res["offered"], sum(l), max(l),
-        100 * res["cpu_s"] / res["seconds"])
+        100 * res["cpu_s"] / res["seconds"],
+        1e6 * res["cpu_s"] / max(sum(res["received"]), 1))
+    if res.get("send_cpu_s") is not None:
+        s += ", sender cpu %.1f%% (%.2f us/dg)" % (
+            100 * res["send_cpu_s"] / res["seconds"],
+            1e6 * res["send_cpu_s"] / max(res["sent"], 1))
     if "relay_cpu_s" in res:
         s += ", relay cpu %.1f%% in %d sent %d" % (
             100 * res["relay_cpu_s"] / res["seconds"], res["relay_in"],
@@ -394,6 +480,8 @@ def run_figures(res):
         "r_rcvbuf_errors": res["udp_r"]["RcvbufErrors"],
         "joined_s": res["joined_s"],
         "send_cpu_pct": 100.0 * res["send_cpu_s"] / res["seconds"]
+        if res.get("send_cpu_s") is not None else None,
+        "send_us_per_dg": 1e6 * res["send_cpu_s"] / max(res["sent"], 1)
         if res.get("send_cpu_s") is not None else None,
         "alive": res["alive"],
     }
@@ -468,58 +556,74 @@ def page(R, S, args, w):
     runs = max(len(v) for per in R["sweep"].values() for v in per.values())
     w("Network namespaces as `tests/integration/amt.sh` builds them: a "
       "sender S, a relay R and a gateway G; S–R a multicast LAN, R–G "
-      "unicast only (multicast off), and for the native contender a second "
-      "multicast LAN S–G. R runs our relay; G runs the contender, into "
-      "`fakesink`. `mcp-send` sends %s-byte datagrams from S. Each receiver "
-      "is counted by its own statistics across the measured stream (after "
-      "a warm-up stream, once every counter is still): lost is what "
-      "`mcp-send` sent less what the receiver counted. CPU is that of the "
-      "process over the stream, %% of one core (100 %% = one core busy), "
-      "and µs per datagram received; the relay's CPU is its own process's "
-      "(µs per datagram it took in), the sender's that of `mcp-send` "
-      "(which, as every sender on a veth link, also pays for the receiving "
-      "side's kernel work: the relay's sends likewise carry G's). Kernel "
-      "drops are the UDP receive-buffer errors of R's and G's namespaces "
-      "over the stream. "
-      "Median of %d run%s.\n" % (thousands(R["size"]), runs,
-                                 "" if runs == 1 else "s"))
+      "unicast only (multicast off), and a second link S–G. G runs each "
+      "receiver into `fakesink`; S sends %s-byte datagrams with `mcp-send`. "
+      "Three contenders, side by side at each rate:\n" % thousands(R["size"]))
+    w("- **native**: `mcp-send` multicast on S–G → `mcastsrc-relay` in G.")
+    w("- **amtsrc**: `mcp-send --amt-relay` in S, an AMT relay of its own "
+      "stream (it answers the gateway's Discovery, Request and Update and "
+      "sends each datagram as Multicast Data, in `sendmmsg` batches) → "
+      "unicast on the same S–G link → `amtsrc` in G. The receivers like "
+      "for like: the amtsrc target is checked here.")
+    w("- **chain (amtrelay)**: `mcp-send` multicast on S–R → our relay in R "
+      "→ unicast R–G → `amtsrc` in G: the whole AMT path, with the relay's "
+      "CPU and where the loss is.\n")
+    w("Each receiver is counted by its own statistics across the measured "
+      "stream (after a warm-up stream, once every counter is still; for "
+      "amtsrc, less the warm-up datagrams `mcp-send` says it sent before "
+      "the stream): lost is what `mcp-send` sent less what the receiver "
+      "counted. CPU is that of the process over the stream, %% of one core "
+      "(100 %% = one core busy), and µs per datagram received; the relay's "
+      "CPU is its own process's (µs per datagram it took in), the sender's "
+      "that of `mcp-send` (which, as every sender on a veth link, also pays "
+      "for the receiving side's kernel work: the relay's sends likewise "
+      "carry G's). Kernel drops are the UDP receive-buffer errors of R's "
+      "and G's namespaces over the stream. "
+      "Median of %d run%s.\n" % (runs, "" if runs == 1 else "s"))
     w("- relay (R): `%s`" % R["lines"]["relay"])
-    w("- amtsrc (G): `gst-launch-1.0 %s`" % R["lines"]["amtsrc"])
-    w("- native (G): `gst-launch-1.0 %s`\n" % R["lines"]["native"])
+    if "amt_sender" in R["lines"]:
+        w("- AMT sender (S): `%s`" % R["lines"]["amt_sender"])
+    for who in CONTENDERS:
+        if who in R["lines"]:
+            w("- %s (G): `gst-launch-1.0 %s`" % (LABELS[who],
+                                                 R["lines"][who]))
+    w("")
     w("### One stream, offered rates\n")
     w("| offered/s | contender | sent/s | lost | lost, all runs | CPU % | "
-      "CPU µs/datagram | relay CPU % | relay µs/datagram | sender CPU % | "
-      "kernel drops R / G |")
-    w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "CPU µs/datagram | sender CPU % | sender µs/datagram | relay CPU % | "
+      "relay µs/datagram | kernel drops R / G |")
+    w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for rate in R["rates"]:
         for who in CONTENDERS:
             f = S["sweep"].get(who, {}).get(rate)
             if not f:
-                w("| %s | %s | failed | | | | | | | | |" % (
-                    thousands(rate), who))
+                w("| %s | %s | failed | | | | | | | | | |" % (
+                    thousands(rate), LABELS[who]))
                 continue
-            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s |"
-              % (
-                thousands(rate), who, thousands(f["offered"]),
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | "
+              "%s / %s |" % (
+                thousands(rate), LABELS[who], thousands(f["offered"]),
                 num(f["lost_sum"]), num(f["lost_sum_all"]),
                 num(f["cpu_pct"], "%.1f"), num(f["cpu_us_per_dg"], "%.2f"),
+                num(f.get("send_cpu_pct"), "%.1f"),
+                num(f.get("send_us_per_dg"), "%.2f"),
                 num(f.get("relay_cpu_pct"), "%.1f"),
                 num(f.get("relay_us_per_dg_in"), "%.2f"),
-                num(f.get("send_cpu_pct"), "%.1f"),
                 num(f["r_rcvbuf_errors"]), num(f["g_rcvbuf_errors"])))
     a, n = S["sweep"].get("amtsrc", {}), S["sweep"].get("native", {})
-    w("\nHighest rate sent without loss (median run): amtsrc %s/s, "
-      "native %s/s. CPU per datagram, amtsrc against native: %s.\n" % (
-          thousands(S["lossless"].get("amtsrc", 0)),
-          thousands(S["lossless"].get("native", 0)),
+    w("\nHighest rate sent without loss (median run): %s. CPU per datagram, "
+      "amtsrc against native: %s.\n" % (
+          ", ".join("%s %s/s" % (LABELS[who], thousands(
+              S["lossless"].get(who, 0))) for who in CONTENDERS),
           ", ".join("%s×" % num(a[r]["cpu_us_per_dg"] / n[r]["cpu_us_per_dg"],
                                 "%.2f") + " at %s/s" % thousands(r)
                     for r in R["rates"] if a.get(r) and n.get(r)
-                    and n[r]["cpu_us_per_dg"])))
+                    and n[r]["cpu_us_per_dg"]) or "n/a"))
     w("### %d gateways on one relay\n" % R["gateways"])
     f = S["scale"]
     w("%d `amtsrc` elements in one `gst-launch-1.0` in G (one UDP socket, "
-      "one gateway each), all on the same group; S sends %s datagrams/s "
+      "one gateway each), all on the same group through our relay in R; S "
+      "sends %s datagrams/s "
       "for %g s; the relay sends each to every gateway.\n" % (
           R["gateways"], thousands(R["scale_rate"]), R["scale_seconds"]))
     if not f:
@@ -556,7 +660,7 @@ def targets(S):
     G = TARGETS
     T = []
     f = S["sweep"].get("amtsrc", {}).get(G["amtsrc_rate"])
-    T.append(("amt: amtsrc %s/s of %d B without loss" % (
+    T.append(("amt: amtsrc %s/s of %d B without loss (AMT sender)" % (
         thousands(G["amtsrc_rate"]), SIZE),
         "lost %s (median), %s in all runs; sent %s/s" % (
             num(f["lost_sum"]), num(f["lost_sum_all"]),
