@@ -23,13 +23,19 @@
  * Advertisement names; the relay's Membership Query is answered with a
  * Membership Update carrying an IGMPv3 (IPv4 group) or MLDv2 (IPv6 group)
  * report: INCLUDE the `multicast-source` addresses (SSM), or EXCLUDE none
- * (any source). It then asks again (Request, Query, Update) before the
- * query interval the relay announced runs out. Discovery and Requests are
- * sent again with backoff (`retransmit-interval`, doubling up to 16 times
- * it); a relay that answers `request-tries` Requests in a row with no
- * Query is given up, and discovery starts over. At stop it leaves the
- * group (an Update with CHANGE_TO_INCLUDE {}) and, when the relay gave it
- * the gateway's address, sends a Teardown.
+ * (any source); the Update that joins is sent twice more,
+ * `retransmit-interval` apart, as IGMPv3 repeats unsolicited reports. It
+ * then asks again (Request, Query, Update) before the query interval the
+ * relay announced runs out. Discovery and Requests are sent again with
+ * backoff (`retransmit-interval`, doubling up to 16 times it); a relay
+ * that answers `request-tries` Requests in a row with no Query, or with a
+ * Query whose L flag says it is full (no Update then, and the next Request
+ * after a backoff), is given up: it is told that we leave, and discovery
+ * starts over. When a Query's G fields show the gateway at a new address
+ * or port (a NAT rebinding), a Teardown of the old one goes before the
+ * Update. At stop it leaves the group (an Update with CHANGE_TO_INCLUDE {},
+ * sent twice) and, when the relay gave it the gateway's address, sends a
+ * Teardown.
  *
  * Only Multicast Data from the relay's address and port, for the group (and
  * from one of the sources), to `port`, with right IP and UDP checksums,
@@ -94,6 +100,13 @@ GST_DEBUG_CATEGORY_STATIC (amt_src_debug);
 #define BATCH 32
 /* Any UDP payload fits. */
 #define SLOT_SIZE 65536
+/* A join Update is sent this many more times, retransmit-interval apart
+ * (RFC 3376 8.1's robustness for unsolicited reports): one lost datagram
+ * would otherwise cost the data until the next refresh. */
+#define UPDATE_REPEATS 2
+/* The leave at stop is sent this many more times, at once: stop does not
+ * wait. */
+#define LEAVE_REPEATS 1
 
 enum
 {
@@ -188,6 +201,9 @@ struct _GstAmtSrc
   guint32 request_nonce;
   gboolean request_pending;     /* a Request awaits its Query */
   guint tries;                  /* of the Discovery or Request pending */
+  guint refusals;               /* Queries with L (relay full) in a row */
+  guint update_repeats;         /* of the join Update, still to send */
+  GstClockTime next_update;     /* monotonic: the next of them */
   GstClockTime next_send;       /* monotonic: retransmission */
   GstClockTime delay;           /* the backoff's current step */
   GstClockTime next_refresh;    /* monotonic: the next Request when joined */
@@ -227,6 +243,7 @@ struct _GstAmtSrc
   guint64 updates;
   guint64 rediscoveries;
   guint64 teardowns;
+  guint64 relay_full;
   guint64 datagrams;
   guint64 bytes;
   guint64 dropped_malformed;
@@ -294,7 +311,8 @@ gst_amt_src_class_init (GstAmtSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_TIMEOUT,
       g_param_spec_uint64 ("timeout", "Timeout",
           "Post a mcastproxy-timeout element message when no datagram "
-          "came for this long, once per silence (ns; 0: never)", 0,
+          "came for this long, once per silence (ns; 0 or "
+          "GST_CLOCK_TIME_NONE: never)", 0,
           G_MAXUINT64, DEFAULT_TIMEOUT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -336,16 +354,17 @@ gst_amt_src_class_init (GstAmtSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_RETRANSMIT_INTERVAL,
       gst_mcp_param_spec_uint64 ("retransmit-interval", "Retransmit "
           "interval", "Time before an unanswered Relay Discovery or Request "
-          "is sent again; it doubles with each try, up to 16 times this "
-          "(ns)", MIN_RETRANSMIT_INTERVAL, MAX_RETRANSMIT_INTERVAL,
+          "is sent again; it doubles with each try, up to 16 times this; "
+          "also the spacing of the join Update's repeats (ns)",
+          MIN_RETRANSMIT_INTERVAL, MAX_RETRANSMIT_INTERVAL,
           DEFAULT_RETRANSMIT_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_REQUEST_TRIES,
       gst_mcp_param_spec_uint ("request-tries", "Request tries",
-          "Requests sent without a Membership Query in answer before the "
-          "relay is given up and discovery starts over", 1, 100,
-          DEFAULT_REQUEST_TRIES,
+          "Requests sent without a Membership Query in answer, or refused "
+          "by a full relay (L flag), before the relay is given up and "
+          "discovery starts over", 1, 100, DEFAULT_REQUEST_TRIES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -619,19 +638,27 @@ close_socket (GstAmtSrc * self)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* The first address of host (a name or a numeric address). */
+/* The first address of host (a name or a numeric address). GStreamer
+ * holds the state lock through NULL->READY, so nothing cancels the
+ * lookup today; it takes the element's cancellable all the same, as every
+ * blocking call here does. */
 static GInetAddress *
-resolve (const gchar * host, GError ** error)
+resolve (GstAmtSrc * self, const gchar * host, GError ** error)
 {
   GInetAddress *a = g_inet_address_new_from_string (host);
+  GCancellable *cancellable;
   GResolver *resolver;
   GList *list;
 
   if (a)
     return a;
+  GST_OBJECT_LOCK (self);
+  cancellable = g_object_ref (self->cancellable);
+  GST_OBJECT_UNLOCK (self);
   resolver = g_resolver_get_default ();
-  list = g_resolver_lookup_by_name (resolver, host, NULL, error);
+  list = g_resolver_lookup_by_name (resolver, host, cancellable, error);
   g_object_unref (resolver);
+  g_object_unref (cancellable);
   if (!list)
     return NULL;
   a = g_object_ref (list->data);
@@ -681,7 +708,7 @@ open_socket (GstAmtSrc * self)
         ("No relay: set relay or discovery-address"), (NULL));
     goto done;
   }
-  target = resolve (host, &err);
+  target = resolve (self, host, &err);
   if (!target) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("Could not resolve the AMT relay \"%s\": %s", host, err->message),
@@ -918,33 +945,97 @@ next_delay (GstAmtSrc * self)
   return d;
 }
 
+/* Discovery from when on (monotonic). A relay joined is told first that
+ * we leave, so that it stops sending what we would drop as foreign. */
 static void
-start_discovery (GstAmtSrc * self, GstClockTime now)
+start_discovery (GstAmtSrc * self, GstClockTime when)
 {
+  if (self->have_mac && self->relay_target) {
+    GST_INFO_OBJECT (self, "leaving the group at the relay given up%s",
+        self->g_flag ? ", tearing down" : "");
+    send_update (self, FALSE);
+    if (self->g_flag)
+      send_teardown (self);
+  }
   self->discovery_nonce = random_nonce ();
   self->tries = 0;
+  self->refusals = 0;
+  self->update_repeats = 0;
   self->delay = self->retransmit;
-  self->next_send = now;
+  self->next_send = when;
   self->request_pending = FALSE;
   self->have_mac = FALSE;
+  self->g_flag = FALSE;
   g_clear_object (&self->relay_target);
   set_state (self, STATE_DISCOVERING);
 }
 
-/* A new round of Requests: at start of a relay, or to refresh. */
+/* A new round of Requests from when on (monotonic): at start of a relay,
+ * to refresh, or after the relay was full. */
 static void
-start_request (GstAmtSrc * self, GstClockTime now)
+start_request (GstAmtSrc * self, GstClockTime when)
 {
   self->request_nonce = random_nonce ();
   self->request_pending = TRUE;
   self->tries = 0;
   self->delay = self->retransmit;
-  self->next_send = now;
+  self->next_send = when;
 }
 
-/* Sends what is due; returns when to come back (monotonic). */
+static void
+count_rediscovery (GstAmtSrc * self)
+{
+  GST_OBJECT_LOCK (self);
+  self->rediscoveries++;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* A Query with L: the relay takes no more gateways and would drop our
+ * Updates, so none goes. A new Request after a backoff; after
+ * request-tries refusals in a row, discovery again (another relay may
+ * answer the anycast address), after one more backoff step. */
+static void
+refused_relay_full (GstAmtSrc * self, GstClockTime now)
+{
+  GstClockTime wait;
+
+  self->refusals++;
+  wait = MIN (self->retransmit << MIN (self->refusals, 4),
+      self->retransmit * MAX_BACKOFF);
+  if (self->refusals >= self->max_tries) {
+    GST_WARNING_OBJECT (self, "the relay is full (L flag) after %u "
+        "Requests: discovering again in %" GST_TIME_FORMAT, self->refusals,
+        GST_TIME_ARGS (wait));
+    count_rediscovery (self);
+    start_discovery (self, now + wait);
+    return;
+  }
+  GST_INFO_OBJECT (self, "the relay is full (L flag): a new Request in %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (wait));
+  start_request (self, now + wait);
+}
+
+/* The repeats of a join Update; returns when to come back (monotonic). */
 static GstClockTime
-run_protocol (GstAmtSrc * self, GstClockTime now)
+run_repeats (GstAmtSrc * self, GstClockTime now)
+{
+  if (!self->update_repeats || self->state != STATE_JOINED || !self->have_mac)
+    return GST_CLOCK_TIME_NONE;
+  if (now >= self->next_update) {
+    GST_DEBUG_OBJECT (self, "repeating the join Update");
+    send_update (self, TRUE);
+    self->update_repeats--;
+    self->next_update = now + self->retransmit;
+    if (!self->update_repeats)
+      return GST_CLOCK_TIME_NONE;
+  }
+  return self->next_update;
+}
+
+/* Discovery and Requests: sends what is due; returns when to come back
+ * (monotonic). */
+static GstClockTime
+run_exchange (GstAmtSrc * self, GstClockTime now)
 {
   if (self->state == STATE_DISCOVERING) {
     if (now >= self->next_send) {
@@ -962,17 +1053,24 @@ run_protocol (GstAmtSrc * self, GstClockTime now)
     if (self->tries >= self->max_tries) {
       GST_WARNING_OBJECT (self, "no Membership Query after %u Requests: "
           "the relay went silent, discovering again", self->tries);
-      GST_OBJECT_LOCK (self);
-      self->rediscoveries++;
-      GST_OBJECT_UNLOCK (self);
+      count_rediscovery (self);
       start_discovery (self, now);
-      return run_protocol (self, now);
+      return run_exchange (self, now);
     }
     send_request (self);
     self->tries++;
     self->next_send = now + next_delay (self);
   }
   return self->next_send;
+}
+
+/* Sends what is due; returns when to come back (monotonic). */
+static GstClockTime
+run_protocol (GstAmtSrc * self, GstClockTime now)
+{
+  GstClockTime next = run_exchange (self, now);
+
+  return MIN (next, run_repeats (self, now));
 }
 
 /* Posts the timeout message for the silence that began at last_activity.
@@ -993,7 +1091,9 @@ run_silence (GstAmtSrc * self, GstClockTime now)
     self->last_activity = now;
     self->timeout_posted = FALSE;
   }
-  if (timeout == 0 || self->timeout_posted)
+  /* a timeout past the clock's end (GST_CLOCK_TIME_NONE, say) is never */
+  if (timeout == 0 || self->timeout_posted
+      || timeout > G_MAXUINT64 - 1 - self->last_activity)
     return GST_CLOCK_TIME_NONE;
   if (now - self->last_activity < timeout)
     return self->last_activity + timeout;
@@ -1135,6 +1235,7 @@ handle_query (GstAmtSrc * self, const McpAmtMessage * m,
 {
   guint qqi = 0;
   GstClockTime interval;
+  gboolean rebound, changes;
 
   if (!self->relay_target
       || !from_is (self, &d->from, self->relay_addr, self->tunnel_port)) {
@@ -1154,6 +1255,32 @@ handle_query (GstAmtSrc * self, const McpAmtMessage * m,
     return;
   }
   interval = qqi * GST_SECOND;
+  GST_OBJECT_LOCK (self);
+  self->queries++;
+  if (m->l_flag)
+    self->relay_full++;
+  self->query_interval = interval;
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "Membership Query: MAC %012" G_GINT64_MODIFIER
+      "x, query interval %u s%s%s", m->mac, qqi, m->g_flag ? ", G" : "",
+      m->l_flag ? ", L" : "");
+  if (m->l_flag) {
+    refused_relay_full (self, now);
+    return;
+  }
+  /* the relay sees us at another address or port (a NAT rebinding): the
+   * state it keeps for the old one goes (RFC 7450 5.2.3.7) */
+  rebound = self->have_mac && self->g_flag && m->g_flag
+      && (m->family != self->gateway_family || m->port != self->gateway_port
+      || memcmp (m->address, self->gateway_addr, 16) != 0);
+  if (rebound) {
+    GST_INFO_OBJECT (self, "the relay sees the gateway at a new address: "
+        "tearing down the old one");
+    send_teardown (self);
+  }
+  /* the relay learns something new from this Update: it is repeated */
+  changes = self->state != STATE_JOINED || self->refusals > 0 || rebound;
+  self->refusals = 0;
   self->have_mac = TRUE;
   self->mac = m->mac;
   self->mac_nonce = m->nonce;
@@ -1165,14 +1292,12 @@ handle_query (GstAmtSrc * self, const McpAmtMessage * m,
   /* the next Request in time for its Query to come before the relay's
    * membership state, which lasts about a query interval, runs out */
   self->next_refresh = now + interval * 3 / 4;
-  GST_OBJECT_LOCK (self);
-  self->queries++;
-  self->query_interval = interval;
-  GST_OBJECT_UNLOCK (self);
-  GST_DEBUG_OBJECT (self, "Membership Query: MAC %012" G_GINT64_MODIFIER
-      "x, query interval %u s%s", m->mac, qqi, m->g_flag ? ", G" : "");
   set_state (self, STATE_JOINED);
   send_update (self, TRUE);
+  if (changes) {
+    self->update_repeats = UPDATE_REPEATS;
+    self->next_update = now + self->retransmit;
+  }
 }
 
 /* Checks a Multicast Data message; a datagram to output goes to *out. */
@@ -1288,6 +1413,7 @@ gst_amt_src_start (GstBaseSrc * bsrc)
   self->max_datagrams = GST_BASE_SRC (self)->num_buffers;
   self->discoveries = self->requests = self->queries = self->updates = 0;
   self->rediscoveries = self->teardowns = self->datagrams = self->bytes = 0;
+  self->relay_full = 0;
   self->dropped_malformed = self->dropped_foreign = self->timeouts = 0;
   self->query_interval = 0;
   g_free (self->stat_relay);
@@ -1317,16 +1443,19 @@ static gboolean
 gst_amt_src_stop (GstBaseSrc * bsrc)
 {
   GstAmtSrc *self = GST_AMT_SRC (bsrc);
+  guint i;
 
   gst_mcp_stats_timer_stop (&self->stats_timer);
   if (self->have_mac && self->relay_target) {
     GST_INFO_OBJECT (self, "leaving the group%s", self->g_flag ?
         ", tearing down" : "");
-    send_update (self, FALSE);
+    for (i = 0; i <= LEAVE_REPEATS; i++)
+      send_update (self, FALSE);
     if (self->g_flag)
       send_teardown (self);
   }
   self->have_mac = FALSE;
+  self->update_repeats = 0;
   self->request_pending = FALSE;
   g_clear_object (&self->relay_target);
   set_state (self, STATE_STOPPED);
@@ -1400,9 +1529,10 @@ wait_readable (GstAmtSrc * self, GCancellable * cancellable,
   gboolean cancel_fd;
   GstClockTime now = monotonic_now ();
 
-  if (GST_CLOCK_TIME_IS_VALID (deadline))
-    timeout_ms = deadline > now ?
-        (deadline - now + GST_MSECOND - 1) / GST_MSECOND : 0;
+  if (GST_CLOCK_TIME_IS_VALID (deadline) && deadline > now)
+    timeout_ms = MIN ((deadline - now - 1) / GST_MSECOND + 1, G_MAXINT);
+  else if (GST_CLOCK_TIME_IS_VALID (deadline))
+    timeout_ms = 0;
   fds[0].fd = g_socket_get_fd (self->socket);
   fds[0].events = G_IO_IN;
   cancel_fd = g_cancellable_make_pollfd (cancellable, &fds[1]);
@@ -1442,6 +1572,13 @@ receive (GstAmtSrc * self, gint max, GstFlowReturn * ret)
     GstClockTime now = monotonic_now (), next;
     WaitResult w;
 
+    /* here too, not only in the wait: a flood of messages to drop keeps
+     * the socket readable, and the wait skipped */
+    if (g_cancellable_is_cancelled (cancellable)) {
+      *ret = GST_FLOW_FLUSHING;
+      n = -1;
+      break;
+    }
     next = MIN (run_protocol (self, now), run_silence (self, now));
     got = mcp_udp_receive_batch (self->socket, self->slots, max, &err);
     if (got < 0) {
@@ -1588,6 +1725,7 @@ gst_amt_src_get_stats (GstAmtSrc * self)
       "updates", G_TYPE_UINT64, self->updates,
       "rediscoveries", G_TYPE_UINT64, self->rediscoveries,
       "teardowns", G_TYPE_UINT64, self->teardowns,
+      "relay-full", G_TYPE_UINT64, self->relay_full,
       "query-interval-duration", G_TYPE_UINT64, self->query_interval,
       "datagrams-received", G_TYPE_UINT64, self->datagrams,
       "bytes-received", G_TYPE_UINT64, self->bytes,

@@ -7,6 +7,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/base/gstbasesrc.h>
 #include <gst/net/gstnetaddressmeta.h>
+#include <time.h>
 
 #include "gstmcpmeta.h"
 #include "mcp-amt.h"
@@ -31,7 +32,11 @@ typedef struct
   GSocketAddress *gateway;      /* where the last message came from */
   guint32 discovery_nonce;
   guint32 request_nonce;
+  guint32 unanswered;           /* a Request nonce the relay ignores */
   guint64 mac;
+  gboolean l_flag;              /* Queries say the relay is full */
+  guint16 g_port_delta;         /* added to the port of a Query's G */
+  GBytes *last_update;          /* the last Update expected */
   guint8 buf[65536];
   gsize len;
   guint skipped;                /* retransmissions passed over */
@@ -69,6 +74,7 @@ relay_clear (Relay * r)
 {
   g_clear_object (&r->gateway);
   g_clear_object (&r->sock);
+  g_clear_pointer (&r->last_update, g_bytes_unref);
 }
 
 /* The next message from the gateway, whatever it is. */
@@ -90,20 +96,54 @@ relay_recv (Relay * r)
   return m;
 }
 
+/* Whether the message received is the last Update expected, again. */
+static gboolean
+relay_is_repeat (Relay * r)
+{
+  return r->last_update && g_bytes_get_size (r->last_update) == r->len
+      && memcmp (g_bytes_get_data (r->last_update, NULL), r->buf, r->len) == 0;
+}
+
 /* The next message of that type; retransmitted Discoveries and Requests
- * before it (a loaded machine answers late) are passed over. */
+ * before it (a loaded machine answers late) and repeats of the last Update
+ * expected are passed over. */
 static McpAmtMessage
 relay_expect (Relay * r, McpAmtType type)
 {
   for (;;) {
     McpAmtMessage m = relay_recv (r);
 
-    if (m.type == type)
+    if (m.type == MCP_AMT_MEMBERSHIP_UPDATE && relay_is_repeat (r)) {
+      r->skipped++;
+      continue;
+    }
+    if (m.type == type) {
+      if (type == MCP_AMT_MEMBERSHIP_UPDATE) {
+        g_clear_pointer (&r->last_update, g_bytes_unref);
+        r->last_update = g_bytes_new (r->buf, r->len);
+      }
       return m;
+    }
     fail_unless ((m.type == MCP_AMT_RELAY_DISCOVERY
             && m.nonce == r->discovery_nonce) || (m.type == MCP_AMT_REQUEST
-            && m.nonce == r->request_nonce), "expected %s, got %s",
-        mcp_amt_type_name (type), mcp_amt_type_name (m.type));
+            && (m.nonce == r->request_nonce || m.nonce == r->unanswered)),
+        "expected %s, got %s", mcp_amt_type_name (type),
+        mcp_amt_type_name (m.type));
+    r->skipped++;
+  }
+}
+
+/* The next Request with a new nonce, which becomes request_nonce. */
+static McpAmtMessage
+relay_expect_new_request (Relay * r)
+{
+  for (;;) {
+    McpAmtMessage m = relay_expect (r, MCP_AMT_REQUEST);
+
+    if (m.nonce != r->request_nonce) {
+      r->request_nonce = m.nonce;
+      return m;
+    }
     r->skipped++;
   }
 }
@@ -138,23 +178,32 @@ addr_bytes (const gchar * text, guint8 * out)
   g_object_unref (a);
 }
 
-/* Takes a Discovery and advertises itself, with the nonce given (0: the
- * Discovery's). */
 static void
-relay_advertise (Relay * r, guint32 nonce)
+relay_send_advertisement (Relay * r, guint32 nonce)
 {
-  McpAmtMessage m = relay_expect (r, MCP_AMT_RELAY_DISCOVERY), adv = { 0 };
+  McpAmtMessage adv = { 0 };
 
-  r->discovery_nonce = m.nonce;
   adv.type = MCP_AMT_RELAY_ADVERTISEMENT;
-  adv.nonce = nonce ? nonce : m.nonce;
+  adv.nonce = nonce;
   adv.family = r->family;
   addr_bytes (loopback (r->family), adv.address);
   relay_send (r, &adv);
 }
 
+/* Takes a Discovery and advertises itself, with the nonce given (0: the
+ * Discovery's). */
+static void
+relay_advertise (Relay * r, guint32 nonce)
+{
+  McpAmtMessage m = relay_expect (r, MCP_AMT_RELAY_DISCOVERY);
+
+  r->discovery_nonce = m.nonce;
+  relay_send_advertisement (r, nonce ? nonce : m.nonce);
+}
+
 /* A Membership Query for nonce carrying an IGMPv3 or MLDv2 general query
- * with QQI qqi s, with the gateway's address when g_flag. */
+ * with QQI qqi s, with the gateway's address when g_flag (its port plus
+ * g_port_delta), L when l_flag. */
 static void
 relay_send_query (Relay * r, guint8 group_family, guint32 nonce, guint qqi,
     gboolean g_flag)
@@ -180,13 +229,14 @@ relay_send_query (Relay * r, guint8 group_family, guint32 nonce, guint qqi,
   m.nonce = nonce;
   m.inner = g_bytes_get_data (pkt, &m.inner_len);
   m.g_flag = g_flag;
+  m.l_flag = r->l_flag;
   if (g_flag) {
     GInetAddress *a = g_inet_socket_address_get_address (gw);
 
     m.family = r->family;
     memcpy (m.address, g_inet_address_to_bytes (a),
         g_inet_address_get_native_size (a));
-    m.port = g_inet_socket_address_get_port (gw);
+    m.port = g_inet_socket_address_get_port (gw) + r->g_port_delta;
   }
   relay_send (r, &m);
   g_bytes_unref (pkt);
@@ -206,11 +256,12 @@ relay_answer_request (Relay * r, guint8 group_family, guint qqi,
   relay_send_query (r, group_family, m.nonce, qqi, g_flag);
 }
 
-/* The next message must be an Update echoing MAC and nonce whose report
+/* The next message must be an Update echoing mac and nonce whose report
  * has one record: type, group, and source (NULL: none). */
 static void
-relay_expect_update (Relay * r, guint8 group_family, McpIgmpRecordType type,
-    const gchar * group, const gchar * source)
+relay_expect_update_for (Relay * r, guint64 mac, guint32 nonce,
+    guint8 group_family, McpIgmpRecordType type, const gchar * group,
+    const gchar * source)
 {
   McpAmtMessage m = relay_expect (r, MCP_AMT_MEMBERSHIP_UPDATE);
   McpIpPacket ip;
@@ -219,8 +270,8 @@ relay_expect_update (Relay * r, guint8 group_family, McpIgmpRecordType type,
   GError *err = NULL;
   gchar *text;
 
-  fail_unless_equals_uint64 (m.mac, r->mac);
-  fail_unless_equals_int (m.nonce, r->request_nonce);
+  fail_unless_equals_uint64 (m.mac, mac);
+  fail_unless_equals_int (m.nonce, nonce);
   fail_unless (mcp_ippkt_parse (m.inner, m.inner_len, &ip, &err), "%s",
       err ? err->message : "");
   fail_unless_equals_int (ip.family, group_family);
@@ -251,12 +302,21 @@ relay_expect_update (Relay * r, guint8 group_family, McpIgmpRecordType type,
   mcp_igmp_message_free (rep);
 }
 
+/* The same, echoing the relay's current MAC and nonce. */
+static void
+relay_expect_update (Relay * r, guint8 group_family, McpIgmpRecordType type,
+    const gchar * group, const gchar * source)
+{
+  relay_expect_update_for (r, r->mac, r->request_nonce, group_family, type,
+      group, source);
+}
+
 /* Multicast Data: datagram n (mcp_test_buffer content) of size bytes from
  * source:sport to group:dport, its UDP checksum right, or wrong when
  * corrupt. */
-static void
-relay_send_data_full (Relay * r, const gchar * source, guint sport,
-    const gchar * group, guint dport, guint n, gsize size, gboolean corrupt)
+static GBytes *
+data_message (const gchar * source, guint sport, const gchar * group,
+    guint dport, guint n, gsize size, gboolean corrupt)
 {
   GstBuffer *payload = mcp_test_buffer (n, size);
   guint8 src[16], dst[16], *msg;
@@ -276,10 +336,21 @@ relay_send_data_full (Relay * r, const gchar * source, guint sport,
   len = MCP_AMT_DATA_HEADER_LEN + hl + size;
   if (corrupt)
     msg[len - 1] ^= 0x40;
-  relay_send_raw (r, msg, len);
   gst_buffer_unmap (payload, &map);
   gst_buffer_unref (payload);
-  g_free (msg);
+  return g_bytes_new_take (msg, len);
+}
+
+static void
+relay_send_data_full (Relay * r, const gchar * source, guint sport,
+    const gchar * group, guint dport, guint n, gsize size, gboolean corrupt)
+{
+  GBytes *msg = data_message (source, sport, group, dport, n, size, corrupt);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (msg, &len);
+
+  relay_send_raw (r, data, len);
+  g_bytes_unref (msg);
 }
 
 static void
@@ -530,8 +601,10 @@ check_ssm (guint8 tunnel_family, guint8 group_family)
   const gchar *group = group_family == 6 ? "ff3e::8000:1" : "232.1.2.3";
   const gchar *source = group_family == 6 ? SOURCE6 : SOURCE4;
   Fixture f;
+  /* (no repeat of the join Update in the test's time: one Update) */
   gchar *props = g_strdup_printf ("address=%s multicast-source=%s port=5004 "
-      "caps=application/x-test", group, source);
+      "caps=application/x-test retransmit-interval=60000000000", group,
+      source);
   gchar *text, *want;
   guint64 bytes = 0;
   guint i;
@@ -801,7 +874,8 @@ GST_START_TEST (test_refresh)
   Fixture f;
   guint32 first_nonce;
 
-  setup (&f, 4, "address=239.1.1.1");
+  /* (no repeat of the join Update in the test's time) */
+  setup (&f, 4, "address=239.1.1.1 retransmit-interval=60000000000");
   relay_advertise (&f.relay, 0);
   relay_answer_request (&f.relay, 4, 1, FALSE);
   relay_expect_update (&f.relay, 4, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1",
@@ -820,13 +894,15 @@ GST_START_TEST (test_refresh)
 
 GST_END_TEST;
 
-/* Stop leaves: an Update CHANGE_TO_INCLUDE {}, and a Teardown with the
- * gateway's address when the Query had G. */
+/* Stop leaves: an Update CHANGE_TO_INCLUDE {}, twice, and a Teardown with
+ * the gateway's address when the Query had G. */
 static void
 check_stop (guint8 family, gboolean g_flag)
 {
   const gchar *group = family == 6 ? "ff3e::1" : "239.1.1.1";
-  gchar *props = g_strdup_printf ("address=%s", group);
+  /* (no repeat of the join Update in the test's time) */
+  gchar *props = g_strdup_printf ("address=%s "
+      "retransmit-interval=60000000000", group);
   Fixture f;
   McpAmtMessage m;
 
@@ -836,6 +912,9 @@ check_stop (guint8 family, gboolean g_flag)
           GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
   relay_expect_update (&f.relay, family, MCP_IGMP_CHANGE_TO_INCLUDE, group,
       NULL);
+  m = relay_recv (&f.relay);
+  fail_unless_equals_int (m.type, MCP_AMT_MEMBERSHIP_UPDATE);
+  fail_unless (relay_is_repeat (&f.relay), "the leave is not repeated");
   if (g_flag) {
     GInetSocketAddress *gw;
     guint8 want[16];
@@ -851,7 +930,7 @@ check_stop (guint8 family, gboolean g_flag)
   }
   fail_unless_equals_uint64 (mcp_test_stat (f.h->element, STATS,
           "teardowns"), g_flag ? 1 : 0);
-  fail_unless_equals_uint64 (mcp_test_stat (f.h->element, STATS, "updates"), 2);
+  fail_unless_equals_uint64 (mcp_test_stat (f.h->element, STATS, "updates"), 3);
   teardown (&f);
   g_free (props);
 }
@@ -906,6 +985,321 @@ GST_START_TEST (test_timeout_message)
   pull_datagram (&f, 2, 10, "239.1.1.1", 5004, SOURCE4, 1);
   gst_element_set_bus (f.h->element, NULL);
   gst_object_unref (bus);
+  teardown (&f);
+}
+
+GST_END_TEST;
+
+/* A relay that is full (L flag): no Update; a new Request after a backoff
+ * that doubles; after request-tries refusals, discovery again; a relay
+ * that takes us then is joined. */
+GST_START_TEST (test_relay_full)
+{
+  Fixture f;
+  McpAmtMessage m;
+  gint64 refused = 0;
+  gchar *state;
+  guint i;
+
+  setup (&f, 4, "address=239.1.1.1 retransmit-interval=100000000 "
+      "request-tries=3");
+  relay_advertise (&f.relay, 0);
+  f.relay.l_flag = TRUE;
+  for (i = 0; i < 3; i++) {
+    m = relay_expect_new_request (&f.relay);
+    if (i > 0)
+      fail_unless (g_get_monotonic_time () - refused >= (100000 << i),
+          "Request %u came %" G_GINT64_FORMAT " us after the refusal", i,
+          g_get_monotonic_time () - refused);
+    refused = g_get_monotonic_time ();
+    relay_send_query (&f.relay, 4, m.nonce, 125, FALSE);
+  }
+  /* (an Update before it fails here) */
+  m = relay_expect (&f.relay, MCP_AMT_RELAY_DISCOVERY);
+  fail_unless (m.nonce != f.relay.discovery_nonce);
+  fail_unless (g_get_monotonic_time () - refused >= 800000);
+  fail_unless_equals_uint64 (stat (&f, "relay-full"), 3);
+  fail_unless_equals_uint64 (stat (&f, "queries"), 3);
+  fail_unless_equals_uint64 (stat (&f, "updates"), 0);
+  fail_unless_equals_uint64 (stat (&f, "rediscoveries"), 1);
+  state = stat_string (&f, "state");
+  fail_unless_equals_string (state, "discovering");
+  g_free (state);
+
+  /* the relay found takes us */
+  f.relay.l_flag = FALSE;
+  f.relay.discovery_nonce = m.nonce;
+  relay_send_advertisement (&f.relay, m.nonce);
+  m = relay_expect_new_request (&f.relay);
+  relay_send_query (&f.relay, 4, m.nonce, 125, FALSE);
+  relay_expect_update (&f.relay, 4, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1",
+      NULL);
+  relay_send_data (&f.relay, SOURCE4, "239.1.1.1", 5004, 1, 100);
+  pull_datagram (&f, 1, 100, "239.1.1.1", 5004, SOURCE4, 0);
+  state = stat_string (&f, "state");
+  fail_unless_equals_string (state, "joined");
+  g_free (state);
+  fail_unless_equals_uint64 (stat (&f, "relay-full"), 3);
+  teardown (&f);
+}
+
+GST_END_TEST;
+
+/* The join Update is repeated twice, retransmit-interval apart: a relay
+ * that lost the first still gets it. */
+GST_START_TEST (test_join_update_repeated)
+{
+  Fixture f;
+  McpAmtMessage m;
+  gint64 queried;
+  guint i;
+
+  setup (&f, 4, "address=239.1.1.1 retransmit-interval=100000000");
+  relay_advertise (&f.relay, 0);
+  m = relay_expect_new_request (&f.relay);
+  queried = g_get_monotonic_time ();
+  relay_send_query (&f.relay, 4, m.nonce, 125, FALSE);
+  /* the relay loses this one... */
+  relay_expect_update (&f.relay, 4, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1",
+      NULL);
+  /* ... and gets the repeats */
+  for (i = 1; i <= 2; i++) {
+    do {
+      m = relay_recv (&f.relay);
+    } while (m.type == MCP_AMT_REQUEST && m.nonce == f.relay.request_nonce);
+    fail_unless_equals_int (m.type, MCP_AMT_MEMBERSHIP_UPDATE);
+    fail_unless (relay_is_repeat (&f.relay), "repeat %u differs", i);
+    fail_unless (g_get_monotonic_time () - queried >= i * 100000,
+        "repeat %u came %" G_GINT64_FORMAT " us after the Query", i,
+        g_get_monotonic_time () - queried);
+  }
+  relay_send_data (&f.relay, SOURCE4, "239.1.1.1", 5004, 1, 100);
+  pull_datagram (&f, 1, 100, "239.1.1.1", 5004, SOURCE4, 0);
+  /* two repeats and no more, and the leave twice at stop */
+  fail_unless_equals_int (gst_element_set_state (f.h->element,
+          GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  relay_expect_update (&f.relay, 4, MCP_IGMP_CHANGE_TO_INCLUDE, "239.1.1.1",
+      NULL);
+  fail_unless_equals_uint64 (stat (&f, "updates"), 5);
+  teardown (&f);
+}
+
+GST_END_TEST;
+
+/* A Query whose G fields name another address or port than the last one
+ * (a NAT rebinding): a Teardown of the old one, with the old MAC and
+ * nonce, before the Update. */
+GST_START_TEST (test_nat_rebinding)
+{
+  Fixture f;
+  McpAmtMessage m;
+  guint32 old_nonce;
+  guint16 port;
+  guint8 want[16];
+
+  setup (&f, 4, "address=239.1.1.1 retransmit-interval=60000000000");
+  relay_advertise (&f.relay, 0);
+  relay_answer_request (&f.relay, 4, 1, TRUE);
+  relay_expect_update (&f.relay, 4, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1",
+      NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS
+      (f.relay.gateway));
+  addr_bytes ("127.0.0.1", want);
+  /* a refresh that sees the same address: no Teardown (it would fail the
+   * expectation of the Update) */
+  f.relay.mac = TEST_MAC + 1;
+  relay_answer_request (&f.relay, 4, 1, TRUE);
+  relay_expect_update (&f.relay, 4, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1",
+      NULL);
+  fail_unless_equals_uint64 (stat (&f, "teardowns"), 0);
+
+  /* the next one sees another port */
+  old_nonce = f.relay.request_nonce;
+  f.relay.mac = TEST_MAC + 2;
+  f.relay.g_port_delta = 1;
+  relay_answer_request (&f.relay, 4, 1, TRUE);
+  m = relay_expect (&f.relay, MCP_AMT_TEARDOWN);
+  fail_unless_equals_uint64 (m.mac, TEST_MAC + 1);
+  fail_unless_equals_int (m.nonce, old_nonce);
+  fail_unless_equals_int (m.family, 4);
+  fail_unless (memcmp (m.address, want, 16) == 0);
+  fail_unless_equals_int (m.port, port);
+  relay_expect_update (&f.relay, 4, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1",
+      NULL);
+  fail_unless_equals_uint64 (stat (&f, "teardowns"), 1);
+
+  /* the Teardown at stop names the new one */
+  fail_unless_equals_int (gst_element_set_state (f.h->element,
+          GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  relay_expect_update (&f.relay, 4, MCP_IGMP_CHANGE_TO_INCLUDE, "239.1.1.1",
+      NULL);
+  m = relay_expect (&f.relay, MCP_AMT_TEARDOWN);
+  fail_unless_equals_uint64 (m.mac, TEST_MAC + 2);
+  fail_unless_equals_int (m.nonce, f.relay.request_nonce);
+  fail_unless_equals_int (m.port, (guint16) (port + 1));
+  fail_unless_equals_uint64 (stat (&f, "teardowns"), 2);
+  teardown (&f);
+}
+
+GST_END_TEST;
+
+/* A relay given up is told that we leave (and, after G, a Teardown)
+ * before discovery starts over. */
+GST_START_TEST (test_rediscovery_leaves_old_relay)
+{
+  Fixture f;
+  McpAmtMessage m;
+  guint32 old_nonce;
+  guint16 port;
+
+  setup (&f, 4, "address=239.1.1.1 retransmit-interval=200000000 "
+      "request-tries=2");
+  relay_advertise (&f.relay, 0);
+  relay_answer_request (&f.relay, 4, 1, TRUE);
+  relay_expect_update (&f.relay, 4, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1",
+      NULL);
+  old_nonce = f.relay.request_nonce;
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS
+      (f.relay.gateway));
+  /* the relay answers no refresh */
+  m = relay_expect_new_request (&f.relay);
+  f.relay.unanswered = m.nonce;
+  relay_expect_update_for (&f.relay, TEST_MAC, old_nonce, 4,
+      MCP_IGMP_CHANGE_TO_INCLUDE, "239.1.1.1", NULL);
+  m = relay_expect (&f.relay, MCP_AMT_TEARDOWN);
+  fail_unless_equals_uint64 (m.mac, TEST_MAC);
+  fail_unless_equals_int (m.nonce, old_nonce);
+  fail_unless_equals_int (m.port, port);
+  m = relay_expect (&f.relay, MCP_AMT_RELAY_DISCOVERY);
+  fail_unless (m.nonce != f.relay.discovery_nonce);
+  fail_unless_equals_uint64 (stat (&f, "rediscoveries"), 1);
+  fail_unless_equals_uint64 (stat (&f, "teardowns"), 1);
+  teardown (&f);
+}
+
+GST_END_TEST;
+
+/* One message sent to the tunnel's port as fast as a thread can, until
+ * stop or 10 s. */
+typedef struct
+{
+  GSocket *sock;
+  GSocketAddress *to;
+  GBytes *msg;
+  gint stop;
+} Flood;
+
+static gpointer
+flood_run (gpointer data)
+{
+  Flood *fl = data;
+  GOutputVector v;
+  GOutputMessage msgs[32];
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  guint i;
+
+  v.buffer = g_bytes_get_data (fl->msg, &v.size);
+  memset (msgs, 0, sizeof (msgs));
+  for (i = 0; i < G_N_ELEMENTS (msgs); i++) {
+    msgs[i].address = fl->to;
+    msgs[i].vectors = &v;
+    msgs[i].num_vectors = 1;
+  }
+  while (!g_atomic_int_get (&fl->stop) && g_get_monotonic_time () < end)
+    g_socket_send_messages (fl->sock, msgs, G_N_ELEMENTS (msgs), 0, NULL, NULL);
+  return NULL;
+}
+
+/* Makes the element slow at dropping what is not from the relay (200 us a
+ * message, where its debug log says so), so that the flood outpaces it
+ * whatever the machine and its socket never empties. */
+static void
+slow_drop_log (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  if (level == GST_LEVEL_DEBUG
+      && strcmp (gst_debug_category_get_name (category), "amtsrc") == 0
+      && strstr (gst_debug_message_get (message), "not from the relay"))
+    g_usleep (200);
+}
+
+/* A flood of messages to drop keeps the socket readable: stopping still
+ * takes effect at once. */
+GST_START_TEST (test_stop_during_flood)
+{
+  Fixture f;
+  Flood fl = { 0 };
+  GThread *thread;
+  gint64 start, took;
+
+  setup (&f, 4, "address=239.1.1.1 retransmit-interval=60000000000");
+  join (&f, 4, "239.1.1.1", NULL, FALSE);
+  gst_debug_remove_log_function (gst_debug_log_default);
+  gst_debug_add_log_function (slow_drop_log, NULL, NULL);
+  gst_debug_set_threshold_for_name ("amtsrc", GST_LEVEL_DEBUG);
+  /* good data, but from another socket than the relay's */
+  fl.sock = mcp_test_udp_sender (G_SOCKET_FAMILY_IPV4, "127.0.0.1");
+  fl.to = g_object_ref (f.relay.gateway);
+  fl.msg = data_message (SOURCE4, SOURCE_PORT, "239.1.1.1", 5004, 0, 16, FALSE);
+  thread = g_thread_new ("flood", flood_run, &fl);
+  /* (polled: the element is busy dropping it) */
+  while (stat (&f, "dropped-foreign") < 100)
+    g_usleep (1000);
+  start = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_element_set_state (f.h->element,
+          GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  took = g_get_monotonic_time () - start;
+  g_atomic_int_set (&fl.stop, 1);
+  g_thread_join (thread);
+  gst_debug_unset_threshold_for_name ("amtsrc");
+  gst_debug_remove_log_function (slow_drop_log);
+  gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
+  fail_unless (took < 5 * G_USEC_PER_SEC, "stopping took %" G_GINT64_FORMAT
+      " us", took);
+  g_object_unref (fl.to);
+  g_object_unref (fl.sock);
+  g_bytes_unref (fl.msg);
+  teardown (&f);
+}
+
+GST_END_TEST;
+
+static gint64
+cpu_time_us (void)
+{
+  struct timespec ts;
+
+  fail_unless (clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts) == 0);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* timeout = GST_CLOCK_TIME_NONE means never: no message, and the element
+ * sleeps while it waits (here for the repeat of its Update) rather than
+ * spin. */
+GST_START_TEST (test_timeout_never)
+{
+  Fixture f;
+  McpAmtMessage m;
+  gint64 cpu, wall;
+
+  setup (&f, 4, "address=239.1.1.1 timeout=18446744073709551615 "
+      "retransmit-interval=300000000");
+  join (&f, 4, "239.1.1.1", NULL, FALSE);
+  cpu = cpu_time_us ();
+  wall = g_get_monotonic_time ();
+  do {
+    m = relay_recv (&f.relay);
+  } while (m.type == MCP_AMT_REQUEST && m.nonce == f.relay.request_nonce);
+  fail_unless_equals_int (m.type, MCP_AMT_MEMBERSHIP_UPDATE);
+  fail_unless (relay_is_repeat (&f.relay));
+  cpu = cpu_time_us () - cpu;
+  wall = g_get_monotonic_time () - wall;
+  fail_unless (cpu * 4 < wall, "%" G_GINT64_FORMAT " us of CPU in %"
+      G_GINT64_FORMAT " us: the element spins", cpu, wall);
+  relay_send_data (&f.relay, SOURCE4, "239.1.1.1", 5004, 1, 100);
+  pull_datagram (&f, 1, 100, "239.1.1.1", 5004, SOURCE4, 0);
+  fail_unless_equals_uint64 (stat (&f, "timeouts"), 0);
   teardown (&f);
 }
 
@@ -1012,6 +1406,12 @@ amtsrc_suite (void)
   tcase_add_test (tc, test_stop_leaves);
   tcase_add_test (tc, test_stop_tears_down);
   tcase_add_test (tc, test_timeout_message);
+  tcase_add_test (tc, test_relay_full);
+  tcase_add_test (tc, test_join_update_repeated);
+  tcase_add_test (tc, test_nat_rebinding);
+  tcase_add_test (tc, test_rediscovery_leaves_old_relay);
+  tcase_add_test (tc, test_stop_during_flood);
+  tcase_add_test (tc, test_timeout_never);
   tcase_add_test (tc, test_uri);
   tcase_add_test (tc, test_uri_stream);
   return s;
