@@ -70,7 +70,7 @@ TARGETS = {"amtsrc_rate": 100000, "gateways": GATEWAYS,
 LINES = {
     "relay": "gst-launch-1.0 -m mcastsrc-relay scope=SCOPE multicast-iface=lan0 "
              "buffer-size=BUF stats-interval=STATS ! amtrelay address=R "
-             "port=RP stats-interval=STATS",
+             "port=RP max-gateways-per-host=0 stats-interval=STATS",
     "amt_sender": "mcp-send --amt-relay SADDR:0 --port-file FILE --group G "
                   "--port P --sizes SIZE --rate RATE --warmup-until FILE2",
     "amtsrc": "amtsrc address=G port=P relay=SADDR relay-port=SPORT "
