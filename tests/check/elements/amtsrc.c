@@ -332,7 +332,8 @@ data_message (const gchar * source, guint sport, const gchar * group,
   hl = mcp_ippkt_write_udp (msg + MCP_AMT_DATA_HEADER_LEN, family, src,
       sport, dst, dport, 16, n, size, mcp_ippkt_sum (map.data, size, 0));
   fail_unless (hl > 0);
-  memcpy (msg + MCP_AMT_DATA_HEADER_LEN + hl, map.data, size);
+  if (size > 0)                 /* an empty buffer maps to NULL */
+    memcpy (msg + MCP_AMT_DATA_HEADER_LEN + hl, map.data, size);
   len = MCP_AMT_DATA_HEADER_LEN + hl + size;
   if (corrupt)
     msg[len - 1] ^= 0x40;
