@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "mcp-amt.h"
+#include "mcp-bytes.h"
 
 #include <string.h>
 #include <sys/random.h>
@@ -20,29 +21,15 @@
 #define G_FLAG_ALT 0x80
 #define L_FLAG_ALT 0x40
 
-G_DEFINE_QUARK (mcp - amt - error - quark, mcp_amt_error);
+/* *INDENT-OFF* */
+G_DEFINE_QUARK (mcp-amt-error-quark, mcp_amt_error);
+/* *INDENT-ON* */
 
 struct _McpAmtMacKey
 {
   guint8 current[SECRET_LEN];
   guint8 previous[SECRET_LEN];
 };
-
-static guint32
-get_u32 (const guint8 * p)
-{
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
-      ((guint32) p[2] << 8) | p[3];
-}
-
-static void
-put_u32 (guint8 * p, guint32 v)
-{
-  p[0] = v >> 24;
-  p[1] = (v >> 16) & 0xff;
-  p[2] = (v >> 8) & 0xff;
-  p[3] = v & 0xff;
-}
 
 static guint64
 get_mac (const guint8 * p)
@@ -64,21 +51,9 @@ put_mac (guint8 * p, guint64 v)
     p[i] = v & 0xff;
 }
 
-static gboolean
-fail (GError ** error, gint code, const gchar * format, ...)
-G_GNUC_PRINTF (3, 4);
-
-     static gboolean
-         fail (GError ** error, gint code, const gchar * format, ...)
-{
-  va_list ap;
-
-  va_start (ap, format);
-  if (error)
-    *error = g_error_new_valist (MCP_AMT_ERROR, code, format, ap);
-  va_end (ap);
-  return FALSE;
-}
+/* Sets error (when asked for) and is FALSE, for the parsers to return. */
+#define fail(error, code, ...) \
+  (g_set_error ((error), MCP_AMT_ERROR, (code), __VA_ARGS__), FALSE)
 
 const gchar *
 mcp_amt_type_name (McpAmtType type)
@@ -123,8 +98,7 @@ read_gateway (const guint8 * p, McpAmtMessage * msg)
   memset (msg->address, 0, sizeof (msg->address));
   /* ::ffff:a.b.c.d always; IPv4-compatible ::a.b.c.d only for a global
    * IPv4 address, never 0.x.x.x: :: and ::1 are IPv6's own */
-  if (memcmp (a, mapped, 12) == 0 ||
-      (memcmp (a, zeros, 12) == 0 && a[12] != 0)) {
+  if (memcmp (a, mapped, 12) == 0 || (memcmp (a, zeros, 12) == 0 && a[12] != 0)) {
     msg->family = 4;
     memcpy (msg->address, a + 12, 4);
   } else {
@@ -174,14 +148,14 @@ mcp_amt_parse (const guint8 * data, gsize len, McpAmtMessage * msg,
     case MCP_AMT_REQUEST:
       if (len < SHORT_LEN)
         goto truncated;
-      msg->nonce = get_u32 (data + 4);
+      msg->nonce = mcp_get_u32 (data + 4);
       if (type == MCP_AMT_REQUEST)
         msg->p_flag = (data[1] & (P_FLAG | P_FLAG_ALT)) != 0;
       return TRUE;
     case MCP_AMT_RELAY_ADVERTISEMENT:
       if (len < SHORT_LEN + 4)
         goto truncated;
-      msg->nonce = get_u32 (data + 4);
+      msg->nonce = mcp_get_u32 (data + 4);
       /* the address is as long as the message says */
       if (len >= SHORT_LEN + 16) {
         msg->family = 6;
@@ -196,7 +170,7 @@ mcp_amt_parse (const guint8 * data, gsize len, McpAmtMessage * msg,
       if (len < MAC_NONCE_LEN)
         goto truncated;
       msg->mac = get_mac (data + 2);
-      msg->nonce = get_u32 (data + 8);
+      msg->nonce = mcp_get_u32 (data + 8);
       ilen = ip_length (data + MAC_NONCE_LEN, len - MAC_NONCE_LEN);
       if (ilen == 0 || ilen > len - MAC_NONCE_LEN)
         return fail (error, MCP_AMT_ERROR_INVALID,
@@ -225,7 +199,7 @@ mcp_amt_parse (const guint8 * data, gsize len, McpAmtMessage * msg,
       if (len < TEARDOWN_LEN)
         goto truncated;
       msg->mac = get_mac (data + 2);
-      msg->nonce = get_u32 (data + 8);
+      msg->nonce = mcp_get_u32 (data + 8);
       read_gateway (data + MAC_NONCE_LEN, msg);
       return TRUE;
   }
@@ -251,7 +225,7 @@ mcp_amt_build (const McpAmtMessage * msg)
     case MCP_AMT_REQUEST:
       len = SHORT_LEN;
       buf = g_malloc0 (len);
-      put_u32 (buf + 4, msg->nonce);
+      mcp_put_u32 (buf + 4, msg->nonce);
       if (msg->type == MCP_AMT_REQUEST && msg->p_flag)
         buf[1] = P_FLAG;
       break;
@@ -259,7 +233,7 @@ mcp_amt_build (const McpAmtMessage * msg)
       g_return_val_if_fail (msg->family == 4 || msg->family == 6, NULL);
       len = SHORT_LEN + (msg->family == 4 ? 4 : 16);
       buf = g_malloc0 (len);
-      put_u32 (buf + 4, msg->nonce);
+      mcp_put_u32 (buf + 4, msg->nonce);
       memcpy (buf + SHORT_LEN, msg->address, len - SHORT_LEN);
       break;
     case MCP_AMT_MEMBERSHIP_QUERY:
@@ -269,7 +243,7 @@ mcp_amt_build (const McpAmtMessage * msg)
         len += GATEWAY_FIELDS_LEN;
       buf = g_malloc0 (len);
       put_mac (buf + 2, msg->mac);
-      put_u32 (buf + 8, msg->nonce);
+      mcp_put_u32 (buf + 8, msg->nonce);
       if (msg->inner_len)
         memcpy (buf + MAC_NONCE_LEN, msg->inner, msg->inner_len);
       if (msg->type == MCP_AMT_MEMBERSHIP_QUERY) {
@@ -288,7 +262,7 @@ mcp_amt_build (const McpAmtMessage * msg)
       len = TEARDOWN_LEN;
       buf = g_malloc0 (len);
       put_mac (buf + 2, msg->mac);
-      put_u32 (buf + 8, msg->nonce);
+      mcp_put_u32 (buf + 8, msg->nonce);
       write_gateway (buf + MAC_NONCE_LEN, msg);
       break;
     default:
@@ -354,7 +328,7 @@ mac_with (const guint8 * secret, guint8 family, const guint8 * address,
   memcpy (msg + 1, address, alen);
   msg[1 + alen] = port >> 8;
   msg[2 + alen] = port & 0xff;
-  put_u32 (msg + 3 + alen, nonce);
+  mcp_put_u32 (msg + 3 + alen, nonce);
   g_hmac_update (hmac, msg, 7 + alen);
   g_hmac_get_digest (hmac, digest, &dlen);
   g_hmac_unref (hmac);

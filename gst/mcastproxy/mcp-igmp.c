@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "mcp-igmp.h"
+#include "mcp-bytes.h"
 
 #include <string.h>
 
@@ -60,19 +61,6 @@ igmp_error (GError ** error, gint code, const gchar * format, ...)
   return NULL;
 }
 
-static guint16
-get_u16 (const guint8 * p)
-{
-  return (p[0] << 8) | p[1];
-}
-
-static void
-put_u16 (guint8 * p, guint16 v)
-{
-  p[0] = v >> 8;
-  p[1] = v & 0xff;
-}
-
 static gsize
 address_len (GSocketFamily family)
 {
@@ -101,7 +89,7 @@ mcp_igmp_checksum (const guint8 * data, gsize len)
 
   /* a 64-bit sum cannot overflow for any length we could be given */
   for (i = 0; i + 1 < len; i += 2)
-    sum += get_u16 (data + i);
+    sum += mcp_get_u16 (data + i);
   if (len & 1)
     sum += data[len - 1] << 8;
   while (sum >> 16)
@@ -338,7 +326,7 @@ parse_new_query (const guint8 * data, gsize len, gsize group_off,
   GInetAddress *group;
   guint n;
 
-  n = get_u16 (data + off + 2);
+  n = mcp_get_u16 (data + off + 2);
   if (n > (len - off - 4) / alen)
     return igmp_error (error, MCP_IGMP_ERROR_INVALID,
         "%s query of %" G_GSIZE_FORMAT " bytes too short for its %u sources",
@@ -370,7 +358,7 @@ parse_new_report (const guint8 * data, gsize len, GSocketFamily family,
 {
   gsize alen = address_len (family), off = REPORT_HEADER_LEN;
   const gchar *name = protocol_name (family, version);
-  guint n_records = get_u16 (data + 6), i;
+  guint n_records = mcp_get_u16 (data + 6), i;
   McpIgmpMessage *msg;
 
   /* checked before any allocation: a record is at least this long */
@@ -390,7 +378,7 @@ parse_new_report (const guint8 * data, gsize len, GSocketFamily family,
       goto beyond;
     type = data[off];
     aux = data[off + 1] * 4;
-    n_sources = get_u16 (data + off + 2);
+    n_sources = mcp_get_u16 (data + off + 2);
     size = RECORD_HEADER_LEN + alen + n_sources * alen + aux;
     if (size > len - off)
       goto beyond;
@@ -463,7 +451,7 @@ mcp_igmp_parse (const guint8 * data, gsize len, GError ** error)
   /* over the whole message, octets beyond the fields included */
   if (mcp_igmp_checksum (data, len) != 0)
     return igmp_error (error, MCP_IGMP_ERROR_INVALID,
-        "IGMP checksum 0x%04x wrong", get_u16 (data + 2));
+        "IGMP checksum 0x%04x wrong", mcp_get_u16 (data + 2));
 
   switch (data[0]) {
     case IGMP_QUERY:
@@ -521,12 +509,12 @@ mcp_mld_parse (const guint8 * data, gsize len, GError ** error)
     case MLD_QUERY:
       if (len >= MLD_V2_QUERY_LEN)
         return parse_new_query (data, len, 8, v6, 2,
-            mcp_igmp_code16_decode (get_u16 (data + 4)), error);
+            mcp_igmp_code16_decode (mcp_get_u16 (data + 4)), error);
       if (len != MLD_LEN)
         return igmp_error (error, MCP_IGMP_ERROR_INVALID,
             "MLD query of %" G_GSIZE_FORMAT " bytes: 24 for MLDv1, "
             "at least 28 for MLDv2", len);
-      return parse_old_query (data + 8, v6, 1, get_u16 (data + 4), error);
+      return parse_old_query (data + 8, v6, 1, mcp_get_u16 (data + 4), error);
     case MLD_V1_REPORT:
       return parse_old_report (data + 8, v6, MCP_IGMP_REPORT, 1, error);
     case MLD_V1_DONE:
@@ -669,7 +657,7 @@ mcp_igmp_build_query (const McpIgmpMessage * query, GError ** error)
   if (v4)
     buf[1] = max_code;
   else
-    put_u16 (buf + 4, max_code);
+    mcp_put_u16 (buf + 4, max_code);
   if (query->group) {
     gconstpointer bytes = g_inet_address_to_bytes (query->group);
 
@@ -681,7 +669,7 @@ mcp_igmp_build_query (const McpIgmpMessage * query, GError ** error)
     /* RFC 3376 4.1.6: a robustness above 7 is sent as 0 */
     buf[off] = (query->s_flag ? 0x08 : 0) | (query->qrv <= 7 ? query->qrv : 0);
     buf[off + 1] = mcp_igmp_code8_encode (query->qqi);
-    put_u16 (buf + off + 2, query->sources->len);
+    mcp_put_u16 (buf + off + 2, query->sources->len);
     for (i = 0; i < query->sources->len; i++)
       memcpy (buf + head + i * alen,
           g_inet_address_to_bytes (g_ptr_array_index (query->sources, i)),
@@ -689,7 +677,7 @@ mcp_igmp_build_query (const McpIgmpMessage * query, GError ** error)
   }
   /* MLD's stays 0 for the kernel (IPV6_CHECKSUM) */
   if (v4)
-    put_u16 (buf + 2, mcp_igmp_checksum (buf, len));
+    mcp_put_u16 (buf + 2, mcp_igmp_checksum (buf, len));
   return g_bytes_new_take (buf, len);
 }
 
@@ -736,13 +724,13 @@ mcp_igmp_build_report (GSocketFamily family, const GArray * records,
 
   buf = g_malloc0 (len);
   buf[0] = v4 ? IGMP_V3_REPORT : MLD_V2_REPORT;
-  put_u16 (buf + 6, records->len);
+  mcp_put_u16 (buf + 6, records->len);
   off = REPORT_HEADER_LEN;
   for (i = 0; i < records->len; i++) {
     const McpIgmpRecord *r = &g_array_index (records, McpIgmpRecord, i);
 
     buf[off] = r->type;
-    put_u16 (buf + off + 2, r->sources->len);
+    mcp_put_u16 (buf + off + 2, r->sources->len);
     memcpy (buf + off + RECORD_HEADER_LEN,
         g_inet_address_to_bytes (r->group), alen);
     off += RECORD_HEADER_LEN + alen;
@@ -752,6 +740,6 @@ mcp_igmp_build_report (GSocketFamily family, const GArray * records,
   }
   /* MLD's needs the IPv6 pseudo-header: the caller's (or the kernel's) */
   if (v4)
-    put_u16 (buf + 2, mcp_igmp_checksum (buf, len));
+    mcp_put_u16 (buf + 2, mcp_igmp_checksum (buf, len));
   return g_bytes_new_take (buf, len);
 }

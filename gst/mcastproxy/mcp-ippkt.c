@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "mcp-ippkt.h"
+#include "mcp-bytes.h"
 
 #include <string.h>
 
@@ -12,36 +13,13 @@
 #define UDP_HEADER 8
 #define NEXT_HOP_BY_HOP 0
 
-G_DEFINE_QUARK (mcp - ippkt - error - quark, mcp_ippkt_error);
+/* *INDENT-OFF* */
+G_DEFINE_QUARK (mcp-ippkt-error-quark, mcp_ippkt_error);
+/* *INDENT-ON* */
 
-static guint16
-get_u16 (const guint8 * p)
-{
-  return (p[0] << 8) | p[1];
-}
-
-static void
-put_u16 (guint8 * p, guint16 v)
-{
-  p[0] = v >> 8;
-  p[1] = v & 0xff;
-}
-
-static gboolean
-fail (GError ** error, gint code, const gchar * format, ...)
-G_GNUC_PRINTF (3, 4);
-
-     static gboolean
-         fail (GError ** error, gint code, const gchar * format, ...)
-{
-  va_list ap;
-
-  va_start (ap, format);
-  if (error)
-    *error = g_error_new_valist (MCP_IPPKT_ERROR, code, format, ap);
-  va_end (ap);
-  return FALSE;
-}
+/* Sets error (when asked for) and is FALSE, for the parsers to return. */
+#define fail(error, code, ...) \
+  (g_set_error ((error), MCP_IPPKT_ERROR, (code), __VA_ARGS__), FALSE)
 
 /* Eight bytes a step: their four big-endian 16-bit words go to 32-bit
  * lanes of two accumulators (words 0 and 2 in one, 1 and 3 in the other),
@@ -73,7 +51,7 @@ mcp_ippkt_sum (const guint8 * data, gsize len, guint32 sum)
     len -= 8 * n;
   }
   for (; len >= 2; data += 2, len -= 2)
-    s += get_u16 (data);
+    s += mcp_get_u16 (data);
   if (len)
     s += data[0] << 8;
   while (s >> 32)
@@ -113,7 +91,7 @@ parse_v4 (const guint8 * data, gsize len, McpIpPacket * pkt, GError ** error)
     return fail (error, MCP_IPPKT_ERROR_INVALID,
         "IPv4 packet of %" G_GSIZE_FORMAT " bytes: shorter than a header", len);
   ihl = (data[0] & 0x0f) * 4;
-  total = get_u16 (data + 2);
+  total = mcp_get_u16 (data + 2);
   if (ihl < IPV4_HEADER || ihl > len)
     return fail (error, MCP_IPPKT_ERROR_INVALID,
         "IPv4 header length %" G_GSIZE_FORMAT " in a packet of %"
@@ -126,7 +104,7 @@ parse_v4 (const guint8 * data, gsize len, McpIpPacket * pkt, GError ** error)
   if (mcp_ippkt_fold (mcp_ippkt_sum (data, ihl, 0)) != 0)
     return fail (error, MCP_IPPKT_ERROR_INVALID, "IPv4 header checksum wrong");
   /* more fragments, or a fragment offset */
-  if ((get_u16 (data + 6) & 0x3fff) != 0)
+  if ((mcp_get_u16 (data + 6) & 0x3fff) != 0)
     return fail (error, MCP_IPPKT_ERROR_UNSUPPORTED,
         "an IPv4 fragment: not carried");
   memset (pkt, 0, sizeof (*pkt));
@@ -186,7 +164,7 @@ parse_v6 (const guint8 * data, gsize len, McpIpPacket * pkt, GError ** error)
   if (len < IPV6_HEADER)
     return fail (error, MCP_IPPKT_ERROR_INVALID,
         "IPv6 packet of %" G_GSIZE_FORMAT " bytes: shorter than a header", len);
-  plen = get_u16 (data + 4);
+  plen = mcp_get_u16 (data + 4);
   if (IPV6_HEADER + plen > len)
     return fail (error, MCP_IPPKT_ERROR_INVALID,
         "IPv6 payload length %" G_GSIZE_FORMAT " in a packet of %"
@@ -264,12 +242,12 @@ mcp_ippkt_udp (const McpIpPacket * pkt, guint16 * src_port,
     return fail (error, MCP_IPPKT_ERROR_INVALID,
         "UDP datagram of %" G_GSIZE_FORMAT " bytes: shorter than a header",
         pkt->payload_len);
-  ulen = get_u16 (u + 4);
+  ulen = mcp_get_u16 (u + 4);
   if (ulen < UDP_HEADER || ulen > pkt->payload_len)
     return fail (error, MCP_IPPKT_ERROR_INVALID,
         "UDP length %" G_GSIZE_FORMAT " in %" G_GSIZE_FORMAT " bytes", ulen,
         pkt->payload_len);
-  csum = get_u16 (u + 6);
+  csum = mcp_get_u16 (u + 6);
   if (csum == 0 && pkt->family == 6)
     return fail (error, MCP_IPPKT_ERROR_INVALID,
         "UDP over IPv6 without a checksum");
@@ -277,8 +255,8 @@ mcp_ippkt_udp (const McpIpPacket * pkt, guint16 * src_port,
               pseudo_sum (pkt->family, pkt->src, pkt->dst,
                   MCP_IPPKT_PROTO_UDP, ulen))) != 0)
     return fail (error, MCP_IPPKT_ERROR_INVALID, "UDP checksum wrong");
-  *src_port = get_u16 (u);
-  *dst_port = get_u16 (u + 2);
+  *src_port = mcp_get_u16 (u);
+  *dst_port = mcp_get_u16 (u + 2);
   *payload = u + UDP_HEADER;
   *payload_len = ulen - UDP_HEADER;
   return TRUE;
@@ -302,31 +280,32 @@ mcp_ippkt_write_udp (guint8 * out, guint8 family, const guint8 * src,
     hlen = IPV4_HEADER;
     memset (out, 0, IPV4_HEADER);
     out[0] = 0x45;
-    put_u16 (out + 2, IPV4_HEADER + ulen);
-    put_u16 (out + 4, ip_id);
+    mcp_put_u16 (out + 2, IPV4_HEADER + ulen);
+    mcp_put_u16 (out + 4, ip_id);
     out[6] = 0x40;              /* don't fragment */
     out[8] = ttl;
     out[9] = MCP_IPPKT_PROTO_UDP;
     memcpy (out + 12, src, 4);
     memcpy (out + 16, dst, 4);
-    put_u16 (out + 10, mcp_ippkt_fold (mcp_ippkt_sum (out, IPV4_HEADER, 0)));
+    mcp_put_u16 (out + 10, mcp_ippkt_fold (mcp_ippkt_sum (out, IPV4_HEADER,
+                0)));
   } else {
     if (ulen > MCP_IPPKT_MAX)
       return 0;
     hlen = IPV6_HEADER;
     memset (out, 0, IPV6_HEADER);
     out[0] = 0x60;
-    put_u16 (out + 4, ulen);
+    mcp_put_u16 (out + 4, ulen);
     out[6] = MCP_IPPKT_PROTO_UDP;
     out[7] = ttl;
     memcpy (out + 8, src, 16);
     memcpy (out + 24, dst, 16);
   }
   u = out + hlen;
-  put_u16 (u, src_port);
-  put_u16 (u + 2, dst_port);
-  put_u16 (u + 4, ulen);
-  put_u16 (u + 6, 0);
+  mcp_put_u16 (u, src_port);
+  mcp_put_u16 (u + 2, dst_port);
+  mcp_put_u16 (u + 4, ulen);
+  mcp_put_u16 (u + 6, 0);
   /* the header's sum with the payload's, which may carry out */
   sum = (guint64) mcp_ippkt_sum (u, UDP_HEADER,
       pseudo_sum (family, src, dst, MCP_IPPKT_PROTO_UDP, ulen)) + payload_sum;
@@ -334,7 +313,7 @@ mcp_ippkt_write_udp (guint8 * out, guint8 family, const guint8 * src,
     sum = (sum & 0xffffffff) + (sum >> 32);
   csum = mcp_ippkt_fold ((guint32) sum);
   /* RFC 768: a computed 0 is sent as all ones */
-  put_u16 (u + 6, csum == 0 ? 0xffff : csum);
+  mcp_put_u16 (u + 6, csum == 0 ? 0xffff : csum);
   return hlen + UDP_HEADER;
 }
 
@@ -355,14 +334,14 @@ mcp_ippkt_wrap_membership (guint8 family, const guint8 * src,
     buf = g_malloc0 (total);
     buf[0] = 0x46;
     buf[1] = 0xc0;              /* internetwork control, as hosts send it */
-    put_u16 (buf + 2, total);
+    mcp_put_u16 (buf + 2, total);
     buf[8] = 1;
     buf[9] = MCP_IPPKT_PROTO_IGMP;
     memcpy (buf + 12, src, 4);
     memcpy (buf + 16, dst, 4);
     buf[20] = 148;              /* Router Alert, RFC 2113 */
     buf[21] = 4;
-    put_u16 (buf + 10, mcp_ippkt_fold (mcp_ippkt_sum (buf, hlen, 0)));
+    mcp_put_u16 (buf + 10, mcp_ippkt_fold (mcp_ippkt_sum (buf, hlen, 0)));
     memcpy (buf + hlen, msg, len);
   } else {
     guint8 *m;
@@ -373,7 +352,7 @@ mcp_ippkt_wrap_membership (guint8 family, const guint8 * src,
     total = hlen + len;
     buf = g_malloc0 (total);
     buf[0] = 0x60;
-    put_u16 (buf + 4, IPV6_HBH_RA + len);
+    mcp_put_u16 (buf + 4, IPV6_HBH_RA + len);
     buf[6] = NEXT_HOP_BY_HOP;
     buf[7] = 1;
     memcpy (buf + 8, src, 16);
@@ -388,8 +367,8 @@ mcp_ippkt_wrap_membership (guint8 family, const guint8 * src,
     buf[47] = 0;
     m = buf + hlen;
     memcpy (m, msg, len);
-    put_u16 (m + 2, 0);
-    put_u16 (m + 2, mcp_ippkt_fold (mcp_ippkt_sum (m, len,
+    mcp_put_u16 (m + 2, 0);
+    mcp_put_u16 (m + 2, mcp_ippkt_fold (mcp_ippkt_sum (m, len,
                 pseudo_sum (6, src, dst, MCP_IPPKT_PROTO_ICMPV6, len))));
   }
   return g_bytes_new_take (buf, total);

@@ -9,7 +9,9 @@ struct _McpSubSet
   GPtrArray *entries;           /* McpSubEntry*, canonical order, distinct */
 };
 
-G_DEFINE_QUARK (mcp - sub - error - quark, mcp_sub_error);
+/* *INDENT-OFF* */
+G_DEFINE_QUARK (mcp-sub-error-quark, mcp_sub_error);
+/* *INDENT-ON* */
 
 static guint
 addr_len (guint8 family)

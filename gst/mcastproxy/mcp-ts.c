@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "mcp-ts.h"
+#include "mcp-bytes.h"
 
 #include <string.h>
 
@@ -160,12 +161,6 @@ section_total (const Section * s)
   return 3 + (((s->section[1] & 0x0F) << 8) | s->section[2]);
 }
 
-static guint16
-get_u16 (const guint8 * p)
-{
-  return (p[0] << 8) | p[1];
-}
-
 static gboolean
 pid_usable (guint pid)
 {
@@ -244,8 +239,8 @@ pat_apply (McpTsTracker * t, const guint8 * sec, guint total)
   if (sec[6] != 0)              /* section_number: the program is in 0 */
     return TRUE;
   for (pos = SECTION_HEADER; pos < end; pos += 4) {
-    guint number = get_u16 (sec + pos);
-    guint pid = get_u16 (sec + pos + 2) & 0x1FFF;
+    guint number = mcp_get_u16 (sec + pos);
+    guint pid = mcp_get_u16 (sec + pos + 2) & 0x1FFF;
 
     if (number != 0 && pid_usable (pid)) {
       program = number;
@@ -272,13 +267,13 @@ pmt_apply (McpTsTracker * t, const guint8 * sec, guint total)
   gint video_pid = -1, other_pid = -1;
   guint8 video_type = 0, other_type = 0;
 
-  if (get_u16 (sec + 3) != t->program_number)
+  if (mcp_get_u16 (sec + 3) != t->program_number)
     return TRUE;                /* another program's, on the same PID */
   if (sec[6] != 0 || sec[7] != 0)
     return FALSE;               /* a PMT is always one section */
   if (end < SECTION_HEADER + 4)
     return FALSE;
-  pos = SECTION_HEADER + 4 + (get_u16 (sec + 10) & 0x0FFF);
+  pos = SECTION_HEADER + 4 + (mcp_get_u16 (sec + 10) & 0x0FFF);
   if (pos > end)
     return FALSE;
   while (pos < end) {
@@ -288,8 +283,8 @@ pmt_apply (McpTsTracker * t, const guint8 * sec, guint total)
     if (pos + 5 > end)
       return FALSE;
     type = sec[pos];
-    pid = get_u16 (sec + pos + 1) & 0x1FFF;
-    pos += 5 + (get_u16 (sec + pos + 3) & 0x0FFF);
+    pid = mcp_get_u16 (sec + pos + 1) & 0x1FFF;
+    pos += 5 + (mcp_get_u16 (sec + pos + 3) & 0x0FFF);
     if (pos > end)
       return FALSE;
     if (!pid_usable (pid) || (gint) pid == t->pmt_pid)

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "mcp-wire.h"
+#include "mcp-bytes.h"
 
 #include <string.h>
 
@@ -66,47 +67,6 @@ mcp_role_to_string (McpRole role)
 
 /* ---- encoding ---------------------------------------------------------- */
 
-static inline void
-put_u16 (guint8 * p, guint16 v)
-{
-  p[0] = v >> 8;
-  p[1] = v;
-}
-
-static inline void
-put_u32 (guint8 * p, guint32 v)
-{
-  p[0] = v >> 24;
-  p[1] = v >> 16;
-  p[2] = v >> 8;
-  p[3] = v;
-}
-
-static inline void
-put_u64 (guint8 * p, guint64 v)
-{
-  put_u32 (p, v >> 32);
-  put_u32 (p + 4, v);
-}
-
-static inline guint16
-get_u16 (const guint8 * p)
-{
-  return (p[0] << 8) | p[1];
-}
-
-static inline guint32
-get_u32 (const guint8 * p)
-{
-  return ((guint32) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
-}
-
-static inline guint64
-get_u64 (const guint8 * p)
-{
-  return ((guint64) get_u32 (p) << 32) | get_u32 (p + 4);
-}
-
 static void
 append_msg_header (GByteArray * out, guint8 type, guint8 flags,
     guint16 meta_len, guint32 payload_len)
@@ -115,8 +75,8 @@ append_msg_header (GByteArray * out, guint8 type, guint8 flags,
 
   h[0] = type;
   h[1] = flags;
-  put_u16 (h + 2, meta_len);
-  put_u32 (h + 4, payload_len);
+  mcp_put_u16 (h + 2, meta_len);
+  mcp_put_u32 (h + 4, payload_len);
   g_byte_array_append (out, h, sizeof (h));
 }
 
@@ -129,8 +89,8 @@ append_tlv (GByteArray * out, guint16 type, const gchar * value)
   /* The whole HELLO payload is bounded; a longer value is not sent. */
   if (len > 16384)
     return;
-  put_u16 (h, type);
-  put_u16 (h + 2, len);
+  mcp_put_u16 (h, type);
+  mcp_put_u16 (h + 2, len);
   g_byte_array_append (out, h, sizeof (h));
   g_byte_array_append (out, (const guint8 *) value, len);
 }
@@ -169,22 +129,22 @@ mcp_mpx_build_hello_full (McpRole role, guint64 peer_id, const gchar * caps,
   if (auth_nonce) {
     guint8 h[4];
 
-    put_u16 (h, MCP_HELLO_TLV_AUTH_NONCE);
-    put_u16 (h + 2, MCP_AUTH_NONCE_LEN);
+    mcp_put_u16 (h, MCP_HELLO_TLV_AUTH_NONCE);
+    mcp_put_u16 (h + 2, MCP_AUTH_NONCE_LEN);
     g_byte_array_append (tlv, h, sizeof (h));
     g_byte_array_append (tlv, auth_nonce, MCP_AUTH_NONCE_LEN);
   }
   if (features) {
     guint8 h[8];
 
-    put_u16 (h, MCP_HELLO_TLV_FEATURES);
-    put_u16 (h + 2, 4);
-    put_u32 (h + 4, features);
+    mcp_put_u16 (h, MCP_HELLO_TLV_FEATURES);
+    mcp_put_u16 (h + 2, 4);
+    mcp_put_u32 (h + 4, features);
     g_byte_array_append (tlv, h, sizeof (h));
   }
 
   meta[0] = role;
-  put_u64 (meta + 4, peer_id);
+  mcp_put_u64 (meta + 4, peer_id);
   append_msg_header (out, MCP_MSG_HELLO, 0, sizeof (meta), tlv->len);
   g_byte_array_append (out, meta, sizeof (meta));
   g_byte_array_append (out, tlv->data, tlv->len);
@@ -270,7 +230,7 @@ build_subscribe (const McpSubSet * set, gboolean unsubscribe,
     if (first && replace && !unsubscribe)
       meta[0] = MCP_SUB_FLAG_REPLACE;
     if (with_origin) {
-      put_u64 (meta + 4, origin);
+      mcp_put_u64 (meta + 4, origin);
       meta[12] = distance;
     }
     append_msg_header (out, unsubscribe ? MCP_MSG_UNSUBSCRIBE :
@@ -315,21 +275,21 @@ mcp_mpx_write_data_header (guint8 * out, const McpFrameMeta * meta,
   g_assert (payload_len <= MCP_MAX_DATAGRAM);
   out[0] = MCP_MSG_DATA;
   out[1] = 0;
-  put_u16 (out + 2, source ? MCP_MPX_DATA_SOURCE_META_LEN :
+  mcp_put_u16 (out + 2, source ? MCP_MPX_DATA_SOURCE_META_LEN :
       MCP_MPX_DATA_META_LEN);
-  put_u32 (out + 4, payload_len);
-  put_u64 (m, meta->origin_id);
-  put_u64 (m + 8, meta->seq);
-  put_u64 (m + 16, meta->capture_time);
+  mcp_put_u32 (out + 4, payload_len);
+  mcp_put_u64 (m, meta->origin_id);
+  mcp_put_u64 (m + 8, meta->seq);
+  mcp_put_u64 (m + 16, meta->capture_time);
   m[24] = meta->hops;
   m[25] = meta->family;
-  put_u16 (m + 26, meta->port);
+  mcp_put_u16 (m + 26, meta->port);
   memcpy (m + 28, meta->group, 16);
   if (!source)
     return MCP_MPX_DATA_HEADER_LEN;
   memcpy (m + 44, meta->source, 16);
-  put_u16 (m + 60, meta->source_port);
-  put_u16 (m + 62, 0);
+  mcp_put_u16 (m + 60, meta->source_port);
+  mcp_put_u16 (m + 62, 0);
   return MCP_MPX_DATA_HEADER_MAX_LEN;
 }
 
@@ -337,7 +297,7 @@ void
 mcp_rfc4571_write_header (guint8 * out, gsize payload_len)
 {
   g_assert (payload_len <= MCP_MAX_DATAGRAM);
-  put_u16 (out, payload_len);
+  mcp_put_u16 (out, payload_len);
 }
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -527,7 +487,7 @@ parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
   msg->hello.version_minor = dec->peer_minor;
   msg->hello.role = meta[0];
   msg->hello.flags = meta[1];
-  msg->hello.peer_id = get_u64 (meta + 4);
+  msg->hello.peer_id = mcp_get_u64 (meta + 4);
   msg->hello.caps = NULL;
   msg->hello.name = NULL;
   msg->hello.has_auth_nonce = FALSE;
@@ -544,8 +504,8 @@ parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
     if (payload_len - off < 4)
       return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
           "HELLO field header truncated at byte %u of %u", off, payload_len);
-    type = get_u16 (payload + off);
-    len = get_u16 (payload + off + 2);
+    type = mcp_get_u16 (payload + off);
+    len = mcp_get_u16 (payload + off + 2);
     off += 4;
     if (len > payload_len - off)
       return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
@@ -573,7 +533,7 @@ parse_hello (McpDecoder * dec, const guint8 * meta, const guint8 * payload,
       if (len < 4)
         return fail (dec, error, MCP_WIRE_ERROR_PROTOCOL,
             "HELLO features field is %u bytes, needs 4", len);
-      msg->hello.features = get_u32 (payload + off);
+      msg->hello.features = mcp_get_u32 (payload + off);
     }
     off += len;
   }
@@ -601,8 +561,8 @@ again:
 
   type = h[0];
   flags = h[1];
-  meta_len = get_u16 (h + 2);
-  payload_len = get_u32 (h + 4);
+  meta_len = mcp_get_u16 (h + 2);
+  payload_len = mcp_get_u32 (h + 4);
 
   if (meta_len > MCP_MPX_MAX_META_LEN)
     return fail (dec, error, MCP_WIRE_ERROR_BAD_LENGTH,
@@ -671,12 +631,12 @@ again:
       dec->state = STATE_MESSAGES;
       return parse_hello (dec, meta, payload, payload_len, msg, error);
     case MCP_MSG_DATA:
-      msg->meta.origin_id = get_u64 (meta);
-      msg->meta.seq = get_u64 (meta + 8);
-      msg->meta.capture_time = get_u64 (meta + 16);
+      msg->meta.origin_id = mcp_get_u64 (meta);
+      msg->meta.seq = mcp_get_u64 (meta + 8);
+      msg->meta.capture_time = mcp_get_u64 (meta + 16);
       msg->meta.hops = meta[24];
       msg->meta.family = meta[25];
-      msg->meta.port = get_u16 (meta + 26);
+      msg->meta.port = mcp_get_u16 (meta + 26);
       memcpy (msg->meta.group, meta + 28, 16);
       if (msg->meta.family != 0 && msg->meta.family != 4
           && msg->meta.family != 6)
@@ -689,7 +649,7 @@ again:
           memset (msg->meta.source + 4, 0, 12);
         /* no sender without an address */
         msg->meta.source_port = mcp_frame_meta_has_source (&msg->meta) ?
-            get_u16 (meta + 60) : 0;
+            mcp_get_u16 (meta + 60) : 0;
       } else {
         memset (msg->meta.source, 0, 16);
         msg->meta.source_port = 0;
@@ -721,7 +681,7 @@ again:
           && (meta[0] & MCP_SUB_FLAG_REPLACE);
       /* the per-origin extension; a shorter block has none */
       if (meta_len >= MCP_MPX_SUB_ORIGIN_META_LEN) {
-        msg->sub_origin = get_u64 (meta + 4);
+        msg->sub_origin = mcp_get_u64 (meta + 4);
         msg->sub_distance = meta[12];
       } else {
         msg->sub_origin = 0;
@@ -793,7 +753,7 @@ mcp_decoder_next (McpDecoder * dec, McpMessage * msg, GError ** error)
 
       if (avail < MCP_RFC4571_HEADER_LEN)
         return MCP_DECODE_NEED_MORE;
-      len = get_u16 (p);
+      len = mcp_get_u16 (p);
       if (avail < (gsize) MCP_RFC4571_HEADER_LEN + len)
         return MCP_DECODE_NEED_MORE;
       msg->payload = p + MCP_RFC4571_HEADER_LEN;
@@ -846,7 +806,7 @@ mcp_decoder_finish (McpDecoder * dec, GError ** error)
       else
         fail (dec, error, MCP_WIRE_ERROR_TRUNCATED,
             "connection closed inside a datagram (%" G_GSIZE_FORMAT
-            " of %u bytes)", avail - MCP_RFC4571_HEADER_LEN, get_u16 (p));
+            " of %u bytes)", avail - MCP_RFC4571_HEADER_LEN, mcp_get_u16 (p));
       return FALSE;
     case STATE_MESSAGES:
     case STATE_EXPECT_HELLO:
@@ -858,7 +818,8 @@ mcp_decoder_finish (McpDecoder * dec, GError ** error)
         fail (dec, error, MCP_WIRE_ERROR_TRUNCATED,
             "connection closed inside a message (%" G_GSIZE_FORMAT
             " of %" G_GSIZE_FORMAT " bytes)", avail,
-            (gsize) MCP_MPX_MSG_HEADER_LEN + get_u16 (p + 2) + get_u32 (p + 4));
+            (gsize) MCP_MPX_MSG_HEADER_LEN + mcp_get_u16 (p + 2) +
+            mcp_get_u32 (p + 4));
       return FALSE;
     case STATE_PREAMBLE:
     case STATE_DETECT:
