@@ -69,6 +69,7 @@
 #include "mcp-igmp.h"
 #include "mcp-ippkt.h"
 #include "mcp-loop.h"
+#include "mcp-mcast.h"
 #include "mcp-subscription.h"
 
 GST_DEBUG_CATEGORY_STATIC (amt_relay_debug);
@@ -1748,8 +1749,8 @@ send_prepared (GstAmtRelay * self, guint n, gsize len)
   GOutputMessage *msgs = (GOutputMessage *) self->out_msgs->data;
   GCancellable *cancellable;
   GstFlowReturn ret = GST_FLOW_OK;
-  guint64 errors = 0;
-  guint done = 0;
+  gchar *first_error = NULL;
+  guint sent, refused;
 
   g_mutex_lock (&self->lock);
   self->datagrams_sent += n;
@@ -1758,36 +1759,20 @@ send_prepared (GstAmtRelay * self, guint n, gsize len)
   GST_OBJECT_LOCK (self);
   cancellable = g_object_ref (self->cancellable);
   GST_OBJECT_UNLOCK (self);
-  while (done < n) {
-    GError *err = NULL;
-    gint r = g_socket_send_messages (self->socket, msgs + done, n - done, 0,
-        NULL, &err);
-
-    if (r >= 0) {
-      done += r;
-      continue;
-    }
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-      g_clear_error (&err);
-      if (g_socket_condition_wait (self->socket, G_IO_OUT, cancellable, &err))
-        continue;
-    }
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_error_free (err);
-      ret = GST_FLOW_FLUSHING;
-      break;
-    }
-    GST_DEBUG_OBJECT (self, "send: %s", err->message);
-    g_error_free (err);
-    errors++;
-    done++;
-  }
+  if (!mcp_udp_send_batch (self->socket, msgs, n, cancellable, &sent, NULL,
+          &refused, &first_error))
+    ret = GST_FLOW_FLUSHING;
   g_object_unref (cancellable);
-  if (errors || done < n) {
+  if (first_error) {
+    GST_DEBUG_OBJECT (self, "send: %u refused, the first: %s", refused,
+        first_error);
+    g_free (first_error);
+  }
+  if (sent < n) {
     g_mutex_lock (&self->lock);
-    self->datagrams_sent -= errors + (n - done);
-    self->bytes_sent -= (errors + (n - done)) * len;
-    self->dropped_send_error += errors;
+    self->datagrams_sent -= n - sent;
+    self->bytes_sent -= (n - sent) * (guint64) len;
+    self->dropped_send_error += refused;
     g_mutex_unlock (&self->lock);
   }
   return ret;
@@ -1799,7 +1784,7 @@ send_buffer (GstAmtRelay * self, GstBuffer * buffer)
   GstMcpMeta *meta = gst_buffer_get_mcp_meta (buffer);
   const McpFrameMeta *info;
   guint8 src[16], hdr[MCP_AMT_DATA_HEADER_LEN + MCP_IPPKT_UDP_HEADERS_MAX];
-  GOutputVector vec[3];
+  GOutputVector vec[2];
   GstMapInfo map;
   gsize size = gst_buffer_get_size (buffer), hl, outer_max;
   guint i, n;

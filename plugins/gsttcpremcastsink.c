@@ -1091,7 +1091,7 @@ send_messages (GstTcpRemcastSink * self, GPtrArray * sockets,
   GstFlowReturn ret = GST_FLOW_OK;
   guint64 sent = 0, bytes = 0, errors = 0;
   gchar *first_error = NULL;
-  guint s, i;
+  guint s;
 
   if (n == 0)
     return GST_FLOW_OK;
@@ -1099,38 +1099,18 @@ send_messages (GstTcpRemcastSink * self, GPtrArray * sockets,
   cancellable = g_object_ref (self->cancellable);
   GST_OBJECT_UNLOCK (self);
 
-  for (s = 0; s < sockets->len && ret == GST_FLOW_OK; s++) {
-    GSocket *socket = g_ptr_array_index (sockets, s);
-    guint done = 0;
+  for (s = 0; s < sockets->len; s++) {
+    guint done, refused;
+    guint64 b;
+    gboolean more = mcp_udp_send_batch (g_ptr_array_index (sockets, s), msgs,
+        n, cancellable, &done, &b, &refused, &first_error);
 
-    while (done < n) {
-      GError *err = NULL;
-      gint r = g_socket_send_messages (socket, msgs + done, n - done, 0,
-          NULL, &err);
-
-      if (r >= 0) {
-        for (i = done; i < done + (guint) r; i++)
-          bytes += msgs[i].bytes_sent;
-        sent += r;
-        done += r;
-        continue;
-      }
-      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-        g_clear_error (&err);
-        if (g_socket_condition_wait (socket, G_IO_OUT, cancellable, &err))
-          continue;
-      }
-      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-        ret = GST_FLOW_FLUSHING;
-        g_error_free (err);
-        break;
-      }
-      /* e.g. no route while a link is down: lose this one, go on */
-      errors++;
-      if (!first_error)
-        first_error = g_strdup (err->message);
-      g_error_free (err);
-      done++;
+    sent += done;
+    bytes += b;
+    errors += refused;
+    if (!more) {
+      ret = GST_FLOW_FLUSHING;
+      break;
     }
   }
   g_object_unref (cancellable);

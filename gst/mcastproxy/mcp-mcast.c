@@ -492,3 +492,45 @@ mcp_source_message_new (guint8 family, const guint8 * source)
   memcpy (self->source, source, self->family == 6 ? 16 : 4);
   return G_SOCKET_CONTROL_MESSAGE (self);
 }
+
+gboolean
+mcp_udp_send_batch (GSocket * socket, GOutputMessage * msgs, guint n,
+    GCancellable * cancellable, guint * sent, guint64 * bytes,
+    guint * refused, gchar ** first_error)
+{
+  guint done = 0, i;
+
+  *sent = *refused = 0;
+  if (bytes)
+    *bytes = 0;
+  while (done < n) {
+    GError *err = NULL;
+    gint r = g_socket_send_messages (socket, msgs + done, n - done, 0,
+        NULL, &err);
+
+    if (r >= 0) {
+      if (bytes)
+        for (i = done; i < done + (guint) r; i++)
+          *bytes += msgs[i].bytes_sent;
+      *sent += r;
+      done += r;
+      continue;
+    }
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+      g_clear_error (&err);
+      if (g_socket_condition_wait (socket, G_IO_OUT, cancellable, &err))
+        continue;
+    }
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_error_free (err);
+      return FALSE;
+    }
+    /* this one is lost: the next ones may still go */
+    (*refused)++;
+    if (first_error && !*first_error)
+      *first_error = g_strdup (err->message);
+    g_error_free (err);
+    done++;
+  }
+  return TRUE;
+}

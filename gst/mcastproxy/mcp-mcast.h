@@ -90,6 +90,17 @@ typedef struct
 gint mcp_udp_receive_batch (GSocket * socket, McpDatagram * dgrams, guint n,
     GError ** error);
 
+/* Sends the n messages on socket in as few calls (sendmmsg) as the kernel
+ * takes them, waiting while its buffer is full (cancellable). A message
+ * the kernel refuses (e.g. no route while a link is down) is lost and the
+ * others go on: counted in *refused, and the first refusal's reason put in
+ * *first_error when that is not NULL and still NULL (to be freed). *sent
+ * and *bytes (optional) count what was handed over. FALSE when cancelled:
+ * the messages after the first *sent + *refused were not tried. */
+gboolean mcp_udp_send_batch (GSocket * socket, GOutputMessage * msgs,
+    guint n, GCancellable * cancellable, guint * sent, guint64 * bytes,
+    guint * refused, gchar ** first_error);
+
 G_END_DECLS
 
 #endif /* __MCP_MCAST_H__ */
