@@ -1335,11 +1335,6 @@ accept_data (GstAmtSrc * self, const McpAmtMessage * m,
       return FALSE;
     }
   }
-  if (ip.protocol != MCP_IPPKT_PROTO_UDP) {
-    g_set_error (&err, MCP_IPPKT_ERROR, MCP_IPPKT_ERROR_UNSUPPORTED,
-        "protocol %u, not UDP", ip.protocol);
-    goto malformed;
-  }
   if (!mcp_ippkt_udp (&ip, &sport, &dport, &out->payload, &out->len, &err))
     goto malformed;
   if (self->want_port && dport != self->want_port) {
@@ -1623,21 +1618,6 @@ sender_address (GstAmtSrc * self, const Accepted * a)
   return self->last_sender;
 }
 
-static GstClockTime
-running_time_now (GstAmtSrc * self)
-{
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  GstClockTime now = GST_CLOCK_TIME_NONE, base;
-
-  if (clock) {
-    base = gst_element_get_base_time (GST_ELEMENT (self));
-    now = gst_clock_get_time (clock);
-    now = now > base ? now - base : 0;
-    gst_object_unref (clock);
-  }
-  return now;
-}
-
 static GstFlowReturn
 gst_amt_src_create (GstPushSrc * psrc, GstBuffer ** buf)
 {
@@ -1667,7 +1647,7 @@ gst_amt_src_create (GstPushSrc * psrc, GstBuffer ** buf)
   self->last_activity = monotonic_now ();
   self->timeout_posted = FALSE;
 
-  pts = running_time_now (self);
+  pts = gst_mcp_running_time_now (GST_ELEMENT (self));
   memset (&info, 0, sizeof (info));
   info.origin_id = self->origin_id;
   info.capture_time = g_get_real_time () * 1000;

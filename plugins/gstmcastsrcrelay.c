@@ -1539,21 +1539,6 @@ sender_address (GstMcastSrcRelay * self, McpDatagram * d)
   return self->last_sender;
 }
 
-static GstClockTime
-running_time_now (GstMcastSrcRelay * self)
-{
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  GstClockTime now = GST_CLOCK_TIME_NONE, base;
-
-  if (clock) {
-    base = gst_element_get_base_time (GST_ELEMENT (self));
-    now = gst_clock_get_time (clock);
-    now = now > base ? now - base : 0;
-    gst_object_unref (clock);
-  }
-  return now;
-}
-
 /* Counts n more datagrams; at the end of a window decides whether batching
  * pays: whether at least one more datagram comes within batch-latency. */
 static void
@@ -1894,7 +1879,7 @@ gst_mcast_src_relay_create (GstPushSrc * psrc, GstBuffer ** buf)
   if (n < 0)
     return ret;
 
-  pts = running_time_now (self);
+  pts = gst_mcp_running_time_now (GST_ELEMENT (self));
   memset (&info, 0, sizeof (info));
   info.origin_id = self->origin_id;
   info.capture_time = g_get_real_time () * 1000;

@@ -95,3 +95,18 @@ gst_mcp_buffer_new_datagram (const guint8 * data, gsize len)
 {
   return len ? gst_buffer_new_memdup (data, len) : gst_buffer_new ();
 }
+
+GstClockTime
+gst_mcp_running_time_now (GstElement * element)
+{
+  GstClock *clock = gst_element_get_clock (element);
+  GstClockTime now = GST_CLOCK_TIME_NONE, base;
+
+  if (clock) {
+    base = gst_element_get_base_time (element);
+    now = gst_clock_get_time (clock);
+    now = now > base ? now - base : 0;
+    gst_object_unref (clock);
+  }
+  return now;
+}

@@ -34,6 +34,10 @@ GstMcpMeta *gst_buffer_add_mcp_meta (GstBuffer * buffer,
  * empty datagram, which gst_buffer_new_memdup() refuses). */
 GstBuffer *gst_mcp_buffer_new_datagram (const guint8 * data, gsize len);
 
+/* The element's running time now, as a live source stamps what it
+ * pushes; GST_CLOCK_TIME_NONE without a clock. */
+GstClockTime gst_mcp_running_time_now (GstElement * element);
+
 /* Fills info's group and port from a GInetAddress and port. */
 void gst_mcp_meta_set_group (McpFrameMeta * info, GInetAddress * group,
     guint16 port);

@@ -656,7 +656,7 @@ src_loop (gpointer data)
 {
   GstTcpMeshRouter *self = data;
   GstBuffer *buf;
-  GstClock *clock;
+  GstClockTime now;
   GstFlowReturn ret;
   gboolean first;
 
@@ -687,14 +687,9 @@ src_loop (gpointer data)
   }
   /* timestamped when pushed, as a live source does */
   buf = gst_buffer_make_writable (buf);
-  clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (clock) {
-    GstClockTime now = gst_clock_get_time (clock);
-    GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
-
-    GST_BUFFER_PTS (buf) = now > base ? now - base : 0;
-    gst_object_unref (clock);
-  }
+  now = gst_mcp_running_time_now (GST_ELEMENT (self));
+  if (GST_CLOCK_TIME_IS_VALID (now))
+    GST_BUFFER_PTS (buf) = now;
   ret = gst_pad_push (self->srcpad, buf);
   if (ret == GST_FLOW_OK) {
     GST_OBJECT_LOCK (self);
