@@ -219,6 +219,8 @@ struct _GstAmtSrc
   guint16 gateway_port;
   guint64 retransmit;           /* retransmit-interval, as of start */
   guint max_tries;
+  gboolean unanswered_told;     /* the user was told: no Advertisement */
+  gchar *last_error;            /* of the socket (e.g. an ICMP refusal) */
 
   /* the streaming thread's data path */
   McpDatagram slots[BATCH];
@@ -1032,6 +1034,22 @@ run_repeats (GstAmtSrc * self, GstClockTime now)
   return self->next_update;
 }
 
+/* Discovery goes unanswered: a wrong relay or port, a relay that is down,
+ * or a firewall. The user is told once, until an Advertisement comes;
+ * discovery goes on. */
+static void
+tell_unanswered (GstAmtSrc * self)
+{
+  gchar *to = mcp_socket_address_to_string (self->discovery_target);
+
+  self->unanswered_told = TRUE;
+  GST_ELEMENT_WARNING (self, RESOURCE, READ, ("No answer from the AMT "
+          "relay %s to %u Relay Discovery messages%s%s; still trying", to,
+          self->tries, self->last_error ? ": " : "",
+          self->last_error ? self->last_error : ""), (NULL));
+  g_free (to);
+}
+
 /* Discovery and Requests: sends what is due; returns when to come back
  * (monotonic). */
 static GstClockTime
@@ -1039,6 +1057,8 @@ run_exchange (GstAmtSrc * self, GstClockTime now)
 {
   if (self->state == STATE_DISCOVERING) {
     if (now >= self->next_send) {
+      if (self->tries >= self->max_tries && !self->unanswered_told)
+        tell_unanswered (self);
       send_discovery (self);
       self->tries++;
       self->next_send = now + next_delay (self);
@@ -1184,6 +1204,11 @@ handle_advertisement (GstAmtSrc * self, const McpAmtMessage * m,
   g_free (self->stat_relay);
   self->stat_relay = relay;
   GST_OBJECT_UNLOCK (self);
+  if (self->unanswered_told)
+    GST_ELEMENT_INFO (self, RESOURCE, READ, ("The AMT relay answered: %s",
+            relay), (NULL));
+  self->unanswered_told = FALSE;
+  g_clear_pointer (&self->last_error, g_free);
   set_state (self, STATE_REQUESTING);
   start_request (self, now);
 }
@@ -1410,6 +1435,8 @@ gst_amt_src_start (GstBaseSrc * bsrc)
   self->rediscoveries = self->teardowns = self->datagrams = self->bytes = 0;
   self->relay_full = 0;
   self->dropped_malformed = self->dropped_foreign = self->timeouts = 0;
+  self->unanswered_told = FALSE;
+  g_clear_pointer (&self->last_error, g_free);
   self->query_interval = 0;
   g_free (self->stat_relay);
   self->stat_relay = g_strdup ("");
@@ -1456,6 +1483,7 @@ gst_amt_src_stop (GstBaseSrc * bsrc)
   set_state (self, STATE_STOPPED);
   g_clear_pointer (&self->slot_memory, g_free);
   g_clear_object (&self->last_sender);
+  g_clear_pointer (&self->last_error, g_free);
   return TRUE;
 }
 
@@ -1580,6 +1608,8 @@ receive (GstAmtSrc * self, gint max, GstFlowReturn * ret)
       /* an ICMP error of an earlier send (the relay's port closed): the
        * protocol's timers deal with a relay that is gone */
       GST_INFO_OBJECT (self, "%s", err->message);
+      g_free (self->last_error);
+      self->last_error = g_strdup (err->message);
       g_clear_error (&err);
       got = 0;
     }

@@ -991,6 +991,55 @@ GST_START_TEST (test_timeout_message)
 
 GST_END_TEST;
 
+/* A relay that does not answer Discovery (a wrong port, here): after
+ * request-tries of them one warning names it, and discovery goes on; once
+ * it answers, an info message says so and the gateway joins. */
+GST_START_TEST (test_unanswered_discovery_told)
+{
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *want;
+  Fixture f;
+  guint i;
+
+  setup (&f, 4, "address=239.1.1.1 retransmit-interval=20000000 "
+      "request-tries=3");
+  gst_element_set_bus (f.h->element, bus);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_int (relay_recv (&f.relay).type,
+        MCP_AMT_RELAY_DISCOVERY);
+  msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning");
+  gst_message_parse_warning (msg, &err, NULL);
+  want = g_strdup_printf ("No answer from the AMT relay 127.0.0.1:%u to 3 "
+      "Relay Discovery messages; still trying", f.relay.port);
+  fail_unless_equals_string (err->message, want);
+  g_free (want);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  /* told once: the next ones pass in silence */
+  for (i = 0; i < 2; i++)
+    fail_unless_equals_int (relay_recv (&f.relay).type,
+        MCP_AMT_RELAY_DISCOVERY);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+  join (&f, 4, "239.1.1.1", NULL, FALSE);
+  msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND, GST_MESSAGE_INFO);
+  fail_unless (msg != NULL, "no info message");
+  gst_message_parse_info (msg, &err, NULL);
+  want = g_strdup_printf ("The AMT relay answered: 127.0.0.1:%u", f.relay.port);
+  fail_unless_equals_string (err->message, want);
+  g_free (want);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  gst_element_set_bus (f.h->element, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  teardown (&f);
+}
+
+GST_END_TEST;
+
 /* A relay that is full (L flag): no Update; a new Request after a backoff
  * that doubles; after request-tries refusals, discovery again; a relay
  * that takes us then is joined. */
@@ -1407,6 +1456,7 @@ amtsrc_suite (void)
   tcase_add_test (tc, test_stop_leaves);
   tcase_add_test (tc, test_stop_tears_down);
   tcase_add_test (tc, test_timeout_message);
+  tcase_add_test (tc, test_unanswered_discovery_told);
   tcase_add_test (tc, test_relay_full);
   tcase_add_test (tc, test_join_update_repeated);
   tcase_add_test (tc, test_nat_rebinding);
