@@ -17,10 +17,30 @@ set -f
 IFS='
 '
 
+# Where the shipped configuration is: beside the tools in the source tree;
+# installed (meson install writes mcastproxy-installed.sh beside them), in
+# the configuration directory, and the plugin in its plugin directory.
+# Installed paths are taken relative to where the tools are now, so that a
+# tree installed with meson install --destdir, or unpacked from the
+# package, runs on its own; mcastproxy_root is that tree's root (empty when
+# installed for real, or when the tools are not where they were installed).
+mcastproxy_root=
+mcastproxy_shipped=$MCASTPROXY_PIPELINES/mcastproxy.conf
+mcastproxy_installed=0
+if [ -f "$MCASTPROXY_PIPELINES/mcastproxy-installed.sh" ]; then
+  . "$MCASTPROXY_PIPELINES/mcastproxy-installed.sh"
+  mcastproxy_installed=1
+  case $MCASTPROXY_PIPELINES in
+    *"$mcastproxy_installed_tooldir")
+      mcastproxy_root=${MCASTPROXY_PIPELINES%"$mcastproxy_installed_tooldir"} ;;
+  esac
+  mcastproxy_shipped=$mcastproxy_root$mcastproxy_installed_conf
+fi
+
 # The settings, checked, each with its origin (mcp_from_NAME): the
 # environment, else MCASTPROXY_CONF, else the shipped mcastproxy.conf.
 mcastproxy_config=$(awk -f "$MCASTPROXY_PIPELINES/mcastproxy-config.awk" \
-  "$mcastproxy_tool" "$MCASTPROXY_PIPELINES/mcastproxy.conf") || exit 2
+  "$mcastproxy_tool" "$mcastproxy_shipped") || exit 2
 eval "$mcastproxy_config"
 
 # A value for a shell: as it is when that is safe, else in single quotes.
@@ -146,16 +166,34 @@ mcastproxy_is_local () {
   [ -n "$(ip -o addr show to "$1" 2>/dev/null)" ]
 }
 
-# The plugin: MCASTPROXY_PLUGIN_DIR if given, else an installed one, else
-# the build tree (build/ at the top of the source tree, or MCASTPROXY_BUILD).
+# The plugin: MCASTPROXY_PLUGIN_DIR if given; installed tools, the one
+# installed with them (in a tree of its own, or in a plugin directory of
+# its own, through GST_PLUGIN_PATH); else an installed one, else the build
+# tree (build/ at the top of the source tree, or MCASTPROXY_BUILD).
 mcastproxy_find_plugin () {
   if [ -n "$MCASTPROXY_PLUGIN_DIR" ]; then
     GST_PLUGIN_PATH="$MCASTPROXY_PLUGIN_DIR${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
     export GST_PLUGIN_PATH
     return 0
   fi
+  if [ $mcastproxy_installed = 1 ]; then
+    dir=$mcastproxy_root$mcastproxy_installed_plugindir
+    if [ -f "$dir/libgstmcastproxy.so" ]; then
+      if [ -n "$mcastproxy_root" ] ||
+          [ "$dir" != "$mcastproxy_installed_gst_plugindir" ]; then
+        GST_PLUGIN_PATH="$dir${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+        export GST_PLUGIN_PATH
+      fi
+      return 0
+    fi
+  fi
   if gst-inspect-1.0 mcastproxy >/dev/null 2>&1; then
     return 0
+  fi
+  if [ $mcastproxy_installed = 1 ]; then
+    echo "$mcastproxy_tool: the mcastproxy plugin is not installed in" \
+      "$dir, nor anywhere GStreamer looks" >&2
+    exit 2
   fi
   dir="${MCASTPROXY_BUILD:-$MCASTPROXY_TOP/build}/plugins"
   if [ -f "$dir/libgstmcastproxy.so" ]; then

@@ -26,6 +26,9 @@
 # environment those that look like ours) get a warning each, with the
 # setting they are probably a misspelling of.
 #
+# A file may name the tool it is for (TOOL=NAME, read by mcastproxy
+# --conf): another tool reading it gets a warning.
+#
 # "list settings" prints the names of the settings (what the files set);
 # "list all" adds the run-time knobs (MCASTPROXY_DRY_RUN, ...).
 
@@ -172,6 +175,13 @@ function parse_line(file, lineno, line,    where, name, rest, v, i, c, j, s,
     } else {
       v = v c
     }
+  }
+  if (name == "TOOL") {
+    # which tool a service's file is for (mcastproxy --conf FILE)
+    if (v != tool)
+      printf "%s: warning: %s: this file is for TOOL=%s\n", tool, where,
+          v > "/dev/stderr"
+    return
   }
   if (name == "MCASTPROXY_CONF")
     bad_line(where, line, "MCASTPROXY_CONF names the file to read: it is " \
