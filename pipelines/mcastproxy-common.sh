@@ -306,6 +306,30 @@ stats () {
     printf 'stats-interval=%s\n' "$MCASTPROXY_STATS_INTERVAL"
 }
 
+mcastproxy_status_filter () {
+  exec "$MCASTPROXY_PIPELINES/mcastproxy-status" \
+    "$MCASTPROXY_STATS_INTERVAL" "$([ -t 2 ] && echo 1 || echo 0)" \
+    "$mcastproxy_status_quiet"
+}
+
+# MCASTPROXY_READY_FILE (the service mcastproxy@NAME): the file is created
+# once gst-launch-1.0 sets the pipeline to PLAYING, i.e. after every
+# element opened its sockets and joined its groups (NULL->READY) and the
+# pipeline prerolled; the service's readiness check waits for it. Output
+# passes on unchanged.
+mcastproxy_ready_filter () {
+  # the shell reads a line at a time (awk would wait for a block), then
+  # cat passes the rest on
+  while IFS= read -r mcp_line; do
+    printf '%s\n' "$mcp_line"
+    case $mcp_line in
+      "Setting pipeline to PLAYING"*)
+        : >"$MCASTPROXY_READY_FILE"
+        exec cat ;;
+    esac
+  done
+}
+
 # Prints the pipeline, then replaces this shell with gst-launch-1.0 running
 # it. MCASTPROXY_DRY_RUN=1 only prints; MCASTPROXY_LAUNCH_FLAGS adds
 # gst-launch-1.0 options (e.g. -v to see current-port of port=0 listeners).
@@ -326,17 +350,26 @@ run_pipeline () {
   echo "$mcp_line"
   [ "$MCASTPROXY_DRY_RUN" = true ] && exit 0
   mcastproxy_find_plugin
-  if [ $mcastproxy_status = 1 ]; then
-    # gst-launch-1.0 keeps this process (signals, exit status); the filter
-    # reads its output through a FIFO, removed once both ends are open
+  [ -z "$MCASTPROXY_READY_FILE" ] || rm -f "$MCASTPROXY_READY_FILE"
+  if [ $mcastproxy_status = 1 ] || [ -n "$MCASTPROXY_READY_FILE" ]; then
+    # gst-launch-1.0 keeps this process (signals, exit status); the filters
+    # read its output through a FIFO, removed once both ends are open
     fifo_dir=$(mktemp -d "${TMPDIR:-/tmp}/mcastproxy.XXXXXX") &&
       mkfifo "$fifo_dir/out" || exit 2
     { rm -rf "$fifo_dir"
-      exec "$MCASTPROXY_PIPELINES/mcastproxy-status" \
-        "$MCASTPROXY_STATS_INTERVAL" "$([ -t 2 ] && echo 1 || echo 0)" \
-        "$mcastproxy_status_quiet"; } <"$fifo_dir/out" &
+      if [ -z "$MCASTPROXY_READY_FILE" ]; then
+        mcastproxy_status_filter
+      elif [ $mcastproxy_status = 0 ]; then
+        mcastproxy_ready_filter
+      else
+        mcastproxy_ready_filter | mcastproxy_status_filter
+      fi; } <"$fifo_dir/out" &
+    # gst-launch-1.0's output, to a FIFO, is line-buffered only by stdbuf:
+    # the ready filter must see its lines as they come
+    mcp_stdbuf=
+    [ -z "$MCASTPROXY_READY_FILE" ] || mcp_stdbuf="stdbuf -oL"
     # shellcheck disable=SC2086
-    exec gst-launch-1.0 $flags "$@" >"$fifo_dir/out"
+    exec $mcp_stdbuf gst-launch-1.0 $flags "$@" >"$fifo_dir/out"
   fi
   # shellcheck disable=SC2086
   exec gst-launch-1.0 $flags "$@"

@@ -59,7 +59,8 @@ BEGIN {
       "MCASTPROXY_STATUS:status", settings, " ")
   # run-time knobs: read like the settings, usually from the environment
   n_knob = split("MCASTPROXY_DRY_RUN:bool MCASTPROXY_LAUNCH_FLAGS:text " \
-      "MCASTPROXY_PLUGIN_DIR:text MCASTPROXY_BUILD:text", knobs, " ")
+      "MCASTPROXY_PLUGIN_DIR:text MCASTPROXY_BUILD:text " \
+      "MCASTPROXY_READY_FILE:text", knobs, " ")
   n = 0
   for (i = 1; i <= n_set; i++)
     add_name(settings[i])

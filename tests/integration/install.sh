@@ -97,7 +97,7 @@ fi
 # find their configuration and plugin relative to themselves.
 mkdir "$WORK/elsewhere"
 installed () {
-  (cd "$WORK/elsewhere" && env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+  (cd "$WORK/elsewhere" && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     HOME="$WORK/elsewhere" GST_REGISTRY="$WORK/registry-installed.bin" \
     GST_PLUGIN_SYSTEM_PATH_1_0="$SYSTEM_PLUGINS" "$@")
 }
