@@ -147,9 +147,12 @@ fi
 #    mcastproxy command of the installed tree, serves what mcp-send
 #    multicasts to a plain TCP client, byte for byte
 : >"$WORK/installed-relay.log"
-installed env MCAST_GROUP=239.7.7.9 MCAST_PORT=0 MCAST_TCP_SPLITTER_IP=127.0.0.1 \
+(cd "$WORK/elsewhere" && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+  HOME="$WORK/elsewhere" GST_REGISTRY="$WORK/registry-installed.bin" \
+  GST_PLUGIN_SYSTEM_PATH_1_0="$SYSTEM_PLUGINS" \
+  MCAST_GROUP=239.7.7.9 MCAST_PORT=0 MCAST_TCP_SPLITTER_IP=127.0.0.1 \
   MCAST_TCP_SPLITTER_PORT=0 MCASTPROXY_STATS_INTERVAL=100000000 \
-  MCASTPROXY_LAUNCH_FLAGS=-v "$BIN" multicast-tcp-relay \
+  MCASTPROXY_LAUNCH_FLAGS=-v "$BIN" multicast-tcp-relay) \
   >"$WORK/installed-relay.log" 2>&1 &
 relay_pid=$!
 PIDS+=($relay_pid)

@@ -1,0 +1,180 @@
+#!/bin/bash
+# mcastproxy — the Debian package: built from a copy of the source tree
+# (dpkg-buildpackage -b, without its own tests) or taken from
+# MCASTPROXY_DEB, unpacked with dpkg-deb -x into a scratch root; its files
+# and conffiles; the unit mcastproxy@.service (systemd-analyze verify with
+# the unpacked paths, and its security exposure at most 2.0); and a tool
+# from it run as the unit runs it, as an unprivileged user without
+# capabilities: ready once PLAYING (mcastproxy-ready), carrying a stream,
+# stopping cleanly on SIGINT with exit status 0.
+# Root only (a network namespace and another user); skipped (77) without
+# root, dpkg-deb or (to build) dpkg-buildpackage and debhelper.
+# Usage: package.sh MCP_SEND
+set -u
+MCP_SEND=$(readlink -f "$1")
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+
+# --- inside a private network namespace (see the end): the tool's run
+if [ "${2:-}" = --in-netns ]; then
+  ROOT=$3 WORK=$4
+  . "$TOP/tests/integration/plain-lib.sh"
+  ip link set lo up
+  ip link set lo multicast on
+  ip route add 224.0.0.0/4 dev lo
+  FAILED=0
+  cat >"$WORK/etc/relay.conf" <<'EOF'
+TOOL=multicast-tcp-relay
+MCAST_GROUP=239.7.7.10
+MCAST_PORT=0
+MCAST_TCP_SPLITTER_IP=127.0.0.1
+MCAST_TCP_SPLITTER_PORT=0
+MCASTPROXY_STATS_INTERVAL=100000000
+MCASTPROXY_LAUNCH_FLAGS=-v
+EOF
+  chmod 644 "$WORK/etc/relay.conf"
+  : >"$WORK/relay.log"
+  # as the unit: its user (nobody here, DynamicUser there), no
+  # capabilities, no new privileges, its environment
+  (cd / && exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    --inh-caps=-all --bounding-set=-all --no-new-privs \
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent \
+    MCASTPROXY_READY_FILE="$WORK/run/ready" MCASTPROXY_STATUS=0 \
+    GST_REGISTRY="$WORK/run/registry.bin" \
+    "$ROOT/usr/bin/mcastproxy" --conf "$WORK/etc/relay.conf") \
+    >"$WORK/relay.log" 2>&1 &
+  pid=$!
+  if timeout 30 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+      "$ROOT/usr/libexec/mcastproxy/mcastproxy-ready" "$WORK/run/ready" "$pid"
+  then
+    pass "the tool is ready (its pipeline PLAYING) as the unit's ExecStartPost sees it"
+  else
+    fail "not ready: $(cat "$WORK/relay.log")"
+  fi
+  tcp_port=$(port_of "$WORK/relay.log" GstTcpSplitSink:tcpsplitsink)
+  mc_port=$(port_of "$WORK/relay.log" GstMcastSrcRelay:mcastsrcrelay)
+  nc -d 127.0.0.1 "$tcp_port" >"$WORK/nc.out" 2>"$WORK/nc.err" &
+  nc_pid=$!
+  if wait_for "$WORK/relay.log" "mcastproxy-client-added"; then
+    "$MCP_SEND" --group 239.7.7.10 --port "$mc_port" --count 300 \
+      --rate 3000 --sizes 1316 >/dev/null
+    wait_for "$WORK/relay.log" "datagrams-sent=(guint64)300,"
+  fi
+  # the unit's KillSignal
+  kill -INT "$pid"
+  wait "$pid"
+  rc=$?
+  timeout 10 tail --pid="$nc_pid" -f /dev/null
+  kill "$nc_pid" 2>/dev/null
+  if msg=$(check_stream "$WORK/nc.out" 300 1316); then
+    pass "the packaged multicast-tcp-relay, unprivileged, carried 300 datagrams byte for byte"
+  else
+    fail "the packaged relay's stream: $msg ($(tail -n 5 "$WORK/relay.log"))"
+  fi
+  expect "SIGINT stops the tool cleanly (exit status)" "$rc" 0
+  exit $FAILED
+fi
+
+if [ "$(id -u)" != 0 ]; then
+  echo "SKIP: needs root (a network namespace, another user)"
+  exit 77
+fi
+if ! command -v dpkg-deb >/dev/null; then
+  echo "SKIP: no dpkg-deb"
+  exit 77
+fi
+WORK=$(mktemp -d /tmp/mcastproxy-package.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+chmod 755 "$WORK"
+FAILED=0
+. "$TOP/tests/integration/plain-lib.sh"
+
+# --- the package
+if [ -n "${MCASTPROXY_DEB:-}" ]; then
+  deb=$(readlink -f "$MCASTPROXY_DEB")
+else
+  if ! command -v dpkg-buildpackage >/dev/null || ! command -v dh >/dev/null; then
+    echo "SKIP: no dpkg-buildpackage or debhelper to build the package" \
+      "(apt-get install debhelper), and no MCASTPROXY_DEB"
+    exit 77
+  fi
+  mkdir "$WORK/dist" "$WORK/dist/src"
+  (cd "$TOP" && tar -cf - --exclude=./build --exclude='./build-*' \
+    --exclude=./dist --exclude='./obj-*' --exclude=./.git \
+    --exclude='./debian/.debhelper' --exclude=./debian/mcastproxy \
+    --exclude=./debian/files --exclude='./debian/*.substvars' \
+    --exclude=./debian/debhelper-build-stamp --exclude='./debian/*.debhelper*' \
+    .) | tar -xf - -C "$WORK/dist/src"
+  start=$(date +%s)
+  # without its own tests (the suite runs them), and without the
+  # sanitizer runtime a sanitized build's tests preload
+  if ! (cd "$WORK/dist/src" && env -u LD_PRELOAD -u ASAN_OPTIONS \
+      DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}" \
+      DEB_BUILD_PROFILES=nocheck dpkg-buildpackage -us -uc -b) \
+      >"$WORK/build.log" 2>&1; then
+    fail "dpkg-buildpackage: $(tail -n 30 "$WORK/build.log")"
+    exit 1
+  fi
+  pass "dpkg-buildpackage -b built the package in $(( $(date +%s) - start )) s"
+  deb=$(ls "$WORK"/dist/mcastproxy_*.deb)
+fi
+
+ROOT=$WORK/root
+dpkg-deb -x "$deb" "$ROOT"
+dpkg-deb -e "$deb" "$WORK/control"
+
+# --- its files
+missing=""
+for f in usr/bin/mcastproxy etc/mcastproxy/mcastproxy.conf \
+    lib/systemd/system/mcastproxy@.service \
+    usr/lib/*/gstreamer-1.0/libgstmcastproxy.so \
+    usr/share/man/man1/mcastproxy.1.gz usr/share/doc/mcastproxy/copyright \
+    usr/libexec/mcastproxy/mcastproxy-ready; do
+  # shellcheck disable=SC2086  # the glob
+  [ -e "$ROOT"/$f ] || missing="$missing $f"
+done
+for t in amt-relay channel-gateway hub island-gateway mesh-node \
+    multicast-tcp-client-relay multicast-tcp-relay splitting-server \
+    tcp-relay-multicast; do
+  [ -x "$ROOT/usr/libexec/mcastproxy/$t" ] || missing="$missing $t"
+  [ -e "$ROOT/usr/share/doc/mcastproxy/examples/$t.conf" ] ||
+    missing="$missing examples/$t.conf"
+done
+for f in mcastproxy-common.sh mcastproxy-config.awk mcastproxy-installed.sh; do
+  [ "$(stat -c %a "$ROOT/usr/libexec/mcastproxy/$f")" = 644 ] ||
+    missing="$missing $f(mode)"
+done
+if [ -z "$missing" ] && grep -qx /etc/mcastproxy/mcastproxy.conf "$WORK/control/conffiles"
+then
+  pass "the package holds the plugin, the command, the tools, the configuration (a conffile), the examples, the man page and the unit"
+else
+  fail "the package lacks:$missing (conffiles: $(cat "$WORK/control/conffiles" 2>&1))"
+fi
+
+# --- the unit, with the paths of the unpacked tree
+unit=$ROOT/lib/systemd/system/mcastproxy@.service
+mkdir "$WORK/units"
+sed -e "s|/usr/bin/|$ROOT/usr/bin/|" -e "s|/usr/libexec/|$ROOT/usr/libexec/|" \
+  "$unit" >"$WORK/units/mcastproxy@.service"
+if out=$(systemd-analyze verify --man=no "$WORK/units/mcastproxy@.service" 2>&1) &&
+    [ -z "$out" ]; then
+  pass "systemd-analyze verify finds nothing to say about mcastproxy@.service"
+else
+  fail "systemd-analyze verify: $out"
+fi
+score=$(systemd-analyze security --offline=yes "$WORK/units/mcastproxy@.service" 2>&1 |
+  sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
+if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+  pass "systemd-analyze security: exposure $score (at most 2.0)"
+else
+  fail "systemd-analyze security: exposure '$score'"
+fi
+grep -q '^KillSignal=SIGINT$' "$unit" &&
+  grep -q '^ExecStart=/usr/bin/mcastproxy --conf /etc/mcastproxy/%i.conf$' "$unit" &&
+  pass "the unit runs mcastproxy --conf /etc/mcastproxy/NAME.conf and stops it with SIGINT" ||
+  fail "the unit's ExecStart or KillSignal: $(grep -E '^(ExecStart|KillSignal)=' "$unit")"
+
+# --- a tool from it, in a network namespace of its own
+mkdir -m 755 "$WORK/etc"
+mkdir -m 777 "$WORK/run"
+unshare -n "$0" "$1" --in-netns "$ROOT" "$WORK" || FAILED=1
+exit $FAILED
