@@ -6,7 +6,8 @@
 # the unpacked paths, and its security exposure at most 2.0); and a tool
 # from it run as the unit runs it, as an unprivileged user without
 # capabilities: ready once PLAYING (mcastproxy-ready), carrying a stream,
-# stopping cleanly on SIGINT with exit status 0.
+# stopping cleanly on SIGINT with exit status 0; a demand-driven gateway
+# failing without CAP_NET_RAW and ready with it (the example drop-in).
 # Root only (a network namespace and another user); skipped (77) without
 # root, dpkg-deb or (to build) dpkg-buildpackage and debhelper.
 # Usage: package.sh MCP_SEND
@@ -71,6 +72,51 @@ EOF
     fail "the packaged relay's stream: $msg ($(tail -n 5 "$WORK/relay.log"))"
   fi
   expect "SIGINT stops the tool cleanly (exit status)" "$rc" 0
+
+  # a demand-driven gateway needs CAP_NET_RAW, and no more: without it the
+  # tool fails and is never ready; with the drop-in's capability it is
+  mount -t sysfs sysfs /sys   # this namespace's interfaces
+  ip link add lan0 type veth peer name lan1
+  ip link set lan0 up
+  ip link set lan1 up
+  ip addr add 10.9.0.1/24 dev lan0
+  printf '%s\n' TOOL=island-gateway ISLAND_ID=london HUB_IP=127.0.0.1 \
+    MCAST_GROUPS=239.10.0.0/16:5004 MCAST_IFACE=lan0 >"$WORK/etc/gw.conf"
+  chmod 644 "$WORK/etc/gw.conf"
+  for caps in none net_raw; do
+    rm -f "$WORK/run/ready"
+    if [ $caps = none ]; then
+      set -- --inh-caps=-all --bounding-set=-all
+    else
+      set -- --inh-caps=+net_raw --ambient-caps=+net_raw \
+        --bounding-set=-all,+net_raw
+    fi
+    (cd / && exec setpriv --reuid=nobody --regid=nogroup --clear-groups "$@" \
+      --no-new-privs env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+      HOME=/nonexistent MCASTPROXY_READY_FILE="$WORK/run/ready" \
+      MCASTPROXY_STATUS=0 GST_REGISTRY="$WORK/run/registry.bin" \
+      "$ROOT/usr/bin/mcastproxy" --conf "$WORK/etc/gw.conf") \
+      >"$WORK/gw-$caps.log" 2>&1 &
+    pid=$!
+    timeout 30 "$ROOT/usr/libexec/mcastproxy/mcastproxy-ready" \
+      "$WORK/run/ready" "$pid" 2>/dev/null
+    ready=$?
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid"
+    rc=$?
+    if [ $caps = none ]; then
+      if [ $ready = 1 ] && [ $rc != 0 ] &&
+          grep -q "needs CAP_NET_RAW" "$WORK/gw-$caps.log"; then
+        pass "a demand-driven island-gateway without CAP_NET_RAW fails, never ready, saying it needs CAP_NET_RAW"
+      else
+        fail "island-gateway without CAP_NET_RAW: ready $ready, exit $rc: $(tail -n 5 "$WORK/gw-$caps.log")"
+      fi
+    elif [ $ready = 0 ] && [ $rc = 0 ]; then
+      pass "a demand-driven island-gateway with CAP_NET_RAW alone is ready, and stops cleanly"
+    else
+      fail "island-gateway with CAP_NET_RAW: ready $ready, exit $rc: $(tail -n 5 "$WORK/gw-$caps.log")"
+    fi
+  done
   exit $FAILED
 fi
 
@@ -168,6 +214,21 @@ if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
 else
   fail "systemd-analyze security: exposure '$score'"
 fi
+# with each capability drop-in of the examples (appended: the same merge)
+for d in net-raw low-port; do
+  cat "$WORK/units/mcastproxy@.service" \
+    "$ROOT/usr/share/doc/mcastproxy/examples/service-$d.conf" \
+    >"$WORK/units/mcastproxy-$d@.service"
+  score=$(systemd-analyze security --offline=yes "$WORK/units/mcastproxy-$d@.service" 2>&1 |
+    sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
+  if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' &&
+      out=$(systemd-analyze verify --man=no "$WORK/units/mcastproxy-$d@.service" 2>&1) &&
+      [ -z "$out" ]; then
+    pass "with the drop-in service-$d.conf: verified, exposure $score (at most 2.0)"
+  else
+    fail "with the drop-in service-$d.conf: exposure '$score' ${out:-}"
+  fi
+done
 grep -q '^KillSignal=SIGINT$' "$unit" &&
   grep -q '^ExecStart=/usr/bin/mcastproxy --conf /etc/mcastproxy/%i.conf$' "$unit" &&
   pass "the unit runs mcastproxy --conf /etc/mcastproxy/NAME.conf and stops it with SIGINT" ||
@@ -176,5 +237,5 @@ grep -q '^KillSignal=SIGINT$' "$unit" &&
 # --- a tool from it, in a network namespace of its own
 mkdir -m 755 "$WORK/etc"
 mkdir -m 777 "$WORK/run"
-unshare -n "$0" "$1" --in-netns "$ROOT" "$WORK" || FAILED=1
+unshare -n -m "$0" "$1" --in-netns "$ROOT" "$WORK" || FAILED=1
 exit $FAILED
