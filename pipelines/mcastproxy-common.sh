@@ -365,9 +365,10 @@ run_pipeline () {
         mcastproxy_ready_filter | mcastproxy_status_filter
       fi; } <"$fifo_dir/out" &
     # gst-launch-1.0's output, to a FIFO, is line-buffered only by stdbuf:
-    # the ready filter must see its lines as they come
+    # the ready filter must see its lines as they come, untranslated
     mcp_stdbuf=
-    [ -z "$MCASTPROXY_READY_FILE" ] || mcp_stdbuf="stdbuf -oL"
+    [ -z "$MCASTPROXY_READY_FILE" ] ||
+      mcp_stdbuf="env -u LC_ALL -u LANGUAGE LC_MESSAGES=C stdbuf -oL"
     # shellcheck disable=SC2086
     exec $mcp_stdbuf gst-launch-1.0 $flags "$@" >"$fifo_dir/out"
   fi

@@ -95,11 +95,16 @@ fi
 # Everything below runs the installed tree alone: no source tree, no build
 # tree, no GST_PLUGIN_PATH; the destdir is not the real root, so the tools
 # find their configuration and plugin relative to themselves.
+# A sanitized build's plugin needs the sanitizer runtime its tests preload.
 mkdir "$WORK/elsewhere"
+KEEP=()
+for v in LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+  [ -n "${!v:-}" ] && KEEP+=("$v=${!v}")
+done
 installed () {
   (cd "$WORK/elsewhere" && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     HOME="$WORK/elsewhere" GST_REGISTRY="$WORK/registry-installed.bin" \
-    GST_PLUGIN_SYSTEM_PATH_1_0="$SYSTEM_PLUGINS" "$@")
+    GST_PLUGIN_SYSTEM_PATH_1_0="$SYSTEM_PLUGINS" "${KEEP[@]}" "$@")
 }
 
 # 5. mcastproxy --help lists every tool, a line each, from any directory
@@ -149,7 +154,7 @@ fi
 : >"$WORK/installed-relay.log"
 (cd "$WORK/elsewhere" && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   HOME="$WORK/elsewhere" GST_REGISTRY="$WORK/registry-installed.bin" \
-  GST_PLUGIN_SYSTEM_PATH_1_0="$SYSTEM_PLUGINS" \
+  GST_PLUGIN_SYSTEM_PATH_1_0="$SYSTEM_PLUGINS" "${KEEP[@]}" \
   MCAST_GROUP=239.7.7.9 MCAST_PORT=0 MCAST_TCP_SPLITTER_IP=127.0.0.1 \
   MCAST_TCP_SPLITTER_PORT=0 MCASTPROXY_STATS_INTERVAL=100000000 \
   MCASTPROXY_LAUNCH_FLAGS=-v "$BIN" multicast-tcp-relay) \
