@@ -37,10 +37,30 @@ if [ -f "$MCASTPROXY_PIPELINES/mcastproxy-installed.sh" ]; then
   mcastproxy_shipped=$mcastproxy_root$mcastproxy_installed_conf
 fi
 
+# Whether stderr is the journal (systemd names it in JOURNAL_STREAM): then
+# each line the tools write there begins with its priority, <3> for an
+# error, <4> for a warning, <6> for the rest.
+mcastproxy_journal=0
+if [ -n "${JOURNAL_STREAM:-}" ] &&
+    [ "$(stat -L -c %d:%i /proc/self/fd/3 3>&2 2>/dev/null)" = "$JOURNAL_STREAM" ]
+then
+  mcastproxy_journal=1
+fi
+
+# mcastproxy_log PRIORITY WORDS...: a line "TOOL: WORDS" on stderr
+mcastproxy_log () {
+  mcp_text="$mcastproxy_tool:"
+  [ $mcastproxy_journal = 1 ] && mcp_text="<$1>$mcp_text"
+  shift
+  for mcp_word in "$@"; do mcp_text="$mcp_text $mcp_word"; done
+  printf '%s\n' "$mcp_text" >&2
+}
+
 # The settings, checked, each with its origin (mcp_from_NAME): the
 # environment, else MCASTPROXY_CONF, else the shipped mcastproxy.conf.
-mcastproxy_config=$(awk -f "$MCASTPROXY_PIPELINES/mcastproxy-config.awk" \
-  "$mcastproxy_tool" "$mcastproxy_shipped") || exit 2
+mcastproxy_config=$(MCASTPROXY_JOURNAL=$mcastproxy_journal awk -f \
+  "$MCASTPROXY_PIPELINES/mcastproxy-config.awk" "$mcastproxy_tool" \
+  "$mcastproxy_shipped") || exit 2
 eval "$mcastproxy_config"
 
 # A value for a shell: as it is when that is safe, else in single quotes.
@@ -64,7 +84,7 @@ mcastproxy_say () {
 # where it came from; exit status 2.
 mcastproxy_bad () {
   mcastproxy_say "$@"
-  echo "$mcastproxy_tool: $mcp_say" >&2
+  mcastproxy_log 3 "$mcp_say"
   exit 2
 }
 
@@ -73,7 +93,7 @@ mcastproxy_bad () {
 mcastproxy_bad_here () {
   [ "$MCASTPROXY_DRY_RUN" = true ] || mcastproxy_bad "$@"
   mcastproxy_say "$@"
-  echo "$mcastproxy_tool: warning: $mcp_say (a real run stops here)" >&2
+  mcastproxy_log 4 "warning: $mcp_say (a real run stops here)"
 }
 
 for mcp_name in MCASTPROXY_AUTH_SECRET_FILE MCASTPROXY_TLS_CERTIFICATE \
@@ -191,8 +211,8 @@ mcastproxy_find_plugin () {
     return 0
   fi
   if [ $mcastproxy_installed = 1 ]; then
-    echo "$mcastproxy_tool: the mcastproxy plugin is not installed in" \
-      "$dir, nor anywhere GStreamer looks" >&2
+    mcastproxy_log 3 "the mcastproxy plugin is not installed in" \
+      "$dir, nor anywhere GStreamer looks"
     exit 2
   fi
   dir="${MCASTPROXY_BUILD:-$MCASTPROXY_TOP/build}/plugins"
@@ -201,8 +221,8 @@ mcastproxy_find_plugin () {
     export GST_PLUGIN_PATH
     return 0
   fi
-  echo "$mcastproxy_tool: the mcastproxy plugin is neither installed nor" \
-    "built in $dir (build it: ./run build)" >&2
+  mcastproxy_log 3 "the mcastproxy plugin is neither installed nor" \
+    "built in $dir (build it: ./run build)"
   exit 2
 }
 
@@ -210,6 +230,9 @@ mcastproxy_find_plugin () {
 opt () {
   [ -n "$2" ] && printf '%s=%s\n' "$1" "$2"
 }
+
+# The limit of a client listener (tcpsplitsink)
+max_clients () { [ "$MCASTPROXY_MAX_CLIENTS" != 0 ] && echo "max-clients=$MCASTPROXY_MAX_CLIENTS"; }
 
 # The caps of every mcastsrc-relay, and the DSCP of every sending element.
 caps () { opt caps "$MCAST_CAPS"; }
@@ -282,6 +305,32 @@ secure () {
   return 0
 }
 
+# MCASTPROXY_LOG: events (or auto, when stderr is the journal) runs the
+# pipeline with mcastproxy-launch: a log line per event, SIGHUP reloads the
+# settings, systemd is told when the pipeline is playing; gst-launch-1.0
+# otherwise.
+mcastproxy_events=0
+if [ "$MCASTPROXY_LOG" = events ] ||
+    { [ "$MCASTPROXY_LOG" = auto ] && [ $mcastproxy_journal = 1 ]; }; then
+  mcastproxy_events=1
+fi
+
+# The program that runs the pipeline with MCASTPROXY_LOG=events: beside the
+# tools when installed, else in the build tree.
+mcastproxy_launcher () {
+  if [ $mcastproxy_installed = 1 ]; then
+    mcp_launch=$MCASTPROXY_PIPELINES/mcastproxy-launch
+  else
+    mcp_launch=${MCASTPROXY_BUILD:-$MCASTPROXY_TOP/build}/pipelines/mcastproxy-launch
+  fi
+  if [ ! -x "$mcp_launch" ]; then
+    mcastproxy_log 3 "MCASTPROXY_LOG=events needs $mcp_launch, which is" \
+      "not there (build it: ./run build)"
+    exit 2
+  fi
+  printf '%s\n' "$mcp_launch"
+}
+
 # The live status line on stderr (pipelines/mcastproxy-status):
 # MCASTPROXY_STATUS=1 shows it, 0 never; auto (or unset), it shows when
 # stderr is a terminal. It needs the stats messages: without
@@ -290,7 +339,7 @@ secure () {
 # status.
 mcastproxy_status=0
 mcastproxy_status_quiet=0
-if [ "$MCASTPROXY_DRY_RUN" != true ]; then
+if [ "$MCASTPROXY_DRY_RUN" != true ] && [ $mcastproxy_events = 0 ]; then
   case $MCASTPROXY_STATUS in
     1) mcastproxy_status=1 ;;
     auto) [ -t 2 ] && mcastproxy_status=1 ;;
@@ -312,29 +361,16 @@ mcastproxy_status_filter () {
     "$mcastproxy_status_quiet"
 }
 
-# MCASTPROXY_READY_FILE (the service mcastproxy@NAME): the file is created
-# once gst-launch-1.0 sets the pipeline to PLAYING, i.e. after every
-# element opened its sockets and joined its groups (NULL->READY) and the
-# pipeline prerolled; the service's readiness check waits for it. Output
-# passes on unchanged.
-mcastproxy_ready_filter () {
-  # the shell reads a line at a time (awk would wait for a block), then
-  # cat passes the rest on
-  while IFS= read -r mcp_line; do
-    printf '%s\n' "$mcp_line"
-    case $mcp_line in
-      "Setting pipeline to PLAYING"*)
-        : >"$MCASTPROXY_READY_FILE"
-        exec cat ;;
-    esac
-  done
-}
-
 # Prints the pipeline, then replaces this shell with gst-launch-1.0 running
 # it. MCASTPROXY_DRY_RUN=1 only prints; MCASTPROXY_LAUNCH_FLAGS adds
 # gst-launch-1.0 options (e.g. -v to see current-port of port=0 listeners).
 run_pipeline () {
   IFS=' '
+  if [ "$MCASTPROXY_WORDS" = true ]; then
+    # the words alone, NUL-separated: mcastproxy-launch reloading
+    printf '%s\0' "$@"
+    exit 0
+  fi
   flags=$MCASTPROXY_LAUNCH_FLAGS
   [ "$MCASTPROXY_STATS_INTERVAL" != 0 ] && flags="$flags -m"
   mcp_line=gst-launch-1.0
@@ -347,30 +383,25 @@ run_pipeline () {
     esac
     mcp_line="$mcp_line $mcp_word"
   done
-  echo "$mcp_line"
+  if [ "$MCASTPROXY_DRY_RUN" = true ] || [ $mcastproxy_events = 0 ]; then
+    echo "$mcp_line"
+  fi
   [ "$MCASTPROXY_DRY_RUN" = true ] && exit 0
   mcastproxy_find_plugin
-  [ -z "$MCASTPROXY_READY_FILE" ] || rm -f "$MCASTPROXY_READY_FILE"
-  if [ $mcastproxy_status = 1 ] || [ -n "$MCASTPROXY_READY_FILE" ]; then
-    # gst-launch-1.0 keeps this process (signals, exit status); the filters
-    # read its output through a FIFO, removed once both ends are open
+  if [ $mcastproxy_events = 1 ]; then
+    mcastproxy_log 6 "$mcp_line"
+    exec "$(mcastproxy_launcher)" "$MCASTPROXY_PIPELINES/$mcastproxy_tool" \
+      -- "$@"
+  fi
+  if [ $mcastproxy_status = 1 ]; then
+    # gst-launch-1.0 keeps this process (signals, exit status); the filter
+    # reads its output through a FIFO, removed once both ends are open
     fifo_dir=$(mktemp -d "${TMPDIR:-/tmp}/mcastproxy.XXXXXX") &&
       mkfifo "$fifo_dir/out" || exit 2
     { rm -rf "$fifo_dir"
-      if [ -z "$MCASTPROXY_READY_FILE" ]; then
-        mcastproxy_status_filter
-      elif [ $mcastproxy_status = 0 ]; then
-        mcastproxy_ready_filter
-      else
-        mcastproxy_ready_filter | mcastproxy_status_filter
-      fi; } <"$fifo_dir/out" &
-    # gst-launch-1.0's output, to a FIFO, is line-buffered only by stdbuf:
-    # the ready filter must see its lines as they come, untranslated
-    mcp_stdbuf=
-    [ -z "$MCASTPROXY_READY_FILE" ] ||
-      mcp_stdbuf="env -u LC_ALL -u LANGUAGE LC_MESSAGES=C stdbuf -oL"
+      mcastproxy_status_filter; } <"$fifo_dir/out" &
     # shellcheck disable=SC2086
-    exec $mcp_stdbuf gst-launch-1.0 $flags "$@" >"$fifo_dir/out"
+    exec gst-launch-1.0 $flags "$@" >"$fifo_dir/out"
   fi
   # shellcheck disable=SC2086
   exec gst-launch-1.0 $flags "$@"
