@@ -611,6 +611,8 @@ main (int argc, char **argv)
     gst_bin_add (GST_BIN (bin), L.pipeline);
     L.pipeline = bin;
   }
+  /* the bus keeps what comes while stopping, for the log */
+  gst_pipeline_set_auto_flush_bus (GST_PIPELINE (L.pipeline), FALSE);
   bus = gst_element_get_bus (L.pipeline);
   gst_bus_add_watch (bus, on_bus, NULL);
   gst_object_unref (bus);
@@ -638,6 +640,17 @@ main (int argc, char **argv)
     g_main_loop_run (L.loop);
   }
   gst_element_set_state (L.pipeline, GST_STATE_NULL);
+  /* what the elements told while stopping (clients gone, groups left) */
+  bus = gst_element_get_bus (L.pipeline);
+  {
+    GstMessage *msg;
+    while ((msg = gst_bus_pop (bus))) {
+      if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR || !L.stopping)
+        on_bus (bus, msg, NULL);
+      gst_message_unref (msg);
+    }
+  }
+  gst_object_unref (bus);
   say (L.status ? PRIO_ERR : PRIO_INFO, "stopped%s",
       L.status ? " after an error" : "");
   gst_object_unref (L.pipeline);

@@ -5,9 +5,10 @@
 # and conffiles; the unit mcastproxy@.service (systemd-analyze verify with
 # the unpacked paths, and its security exposure at most 2.0); and a tool
 # from it run as the unit runs it, as an unprivileged user without
-# capabilities: ready once PLAYING (mcastproxy-ready), carrying a stream,
-# stopping cleanly on SIGINT with exit status 0; a demand-driven gateway
-# failing without CAP_NET_RAW and ready with it (the example drop-in).
+# capabilities, its log on the "journal": ready once PLAYING (READY=1 on
+# the notification socket), carrying a stream, stopping cleanly on SIGTERM
+# with exit status 0; a demand-driven gateway failing without CAP_NET_RAW
+# and ready with it (the example drop-in).
 # Root only (a network namespace and another user); skipped (77) without
 # root, dpkg-deb or (to build) dpkg-buildpackage and debhelper.
 # Usage: package.sh MCP_SEND
@@ -23,45 +24,76 @@ if [ "${2:-}" = --in-netns ]; then
   ip link set lo multicast on
   ip route add 224.0.0.0/4 dev lo
   FAILED=0
+  # systemd's notification socket: its messages, a line each, in LOG
+  notify_listener () {
+    python3 - "$1" "$2" <<'EOF' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+with open(sys.argv[2], 'a', buffering=1) as log:
+    while True:
+        log.write(s.recv(4096).decode().replace('\n', ' ') + '\n')
+EOF
+    listener=$!
+    for _ in $(seq 100); do [ -S "$1" ] && break; sleep 0.1; done
+  }
+  # wait_ready LOG PID: 0 once LOG shows READY=1, 1 once PID is gone first
+  wait_ready () {
+    for _ in $(seq 300); do
+      grep -q "^READY=1" "$1" && return 0
+      kill -0 "$2" 2>/dev/null || { grep -q "^READY=1" "$1"; return; }
+      sleep 0.1
+    done
+    return 1
+  }
+  # run_as_unit CONF LOG NOTIFY SETPRIV-CAPS...: the tool of CONF as the
+  # unit runs it: its user (nobody here, DynamicUser there), the
+  # capabilities given, no new privileges, its environment, stderr the
+  # journal (a file JOURNAL_STREAM names); its pid in $pid
+  run_as_unit () {
+    conf=$1 log=$2 sock=$3
+    shift 3
+    : >"$log"
+    chmod 666 "$log"
+    (cd / && exec setpriv --reuid=nobody --regid=nogroup --clear-groups "$@" \
+      --no-new-privs env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+      HOME=/nonexistent MCASTPROXY_LOG=events MCASTPROXY_STATUS=0 \
+      JOURNAL_STREAM="$(stat -c %d:%i "$log")" NOTIFY_SOCKET="$sock" \
+      GST_REGISTRY="$WORK/run/registry.bin" \
+      "$ROOT/usr/bin/mcastproxy" --conf "$conf") >>"$log" 2>&1 &
+    pid=$!
+  }
   cat >"$WORK/etc/relay.conf" <<'EOF'
 TOOL=multicast-tcp-relay
 MCAST_GROUP=239.7.7.10
-MCAST_PORT=0
+MCAST_PORT=5710
 MCAST_TCP_SPLITTER_IP=127.0.0.1
 MCAST_TCP_SPLITTER_PORT=0
-MCASTPROXY_STATS_INTERVAL=100000000
-MCASTPROXY_LAUNCH_FLAGS=-v
 EOF
   chmod 644 "$WORK/etc/relay.conf"
-  : >"$WORK/relay.log"
-  # as the unit: its user (nobody here, DynamicUser there), no
-  # capabilities, no new privileges, its environment
-  (cd / && exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
-    --inh-caps=-all --bounding-set=-all --no-new-privs \
-    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent \
-    MCASTPROXY_READY_FILE="$WORK/run/ready" MCASTPROXY_STATUS=0 \
-    GST_REGISTRY="$WORK/run/registry.bin" \
-    "$ROOT/usr/bin/mcastproxy" --conf "$WORK/etc/relay.conf") \
-    >"$WORK/relay.log" 2>&1 &
-  pid=$!
-  if timeout 30 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-      "$ROOT/usr/libexec/mcastproxy/mcastproxy-ready" "$WORK/run/ready" "$pid"
-  then
-    pass "the tool is ready (its pipeline PLAYING) as the unit's ExecStartPost sees it"
+  notify_listener "$WORK/run/notify" "$WORK/notify.log"
+  run_as_unit "$WORK/etc/relay.conf" "$WORK/relay.log" "$WORK/run/notify" \
+    --inh-caps=-all --bounding-set=-all
+  if wait_ready "$WORK/notify.log" "$pid"; then
+    pass "the tool is ready (READY=1 once its pipeline is PLAYING), unprivileged"
   else
     fail "not ready: $(cat "$WORK/relay.log")"
   fi
-  tcp_port=$(port_of "$WORK/relay.log" GstTcpSplitSink:tcpsplitsink)
-  mc_port=$(port_of "$WORK/relay.log" GstMcastSrcRelay:mcastsrcrelay)
+  tcp_port=$(sed -n 's/^<6>multicast-tcp-relay: tcpsplitsink: listening on 127.0.0.1 port \([0-9]*\)$/\1/p' \
+    "$WORK/relay.log")
   nc -d 127.0.0.1 "$tcp_port" >"$WORK/nc.out" 2>"$WORK/nc.err" &
   nc_pid=$!
-  if wait_for "$WORK/relay.log" "mcastproxy-client-added"; then
-    "$MCP_SEND" --group 239.7.7.10 --port "$mc_port" --count 300 \
+  if wait_for "$WORK/relay.log" "^<6>multicast-tcp-relay: tcpsplitsink: client 127.0.0.1:[0-9]* connected"; then
+    "$MCP_SEND" --group 239.7.7.10 --port 5710 --count 300 \
       --rate 3000 --sizes 1316 >/dev/null
-    wait_for "$WORK/relay.log" "datagrams-sent=(guint64)300,"
+    for _ in $(seq 200); do
+      [ "$(stat -c %s "$WORK/nc.out")" -ge $((300 * 1316)) ] && break
+      sleep 0.1
+    done
   fi
-  # the unit's KillSignal
-  kill -INT "$pid"
+  # the unit's KillSignal (SIGTERM)
+  kill -TERM "$pid"
   wait "$pid"
   rc=$?
   timeout 10 tail --pid="$nc_pid" -f /dev/null
@@ -71,7 +103,12 @@ EOF
   else
     fail "the packaged relay's stream: $msg ($(tail -n 5 "$WORK/relay.log"))"
   fi
-  expect "SIGINT stops the tool cleanly (exit status)" "$rc" 0
+  expect "SIGTERM stops the tool cleanly (exit status)" "$rc" 0
+  grep -q "^STOPPING=1" "$WORK/notify.log" && pass "STOPPING=1" ||
+    fail "no STOPPING=1: $(cat "$WORK/notify.log")"
+  grep -q "^<6>multicast-tcp-relay: stopped$" "$WORK/relay.log" &&
+    pass "<6> stopped, in the journal" || fail "journal: $(tail -n 5 "$WORK/relay.log")"
+  kill "$listener"
 
   # a demand-driven gateway needs CAP_NET_RAW, and no more: without it the
   # tool fails and is never ready; with the drop-in's capability it is
@@ -84,30 +121,25 @@ EOF
     MCAST_GROUPS=239.10.0.0/16:5004 MCAST_IFACE=lan0 >"$WORK/etc/gw.conf"
   chmod 644 "$WORK/etc/gw.conf"
   for caps in none net_raw; do
-    rm -f "$WORK/run/ready"
     if [ $caps = none ]; then
       set -- --inh-caps=-all --bounding-set=-all
     else
       set -- --inh-caps=+net_raw --ambient-caps=+net_raw \
         --bounding-set=-all,+net_raw
     fi
-    (cd / && exec setpriv --reuid=nobody --regid=nogroup --clear-groups "$@" \
-      --no-new-privs env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-      HOME=/nonexistent MCASTPROXY_READY_FILE="$WORK/run/ready" \
-      MCASTPROXY_STATUS=0 GST_REGISTRY="$WORK/run/registry.bin" \
-      "$ROOT/usr/bin/mcastproxy" --conf "$WORK/etc/gw.conf") \
-      >"$WORK/gw-$caps.log" 2>&1 &
-    pid=$!
-    timeout 30 "$ROOT/usr/libexec/mcastproxy/mcastproxy-ready" \
-      "$WORK/run/ready" "$pid" 2>/dev/null
+    notify_listener "$WORK/run/notify-$caps" "$WORK/notify-$caps.log"
+    run_as_unit "$WORK/etc/gw.conf" "$WORK/gw-$caps.log" \
+      "$WORK/run/notify-$caps" "$@"
+    wait_ready "$WORK/notify-$caps.log" "$pid"
     ready=$?
-    kill -INT "$pid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null
     wait "$pid"
     rc=$?
+    kill "$listener"
     if [ $caps = none ]; then
       if [ $ready = 1 ] && [ $rc != 0 ] &&
-          grep -q "needs CAP_NET_RAW" "$WORK/gw-$caps.log"; then
-        pass "a demand-driven island-gateway without CAP_NET_RAW fails, never ready, saying it needs CAP_NET_RAW"
+          grep -q "^<3>island-gateway: .*needs CAP_NET_RAW" "$WORK/gw-$caps.log"; then
+        pass "a demand-driven island-gateway without CAP_NET_RAW fails, never ready, saying (<3>) it needs CAP_NET_RAW"
       else
         fail "island-gateway without CAP_NET_RAW: ready $ready, exit $rc: $(tail -n 5 "$WORK/gw-$caps.log")"
       fi
@@ -174,7 +206,7 @@ for f in usr/bin/mcastproxy etc/mcastproxy/mcastproxy.conf \
     lib/systemd/system/mcastproxy@.service \
     usr/lib/*/gstreamer-1.0/libgstmcastproxy.so \
     usr/share/man/man1/mcastproxy.1.gz usr/share/doc/mcastproxy/copyright \
-    usr/libexec/mcastproxy/mcastproxy-ready; do
+    usr/libexec/mcastproxy/mcastproxy-launch; do
   # shellcheck disable=SC2086  # the glob
   [ -e "$ROOT"/$f ] || missing="$missing $f"
 done
