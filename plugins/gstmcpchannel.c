@@ -109,13 +109,16 @@ deliver (GstMcpChannel * ch, GstBuffer * buf)
   }
 }
 
+/* The RTP payloads now in order, which the reorder handed over. */
 static void
 deliver_due (GstMcpChannel * ch)
 {
   guint i;
 
-  for (i = 0; i < ch->due->len; i++)
+  for (i = 0; i < ch->due->len; i++) {
     deliver (ch, g_ptr_array_index (ch->due, i));
+    gst_buffer_unref (g_ptr_array_index (ch->due, i));
+  }
   g_ptr_array_set_size (ch->due, 0);
 }
 
