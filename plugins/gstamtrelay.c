@@ -54,6 +54,7 @@
 #include "config.h"
 
 #include "gstamtrelay.h"
+#include "gstmcpevents.h"
 #include "gstmcpmeta.h"
 #include "gstmcpprops.h"
 #include "gstmcpstats.h"
@@ -264,6 +265,9 @@ struct _GstAmtRelay
   guint16 ip_id;
 
   GstMcpStatsTimer stats_timer;
+
+  /* gateways added and removed: told under the lock, posted after */
+  GstMcpEvents events;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -487,6 +491,7 @@ gst_amt_relay_init (GstAmtRelay * self)
       NULL);
   self->out_addrs = g_ptr_array_new_with_free_func (g_object_unref);
   self->out_msgs = g_array_new (FALSE, TRUE, sizeof (GOutputMessage));
+  gst_mcp_events_init (&self->events, GST_ELEMENT (self));
 
   /* a relay forwards as things arrive, and may see nothing for long */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
@@ -508,6 +513,7 @@ gst_amt_relay_finalize (GObject * object)
   g_hash_table_unref (self->host_counts);
   g_clear_pointer (&self->subs_told, mcp_sub_set_free);
   g_mutex_clear (&self->lock);
+  gst_mcp_events_clear (&self->events);
   g_ptr_array_unref (self->out_addrs);
   g_array_unref (self->out_msgs);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -877,13 +883,15 @@ arm_expiry (GstAmtRelay * self)
   g_source_set_ready_time (self->expiry_source, first);
 }
 
-/* Removes gw. Under the lock. */
+/* Removes gw, for why. Under the lock. */
 static void
-remove_gateway_locked (GstAmtRelay * self, Gateway * gw)
+remove_gateway_locked (GstAmtRelay * self, Gateway * gw, const gchar * why)
 {
   guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->host_counts,
           gw->host));
 
+  gst_mcp_events_push (&self->events,
+      gst_mcp_event_client_removed (gw->name, why));
   if (n > 1)
     g_hash_table_insert (self->host_counts, g_strdup (gw->host),
         GUINT_TO_POINTER (n - 1));
@@ -939,13 +947,14 @@ on_expiry (gpointer user_data)
       GST_INFO_OBJECT (self, "gateway %s: no valid Update for its timeout, "
           "removed", gw->name);
       self->expired++;
-      remove_gateway_locked (self, gw);
+      remove_gateway_locked (self, gw, "expired");
       removed = TRUE;
     } else {
       i++;
     }
   }
   g_mutex_unlock (&self->lock);
+  gst_mcp_events_flush (&self->events);
   arm_expiry (self);
   if (removed)
     subs_changed (self);
@@ -1237,8 +1246,10 @@ handle_update (GstAmtRelay * self, GSocketAddress * from, const gchar * name,
         GUINT_TO_POINTER (n + 1));
     g_ptr_array_add (self->gw_list, gw);
     GST_INFO_OBJECT (self, "gateway %s added", name);
+    gst_mcp_events_push (&self->events, gst_mcp_event_client_added (name));
   }
   g_mutex_unlock (&self->lock);
+  gst_mcp_events_flush (&self->events);
   g_free (host);
 
   /* gw stays: only this thread removes gateways. The report is applied
@@ -1321,9 +1332,10 @@ handle_teardown (GstAmtRelay * self, const gchar * from,
   } else {
     self->teardowns++;
     if (gw)
-      remove_gateway_locked (self, gw);
+      remove_gateway_locked (self, gw, "teardown");
   }
   g_mutex_unlock (&self->lock);
+  gst_mcp_events_flush (&self->events);
   if (stale)
     GST_INFO_OBJECT (self, "%s: Teardown of %s dropped: its nonce %08x is "
         "not that of the gateway's last Update", from, name, in->nonce);
@@ -1705,12 +1717,12 @@ gst_amt_relay_stop (GstBaseSink * bsink)
   g_clear_pointer (&self->rbuf, g_free);
 
   g_mutex_lock (&self->lock);
-  g_ptr_array_set_size (self->gw_list, 0);
-  g_hash_table_remove_all (self->gateways);
-  g_hash_table_remove_all (self->host_counts);
+  while (self->gw_list->len > 0)
+    remove_gateway_locked (self, self->gw_list->pdata[0], "stopping");
   g_clear_pointer (&self->subs_told, mcp_sub_set_free);
   self->next_peer_id = 0;
   g_mutex_unlock (&self->lock);
+  gst_mcp_events_flush (&self->events);
   return TRUE;
 }
 

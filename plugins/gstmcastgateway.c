@@ -43,6 +43,7 @@
 #include "gstmcastgateway.h"
 #include "gstmcpchannel.h"
 #include "gstmcpenums.h"
+#include "gstmcpevents.h"
 #include "gstmcpfanout.h"
 #include "gstmcphttp.h"
 #include "gstmcpprops.h"
@@ -153,6 +154,7 @@ typedef struct
   GList *waiting;               /* Waiter */
   GSource *linger;              /* set while it has no client */
   guint64 clients_total;
+  const gchar *why;             /* why it is closed; NULL: stopping */
 } Chan;
 
 struct _GstMcastGateway
@@ -199,6 +201,7 @@ struct _GstMcastGateway
   GSource *tick_source;
   McpDatagram slots[SLOTS];
   guint8 *slot_memory;
+  GHashTable *clients_told;     /* addresses told as client-added */
   GstMcpChannelShared shared;
   guint n_connections;
   gint64 started;               /* monotonic µs */
@@ -215,6 +218,11 @@ struct _GstMcastGateway
   guint64 datagrams_received, bytes_received, datagrams_sent, bytes_sent;
 
   GstMcpStatsTimer stats_timer;
+
+  /* Channel clients and joins, for the operator: noticed on the
+   * endpoint's thread under lock (or stopping), posted from an idle
+   * callback there, or by stop(). */
+  GstMcpEvents events;
 };
 
 #define gst_mcast_gateway_parent_class parent_class
@@ -355,7 +363,7 @@ chan_free (Chan * c)
     g_source_unref (c->linger);
   }
   g_list_free_full (c->waiting, (GDestroyNotify) waiter_free);
-  gst_mcp_channel_free (c->ch);
+  gst_mcp_channel_free (c->ch, c->why ? c->why : "stopping");
   self->channels_closed++;
   g_free (c);
 }
@@ -375,6 +383,7 @@ linger_done (gpointer data)
       && gst_mcp_fanout_is_idle (gst_mcp_channel_get_fanout (c->ch))) {
     GST_INFO_OBJECT (self, "channel %s: no client since the linger, "
         "leaving", gst_mcp_channel_get_path (c->ch));
+    c->why = "no client left";
     g_hash_table_remove (self->channels, gst_mcp_channel_get_path (c->ch));
   }
   g_rec_mutex_unlock (&self->lock);
@@ -441,14 +450,25 @@ static const GstMcpChannelFuncs channel_funcs = {
 
 /* ---- connections (endpoint thread) ------------------------------------- */
 
+/* A channel's client is served from now on (its answer is out): the
+ * operator hears of it (as of its end), not of requests that are answered
+ * and closed. */
 static void
 channel_client_added (GstMcpFanout * fo, const GstMcpClientInfo * info,
     gpointer user_data)
 {
   Chan *c = user_data;
+  GstMcastGateway *self = c->gw;
+  GstStructure *s = gst_mcp_event_client_added (info->address);
 
-  GST_INFO_OBJECT (c->gw, "client %s: playing %s", info->address,
+  GST_INFO_OBJECT (self, "client %s: playing %s", info->address,
       gst_mcp_channel_get_path (c->ch));
+  gst_structure_set (s, "channel", G_TYPE_STRING,
+      gst_mcp_channel_get_path (c->ch), NULL);
+  g_rec_mutex_lock (&self->lock);
+  g_hash_table_add (self->clients_told, g_strdup (info->address));
+  gst_mcp_events_push (&self->events, s);
+  g_rec_mutex_unlock (&self->lock);
 }
 
 static void
@@ -471,6 +491,13 @@ channel_client_removed (GstMcpFanout * fo, const GstMcpConnEnd * r,
   client_removed (self, r);
   g_rec_mutex_lock (&self->lock);
   self->n_connections--;
+  if (g_hash_table_remove (self->clients_told, r->address)) {
+    GstStructure *s = gst_mcp_event_client_removed (r->address, r->reason);
+
+    gst_structure_set (s, "channel", G_TYPE_STRING,
+        gst_mcp_channel_get_path (c->ch), NULL);
+    gst_mcp_events_push (&self->events, s);
+  }
   if (!r->stopping)
     chan_client_gone (c);
   g_rec_mutex_unlock (&self->lock);
@@ -993,6 +1020,9 @@ gst_mcast_gateway_init (GstMcastGateway * self)
   g_rec_mutex_init (&self->lock);
   self->channels = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) chan_free);
+  self->clients_told = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
+  gst_mcp_events_init (&self->events, GST_ELEMENT (self));
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
 }
 
@@ -1010,6 +1040,8 @@ gst_mcast_gateway_finalize (GObject * object)
   g_free (self->token);
   g_free (self->token_file);
   g_hash_table_unref (self->channels);
+  g_hash_table_unref (self->clients_told);
+  gst_mcp_events_clear (&self->events);
   g_rec_mutex_clear (&self->lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1301,6 +1333,8 @@ start (GstMcastGateway * self)
   self->membership = mcp_membership_driver_new (0, log_membership, self);
   mcp_membership_set_rejoin_interval (mcp_membership_driver_get_table
       (self->membership), self->rejoin_interval, g_get_monotonic_time () * 1000);
+  mcp_membership_set_notify (mcp_membership_driver_get_table (self->membership),
+      gst_mcp_events_membership, &self->events);
 
   self->shared.owner = GST_ELEMENT (self);
   self->shared.endpoint = self->endpoint;
@@ -1319,6 +1353,7 @@ start (GstMcastGateway * self)
   mcp_endpoint_start (self->endpoint, "mcastgateway", &endpoint_funcs, self);
 
   ctx = mcp_endpoint_get_context (self->endpoint);
+  gst_mcp_events_set_context (&self->events, ctx);
   fd = mcp_membership_driver_get_fd (self->membership);
   if (fd >= 0) {
     self->membership_source = g_unix_fd_source_new (fd, G_IO_IN);
@@ -1337,6 +1372,9 @@ static void
 stop (GstMcastGateway * self)
 {
   gst_mcp_stats_timer_stop (&self->stats_timer);
+  /* the context goes with the thread: what is told from now on waits for
+   * the flush below */
+  gst_mcp_events_set_context (&self->events, NULL);
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
   if (self->membership_source) {
@@ -1359,8 +1397,11 @@ stop (GstMcastGateway * self)
   g_hash_table_remove_all (self->channels);
   gst_mcp_fanout_free (self->lobby);
   self->lobby = NULL;
+  g_hash_table_remove_all (self->clients_told);
   g_rec_mutex_unlock (&self->lock);
   g_clear_pointer (&self->membership, mcp_membership_driver_free);
+  /* what the endpoint's thread had no time to post, and the ends */
+  gst_mcp_events_flush (&self->events);
   g_clear_pointer (&self->slot_memory, g_free);
   g_clear_pointer (&self->zap, mcp_prom_histogram_free);
   gst_mcp_security_release (&self->tcp.sec);

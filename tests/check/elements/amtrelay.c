@@ -1307,6 +1307,75 @@ GST_START_TEST (test_many_gateways)
 
 GST_END_TEST;
 
+/* The operator's log: a gateway is a client from its first valid Update
+ * (mcastproxy-client-added) until its Teardown, its expiry or the stop
+ * (mcastproxy-client-removed with why), on the pipeline's bus in order.
+ * A leave, a refresh or a forged Update changes nothing there. */
+#define GW_ADDED "mcastproxy-client-added, address=(string)\"%s\""
+#define GW_REMOVED "mcastproxy-client-removed, address=(string)\"%s\", " \
+    "reason=(string)%s"
+
+GST_START_TEST (test_gateway_messages)
+{
+  Relay *r = relay_new ("gateway-timeout=300000000");
+  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (r->pipeline));
+  Gw *g = gw_new (r), *g2 = gw_new (r);
+  gchar *name = g_strdup_printf ("127.0.0.1:%u", g->port);
+  gchar *name2 = g_strdup_printf ("127.0.0.1:%u", g2->port);
+
+  /* a forged Update makes no gateway */
+  gw_request (g, FALSE, NULL);
+  gw_update_with (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL, g->mac + 1,
+      g->nonce);
+  gw_request (g, FALSE, NULL);
+  mcp_test_assert_no_event (bus);
+
+  gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  mcp_test_expect_event (bus, GW_ADDED, name);
+  /* another group, and the host leaving the first: the same gateway (the
+   * Updates go with the last Query, within its Request rate) */
+  gw_update (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.2", NULL);
+  gw_update (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.2", NULL);
+  gw_update (g, MCP_IGMP_CHANGE_TO_INCLUDE, "239.1.1.1", NULL);
+  relay_wait_subs (r, "239.1.1.2:1-65535");
+  mcp_test_assert_no_event (bus);
+
+  gw_teardown (g);
+  mcp_test_expect_event (bus, GW_REMOVED, name, "teardown");
+  relay_wait_subs (r, "");
+
+  /* no Update for gateway-timeout */
+  gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  mcp_test_expect_event (bus, GW_ADDED, name);
+  mcp_test_expect_event (bus, GW_REMOVED, name, "expired");
+  fail_unless_equals_uint64 (relay_stat (r, "expired"), 1);
+
+  /* those kept when it stops (kept for long) */
+  g_object_set (r->relay, "gateway-timeout", G_GUINT64_CONSTANT (0), NULL);
+  gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  gw_join (g2, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  mcp_test_expect_event (bus, GW_ADDED, name);
+  mcp_test_expect_event (bus, GW_ADDED, name2);
+  /* (told at READY->NULL, when a pipeline flushes its bus: unless told
+   * not to) */
+  g_object_set (r->pipeline, "auto-flush-bus", FALSE, NULL);
+  fail_unless (gst_element_set_state (r->pipeline, GST_STATE_NULL) ==
+      GST_STATE_CHANGE_SUCCESS);
+  mcp_test_expect_event (bus, GW_REMOVED, name, "stopping");
+  mcp_test_expect_event (bus, GW_REMOVED, name2, "stopping");
+  mcp_test_assert_no_event (bus);
+
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  g_free (name);
+  g_free (name2);
+  gw_free (g);
+  gw_free (g2);
+  relay_free (r);
+}
+
+GST_END_TEST;
+
 static Suite *
 amtrelay_suite (void)
 {
@@ -1335,6 +1404,7 @@ amtrelay_suite (void)
   tcase_add_test (tc, test_coalesce);
   tcase_add_test (tc, test_wildcard_and_discovery_address);
   tcase_add_test (tc, test_long_rotate_interval);
+  tcase_add_test (tc, test_gateway_messages);
   return s;
 }
 
