@@ -645,8 +645,7 @@ main (int argc, char **argv)
   {
     GstMessage *msg;
     while ((msg = gst_bus_pop (bus))) {
-      if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR || !L.stopping)
-        on_bus (bus, msg, NULL);
+      on_bus (bus, msg, NULL);
       gst_message_unref (msg);
     }
   }

@@ -261,10 +261,11 @@ for d in net-raw low-port; do
     fail "with the drop-in service-$d.conf: exposure '$score' ${out:-}"
   fi
 done
-grep -q '^KillSignal=SIGINT$' "$unit" &&
-  grep -q '^ExecStart=/usr/bin/mcastproxy --conf /etc/mcastproxy/%i.conf$' "$unit" &&
-  pass "the unit runs mcastproxy --conf /etc/mcastproxy/NAME.conf and stops it with SIGINT" ||
-  fail "the unit's ExecStart or KillSignal: $(grep -E '^(ExecStart|KillSignal)=' "$unit")"
+grep -q '^ExecStart=/usr/bin/mcastproxy --conf /etc/mcastproxy/%i.conf$' "$unit" &&
+  grep -q '^Type=notify$' "$unit" && grep -q '^ExecReload=kill -HUP $MAINPID$' "$unit" &&
+  grep -q '^Environment=MCASTPROXY_LOG=events' "$unit" && ! grep -q '^KillSignal=' "$unit" &&
+  pass "the unit runs mcastproxy --conf /etc/mcastproxy/NAME.conf with MCASTPROXY_LOG=events, Type=notify, reloads with SIGHUP and stops with SIGTERM" ||
+  fail "the unit's ExecStart, Type, ExecReload, Environment or KillSignal: $(grep -E '^(ExecStart|Type|ExecReload|Environment|KillSignal)=' "$unit")"
 
 # --- a tool from it, in a network namespace of its own
 mkdir -m 755 "$WORK/etc"
