@@ -179,5 +179,36 @@ check_priorities relay
 # the status line and gst-launch-1.0's dumps stay off
 [ ! -s "$WORK/relay.out" ] && pass "nothing on stdout" || fail "stdout: $(head -n 3 "$WORK/relay.out")"
 
+# 7. a caller: its source connected and lost
+TOOL=tcp-relay-multicast
+"$MCP_SEND" --tcp-listen 127.0.0.1:0 --port-file "$WORK/src.port" \
+  --framing rfc4571 --count 200 --rate 2000 --sizes 1316 \
+  --warmup-until "$WORK/recv3.ready" --quiet >"$WORK/src.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [ -s "$WORK/src.port" ] && break; sleep 0.1; done
+"$MCP_RECV" --group $GROUP --port 5144 --count 200 --timeout 20 \
+  --ready-file "$WORK/recv3.ready" >"$WORK/recv3.out" 2>&1 &
+recv_pid=$!
+PIDS+=($recv_pid)
+cat >"$WORK/caller.conf" <<EOF
+TOOL=$TOOL
+MCAST_GROUP=$GROUP
+MCAST_PORT=5144
+MCAST_LOOP=true
+TCP_SPLITTER_CLIENT_PORT=$(cat "$WORK/src.port")
+MCASTPROXY_FRAMING=rfc4571
+EOF
+run_tool caller "$WORK/caller.conf"
+wait $recv_pid
+expect "the caller re-multicast the 200 datagrams" "$?" 0
+wait_for "$WORK/caller.journal" "^<6>$TOOL: tcpsplitsrc: source 127.0.0.1:$(cat "$WORK/src.port") connected$" >/dev/null &&
+  pass "<6> source connected" || fail "no source connected line"
+wait_for "$WORK/caller.journal" "^<6>$TOOL: tcpsplitsrc: source 127.0.0.1:$(cat "$WORK/src.port") lost: " >/dev/null &&
+  pass "<6> source lost, with its reason" || fail "no source lost line"
+kill -TERM $tool_pid
+wait $tool_pid
+expect "the caller stops with exit status 0" $? 0
+check_priorities caller
+
 [ $FAILED = 0 ] || { echo "--- relay journal:"; cat "$WORK/relay.journal"; }
 exit $FAILED
