@@ -70,6 +70,21 @@ check_priorities bad
 grep -q READY=1 "$WORK/notify.log" 2>/dev/null &&
   fail "READY=1 from a tool that never ran"
 
+# the service's own mistakes: a configuration that is not there, a TOOL=
+# that names no tool
+run_tool missing "$WORK/no-such.conf"
+wait $tool_pid
+expect "no configuration: exit status 2" $? 2
+expect "no configuration: one <3> line" "$(cat "$WORK/missing.journal")" \
+  "<3>mcastproxy: no configuration $WORK/no-such.conf"
+echo TOOL=multicast-tcp-rely >"$WORK/typo.conf"
+run_tool typo "$WORK/typo.conf"
+wait $tool_pid
+expect "TOOL= misspelt: exit status 2" $? 2
+grep -q "^<3>mcastproxy: $WORK/typo.conf: TOOL=multicast-tcp-rely: no tool named multicast-tcp-rely; the tools are: .*multicast-tcp-relay" \
+  "$WORK/typo.journal" && pass "TOOL= misspelt: one <3> line naming the file and the tools" ||
+  fail "TOOL= misspelt: $(cat "$WORK/typo.journal")"
+
 # 2. the relay, ready
 cat >"$WORK/relay.conf" <<EOF
 TOOL=$TOOL
