@@ -8,7 +8,9 @@
 # playing, RELOADING=1 and READY=1 around a reload, STOPPING=1; a client
 # streams across a reload that lowers MCASTPROXY_MAX_CLIENTS and loses
 # nothing, and the next client is refused; a change that needs a restart
-# and a mistake made in a reload are told, and the tool runs on.
+# and a mistake made in a reload are told, and the tool runs on; a caller's
+# source connected and lost; a channel gateway's player streams across a
+# reload that rewrites the playlist, which is served anew.
 # Runs inside netns-run (one private namespace, multicast on lo).
 # Usage: service.sh MCP_SEND MCP_RECV
 set -u
@@ -224,6 +226,81 @@ kill -TERM $tool_pid
 wait $tool_pid
 expect "the caller stops with exit status 0" $? 0
 check_priorities caller
+
+# 8. the channel gateway: an HTTP client streams across a reload that
+# rewrites the playlist and sets a client limit
+TOOL=channel-gateway
+printf '#EXTM3U\n#EXTINF:-1,One\nudp://@239.255.41.2:5145\n' >"$WORK/list.m3u"
+cat >"$WORK/gw.conf" <<EOF
+TOOL=$TOOL
+GATEWAY_HOST=127.0.0.1
+GATEWAY_PORT=0
+GATEWAY_PLAYLIST=$WORK/list.m3u
+EOF
+run_tool gw "$WORK/gw.conf"
+gw_pid=$tool_pid
+wait_for "$WORK/gw.journal" "^<6>$TOOL: playing$" >/dev/null || fail "the gateway is not playing"
+gw_port=$(sed -n "s/^<6>$TOOL: mcastgateway: listening on 127.0.0.1 port \([0-9]*\)$/\1/p" \
+  "$WORK/gw.journal")
+"$MCP_SEND" --group 239.255.41.2 --port 5145 --count $COUNT --rate 1000 \
+  --sizes 1316 --warmup-until "$WORK/gw.go" --quiet >"$WORK/send2.out" 2>&1 &
+send_pid=$!
+PIDS+=($send_pid)
+# the client: a player reading the channel; once the first warm-up
+# datagram is there it lets the counted stream start, then checks it
+curl -sS -N -m 60 "http://127.0.0.1:$gw_port/udp/239.255.41.2:5145" 2>"$WORK/curl.err" |
+  python3 -c '
+import struct, sys
+size, count, go = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+inp, seq_want, warm = sys.stdin.buffer, 0, 0
+while seq_want < count:
+    d = inp.read(size)
+    if len(d) < size:
+        sys.exit("the stream ended after %d datagrams" % seq_want)
+    magic, stream, seq = struct.unpack(">4sIQ", d[:16])
+    if magic == b"MCPW":
+        warm += 1
+        if warm == 1:
+            open(go, "w").close()
+        continue
+    if magic != b"MCPT" or seq != seq_want:
+        sys.exit("datagram %d: magic %r seq %d" % (seq_want, magic, seq))
+    if d[24:] != bytes((seq * 131 + off * 7 + stream) & 0xff for off in range(24, size)):
+        sys.exit("datagram %d: payload differs" % seq)
+    seq_want += 1
+print("received=%d" % seq_want)
+' 1316 $COUNT "$WORK/gw.go" >"$WORK/player.out" 2>&1 &
+player_pid=$!
+PIDS+=($player_pid)
+for _ in $(seq 300); do [ -e "$WORK/gw.go" ] && break; sleep 0.1; done
+[ -e "$WORK/gw.go" ] || fail "the player got nothing: $(cat "$WORK/curl.err" "$WORK/gw.journal")"
+grep -q "^<6>$TOOL: mcastgateway: joined 239.255.41.2 port 5145$" "$WORK/gw.journal" &&
+  pass "<6> the channel's join" || fail "no channel join line"
+grep -q "^<6>$TOOL: mcastgateway: client 127.0.0.1:[0-9]* connected: /udp/239.255.41.2:5145$" "$WORK/gw.journal" &&
+  pass "<6> the player connected, with its channel" || fail "no player line"
+printf '#EXTM3U\n#EXTINF:-1,Two\nudp://@239.255.41.3:5146\n' >"$WORK/list.m3u.new"
+mv "$WORK/list.m3u.new" "$WORK/list.m3u"
+echo GATEWAY_MAX_CLIENTS=5 >>"$WORK/gw.conf"
+kill -HUP $gw_pid
+wait_for "$WORK/gw.journal" "^<6>$TOOL: reload: 1 change applied, connections kept$" >/dev/null &&
+  pass "<6> the gateway's reload: 1 change applied" || fail "gateway reload: $(tail -n 5 "$WORK/gw.journal")"
+grep -q "^<6>$TOOL: mcastgateway: max-clients: 0 -> 5$" "$WORK/gw.journal" &&
+  pass "<6> max-clients 0 -> 5" || fail "no max-clients line"
+kill -0 $send_pid 2>/dev/null && pass "the gateway's reload happened while the stream was flowing" ||
+  fail "the stream had ended before the gateway's reload"
+list=$(curl -sS -m 10 "http://127.0.0.1:$gw_port/playlist.m3u")
+case $list in
+  *Two*239.255.41.3:5146*) pass "the playlist served after the reload is the new one" ;;
+  *) fail "playlist after the reload: $list" ;;
+esac
+wait $player_pid
+expect "the player received all $COUNT datagrams across the reload, in order, intact" \
+  "$(cat "$WORK/player.out")" "received=$COUNT"
+wait $send_pid
+kill -TERM $gw_pid
+wait $gw_pid
+expect "the gateway stops with exit status 0" $? 0
+check_priorities gw
 
 [ $FAILED = 0 ] || { echo "--- relay journal:"; cat "$WORK/relay.journal"; }
 exit $FAILED
