@@ -1027,7 +1027,9 @@ gst_mcast_gateway_set_property (GObject * object, guint prop_id,
 {
   GstMcastGateway *self = GST_MCAST_GATEWAY (object);
 
-  if (!gst_mcp_props_accept (object, pspec, value))
+  if (!gst_mcp_props_accept (object, pspec, value)
+      || gst_mcp_security_set_allow (GST_ELEMENT (self), &self->tcp.sec,
+          prop_id, value))
     return;
   GST_OBJECT_LOCK (self);
   if (gst_mcp_tcp_settings_set (&self->tcp, prop_id, value)) {
