@@ -22,6 +22,10 @@ PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait; rm -rf "$WORK"' EXIT
 FAILED=0
 . "$TOP/tests/integration/plain-lib.sh"
+# a sanitized build's preloaded runtime: for the tools, not for curl and
+# python3
+GST_PRELOAD=${LD_PRELOAD:-}
+unset LD_PRELOAD
 TOOL=multicast-tcp-relay
 GROUP=239.255.41.1
 GPORT=5141
@@ -43,7 +47,7 @@ PIDS+=($!)
 # the "journal" NAME.journal; its pid in $tool_pid
 run_tool () {
   : >"$WORK/$1.journal"
-  JOURNAL_STREAM=$(stat -c %d:%i "$WORK/$1.journal") \
+  LD_PRELOAD=$GST_PRELOAD JOURNAL_STREAM=$(stat -c %d:%i "$WORK/$1.journal") \
     NOTIFY_SOCKET="$WORK/notify" MCASTPROXY_STATUS=0 \
     "$TOP/pipelines/mcastproxy" --conf "$2" >"$WORK/$1.out" 2>>"$WORK/$1.journal" &
   tool_pid=$!
