@@ -17,10 +17,50 @@ set -f
 IFS='
 '
 
+# Where the shipped configuration is: beside the tools in the source tree;
+# installed (meson install writes mcastproxy-installed.sh beside them), in
+# the configuration directory, and the plugin in its plugin directory.
+# Installed paths are taken relative to where the tools are now, so that a
+# tree installed with meson install --destdir, or unpacked from the
+# package, runs on its own; mcastproxy_root is that tree's root (empty when
+# installed for real, or when the tools are not where they were installed).
+mcastproxy_root=
+mcastproxy_shipped=$MCASTPROXY_PIPELINES/mcastproxy.conf
+mcastproxy_installed=0
+if [ -f "$MCASTPROXY_PIPELINES/mcastproxy-installed.sh" ]; then
+  . "$MCASTPROXY_PIPELINES/mcastproxy-installed.sh"
+  mcastproxy_installed=1
+  case $MCASTPROXY_PIPELINES in
+    *"$mcastproxy_installed_tooldir")
+      mcastproxy_root=${MCASTPROXY_PIPELINES%"$mcastproxy_installed_tooldir"} ;;
+  esac
+  mcastproxy_shipped=$mcastproxy_root$mcastproxy_installed_conf
+fi
+
+# Whether stderr is the journal (systemd names it in JOURNAL_STREAM): then
+# each line the tools write there begins with its priority, <3> for an
+# error, <4> for a warning, <6> for the rest.
+mcastproxy_journal=0
+if [ -n "${JOURNAL_STREAM:-}" ] &&
+    [ "$(stat -L -c %d:%i /proc/self/fd/3 3>&2 2>/dev/null)" = "$JOURNAL_STREAM" ]
+then
+  mcastproxy_journal=1
+fi
+
+# mcastproxy_log PRIORITY WORDS...: a line "TOOL: WORDS" on stderr
+mcastproxy_log () {
+  mcp_text="$mcastproxy_tool:"
+  [ $mcastproxy_journal = 1 ] && mcp_text="<$1>$mcp_text"
+  shift
+  for mcp_word in "$@"; do mcp_text="$mcp_text $mcp_word"; done
+  printf '%s\n' "$mcp_text" >&2
+}
+
 # The settings, checked, each with its origin (mcp_from_NAME): the
 # environment, else MCASTPROXY_CONF, else the shipped mcastproxy.conf.
-mcastproxy_config=$(awk -f "$MCASTPROXY_PIPELINES/mcastproxy-config.awk" \
-  "$mcastproxy_tool" "$MCASTPROXY_PIPELINES/mcastproxy.conf") || exit 2
+mcastproxy_config=$(MCASTPROXY_JOURNAL=$mcastproxy_journal awk -f \
+  "$MCASTPROXY_PIPELINES/mcastproxy-config.awk" "$mcastproxy_tool" \
+  "$mcastproxy_shipped") || exit 2
 eval "$mcastproxy_config"
 
 # A value for a shell: as it is when that is safe, else in single quotes.
@@ -44,7 +84,7 @@ mcastproxy_say () {
 # where it came from; exit status 2.
 mcastproxy_bad () {
   mcastproxy_say "$@"
-  echo "$mcastproxy_tool: $mcp_say" >&2
+  mcastproxy_log 3 "$mcp_say"
   exit 2
 }
 
@@ -53,7 +93,7 @@ mcastproxy_bad () {
 mcastproxy_bad_here () {
   [ "$MCASTPROXY_DRY_RUN" = true ] || mcastproxy_bad "$@"
   mcastproxy_say "$@"
-  echo "$mcastproxy_tool: warning: $mcp_say (a real run stops here)" >&2
+  mcastproxy_log 4 "warning: $mcp_say (a real run stops here)"
 }
 
 for mcp_name in MCASTPROXY_AUTH_SECRET_FILE MCASTPROXY_TLS_CERTIFICATE \
@@ -146,16 +186,34 @@ mcastproxy_is_local () {
   [ -n "$(ip -o addr show to "$1" 2>/dev/null)" ]
 }
 
-# The plugin: MCASTPROXY_PLUGIN_DIR if given, else an installed one, else
-# the build tree (build/ at the top of the source tree, or MCASTPROXY_BUILD).
+# The plugin: MCASTPROXY_PLUGIN_DIR if given; installed tools, the one
+# installed with them (in a tree of its own, or in a plugin directory of
+# its own, through GST_PLUGIN_PATH); else an installed one, else the build
+# tree (build/ at the top of the source tree, or MCASTPROXY_BUILD).
 mcastproxy_find_plugin () {
   if [ -n "$MCASTPROXY_PLUGIN_DIR" ]; then
     GST_PLUGIN_PATH="$MCASTPROXY_PLUGIN_DIR${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
     export GST_PLUGIN_PATH
     return 0
   fi
+  if [ $mcastproxy_installed = 1 ]; then
+    dir=$mcastproxy_root$mcastproxy_installed_plugindir
+    if [ -f "$dir/libgstmcastproxy.so" ]; then
+      if [ -n "$mcastproxy_root" ] ||
+          [ "$dir" != "$mcastproxy_installed_gst_plugindir" ]; then
+        GST_PLUGIN_PATH="$dir${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+        export GST_PLUGIN_PATH
+      fi
+      return 0
+    fi
+  fi
   if gst-inspect-1.0 mcastproxy >/dev/null 2>&1; then
     return 0
+  fi
+  if [ $mcastproxy_installed = 1 ]; then
+    mcastproxy_log 3 "the mcastproxy plugin is not installed in" \
+      "$dir, nor anywhere GStreamer looks"
+    exit 2
   fi
   dir="${MCASTPROXY_BUILD:-$MCASTPROXY_TOP/build}/plugins"
   if [ -f "$dir/libgstmcastproxy.so" ]; then
@@ -163,8 +221,8 @@ mcastproxy_find_plugin () {
     export GST_PLUGIN_PATH
     return 0
   fi
-  echo "$mcastproxy_tool: the mcastproxy plugin is neither installed nor" \
-    "built in $dir (build it: ./run build)" >&2
+  mcastproxy_log 3 "the mcastproxy plugin is neither installed nor" \
+    "built in $dir (build it: ./run build)"
   exit 2
 }
 
@@ -172,6 +230,9 @@ mcastproxy_find_plugin () {
 opt () {
   [ -n "$2" ] && printf '%s=%s\n' "$1" "$2"
 }
+
+# The limit of a client listener (tcpsplitsink)
+max_clients () { [ "$MCASTPROXY_MAX_CLIENTS" != 0 ] && echo "max-clients=$MCASTPROXY_MAX_CLIENTS"; }
 
 # The caps of every mcastsrc-relay, and the DSCP of every sending element.
 caps () { opt caps "$MCAST_CAPS"; }
@@ -244,6 +305,32 @@ secure () {
   return 0
 }
 
+# MCASTPROXY_LOG: events (or auto, when stderr is the journal) runs the
+# pipeline with mcastproxy-launch: a log line per event, SIGHUP reloads the
+# settings, systemd is told when the pipeline is playing; gst-launch-1.0
+# otherwise.
+mcastproxy_events=0
+if [ "$MCASTPROXY_LOG" = events ] ||
+    { [ "$MCASTPROXY_LOG" = auto ] && [ $mcastproxy_journal = 1 ]; }; then
+  mcastproxy_events=1
+fi
+
+# The program that runs the pipeline with MCASTPROXY_LOG=events: beside the
+# tools when installed, else in the build tree.
+mcastproxy_launcher () {
+  if [ $mcastproxy_installed = 1 ]; then
+    mcp_launch=$MCASTPROXY_PIPELINES/mcastproxy-launch
+  else
+    mcp_launch=${MCASTPROXY_BUILD:-$MCASTPROXY_TOP/build}/pipelines/mcastproxy-launch
+  fi
+  if [ ! -x "$mcp_launch" ]; then
+    mcastproxy_log 3 "MCASTPROXY_LOG=events needs $mcp_launch, which is" \
+      "not there (build it: ./run build)"
+    exit 2
+  fi
+  printf '%s\n' "$mcp_launch"
+}
+
 # The live status line on stderr (pipelines/mcastproxy-status):
 # MCASTPROXY_STATUS=1 shows it, 0 never; auto (or unset), it shows when
 # stderr is a terminal. It needs the stats messages: without
@@ -252,7 +339,7 @@ secure () {
 # status.
 mcastproxy_status=0
 mcastproxy_status_quiet=0
-if [ "$MCASTPROXY_DRY_RUN" != true ]; then
+if [ "$MCASTPROXY_DRY_RUN" != true ] && [ $mcastproxy_events = 0 ]; then
   case $MCASTPROXY_STATUS in
     1) mcastproxy_status=1 ;;
     auto) [ -t 2 ] && mcastproxy_status=1 ;;
@@ -268,11 +355,22 @@ stats () {
     printf 'stats-interval=%s\n' "$MCASTPROXY_STATS_INTERVAL"
 }
 
+mcastproxy_status_filter () {
+  exec "$MCASTPROXY_PIPELINES/mcastproxy-status" \
+    "$MCASTPROXY_STATS_INTERVAL" "$([ -t 2 ] && echo 1 || echo 0)" \
+    "$mcastproxy_status_quiet"
+}
+
 # Prints the pipeline, then replaces this shell with gst-launch-1.0 running
 # it. MCASTPROXY_DRY_RUN=1 only prints; MCASTPROXY_LAUNCH_FLAGS adds
 # gst-launch-1.0 options (e.g. -v to see current-port of port=0 listeners).
 run_pipeline () {
   IFS=' '
+  if [ "$MCASTPROXY_WORDS" = true ]; then
+    # the words alone, NUL-separated: mcastproxy-launch reloading
+    printf '%s\0' "$@"
+    exit 0
+  fi
   flags=$MCASTPROXY_LAUNCH_FLAGS
   [ "$MCASTPROXY_STATS_INTERVAL" != 0 ] && flags="$flags -m"
   mcp_line=gst-launch-1.0
@@ -285,18 +383,23 @@ run_pipeline () {
     esac
     mcp_line="$mcp_line $mcp_word"
   done
-  echo "$mcp_line"
+  if [ "$MCASTPROXY_DRY_RUN" = true ] || [ $mcastproxy_events = 0 ]; then
+    echo "$mcp_line"
+  fi
   [ "$MCASTPROXY_DRY_RUN" = true ] && exit 0
   mcastproxy_find_plugin
+  if [ $mcastproxy_events = 1 ]; then
+    mcastproxy_log 6 "$mcp_line"
+    exec "$(mcastproxy_launcher)" "$MCASTPROXY_PIPELINES/$mcastproxy_tool" \
+      -- "$@"
+  fi
   if [ $mcastproxy_status = 1 ]; then
     # gst-launch-1.0 keeps this process (signals, exit status); the filter
     # reads its output through a FIFO, removed once both ends are open
     fifo_dir=$(mktemp -d "${TMPDIR:-/tmp}/mcastproxy.XXXXXX") &&
       mkfifo "$fifo_dir/out" || exit 2
     { rm -rf "$fifo_dir"
-      exec "$MCASTPROXY_PIPELINES/mcastproxy-status" \
-        "$MCASTPROXY_STATS_INTERVAL" "$([ -t 2 ] && echo 1 || echo 0)" \
-        "$mcastproxy_status_quiet"; } <"$fifo_dir/out" &
+      mcastproxy_status_filter; } <"$fifo_dir/out" &
     # shellcheck disable=SC2086
     exec gst-launch-1.0 $flags "$@" >"$fifo_dir/out"
   fi

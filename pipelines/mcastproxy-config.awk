@@ -26,6 +26,9 @@
 # environment those that look like ours) get a warning each, with the
 # setting they are probably a misspelling of.
 #
+# A file may name the tool it is for (TOOL=NAME, read by mcastproxy
+# --conf): another tool reading it gets a warning.
+#
 # "list settings" prints the names of the settings (what the files set);
 # "list all" adds the run-time knobs (MCASTPROXY_DRY_RUN, ...).
 
@@ -33,6 +36,12 @@ BEGIN {
   tool = ARGV[1]
   shipped = ARGV[2]
   chosen = ENVIRON["MCASTPROXY_CONF"]
+  # on the journal (mcastproxy-common.sh tells), lines with their priority
+  err_prio = warn_prio = ""
+  if (ENVIRON["MCASTPROXY_JOURNAL"] == 1) {
+    err_prio = "<3>"
+    warn_prio = "<4>"
+  }
   # the settings, in the order they are checked, and their kinds
   n_set = split("MCAST_GROUP:group MCAST_PORT:port MCAST_IFACE:ifaces " \
       "MCAST_SOURCE:sources MCAST_TTL:ttl MCAST_LOOP:bool MCAST_CAPS:text " \
@@ -52,11 +61,12 @@ BEGIN {
       "MCASTPROXY_AUTH_SECRET_FILE:text MCASTPROXY_TLS:bool " \
       "MCASTPROXY_TLS_CERTIFICATE:text MCASTPROXY_TLS_KEY:text " \
       "MCASTPROXY_TLS_CA:text MCASTPROXY_TLS_CLIENT_CA:text " \
-      "MCASTPROXY_ALLOW:allow MCASTPROXY_STATS_INTERVAL:uint64 " \
-      "MCASTPROXY_STATUS:status", settings, " ")
+      "MCASTPROXY_ALLOW:allow MCASTPROXY_MAX_CLIENTS:uint MCASTPROXY_STATS_INTERVAL:uint64 " \
+      "MCASTPROXY_STATUS:status MCASTPROXY_LOG:log", settings, " ")
   # run-time knobs: read like the settings, usually from the environment
   n_knob = split("MCASTPROXY_DRY_RUN:bool MCASTPROXY_LAUNCH_FLAGS:text " \
-      "MCASTPROXY_PLUGIN_DIR:text MCASTPROXY_BUILD:text", knobs, " ")
+      "MCASTPROXY_PLUGIN_DIR:text MCASTPROXY_BUILD:text " \
+      "MCASTPROXY_WORDS:bool", knobs, " ")
   n = 0
   for (i = 1; i <= n_set; i++)
     add_name(settings[i])
@@ -65,7 +75,7 @@ BEGIN {
   # the environment only: which file to read
   kind["MCASTPROXY_CONF"] = "conf"
   # the project's other variables (build, tests), not read by the tools
-  split("MCASTPROXY_IN_NETNS MCASTPROXY_TEST_WRAPPER MCASTPROXY_SANITIZE " \
+  split("MCASTPROXY_JOURNAL MCASTPROXY_IN_NETNS MCASTPROXY_TEST_WRAPPER MCASTPROXY_SANITIZE " \
       "MCASTPROXY_SANITIZE_BUILD MCASTPROXY_FUZZ_SECONDS", other, " ")
   for (i in other)
     kind[other[i]] = "other"
@@ -114,14 +124,15 @@ function read_file(file,    line, r, lineno) {
   while ((r = (getline line < file)) > 0)
     parse_line(file, ++lineno, line)
   if (r < 0) {
-    printf "%s: cannot read the configuration %s\n", tool, file > "/dev/stderr"
+    printf "%s%s: cannot read the configuration %s\n", err_prio, tool,
+        file > "/dev/stderr"
     exit 2
   }
   close(file)
 }
 
 function bad_line(where, line, why) {
-  printf "%s: %s: %s: %s\n", tool, where, line, why > "/dev/stderr"
+  printf "%s%s: %s: %s: %s\n", err_prio, tool, where, line, why > "/dev/stderr"
   exit 2
 }
 
@@ -173,6 +184,13 @@ function parse_line(file, lineno, line,    where, name, rest, v, i, c, j, s,
       v = v c
     }
   }
+  if (name == "TOOL") {
+    # which tool a service's file is for (mcastproxy --conf FILE)
+    if (v != tool)
+      printf "%s%s: warning: %s: this file is for TOOL=%s\n", warn_prio,
+          tool, where, v > "/dev/stderr"
+    return
+  }
   if (name == "MCASTPROXY_CONF")
     bad_line(where, line, "MCASTPROXY_CONF names the file to read: it is " \
         "taken from the environment only")
@@ -196,8 +214,8 @@ function unknown(name, where,    i, d, best, bestd, hint) {
     }
   }
   hint = bestd < 3 ? " (did you mean " best "?)" : ""
-  printf "%s: warning: %s: %s is not a setting of the tools, ignored%s\n",
-      tool, where, name, hint > "/dev/stderr"
+  printf "%s%s: warning: %s: %s is not a setting of the tools, " \
+      "ignored%s\n", warn_prio, tool, where, name, hint > "/dev/stderr"
 }
 
 # Edit distance with transpositions (optimal string alignment).
@@ -229,7 +247,8 @@ function distance(a, b,    la, lb, i, j, d, cost, x) {
 # ---- the checks -----------------------------------------------------------
 
 function bad(name, why) {
-  printf "%s: %s: %s=%s: %s\n", tool, from[name] == "" ? "default" : \
+  printf "%s%s: %s: %s=%s: %s\n", err_prio, tool,
+      from[name] == "" ? "default" : \
       from[name], name, shq(val[name]), why > "/dev/stderr"
   exit 2
 }
@@ -277,6 +296,14 @@ function check(name,    k, v, r) {
           "terminal); true/false, yes/no and on/off also do")
     else
       r = r == "true" ? 1 : 0
+    val[name] = r
+  } else if (k == "log") {
+    r = tolower(v)
+    if (r == "")
+      r = "auto"
+    if (r != "auto" && r != "events")
+      bad(name, "not auto (events when stderr is the journal, else " \
+          "gst-launch-1.0's output) or events (a line per event)")
     val[name] = r
   } else if (k == "ifaces") {
     val[name] = check_list(name, v, "iface", "not an interface name " \

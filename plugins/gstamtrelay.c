@@ -54,8 +54,10 @@
 #include "config.h"
 
 #include "gstamtrelay.h"
+#include "gstmcpevents.h"
 #include "gstmcpmeta.h"
 #include "gstmcpprops.h"
+#include "gstmcpsecurity.h"
 #include "gstmcpstats.h"
 #include "gstmcpsubs.h"
 
@@ -225,8 +227,10 @@ struct _GstAmtRelay
   GSocketFamily socket_family;
   guint8 relay_family;          /* what Advertisements name */
   guint8 relay_addr[16];
-  GPtrArray *networks;          /* allow; NULL: anyone */
   GCancellable *cancellable;    /* object lock */
+  /* allow, parsed; object lock: a change while running replaces it */
+  GPtrArray *networks;          /* NULL: anyone */
+  gboolean open;                /* from open_sockets to close_sockets */
 
   /* the control thread, from start to stop */
   McpLoop *loop;
@@ -264,6 +268,9 @@ struct _GstAmtRelay
   guint16 ip_id;
 
   GstMcpStatsTimer stats_timer;
+
+  /* gateways added and removed: told under the lock, posted after */
+  GstMcpEvents events;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -378,7 +385,8 @@ gst_amt_relay_class_init (GstAmtRelayClass * klass)
       g_param_spec_string ("allow", "Allow",
           "Comma-separated networks (10.0.0.0/8, 2001:db8::/32) or "
           "addresses whose gateways are served; others are ignored (empty: "
-          "anyone)", DEFAULT_ALLOW, rw));
+          "anyone). A change while running applies to the next messages",
+          DEFAULT_ALLOW, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_DISCOVERY_RATE,
       gst_mcp_param_spec_uint ("discovery-rate", "Discovery rate",
           "Relay Discovery messages answered per second at most, from all "
@@ -487,6 +495,7 @@ gst_amt_relay_init (GstAmtRelay * self)
       NULL);
   self->out_addrs = g_ptr_array_new_with_free_func (g_object_unref);
   self->out_msgs = g_array_new (FALSE, TRUE, sizeof (GOutputMessage));
+  gst_mcp_events_init (&self->events, GST_ELEMENT (self));
 
   /* a relay forwards as things arrive, and may see nothing for long */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
@@ -508,6 +517,7 @@ gst_amt_relay_finalize (GObject * object)
   g_hash_table_unref (self->host_counts);
   g_clear_pointer (&self->subs_told, mcp_sub_set_free);
   g_mutex_clear (&self->lock);
+  gst_mcp_events_clear (&self->events);
   g_ptr_array_unref (self->out_addrs);
   g_array_unref (self->out_msgs);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -522,6 +532,40 @@ set_string (gchar ** field, const GValue * value)
   *field = s && *s ? g_strdup (s) : NULL;
 }
 
+/* allow: while the sockets are open the new list applies to the next
+ * message; one that does not parse is ignored with a warning, the old
+ * one staying. */
+static void
+set_allow (GstAmtRelay * self, const GValue * value)
+{
+  GPtrArray *networks = NULL;
+  gboolean open;
+
+  GST_OBJECT_LOCK (self);
+  open = self->open;
+  GST_OBJECT_UNLOCK (self);
+  if (open && !gst_mcp_parse_networks_live (GST_ELEMENT (self), "allow",
+          g_value_get_string (value), &networks))
+    return;
+  if (networks && networks->len == 0)
+    g_clear_pointer (&networks, g_ptr_array_unref);
+  GST_OBJECT_LOCK (self);
+  if (self->open) {
+    GPtrArray *old = self->networks;
+
+    self->networks = networks;
+    networks = old;
+  }
+  set_string (&self->allow, value);
+  GST_OBJECT_UNLOCK (self);
+  g_clear_pointer (&networks, g_ptr_array_unref);
+  if (open)
+    GST_INFO_OBJECT (self, "allow now %s, for the next messages (gateways "
+        "already known stay until they expire or leave)",
+        G_VALUE_HOLDS_STRING (value) && g_value_get_string (value) ?
+        g_value_get_string (value) : "off");
+}
+
 static void
 gst_amt_relay_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -530,6 +574,10 @@ gst_amt_relay_set_property (GObject * object, guint prop_id,
 
   if (!gst_mcp_props_accept (object, pspec, value))
     return;
+  if (prop_id == PROP_ALLOW) {
+    set_allow (self, value);
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_ADDRESS:
@@ -570,9 +618,6 @@ gst_amt_relay_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_SOURCES:
       self->max_sources = g_value_get_uint (value);
-      break;
-    case PROP_ALLOW:
-      set_string (&self->allow, value);
       break;
     case PROP_DISCOVERY_RATE:
       self->discovery_rate = g_value_get_uint (value);
@@ -877,13 +922,15 @@ arm_expiry (GstAmtRelay * self)
   g_source_set_ready_time (self->expiry_source, first);
 }
 
-/* Removes gw. Under the lock. */
+/* Removes gw, for why. Under the lock. */
 static void
-remove_gateway_locked (GstAmtRelay * self, Gateway * gw)
+remove_gateway_locked (GstAmtRelay * self, Gateway * gw, const gchar * why)
 {
   guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->host_counts,
           gw->host));
 
+  gst_mcp_events_push (&self->events,
+      gst_mcp_event_client_removed (gw->name, why));
   if (n > 1)
     g_hash_table_insert (self->host_counts, g_strdup (gw->host),
         GUINT_TO_POINTER (n - 1));
@@ -939,13 +986,14 @@ on_expiry (gpointer user_data)
       GST_INFO_OBJECT (self, "gateway %s: no valid Update for its timeout, "
           "removed", gw->name);
       self->expired++;
-      remove_gateway_locked (self, gw);
+      remove_gateway_locked (self, gw, "expired");
       removed = TRUE;
     } else {
       i++;
     }
   }
   g_mutex_unlock (&self->lock);
+  gst_mcp_events_flush (&self->events);
   arm_expiry (self);
   if (removed)
     subs_changed (self);
@@ -1237,12 +1285,16 @@ handle_update (GstAmtRelay * self, GSocketAddress * from, const gchar * name,
         GUINT_TO_POINTER (n + 1));
     g_ptr_array_add (self->gw_list, gw);
     GST_INFO_OBJECT (self, "gateway %s added", name);
+    gst_mcp_events_push (&self->events, gst_mcp_event_client_added (name));
   }
   g_mutex_unlock (&self->lock);
+  gst_mcp_events_flush (&self->events);
   g_free (host);
 
   /* gw stays: only this thread removes gateways. The report is applied
-   * and the gateway's new set made outside the lock. */
+   * and the gateway's new set made outside the lock, with the limits of
+   * now (they may have changed since the gateway came). */
+  mcp_amt_membership_set_limits (gw->membership, max_groups, max_sources);
   changed = mcp_amt_membership_apply (gw->membership, report, &refused);
   subs = changed ? subs_new (gw->membership) : NULL;
   g_mutex_lock (&self->lock);
@@ -1321,9 +1373,10 @@ handle_teardown (GstAmtRelay * self, const gchar * from,
   } else {
     self->teardowns++;
     if (gw)
-      remove_gateway_locked (self, gw);
+      remove_gateway_locked (self, gw, "teardown");
   }
   g_mutex_unlock (&self->lock);
+  gst_mcp_events_flush (&self->events);
   if (stale)
     GST_INFO_OBJECT (self, "%s: Teardown of %s dropped: its nonce %08x is "
         "not that of the gateway's last Update", from, name, in->nonce);
@@ -1348,10 +1401,24 @@ handle_message (GstAmtRelay * self, GSocket * socket, GSocketAddress * from,
   gchar *name;
   McpAmtMessage msg;
   GError *err = NULL;
+  GPtrArray *networks;
+  gboolean allowed;
 
   family = inet_bytes (ia, addr);
   name = gateway_name (family, addr, port);
-  if (self->networks && !mcp_networks_match (self->networks, ia)) {
+  GST_OBJECT_LOCK (self);
+  networks = self->networks ? g_ptr_array_ref (self->networks) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  allowed = !networks || mcp_networks_match (networks, ia);
+  g_clear_pointer (&networks, g_ptr_array_unref);
+  if (!allowed) {
+    /* a gateway taken before allow changed stays, as a connection of a
+     * TCP listener does */
+    g_mutex_lock (&self->lock);
+    allowed = g_hash_table_contains (self->gateways, name);
+    g_mutex_unlock (&self->lock);
+  }
+  if (!allowed) {
     GST_INFO_OBJECT (self, "%s: message dropped: not in allow", name);
     count (self, &self->refused_allow);
   } else if (len > CONTROL_MAX) {
@@ -1470,16 +1537,21 @@ open_socket (GstAmtRelay * self, GInetAddress * addr, guint port,
 static void
 close_sockets (GstAmtRelay * self)
 {
+  GPtrArray *networks;
+
   if (self->socket)
     g_socket_close (self->socket, NULL);
   if (self->disc_socket)
     g_socket_close (self->disc_socket, NULL);
   g_clear_object (&self->socket);
   g_clear_object (&self->disc_socket);
-  g_clear_pointer (&self->networks, g_ptr_array_unref);
   GST_OBJECT_LOCK (self);
+  networks = self->networks;
+  self->networks = NULL;
+  self->open = FALSE;
   self->current_port = 0;
   GST_OBJECT_UNLOCK (self);
+  g_clear_pointer (&networks, g_ptr_array_unref);
   g_object_notify (G_OBJECT (self), "current-port");
 }
 
@@ -1487,6 +1559,7 @@ static gboolean
 open_sockets (GstAmtRelay * self)
 {
   gchar *address, *advertise, *discovery, *allow;
+  GPtrArray *networks = NULL;
   GInetAddress *bind_addr = NULL, *adv = NULL, *disc = NULL;
   GSocketAddress *local = NULL;
   GError *err = NULL;
@@ -1522,13 +1595,13 @@ open_sockets (GstAmtRelay * self)
         ("Invalid discovery-address \"%s\"", discovery), ("%s", err->message));
     goto done;
   }
-  if (allow && !(self->networks = mcp_parse_networks (allow, &err))) {
+  if (allow && !(networks = mcp_parse_networks (allow, &err))) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Invalid allow \"%s\"", allow), ("%s", err->message));
     goto done;
   }
-  if (self->networks && self->networks->len == 0)
-    g_clear_pointer (&self->networks, g_ptr_array_unref);
+  if (networks && networks->len == 0)
+    g_clear_pointer (&networks, g_ptr_array_unref);
   self->relay_family = inet_bytes (adv ? adv : bind_addr, self->relay_addr);
 
   /* the kernel takes a wildcard and a specific address on one port only
@@ -1563,11 +1636,15 @@ open_sockets (GstAmtRelay * self)
   }
   GST_OBJECT_LOCK (self);
   self->current_port = port;
+  self->networks = networks;
+  networks = NULL;
+  self->open = TRUE;
   GST_OBJECT_UNLOCK (self);
   g_object_notify (G_OBJECT (self), "current-port");
   ok = TRUE;
 
 done:
+  g_clear_pointer (&networks, g_ptr_array_unref);
   g_clear_error (&err);
   g_clear_object (&local);
   g_clear_object (&bind_addr);
@@ -1705,12 +1782,12 @@ gst_amt_relay_stop (GstBaseSink * bsink)
   g_clear_pointer (&self->rbuf, g_free);
 
   g_mutex_lock (&self->lock);
-  g_ptr_array_set_size (self->gw_list, 0);
-  g_hash_table_remove_all (self->gateways);
-  g_hash_table_remove_all (self->host_counts);
+  while (self->gw_list->len > 0)
+    remove_gateway_locked (self, self->gw_list->pdata[0], "stopping");
   g_clear_pointer (&self->subs_told, mcp_sub_set_free);
   self->next_peer_id = 0;
   g_mutex_unlock (&self->lock);
+  gst_mcp_events_flush (&self->events);
   return TRUE;
 }
 

@@ -43,6 +43,7 @@
 #include "gstmcastgateway.h"
 #include "gstmcpchannel.h"
 #include "gstmcpenums.h"
+#include "gstmcpevents.h"
 #include "gstmcpfanout.h"
 #include "gstmcphttp.h"
 #include "gstmcpprops.h"
@@ -51,6 +52,7 @@
 #include "gstmcptcp.h"
 
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "mcp-address.h"
@@ -144,6 +146,26 @@ typedef struct
   gint64 since;                 /* monotonic µs of its request */
 } Waiter;
 
+/* What tells whether a file changed without reading it: a file rewritten
+ * (size, mtime, ctime) or replaced (device, inode). */
+typedef struct
+{
+  gboolean found;
+  guint64 dev, ino, size;
+  gint64 mtime_ns, ctime_ns;
+} FileStamp;
+
+/* The playlist as read, and from where. */
+typedef struct
+{
+  gchar *path;                  /* NULL: none */
+  gchar *text;
+  gsize len;
+  FileStamp stamp;              /* of what was read */
+  gboolean failing;             /* reading it again failed ... */
+  FileStamp failed;             /* ... for a file of this stamp (told) */
+} Playlist;
+
 /* The gateway's side of a channel. */
 typedef struct
 {
@@ -153,6 +175,7 @@ typedef struct
   GList *waiting;               /* Waiter */
   GSource *linger;              /* set while it has no client */
   guint64 clients_total;
+  const gchar *why;             /* why it is closed; NULL: stopping */
 } Chan;
 
 struct _GstMcastGateway
@@ -182,16 +205,18 @@ struct _GstMcastGateway
 
   /* from NULL->READY to READY->NULL */
   McpEndpoint *endpoint;
-  GPtrArray *networks;          /* groups: NULL for any */
   GPtrArray *ifnames;
-  gchar *playlist_text;
-  gsize playlist_len;
-  gchar *token_value;           /* NULL: no token needed */
 
   /* Guards everything below, every fan-out and every connection (it is
    * their McpConnConfig.lock). The endpoint's thread holds it while it
-   * works; other threads only to read statistics. */
+   * works; other threads to read statistics, and to put in place the
+   * settings that change while the element runs (set_live). */
   GRecMutex lock;
+  /* what the settings name, from NULL->READY (prepare) to READY->NULL */
+  gboolean prepared;
+  GPtrArray *networks;          /* groups: NULL for any */
+  Playlist playlist_file;
+  gchar *token_value;           /* NULL: no token needed */
   GstMcpFanout *lobby;          /* connections whose request is not in */
   GHashTable *channels;         /* canonical path -> Chan */
   McpMembershipDriver *membership;
@@ -199,6 +224,7 @@ struct _GstMcastGateway
   GSource *tick_source;
   McpDatagram slots[SLOTS];
   guint8 *slot_memory;
+  GHashTable *clients_told;     /* addresses told as client-added */
   GstMcpChannelShared shared;
   guint n_connections;
   gint64 started;               /* monotonic µs */
@@ -215,6 +241,11 @@ struct _GstMcastGateway
   guint64 datagrams_received, bytes_received, datagrams_sent, bytes_sent;
 
   GstMcpStatsTimer stats_timer;
+
+  /* Channel clients and joins, for the operator: noticed on the
+   * endpoint's thread under lock (or stopping), posted from an idle
+   * callback there, or by stop(). */
+  GstMcpEvents events;
 };
 
 #define gst_mcast_gateway_parent_class parent_class
@@ -236,10 +267,12 @@ static GstStructure *gst_mcast_gateway_get_stats (GstMcastGateway * self);
 /* ---- answers (endpoint thread, under lock) ----------------------------- */
 
 /* A refusal: status with a one-line reason as its text/plain body. */
+/* *INDENT-OFF* */
 static void
 refuse (GstMcastGateway * self, McpConn * conn, const McpHttpRequest * req,
     guint status, const gchar * extra, const gchar * fmt, ...)
     G_GNUC_PRINTF (6, 7);
+/* *INDENT-ON* */
 
 static void
 refuse (GstMcastGateway * self, McpConn * conn, const McpHttpRequest * req,
@@ -355,7 +388,7 @@ chan_free (Chan * c)
     g_source_unref (c->linger);
   }
   g_list_free_full (c->waiting, (GDestroyNotify) waiter_free);
-  gst_mcp_channel_free (c->ch);
+  gst_mcp_channel_free (c->ch, c->why ? c->why : "stopping");
   self->channels_closed++;
   g_free (c);
 }
@@ -375,6 +408,7 @@ linger_done (gpointer data)
       && gst_mcp_fanout_is_idle (gst_mcp_channel_get_fanout (c->ch))) {
     GST_INFO_OBJECT (self, "channel %s: no client since the linger, "
         "leaving", gst_mcp_channel_get_path (c->ch));
+    c->why = "no client left";
     g_hash_table_remove (self->channels, gst_mcp_channel_get_path (c->ch));
   }
   g_rec_mutex_unlock (&self->lock);
@@ -441,14 +475,25 @@ static const GstMcpChannelFuncs channel_funcs = {
 
 /* ---- connections (endpoint thread) ------------------------------------- */
 
+/* A channel's client is served from now on (its answer is out): the
+ * operator hears of it (as of its end), not of requests that are answered
+ * and closed. */
 static void
 channel_client_added (GstMcpFanout * fo, const GstMcpClientInfo * info,
     gpointer user_data)
 {
   Chan *c = user_data;
+  GstMcastGateway *self = c->gw;
+  GstStructure *s = gst_mcp_event_client_added (info->address);
 
-  GST_INFO_OBJECT (c->gw, "client %s: playing %s", info->address,
+  GST_INFO_OBJECT (self, "client %s: playing %s", info->address,
       gst_mcp_channel_get_path (c->ch));
+  gst_structure_set (s, "channel", G_TYPE_STRING,
+      gst_mcp_channel_get_path (c->ch), NULL);
+  g_rec_mutex_lock (&self->lock);
+  g_hash_table_add (self->clients_told, g_strdup (info->address));
+  gst_mcp_events_push (&self->events, s);
+  g_rec_mutex_unlock (&self->lock);
 }
 
 static void
@@ -471,6 +516,13 @@ channel_client_removed (GstMcpFanout * fo, const GstMcpConnEnd * r,
   client_removed (self, r);
   g_rec_mutex_lock (&self->lock);
   self->n_connections--;
+  if (g_hash_table_remove (self->clients_told, r->address)) {
+    GstStructure *s = gst_mcp_event_client_removed (r->address, r->reason);
+
+    gst_structure_set (s, "channel", G_TYPE_STRING,
+        gst_mcp_channel_get_path (c->ch), NULL);
+    gst_mcp_events_push (&self->events, s);
+  }
   if (!r->stopping)
     chan_client_gone (c);
   g_rec_mutex_unlock (&self->lock);
@@ -561,6 +613,93 @@ token_ok (GstMcastGateway * self, const McpHttpRequest * req)
   return ok;
 }
 
+/* ---- the playlist file ------------------------------------------------- */
+
+static void
+file_stamp (const gchar * path, FileStamp * st)
+{
+  GStatBuf sb;
+
+  memset (st, 0, sizeof (*st));
+  if (g_stat (path, &sb) != 0)
+    return;
+  st->found = TRUE;
+  st->dev = sb.st_dev;
+  st->ino = sb.st_ino;
+  st->size = sb.st_size;
+  st->mtime_ns = (gint64) sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+  st->ctime_ns = (gint64) sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec;
+}
+
+static gboolean
+file_stamp_equal (const FileStamp * a, const FileStamp * b)
+{
+  return a->found == b->found && a->dev == b->dev && a->ino == b->ino
+      && a->size == b->size && a->mtime_ns == b->mtime_ns
+      && a->ctime_ns == b->ctime_ns;
+}
+
+static void
+playlist_clear (Playlist * p)
+{
+  g_free (p->path);
+  g_free (p->text);
+  memset (p, 0, sizeof (*p));
+}
+
+/* Reads the playlist at path (NULL or empty: none) into p. A file that
+ * changed while it was read gets no stamp, so that the next request reads
+ * it again. */
+static gboolean
+playlist_read (const gchar * path, Playlist * p, GError ** error)
+{
+  FileStamp after;
+
+  memset (p, 0, sizeof (*p));
+  if (!path || !*path)
+    return TRUE;
+  file_stamp (path, &p->stamp);
+  if (!g_file_get_contents (path, &p->text, &p->len, error))
+    return FALSE;
+  file_stamp (path, &after);
+  if (!file_stamp_equal (&p->stamp, &after))
+    memset (&p->stamp, 0, sizeof (p->stamp));
+  p->path = g_strdup (path);
+  return TRUE;
+}
+
+/* Under lock, for a request of the playlist: the file is read again when
+ * it changed (rewritten or replaced) since it was read. One that cannot be
+ * read leaves the playlist read before in place, with a warning once per
+ * change of the file. */
+static void
+refresh_playlist (GstMcastGateway * self)
+{
+  Playlist *cur = &self->playlist_file, fresh;
+  FileStamp now;
+  GError *err = NULL;
+
+  if (!cur->path)
+    return;
+  file_stamp (cur->path, &now);
+  if (file_stamp_equal (&now, &cur->stamp)
+      || (cur->failing && file_stamp_equal (&now, &cur->failed)))
+    return;
+  if (!playlist_read (cur->path, &fresh, &err)) {
+    cur->failing = TRUE;
+    cur->failed = now;
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+        ("Cannot read the playlist again: %s; it is served as read before",
+            err->message), (NULL));
+    g_error_free (err);
+    return;
+  }
+  GST_INFO_OBJECT (self, "playlist %s changed: read again (%" G_GSIZE_FORMAT
+      " bytes)", cur->path, fresh.len);
+  playlist_clear (cur);
+  *cur = fresh;
+}
+
 static void
 answer_playlist (GstMcastGateway * self, McpConn * conn,
     const McpHttpRequest * req)
@@ -570,7 +709,8 @@ answer_playlist (GstMcastGateway * self, McpConn * conn,
   guint rewritten = 0, bad = 0;
   GBytes *msg;
 
-  if (!self->playlist_text) {
+  refresh_playlist (self);
+  if (!self->playlist_file.text) {
     refuse (self, conn, req, 404, NULL, "no playlist (set playlist=FILE)");
     return;
   }
@@ -583,8 +723,8 @@ answer_playlist (GstMcastGateway * self, McpConn * conn,
     suffix = g_strdup_printf ("?token=%s", t);
     g_free (t);
   }
-  text = mcp_playlist_rewrite_full (self->playlist_text, self->playlist_len, base,
-      suffix, &rewritten, &bad);
+  text = mcp_playlist_rewrite_full (self->playlist_file.text,
+      self->playlist_file.len, base, suffix, &rewritten, &bad);
   msg = mcp_http_response (req->version_minor, 200, "audio/x-mpegurl", text,
       NULL, !head);
   GST_INFO_OBJECT (self, "playlist for %s: %u entries rewritten to %s",
@@ -697,13 +837,11 @@ lobby_http_request (GstMcpFanout * fo, GstMcpFanoutClient * client,
     return;
   }
   if (strcmp (req->path, "/status") == 0 || strcmp (req->path, "/") == 0) {
-    gst_mcp_http_answer_later (GST_ELEMENT (self), conn, req, ctx,
-        status_body);
+    gst_mcp_http_answer_later (GST_ELEMENT (self), conn, req, ctx, status_body);
     return;
   }
   if (strcmp (req->path, "/stats") == 0) {
-    gst_mcp_http_answer_later (GST_ELEMENT (self), conn, req, ctx,
-        stats_body);
+    gst_mcp_http_answer_later (GST_ELEMENT (self), conn, req, ctx, stats_body);
     return;
   }
   if (strcmp (req->path, "/metrics") == 0) {
@@ -925,32 +1063,40 @@ gst_mcast_gateway_class_init (GstMcastGatewayClass * klass)
       g_param_spec_string ("groups", "Groups",
           "Comma-separated networks of the groups clients may ask for "
           "(\"239.1.0.0/16,ff3e::/16\"); others get 403; empty: any "
-          "multicast group", NULL, rw));
+          "multicast group. A change while running applies to new requests",
+          NULL, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_PLAYLIST,
       g_param_spec_string ("playlist", "Playlist",
           "M3U file served at /playlist.m3u with its udp:// and rtp:// "
-          "entries rewritten to this gateway's URLs (empty: none)", NULL, rw));
+          "entries rewritten to this gateway's URLs (empty: none). Read "
+          "again when it changes on disk, and when set (even to the same "
+          "path)", NULL, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_TOKEN,
       g_param_spec_string ("token", "Token",
           "Clients must give this token (?token=... or Authorization: "
           "Bearer ...), or get 401 (empty: none needed). Write-only",
-          NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
+          NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_TOKEN_FILE,
       g_param_spec_string ("token-file", "Token file",
           "File holding the token (a trailing newline is ignored; must not "
-          "be readable by group or others)", NULL, rw));
+          "be readable by group or others); read when set, even to the "
+          "same path", NULL, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_SLOW_CLIENT_POLICY,
       g_param_spec_enum ("slow-client-policy", "Slow client policy",
           "What happens to a client that falls behind the queue limits",
-          GST_TYPE_MCP_SLOW_CLIENT_POLICY, DEFAULT_SLOW_CLIENT_POLICY, rw));
+          GST_TYPE_MCP_SLOW_CLIENT_POLICY, DEFAULT_SLOW_CLIENT_POLICY,
+          rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
       g_param_spec_uint64 ("max-queue-bytes", "Max queue bytes",
           "How far (payload bytes) a client may fall behind, beyond the "
-          "burst (0: no limit)", 0, G_MAXUINT64, DEFAULT_MAX_QUEUE_BYTES, rw));
+          "burst (0: no limit)", 0, G_MAXUINT64, DEFAULT_MAX_QUEUE_BYTES,
+          rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_TIME,
       g_param_spec_uint64 ("max-queue-time", "Max queue time",
           "How far (ns) a client may fall behind, beyond the burst (0: no "
-          "limit)", 0, G_MAXUINT64, DEFAULT_MAX_QUEUE_TIME, rw));
+          "limit)", 0, G_MAXUINT64, DEFAULT_MAX_QUEUE_TIME,
+          rw | GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstMcastGateway::get-stats:
@@ -993,7 +1139,19 @@ gst_mcast_gateway_init (GstMcastGateway * self)
   g_rec_mutex_init (&self->lock);
   self->channels = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) chan_free);
+  self->clients_told = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
+  gst_mcp_events_init (&self->events, GST_ELEMENT (self));
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+}
+
+/* For what may be a secret. */
+static void
+forget_string (gchar ** s)
+{
+  if (*s)
+    memset (*s, 0, strlen (*s));
+  g_clear_pointer (s, g_free);
 }
 
 static void
@@ -1005,11 +1163,11 @@ gst_mcast_gateway_finalize (GObject * object)
   g_free (self->multicast_iface);
   g_free (self->groups);
   g_free (self->playlist);
-  if (self->token)
-    memset (self->token, 0, strlen (self->token));
-  g_free (self->token);
+  forget_string (&self->token);
   g_free (self->token_file);
   g_hash_table_unref (self->channels);
+  g_hash_table_unref (self->clients_told);
+  gst_mcp_events_clear (&self->events);
   g_rec_mutex_clear (&self->lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1021,13 +1179,209 @@ set_string (gchar ** field, const GValue * value)
   *field = g_value_dup_string (value);
 }
 
+/* ---- settings that change while the element runs ----------------------- */
+
+static gboolean
+is_prepared (GstMcastGateway * self)
+{
+  gboolean prepared;
+
+  g_rec_mutex_lock (&self->lock);
+  prepared = self->prepared;
+  g_rec_mutex_unlock (&self->lock);
+  return prepared;
+}
+
+/* The token clients must give: token, else the content of token_file;
+ * NULL when neither is set. */
+static gboolean
+load_token (const gchar * token, const gchar * token_file, gchar ** value,
+    GError ** error)
+{
+  GBytes *t;
+
+  *value = NULL;
+  if (token && *token) {
+    *value = g_strdup (token);
+    return TRUE;
+  }
+  if (!token_file || !*token_file)
+    return TRUE;
+  t = mcp_auth_load_secret_file (token_file, error);
+  if (!t)
+    return FALSE;
+  *value = g_strndup (g_bytes_get_data (t, NULL), g_bytes_get_size (t));
+  g_bytes_unref (t);
+  return TRUE;
+}
+
+static void
+set_groups (GstMcastGateway * self, const GValue * value)
+{
+  GPtrArray *networks = NULL;
+
+  if (is_prepared (self)) {
+    if (!gst_mcp_parse_networks_live (GST_ELEMENT (self), "groups",
+            g_value_get_string (value), &networks))
+      return;
+    g_rec_mutex_lock (&self->lock);
+    if (self->prepared) {
+      GPtrArray *old = self->networks;
+
+      self->networks = networks;
+      networks = old;
+    }
+    g_rec_mutex_unlock (&self->lock);
+    g_clear_pointer (&networks, g_ptr_array_unref);
+    GST_INFO_OBJECT (self, "groups now %s, for new requests (clients "
+        "already served stay)", g_value_get_string (value) ?
+        g_value_get_string (value) : "any");
+  }
+  GST_OBJECT_LOCK (self);
+  set_string (&self->groups, value);
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Set while running, even to the same path: read at once. */
+static void
+set_playlist (GstMcastGateway * self, const GValue * value)
+{
+  Playlist p;
+  GError *err = NULL;
+
+  if (is_prepared (self)) {
+    if (!playlist_read (g_value_get_string (value), &p, &err)) {
+      GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+          ("Ignored a new value of property \"playlist\": %s; the old "
+              "playlist stays in effect", err->message), (NULL));
+      g_error_free (err);
+      return;
+    }
+    g_rec_mutex_lock (&self->lock);
+    if (self->prepared) {
+      Playlist old = self->playlist_file;
+
+      self->playlist_file = p;
+      p = old;
+    }
+    g_rec_mutex_unlock (&self->lock);
+    playlist_clear (&p);
+    GST_INFO_OBJECT (self, "playlist now %s", g_value_get_string (value) ?
+        g_value_get_string (value) : "none");
+  }
+  GST_OBJECT_LOCK (self);
+  set_string (&self->playlist, value);
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* token or token-file (prop_id); token wins, as at start. */
+static void
+set_token (GstMcastGateway * self, guint prop_id, const GValue * value)
+{
+  const gchar *name = prop_id == PROP_TOKEN ? "token" : "token-file";
+  gchar *token, *token_file, *token_value = NULL;
+  GError *err = NULL;
+  gboolean ok = TRUE;
+
+  if (is_prepared (self)) {
+    GST_OBJECT_LOCK (self);
+    token = g_strdup (prop_id == PROP_TOKEN ? g_value_get_string (value) :
+        self->token);
+    token_file = g_strdup (prop_id == PROP_TOKEN_FILE ?
+        g_value_get_string (value) : self->token_file);
+    GST_OBJECT_UNLOCK (self);
+    ok = load_token (token, token_file, &token_value, &err);
+    forget_string (&token);
+    g_free (token_file);
+    if (!ok) {
+      /* the value itself is not told: it may be the token */
+      GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+          ("Ignored a new value of property \"%s\": invalid token-file: %s; "
+              "the old token stays in effect", name, err->message), (NULL));
+      g_error_free (err);
+      return;
+    }
+    g_rec_mutex_lock (&self->lock);
+    if (self->prepared) {
+      gchar *old = self->token_value;
+
+      self->token_value = token_value;
+      token_value = old;
+    }
+    g_rec_mutex_unlock (&self->lock);
+    forget_string (&token_value);
+    GST_INFO_OBJECT (self, "%s changed: the token is asked for new requests",
+        name);
+  }
+  GST_OBJECT_LOCK (self);
+  if (prop_id == PROP_TOKEN) {
+    forget_string (&self->token);
+    self->token = g_value_dup_string (value);
+  } else {
+    set_string (&self->token_file, value);
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* The queue limits of new channels and of every channel open. */
+static void
+configure_channels (GstMcastGateway * self)
+{
+  guint64 max_bytes, max_time;
+  GstMcpSlowClientPolicy policy;
+  GHashTableIter it;
+  gpointer value;
+
+  GST_OBJECT_LOCK (self);
+  max_bytes = self->max_queue_bytes;
+  max_time = self->max_queue_time;
+  policy = self->slow_client_policy;
+  GST_OBJECT_UNLOCK (self);
+  g_rec_mutex_lock (&self->lock);
+  self->shared.max_queue_bytes = max_bytes;
+  self->shared.max_queue_time = max_time;
+  self->shared.policy = policy;
+  g_hash_table_iter_init (&it, self->channels);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    gst_mcp_fanout_configure (gst_mcp_channel_get_fanout (((Chan *)
+                value)->ch), max_bytes, max_time, policy, FALSE, FALSE);
+  g_rec_mutex_unlock (&self->lock);
+}
+
+/* The settings that need more than a new value when the element runs:
+ * read or parsed at once and put in place under lock; one that cannot be
+ * is ignored with a warning, the old one staying in effect (and in the
+ * property). Before NULL->READY they are only kept: prepare() checks
+ * them. TRUE when prop_id is one of them. */
+static gboolean
+set_live (GstMcastGateway * self, guint prop_id, const GValue * value)
+{
+  switch (prop_id) {
+    case PROP_GROUPS:
+      set_groups (self, value);
+      return TRUE;
+    case PROP_PLAYLIST:
+      set_playlist (self, value);
+      return TRUE;
+    case PROP_TOKEN:
+    case PROP_TOKEN_FILE:
+      set_token (self, prop_id, value);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
 static void
 gst_mcast_gateway_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstMcastGateway *self = GST_MCAST_GATEWAY (object);
 
-  if (!gst_mcp_props_accept (object, pspec, value))
+  if (!gst_mcp_props_accept (object, pspec, value)
+      || gst_mcp_security_set_allow (GST_ELEMENT (self), &self->tcp.sec,
+          prop_id, value)
+      || set_live (self, prop_id, value))
     return;
   GST_OBJECT_LOCK (self);
   if (gst_mcp_tcp_settings_set (&self->tcp, prop_id, value)) {
@@ -1068,20 +1422,6 @@ gst_mcast_gateway_set_property (GObject * object, guint prop_id,
     case PROP_MAX_CHANNELS:
       self->max_channels = g_value_get_uint (value);
       break;
-    case PROP_GROUPS:
-      set_string (&self->groups, value);
-      break;
-    case PROP_PLAYLIST:
-      set_string (&self->playlist, value);
-      break;
-    case PROP_TOKEN:
-      if (self->token)
-        memset (self->token, 0, strlen (self->token));
-      set_string (&self->token, value);
-      break;
-    case PROP_TOKEN_FILE:
-      set_string (&self->token_file, value);
-      break;
     case PROP_SLOW_CLIENT_POLICY:
       self->slow_client_policy = g_value_get_enum (value);
       break;
@@ -1096,6 +1436,9 @@ gst_mcast_gateway_set_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  if (prop_id == PROP_SLOW_CLIENT_POLICY || prop_id == PROP_MAX_QUEUE_BYTES
+      || prop_id == PROP_MAX_QUEUE_TIME)
+    configure_channels (self);
 }
 
 static void
@@ -1178,6 +1521,9 @@ prepare (GstMcastGateway * self)
   gchar *ifaces, *groups, *playlist, *token, *token_file;
   GError *err = NULL;
   GArray *ifindexes = NULL;
+  GPtrArray *networks = NULL;
+  Playlist pl = { 0 };
+  gchar *token_value = NULL;
   gboolean ok = FALSE;
   guint i;
 
@@ -1208,36 +1554,38 @@ prepare (GstMcastGateway * self)
     g_strfreev (names);
   }
   if (groups && *groups) {
-    self->networks = mcp_parse_networks (groups, &err);
-    if (!self->networks) {
+    networks = mcp_parse_networks (groups, &err);
+    if (!networks) {
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
           ("Invalid groups: %s", err->message), (NULL));
       goto done;
     }
   }
-  if (playlist && *playlist
-      && !g_file_get_contents (playlist, &self->playlist_text,
-          &self->playlist_len, &err)) {
+  if (!playlist_read (playlist, &pl, &err)) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Cannot read playlist %s", playlist), ("%s", err->message));
     goto done;
   }
-  if (token && *token) {
-    self->token_value = g_strdup (token);
-  } else if (token_file && *token_file) {
-    GBytes *t = mcp_auth_load_secret_file (token_file, &err);
-
-    if (!t) {
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Invalid token-file: %s", err->message), (NULL));
-      goto done;
-    }
-    self->token_value = g_strndup (g_bytes_get_data (t, NULL),
-        g_bytes_get_size (t));
-    g_bytes_unref (t);
+  if (!load_token (token, token_file, &token_value, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Invalid token-file: %s", err->message), (NULL));
+    goto done;
   }
+  /* from now on set_live() replaces them */
+  g_rec_mutex_lock (&self->lock);
+  self->networks = networks;
+  self->playlist_file = pl;
+  self->token_value = token_value;
+  self->prepared = TRUE;
+  g_rec_mutex_unlock (&self->lock);
+  networks = NULL;
+  memset (&pl, 0, sizeof (pl));
+  token_value = NULL;
   ok = TRUE;
 done:
+  g_clear_pointer (&networks, g_ptr_array_unref);
+  playlist_clear (&pl);
+  forget_string (&token_value);
   g_clear_error (&err);
   if (ifindexes)
     g_array_unref (ifindexes);
@@ -1245,9 +1593,7 @@ done:
   g_free (groups);
   g_free (playlist);
   g_free (token_file);
-  if (token)
-    memset (token, 0, strlen (token));
-  g_free (token);
+  forget_string (&token);
   return ok;
 }
 
@@ -1255,11 +1601,12 @@ static void
 release (GstMcastGateway * self)
 {
   g_clear_pointer (&self->ifnames, g_ptr_array_unref);
+  g_rec_mutex_lock (&self->lock);
+  self->prepared = FALSE;
   g_clear_pointer (&self->networks, g_ptr_array_unref);
-  g_clear_pointer (&self->playlist_text, g_free);
-  if (self->token_value)
-    memset (self->token_value, 0, strlen (self->token_value));
-  g_clear_pointer (&self->token_value, g_free);
+  playlist_clear (&self->playlist_file);
+  forget_string (&self->token_value);
+  g_rec_mutex_unlock (&self->lock);
 }
 
 static void
@@ -1269,6 +1616,7 @@ start (GstMcastGateway * self)
   guint i;
   gint fd;
 
+  g_rec_mutex_lock (&self->lock);
   GST_OBJECT_LOCK (self);
   self->shared.buffer_size = self->buffer_size;
   self->shared.timeout = self->timeout;
@@ -1279,6 +1627,7 @@ start (GstMcastGateway * self)
   self->shared.max_queue_time = self->max_queue_time;
   self->shared.policy = self->slow_client_policy;
   GST_OBJECT_UNLOCK (self);
+  g_rec_mutex_unlock (&self->lock);
 
   self->started = g_get_monotonic_time ();
   self->requests = self->status_400 = self->status_401 = self->status_403 = 0;
@@ -1300,7 +1649,10 @@ start (GstMcastGateway * self)
   }
   self->membership = mcp_membership_driver_new (0, log_membership, self);
   mcp_membership_set_rejoin_interval (mcp_membership_driver_get_table
-      (self->membership), self->rejoin_interval, g_get_monotonic_time () * 1000);
+      (self->membership), self->rejoin_interval,
+      g_get_monotonic_time () * 1000);
+  mcp_membership_set_notify (mcp_membership_driver_get_table (self->membership),
+      gst_mcp_events_membership, &self->events);
 
   self->shared.owner = GST_ELEMENT (self);
   self->shared.endpoint = self->endpoint;
@@ -1319,6 +1671,7 @@ start (GstMcastGateway * self)
   mcp_endpoint_start (self->endpoint, "mcastgateway", &endpoint_funcs, self);
 
   ctx = mcp_endpoint_get_context (self->endpoint);
+  gst_mcp_events_set_context (&self->events, ctx);
   fd = mcp_membership_driver_get_fd (self->membership);
   if (fd >= 0) {
     self->membership_source = g_unix_fd_source_new (fd, G_IO_IN);
@@ -1337,6 +1690,9 @@ static void
 stop (GstMcastGateway * self)
 {
   gst_mcp_stats_timer_stop (&self->stats_timer);
+  /* the context goes with the thread: what is told from now on waits for
+   * the flush below */
+  gst_mcp_events_set_context (&self->events, NULL);
   /* joins the network thread: from here on this thread is alone */
   mcp_endpoint_stop (self->endpoint);
   if (self->membership_source) {
@@ -1359,16 +1715,18 @@ stop (GstMcastGateway * self)
   g_hash_table_remove_all (self->channels);
   gst_mcp_fanout_free (self->lobby);
   self->lobby = NULL;
+  g_hash_table_remove_all (self->clients_told);
   g_rec_mutex_unlock (&self->lock);
   g_clear_pointer (&self->membership, mcp_membership_driver_free);
+  /* what the endpoint's thread had no time to post, and the ends */
+  gst_mcp_events_flush (&self->events);
   g_clear_pointer (&self->slot_memory, g_free);
   g_clear_pointer (&self->zap, mcp_prom_histogram_free);
   gst_mcp_security_release (&self->tcp.sec);
 }
 
 static GstStateChangeReturn
-gst_mcast_gateway_change_state (GstElement * element,
-    GstStateChange transition)
+gst_mcast_gateway_change_state (GstElement * element, GstStateChange transition)
 {
   GstMcastGateway *self = GST_MCAST_GATEWAY (element);
   GstStateChangeReturn ret;

@@ -59,6 +59,7 @@
 #include "config.h"
 
 #include "gstmcastsrcrelay.h"
+#include "gstmcpevents.h"
 #include "gstmcpuri.h"
 #include "gstmcpmeta.h"
 #include "gstmcpprops.h"
@@ -221,6 +222,10 @@ struct _GstMcastSrcRelay
   GstClockTime last_activity;   /* monotonic: last datagram, or start */
   gboolean timeout_posted;      /* for the silence since last_activity */
   GstClockTime next_check;      /* monotonic: see CHECK_INTERVAL */
+
+  /* joins and leaves, told by the table under capture_lock, posted once
+   * it is released */
+  GstMcpEvents events;
 
   /* statistics, under the object lock */
   guint64 datagrams;
@@ -416,6 +421,7 @@ gst_mcast_src_relay_init (GstMcastSrcRelay * self)
   self->cancellable = mcp_cancellable_new ();
   g_mutex_init (&self->capture_lock);
   self->wake_fd = -1;
+  gst_mcp_events_init (&self->events, GST_ELEMENT (self));
 
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
@@ -434,6 +440,7 @@ gst_mcast_src_relay_finalize (GObject * object)
   gst_clear_caps (&self->caps);
   g_clear_pointer (&self->cancellable, mcp_cancellable_free);
   g_mutex_clear (&self->capture_lock);
+  gst_mcp_events_clear (&self->events);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -612,6 +619,7 @@ watch_interfaces (GstMcastSrcRelay * self)
   mcp_membership_driver_dispatch (self->membership);
   count_rejoins (self);
   g_mutex_unlock (&self->capture_lock);
+  gst_mcp_events_flush (&self->events);
 }
 
 /* ---- captures ---------------------------------------------------------- */
@@ -740,8 +748,8 @@ capture_add (GstMcastSrcRelay * self, Capture * c)
     self->n_pinned++;
 }
 
-/* Leaves what c joined and takes it out of the set (index i). Under
- * capture_lock. */
+/* Leaves what c joined (leave) for why and takes it out of the set (index
+ * i). Under capture_lock. */
 static void
 capture_drop (GstMcastSrcRelay * self, guint i, gboolean leave,
     const gchar * why)
@@ -751,7 +759,7 @@ capture_drop (GstMcastSrcRelay * self, guint i, gboolean leave,
   GST_INFO_OBJECT (self, "leaving %s: %s", c->key, why);
   if (leave)
     mcp_membership_leave_each (table (self), c->socket, c->group,
-        self->ifnames, c->sources, monotonic_now ());
+        self->ifnames, c->sources, monotonic_now (), why);
   g_hash_table_remove (self->capture_index, c->key);
   if (c->pinned)
     self->n_pinned--;
@@ -941,7 +949,7 @@ capture_update (GstMcastSrcRelay * self, Capture * c, Want * w, GError ** error)
     /* any-source <-> source-specific: a socket's membership is one or
      * the other, so leave first */
     mcp_membership_leave_each (mb, c->socket, c->group, self->ifnames,
-        c->sources, now);
+        c->sources, now, "other sources wanted");
     g_ptr_array_set_size (c->sources, 0);
     if (!mcp_membership_join_each (mb, c->socket, c->group, self->ifnames,
             want, error))
@@ -965,11 +973,11 @@ capture_update (GstMcastSrcRelay * self, Capture * c, Want * w, GError ** error)
   if (!ok) {
     /* the old ones go too: c is dropped */
     mcp_membership_leave_each (mb, c->socket, c->group, self->ifnames,
-        c->sources, now);
+        c->sources, now, "a join failed");
   } else if (added->len || removed->len) {
     if (removed->len)
       mcp_membership_leave_each (mb, c->socket, c->group, self->ifnames,
-          removed, now);
+          removed, now, "other sources wanted");
     g_ptr_array_set_size (c->sources, 0);
     g_ptr_array_extend (c->sources, w->sources, (GCopyFunc) g_object_ref, NULL);
   }
@@ -980,10 +988,11 @@ capture_update (GstMcastSrcRelay * self, Capture * c, Want * w, GError ** error)
 
 /* wanted (the union of what every subscriber wants, the whole state) is
  * what to carry now besides the pinned pairs: joins what it asks for
- * inside the scope's prefixes, leaves what it no longer asks for. Under
- * capture_lock, only while running. */
+ * inside the scope's prefixes, leaves what it no longer asks for (why).
+ * Under capture_lock, only while running. */
 static void
-apply_wanted (GstMcastSrcRelay * self, const McpSubSet * wanted)
+apply_wanted (GstMcastSrcRelay * self, const McpSubSet * wanted,
+    const gchar * why)
 {
   McpSubSet *inside = mcp_sub_set_new ();
   Wanted wd = { 0 };
@@ -1022,7 +1031,7 @@ apply_wanted (GstMcastSrcRelay * self, const McpSubSet * wanted)
     GError *err = NULL;
 
     if (!w) {
-      capture_drop (self, k, TRUE, "no longer wanted");
+      capture_drop (self, k, TRUE, why);
       leaves++;
       changed = TRUE;
       continue;
@@ -1091,8 +1100,9 @@ apply_peers (GstMcastSrcRelay * self, GArray * peers)
   }
   g_mutex_lock (&self->capture_lock);
   if (self->scope && self->subs_running)
-    apply_wanted (self, wanted);
+    apply_wanted (self, wanted, "no subscriber left");
   g_mutex_unlock (&self->capture_lock);
+  gst_mcp_events_flush (&self->events);
   mcp_sub_set_free (wanted);
 }
 
@@ -1191,7 +1201,7 @@ open_pinned (GstMcastSrcRelay * self, guint max_groups)
   return TRUE;
 }
 
-static void close_socket (GstMcastSrcRelay * self);
+static void close_socket (GstMcastSrcRelay * self, const gchar * why);
 
 static gboolean
 open_socket (GstMcastSrcRelay * self)
@@ -1277,6 +1287,8 @@ open_socket (GstMcastSrcRelay * self)
   /* no other thread sees the element's captures before READY */
   /* watching first: no change after the join goes unseen */
   self->membership = mcp_membership_driver_new (0, log_membership, self);
+  mcp_membership_set_notify (table (self), gst_mcp_events_membership,
+      &self->events);
   self->ifnames = g_steal_pointer (&ifnames);
   self->buffer_size_asked = buffer_size;
   self->captures = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -1316,7 +1328,8 @@ open_socket (GstMcastSrcRelay * self)
 
 done:
   if (!ok)
-    close_socket (self);
+    close_socket (self, "the element could not start");
+  gst_mcp_events_flush (&self->events);
   g_clear_error (&err);
   g_clear_object (&group);
   g_clear_pointer (&scope, mcp_sub_set_free);
@@ -1333,10 +1346,12 @@ done:
 }
 
 static void
-close_socket (GstMcastSrcRelay * self)
+close_socket (GstMcastSrcRelay * self, const gchar * why)
 {
   g_mutex_lock (&self->capture_lock);
-  /* closing a socket leaves its memberships */
+  /* closing a socket would leave its memberships too, untold */
+  if (self->membership)
+    mcp_membership_leave_all (table (self), why);
   g_clear_pointer (&self->captures, g_ptr_array_unref);
   g_clear_pointer (&self->capture_index, g_hash_table_unref);
   self->n_pinned = 0;
@@ -1352,6 +1367,7 @@ close_socket (GstMcastSrcRelay * self)
   self->current_port = 0;
   GST_OBJECT_UNLOCK (self);
   g_clear_pointer (&self->membership, mcp_membership_driver_free);
+  gst_mcp_events_flush (&self->events);
 }
 
 static GstStateChangeReturn
@@ -1368,11 +1384,11 @@ gst_mcast_src_relay_change_state (GstElement * element,
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
   if (ret == GST_STATE_CHANGE_FAILURE) {
     if (transition == GST_STATE_CHANGE_NULL_TO_READY)
-      close_socket (self);
+      close_socket (self, "the element could not start");
     return ret;
   }
   if (transition == GST_STATE_CHANGE_READY_TO_NULL)
-    close_socket (self);
+    close_socket (self, "stopping");
   return ret;
 }
 
@@ -1441,11 +1457,12 @@ gst_mcast_src_relay_stop (GstBaseSrc * bsrc)
   if (self->subs_running) {
     McpSubSet *none = mcp_sub_set_new ();
 
-    apply_wanted (self, none);
+    apply_wanted (self, none, "stopping");
     mcp_sub_set_free (none);
   }
   self->subs_running = FALSE;
   g_mutex_unlock (&self->capture_lock);
+  gst_mcp_events_flush (&self->events);
   /* the streaming thread has ended */
   g_clear_pointer (&self->polled, g_ptr_array_unref);
   memset (self->slot_capture, 0, sizeof (self->slot_capture));
@@ -1626,6 +1643,8 @@ run_timers (GstMcastSrcRelay * self, GstClockTime now)
   next = MIN (next, mcp_membership_tick (mb, now));
   count_rejoins (self);
   g_mutex_unlock (&self->capture_lock);
+  /* a re-join that failed, or worked after a failure */
+  gst_mcp_events_flush (&self->events);
   return next;
 }
 

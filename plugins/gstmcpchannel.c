@@ -109,13 +109,16 @@ deliver (GstMcpChannel * ch, GstBuffer * buf)
   }
 }
 
+/* The RTP payloads now in order, which the reorder handed over. */
 static void
 deliver_due (GstMcpChannel * ch)
 {
   guint i;
 
-  for (i = 0; i < ch->due->len; i++)
+  for (i = 0; i < ch->due->len; i++) {
     deliver (ch, g_ptr_array_index (ch->due, i));
+    gst_buffer_unref (g_ptr_array_index (ch->due, i));
+  }
   g_ptr_array_set_size (ch->due, 0);
 }
 
@@ -356,7 +359,7 @@ gst_mcp_channel_new (const GstMcpChannelShared * shared,
 }
 
 void
-gst_mcp_channel_free (GstMcpChannel * ch)
+gst_mcp_channel_free (GstMcpChannel * ch, const gchar * reason)
 {
   guint i;
 
@@ -373,8 +376,8 @@ gst_mcp_channel_free (GstMcpChannel * ch)
   g_source_destroy (ch->tick_source);
   g_source_unref (ch->tick_source);
   mcp_membership_leave_each (ch->sh.membership, ch->socket, ch->spec.group,
-      ch->sh.ifnames, ch->sources, g_get_monotonic_time () * 1000);
-  GST_INFO_OBJECT (ch->sh.owner, "channel %s: left", ch->path);
+      ch->sh.ifnames, ch->sources, g_get_monotonic_time () * 1000, reason);
+  GST_INFO_OBJECT (ch->sh.owner, "channel %s: left: %s", ch->path, reason);
   g_socket_close (ch->socket, NULL);
   g_object_unref (ch->socket);
   gst_mcp_fanout_stop (ch->fo);

@@ -51,9 +51,10 @@ typedef struct
  * NULL with error set when the group cannot be received. */
 GstMcpChannel *gst_mcp_channel_new (const GstMcpChannelShared * shared,
     const McpChannelSpec * spec, gpointer user_data, GError ** error);
-/* Leaves the group, closes the socket, stops the fan-out (which must have
- * no connection left, or the endpoint's thread must have stopped). */
-void gst_mcp_channel_free (GstMcpChannel * ch);
+/* Leaves the group for reason (for the log and the membership's
+ * notification), closes the socket, stops the fan-out (which must have no
+ * connection left, or the endpoint's thread must have stopped). */
+void gst_mcp_channel_free (GstMcpChannel * ch, const gchar * reason);
 
 GstMcpFanout *gst_mcp_channel_get_fanout (GstMcpChannel * ch);
 /* The canonical path ("/udp/239.1.1.1:5000"). */

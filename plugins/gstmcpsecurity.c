@@ -54,10 +54,14 @@ gst_mcp_security_install_properties (GObjectClass * klass,
       g_param_spec_boolean ("tls-allow-plain", "Allow plain clients",
           "listener with tls: also serve clients that do not start TLS "
           "(plain players), told apart by their first byte", FALSE, rw));
+  /* read at each accept: a new list applies to the next connection */
   g_object_class_install_property (klass, GST_MCP_SECURITY_PROP_ALLOW,
       g_param_spec_string ("allow", "Allowed networks",
           "listener: comma-separated networks that may connect "
-          "(\"10.0.0.0/8,2001:db8::/32,192.0.2.7\"); empty: anyone", NULL, rw));
+          "(\"10.0.0.0/8,2001:db8::/32,192.0.2.7\"); empty: anyone. A change "
+          "while running applies to new connections only", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   if (http_only)
     return;
   g_object_class_install_property (klass,
@@ -81,6 +85,7 @@ gst_mcp_security_init (GstMcpSecurity * sec)
   sec->keepalive_interval = GST_MCP_SECURITY_DEFAULT_KEEPALIVE_INTERVAL;
   sec->peer_timeout = GST_MCP_SECURITY_DEFAULT_PEER_TIMEOUT;
   g_mutex_init (&sec->refusals_lock);
+  g_mutex_init (&sec->allow_lock);
   sec->warned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -99,6 +104,7 @@ gst_mcp_security_clear (GstMcpSecurity * sec)
   gst_mcp_security_release (sec);
   g_clear_pointer (&sec->warned, g_hash_table_unref);
   g_mutex_clear (&sec->refusals_lock);
+  g_mutex_clear (&sec->allow_lock);
   forget_secret (&sec->auth_secret);
   g_clear_pointer (&sec->auth_secret_file, g_free);
   g_clear_pointer (&sec->tls_certificate, g_free);
@@ -141,8 +147,8 @@ gst_mcp_security_set (GstMcpSecurity * sec, guint prop_id, const GValue * value)
       sec->tls_allow_plain = g_value_get_boolean (value);
       break;
     case GST_MCP_SECURITY_PROP_ALLOW:
-      set_string (&sec->allow, value);
-      break;
+      /* gst_mcp_security_set_allow, before the lock */
+      g_return_val_if_reached (FALSE);
     case GST_MCP_SECURITY_PROP_KEEPALIVE_INTERVAL:
       sec->keepalive_interval = g_value_get_uint64 (value);
       break;
@@ -189,6 +195,62 @@ gst_mcp_security_get (GstMcpSecurity * sec, guint prop_id, GValue * value)
     default:
       return FALSE;
   }
+  return TRUE;
+}
+
+gboolean
+gst_mcp_parse_networks_live (GstElement * element, const gchar * property,
+    const gchar * text, GPtrArray ** networks)
+{
+  GError *err = NULL;
+
+  *networks = NULL;
+  if (!text || !*text)
+    return TRUE;
+  *networks = mcp_parse_networks (text, &err);
+  if (*networks)
+    return TRUE;
+  GST_ELEMENT_WARNING (element, RESOURCE, SETTINGS,
+      ("Ignored a new value of property \"%s\": \"%s\": %s; the old one "
+          "stays in effect", property, text, err->message), (NULL));
+  g_error_free (err);
+  return FALSE;
+}
+
+gboolean
+gst_mcp_security_set_allow (GstElement * element, GstMcpSecurity * sec,
+    guint prop_id, const GValue * value)
+{
+  const gchar *text;
+  GPtrArray *networks = NULL;
+  gboolean running;
+
+  if (prop_id != GST_MCP_SECURITY_PROP_ALLOW)
+    return FALSE;
+  text = g_value_get_string (value);
+  g_mutex_lock (&sec->allow_lock);
+  running = sec->running;
+  g_mutex_unlock (&sec->allow_lock);
+  /* not running: the next prepare checks it, and fails the start */
+  if (running && !gst_mcp_parse_networks_live (element, "allow", text,
+          &networks))
+    return TRUE;
+
+  g_mutex_lock (&sec->allow_lock);
+  if (sec->running) {
+    GPtrArray *old = sec->networks;
+
+    sec->networks = networks;
+    networks = old;
+  }
+  g_mutex_unlock (&sec->allow_lock);
+  g_clear_pointer (&networks, g_ptr_array_unref);
+  GST_OBJECT_LOCK (element);
+  set_string (&sec->allow, value);
+  GST_OBJECT_UNLOCK (element);
+  if (running)
+    GST_INFO_OBJECT (element, "allow-list now %s, for new connections "
+        "(those accepted before stay)", text && *text ? text : "off");
   return TRUE;
 }
 
@@ -256,8 +318,11 @@ gst_mcp_security_prepare (GstElement * element, GstMcpSecurity * sec,
   sec->secret = secret_bytes;
   sec->tls_server = tls_server;
   sec->tls_client = tls_client;
-  sec->networks = networks;
   GST_OBJECT_UNLOCK (element);
+  g_mutex_lock (&sec->allow_lock);
+  sec->networks = networks;
+  sec->running = TRUE;
+  g_mutex_unlock (&sec->allow_lock);
   g_mutex_lock (&sec->refusals_lock);
   sec->refused_allow_list = sec->refused_limit = sec->refused_handshake = 0;
   sec->not_told = 0;
@@ -289,10 +354,17 @@ done:
 void
 gst_mcp_security_release (GstMcpSecurity * sec)
 {
+  GPtrArray *networks;
+
   g_clear_pointer (&sec->secret, g_bytes_unref);
   g_clear_pointer (&sec->tls_server, mcp_tls_unref);
   g_clear_pointer (&sec->tls_client, mcp_tls_unref);
-  g_clear_pointer (&sec->networks, g_ptr_array_unref);
+  g_mutex_lock (&sec->allow_lock);
+  networks = sec->networks;
+  sec->networks = NULL;
+  sec->running = FALSE;
+  g_mutex_unlock (&sec->allow_lock);
+  g_clear_pointer (&networks, g_ptr_array_unref);
 }
 
 /* Warnings about refused connections: per peer address at most one in
@@ -384,10 +456,18 @@ gst_mcp_security_admit (GstElement * element, GstMcpSecurity * sec,
     GSocket * socket, guint count, guint limit, const gchar * limit_name)
 {
   GSocketAddress *sa = g_socket_get_remote_address (socket, NULL);
-  gboolean allowed = !sec->networks || (sa && G_IS_INET_SOCKET_ADDRESS (sa)
-      && mcp_networks_match (sec->networks,
-          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa))));
+  GPtrArray *networks;
+  gboolean allowed;
   gchar *who, *reason;
+
+  /* a reference: the list may be replaced meanwhile */
+  g_mutex_lock (&sec->allow_lock);
+  networks = sec->networks ? g_ptr_array_ref (sec->networks) : NULL;
+  g_mutex_unlock (&sec->allow_lock);
+  allowed = !networks || (sa && G_IS_INET_SOCKET_ADDRESS (sa)
+      && mcp_networks_match (networks,
+          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa))));
+  g_clear_pointer (&networks, g_ptr_array_unref);
 
   if (allowed && (limit == 0 || count < limit)) {
     g_clear_object (&sa);

@@ -30,7 +30,9 @@ G_BEGIN_DECLS
 
 /* Settings under the element's object lock. What start() prepares from
  * them stays unchanged until stop(), so the network thread reads it
- * without the lock. */
+ * without the lock; except the allow-list, which may change while the
+ * element runs (gst_mcp_security_set_allow) and is read under
+ * allow_lock. */
 typedef struct
 {
   gchar *auth_secret;
@@ -48,7 +50,9 @@ typedef struct
   GBytes *secret;
   McpTls *tls_server;           /* for accepted connections */
   McpTls *tls_client;           /* for the ones we make */
+  GMutex allow_lock;            /* guards networks and running */
   GPtrArray *networks;          /* NULL: anyone */
+  gboolean running;             /* from prepare to release */
 
   /* Refused connections, counted and told (gst_mcp_security_refused);
    * under refusals_lock: any thread. */
@@ -81,6 +85,21 @@ gboolean gst_mcp_security_set (GstMcpSecurity * sec, guint prop_id,
     const GValue * value);
 gboolean gst_mcp_security_get (GstMcpSecurity * sec, guint prop_id,
     GValue * value);
+/* From set_property, before the object lock is taken: FALSE when prop_id
+ * is not "allow". Otherwise sets it: prepared (the element runs), the new
+ * list applies to the next connection accepted, those already accepted
+ * stay; a list that does not parse is then ignored with a warning naming
+ * it, the old one staying in effect (and in the property). Not prepared,
+ * it is only kept, and checked by the next prepare. Any thread. */
+gboolean gst_mcp_security_set_allow (GstElement * element,
+    GstMcpSecurity * sec, guint prop_id, const GValue * value);
+
+/* A list of networks set while the element runs (property: its name):
+ * TRUE with *networks (NULL for an empty text), or FALSE after a
+ * GST_ELEMENT_WARNING RESOURCE/SETTINGS naming the property, the value and
+ * what is wrong with it. Call it without the object lock. */
+gboolean gst_mcp_parse_networks_live (GstElement * element,
+    const gchar * property, const gchar * text, GPtrArray ** networks);
 
 /* Loads the secret, the certificates and the allow-list for an element
  * that accepts connections (listens) and/or makes them (calls); posts an

@@ -909,7 +909,9 @@ gst_tcp_mesh_router_set_property (GObject * object, guint prop_id,
 {
   GstTcpMeshRouter *self = GST_TCP_MESH_ROUTER (object);
 
-  if (!gst_mcp_props_accept (object, pspec, value))
+  if (!gst_mcp_props_accept (object, pspec, value)
+      || gst_mcp_security_set_allow (GST_ELEMENT (self), &self->tcp.sec,
+          prop_id, value))
     return;
   GST_OBJECT_LOCK (self);
   if (gst_mcp_tcp_settings_set (&self->tcp, prop_id, value)) {

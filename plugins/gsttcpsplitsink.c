@@ -380,8 +380,7 @@ gst_tcp_split_sink_class_init (GstTcpSplitSinkClass * klass)
       gst_mcp_param_spec_uint64 ("burst-max-bytes", "Burst max bytes",
           "Most kept since the last key frame for new clients (bytes; more: "
           "no burst until the next key frame)", 1, G_MAXUINT64,
-          DEFAULT_BURST_MAX_BYTES,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          DEFAULT_BURST_MAX_BYTES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   /**
    * GstTcpSplitSink::get-stats:
    *
@@ -499,7 +498,9 @@ gst_tcp_split_sink_set_property (GObject * object, guint prop_id,
 {
   GstTcpSplitSink *self = GST_TCP_SPLIT_SINK (object);
 
-  if (!gst_mcp_props_accept (object, pspec, value))
+  if (!gst_mcp_props_accept (object, pspec, value)
+      || gst_mcp_security_set_allow (GST_ELEMENT (self), &self->tcp.sec,
+          prop_id, value))
     return;
   GST_OBJECT_LOCK (self);
   if (gst_mcp_tcp_settings_set (&self->tcp, prop_id, value)) {

@@ -535,12 +535,10 @@ conn_message (McpConn * conn, McpDecodeResult kind, const McpMessage * msg,
       g_mutex_unlock (&self->lock);
       if (verdict != MCP_LOOP_GUARD_PASS)
         return;
-      buf = gst_mcp_buffer_new_datagram (msg->payload,
-          msg->payload_len);
+      buf = gst_mcp_buffer_new_datagram (msg->payload, msg->payload_len);
       gst_buffer_add_mcp_meta (buf, &info);
     } else {
-      buf = gst_mcp_buffer_new_datagram (msg->payload,
-          msg->payload_len);
+      buf = gst_mcp_buffer_new_datagram (msg->payload, msg->payload_len);
     }
     g_mutex_lock (&self->lock);
     queue_item (self, buf, msg->payload_len);
@@ -884,7 +882,9 @@ gst_tcp_split_src_set_property (GObject * object, guint prop_id,
 {
   GstTcpSplitSrc *self = GST_TCP_SPLIT_SRC (object);
 
-  if (!gst_mcp_props_accept (object, pspec, value))
+  if (!gst_mcp_props_accept (object, pspec, value)
+      || gst_mcp_security_set_allow (GST_ELEMENT (self), &self->tcp.sec,
+          prop_id, value))
     return;
   GST_OBJECT_LOCK (self);
   if (gst_mcp_tcp_settings_set (&self->tcp, prop_id, value)) {

@@ -55,6 +55,14 @@ mcp_amt_membership_free (McpAmtMembership * m)
   g_free (m);
 }
 
+void
+mcp_amt_membership_set_limits (McpAmtMembership * m, guint max_groups,
+    guint max_sources)
+{
+  m->max_groups = max_groups;
+  m->max_sources = MIN (max_sources, MCP_SUB_MAX_SOURCES);
+}
+
 /* The raw bytes of addr, IPv4 in the first 4 of 16; its family. */
 static guint8
 addr_bytes (GInetAddress * addr, guint8 * out)

@@ -33,6 +33,11 @@ typedef struct _McpAmtMembership McpAmtMembership;
 
 McpAmtMembership *mcp_amt_membership_new (guint max_groups, guint max_sources);
 void mcp_amt_membership_free (McpAmtMembership * m);
+/* New limits for the reports applied from now on; what is kept stays,
+ * even beyond them (a lower max_groups refuses new groups only, a lower
+ * max_sources applies to the sources a record gives). */
+void mcp_amt_membership_set_limits (McpAmtMembership * m, guint max_groups,
+    guint max_sources);
 
 /* What one report cost beyond the limits. */
 typedef struct

@@ -17,6 +17,7 @@ typedef struct
   gboolean held;                /* a join was tried on the member's ifindex
                                  * since the last leave: the socket may
                                  * hold it */
+  gboolean told;                /* notified as joined, not yet as left */
 } Ref;
 
 /* The group's membership on one interface, for one socket. */
@@ -42,6 +43,8 @@ struct _McpMembership
   guint64 next_rejoin;
   guint64 rejoins;
   guint64 rejoin_failures;
+  McpMembershipNotifyFunc notify;
+  gpointer notify_data;
 };
 
 static guint64
@@ -131,6 +134,22 @@ find_ref (Member * m, GInetAddress * source, guint * index)
   return NULL;
 }
 
+/* Notifies r of m as joined or left, unless it was told so already. */
+static void
+tell (McpMembership * mb, Member * m, Ref * r, gboolean joined,
+    const gchar * reason)
+{
+  McpMembershipChange c = { joined, m->socket, m->group, r->source,
+    m->ifname, m->ifindex, joined ? NULL : reason
+  };
+
+  if (r->told == joined)
+    return;
+  r->told = joined;
+  if (mb->notify)
+    mb->notify (&c, mb->notify_data);
+}
+
 /* For logs: "eth0", "the default interface (eth0)", "the default
  * interface". */
 static gchar *
@@ -173,6 +192,7 @@ member_lost (McpMembership * mb, Member * m, const gchar * reason)
     if (r->held)
       apply_leave (mb, m, r->source, where, reason);
     r->held = FALSE;
+    tell (mb, m, r, FALSE, reason);
   }
   g_free (where);
   m->joined = FALSE;
@@ -195,6 +215,7 @@ drop_ref (McpMembership * mb, Member * m, guint index, const gchar * reason)
     g_free (group);
     g_free (where);
   }
+  tell (mb, m, r, FALSE, reason);
   g_array_remove_index (m->refs, index);
   if (m->refs->len > 0)
     return TRUE;
@@ -233,7 +254,7 @@ member_new (McpMembership * mb, gpointer socket, GInetAddress * group,
     const gchar * ifname, GInetAddress * source, GError ** error)
 {
   McpMembershipAction a = { MCP_MEMBERSHIP_JOIN, socket, group };
-  Ref r = { source ? g_object_ref (source) : NULL, 1, 0, TRUE };
+  Ref r = { source ? g_object_ref (source) : NULL, 1, 0, TRUE, FALSE };
   Member *m;
   gchar *where;
   gboolean ok;
@@ -272,6 +293,7 @@ member_new (McpMembership * mb, gpointer socket, GInetAddress * group,
   }
   m->joined = TRUE;
   g_ptr_array_add (mb->members, m);
+  tell (mb, m, &g_array_index (m->refs, Ref, 0), TRUE, NULL);
   return m;
 }
 
@@ -281,7 +303,7 @@ mcp_membership_join (McpMembership * mb, gpointer socket,
     GError ** error)
 {
   Member *m = find_member (mb, socket, group, ifname);
-  Ref *r, added = { NULL, 1, 0, FALSE };
+  Ref *r, added = { NULL, 1, 0, FALSE, FALSE };
   gchar *where;
   gboolean ok = TRUE;
 
@@ -319,6 +341,10 @@ mcp_membership_join (McpMembership * mb, gpointer socket,
   if (ok) {
     added.source = g_object_ref (source);
     g_array_append_val (m->refs, added);
+    /* not joined on m's interface (gone, or a re-join failed): told with
+     * the re-join that joins it */
+    if (added.held)
+      tell (mb, m, &g_array_index (m->refs, Ref, m->refs->len - 1), TRUE, NULL);
   }
   return ok;
 }
@@ -346,7 +372,7 @@ leave_first (McpMembership * mb, gpointer socket, GInetAddress * group,
   mb->linger = 0;
   for (k = 0; k < n; k++)
     mcp_membership_leave (mb, socket, group, each_item (ifnames, k / n_src),
-        each_item (sources, k % n_src), now);
+        each_item (sources, k % n_src), now, "a join failed");
   mb->linger = linger;
 }
 
@@ -371,19 +397,38 @@ mcp_membership_join_each (McpMembership * mb, gpointer socket,
 void
 mcp_membership_leave_each (McpMembership * mb, gpointer socket,
     GInetAddress * group, GPtrArray * ifnames, GPtrArray * sources,
-    guint64 now)
+    guint64 now, const gchar * reason)
 {
   guint n_src = each_len (sources), k;
 
   for (k = 0; k < each_len (ifnames) * n_src; k++)
     mcp_membership_leave (mb, socket, group, each_item (ifnames, k / n_src),
-        each_item (sources, k % n_src), now);
+        each_item (sources, k % n_src), now, reason);
+}
+
+void
+mcp_membership_leave_all (McpMembership * mb, const gchar * reason)
+{
+  while (mb->members->len > 0) {
+    Member *m = g_ptr_array_index (mb->members, 0);
+
+    /* the last reference takes m with it */
+    while (drop_ref (mb, m, 0, reason));
+  }
+}
+
+void
+mcp_membership_set_notify (McpMembership * mb, McpMembershipNotifyFunc func,
+    gpointer data)
+{
+  mb->notify = func;
+  mb->notify_data = data;
 }
 
 gboolean
 mcp_membership_leave (McpMembership * mb, gpointer socket,
     GInetAddress * group, const gchar * ifname, GInetAddress * source,
-    guint64 now)
+    guint64 now, const gchar * reason)
 {
   Member *m = find_member (mb, socket, group, ifname);
   Ref *r;
@@ -394,7 +439,7 @@ mcp_membership_leave (McpMembership * mb, gpointer socket,
   if (--r->refs > 0)
     return TRUE;
   if (mb->linger == 0)
-    drop_ref (mb, m, index, "no longer wanted");
+    drop_ref (mb, m, index, reason ? reason : "no longer wanted");
   else
     r->leave_at = deadline (now, mb->linger);
   return TRUE;
@@ -501,6 +546,10 @@ rejoin_member (McpMembership * mb, Member * m, const gchar * reason)
   m->joined = ok;
   if (ok)
     m->went_down = FALSE;
+  /* joined again after a loss, or lost now: a re-join of what was held
+   * is no change */
+  for (j = 0; j < m->refs->len; j++)
+    tell (mb, m, &g_array_index (m->refs, Ref, j), ok, "a re-join failed");
   g_free (where);
   g_free (group);
   g_clear_error (&err);

@@ -95,10 +95,12 @@ gboolean mcp_membership_join (McpMembership * mb, gpointer socket,
     GError ** error);
 /* Drops a reference; with the last one, leaves at now + linger (ns,
  * monotonic, as mcp_membership_tick), or at once when linger is 0. FALSE
- * when there was no reference to drop. */
+ * when there was no reference to drop. reason: why, for the log and the
+ * notification of a leave at once (NULL: "no longer wanted"); a leave
+ * after the linger says so instead. */
 gboolean mcp_membership_leave (McpMembership * mb, gpointer socket,
     GInetAddress * group, const gchar * ifname, GInetAddress * source,
-    guint64 now);
+    guint64 now, const gchar * reason);
 /* Joins group on each interface of ifnames (names; NULL or empty: the
  * default one) from each source of sources (GInetAddress; NULL or empty:
  * any source). All or nothing: when one join fails, those made are left
@@ -109,7 +111,35 @@ gboolean mcp_membership_join_each (McpMembership * mb, gpointer socket,
 /* Drops what mcp_membership_join_each() took. */
 void mcp_membership_leave_each (McpMembership * mb, gpointer socket,
     GInetAddress * group, GPtrArray * ifnames, GPtrArray * sources,
-    guint64 now);
+    guint64 now, const gchar * reason);
+/* Leaves every membership at once, whatever its references and linger,
+ * for reason, and lets go of the sockets. */
+void mcp_membership_leave_all (McpMembership * mb, const gchar * reason);
+
+/* A membership the socket took or lost (mcp_membership_set_notify). */
+typedef struct
+{
+  gboolean joined;              /* TRUE: joined; FALSE: left */
+  gpointer socket;
+  GInetAddress *group;
+  GInetAddress *source;         /* NULL: any source */
+  const gchar *ifname;          /* as configured; NULL: the default one */
+  guint ifindex;                /* where; 0: not known */
+  const gchar *reason;          /* left: why; NULL when joined */
+} McpMembershipChange;
+
+typedef void (*McpMembershipNotifyFunc) (const McpMembershipChange * change,
+    gpointer data);
+
+/* Tells func when each membership (socket, group, interface, source)
+ * starts and ends, once each, so that the owner can report them: joined
+ * when a join worked, or a re-join after the membership was lost; left
+ * when it is left, lost with its interface or its route, or when a re-join
+ * failed. A re-join of a membership that is held (rejoin-interval, a link
+ * back up) changes nothing and is not told. func must not call into the
+ * table. */
+void mcp_membership_set_notify (McpMembership * mb,
+    McpMembershipNotifyFunc func, gpointer data);
 
 /* References held (0 while lingering, or when not a member). */
 guint mcp_membership_count (McpMembership * mb, gpointer socket,

@@ -733,6 +733,84 @@ mcp_test_next_stats_message (GstBus * bus, const gchar * name)
   }
 }
 
+/* ---- operator events on the bus ----------------------------------------
+ * "mcastproxy-*" element messages (clients, joins and leaves), in the
+ * order posted. Other element messages are skipped. */
+
+/* The next one on bus (a copy to free); fails on timeout. */
+static inline GstStructure *
+mcp_test_next_event (GstBus * bus)
+{
+  gint64 end = g_get_monotonic_time () + MCP_TEST_TIMEOUT_US;
+
+  for (;;) {
+    gint64 left = end - g_get_monotonic_time ();
+    GstMessage *msg;
+    const GstStructure *s;
+    GstStructure *copy = NULL;
+
+    fail_unless (left > 0, "timed out waiting for an mcastproxy-* message");
+    msg = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
+        GST_MESSAGE_ELEMENT);
+    if (!msg)
+      continue;
+    s = gst_message_get_structure (msg);
+    if (s && g_str_has_prefix (gst_structure_get_name (s), "mcastproxy-"))
+      copy = gst_structure_copy (s);
+    gst_message_unref (msg);
+    if (copy)
+      return copy;
+  }
+}
+
+/* The next one must be exactly this structure (printf format of its
+ * serialization: name, every field with its type, nothing more). */
+/* *INDENT-OFF* */
+static inline void
+mcp_test_expect_event (GstBus * bus, const gchar * format, ...)
+    G_GNUC_PRINTF (2, 3);
+/* *INDENT-ON* */
+
+static inline void
+mcp_test_expect_event (GstBus * bus, const gchar * format, ...)
+{
+  GstStructure *got = mcp_test_next_event (bus), *want;
+  gchar *text, *got_text, *want_text;
+  va_list ap;
+
+  va_start (ap, format);
+  text = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  want = gst_structure_from_string (text, NULL);
+  fail_unless (want != NULL, "cannot parse %s", text);
+  got_text = gst_structure_to_string (got);
+  want_text = gst_structure_to_string (want);
+  fail_unless (gst_structure_is_equal (got, want), "got %s, expected %s",
+      got_text, want_text);
+  g_free (got_text);
+  g_free (want_text);
+  gst_structure_free (want);
+  gst_structure_free (got);
+  g_free (text);
+}
+
+/* No such message is waiting on bus now. */
+static inline void
+mcp_test_assert_no_event (GstBus * bus)
+{
+  GstMessage *msg;
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+    gchar *text = s ? gst_structure_to_string (s) : NULL;
+
+    fail_if (s && g_str_has_prefix (gst_structure_get_name (s),
+            "mcastproxy-"), "unexpected %s", text);
+    g_free (text);
+    gst_message_unref (msg);
+  }
+}
+
 /* ---- playing an mpx peer ------------------------------------------------ */
 
 #include "mcp-wire.h"

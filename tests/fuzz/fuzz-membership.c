@@ -8,8 +8,11 @@
  *   since it was last left, on the same socket, group, index and source;
  * - at most one re-join per membership per flush, and per tick;
  * - a named interface is never re-joined on index 0;
+ * - the notifications of a membership alternate, joined first, and one
+ *   told as joined is held on the index it names;
  * - once every reference is dropped and the linger is over, the table is
- *   empty, holds no socket, and everything it joined it left.
+ *   empty, holds no socket, and everything it joined it left and told as
+ *   left.
  *
  * Input: byte 0 the linger (x 10 ms); then operations of 3 bytes:
  *   byte 0   which operation (below, modulo their number)
@@ -53,6 +56,8 @@ typedef struct
   GHashTable *refs;             /* "socket group ifname source" -> refs */
   GHashTable *held;             /* held_key(): joined, not left since */
   GHashTable *rejoined;         /* "socket group where": in this flush */
+  GHashTable *told;             /* "socket group ifname source": told as
+                                 * joined, not yet as left */
   GHashTable *socket_refs;      /* socket -> references */
   GInetAddress *groups[G_N_ELEMENTS (groups)];
   GInetAddress *sources[G_N_ELEMENTS (sources)];
@@ -199,6 +204,30 @@ env_apply (const McpMembershipAction * a, gpointer data, GError ** error)
 }
 
 static void
+on_notify (const McpMembershipChange * c, gpointer data)
+{
+  Host *h = data;
+  gchar *k = key (c->socket, c->group, c->ifname ? c->ifname : "default",
+      c->source);
+
+  if (c->joined) {
+    gchar *where = g_strdup_printf ("%s #%u", c->ifname ? c->ifname :
+        "default", c->ifindex);
+    gchar *held = key (c->socket, c->group, where, c->source);
+
+    g_assert (c->reason == NULL);
+    g_assert (g_hash_table_contains (h->held, held));
+    g_assert (g_hash_table_add (h->told, g_steal_pointer (&k)));
+    g_free (held);
+    g_free (where);
+  } else {
+    g_assert (c->reason != NULL);
+    g_assert (g_hash_table_remove (h->told, k));
+  }
+  g_free (k);
+}
+
+static void
 env_socket_ref (gpointer socket, gpointer data)
 {
   Host *h = data;
@@ -281,7 +310,7 @@ join_or_leave (Host * h, gboolean join, guint8 a, guint8 b)
       table_add (h->refs, k, 1);
   } else {
     gboolean ok = mcp_membership_leave (h->mb, socket, group, ifname,
-        source, h->now);
+        source, h->now, NULL);
 
     /* never below zero */
     g_assert (ok == (refs > 0));
@@ -406,9 +435,9 @@ leave_all (Host * h)
 
     while (n--)
       g_assert (mcp_membership_leave (h->mb, socket, group, ifname, source,
-              h->now));
+              h->now, NULL));
     g_assert (!mcp_membership_leave (h->mb, socket, group, ifname, source,
-            h->now));
+            h->now, NULL));
     g_object_unref (group);
     g_clear_object (&source);
     g_strfreev (f);
@@ -444,6 +473,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   h.refs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   h.held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   h.rejoined = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  h.told = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   h.socket_refs = g_hash_table_new (NULL, NULL);
   for (i = 0; i < G_N_ELEMENTS (groups); i++)
     h.groups[i] = g_inet_address_new_from_string (groups[i]);
@@ -452,6 +482,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
         g_inet_address_new_from_string (sources[i]) : NULL;
   env.data = &h;
   h.mb = mcp_membership_new (&env, (guint64) data[0] * 10 * MS);
+  mcp_membership_set_notify (h.mb, on_notify, &h);
 
   for (i = 1; i + 3 <= size; i += 3)
     operate (&h, data[i], data[i + 1], data[i + 2]);
@@ -461,6 +492,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   g_assert (mcp_membership_is_empty (h.mb));
   g_assert (g_hash_table_size (h.socket_refs) == 0);
   g_assert (g_hash_table_size (h.held) == 0);
+  g_assert (g_hash_table_size (h.told) == 0);
 
   mcp_membership_free (h.mb);
   for (i = 0; i < G_N_ELEMENTS (groups); i++)
@@ -470,6 +502,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   g_hash_table_unref (h.refs);
   g_hash_table_unref (h.held);
   g_hash_table_unref (h.rejoined);
+  g_hash_table_unref (h.told);
   g_hash_table_unref (h.socket_refs);
   return 0;
 }

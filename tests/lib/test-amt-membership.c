@@ -127,6 +127,51 @@ test_limits (void)
   mcp_amt_membership_free (m);
 }
 
+/* Limits changed on a membership that holds state (amtrelay's max-groups
+ * and max-sources set while running): what is held stays, even beyond a
+ * lower limit; new groups wait until there is room; a state record is
+ * cut to the new max_sources; a higher limit takes more at once. */
+static void
+test_set_limits (void)
+{
+  McpAmtMembership *m = mcp_amt_membership_new (2, 3);
+  McpIgmpMessage *msg;
+  McpAmtRefused refused;
+
+  step (m, MCP_IGMP_MODE_IS_EXCLUDE, "239.0.0.1", NULL, TRUE,
+      "239.0.0.1:1-65535");
+  step (m, MCP_IGMP_MODE_IS_INCLUDE, "232.0.0.2",
+      "10.0.0.1,10.0.0.2,10.0.0.3", TRUE,
+      "10.0.0.1+10.0.0.2+10.0.0.3@232.0.0.2:1-65535 239.0.0.1:1-65535");
+
+  mcp_amt_membership_set_limits (m, 1, 2);
+  g_assert_cmpuint (mcp_amt_membership_get_n_groups (m), ==, 2);
+  msg = report (MCP_IGMP_MODE_IS_EXCLUDE, "239.0.0.3", NULL);
+  g_assert_false (mcp_amt_membership_apply (m, msg, &refused));
+  g_assert_cmpuint (refused.groups, ==, 1);
+  mcp_igmp_message_free (msg);
+  /* the same state again: cut to two sources */
+  msg = report (MCP_IGMP_MODE_IS_INCLUDE, "232.0.0.2",
+      "10.0.0.1,10.0.0.2,10.0.0.3");
+  g_assert_true (mcp_amt_membership_apply (m, msg, &refused));
+  g_assert_cmpuint (refused.sources, ==, 1);
+  mcp_igmp_message_free (msg);
+  /* a group left makes no room below the limit of 1 yet ... */
+  step (m, MCP_IGMP_CHANGE_TO_INCLUDE, "239.0.0.1", NULL, TRUE,
+      "10.0.0.1+10.0.0.2@232.0.0.2:1-65535");
+  msg = report (MCP_IGMP_MODE_IS_EXCLUDE, "239.0.0.3", NULL);
+  g_assert_false (mcp_amt_membership_apply (m, msg, &refused));
+  mcp_igmp_message_free (msg);
+  /* ... a higher limit does */
+  mcp_amt_membership_set_limits (m, 4, 16);
+  step (m, MCP_IGMP_MODE_IS_EXCLUDE, "239.0.0.3", NULL, TRUE,
+      "10.0.0.1+10.0.0.2@232.0.0.2:1-65535 239.0.0.3:1-65535");
+  step (m, MCP_IGMP_ALLOW_NEW_SOURCES, "232.0.0.2", "10.0.0.3,10.0.0.4",
+      TRUE, "10.0.0.1+10.0.0.2+10.0.0.3+10.0.0.4@232.0.0.2:1-65535 "
+      "239.0.0.3:1-65535");
+  mcp_amt_membership_free (m);
+}
+
 /* A record of thousands of sources, each listed twice: the state keeps the
  * first max_sources distinct ones, in the record's order, and counts every
  * other distinct one as refused; a BLOCK that lists the source to remove
@@ -222,6 +267,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/amt-membership/records", test_records);
   g_test_add_func ("/amt-membership/limits", test_limits);
+  g_test_add_func ("/amt-membership/set-limits", test_set_limits);
   g_test_add_func ("/amt-membership/many-sources", test_many_sources);
   g_test_add_func ("/token-bucket/rate", test_token_bucket);
   return g_test_run ();

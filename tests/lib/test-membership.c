@@ -4,7 +4,8 @@
  * The host is made up: a table of links, a route, and a record of every
  * action the policy asks for. The events come in as rtnetlink would send
  * them (the host already changed when its event arrives), so each test
- * checks the exact actions, in order, for a sequence of events.
+ * checks the exact actions, in order, for a sequence of events (and some
+ * the notifications of joined and left memberships).
  */
 #include "config.h"
 
@@ -32,6 +33,7 @@ typedef struct
   guint fail_on;                /* joins on this interface fail */
   GPtrArray *actions;           /* gchar *, as render() writes them */
   GPtrArray *logs;              /* gchar *: "I: ..." or "W: ..." */
+  GPtrArray *notes;             /* gchar *, as on_notify() writes them */
   GHashTable *socket_refs;      /* socket -> references the table holds */
   McpMembership *mb;
 } Host;
@@ -141,6 +143,24 @@ env_apply (const McpMembershipAction * a, gpointer data, GError ** error)
   return TRUE;
 }
 
+/* "joined s1 239.1.1.1 eth0 #2", "left s1 232.1.1.1 default #2 from
+ * 10.0.0.1: why" */
+static void
+on_notify (const McpMembershipChange * c, gpointer data)
+{
+  Host *h = data;
+  gchar *group = g_inet_address_to_string (c->group);
+  gchar *from = c->source ? g_inet_address_to_string (c->source) : NULL;
+
+  g_assert_true (c->joined == (c->reason == NULL));
+  g_ptr_array_add (h->notes, g_strdup_printf ("%s s%u %s %s #%u%s%s%s%s",
+          c->joined ? "joined" : "left", GPOINTER_TO_UINT (c->socket), group,
+          c->ifname ? c->ifname : "default", c->ifindex, from ? " from " : "",
+          from ? from : "", c->reason ? ": " : "", c->reason ? c->reason : ""));
+  g_free (group);
+  g_free (from);
+}
+
 static void
 env_socket_ref (gpointer socket, gpointer data)
 {
@@ -194,9 +214,11 @@ host_new (guint64 linger)
   h->route = 2;
   h->actions = g_ptr_array_new_with_free_func (g_free);
   h->logs = g_ptr_array_new_with_free_func (g_free);
+  h->notes = g_ptr_array_new_with_free_func (g_free);
   h->socket_refs = g_hash_table_new (NULL, NULL);
   env.data = h;
   h->mb = mcp_membership_new (&env, linger);
+  mcp_membership_set_notify (h->mb, on_notify, h);
   return h;
 }
 
@@ -209,34 +231,54 @@ host_free (Host * h)
   g_array_unref (h->links);
   g_ptr_array_unref (h->actions);
   g_ptr_array_unref (h->logs);
+  g_ptr_array_unref (h->notes);
   g_hash_table_unref (h->socket_refs);
   g_free (h);
 }
 
-/* Asserts that the actions since the last check were exactly these
- * (NULL-terminated), in this order. */
+/* Asserts that the lines recorded in lines were exactly these (args,
+ * NULL-terminated), in this order, and forgets them. */
 static void
-expect (Host * h, ...)
+expect_lines (GPtrArray * lines, va_list args)
 {
   GPtrArray *want = g_ptr_array_new ();
   const gchar *s;
-  va_list args;
   guint i;
 
-  va_start (args, h);
   while ((s = va_arg (args, Line)))
     g_ptr_array_add (want, (gpointer) s);
-  va_end (args);
-  for (i = 0; i < MAX (want->len, h->actions->len); i++) {
-    const gchar *got = i < h->actions->len ?
-        g_ptr_array_index (h->actions, i) : "(nothing)";
+  for (i = 0; i < MAX (want->len, lines->len); i++) {
+    const gchar *got = i < lines->len ?
+        g_ptr_array_index (lines, i) : "(nothing)";
     const gchar *wanted = i < want->len ?
         g_ptr_array_index (want, i) : "(nothing)";
 
     g_assert_cmpstr (got, ==, wanted);
   }
-  g_ptr_array_set_size (h->actions, 0);
+  g_ptr_array_set_size (lines, 0);
   g_ptr_array_unref (want);
+}
+
+/* The actions since the last check. */
+static void
+expect (Host * h, ...)
+{
+  va_list args;
+
+  va_start (args, h);
+  expect_lines (h->actions, args);
+  va_end (args);
+}
+
+/* The notifications since the last check. */
+static void
+expect_notes (Host * h, ...)
+{
+  va_list args;
+
+  va_start (args, h);
+  expect_lines (h->notes, args);
+  va_end (args);
 }
 
 /* Asserts that a line logged since the last check was this one, and
@@ -356,7 +398,7 @@ leave (Host * h, gpointer socket, const gchar * group, const gchar * ifname,
     const gchar * source, guint64 now)
 {
   return mcp_membership_leave (h->mb, socket, addr (group), ifname,
-      source ? addr (source) : NULL, now);
+      source ? addr (source) : NULL, now, NULL);
 }
 
 static guint
@@ -436,7 +478,7 @@ test_join_each (void)
   g_assert_cmpuint (count (h, S1, G, "eth0", SRC_B), ==, 1);
   g_assert_cmpuint (count (h, S1, G, "eth1", SRC_A), ==, 1);
   g_assert_cmpuint (count (h, S1, G, "eth1", SRC_B), ==, 1);
-  mcp_membership_leave_each (h->mb, S1, addr (G), ifnames, sources, 0);
+  mcp_membership_leave_each (h->mb, S1, addr (G), ifnames, sources, 0, NULL);
   g_assert_true (mcp_membership_is_empty (h->mb));
 
   /* a failure on eth1 leaves what was joined on eth0 again */
@@ -452,7 +494,7 @@ test_join_each (void)
   g_assert_true (mcp_membership_join_each (h->mb, S1, addr (G), NULL, NULL,
           &err));
   g_assert_cmpuint (count (h, S1, G, NULL, NULL), ==, 1);
-  mcp_membership_leave_each (h->mb, S1, addr (G), NULL, NULL, 0);
+  mcp_membership_leave_each (h->mb, S1, addr (G), NULL, NULL, 0, NULL);
   g_assert_true (mcp_membership_is_empty (h->mb));
   g_ptr_array_unref (ifnames);
   g_ptr_array_unref (sources);
@@ -1169,6 +1211,184 @@ test_sockets_and_groups (void)
   host_free (h);
 }
 
+/* ---- notifications ----------------------------------------------------- */
+
+/* Once per membership taken and dropped, however many references; with
+ * the caller's reason, or the linger's. */
+static void
+test_notify_join_and_leave (void)
+{
+  Host *h = host_new (0);
+
+  join (h, S1, G, "eth0", NULL);
+  join (h, S1, G, "eth0", NULL);
+  join (h, S2, G, NULL, NULL);
+  expect_notes (h, "joined s1 239.1.1.1 eth0 #2",
+      "joined s2 239.1.1.1 default #2", NULL);
+  g_assert_true (leave (h, S1, G, "eth0", NULL, 0));
+  expect_notes (h, NULL);
+  g_assert_true (mcp_membership_leave (h->mb, S1, addr (G), "eth0", NULL, 0,
+          "no client left"));
+  expect_notes (h, "left s1 239.1.1.1 eth0 #2: no client left", NULL);
+  g_assert_true (leave (h, S2, G, NULL, NULL, 0));
+  expect_notes (h, "left s2 239.1.1.1 default #2: no longer wanted", NULL);
+
+  /* source-specific: one each */
+  join (h, S1, SSM, "eth1", SRC_A);
+  join (h, S1, SSM, "eth1", SRC_B);
+  g_assert_true (leave (h, S1, SSM, "eth1", SRC_A, 0));
+  expect_notes (h, "joined s1 232.1.1.1 eth1 #3 from 10.0.0.1",
+      "joined s1 232.1.1.1 eth1 #3 from 10.0.0.2",
+      "left s1 232.1.1.1 eth1 #3 from 10.0.0.1: no longer wanted", NULL);
+  g_assert_true (leave (h, S1, SSM, "eth1", SRC_B, 0));
+  expect_notes (h, "left s1 232.1.1.1 eth1 #3 from 10.0.0.2: no longer "
+      "wanted", NULL);
+  expect (h, "join s1 239.1.1.1 #2", "join s2 239.1.1.1 #2",
+      "leave s1 239.1.1.1 #2: no client left",
+      "leave s2 239.1.1.1 #2: no longer wanted",
+      "join s1 232.1.1.1 #3 from 10.0.0.1",
+      "join s1 232.1.1.1 #3 from 10.0.0.2",
+      "leave s1 232.1.1.1 #3 from 10.0.0.1: no longer wanted",
+      "leave s1 232.1.1.1 #3 from 10.0.0.2: no longer wanted", NULL);
+
+  /* wanted again while lingering: no change */
+  host_free (h);
+  h = host_new (2 * SECOND);
+  join (h, S1, G, "eth0", NULL);
+  g_assert_true (leave (h, S1, G, "eth0", NULL, 0));
+  join (h, S1, G, "eth0", NULL);
+  g_assert_true (leave (h, S1, G, "eth0", NULL, SECOND));
+  g_assert_cmpuint (mcp_membership_tick (h->mb, 2 * SECOND), ==, 3 * SECOND);
+  expect_notes (h, "joined s1 239.1.1.1 eth0 #2", NULL);
+  mcp_membership_tick (h->mb, 3 * SECOND);
+  expect_notes (h, "left s1 239.1.1.1 eth0 #2: nobody wanted it for the "
+      "linger", NULL);
+  host_free (h);
+}
+
+/* join_each that fails half-way tells what it joined and left again. */
+static void
+test_notify_join_each_failure (void)
+{
+  Host *h = host_new (0);
+  GPtrArray *ifnames = g_ptr_array_new ();
+  GError *err = NULL;
+
+  g_ptr_array_add (ifnames, (gpointer) "eth0");
+  g_ptr_array_add (ifnames, (gpointer) "eth1");
+  h->fail_on = 3;
+  g_assert_false (mcp_membership_join_each (h->mb, S1, addr (G), ifnames,
+          NULL, &err));
+  g_clear_error (&err);
+  expect_notes (h, "joined s1 239.1.1.1 eth0 #2",
+      "left s1 239.1.1.1 eth0 #2: a join failed", NULL);
+  g_ptr_array_unref (ifnames);
+  host_free (h);
+}
+
+/* A membership lost with its interface is told as left, and as joined
+ * again when it is re-joined; re-joins of what is held (a link down and
+ * up, rejoin-interval) are no change. */
+static void
+test_notify_interface_changes (void)
+{
+  Host *h = host_new (0);
+
+  join (h, S1, G, "eth0", NULL);
+  link_set_up (h, 2, FALSE);
+  link_set_up (h, 2, TRUE);
+  mcp_membership_flush (h->mb);
+  mcp_membership_set_rejoin_interval (h->mb, SECOND, 0);
+  mcp_membership_tick (h->mb, SECOND);
+  expect (h, "join s1 239.1.1.1 #2",
+      "rejoin s1 239.1.1.1 #2: link eth0 came up",
+      "rejoin s1 239.1.1.1 #2: rejoin-interval", NULL);
+  expect_notes (h, "joined s1 239.1.1.1 eth0 #2", NULL);
+
+  link_remove (h, 2);
+  expect_notes (h, "left s1 239.1.1.1 eth0 #2: its interface was removed",
+      NULL);
+  link_add (h, 5, "eth0");
+  link_set_up (h, 5, TRUE);
+  mcp_membership_flush (h->mb);
+  expect_notes (h, "joined s1 239.1.1.1 eth0 #5", NULL);
+
+  /* the default interface: the route moved */
+  join (h, S2, G, NULL, NULL);
+  h->route = 3;
+  address (h, TRUE, 3, "10.0.3.1");
+  mcp_membership_flush (h->mb);
+  expect_notes (h, "joined s2 239.1.1.1 default #2",
+      "left s2 239.1.1.1 default #2: the route to the group moved",
+      "joined s2 239.1.1.1 default #3", NULL);
+  g_assert_true (leave (h, S1, G, "eth0", NULL, 0));
+  g_assert_true (leave (h, S2, G, NULL, NULL, 0));
+  expect_notes (h, "left s1 239.1.1.1 eth0 #5: no longer wanted",
+      "left s2 239.1.1.1 default #3: no longer wanted", NULL);
+  host_free (h);
+}
+
+/* A failed re-join loses the membership: told as left, then as joined
+ * when a re-join works. A source taken meanwhile is told with it. */
+static void
+test_notify_failed_rejoin (void)
+{
+  Host *h = host_new (0);
+
+  join (h, S1, SSM, "eth0", SRC_A);
+  h->fail_on = 2;
+  link_set_up (h, 2, FALSE);
+  link_set_up (h, 2, TRUE);
+  mcp_membership_flush (h->mb);
+  expect_notes (h, "joined s1 232.1.1.1 eth0 #2 from 10.0.0.1",
+      "left s1 232.1.1.1 eth0 #2 from 10.0.0.1: a re-join failed", NULL);
+  mcp_membership_set_rejoin_interval (h->mb, SECOND, 0);
+  mcp_membership_tick (h->mb, SECOND);
+  expect_notes (h, NULL);
+  join (h, S1, SSM, "eth0", SRC_B);
+  expect_notes (h, NULL);
+  h->fail_on = 0;
+  mcp_membership_tick (h->mb, 2 * SECOND);
+  expect_notes (h, "joined s1 232.1.1.1 eth0 #2 from 10.0.0.1",
+      "joined s1 232.1.1.1 eth0 #2 from 10.0.0.2", NULL);
+  mcp_membership_leave_all (h->mb, "stopping");
+  expect_notes (h, "left s1 232.1.1.1 eth0 #2 from 10.0.0.1: stopping",
+      "left s1 232.1.1.1 eth0 #2 from 10.0.0.2: stopping", NULL);
+  host_free (h);
+}
+
+/* leave_all: every membership, whatever its references and linger, with
+ * the reason; the sockets let go. */
+static void
+test_leave_all (void)
+{
+  Host *h = host_new (5 * SECOND);
+
+  join (h, S1, G, "eth0", NULL);
+  join (h, S1, G, "eth0", NULL);
+  join (h, S2, SSM, NULL, SRC_A);
+  join (h, S2, G, "eth1", NULL);
+  g_assert_true (leave (h, S2, G, "eth1", NULL, 0));
+  expect (h, "join s1 239.1.1.1 #2", "join s2 232.1.1.1 #2 from 10.0.0.1",
+      "join s2 239.1.1.1 #3", NULL);
+  expect_notes (h, "joined s1 239.1.1.1 eth0 #2",
+      "joined s2 232.1.1.1 default #2 from 10.0.0.1",
+      "joined s2 239.1.1.1 eth1 #3", NULL);
+  mcp_membership_leave_all (h->mb, "stopping");
+  expect (h, "leave s1 239.1.1.1 #2: stopping",
+      "leave s2 232.1.1.1 #2 from 10.0.0.1: stopping",
+      "leave s2 239.1.1.1 #3: stopping", NULL);
+  expect_notes (h, "left s1 239.1.1.1 eth0 #2: stopping",
+      "left s2 232.1.1.1 default #2 from 10.0.0.1: stopping",
+      "left s2 239.1.1.1 eth1 #3: stopping", NULL);
+  g_assert_true (mcp_membership_is_empty (h->mb));
+  g_assert_cmpuint (socket_refs (h, S1), ==, 0);
+  g_assert_cmpuint (socket_refs (h, S2), ==, 0);
+  g_assert_cmpuint (mcp_membership_tick (h->mb, 10 * SECOND), ==, G_MAXUINT64);
+  expect (h, NULL);
+  host_free (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1205,6 +1425,14 @@ main (int argc, char **argv)
   g_test_add_func ("/membership/several-interfaces", test_several_interfaces);
   g_test_add_func ("/membership/source-specific", test_source_specific);
   g_test_add_func ("/membership/sockets-and-groups", test_sockets_and_groups);
+  g_test_add_func ("/membership/notify-join-leave", test_notify_join_and_leave);
+  g_test_add_func ("/membership/notify-join-each-failure",
+      test_notify_join_each_failure);
+  g_test_add_func ("/membership/notify-interface-changes",
+      test_notify_interface_changes);
+  g_test_add_func ("/membership/notify-failed-rejoin",
+      test_notify_failed_rejoin);
+  g_test_add_func ("/membership/leave-all", test_leave_all);
 
   return g_test_run ();
 }

@@ -826,6 +826,73 @@ GST_START_TEST (test_allow)
 
 GST_END_TEST;
 
+/* allow, max-groups and max-sources changed while PLAYING, as a reload
+ * does: a gateway known before stays although allow no longer covers it,
+ * and its next Update gets the new limits; a new one outside allow is
+ * refused; a list that does not parse leaves the old one, with a
+ * warning. */
+GST_START_TEST (test_changed_while_playing)
+{
+  Relay *r = relay_new ("max-groups=1 max-sources=1");
+  Gw *a = gw_new (r), *b = gw_new_at (r, "127.0.0.2");
+  GstBus *bus = gst_element_get_bus (r->pipeline);
+  McpAmtMessage m = { 0 };
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *allow;
+
+  gw_join (a, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  relay_wait_subs (r, "239.1.1.1:1-65535");
+
+  g_object_set (r->relay, "allow", "10.0.0.0/8", "max-groups", 2, NULL);
+  m.type = MCP_AMT_REQUEST;
+  m.nonce = 1;
+  gw_send (b, &m);
+  mcp_test_wait_stat (r->relay, "amtrelay-stats", "refused-allow-list", 1);
+  /* Updates with the nonce of a's last Request (a known gateway may only
+   * ask a few times a second) */
+  gw_update (a, MCP_IGMP_MODE_IS_EXCLUDE, "239.2.2.2", NULL);
+  relay_wait_subs (r, "239.1.1.1:1-65535 239.2.2.2:1-65535");
+  fail_unless_equals_uint64 (relay_stat (r, "refused-limit"), 0);
+  relay_push (r, 1, 1316, "10.0.0.1", "239.2.2.2", 5004);
+  gw_expect_data (a, 1, 1316, "10.0.0.1", "239.2.2.2", 5004);
+
+  /* lowered: what a holds stays, the next group is refused */
+  g_object_set (r->relay, "max-groups", 1, NULL);
+  gw_update (a, MCP_IGMP_MODE_IS_EXCLUDE, "239.3.3.3", NULL);
+  mcp_test_wait_stat (r->relay, "amtrelay-stats", "refused-limit", 1);
+  relay_push (r, 2, 1316, "10.0.0.1", "239.3.3.3", 5004);
+  relay_push (r, 3, 1316, "10.0.0.1", "239.1.1.1", 5004);
+  gw_expect_data (a, 3, 1316, "10.0.0.1", "239.1.1.1", 5004);
+
+  g_object_set (r->relay, "allow", "10.0.0.0/8,127.0.0.0/33", NULL);
+  msg = gst_bus_timed_pop_filtered (bus, WAIT_S * GST_SECOND,
+      GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &err, NULL);
+  fail_unless (strstr (err->message, "Ignored a new value of property "
+          "\"allow\"") != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, "127.0.0.0/33") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  g_object_get (r->relay, "allow", &allow, NULL);
+  fail_unless_equals_string (allow, "10.0.0.0/8");
+  g_free (allow);
+
+  /* b's network allowed again: served */
+  g_object_set (r->relay, "allow", "127.0.0.2", NULL);
+  gw_request (b, FALSE, NULL);
+  fail_unless_equals_uint64 (relay_stat (r, "refused-allow-list"), 1);
+  fail_unless_equals_int (relay_gateways (r), 1);
+  gst_object_unref (bus);
+  gw_free (a);
+  gw_free (b);
+  relay_free (r);
+}
+
+GST_END_TEST;
+
 /* request-rate: a burst of Requests gets about rate answers a second; a
  * Discovery (not limited here) is the barrier. */
 GST_START_TEST (test_rate)
@@ -1307,6 +1374,75 @@ GST_START_TEST (test_many_gateways)
 
 GST_END_TEST;
 
+/* The operator's log: a gateway is a client from its first valid Update
+ * (mcastproxy-client-added) until its Teardown, its expiry or the stop
+ * (mcastproxy-client-removed with why), on the pipeline's bus in order.
+ * A leave, a refresh or a forged Update changes nothing there. */
+#define GW_ADDED "mcastproxy-client-added, address=(string)\"%s\""
+#define GW_REMOVED "mcastproxy-client-removed, address=(string)\"%s\", " \
+    "reason=(string)%s"
+
+GST_START_TEST (test_gateway_messages)
+{
+  Relay *r = relay_new ("gateway-timeout=300000000");
+  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (r->pipeline));
+  Gw *g = gw_new (r), *g2 = gw_new (r);
+  gchar *name = g_strdup_printf ("127.0.0.1:%u", g->port);
+  gchar *name2 = g_strdup_printf ("127.0.0.1:%u", g2->port);
+
+  /* a forged Update makes no gateway */
+  gw_request (g, FALSE, NULL);
+  gw_update_with (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL, g->mac + 1,
+      g->nonce);
+  gw_request (g, FALSE, NULL);
+  mcp_test_assert_no_event (bus);
+
+  gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  mcp_test_expect_event (bus, GW_ADDED, name);
+  /* another group, and the host leaving the first: the same gateway (the
+   * Updates go with the last Query, within its Request rate) */
+  gw_update (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.2", NULL);
+  gw_update (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.2", NULL);
+  gw_update (g, MCP_IGMP_CHANGE_TO_INCLUDE, "239.1.1.1", NULL);
+  relay_wait_subs (r, "239.1.1.2:1-65535");
+  mcp_test_assert_no_event (bus);
+
+  gw_teardown (g);
+  mcp_test_expect_event (bus, GW_REMOVED, name, "teardown");
+  relay_wait_subs (r, "");
+
+  /* no Update for gateway-timeout */
+  gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  mcp_test_expect_event (bus, GW_ADDED, name);
+  mcp_test_expect_event (bus, GW_REMOVED, name, "expired");
+  fail_unless_equals_uint64 (relay_stat (r, "expired"), 1);
+
+  /* those kept when it stops (kept for long) */
+  g_object_set (r->relay, "gateway-timeout", G_GUINT64_CONSTANT (0), NULL);
+  gw_join (g, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  gw_join (g2, MCP_IGMP_MODE_IS_EXCLUDE, "239.1.1.1", NULL);
+  mcp_test_expect_event (bus, GW_ADDED, name);
+  mcp_test_expect_event (bus, GW_ADDED, name2);
+  /* (told at READY->NULL, when a pipeline flushes its bus: unless told
+   * not to) */
+  g_object_set (r->pipeline, "auto-flush-bus", FALSE, NULL);
+  fail_unless (gst_element_set_state (r->pipeline, GST_STATE_NULL) ==
+      GST_STATE_CHANGE_SUCCESS);
+  mcp_test_expect_event (bus, GW_REMOVED, name, "stopping");
+  mcp_test_expect_event (bus, GW_REMOVED, name2, "stopping");
+  mcp_test_assert_no_event (bus);
+
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  g_free (name);
+  g_free (name2);
+  gw_free (g);
+  gw_free (g2);
+  relay_free (r);
+}
+
+GST_END_TEST;
+
 static Suite *
 amtrelay_suite (void)
 {
@@ -1324,6 +1460,7 @@ amtrelay_suite (void)
   tcase_add_test (tc, test_leave_teardown_expiry);
   tcase_add_test (tc, test_limits);
   tcase_add_test (tc, test_allow);
+  tcase_add_test (tc, test_changed_while_playing);
   tcase_add_test (tc, test_rate);
   tcase_add_test (tc, test_ipv6);
   tcase_add_test (tc, test_query_answer);
@@ -1335,6 +1472,7 @@ amtrelay_suite (void)
   tcase_add_test (tc, test_coalesce);
   tcase_add_test (tc, test_wildcard_and_discovery_address);
   tcase_add_test (tc, test_long_rotate_interval);
+  tcase_add_test (tc, test_gateway_messages);
   return s;
 }
 

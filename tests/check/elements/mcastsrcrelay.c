@@ -1812,6 +1812,146 @@ GST_START_TEST (test_scope_max_groups)
 
 GST_END_TEST;
 
+/* ---- joins and leaves on the bus ----------------------------------------
+ * One mcastproxy-joined and one mcastproxy-left per membership (group,
+ * source, interface) the relay's socket takes and drops, whatever the
+ * re-joins in between. */
+
+/* A relay posting to bus, in READY (port=0, current-port read); scope
+ * NULL: address and the other properties. */
+static void
+watched_setup (RelayFixture * f, GstBus * bus, const gchar * scope,
+    const gchar * props)
+{
+  GstElement *src = gst_element_factory_make ("mcastsrc-relay", NULL);
+
+  fail_unless (src != NULL);
+  if (scope)
+    g_object_set (src, "scope", scope, NULL);
+  else
+    g_object_set (src, "port", 0, NULL);
+  mcp_test_set_props (src, props);
+  gst_element_set_bus (src, bus);
+  f->h = gst_harness_new_with_element (src, NULL, "src");
+  gst_object_unref (src);
+  f->lists = 0;
+  fail_unless_equals_int (gst_element_set_state (f->h->element,
+          GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  g_object_get (f->h->element, "current-port", &f->port, NULL);
+}
+
+/* Stopped: what it took it leaves, and says so before this returns. */
+static void
+watched_teardown (RelayFixture * f, GstBus * bus)
+{
+  fail_unless_equals_int (gst_element_set_state (f->h->element,
+          GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  gst_element_set_bus (f->h->element, NULL);
+  relay_teardown (f);
+}
+
+/* Polls the statistics until rejoins reached n (each one re-joined every
+ * membership). */
+static void
+wait_rejoins (RelayFixture * f, guint64 n)
+{
+  gint64 end = g_get_monotonic_time () + MCP_TEST_TIMEOUT_US;
+
+  while (relay_stat (f, "rejoins") < n) {
+    fail_unless (g_get_monotonic_time () < end, "timed out waiting for %"
+        G_GUINT64_FORMAT " re-joins", n);
+    g_usleep (2000);
+  }
+}
+
+#define JOINED "mcastproxy-joined, group=(string)%s, source=(string)\"%s\", " \
+    "interface=(string)\"%s\", port=(uint)%u"
+#define LEFT "mcastproxy-left, group=(string)%s, source=(string)\"%s\", " \
+    "interface=(string)\"%s\", port=(uint)%u, reason=(string)\"%s\""
+
+/* address: joined at NULL->READY, left at READY->NULL; the re-joins of
+ * rejoin-interval in between change nothing and say nothing. */
+GST_START_TEST (test_join_leave_messages)
+{
+  GstBus *bus = gst_bus_new ();
+  RelayFixture f;
+
+  watched_setup (&f, bus, NULL, "address=239.255.8.1 multicast-iface=lo "
+      "rejoin-interval=20000000");
+  fail_unless (f.port > 0);
+  mcp_test_expect_event (bus, JOINED, "239.255.8.1", "", "lo", f.port);
+  mcp_test_assert_no_event (bus);
+  gst_harness_play (f.h);
+  wait_rejoins (&f, 3);
+  /* the next one says it was left: none came between */
+  watched_teardown (&f, bus);
+  mcp_test_expect_event (bus, LEFT, "239.255.8.1", "", "lo", f.port,
+      "stopping");
+  mcp_test_assert_no_event (bus);
+
+  /* source-specific on the default interface: one per source */
+  watched_setup (&f, bus, NULL, "address=232.1.2.9 "
+      "multicast-source=127.0.0.2,127.0.0.5");
+  mcp_test_expect_event (bus, JOINED, "232.1.2.9", "127.0.0.2", "", f.port);
+  mcp_test_expect_event (bus, JOINED, "232.1.2.9", "127.0.0.5", "", f.port);
+  gst_harness_play (f.h);
+  watched_teardown (&f, bus);
+  mcp_test_expect_event (bus, LEFT, "232.1.2.9", "127.0.0.2", "", f.port,
+      "stopping");
+  mcp_test_expect_event (bus, LEFT, "232.1.2.9", "127.0.0.5", "", f.port,
+      "stopping");
+  mcp_test_assert_no_event (bus);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* scope: the pinned group joined at NULL->READY; a group of a prefix
+ * joined when a subscription asks for it (told before the event returns),
+ * left and joined again when other sources are wanted, left when nobody
+ * wants it, and at stop; the pinned group left at READY->NULL. */
+GST_START_TEST (test_scope_join_leave_messages)
+{
+  GstBus *bus = gst_bus_new ();
+  guint p1 = free_udp_port (), p2 = free_udp_port ();
+  gchar *scope = g_strdup_printf ("239.255.9.2:%u 239.14.0.0/16:%u", p1, p2);
+  gchar *any = g_strdup_printf ("239.14.1.1:%u", p2);
+  gchar *ssm = g_strdup_printf ("127.0.0.2@239.14.1.1:%u", p2);
+  RelayFixture f;
+
+  watched_setup (&f, bus, scope, "");
+  mcp_test_expect_event (bus, JOINED, "239.255.9.2", "", "", p1);
+  gst_harness_play (f.h);
+  mcp_test_assert_no_event (bus);
+
+  subscribe (&f, 5, any);
+  mcp_test_expect_event (bus, JOINED, "239.14.1.1", "", "", p2);
+  /* the same again: no change */
+  subscribe (&f, 5, any);
+  mcp_test_assert_no_event (bus);
+  subscribe (&f, 5, ssm);
+  mcp_test_expect_event (bus, LEFT, "239.14.1.1", "", "", p2,
+      "other sources wanted");
+  mcp_test_expect_event (bus, JOINED, "239.14.1.1", "127.0.0.2", "", p2);
+  subscribe (&f, 5, NULL);
+  mcp_test_expect_event (bus, LEFT, "239.14.1.1", "127.0.0.2", "", p2,
+      "no subscriber left");
+  mcp_test_assert_no_event (bus);
+
+  subscribe (&f, 6, any);
+  mcp_test_expect_event (bus, JOINED, "239.14.1.1", "", "", p2);
+  watched_teardown (&f, bus);
+  mcp_test_expect_event (bus, LEFT, "239.14.1.1", "", "", p2, "stopping");
+  mcp_test_expect_event (bus, LEFT, "239.255.9.2", "", "", p1, "stopping");
+  mcp_test_assert_no_event (bus);
+  gst_object_unref (bus);
+  g_free (ssm);
+  g_free (any);
+  g_free (scope);
+}
+
+GST_END_TEST;
+
 static Suite *
 mcastsrcrelay_suite (void)
 {
@@ -1851,6 +1991,8 @@ mcastsrcrelay_suite (void)
   tcase_add_test (tc, test_scope_query_at_start);
   tcase_add_test (tc, test_scope_ipv6);
   tcase_add_test (tc, test_scope_churn);
+  tcase_add_test (tc, test_join_leave_messages);
+  tcase_add_test (tc, test_scope_join_leave_messages);
   return s;
 }
 

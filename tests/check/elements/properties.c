@@ -216,6 +216,66 @@ GST_START_TEST (test_gst_launch_refuses)
 
 GST_END_TEST;
 
+/* The properties flagged GST_PARAM_MUTABLE_PLAYING, element by element:
+ * a service's reload (SIGHUP) sets exactly these on the running pipeline
+ * and tells any other change as needing a restart, so this list is a
+ * promise: each takes effect when set while PLAYING (for new connections,
+ * requests or decisions; those already there stay), and is safe against
+ * the element's threads. docs/elements.md says the same. */
+static const struct
+{
+  const gchar *factory;
+  const gchar *mutable_playing;
+} reloadable[] = {
+  {"tcpsplitsink", "allow detect-timeout framing handshake-timeout "
+        "http-path max-clients max-queue-bytes max-queue-time no-echo "
+        "one-per-peer qos-dscp slow-client-policy"},
+  {"tcpsplitsrc", "allow framing handshake-timeout max-queue-bytes "
+        "max-sources qos-dscp"},
+  {"tcpmeshrouter", "allow handshake-timeout max-hops max-peers "
+        "max-queue-bytes max-queue-time qos-dscp slow-client-policy"},
+  {"mcastgateway", "allow groups handshake-timeout linger "
+        "max-channel-clients max-channels max-clients max-queue-bytes "
+        "max-queue-time playlist qos-dscp slow-client-policy token "
+        "token-file"},
+  {"amtrelay", "allow discovery-rate gateway-timeout max-gateways "
+        "max-gateways-per-host max-groups max-sources query-interval "
+        "request-rate ttl"},
+  {"mcastsrc-relay", "max-groups rejoin-interval timeout"},
+  {"amtsrc", "timeout"},
+  {"tcpremcastsink", ""},
+};
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar **) a, *(const gchar **) b);
+}
+
+GST_START_TEST (test_mutable_playing)
+{
+  GstElement *e = make (reloadable[__i__].factory);
+  GParamSpec **specs;
+  GPtrArray *names = g_ptr_array_new ();
+  gchar *got;
+  guint n, i;
+
+  specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (e), &n);
+  for (i = 0; i < n; i++)
+    if (specs[i]->flags & GST_PARAM_MUTABLE_PLAYING)
+      g_ptr_array_add (names, (gpointer) specs[i]->name);
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  got = g_strjoinv (" ", (gchar **) names->pdata);
+  fail_unless_equals_string (got, reloadable[__i__].mutable_playing);
+  g_free (got);
+  g_ptr_array_unref (names);
+  g_free (specs);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
 static Suite *
 properties_suite (void)
 {
@@ -226,6 +286,7 @@ properties_suite (void)
   tcase_add_loop_test (tc, test_out_of_range_refused_at_start, 0,
       G_N_ELEMENTS (factories));
   tcase_add_test (tc, test_out_of_range_ignored_while_running);
+  tcase_add_loop_test (tc, test_mutable_playing, 0, G_N_ELEMENTS (reloadable));
   tcase_add_test (tc, test_range_shown);
   tcase_add_test (tc, test_gst_launch_refuses);
   return s;

@@ -718,6 +718,151 @@ GST_START_TEST (test_allow_list_invalid)
 
 GST_END_TEST;
 
+/* Pushes datagram n (1316 bytes) and reads it from each raw client. */
+static void
+push_and_read (SinkFixture * sink, GSocket ** c, guint n_clients, guint n)
+{
+  guint8 buf[1316];
+  guint k;
+
+  fail_unless_equals_int (gst_harness_push (sink->h, mcp_test_buffer (n,
+              1316)), GST_FLOW_OK);
+  for (k = 0; k < n_clients; k++) {
+    mcp_test_recv_exact (c[k], buf, sizeof (buf));
+    fail_unless (mcp_test_check_bytes (n, buf, sizeof (buf)),
+        "client %u, datagram %u", k, n);
+  }
+}
+
+/* The next warning on bus: its message must contain each of the texts. */
+static void
+expect_warning (GstBus * bus, const gchar * text, const gchar * text2)
+{
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus,
+      MCP_TEST_TIMEOUT_US * GST_USECOND, GST_MESSAGE_WARNING);
+  GError *err = NULL;
+
+  fail_unless (msg != NULL, "no warning (expected '%s')", text);
+  gst_message_parse_warning (msg, &err, NULL);
+  fail_unless (strstr (err->message, text) != NULL, "%s", err->message);
+  fail_unless (!text2 || strstr (err->message, text2) != NULL, "%s",
+      err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+}
+
+/* allow changed while PLAYING, as a reload does: the new list applies to
+ * new connections only; a client connected before stays and streams on;
+ * a list that does not parse leaves the old one in effect, with a warning
+ * naming it. */
+GST_START_TEST (test_allow_changed_while_playing)
+{
+  SinkFixture sink;
+  GstBus *bus = gst_bus_new ();
+  GSocket *c[2], *s;
+  gchar *allow = NULL;
+  GstStructure *st;
+  guint n = 0;
+
+  sink_setup (&sink, "framing=raw");
+  gst_element_set_bus (sink.h->element, bus);
+  c[0] = mcp_test_tcp_connect (sink.port);
+  mcp_test_events_wait (&sink.added, 1);
+  push_and_read (&sink, c, 1, n++);
+
+  /* loopback no longer allowed: the client stays, a new one is refused */
+  g_object_set (sink.h->element, "allow", "10.0.0.0/8", NULL);
+  push_and_read (&sink, c, 1, n++);
+  s = mcp_test_tcp_connect (sink.port);
+  fail_unless (mcp_test_wait_closed (s));
+  g_object_unref (s);
+  st = sink_stats (&sink);
+  fail_unless_equals_int (stat_u64 (st, "refused-allow-list"), 1);
+  gst_structure_free (st);
+  expect_warning (bus, "not in the allow-list", NULL);
+  push_and_read (&sink, c, 1, n++);
+
+  /* a mistake: ignored, said so, the list before stays */
+  g_object_set (sink.h->element, "allow", "10.0.0.0/8,10.1.2.3/8", NULL);
+  expect_warning (bus, "Ignored a new value of property \"allow\"",
+      "10.1.2.3/8");
+  g_object_get (sink.h->element, "allow", &allow, NULL);
+  fail_unless_equals_string (allow, "10.0.0.0/8");
+  g_free (allow);
+  push_and_read (&sink, c, 1, n++);
+
+  /* loopback again: a new client is served, from the next datagram on */
+  g_object_set (sink.h->element, "allow", "10.0.0.0/8,127.0.0.0/8", NULL);
+  c[1] = mcp_test_tcp_connect (sink.port);
+  mcp_test_events_wait (&sink.added, 2);
+  push_and_read (&sink, c, 2, n++);
+  push_and_read (&sink, c, 2, n++);
+
+  st = sink_stats (&sink);
+  fail_unless_equals_int (stat_u64 (st, "refused-allow-list"), 1);
+  /* 6 to the first client, 2 to the second */
+  fail_unless_equals_int (stat_u64 (st, "bytes-sent"), 8 * 1316);
+  gst_structure_free (st);
+  fail_unless_equals_int (sink.removed.count, 0);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+  g_object_unref (c[0]);
+  g_object_unref (c[1]);
+  gst_element_set_bus (sink.h->element, NULL);
+  gst_object_unref (bus);
+  sink_teardown (&sink);
+}
+
+GST_END_TEST;
+
+/* Where the list is only read at start (a source in READY), a mistake is
+ * kept and fails the start, as one set in NULL does; on a running
+ * tcpmeshrouter (another element of the shared settings) a new list
+ * applies at once. */
+GST_START_TEST (test_allow_set_before_start)
+{
+  GstElement *src = gst_element_factory_make ("tcpsplitsrc", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GSocket *s;
+  guint port;
+  gchar *allow;
+
+  gst_element_set_bus (src, bus);
+  g_object_set (src, "mode", 0, "port", 0, NULL);
+  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  g_object_set (src, "allow", "2001:db8::/129", NULL);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+  g_object_get (src, "allow", &allow, NULL);
+  fail_unless_equals_string (allow, "2001:db8::/129");
+  g_free (allow);
+  mcp_test_assert_state_error (src, GST_STATE_PAUSED, "Invalid allow-list");
+  gst_object_unref (src);
+  gst_object_unref (bus);
+
+  src = gst_element_factory_make ("tcpmeshrouter", NULL);
+  bus = gst_bus_new ();
+  gst_element_set_bus (src, bus);
+  g_object_set (src, "port", 0, "host", "127.0.0.1", NULL);
+  fail_unless (gst_element_set_state (src, GST_STATE_PLAYING)
+      != GST_STATE_CHANGE_FAILURE);
+  g_object_get (src, "current-port", &port, NULL);
+  g_object_set (src, "allow", "192.0.2.0/24", NULL);
+  s = mcp_test_tcp_connect (port);
+  fail_unless (mcp_test_wait_closed (s));
+  g_object_unref (s);
+  fail_unless_equals_int (mcp_test_stat (src, "tcpmeshrouter-stats",
+          "refused-allow-list"), 1);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL);
+  gst_element_set_state (src, GST_STATE_NULL);
+  gst_element_set_bus (src, NULL);
+  gst_object_unref (src);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 /* ---- keepalives -------------------------------------------------------- */
 
 /* An idle stream: keepalives keep a live receiver connected, a receiver
@@ -972,6 +1117,8 @@ security_suite (void)
   tcase_add_test (tc, test_tls_listener_needs_certificate);
   tcase_add_test (tc, test_allow_list);
   tcase_add_test (tc, test_allow_list_invalid);
+  tcase_add_test (tc, test_allow_changed_while_playing);
+  tcase_add_test (tc, test_allow_set_before_start);
   tcase_add_test (tc, test_keepalive_sink_side);
   tcase_add_test (tc, test_keepalive_caller_reconnects);
   tcase_add_test (tc, test_mesh_tls_and_auth);

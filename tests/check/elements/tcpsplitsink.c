@@ -622,6 +622,92 @@ GST_START_TEST (test_max_clients)
 
 GST_END_TEST;
 
+/* Reads datagram n (1316 bytes, rfc4571) from a client. */
+static void
+expect_rfc4571 (GSocket * c, guint n)
+{
+  guint8 buf[1318];
+
+  mcp_test_recv_exact (c, buf, sizeof (buf));
+  fail_unless_equals_int ((buf[0] << 8) | buf[1], 1316);
+  fail_unless (mcp_test_check_bytes (n, buf + 2, 1316), "datagram %u", n);
+}
+
+/* A refused connection: closed at once, counted. */
+static void
+expect_refused (SinkFixture * f, guint64 refused)
+{
+  GSocket *c = mcp_test_tcp_connect (f->port);
+  GstStructure *s;
+
+  fail_unless (mcp_test_wait_closed (c));
+  g_object_unref (c);
+  s = sink_stats (f);
+  fail_unless_equals_uint64 (stat_u64 (s, "refused-limit"), refused);
+  gst_structure_free (s);
+}
+
+/* max-clients changed while PLAYING, as a reload does: lowered to 1 with
+ * two clients streaming, both stay and miss nothing, a new one is refused
+ * (also once only one is left: the count must go below the limit); raised
+ * again, the next one is taken. */
+GST_START_TEST (test_max_clients_changed_while_playing)
+{
+  SinkFixture f;
+  GSocket *c[3] = { NULL, NULL, NULL };
+  GstStructure *s;
+  guint i, k, max = 0;
+
+  sink_setup (&f, "framing=rfc4571");
+  c[0] = mcp_test_tcp_connect (f.port);
+  c[1] = mcp_test_tcp_connect (f.port);
+  mcp_test_events_wait (&f.added, 2);
+
+  for (i = 0; i < 30; i++) {
+    if (i == 10)
+      expect_refused (&f, 1);
+    if (i == 15) {
+      g_object_unref (c[1]);
+      c[1] = NULL;
+      mcp_test_events_wait (&f.removed, 1);
+      expect_refused (&f, 2);
+    }
+    if (i == 20) {
+      g_object_set (f.h->element, "max-clients", 2, NULL);
+      c[2] = mcp_test_tcp_connect (f.port);
+      mcp_test_events_wait (&f.added, 3);
+    }
+    fail_unless_equals_int (gst_harness_push (f.h, mcp_test_buffer (i,
+                1316)), GST_FLOW_OK);
+    if (i == 5) {
+      /* while datagram 5 is on its way to the clients */
+      g_object_set (f.h->element, "max-clients", 1, NULL);
+      g_object_get (f.h->element, "max-clients", &max, NULL);
+      fail_unless_equals_int (max, 1);
+    }
+    for (k = 0; k < 3; k++)
+      if (c[k])
+        expect_rfc4571 (c[k], i);
+  }
+
+  s = sink_stats (&f);
+  fail_unless_equals_uint64 (stat_u64 (s, "datagrams-in"), 30);
+  /* 30 + 15 + 10: nobody missed one */
+  fail_unless_equals_uint64 (stat_u64 (s, "datagrams-sent"), 55);
+  fail_unless_equals_uint64 (stat_u64 (s, "bytes-sent"), 55 * 1318);
+  fail_unless_equals_uint64 (stat_u64 (s, "dropped-resync"), 0);
+  fail_unless_equals_uint64 (stat_u64 (s, "clients-total"), 3);
+  fail_unless_equals_uint64 (stat_u64 (s, "refused-limit"), 2);
+  fail_unless_equals_int (mcp_test_stat_count (s, "client-list"), 2);
+  gst_structure_free (s);
+  fail_unless_equals_int (f.removed.count, 1);
+  g_object_unref (c[0]);
+  g_object_unref (c[2]);
+  sink_teardown (&f);
+}
+
+GST_END_TEST;
+
 /* A reader thread for the fast client: counts datagrams as they arrive. */
 typedef struct
 {
@@ -1373,6 +1459,7 @@ tcpsplitsink_suite (void)
   tcase_add_test (tc, test_client_leaves_others_continue);
   tcase_add_test (tc, test_many_clients_in_passes);
   tcase_add_test (tc, test_max_clients);
+  tcase_add_test (tc, test_max_clients_changed_while_playing);
   tcase_add_test (tc, test_slow_client_dropped);
   tcase_add_test (tc, test_slow_client_resynced);
   tcase_add_test (tc, test_caller_reconnects_raw);
