@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 #include <gst/check/gstcheck.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <errno.h>
@@ -20,6 +21,55 @@
 #include <unistd.h>
 
 #define MCP_TEST_TIMEOUT_US (20 * G_USEC_PER_SEC)
+
+/* In one process (CK_FORK=no: under valgrind and the sanitizers) a failed
+ * check leaves its test by a long jump, so the pipelines it started keep
+ * their threads, and the gst_task_cleanup_all() at the end of the next
+ * test would wait for them for ever: one failure became a hang until the
+ * suite's timeout. So each test notes that it runs and that it reached its
+ * end; a test that finds the one before it unfinished fails at once
+ * instead of running, and so do the rest, and the run ends reporting them
+ * all, the first failure included. Forked (CK_FORK=yes, the default) each
+ * test runs in its own child and this never fires. */
+static gboolean mcp_check_test_unfinished G_GNUC_UNUSED = FALSE;
+
+/* *INDENT-OFF* */
+#undef GST_START_TEST
+#define GST_START_TEST(__testname) \
+static void __testname (int G_GNUC_UNUSED __i__) \
+{\
+  GST_DEBUG ("test start"); \
+  GST_DO_CHECK_TEST_ENVIRONMENT; \
+  tcase_fn_start (""# __testname, __FILE__, __LINE__); \
+  fail_if (mcp_check_test_unfinished, "not run: a test before it in this " \
+      "process failed and left its threads running (CK_FORK=no)"); \
+  mcp_check_test_unfinished = TRUE;
+
+#undef GST_END_TEST
+#define GST_END_TEST mcp_check_test_unfinished = FALSE; \
+                     GST_LOG ("cleaning up tasks"); \
+                     gst_task_cleanup_all (); \
+                     END_TEST
+
+/* And the program, once the failures are reported, ends without the exit
+ * handlers, which would wait for those threads too. */
+#undef GST_CHECK_MAIN
+#define GST_CHECK_MAIN(name) \
+int main (int argc, char **argv) \
+{ \
+  Suite *s; \
+  gint failed; \
+  gst_check_init (&argc, &argv); \
+  s = name ## _suite (); \
+  failed = gst_check_run_suite (s, # name, __FILE__); \
+  if (failed && mcp_check_test_unfinished) { \
+    fflush (stdout); \
+    fflush (stderr); \
+    _exit (1); \
+  } \
+  return failed; \
+}
+/* *INDENT-ON* */
 
 /* The datagram sizes every element must carry untouched. */
 static const gsize mcp_test_sizes[] = { 0, 1, 1316, 9000, 65507 };
