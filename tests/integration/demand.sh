@@ -434,7 +434,10 @@ ssm () {
     --port $PORT --iface eth0 --stream-id 11 --count "$COUNT" \
     --rate $RATE --sizes $SIZE --quiet
 
-  SOURCE=10.1.0.2 listener recvb b "$(group 1)" 1
+  # B's stream may have, besides the one at its start, a gap where C's
+  # any-source join (and later its leave) switches A's capture of the
+  # group between source-specific and any-source: see the end
+  GAPS=3 SOURCE=10.1.0.2 listener recvb b "$(group 1)" 1
   listener recvc c "$(group 1)" 1,11
   jb=$(join_ms recvb)
   jc=$(join_ms recvc)
@@ -461,6 +464,20 @@ ssm () {
   senders_done
   wait "$PID_send11"
   check_receiver recvb
+  # A's capture socket holds either a source-specific or an any-source
+  # membership, so a switch leaves and joins again: a datagram arriving in
+  # between is lost (a known limit, docs/topologies.md). At most one gap
+  # per switch, of a few datagrams (5 ms at this rate).
+  local switch
+  switch=$(sed -n 's/.*gap stream=1 seqs=\([0-9]*\)-[0-9]* count=\([0-9]*\) .*/\1 \2/p' \
+    "$LOGS/recvb.log" | awk '$1 != 0 { n++; if ($2 > max) max = $2 }
+      END { print n + 0, max + 0 }')
+  echo "   B's gaps at the capture's switches: ${switch% *}, the longest ${switch#* } datagrams"
+  if [ "${switch% *}" -le 2 ] && [ "${switch#* }" -le 5 ]; then
+    pass "the switches between source-specific and any-source capture lose at most 5 datagrams each"
+  else
+    fail "B lost more at the capture's switches: $switch"
+  fi
 }
 
 # ---- a second querier on B's LAN ------------------------------------------
